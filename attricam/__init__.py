@@ -1,0 +1,3 @@
+"""AttriCam: live facial-attribute analysis. ``attricam`` with no arguments opens the desktop app."""
+
+__version__ = "0.1.0"

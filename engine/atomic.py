@@ -1,0 +1,54 @@
+"""Atomic file writes: a crash leaves either the old file or the new one, never half of one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success rename it over ``target``.
+
+    The temporary file keeps the target's suffix so writers that look at the
+    extension (OpenCV, Pillow, torch.onnx) still choose the right format.
+    On any exception the temporary file is removed and ``target`` is untouched.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the result normal permissions
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def _atomic_open(target: str | os.PathLike, mode: str) -> Iterator[IO]:
+    with atomic_path(target) as tmp, open(tmp, mode) as handle:
+        yield handle
+
+
+def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> None:
+    with _atomic_open(target, "wb") as handle:
+        handle.write(data)
+
+
+def atomic_write_text(target: str | os.PathLike, text: str) -> None:
+    with _atomic_open(target, "w") as handle:
+        handle.write(text)

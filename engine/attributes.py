@@ -1,0 +1,146 @@
+"""The 40 CelebA attributes: names, training-set frequencies and rarity tiers.
+
+This module is the single source of truth for attribute metadata. Every other
+part of AttriCam (model heads, CSV columns, GUI bars, rarity badges, losses)
+reads names and frequencies from here.
+
+Frequencies are the positive rates over the complete official CelebA train
+partition (all 162,770 rows of ``list_attr_celeba.txt`` whose partition is 0).
+``tests/test_attributes.py`` recomputes them from the annotation files when a
+CelebA root is available, so the table cannot silently drift.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = [
+    "ATTRIBUTE_NAMES",
+    "NUM_ATTRIBUTES",
+    "TRAIN_POSITIVE_RATE",
+    "AttributeInfo",
+    "RarityTier",
+    "ATTRIBUTES",
+    "RARE_ATTRIBUTES",
+    "attribute_index",
+    "rarity_tier",
+]
+
+# (name, positive rate over the official train partition), in official order.
+_TABLE: tuple[tuple[str, float], ...] = (
+    ("5_o_Clock_Shadow", 0.11174),
+    ("Arched_Eyebrows", 0.26592),
+    ("Attractive", 0.51363),
+    ("Bags_Under_Eyes", 0.20452),
+    ("Bald", 0.02280),
+    ("Bangs", 0.15170),
+    ("Big_Lips", 0.24090),
+    ("Big_Nose", 0.23559),
+    ("Black_Hair", 0.23897),
+    ("Blond_Hair", 0.14911),
+    ("Blurry", 0.05137),
+    ("Brown_Hair", 0.20385),
+    ("Bushy_Eyebrows", 0.14368),
+    ("Chubby", 0.05769),
+    ("Double_Chin", 0.04654),
+    ("Eyeglasses", 0.06460),
+    ("Goatee", 0.06353),
+    ("Gray_Hair", 0.04237),
+    ("Heavy_Makeup", 0.38429),
+    ("High_Cheekbones", 0.45241),
+    ("Male", 0.41941),
+    ("Mouth_Slightly_Open", 0.48219),
+    ("Mustache", 0.04082),
+    ("Narrow_Eyes", 0.11589),
+    ("No_Beard", 0.83419),
+    ("Oval_Face", 0.28317),
+    ("Pale_Skin", 0.04296),
+    ("Pointy_Nose", 0.27549),
+    ("Receding_Hairline", 0.08012),
+    ("Rosy_Cheeks", 0.06470),
+    ("Sideburns", 0.05627),
+    ("Smiling", 0.47968),
+    ("Straight_Hair", 0.20863),
+    ("Wavy_Hair", 0.31944),
+    ("Wearing_Earrings", 0.18649),
+    ("Wearing_Hat", 0.04944),
+    ("Wearing_Lipstick", 0.46958),
+    ("Wearing_Necklace", 0.12141),
+    ("Wearing_Necktie", 0.07296),
+    ("Young", 0.77890),
+)
+
+ATTRIBUTE_NAMES: tuple[str, ...] = tuple(name for name, _ in _TABLE)
+NUM_ATTRIBUTES: int = len(ATTRIBUTE_NAMES)
+TRAIN_POSITIVE_RATE: tuple[float, ...] = tuple(rate for _, rate in _TABLE)
+
+
+class RarityTier(enum.Enum):
+    """How rare a positive is in training data; drives badges and filters."""
+
+    ULTRA_RARE = "ultra-rare"  # < 5 %
+    RARE = "rare"  # < 10 %
+    UNCOMMON = "uncommon"  # < 30 %
+    COMMON = "common"  # >= 30 %
+
+    @property
+    def label(self) -> str:
+        return self.value.upper()
+
+
+_TIER_UPPER_BOUNDS: tuple[tuple[float, RarityTier], ...] = (
+    (0.05, RarityTier.ULTRA_RARE),
+    (0.10, RarityTier.RARE),
+    (0.30, RarityTier.UNCOMMON),
+)
+
+
+def rarity_tier(frequency: float) -> RarityTier:
+    for bound, tier in _TIER_UPPER_BOUNDS:
+        if frequency < bound:
+            return tier
+    return RarityTier.COMMON
+
+
+@dataclass(frozen=True)
+class AttributeInfo:
+    index: int
+    name: str
+    frequency: float
+    tier: RarityTier
+
+    @property
+    def is_rare(self) -> bool:
+        """Rarer than 10 %: the GUI's "Rare" filter and the model card's rare-F1 set."""
+        return self.frequency < 0.10
+
+    @property
+    def is_common(self) -> bool:
+        """More frequent than 30 %: the GUI's "Common" filter."""
+        return self.frequency > 0.30
+
+    @property
+    def display_name(self) -> str:
+        return self.name.replace("_", " ")
+
+    @property
+    def badge(self) -> str:
+        """Short badge text, e.g. ``ULTRA-RARE 2.3 %``."""
+        return f"{self.tier.label} {100 * self.frequency:.1f} %"
+
+
+ATTRIBUTES: tuple[AttributeInfo, ...] = tuple(
+    AttributeInfo(i, name, rate, rarity_tier(rate)) for i, (name, rate) in enumerate(_TABLE)
+)
+RARE_ATTRIBUTES: tuple[AttributeInfo, ...] = tuple(a for a in ATTRIBUTES if a.is_rare)
+
+_INDEX = {name: i for i, name in enumerate(ATTRIBUTE_NAMES)}
+
+
+def attribute_index(name: str) -> int:
+    """Index of an attribute by its official name; raises with the valid names."""
+    try:
+        return _INDEX[name]
+    except KeyError:
+        raise KeyError(f"unknown attribute {name!r}; valid names: {', '.join(ATTRIBUTE_NAMES)}") from None
