@@ -18,7 +18,7 @@ from .atomic import atomic_path
 from .attributes import ATTRIBUTE_NAMES, NUM_ATTRIBUTES
 from .model import AttributeModelConfig, CrossAttentionAttributeModel, build_model
 
-__all__ = ["BUNDLE_FORMAT", "BundleError", "ModelBundle", "default_bundle_path", "random_bundle"]
+__all__ = ["BUNDLE_FORMAT", "BundleError", "ModelBundle", "default_bundle_path", "load_default_bundle", "random_bundle"]
 
 BUNDLE_FORMAT = "attricam-bundle/1"
 _ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -107,3 +107,11 @@ def random_bundle(config: AttributeModelConfig | None = None, seed: int = 0) -> 
     torch.manual_seed(seed)
     model = build_model(config)
     return ModelBundle.from_model(model, metadata={"trained": False, "name": "random-init", "seed": seed})
+
+
+def load_default_bundle() -> ModelBundle:
+    """The shipped model from ``assets/``; an untrained random bundle when none is shipped yet."""
+    path = default_bundle_path()
+    if path.is_file():
+        return ModelBundle.load(path)
+    return random_bundle()

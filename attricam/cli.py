@@ -1,0 +1,64 @@
+"""The ``attricam`` console script.
+
+``attricam`` with no subcommand (or only window options such as ``--source``)
+opens the desktop app; subcommands run headless. Each subcommand's module is
+imported only when chosen, so ``attricam analyze`` never loads Qt and the app
+never loads the trainer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+
+__all__ = ["main"]
+
+# name -> (module, add-arguments function, run function, help)
+_SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
+    "analyze": ("engine.analyze", "add_analyze_arguments", "run_analyze", "analyse images, folders and videos into CSV/JSON"),
+    "bench": ("engine.bench", "add_bench_arguments", "run_bench", "benchmark the live pipeline on a clip"),
+    "export-onnx": ("engine.onnx_cli", "add_export_arguments", "run_export", "write a bundle's ONNX model and check parity"),
+    "train": ("training.cli", "add_train_arguments", "run_train", "train a model (or --compare several recipes)"),
+    "evaluate": ("training.cli", "add_evaluate_arguments", "run_evaluate", "per-attribute report of a model on CelebA"),
+}
+
+
+def _load(module: str, name: str) -> Callable:
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="attricam", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, add_name, _, help_text) in _SUBCOMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        _load(module, add_name)(sub_parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in _SUBCOMMANDS and argv[0] not in ("-h", "--help", "-v", "--verbose"):
+        from desktop.app import main as app_main  # the GUI: no subcommand given
+
+        return app_main(argv)
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        build_parser().print_help()
+        return 0
+    module, _, run_name, _ = _SUBCOMMANDS[args.command]
+    try:
+        return int(_load(module, run_name)(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""``attricam bench``: the live pipeline plus rendering over a clip, as fast as it goes.
+
+Frame time covers detection/refinement, alignment, the model, tracking and
+rendering — everything between a decoded frame and pixels to show. Decoding
+is timed separately (a camera delivers decoded frames).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["add_bench_arguments", "run_bench", "process_start_time"]
+
+
+def process_start_time() -> float:
+    """Wall-clock time this process started (so startup includes interpreter and import time)."""
+    import psutil
+
+    return psutil.Process(os.getpid()).create_time()
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", type=Path, required=True, help="video file (looped if shorter than --frames)")
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--model", type=Path, help="bundle .pt (default: the shipped one)")
+    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--full-detect-every", type=int, default=10, help="full MTCNN cadence in frames")
+    parser.add_argument("--min-face-size", type=int, default=40)
+    parser.add_argument("--no-render", action="store_true", help="skip rendering (pipeline only)")
+
+
+def _frames(path: Path):
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise SystemExit(f"error: {path}: cannot open video")
+    try:
+        while True:
+            ok, bgr = capture.read()
+            if not ok:
+                capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                ok, bgr = capture.read()
+                if not ok:
+                    raise SystemExit(f"error: {path}: no decodable frame")
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    finally:
+        capture.release()
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    import psutil
+    import torch
+
+    from .bundle import ModelBundle, load_default_bundle
+    from .pipeline import FacePipeline, PipelineSettings
+    from .render import RenderOptions, render_frame
+
+    started = process_start_time()
+    bundle = ModelBundle.load(args.model) if args.model else load_default_bundle()
+    settings = PipelineSettings(
+        backend=args.backend, device=args.device, full_detect_every=args.full_detect_every, min_face_size=args.min_face_size
+    )
+    pipeline = FacePipeline(bundle, settings)
+    options = RenderOptions(attribute=0, show_landmarks=True)
+    frame_ms, decode_ms, faces, stages = [], [], [], {"detect_ms": [], "align_ms": [], "classify_ms": [], "track_ms": []}
+    startup_s = None
+    frames = _frames(args.source)
+    for index in range(args.frames):
+        t0 = time.perf_counter()
+        frame = next(frames)
+        t1 = time.perf_counter()
+        result = pipeline.process(frame)
+        if not args.no_render:
+            render_frame(frame, result, options)
+        t2 = time.perf_counter()
+        if startup_s is None:
+            startup_s = time.time() - started
+        decode_ms.append((t1 - t0) * 1000)
+        frame_ms.append((t2 - t1) * 1000)
+        faces.append(len(result.faces))
+        for key in stages:
+            stages[key].append(getattr(result.timings, key))
+    total_s = sum(frame_ms) / 1000
+    figures = {
+        "source": str(args.source),
+        "frames": args.frames,
+        "fps": round(args.frames / total_s, 2),
+        "frame_ms_p50": round(float(np.percentile(frame_ms, 50)), 2),
+        "frame_ms_p95": round(float(np.percentile(frame_ms, 95)), 2),
+        "frame_ms_max": round(float(np.max(frame_ms)), 2),
+        "faces_per_frame": round(float(np.mean(faces)), 3),
+        "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
+        "startup_s": round(startup_s or 0.0, 3),
+        "backend": args.backend,
+        "device": pipeline.device,
+        "threads": torch.get_num_threads(),
+        "full_detect_every": args.full_detect_every,
+        "model": bundle.name,
+        "model_trained": bundle.trained,
+        "decode_ms_p50": round(float(np.median(decode_ms)), 2),
+        "stage_ms_p50": {k: round(float(np.median(v)), 2) for k, v in stages.items()},
+        "render": not args.no_render,
+    }
+    text = json.dumps(figures, indent=2)
+    print(text)
+    if args.json:
+        from .atomic import atomic_write_text
+
+        atomic_write_text(args.json, text + "\n")
+    if not bundle.trained:
+        print(f"WARNING: model {bundle.name} is UNTRAINED (random weights)", file=sys.stderr)
+    return 0

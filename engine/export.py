@@ -1,0 +1,49 @@
+"""Snapshot export: the annotated frame as PNG plus a JSON sidecar, both written atomically."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .atomic import atomic_path, atomic_write_text
+from .render import RenderOptions, render_frame
+from .results import FrameResult
+
+__all__ = ["default_stem", "export_snapshot", "write_png"]
+
+
+def default_stem(prefix: str = "attricam") -> str:
+    return f"{prefix}-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')[:-3]}"
+
+
+def write_png(path: str | Path, rgb: np.ndarray) -> Path:
+    """Atomic PNG write of an RGB uint8 image; raises OSError naming the file when encoding fails."""
+    path = Path(path)
+    ok, data = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OSError(f"{path}: PNG encoding failed")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.tobytes())
+    return path
+
+
+def export_snapshot(
+    frame: np.ndarray,
+    result: FrameResult,
+    options: RenderOptions | None,
+    folder: str | Path,
+    stem: str | None = None,
+    source: str | None = None,
+) -> tuple[Path, Path]:
+    """Write ``<stem>.png`` (annotated) and ``<stem>.json`` (per-face results) into ``folder``."""
+    folder = Path(folder)
+    stem = stem or default_stem()
+    png = write_png(folder / f"{stem}.png", render_frame(frame, result, options))
+    payload = {"source": source, "image": png.name, **result.as_dict()}
+    json_path = folder / f"{stem}.json"
+    atomic_write_text(json_path, json.dumps(payload, indent=2))
+    return png, json_path

@@ -1,0 +1,66 @@
+"""Export a bundle's network to ONNX and check that onnxruntime agrees with torch."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .atomic import atomic_path
+from .bundle import ModelBundle
+
+__all__ = ["ParityReport", "export_onnx", "check_parity"]
+
+log = logging.getLogger(__name__)
+OPSET = 17
+
+
+@dataclass(frozen=True)
+class ParityReport:
+    max_probability_diff: float
+    max_attention_diff: float
+    faces: int
+
+    @property
+    def ok(self) -> bool:
+        return self.max_probability_diff <= 1e-4 and self.max_attention_diff <= 1e-4
+
+
+def export_onnx(bundle: ModelBundle, path: str | Path | None = None) -> Path:
+    """Write ``bundle``'s network as ONNX (dynamic batch); default path: beside the bundle."""
+    path = Path(path) if path else bundle.onnx_path
+    if path is None:
+        raise ValueError("an in-memory bundle needs an explicit ONNX path")
+    model = bundle.build_model()
+    c = bundle.config
+    example = torch.rand(2, 3, c.image_height, c.image_width)
+    with atomic_path(path) as tmp:
+        torch.onnx.export(
+            model,
+            (example,),
+            str(tmp),
+            input_names=["images"],
+            output_names=["logits", "attention"],
+            dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}, "attention": {0: "batch"}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    return path
+
+
+def check_parity(bundle: ModelBundle, onnx_path: str | Path, faces: int = 8, seed: int = 0) -> ParityReport:
+    """Run both runtimes on the same random crops and report the largest differences."""
+    from .runtime import OnnxClassifier, TorchClassifier
+
+    c = bundle.config
+    crops = np.random.default_rng(seed).integers(0, 256, (faces, c.image_height, c.image_width, 3), dtype=np.uint8)
+    reference = TorchClassifier(bundle, "cpu").predict(crops)
+    candidate = OnnxClassifier(bundle, "cpu", onnx_path=Path(onnx_path)).predict(crops)
+    return ParityReport(
+        float(np.abs(reference.probabilities - candidate.probabilities).max()),
+        float(np.abs(reference.attention - candidate.attention).max()),
+        faces,
+    )

@@ -1,0 +1,163 @@
+"""The one renderer of annotated frames, shared by the CLI (``--annotate``), the GUI export and the bench.
+
+Draws, on a copy of the frame: the attention heatmap of one attribute warped
+back from the aligned crop onto each face, boxes with face ids, optional
+landmarks, a compact attribute panel per face (positives first, with rarity
+tags) and a HUD line (model, faces, FPS, latency).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .attributes import ATTRIBUTES, RarityTier
+from .results import FaceResult, FrameResult
+
+__all__ = ["COLORMAPS", "RenderOptions", "attention_heatmap", "render_frame", "TIER_COLORS"]
+
+COLORMAPS: dict[str, int] = {
+    "jet": cv2.COLORMAP_JET,
+    "inferno": cv2.COLORMAP_INFERNO,
+    "viridis": cv2.COLORMAP_VIRIDIS,
+    "magma": cv2.COLORMAP_MAGMA,
+    "turbo": cv2.COLORMAP_TURBO,
+    "hot": cv2.COLORMAP_HOT,
+}
+
+TIER_COLORS: dict[RarityTier, tuple[int, int, int]] = {  # RGB
+    RarityTier.ULTRA_RARE: (230, 60, 200),
+    RarityTier.RARE: (240, 130, 40),
+    RarityTier.UNCOMMON: (70, 160, 240),
+    RarityTier.COMMON: (150, 150, 150),
+}
+_BOX_COLOR = (40, 220, 120)
+_SELECTED_COLOR = (255, 210, 0)
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    attribute: int | None = None
+    """Attribute whose attention is blended over each face; None draws no heatmap."""
+    layer: int = -1
+    head: int | None = None
+    """Attention head, or None for the mean over heads."""
+    opacity: float = 0.5
+    colormap: str = "jet"
+    show_boxes: bool = True
+    show_landmarks: bool = False
+    show_bars: bool = True
+    top_k: int = 6
+    selected_face: int | None = None
+    fps: float | None = None
+    show_hud: bool = True
+
+
+def attention_heatmap(face: FaceResult, attribute: int, layer: int = -1, head: int | None = None) -> np.ndarray:
+    """The attention map upsampled to the aligned crop, scaled to [0, 1]: (H, W) float32."""
+    grid = face.attention_map(attribute, layer, head).astype(np.float32)
+    height, width = face.aligned.shape[:2]
+    heat = cv2.resize(grid, (width, height), interpolation=cv2.INTER_CUBIC)
+    heat -= heat.min()
+    return heat / max(float(heat.max()), 1e-8)
+
+
+def _blend_heatmap(canvas: np.ndarray, face: FaceResult, options: RenderOptions) -> None:
+    """Warp the crop-space heatmap back onto the face's region of ``canvas`` (in place)."""
+    heat = attention_heatmap(face, options.attribute, options.layer, options.head)
+    colored = cv2.cvtColor(
+        cv2.applyColorMap((heat * 255).astype(np.uint8), COLORMAPS.get(options.colormap, cv2.COLORMAP_JET)),
+        cv2.COLOR_BGR2RGB,
+    )
+    h, w = heat.shape
+    inverse = cv2.invertAffineTransform(face.align_matrix)
+    corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float32) @ inverse.T
+    x0, y0 = np.floor(corners.min(0)).astype(int)
+    x1, y1 = np.ceil(corners.max(0)).astype(int)
+    x0, y0 = max(x0, 0), max(y0, 0)
+    x1, y1 = min(x1, canvas.shape[1]), min(y1, canvas.shape[0])
+    if x1 <= x0 or y1 <= y0:
+        return
+    # Only the face's bounding rectangle is warped: a full-frame warp per face would dominate the render cost.
+    roi_inverse = inverse.copy()
+    roi_inverse[:, 2] -= (x0, y0)
+    size = (x1 - x0, y1 - y0)
+    warped = cv2.warpAffine(colored, roi_inverse, size, flags=cv2.INTER_LINEAR)
+    # Opacity follows the attention itself, so low-attention skin stays readable under the overlay.
+    alpha_crop = (options.opacity * np.power(heat, 0.6)).astype(np.float32)
+    alpha = cv2.warpAffine(alpha_crop, roi_inverse, size, flags=cv2.INTER_LINEAR)
+    roi = canvas[y0:y1, x0:x1].astype(np.float32)
+    alpha = alpha[..., None]
+    canvas[y0:y1, x0:x1] = (roi * (1 - alpha) + warped.astype(np.float32) * alpha).astype(np.uint8)
+
+
+def _label(canvas: np.ndarray, text: str, origin: tuple[int, int], color, scale: float = 0.45) -> None:
+    x, y = origin
+    (tw, th), base = cv2.getTextSize(text, _FONT, scale, 1)
+    cv2.rectangle(canvas, (x, y - th - base - 2), (x + tw + 4, y + 2), (0, 0, 0), -1)
+    cv2.putText(canvas, text, (x + 2, y - base + 1), _FONT, scale, color, 1, cv2.LINE_AA)
+
+
+def _attribute_panel(canvas: np.ndarray, face: FaceResult, options: RenderOptions) -> None:
+    """Positives first (most probable on top), then the overlay attribute, as small bars beside the box."""
+    order = [int(i) for i in np.argsort(-face.probabilities) if face.decisions[i]][: options.top_k]
+    if options.attribute is not None and options.attribute not in order:
+        order.append(options.attribute)
+    if not order:
+        order = [int(np.argmax(face.probabilities))]
+    row_h, bar_w, panel_w = 15, 60, 220
+    x1, y1, x2, _ = face.box.astype(int)
+    height, width = canvas.shape[:2]
+    px = x2 + 6 if x2 + 6 + panel_w <= width else max(x1 - 6 - panel_w, 0)
+    py = int(np.clip(y1, 0, max(height - row_h * len(order) - 4, 0)))
+    panel = canvas[py : py + row_h * len(order) + 4, px : px + panel_w]
+    panel[:] = (panel.astype(np.float32) * 0.35).astype(np.uint8)
+    for row, index in enumerate(order):
+        info = ATTRIBUTES[index]
+        y = py + 4 + row * row_h
+        p = float(face.probabilities[index])
+        color = TIER_COLORS[info.tier]
+        cv2.rectangle(canvas, (px + 2, y), (px + 2 + bar_w, y + row_h - 4), (70, 70, 70), -1)
+        cv2.rectangle(canvas, (px + 2, y), (px + 2 + int(bar_w * p), y + row_h - 4), color, -1)
+        tick = px + 2 + int(bar_w * float(face.thresholds[index]))
+        cv2.line(canvas, (tick, y - 1), (tick, y + row_h - 3), (255, 255, 255), 1)
+        mark = "*" if index == options.attribute else ""
+        text = f"{mark}{info.name[:17]} {p:.2f}"
+        text_color = (255, 255, 255) if face.decisions[index] else (170, 170, 170)
+        cv2.putText(canvas, text, (px + bar_w + 6, y + row_h - 5), _FONT, 0.36, text_color, 1, cv2.LINE_AA)
+
+
+def render_frame(frame: np.ndarray, result: FrameResult, options: RenderOptions | None = None) -> np.ndarray:
+    """Annotated RGB copy of ``frame`` (h, w, 3 uint8) for ``result``."""
+    options = options or RenderOptions()
+    canvas = np.ascontiguousarray(frame, dtype=np.uint8).copy()
+    for face in result.faces:
+        if options.attribute is not None:
+            _blend_heatmap(canvas, face, options)
+    for face in result.faces:
+        selected = options.selected_face == face.face_id
+        x1, y1, x2, y2 = face.box.astype(int)
+        if options.show_boxes:
+            cv2.rectangle(canvas, (x1, y1), (x2, y2), _SELECTED_COLOR if selected else _BOX_COLOR, 2 if selected else 1)
+            _label(canvas, f"#{face.face_id} {face.score:.2f}", (x1, max(y1 - 2, 14)), (255, 255, 255))
+        if options.show_landmarks:
+            for x, y in face.landmarks.astype(int):
+                cv2.circle(canvas, (int(x), int(y)), 2, (255, 60, 60), -1, cv2.LINE_AA)
+        if options.show_bars:
+            _attribute_panel(canvas, face, options)
+    if options.show_hud:
+        parts = [result.model_name or "model"]
+        if not result.model_trained:
+            parts.append("UNTRAINED MODEL")
+        parts.append(f"{len(result.faces)} face(s)")
+        if options.fps is not None:
+            parts.append(f"{options.fps:.1f} fps")
+        parts.append(f"{result.timings.total_ms:.1f} ms")
+        if options.attribute is not None:
+            head = "mean" if options.head is None else f"h{options.head}"
+            parts.append(f"attn: {ATTRIBUTES[options.attribute].name} L{options.layer} {head}")
+        _label(canvas, " | ".join(parts), (4, canvas.shape[0] - 6), (255, 255, 120) if result.model_trained else (255, 90, 90))
+    return canvas

@@ -1,0 +1,83 @@
+"""Plain, frozen results of the engine. No Qt, no tensors: numpy arrays and numbers only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .attributes import ATTRIBUTE_NAMES
+
+__all__ = ["FaceResult", "FrameResult", "StageTimings"]
+
+
+@dataclass(frozen=True)
+class StageTimings:
+    """Milliseconds spent per stage of one frame."""
+
+    detect_ms: float = 0.0
+    align_ms: float = 0.0
+    classify_ms: float = 0.0
+    track_ms: float = 0.0
+    total_ms: float = 0.0
+    full_detection: bool = False
+    """True when the full MTCNN cascade ran on this frame (else only O-Net refinement or nothing)."""
+
+    def as_dict(self) -> dict[str, float | bool]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    face_id: int
+    """Stable across frames while the tracker keeps the face."""
+    box: np.ndarray  # (4,) float32: x1, y1, x2, y2 in frame pixels
+    score: float  # detector confidence
+    landmarks: np.ndarray  # (5, 2) float32 frame pixels
+    probabilities: np.ndarray  # (40,) float32, EMA-smoothed across frames for a tracked face
+    raw_probabilities: np.ndarray  # (40,) float32, this frame only
+    decisions: np.ndarray  # (40,) bool: probabilities >= thresholds
+    thresholds: np.ndarray  # (40,) float32: the bundle's calibrated per-attribute thresholds
+    attention: np.ndarray  # (layers, heads, 40, grid_h, grid_w) float32, rows sum to 1 over the grid
+    aligned: np.ndarray  # (H, W, 3) uint8: the crop the model saw
+    align_matrix: np.ndarray  # (2, 3) float32: frame pixel -> crop pixel
+
+    def attention_map(self, attribute: int, layer: int = -1, head: int | None = None) -> np.ndarray:
+        """(grid_h, grid_w) map for one attribute; ``head=None`` averages the heads."""
+        maps = self.attention[layer, :, attribute] if head is None else self.attention[layer, head, attribute][None]
+        return maps.mean(axis=0)
+
+    def as_dict(self) -> dict:
+        """JSON-ready summary (no image data)."""
+        x1, y1, x2, y2 = (float(v) for v in self.box)
+        return {
+            "face": self.face_id,
+            "box": {"x": x1, "y": y1, "w": x2 - x1, "h": y2 - y1},
+            "score": self.score,
+            "landmarks": self.landmarks.round(2).tolist(),
+            "probabilities": {n: round(float(p), 5) for n, p in zip(ATTRIBUTE_NAMES, self.probabilities)},
+            "decisions": {n: bool(d) for n, d in zip(ATTRIBUTE_NAMES, self.decisions)},
+        }
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    frame_index: int
+    frame_size: tuple[int, int]  # width, height
+    faces: tuple[FaceResult, ...]
+    timings: StageTimings = field(default_factory=StageTimings)
+    model_trained: bool = True
+    model_name: str = ""
+
+    def face(self, face_id: int) -> FaceResult | None:
+        return next((f for f in self.faces if f.face_id == face_id), None)
+
+    def as_dict(self) -> dict:
+        return {
+            "frame_index": self.frame_index,
+            "frame_size": list(self.frame_size),
+            "model": self.model_name,
+            "model_trained": self.model_trained,
+            "timings_ms": self.timings.as_dict(),
+            "faces": [f.as_dict() for f in self.faces],
+        }

@@ -1,0 +1,116 @@
+"""Run the attribute model: torch (CUDA when present) or onnxruntime (CUDA EP when present).
+
+Both backends take aligned uint8 crops and return the same thing — sigmoid
+probabilities and attention maps — so the pipeline, CLI and GUI never care
+which one runs. Faces are batched: one call per frame, whatever the face count.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from .bundle import BundleError, ModelBundle
+
+__all__ = ["ClassifierOutput", "AttributeClassifier", "TorchClassifier", "OnnxClassifier", "load_classifier", "resolve_device"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClassifierOutput:
+    probabilities: np.ndarray  # (n, 40) float32
+    attention: np.ndarray  # (n, layers, heads, 40, grid_h, grid_w) float32
+
+
+class AttributeClassifier(Protocol):
+    backend: str
+    device: str
+
+    def predict(self, crops: np.ndarray) -> ClassifierOutput:
+        """crops: (n, H, W, 3) uint8 RGB aligned faces."""
+        ...
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda' when a GPU is usable, else 'cpu'; 'cuda' without a GPU is an error."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for, but no CUDA GPU is available; use --device cpu")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {device!r}; choose cpu, cuda or auto")
+    return device
+
+
+def _to_input(crops: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32) * (1.0 / 255.0)
+
+
+def _empty(bundle: ModelBundle) -> ClassifierOutput:
+    c = bundle.config
+    grid_h, grid_w = c.token_grid
+    return ClassifierOutput(
+        np.zeros((0, c.num_attributes), np.float32),
+        np.zeros((0, c.layers, c.heads, c.num_attributes, grid_h, grid_w), np.float32),
+    )
+
+
+class TorchClassifier:
+    backend = "torch"
+
+    def __init__(self, bundle: ModelBundle, device: str = "auto") -> None:
+        self.bundle = bundle
+        self.device = resolve_device(device)
+        self.model = bundle.build_model().to(self.device)
+
+    @torch.inference_mode()
+    def predict(self, crops: np.ndarray) -> ClassifierOutput:
+        if len(crops) == 0:
+            return _empty(self.bundle)
+        images = torch.from_numpy(_to_input(crops)).to(self.device)
+        logits, attention = self.model(images)
+        return ClassifierOutput(torch.sigmoid(logits).float().cpu().numpy(), attention.float().cpu().numpy())
+
+
+class OnnxClassifier:
+    backend = "onnx"
+
+    def __init__(self, bundle: ModelBundle, device: str = "auto", onnx_path: str | None = None) -> None:
+        import onnxruntime as ort
+
+        self.bundle = bundle
+        path = onnx_path or bundle.onnx_path
+        if path is None or not path.exists():
+            raise BundleError(f"{path or bundle.name}: no ONNX model beside the bundle; run `attricam export-onnx` first")
+        self.device = resolve_device(device)
+        providers = ["CPUExecutionProvider"]
+        if self.device == "cuda":
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise RuntimeError("onnxruntime has no CUDA execution provider here; use --device cpu or --backend torch")
+            providers.insert(0, "CUDAExecutionProvider")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=providers)
+        except Exception as exc:
+            raise BundleError(f"{path}: not a loadable ONNX model ({exc})") from None
+
+    def predict(self, crops: np.ndarray) -> ClassifierOutput:
+        if len(crops) == 0:
+            return _empty(self.bundle)
+        logits, attention = self.session.run(None, {"images": _to_input(crops)})
+        probabilities = 1.0 / (1.0 + np.exp(-logits))
+        return ClassifierOutput(probabilities.astype(np.float32), attention.astype(np.float32))
+
+
+def load_classifier(bundle: ModelBundle, backend: str = "torch", device: str = "auto") -> AttributeClassifier:
+    if backend == "torch":
+        return TorchClassifier(bundle, device)
+    if backend == "onnx":
+        return OnnxClassifier(bundle, device)
+    raise ValueError(f"unknown backend {backend!r}; choose torch or onnx")

@@ -1,0 +1,94 @@
+"""The live pipeline: stable ids, cheap refinement between full detections, smoothing, rendering, export."""
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.bundle import ModelBundle
+from engine.pipeline import FacePipeline, PipelineSettings
+from engine.render import RenderOptions, render_frame
+from engine.tracking import FaceTracker, iou_matrix
+
+from .conftest import paste_face
+
+
+@pytest.fixture(scope="module")
+def pipeline(random_bundle_path):
+    return FacePipeline(ModelBundle.load(random_bundle_path), PipelineSettings(device="cpu", full_detect_every=5))
+
+
+def test_iou_and_tracker_keep_ids_and_smooth():
+    a = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], np.float32)
+    assert iou_matrix(a, a).diagonal().tolist() == [1.0, 1.0]
+    tracker = FaceTracker(ema_alpha=0.5)
+    first = tracker.assign(a)
+    second = tracker.assign(a[::-1] + 1)  # same faces, listed the other way round, moved by a pixel
+    assert second == first[::-1]
+    p1 = tracker.smooth(first[0], np.ones(40, np.float32))
+    p2 = tracker.smooth(first[0], np.zeros(40, np.float32))
+    assert p1[0] == 1.0 and p2[0] == pytest.approx(0.5)
+
+
+def test_moving_face_keeps_its_id_and_refinement_runs_between_full_detections(pipeline, celeba_faces):
+    pipeline.reset()
+    results = [pipeline.process(paste_face(celeba_faces[0], at=(150 + 3 * i, 60 + i))) for i in range(12)]
+    assert all(len(r.faces) == 1 for r in results)
+    assert {r.faces[0].face_id for r in results} == {0}
+    full = [r.timings.full_detection for r in results]
+    assert full[0] and full[5] and full[10] and not any(full[1:5])
+    raw = np.stack([r.faces[0].raw_probabilities for r in results])
+    smooth = np.stack([r.faces[0].probabilities for r in results])
+    assert np.abs(np.diff(smooth, axis=0)).mean() <= np.abs(np.diff(raw, axis=0)).mean() + 1e-6
+
+
+def test_decisions_follow_the_bundle_thresholds(pipeline, celeba_faces):
+    face = pipeline.analyze_image(celeba_faces[1]).faces[0]
+    np.testing.assert_array_equal(face.decisions, face.probabilities >= face.thresholds)
+    assert face.attention.shape == (2, 4, 40, 12, 10)
+
+
+def test_two_faces_get_two_ids(pipeline, celeba_faces):
+    pipeline.reset()
+    frame = paste_face(celeba_faces[0], at=(10, 100), scale=1.3)
+    frame[100:100 + 283, 350:350 + 231] = paste_face(celeba_faces[3], scale=1.3, at=(0, 0))[:283, :231]
+    result = pipeline.process(frame)
+    assert len(result.faces) == 2 and {f.face_id for f in result.faces} == {0, 1}
+
+
+def test_no_face_frame_is_empty_not_an_error(pipeline):
+    pipeline.reset()
+    result = pipeline.process(np.full((480, 640, 3), 90, np.uint8))
+    assert result.faces == () and result.timings.full_detection
+
+
+def test_overlay_changes_with_the_attribute_and_export_is_complete(pipeline, celeba_faces, tmp_path):
+    from engine.export import export_snapshot
+
+    frame = paste_face(celeba_faces[0])
+    result = pipeline.analyze_image(frame)
+    smiling = render_frame(frame, result, RenderOptions(attribute=31))
+    hat = render_frame(frame, result, RenderOptions(attribute=35))
+    plain = render_frame(frame, result, RenderOptions(attribute=None))
+    assert np.abs(smiling.astype(int) - hat.astype(int)).sum() > 0
+    assert np.abs(smiling.astype(int) - plain.astype(int)).sum() > 0
+    png, sidecar = export_snapshot(frame, result, RenderOptions(attribute=31), tmp_path, stem="snap")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads(sidecar.read_text())
+    assert data["faces"][0]["face"] == 0 and len(data["faces"][0]["probabilities"]) == 40
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap.json", "snap.png"]
+
+
+def test_failed_export_leaves_no_partial_file(pipeline, celeba_faces, tmp_path, monkeypatch):
+    from engine import export
+
+    frame = paste_face(celeba_faces[0])
+    result = pipeline.analyze_image(frame)
+
+    def broken_write(self, data):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export.Path, "write_bytes", broken_write)
+    with pytest.raises(OSError, match="disk full"):
+        export.export_snapshot(frame, result, None, tmp_path, stem="snap")
+    assert list(tmp_path.iterdir()) == []
