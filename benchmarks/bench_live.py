@@ -1,0 +1,91 @@
+"""Live-pipeline speed against the MTCNN reference, on one clip, in one run.
+
+Prints (and writes as JSON) the figures the engine issue asks for:
+* reference: median ms of ``facenet_pytorch.MTCNN(keep_all=True).detect`` (default settings) per frame;
+* ours: ``attricam bench`` (detect/refine + align + model + track + render) p50 / p95 / startup / RSS,
+  run as a fresh process so startup includes interpreter and imports;
+* ratio = our frame_ms_p50 / reference median (target <= 0.30), p95 (target <= 33 ms).
+
+    .venv/bin/python benchmarks/bench_live.py [--frames 300] [--faces 1] [--json out/bench_live.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def reference_detect_ms(clip: Path, frames: int) -> float:
+    import cv2
+    import torch
+    from facenet_pytorch import MTCNN
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    mtcnn = MTCNN(keep_all=True)
+    capture = cv2.VideoCapture(str(clip))
+    times = []
+    while len(times) < frames:
+        ok, bgr = capture.read()
+        if not ok:
+            capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            continue
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        t0 = time.perf_counter()
+        mtcnn.detect(rgb)
+        times.append((time.perf_counter() - t0) * 1000)
+    return float(np.median(times))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--faces", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "celeba")
+    parser.add_argument("--clip", type=Path, help="use this 640x480 clip instead of composing one")
+    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch")
+    parser.add_argument("--json", type=Path, default=REPO / "out" / "bench_live.json")
+    args = parser.parse_args()
+
+    clip = args.clip
+    if clip is None:
+        from benchmarks.make_clip import make_demo_clip
+
+        clip = make_demo_clip(REPO / "out" / f"demo_{args.faces}face.avi", args.data, frames=300, faces=args.faces)
+    reference_ms = reference_detect_ms(clip, min(args.frames, 100))
+    ours_json = args.json.with_name(args.json.stem + "_attricam.json")
+    command = [sys.executable, "-m", "attricam", "bench", "--source", str(clip), "--frames", str(args.frames),
+               "--backend", args.backend, "--json", str(ours_json)]  # fmt: skip
+    subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    ours = json.loads(ours_json.read_text())
+    figures = {
+        "clip": str(clip),
+        "reference_mtcnn_detect_ms_p50": round(reference_ms, 2),
+        **{k: ours[k] for k in ("fps", "frame_ms_p50", "frame_ms_p95", "faces_per_frame", "startup_s", "rss_mb",
+                                "backend", "device", "model", "stage_ms_p50")},  # fmt: skip
+        "ratio_p50_to_reference": round(ours["frame_ms_p50"] / reference_ms, 3),
+    }
+    checks = {
+        "ratio <= 0.30": figures["ratio_p50_to_reference"] <= 0.30,
+        "p95 <= 33 ms": ours["frame_ms_p95"] <= 33.0,
+        "startup <= 3 s": ours["startup_s"] <= 3.0,
+        "RSS <= 800 MB": ours["rss_mb"] <= 800,
+    }
+    figures["checks"] = checks
+    text = json.dumps(figures, indent=2)
+    print(text)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
