@@ -51,7 +51,7 @@ def main() -> int:
     parser.add_argument("--faces", type=int, default=1, choices=(1, 2))
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "celeba")
     parser.add_argument("--clip", type=Path, help="use this 640x480 clip instead of composing one")
-    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch")
+    parser.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
     parser.add_argument("--json", type=Path, default=REPO / "out" / "bench_live.json")
     args = parser.parse_args()
 

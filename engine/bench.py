@@ -31,10 +31,10 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--model", type=Path, help="bundle .pt (default: the shipped one)")
-    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch")
+    parser.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--full-detect-every", type=int, default=10, help="full MTCNN cadence in frames")
-    parser.add_argument("--min-face-size", type=int, default=40)
+    parser.add_argument("--min-face-size", type=int, default=60)
     parser.add_argument("--no-render", action="store_true", help="skip rendering (pipeline only)")
 
 
@@ -101,7 +101,7 @@ def run_bench(args: argparse.Namespace) -> int:
         "faces_per_frame": round(float(np.mean(faces)), 3),
         "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
         "startup_s": round(startup_s or 0.0, 3),
-        "backend": args.backend,
+        "backend": pipeline.classifier.backend,
         "device": pipeline.device,
         "threads": torch.get_num_threads(),
         "full_detect_every": args.full_detect_every,

@@ -89,9 +89,8 @@ def _blend_heatmap(canvas: np.ndarray, face: FaceResult, options: RenderOptions)
     # Opacity follows the attention itself, so low-attention skin stays readable under the overlay.
     alpha_crop = (options.opacity * np.power(heat, 0.6)).astype(np.float32)
     alpha = cv2.warpAffine(alpha_crop, roi_inverse, size, flags=cv2.INTER_LINEAR)
-    roi = canvas[y0:y1, x0:x1].astype(np.float32)
-    alpha = alpha[..., None]
-    canvas[y0:y1, x0:x1] = (roi * (1 - alpha) + warped.astype(np.float32) * alpha).astype(np.uint8)
+    roi = canvas[y0:y1, x0:x1]
+    roi[:] = cv2.blendLinear(warped, roi, alpha, 1.0 - alpha)  # per-pixel weights, in C++
 
 
 def _label(canvas: np.ndarray, text: str, origin: tuple[int, int], color, scale: float = 0.45) -> None:

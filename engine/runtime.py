@@ -108,9 +108,11 @@ class OnnxClassifier:
         return ClassifierOutput(probabilities.astype(np.float32), attention.astype(np.float32))
 
 
-def load_classifier(bundle: ModelBundle, backend: str = "torch", device: str = "auto") -> AttributeClassifier:
+def load_classifier(bundle: ModelBundle, backend: str = "auto", device: str = "auto") -> AttributeClassifier:
+    if backend == "auto":
+        backend = "onnx" if bundle.onnx_path is not None and bundle.onnx_path.exists() else "torch"
     if backend == "torch":
         return TorchClassifier(bundle, device)
     if backend == "onnx":
         return OnnxClassifier(bundle, device)
-    raise ValueError(f"unknown backend {backend!r}; choose torch or onnx")
+    raise ValueError(f"unknown backend {backend!r}; choose torch, onnx or auto")
