@@ -1,0 +1,244 @@
+"""``attricam analyze``: images, folders and videos in; one CSV row per face out.
+
+CSV contract (one row per face, columns in this order)::
+
+    path, face, x, y, w, h, score, p_<Attr> x 40, y_<Attr> x 40
+
+* ``path`` — the file as found (as given on the command line, or below a given
+  folder). A video frame is ``<video>#frame=<index>``, ``index`` counting from 0
+  in the file, so the contract stays the same for stills and clips.
+* ``face`` — 0, 1, ... (largest first) in a still; the tracker's face id in a
+  video, stable while a face stays in view. ``-1`` marks an image or analysed
+  frame without a face: that row has empty numbers.
+* ``x, y, w, h`` — the box in pixels of the file as a viewer shows it
+  (EXIF-rotated upright; a photo larger than :data:`engine.image_io.MAX_SIDE`
+  is analysed downscaled and its boxes scaled back); ``score`` — detector confidence.
+* ``p_<Attr>`` — probability in [0, 1], attributes in the official CelebA
+  order of :data:`engine.attributes.ATTRIBUTE_NAMES`; in a video, smoothed over frames.
+* ``y_<Attr>`` — the decision, 0 or 1: ``p >= threshold`` with the bundle's
+  calibrated per-attribute thresholds (``FaceResult.decisions``).
+
+A file that cannot be read is reported on stderr in one line naming it and
+the reason, and the run goes on: the exit status is 0 when at least one file
+was read, 1 when none could be (or none was found), 130 when interrupted
+(the outputs then hold what was finished). Every output is written
+atomically, so a crash never leaves half a CSV behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .analyze_output import AnnotationWriter, CsvReport, JsonReport, csv_rows
+from .image_io import MediaLoadError, read_image
+from .sources import is_video, iter_media, iter_video_frames, video_fps
+
+if TYPE_CHECKING:  # the pipeline pulls in torch and MTCNN: imported only when a run starts
+    from .pipeline import FacePipeline
+
+__all__ = ["AnalyzeOptions", "add_analyze_arguments", "analyze_media", "run_analyze"]
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_NOTHING_READ = 1
+EXIT_SETUP_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    paths: tuple[Path, ...]
+    csv: Path
+    json: Path | None = None
+    annotate: Path | None = None
+    backend: str = "auto"
+    device: str = "auto"
+    model: Path | None = None
+    every: int = 1
+    """Analyse every N-th frame of a video (stills are always analysed)."""
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> AnalyzeOptions:
+        return cls(
+            paths=tuple(Path(p) for p in args.paths),
+            csv=Path(args.csv),
+            json=Path(args.json) if args.json else None,
+            annotate=Path(args.annotate) if args.annotate else None,
+            backend=args.backend,
+            device=args.device,
+            model=Path(args.model) if args.model else None,
+            every=args.every,
+        )
+
+
+@dataclass(frozen=True)
+class AnalyzeSummary:
+    files_read: int
+    files_failed: int
+    rows: int
+    interrupted: bool = False
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="images, videos or folders (searched recursively)")
+    parser.add_argument("--csv", required=True, metavar="OUT.csv", help="one row per face (see engine/analyze.py)")
+    parser.add_argument("--json", metavar="OUT.json", help="also write per-file results as JSON")
+    parser.add_argument("--annotate", metavar="DIR", help="write annotated images/videos here, mirroring input paths")
+    parser.add_argument(
+        "--backend",
+        choices=("torch", "onnx", "auto"),
+        default="auto",
+        help="default: onnx when the bundle has its twin",
+    )
+    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="default: cuda when present")
+    parser.add_argument("--model", metavar="BUNDLE.pt", help="model bundle (default: the shipped model)")
+    parser.add_argument("--every", type=_positive_int, default=1, metavar="N", help="videos: analyse every N-th frame")
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    """The subcommand: build the pipeline, analyse everything, return the exit status."""
+    options = AnalyzeOptions.from_args(args)
+    # FFmpeg would add its own lines ("moov atom not found") to our one line per bad file.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    try:
+        pipeline = _build_pipeline(options)
+    except (MediaLoadError, RuntimeError, ValueError, OSError) as exc:  # BundleError is a RuntimeError
+        print(f"attricam analyze: error: {exc}", file=sys.stderr)
+        return EXIT_SETUP_ERROR
+    if not pipeline.bundle.trained:
+        print(
+            f"WARNING: model {pipeline.bundle.name} is UNTRAINED (random weights): probabilities are meaningless",
+            file=sys.stderr,
+        )
+    summary = analyze_media(pipeline, options)
+    log.info(
+        "%d file(s) read, %d failed, %d CSV row(s) -> %s",
+        summary.files_read,
+        summary.files_failed,
+        summary.rows,
+        options.csv,
+    )
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    if summary.files_read == 0:
+        print("attricam analyze: error: no readable image or video among the given paths", file=sys.stderr)
+        return EXIT_NOTHING_READ
+    return EXIT_OK
+
+
+def _build_pipeline(options: AnalyzeOptions) -> FacePipeline:
+    from .bundle import ModelBundle
+    from .pipeline import FacePipeline, PipelineSettings
+
+    bundle = ModelBundle.load(options.model) if options.model else None
+    settings = PipelineSettings(backend=options.backend, device=options.device)
+    if options.every > 1:  # sampled frames are too far apart for O-Net to refine the previous boxes
+        settings = replace(settings, full_detect_every=1)
+    return FacePipeline(bundle, settings)
+
+
+def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSummary:
+    """Analyse every file under ``options.paths`` into the outputs; bad files are reported and skipped."""
+    exclude = [options.annotate] if options.annotate else []
+    files = list(iter_media(options.paths, exclude=exclude))
+    read = failed = 0
+    interrupted = False
+    with contextlib.ExitStack() as outputs:
+        csv = outputs.enter_context(CsvReport.open(options.csv))
+        json = outputs.enter_context(JsonReport.open(options.json, pipeline.bundle)) if options.json else None
+        annotate = AnnotationWriter(options.annotate) if options.annotate else None
+        for number, path in enumerate(files, 1):
+            start = time.perf_counter()
+            try:
+                analysis = _analyze_file(pipeline, path, options, annotate)
+            except KeyboardInterrupt:
+                print(f"interrupted at {path}: outputs hold the {number - 1} file(s) before it", file=sys.stderr)
+                interrupted = True
+                break
+            except MediaLoadError as exc:
+                print(f"SKIPPED {exc}", file=sys.stderr)
+                failed += 1
+                if json:
+                    json.add_error(path, str(exc))
+                continue
+            except Exception as exc:  # a bug or a full disk must not end a long batch; traceback with -v
+                log.debug("analysis of %s failed", path, exc_info=True)
+                reason = _one_line(exc) if isinstance(exc, OSError) else f"internal error ({_one_line(exc)})"
+                print(f"FAILED {path}: {reason}", file=sys.stderr)
+                failed += 1
+                if json:
+                    json.add_error(path, reason)
+                continue
+            read += 1
+            csv.add_rows(analysis.rows)
+            if json:
+                json.add_file(path, analysis.frames, video=is_video(path), source_size=analysis.source_size)
+            frames = f" over {len(analysis.frames)} frame(s)" if is_video(path) else ""
+            elapsed_ms = (time.perf_counter() - start) * 1000
+            log.info(
+                "[%d/%d] %s: %d face(s)%s in %.0f ms", number, len(files), path, analysis.faces, frames, elapsed_ms
+            )
+        rows = csv.rows
+    return AnalyzeSummary(files_read=read, files_failed=failed, rows=rows, interrupted=interrupted)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class FileAnalysis:
+    """What one file produced, kept small: CSV rows as text and JSON-ready frame dicts, no arrays."""
+
+    rows: list[list[str]]
+    frames: list[dict]
+    faces: int
+    source_size: tuple[int, int] | None
+    """A still's upright size in the file (width, height); None for a video."""
+
+
+def _analyze_file(
+    pipeline: FacePipeline, path: Path, options: AnalyzeOptions, annotate: AnnotationWriter | None
+) -> FileAnalysis:
+    """Analyse one image or video; its rows reach the CSV only once the whole file succeeded."""
+    if not is_video(path):
+        image = read_image(path)
+        result = pipeline.analyze_image(image.pixels)
+        if annotate:
+            annotate.write_image(path, image.pixels, result)
+        rows = csv_rows(str(path), result, scale=image.scale)
+        return FileAnalysis(rows, [result.as_dict()], len(result.faces), image.source_size)
+    pipeline.reset()  # a new clip: no track may continue from the previous file
+    rows: list[list[str]] = []
+    frames: list[dict] = []
+    faces = 0
+    decoded = iter_video_frames(path, every=options.every)
+    first = next(decoded)  # raises VideoLoadError for an unreadable clip before any output is opened
+    with contextlib.ExitStack() as stack:
+        video = stack.enter_context(annotate.video(path, video_fps(path) / options.every)) if annotate else None
+        for index, frame in itertools.chain([first], decoded):
+            result = pipeline.process(frame)
+            rows += csv_rows(f"{path}#frame={index}", result)
+            frames.append({**result.as_dict(), "frame_index": index})
+            faces += len(result.faces)
+            if video:
+                video.write(frame, result)
+    return FileAnalysis(rows, frames, faces, None)

@@ -1,0 +1,202 @@
+"""The outputs of ``attricam analyze``: the CSV, the JSON report and annotated copies.
+
+Each output streams into a temporary file beside its target and is renamed
+over it only when the run ends (:mod:`engine.atomic`), so memory stays flat
+over thousands of files and a crash never leaves a half-written report. The
+CSV contract itself is documented in :mod:`engine.analyze`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from .atomic import atomic_path, atomic_write_bytes
+from .attributes import ATTRIBUTE_NAMES
+from .results import FrameResult
+
+if TYPE_CHECKING:
+    from .bundle import ModelBundle
+
+__all__ = ["CSV_COLUMNS", "AnnotationWriter", "CsvReport", "JsonReport", "csv_rows"]
+
+CSV_COLUMNS: tuple[str, ...] = (
+    ("path", "face", "x", "y", "w", "h", "score")
+    + tuple(f"p_{name}" for name in ATTRIBUTE_NAMES)
+    + tuple(f"y_{name}" for name in ATTRIBUTE_NAMES)
+)
+
+_NO_FACE_ID = "-1"
+
+
+def csv_rows(label: str, result: FrameResult, scale: tuple[float, float] = (1.0, 1.0)) -> list[list[str]]:
+    """The CSV rows of one image or video frame: one per face by id, or one ``face=-1`` row with empty numbers.
+
+    ``scale`` (sx, sy) maps boxes from the analysed pixels back to the file's
+    own pixels when the loader downscaled a large photo.
+    """
+    if not result.faces:
+        return [[label, _NO_FACE_ID] + [""] * (len(CSV_COLUMNS) - 2)]
+    sx, sy = scale
+    rows = []
+    for face in sorted(result.faces, key=lambda f: f.face_id):
+        x1, y1, x2, y2 = (float(v) * s for v, s in zip(face.box, (sx, sy, sx, sy)))
+        rows.append(
+            [
+                label,
+                str(face.face_id),
+                f"{x1:.1f}",
+                f"{y1:.1f}",
+                f"{x2 - x1:.1f}",
+                f"{y2 - y1:.1f}",
+                f"{face.score:.4f}",
+            ]
+            + [f"{float(p):.5f}" for p in face.probabilities]
+            + ["1" if d else "0" for d in face.decisions]
+        )
+    return rows
+
+
+class CsvReport:
+    """Rows appended as files finish; the file appears (atomically) when the context closes without error."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._writer = csv.writer(handle, lineterminator="\n")
+        self._writer.writerow(CSV_COLUMNS)
+        self.rows = 0
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, target: Path) -> Iterator[CsvReport]:
+        with atomic_path(target) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+            yield cls(handle)
+
+    def add_rows(self, rows: list[list[str]]) -> None:
+        self._writer.writerows(rows)
+        self.rows += len(rows)
+
+
+class JsonReport:
+    """``{"model", "model_trained", "thresholds", "files": [...]}``, one entry per input file.
+
+    An image entry holds ``result`` (``FrameResult.as_dict``: boxes in the
+    pixels of ``frame_size``) and ``source_size`` (the file's upright size,
+    larger when the photo was downscaled for analysis), a video entry
+    ``frames`` (one per analysed frame, ``frame_index`` counted in the file),
+    a failed file ``error``. Entries are streamed, so long runs stay small in memory.
+    """
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._handle = handle
+        self._count = 0
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, target: Path, bundle: ModelBundle) -> Iterator[JsonReport]:
+        header = {
+            "model": bundle.name,
+            "model_trained": bundle.trained,
+            "thresholds": {name: float(t) for name, t in zip(ATTRIBUTE_NAMES, bundle.thresholds)},
+        }
+        with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(header, indent=1)[:-2] + ',\n "files": [')
+            report = cls(handle)
+            yield report
+            handle.write("\n ]\n}\n")
+
+    def _add(self, entry: dict) -> None:
+        self._handle.write(("," if self._count else "") + "\n  " + json.dumps(entry))
+        self._count += 1
+
+    def add_file(self, path: Path, frames: list[dict], *, video: bool, source_size: tuple[int, int] | None) -> None:
+        if video:
+            self._add({"path": str(path), "kind": "video", "frames": frames})
+        else:
+            self._add({"path": str(path), "kind": "image", "source_size": list(source_size), "result": frames[0]})
+
+    def add_error(self, path: Path, message: str) -> None:
+        self._add({"path": str(path), "error": message})
+
+
+_KEPT_IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
+
+
+class AnnotationWriter:
+    """Annotated copies under ``root``, mirroring each input's path (relative to the working directory).
+
+    ``photos/a.jpg`` becomes ``<root>/photos/a.jpg``; an input outside the
+    working directory keeps its absolute path below ``root``. Mirroring keeps
+    same-named files from different folders apart. Suffixes OpenCV may not
+    write (``.tif``, ``.webp``, ...) get ``.png`` appended; videos become ``.mp4``.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def target(self, source: Path, keep: frozenset[str], new_suffix: str) -> Path:
+        resolved = source.resolve()
+        try:
+            relative = resolved.relative_to(Path.cwd())
+        except ValueError:
+            relative = resolved.relative_to(resolved.anchor)
+        if relative.suffix.lower() not in keep:
+            relative = relative.with_name(relative.name + new_suffix)
+        target = self.root / relative
+        if target.resolve() == resolved:
+            raise OSError(f"annotated copy of {source} would overwrite it; choose another --annotate folder")
+        return target
+
+    def write_image(self, source: Path, image: np.ndarray, result: FrameResult) -> Path:
+        from .render import RenderOptions, render_frame
+
+        target = self.target(source, _KEPT_IMAGE_SUFFIXES, ".png")
+        bgr = cv2.cvtColor(render_frame(image, result, RenderOptions()), cv2.COLOR_RGB2BGR)
+        ok, encoded = cv2.imencode(target.suffix, bgr)
+        if not ok:
+            raise OSError(f"{target}: OpenCV could not encode the annotated image")
+        atomic_write_bytes(target, encoded.tobytes())
+        return target
+
+    @contextlib.contextmanager
+    def video(self, source: Path, fps: float) -> Iterator[_AnnotatedVideo]:
+        target = self.target(source, frozenset({".mp4"}), ".mp4")
+        with atomic_path(target) as tmp:
+            writer = _AnnotatedVideo(tmp, fps)
+            try:
+                yield writer
+            finally:
+                writer.close()
+            if not writer.frames:  # raising makes atomic_path drop the empty file
+                raise OSError(f"{source}: no frame to annotate")
+
+
+class _AnnotatedVideo:
+    """An mp4v ``cv2.VideoWriter`` opened at the first frame, when the size is known."""
+
+    def __init__(self, path: Path, fps: float) -> None:
+        self._path = path
+        self._fps = fps if fps > 0 else 30.0
+        self._writer: cv2.VideoWriter | None = None
+        self.frames = 0
+
+    def write(self, frame: np.ndarray, result: FrameResult) -> None:
+        from .render import RenderOptions, render_frame
+
+        if self._writer is None:
+            height, width = frame.shape[:2]
+            self._writer = cv2.VideoWriter(str(self._path), cv2.VideoWriter_fourcc(*"mp4v"), self._fps, (width, height))
+            if not self._writer.isOpened():
+                raise OSError(f"{self._path}: OpenCV cannot write an mp4v video here")
+        self._writer.write(cv2.cvtColor(render_frame(frame, result, RenderOptions()), cv2.COLOR_RGB2BGR))
+        self.frames += 1
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
