@@ -31,13 +31,19 @@ def _load(module: str, name: str) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="attricam", description=__doc__.split("\n\n")[0])
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Only the chosen subcommand's module is imported: a broken trainer never breaks ``analyze``."""
+    parser = argparse.ArgumentParser(
+        prog="attricam",
+        description="AttriCam: live facial-attribute analysis. Without a COMMAND it opens the desktop app "
+        "(options: --source PATH|CAMERA_INDEX --screenshot OUT.png --exit-after-frames N).",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, add_name, _, help_text) in _SUBCOMMANDS.items():
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
-        _load(module, add_name)(sub_parser)
+        if name == command:
+            _load(module, add_name)(sub_parser)
     return parser
 
 
@@ -47,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.app import main as app_main  # the GUI: no subcommand given
 
         return app_main(argv)
-    args = build_parser().parse_args(argv)
+    command = next((a for a in argv if a in _SUBCOMMANDS), None)
+    args = build_parser(command).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:
         build_parser().print_help()

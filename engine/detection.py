@@ -41,8 +41,9 @@ class DetectorSettings:
     thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
     refine_threshold: float = 0.6
     """O-Net score below which a tracked face counts as lost."""
-    refine_margin: float = 0.15
-    """Each tracked box grows by this fraction before O-Net sees it, so a moving face stays inside."""
+    refine_margin: float = 0.05
+    """Each tracked box grows by this fraction before O-Net sees it, so a moving face stays inside.
+    O-Net was trained on tight boxes: at 0.15 its score on a clean face dropped to 0.45, at 0.05 it stays > 0.9."""
     occlusion_retry: bool = True
     """When nothing is found, paint over solid black blocks (privacy bars, as in parts of CelebA) and retry
     with relaxed thresholds. Costs time only on frames without a face; the live pipeline turns it off."""

@@ -100,7 +100,31 @@ def _label(canvas: np.ndarray, text: str, origin: tuple[int, int], color, scale:
     cv2.putText(canvas, text, (x + 2, y - base + 1), _FONT, scale, color, 1, cv2.LINE_AA)
 
 
-def _attribute_panel(canvas: np.ndarray, face: FaceResult, options: RenderOptions) -> None:
+def _place_panel(
+    canvas_size: tuple[int, int], box: np.ndarray, size: tuple[int, int], taken: list[tuple[int, int, int, int]]
+) -> tuple[int, int]:
+    """Top-left corner for a panel beside ``box``: right, else left, else inside; shifted down past other panels."""
+    width, height = canvas_size
+    panel_w, panel_h = size
+    x1, y1, x2, _ = box.astype(int)
+    if x2 + 6 + panel_w <= width:
+        px = x2 + 6
+    elif x1 - 6 - panel_w >= 0:
+        px = x1 - 6 - panel_w
+    else:
+        px = max(min(x1, width - panel_w), 0)
+    py = int(np.clip(y1, 0, max(height - panel_h, 0)))
+    for tx, ty, tw, th in sorted(taken, key=lambda r: r[1]):
+        if px < tx + tw and tx < px + panel_w and py < ty + th and ty < py + panel_h:
+            py = ty + th + 4
+    py = min(py, max(height - panel_h, 0))
+    taken.append((px, py, panel_w, panel_h))
+    return px, py
+
+
+def _attribute_panel(
+    canvas: np.ndarray, face: FaceResult, options: RenderOptions, taken: list[tuple[int, int, int, int]]
+) -> None:
     """Positives first (most probable on top), then the overlay attribute, as small bars beside the box."""
     order = [int(i) for i in np.argsort(-face.probabilities) if face.decisions[i]][: options.top_k]
     if options.attribute is not None and options.attribute not in order:
@@ -108,11 +132,9 @@ def _attribute_panel(canvas: np.ndarray, face: FaceResult, options: RenderOption
     if not order:
         order = [int(np.argmax(face.probabilities))]
     row_h, bar_w, panel_w = 15, 60, 220
-    x1, y1, x2, _ = face.box.astype(int)
-    height, width = canvas.shape[:2]
-    px = x2 + 6 if x2 + 6 + panel_w <= width else max(x1 - 6 - panel_w, 0)
-    py = int(np.clip(y1, 0, max(height - row_h * len(order) - 4, 0)))
-    panel = canvas[py : py + row_h * len(order) + 4, px : px + panel_w]
+    panel_h = row_h * len(order) + 4
+    px, py = _place_panel((canvas.shape[1], canvas.shape[0]), face.box, (panel_w, panel_h), taken)
+    panel = canvas[py : py + panel_h, px : px + panel_w]
     panel[:] = (panel.astype(np.float32) * 0.35).astype(np.uint8)
     for row, index in enumerate(order):
         info = ATTRIBUTES[index]
@@ -136,6 +158,7 @@ def render_frame(frame: np.ndarray, result: FrameResult, options: RenderOptions 
     for face in result.faces:
         if options.attribute is not None:
             _blend_heatmap(canvas, face, options)
+    taken: list[tuple[int, int, int, int]] = []
     for face in result.faces:
         selected = options.selected_face == face.face_id
         x1, y1, x2, y2 = face.box.astype(int)
@@ -146,7 +169,7 @@ def render_frame(frame: np.ndarray, result: FrameResult, options: RenderOptions 
             for x, y in face.landmarks.astype(int):
                 cv2.circle(canvas, (int(x), int(y)), 2, (255, 60, 60), -1, cv2.LINE_AA)
         if options.show_bars:
-            _attribute_panel(canvas, face, options)
+            _attribute_panel(canvas, face, options, taken)
     if options.show_hud:
         parts = [result.model_name or "model"]
         if not result.model_trained:
