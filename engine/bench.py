@@ -35,6 +35,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--full-detect-every", type=int, default=10, help="full MTCNN cadence in frames")
     parser.add_argument("--min-face-size", type=int, default=60)
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch/onnxruntime")
     parser.add_argument("--no-render", action="store_true", help="skip rendering (pipeline only)")
 
 
@@ -68,7 +69,7 @@ def run_bench(args: argparse.Namespace) -> int:
     started = process_start_time()
     bundle = ModelBundle.load(args.model) if args.model else load_default_bundle()
     settings = PipelineSettings(
-        backend=args.backend, device=args.device, full_detect_every=args.full_detect_every, min_face_size=args.min_face_size
+        backend=args.backend, device=args.device, threads=args.threads, full_detect_every=args.full_detect_every, min_face_size=args.min_face_size
     )
     pipeline = FacePipeline(bundle, settings)
     options = RenderOptions(attribute=0, show_landmarks=True)

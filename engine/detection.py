@@ -77,7 +77,7 @@ def _square(boxes: np.ndarray, grow: float = 0.0) -> np.ndarray:
 
 def _crop_patch(image: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
     """Crop ``box`` (may leave the image; outside is black) and resize to size x size."""
-    x1, y1, x2, y2 = box
+    x1, y1, x2, _ = box
     scale = size / max(x2 - x1, 1e-3)
     matrix = np.array([[scale, 0, -x1 * scale], [0, scale, -y1 * scale]], dtype=np.float32)
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
@@ -124,7 +124,7 @@ class FaceDetector:
         small = image
         if scale < 1.0:
             small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-        self._mtcnn.min_face_size = max(12, int(round(s.min_face_size * scale)))
+        self._mtcnn.min_face_size = max(12, round(s.min_face_size * scale))
         boxes, scores, points = self._mtcnn.detect(np.ascontiguousarray(small), landmarks=True)
         if boxes is None:
             return []

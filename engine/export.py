@@ -45,5 +45,9 @@ def export_snapshot(
     png = write_png(folder / f"{stem}.png", render_frame(frame, result, options))
     payload = {"source": source, "image": png.name, **result.as_dict()}
     json_path = folder / f"{stem}.json"
-    atomic_write_text(json_path, json.dumps(payload, indent=2))
+    try:
+        atomic_write_text(json_path, json.dumps(payload, indent=2))
+    except BaseException:
+        png.unlink(missing_ok=True)  # a PNG without its sidecar is half an export: leave neither
+        raise
     return png, json_path

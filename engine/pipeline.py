@@ -32,6 +32,8 @@ class PipelineSettings:
     backend: str = "auto"
     """torch, onnx, or auto: onnxruntime when the bundle has its ONNX twin (faster at batch 1 on CPU)."""
     device: str = "auto"
+    threads: int | None = None
+    """CPU threads for torch and onnxruntime; None keeps their defaults. 1 is best beside a busy process."""
     full_detect_every: int = 10
     """Run the full cascade every N frames; O-Net refines tracked faces in between."""
     min_face_size: int = 60
@@ -45,9 +47,13 @@ class PipelineSettings:
     iou_threshold: float = 0.3
 
 
+def _box_area(detection: Detection) -> float:
+    x1, y1, x2, y2 = detection.box
+    return float((x2 - x1) * (y2 - y1))
+
+
 def _largest_first(detections: list[Detection], limit: int) -> list[Detection]:
-    area = lambda d: float((d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))  # noqa: E731
-    return sorted(detections, key=area, reverse=True)[:limit]
+    return sorted(detections, key=_box_area, reverse=True)[:limit]
 
 
 class FacePipeline:
@@ -71,7 +77,7 @@ class FacePipeline:
 
     def set_bundle(self, bundle: ModelBundle) -> None:
         """Swap the model (e.g. a freshly trained bundle); tracks restart so no EMA mixes two models."""
-        classifier: AttributeClassifier = load_classifier(bundle, self.settings.backend, self.device)
+        classifier: AttributeClassifier = load_classifier(bundle, self.settings.backend, self.device, self.settings.threads)
         self.bundle, self.classifier = bundle, classifier
         self._thresholds = np.asarray(bundle.thresholds, np.float32)
         self.reset()

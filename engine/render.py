@@ -16,7 +16,7 @@ import numpy as np
 from .attributes import ATTRIBUTES, RarityTier
 from .results import FaceResult, FrameResult
 
-__all__ = ["COLORMAPS", "RenderOptions", "attention_heatmap", "render_frame", "TIER_COLORS"]
+__all__ = ["COLORMAPS", "TIER_COLORS", "RenderOptions", "attention_heatmap", "blend_heatmap", "heatmap_layers", "render_frame"]
 
 COLORMAPS: dict[str, int] = {
     "jet": cv2.COLORMAP_JET,
@@ -65,13 +65,27 @@ def attention_heatmap(face: FaceResult, attribute: int, layer: int = -1, head: i
     return heat / max(float(heat.max()), 1e-8)
 
 
+def heatmap_layers(heat: np.ndarray, colormap: str, opacity: float) -> tuple[np.ndarray, np.ndarray]:
+    """heat (h, w) in [0, 1] -> coloured RGB uint8 (h, w, 3) and per-pixel alpha float32 (h, w).
+
+    Opacity follows the attention itself (``opacity * heat ** 0.6``), so low-attention skin stays readable.
+    """
+    heat = np.clip(heat, 0.0, 1.0).astype(np.float32)
+    colored = cv2.applyColorMap((heat * 255).astype(np.uint8), COLORMAPS.get(colormap, cv2.COLORMAP_JET))
+    alpha = (opacity * np.power(heat, 0.6)).astype(np.float32)
+    return cv2.cvtColor(colored, cv2.COLOR_BGR2RGB), alpha
+
+
+def blend_heatmap(image: np.ndarray, heat: np.ndarray, colormap: str = "jet", opacity: float = 0.5) -> np.ndarray:
+    """Blend a same-size heatmap over ``image`` (h, w, 3 uint8 RGB), e.g. over an aligned crop."""
+    colored, alpha = heatmap_layers(heat, colormap, opacity)
+    return cv2.blendLinear(colored, np.ascontiguousarray(image), alpha, 1.0 - alpha)
+
+
 def _blend_heatmap(canvas: np.ndarray, face: FaceResult, options: RenderOptions) -> None:
     """Warp the crop-space heatmap back onto the face's region of ``canvas`` (in place)."""
     heat = attention_heatmap(face, options.attribute, options.layer, options.head)
-    colored = cv2.cvtColor(
-        cv2.applyColorMap((heat * 255).astype(np.uint8), COLORMAPS.get(options.colormap, cv2.COLORMAP_JET)),
-        cv2.COLOR_BGR2RGB,
-    )
+    colored, alpha_crop = heatmap_layers(heat, options.colormap, options.opacity)
     h, w = heat.shape
     inverse = cv2.invertAffineTransform(face.align_matrix)
     corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float32) @ inverse.T
@@ -86,8 +100,6 @@ def _blend_heatmap(canvas: np.ndarray, face: FaceResult, options: RenderOptions)
     roi_inverse[:, 2] -= (x0, y0)
     size = (x1 - x0, y1 - y0)
     warped = cv2.warpAffine(colored, roi_inverse, size, flags=cv2.INTER_LINEAR)
-    # Opacity follows the attention itself, so low-attention skin stays readable under the overlay.
-    alpha_crop = (options.opacity * np.power(heat, 0.6)).astype(np.float32)
     alpha = cv2.warpAffine(alpha_crop, roi_inverse, size, flags=cv2.INTER_LINEAR)
     roi = canvas[y0:y1, x0:x1]
     roi[:] = cv2.blendLinear(warped, roi, alpha, 1.0 - alpha)  # per-pixel weights, in C++

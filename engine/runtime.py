@@ -80,7 +80,9 @@ class TorchClassifier:
 class OnnxClassifier:
     backend = "onnx"
 
-    def __init__(self, bundle: ModelBundle, device: str = "auto", onnx_path: str | None = None) -> None:
+    def __init__(
+        self, bundle: ModelBundle, device: str = "auto", onnx_path: str | None = None, threads: int | None = None
+    ) -> None:
         import onnxruntime as ort
 
         self.bundle = bundle
@@ -95,6 +97,10 @@ class OnnxClassifier:
             providers.insert(0, "CUDAExecutionProvider")
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle worker threads must sleep, not spin: beside a GUI or a training run, spinning steals the cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if threads:
+            options.intra_op_num_threads = threads
         try:
             self.session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception as exc:
@@ -108,11 +114,16 @@ class OnnxClassifier:
         return ClassifierOutput(probabilities.astype(np.float32), attention.astype(np.float32))
 
 
-def load_classifier(bundle: ModelBundle, backend: str = "auto", device: str = "auto") -> AttributeClassifier:
+def load_classifier(
+    bundle: ModelBundle, backend: str = "auto", device: str = "auto", threads: int | None = None
+) -> AttributeClassifier:
+    """``threads`` caps the CPU threads of the chosen runtime (None: the runtime's default, one per core)."""
+    if threads:
+        torch.set_num_threads(threads)  # MTCNN runs on torch whatever the classifier backend
     if backend == "auto":
         backend = "onnx" if bundle.onnx_path is not None and bundle.onnx_path.exists() else "torch"
     if backend == "torch":
         return TorchClassifier(bundle, device)
     if backend == "onnx":
-        return OnnxClassifier(bundle, device)
+        return OnnxClassifier(bundle, device, threads=threads)
     raise ValueError(f"unknown backend {backend!r}; choose torch, onnx or auto")

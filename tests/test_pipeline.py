@@ -92,3 +92,18 @@ def test_failed_export_leaves_no_partial_file(pipeline, celeba_faces, tmp_path, 
     with pytest.raises(OSError, match="disk full"):
         export.export_snapshot(frame, result, None, tmp_path, stem="snap")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_sidecar_removes_the_png_too(pipeline, celeba_faces, tmp_path, monkeypatch):
+    from engine import export
+
+    frame = paste_face(celeba_faces[0])
+    result = pipeline.analyze_image(frame)
+
+    def broken_text(target, text):
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(export, "atomic_write_text", broken_text)
+    with pytest.raises(OSError, match="read-only"):
+        export.export_snapshot(frame, result, None, tmp_path, stem="snap")
+    assert list(tmp_path.iterdir()) == []

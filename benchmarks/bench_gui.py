@@ -1,0 +1,145 @@
+"""GUI benchmark: the real AttriCam window on a 640x480 clip of CelebA faces, overlays on.
+
+Prints (and writes as JSON):
+
+* frames shown per second by the GUI (each a new analysed frame, heatmap + boxes + landmarks drawn),
+  next to the frames analysed per second by the worker;
+* the longest gap between ticks of a 10 ms Qt timer on the GUI thread (event-loop stalls);
+* RSS growth from after warm-up to the end (leak check; use ``--frames 10000``).
+
+Runs offscreen unless a display is set. The clip is composed on demand from
+``../shared/celeba`` (``benchmarks/make_clip.py``) and never committed.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py --frames 10000 --faces 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=10_000, help="frames to show after warm-up (default 10000)")
+    parser.add_argument("--warmup", type=int, default=100, help="frames shown before measuring")
+    parser.add_argument("--faces", type=int, choices=(1, 2), default=2)
+    parser.add_argument("--clip", type=Path, help="a 640x480 clip to use instead of composing one")
+    parser.add_argument("--data", type=Path, default=None, help="CelebA root (default ../shared/celeba)")
+    parser.add_argument("--attribute", default="Smiling", help="overlay attribute")
+    parser.add_argument(
+        "--realtime", action="store_true", help="pace the clip at its own fps (default: as fast as possible)"
+    )
+    parser.add_argument("--nice", type=int, default=None, help="worker thread niceness (default: the app's)")
+    parser.add_argument("--json", type=Path, default=REPO / "out" / "bench_gui.json")
+    args = parser.parse_args(argv)
+
+    import numpy as np
+    import psutil
+    from PySide6.QtCore import QSettings, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from benchmarks.make_clip import make_demo_clip
+    from desktop.live_worker import LiveWorker
+    from desktop.main_window import MainWindow
+    from desktop.settings import AppSettings
+    from desktop.sources import SourceSpec
+    from engine.attributes import attribute_index
+
+    clip = args.clip or make_demo_clip(REPO / "out" / f"bench_gui_{args.faces}face.avi", args.data, frames=300,
+                                       faces=args.faces)  # fmt: skip
+    app = QApplication.instance() or QApplication([])
+    workdir = tempfile.TemporaryDirectory(prefix="attricam-bench-")
+    settings = AppSettings(QSettings(str(Path(workdir.name) / "bench.ini"), QSettings.Format.IniFormat))
+    settings.overlay = {"attribute": attribute_index(args.attribute), "landmarks": True, "boxes": True, "opacity": 50}
+    worker_options = {} if args.nice is None else {"nice": args.nice}
+    worker = LiveWorker(realtime=args.realtime, scan_cameras=False, **worker_options)
+    window = MainWindow(settings, worker=worker, initial_source=SourceSpec("video", paths=(str(clip),)))
+    window.training.ask_before_close = False
+    window.resize(1400, 860)
+    window.show()
+
+    process = psutil.Process()
+    state = {"t0": 0.0, "rss0": 0, "last_tick": 0.0, "gaps": [], "analysed0": 0, "paints0": 0, "done": False}
+    tick = QTimer()
+    tick.setTimerType(Qt.TimerType.PreciseTimer)
+    tick.setInterval(10)
+
+    def on_tick() -> None:
+        now = time.perf_counter()
+        if state["last_tick"] and state["t0"]:
+            state["gaps"].append((now - state["last_tick"]) * 1000.0)
+        state["last_tick"] = now
+
+    tick.timeout.connect(on_tick)
+    tick.start()
+    total = args.warmup + args.frames
+    samples: list[tuple[int, int]] = []
+
+    def on_frame(count: int) -> None:
+        packet = window.live.packet
+        if count == args.warmup:
+            state.update(t0=time.perf_counter(), rss0=process.memory_info().rss, analysed0=packet.serial,
+                         paints0=window.live.video.paint_count)  # fmt: skip
+        elif count > args.warmup and count % 500 == 0:
+            samples.append((count - args.warmup, process.memory_info().rss))
+            print(f"  {count - args.warmup} frames, RSS {process.memory_info().rss / 2**20:.1f} MiB", file=sys.stderr)
+        if count >= total and not state["done"]:
+            state.update(done=True, t1=time.perf_counter(), rss1=process.memory_info().rss,
+                         analysed1=packet.serial, paints1=window.live.video.paint_count)  # fmt: skip
+            window.close()
+
+    window.live.frameShown.connect(on_frame)
+    window.closed.connect(app.quit)
+    app.exec()
+    tick.stop()
+    window.shutdown()
+    if not state["done"]:
+        print("benchmark ended before all frames were shown", file=sys.stderr)
+        return 1
+
+    seconds = state["t1"] - state["t0"]
+    gaps = np.asarray(state["gaps"]) if state["gaps"] else np.zeros(1)
+    figures = {
+        "clip": str(clip),
+        "faces": args.faces,
+        "frames_measured": args.frames,
+        "seconds": round(seconds, 2),
+        "gui_frames_per_s": round(args.frames / seconds, 2),
+        "packets_published_per_s": round((state["analysed1"] - state["analysed0"]) / seconds, 2),
+        "video_paints_per_s": round((state["paints1"] - state["paints0"]) / seconds, 2),
+        "event_loop_gap_ms_max": round(float(gaps.max()), 2),
+        "event_loop_gap_ms_p99": round(float(np.percentile(gaps, 99)), 2),
+        "event_loop_gap_ms_median": round(float(np.median(gaps)), 2),
+        "event_loop_gaps_over_50ms": int((gaps > 50).sum()),
+        "event_loop_ticks": len(gaps),
+        "rss_mib_after_warmup": round(state["rss0"] / 2**20, 1),
+        "rss_mib_end": round(state["rss1"] / 2**20, 1),
+        "rss_growth_percent": round(100.0 * (state["rss1"] - state["rss0"]) / state["rss0"], 2),
+        "cpu_count": os.cpu_count(),
+        "realtime": args.realtime,
+    }
+    figures["checks"] = {
+        "gui_fps >= 25": figures["gui_frames_per_s"] >= 25,
+        "event_loop_gap_max <= 50 ms": figures["event_loop_gap_ms_max"] <= 50,
+        "rss_growth < 5 %": figures["rss_growth_percent"] < 5,
+    }
+    text = json.dumps(figures, indent=2)
+    print(text)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""AttriCam's Qt desktop app. The only package that imports PySide6 or pyqtgraph."""

@@ -1,0 +1,146 @@
+"""Start the desktop app: ``attricam [--source PATH|CAMERA] [--screenshot OUT.png --exit-after-frames N]``.
+
+The headless hooks run the real window (also under ``QT_QPA_PLATFORM=offscreen``):
+it analyses N frames of the source, saves a grab of the whole window and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+
+__all__ = ["build_parser", "main", "parse_source"]
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="attricam", description="AttriCam desktop app (live facial-attribute analysis)"
+    )
+    parser.add_argument("--source", help="camera index (0, 1, …), a video file, or image files (comma-separated)")
+    parser.add_argument("--resolution", default="640x480", help="camera resolution WxH (default 640x480)")
+    parser.add_argument("--bundle", help="model bundle (.pt) to load instead of the default")
+    parser.add_argument("--attribute", help="attribute whose attention to overlay, e.g. Eyeglasses")
+    parser.add_argument("--tab", choices=("live", "training", "dashboard"), help="tab to show first")
+    parser.add_argument("--screenshot", metavar="OUT.png", help="save a grab of the window, then exit")
+    parser.add_argument(
+        "--exit-after-frames",
+        type=int,
+        metavar="N",
+        help="exit after N analysed frames (with --screenshot: grab first)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=180.0, help="headless mode: give up after this many seconds (exit 1)"
+    )
+    parser.add_argument(
+        "--settings", metavar="INI", help="keep preferences in this INI file instead of the user's store"
+    )
+    parser.add_argument("--size", default=None, help="window size WxH (default: remembered geometry)")
+    return parser
+
+
+def parse_source(text: str | None, resolution: str = "640x480"):
+    """'0' -> camera 0; 'a.jpg,b.jpg' -> filmstrip; 'clip.mp4' -> video. Raises ValueError for a missing path."""
+    from .sources import SourceSpec, classify_paths
+
+    if text is None:
+        return None
+    w, _, h = resolution.lower().partition("x")
+    if text.strip().isdigit():
+        return SourceSpec("camera", camera=int(text), resolution=(int(w), int(h)))
+    paths = [p for p in text.split(",") if p]
+    missing = [p for p in paths if not Path(p).is_file()]
+    if missing:
+        raise ValueError(f"{missing[0]}: file not found")
+    spec = classify_paths(paths)
+    if spec is None:
+        raise ValueError(f"{text}: not an image or video")
+    return spec
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        initial = parse_source(args.source, args.resolution)
+    except ValueError as exc:
+        print(f"attricam: {exc}", file=sys.stderr)
+        return 2
+
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+    from .settings import AppSettings, default_settings
+
+    app = QApplication.instance() or QApplication(["attricam"])
+    app.setApplicationName("AttriCam")
+    app.setOrganizationName("AttriCam")
+    store = QSettings(args.settings, QSettings.Format.IniFormat) if args.settings else default_settings()
+    settings = AppSettings(store)
+    if args.attribute:
+        from engine.attributes import attribute_index
+
+        try:
+            settings.overlay = {**settings.overlay, "attribute": attribute_index(args.attribute)}
+        except KeyError as exc:
+            print(f"attricam: {exc.args[0]}", file=sys.stderr)
+            return 2
+    window = MainWindow(settings, initial_source=initial)
+    if args.size:
+        w, _, h = args.size.lower().partition("x")
+        window.resize(int(w), int(h))
+    if args.tab:
+        window.tabs.setCurrentIndex(("live", "training", "dashboard").index(args.tab))
+    if args.bundle:
+        from engine.bundle import BundleError, ModelBundle
+
+        try:
+            window.live.load_bundle(ModelBundle.load(args.bundle))
+        except BundleError as exc:
+            print(f"attricam: {exc}", file=sys.stderr)
+            window.shutdown()
+            return 2
+    window.show()
+
+    outcome = {"code": 0}
+    headless = args.screenshot is not None or args.exit_after_frames is not None
+    if headless:
+        wanted = max(1, args.exit_after_frames or 1)
+
+        def finish(code: int, reason: str = "") -> None:
+            if window.isVisible() and args.screenshot:
+                app.processEvents()
+                if not window.grab().save(args.screenshot):
+                    reason, code = f"could not write {args.screenshot}", 1
+            if reason:
+                print(f"attricam: {reason}", file=sys.stderr)
+            outcome["code"] = code
+            window.close()
+
+        def on_frame(count: int) -> None:
+            packet = window.live.packet
+            strip = packet.filmstrip if packet is not None else None
+            at_end = strip is not None and strip[0] >= strip[1] - 1
+            if count >= wanted or at_end:
+                window.live.frameShown.disconnect(on_frame)
+                QTimer.singleShot(50, lambda: finish(0))  # let the panels repaint with this frame
+            elif strip is not None:
+                window.live.step(1)
+
+        window.live.frameShown.connect(on_frame)
+        if initial is None:  # no frame will arrive: grab once the model has loaded (camera scan runs first)
+            window.live.modelChanged.connect(lambda _: QTimer.singleShot(300, lambda: finish(0)))
+        QTimer.singleShot(int(args.timeout * 1000), lambda: finish(1, f"timed out after {args.timeout:.0f} s"))
+    window.closed.connect(app.quit)
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    wake = QTimer()  # lets Python run its Ctrl+C handler while Qt's loop is in C++
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    app.exec()
+    window.shutdown()
+    return outcome["code"]

@@ -1,0 +1,196 @@
+"""40 attribute rows for one face: probability bar, calibrated threshold tick, rarity badge.
+
+Custom-painted (one widget, not 40 x 4 child widgets) so refreshing it at video
+rate costs one paint. Rows follow the sort and filter chosen in
+:class:`~desktop.attribute_panel.AttributePanel`; a click selects an attribute.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
+from engine.render import TIER_COLORS
+
+__all__ = ["FILTERS", "SORT_KEYS", "AttributeBars", "ordered_attributes"]
+
+SORT_KEYS = ("probability", "rarity", "name")
+FILTERS = ("all", "rare", "common")
+_ROW_H = 22
+_NAME_W = 150
+_BADGE_W = 118
+_VALUE_W = 44
+
+
+def ordered_attributes(probabilities: np.ndarray | None, sort: str, filter_: str) -> list[int]:
+    """Attribute indices to show, in display order. ``rare`` = <10 %, ``common`` = >30 % (engine.attributes)."""
+    if sort not in SORT_KEYS:
+        raise ValueError(f"unknown sort {sort!r}; valid: {', '.join(SORT_KEYS)}")
+    if filter_ not in FILTERS:
+        raise ValueError(f"unknown filter {filter_!r}; valid: {', '.join(FILTERS)}")
+    infos = [a for a in ATTRIBUTES if filter_ == "all" or (a.is_rare if filter_ == "rare" else a.is_common)]
+    if sort == "probability" and probabilities is not None:
+        infos.sort(key=lambda a: -float(probabilities[a.index]))
+    elif sort == "rarity":
+        infos.sort(key=lambda a: a.frequency)
+    elif sort == "name":
+        infos.sort(key=lambda a: a.name.lower())
+    return [a.index for a in infos]
+
+
+def tier_color(index: int) -> QColor:
+    return QColor(*TIER_COLORS[ATTRIBUTES[index].tier])
+
+
+class AttributeBars(QWidget):
+    attributeClicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("AttributeBars")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMouseTracking(True)
+        self._probabilities: np.ndarray | None = None
+        self._decisions: np.ndarray | None = None
+        self._thresholds = np.full(NUM_ATTRIBUTES, 0.5, np.float32)
+        self._order = list(range(NUM_ATTRIBUTES))
+        self._selected: int | None = None
+        self._hover = -1
+        self._sort, self._filter = "probability", "all"
+        self._update_height()
+
+    # ------------------------------------------------------------------ state
+    def set_values(self, probabilities: np.ndarray | None, decisions: np.ndarray | None) -> None:
+        self._probabilities, self._decisions = probabilities, decisions
+        self._reorder()
+
+    def set_thresholds(self, thresholds) -> None:
+        self._thresholds = np.asarray(thresholds, np.float32)
+        self.update()
+
+    def set_selected(self, index: int | None) -> None:
+        self._selected = index
+        self.update()
+
+    def set_order(self, sort: str, filter_: str) -> None:
+        self._sort, self._filter = sort, filter_
+        self._reorder()
+
+    def visible_attributes(self) -> list[int]:
+        return list(self._order)
+
+    def _reorder(self) -> None:
+        order = ordered_attributes(self._probabilities, self._sort, self._filter)
+        if order != self._order:
+            self._order = order
+            self._update_height()
+        self.update()
+
+    def _update_height(self) -> None:
+        self.setFixedHeight(max(1, len(self._order)) * _ROW_H + 4)
+
+    def sizeHint(self) -> QSize:
+        return QSize(_NAME_W + _BADGE_W + _VALUE_W + 160, self.height())
+
+    def row_rect(self, index: int) -> QRectF | None:
+        """Widget rectangle of an attribute's row, or None when filtered out."""
+        if index not in self._order:
+            return None
+        return QRectF(0, 2 + self._order.index(index) * _ROW_H, self.width(), _ROW_H)
+
+    # ------------------------------------------------------------------ mouse
+    def _row_at(self, y: float) -> int:
+        row = int((y - 2) // _ROW_H)
+        return self._order[row] if 0 <= row < len(self._order) else -1
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        hover = self._row_at(event.position().y())
+        if hover != self._hover:
+            self._hover = hover
+            self.setToolTip(_tooltip(hover, self._probabilities, self._thresholds) if hover >= 0 else "")
+            self.update()
+
+    def leaveEvent(self, event) -> None:
+        self._hover = -1
+        self.update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        index = self._row_at(event.position().y())
+        if index >= 0 and event.button() == Qt.MouseButton.LeftButton:
+            self.attributeClicked.emit(index)
+
+    # ------------------------------------------------------------------ painting
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        text = palette.text().color()
+        base_font = QFont(self.font())
+        small = QFont(base_font)
+        small.setPointSizeF(max(7.0, base_font.pointSizeF() - 1.5))
+        small.setBold(True)
+        bold = QFont(base_font)
+        bold.setBold(True)
+        bar_x = _NAME_W + _BADGE_W + 8
+        bar_w = max(40, self.width() - bar_x - _VALUE_W - 8)
+        for row, index in enumerate(self._order):
+            info = ATTRIBUTES[index]
+            top = 2 + row * _ROW_H
+            row_rect = QRectF(0, top, self.width(), _ROW_H)
+            p = float(self._probabilities[index]) if self._probabilities is not None else None
+            positive = bool(self._decisions[index]) if self._decisions is not None else False
+            if index == self._selected:
+                painter.fillRect(row_rect, QColor(255, 210, 0, 70))
+            elif index == self._hover:
+                painter.fillRect(row_rect, palette.highlight().color().lighter(170))
+            elif positive:
+                painter.fillRect(row_rect, QColor(60, 200, 120, 40))
+            # name
+            painter.setFont(bold if positive else base_font)
+            painter.setPen(text)
+            painter.drawText(
+                QRectF(6, top, _NAME_W - 8, _ROW_H),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                info.display_name,
+            )
+            # rarity badge
+            colour = tier_color(index)
+            badge = QRectF(_NAME_W, top + 3, _BADGE_W - 6, _ROW_H - 6)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colour)
+            painter.drawRoundedRect(badge, 4, 4)
+            painter.setFont(small)
+            painter.setPen(QColor("white") if colour.lightness() < 170 else QColor("black"))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, info.badge)
+            # bar
+            track = QRectF(bar_x, top + 5, bar_w, _ROW_H - 10)
+            painter.setBrush(QColor(128, 128, 128, 60))
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawRect(track)
+            if p is not None:
+                fill = QRectF(track.x(), track.y(), track.width() * min(max(p, 0.0), 1.0), track.height())
+                painter.setBrush(QColor(40, 190, 110) if positive else QColor(110, 130, 160))
+                painter.drawRect(fill)
+            tx = track.x() + track.width() * float(self._thresholds[index])
+            painter.setPen(QColor(230, 60, 50))
+            painter.drawLine(int(tx), int(top + 2), int(tx), int(top + _ROW_H - 2))
+            painter.setPen(text)
+            painter.setFont(bold if positive else base_font)
+            painter.drawText(
+                QRectF(bar_x + bar_w + 4, top, _VALUE_W, _ROW_H),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                "–" if p is None else f"{p:.2f}",
+            )
+        painter.end()
+
+
+def _tooltip(index: int, probabilities: np.ndarray | None, thresholds: np.ndarray) -> str:
+    info = ATTRIBUTES[index]
+    p = "–" if probabilities is None else f"{float(probabilities[index]):.3f}"
+    return (
+        f"<b>{info.display_name}</b><br>probability {p}, calibrated threshold {float(thresholds[index]):.3f}<br>"
+        f"{info.tier.label}: {100 * info.frequency:.1f} % of training faces are positive<br>click to show its attention"
+    )

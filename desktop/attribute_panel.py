@@ -1,0 +1,108 @@
+"""Attribute panel of the selected face: sort and rarity filter above the 40 bars."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.results import FaceResult
+
+from .attribute_bars import FILTERS, SORT_KEYS, AttributeBars
+
+__all__ = ["AttributePanel"]
+
+_FILTER_LABELS = {"all": "All", "rare": "Rare <10 %", "common": "Common >30 %"}
+
+
+class AttributePanel(QWidget):
+    attributeClicked = Signal(int)
+    orderChanged = Signal(str, str)  # sort, filter
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("AttributePanel")
+        self.title = QLabel("No face")
+        self.title.setStyleSheet("font-weight: bold;")
+        self.sort_box = QComboBox()
+        self.sort_box.setToolTip("Sort attributes")
+        for key in SORT_KEYS:
+            self.sort_box.addItem(f"Sort: {key}", key)
+        self.filter_group = QButtonGroup(self)
+        self.filter_group.setExclusive(True)
+        filters = QHBoxLayout()
+        filters.setSpacing(0)
+        for key in FILTERS:
+            button = QPushButton(_FILTER_LABELS[key])
+            button.setCheckable(True)
+            button.setProperty("filter", key)
+            button.setChecked(key == "all")
+            self.filter_group.addButton(button)
+            filters.addWidget(button)
+        self.bars = AttributeBars()
+        scroll = QScrollArea()
+        scroll.setWidget(self.bars)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll = scroll
+        legend = QLabel("bar = probability · red tick = calibrated threshold · green = positive")
+        legend.setStyleSheet("color: gray; font-size: 9pt;")
+
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.sort_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addLayout(filters)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(legend)
+
+        self.sort_box.currentIndexChanged.connect(self._order_changed)
+        self.filter_group.buttonClicked.connect(self._order_changed)
+        self.bars.attributeClicked.connect(self.attributeClicked)
+
+    # ------------------------------------------------------------------ API
+    @property
+    def sort(self) -> str:
+        return self.sort_box.currentData()
+
+    @property
+    def filter(self) -> str:
+        return self.filter_group.checkedButton().property("filter")
+
+    def set_order(self, sort: str, filter_: str) -> None:
+        if sort in SORT_KEYS:
+            self.sort_box.setCurrentIndex(SORT_KEYS.index(sort))
+        for button in self.filter_group.buttons():
+            if button.property("filter") == filter_:
+                button.setChecked(True)
+        self._order_changed()
+
+    def set_face(self, face: FaceResult | None, face_count: int = 0) -> None:
+        if face is None:
+            self.title.setText("No face" if face_count == 0 else f"{face_count} faces — pick one")
+            self.bars.set_values(None, None)
+            return
+        positives = int(face.decisions.sum())
+        suffix = f" of {face_count}" if face_count > 1 else ""
+        self.title.setText(f"Face #{face.face_id}{suffix} · {positives} positive")
+        self.bars.set_values(face.probabilities, face.decisions)
+
+    def set_selected_attribute(self, index: int | None) -> None:
+        self.bars.set_selected(index)
+        rect = self.bars.row_rect(index) if index is not None else None
+        if rect is not None:
+            self.scroll.ensureVisible(int(rect.center().x()), int(rect.center().y()), 0, int(rect.height()))
+
+    def _order_changed(self, *_) -> None:
+        self.bars.set_order(self.sort, self.filter)
+        self.orderChanged.emit(self.sort, self.filter)

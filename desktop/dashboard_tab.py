@@ -1,0 +1,301 @@
+"""Dashboard: how the loaded model copes with CelebA's imbalance.
+
+Numbers come from the model's stored val report (written beside the bundle by
+the trainer) or from evaluating it on a chosen CelebA root in a worker process
+(``python -m desktop.jobs evaluate``), which also yields ROC curves and the
+mean attention maps. Every plot exports to PNG with pyqtgraph's exporters.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
+from engine.bundle import ModelBundle
+from engine.render import TIER_COLORS
+
+from .attention_flow import AttentionFlowView
+from .attribute_bars import tier_color
+from .dashboard_data import POS_WEIGHT_CAP, DashboardData, find_report, imbalance_rows, recipe_weight_cap
+from .job_process import JobProcess
+from .metrics_table import MetricsTable
+from .plot_style import export_plot_png, frequency_colors, log_ticks, make_plot
+from .settings import AppSettings
+
+__all__ = ["DashboardTab"]
+
+_BY_FREQUENCY = sorted(range(NUM_ATTRIBUTES), key=lambda i: ATTRIBUTES[i].frequency)
+
+
+def _tier_brushes(indices) -> list:
+    return [pg.mkBrush(*TIER_COLORS[ATTRIBUTES[i].tier], 220) for i in indices]
+
+
+class DashboardTab(QWidget):
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("DashboardTab")
+        self.settings = settings
+        self.bundle: ModelBundle | None = None
+        self.data: DashboardData | None = None
+        self.job = JobProcess(self)
+        self._workdir = tempfile.TemporaryDirectory(prefix="attricam-dashboard-")
+        self._live_bundle: Callable[[], ModelBundle | None] = lambda: None
+
+        from training.celeba import default_data_root
+
+        self.caption = QLabel("No model loaded yet.")
+        self.caption.setWordWrap(True)
+        self.root_edit = QLineEdit(self.settings.value("dashboard/data_root", str(default_data_root()), str))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._pick_root)
+        self.limit = QSpinBox(minimum=0, maximum=1_000_000, value=400, specialValueText="all")
+        self.limit.setToolTip("val images to evaluate (0 = all)")
+        self.evaluate_button = QPushButton("Evaluate on CelebA val")
+        self.evaluate_button.setObjectName("EvaluateModel")
+        self.export_button = QPushButton("Export plots…")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("CelebA root"))
+        top.addWidget(self.root_edit, 1)
+        top.addWidget(browse)
+        top.addWidget(QLabel("images"))
+        top.addWidget(self.limit)
+        top.addWidget(self.evaluate_button)
+        top.addWidget(self.export_button)
+
+        self.roc_plot = make_plot(
+            "ROC per attribute (colour = training frequency, rare dark)", "false positive rate", "true positive rate"
+        )
+        self.f1_plot = make_plot("F1 vs training frequency", "training frequency (log)", "F1")
+        self.weight_plot = make_plot("Positive weight applied vs F1", "positive weight (log)", "F1")
+        self.gain_plot = make_plot(
+            "Accuracy gain over the all-negative baseline",
+            "attribute (rarest left)",
+            "accuracy − all-negative accuracy (points)",
+        )
+        self.rates_plot = make_plot(
+            "Predicted vs true positive rate", "true positive rate (prevalence, %)", "predicted positive rate (%)"
+        )
+        log_ticks(self.f1_plot, (0.02, 0.05, 0.1, 0.2, 0.5, 1.0))  # points sit at log10(x)
+        log_ticks(self.weight_plot, (1, 2, 5, 10, 20, 50))
+        self.plots = {
+            "roc": self.roc_plot, "f1_vs_frequency": self.f1_plot, "pos_weight_vs_f1": self.weight_plot,
+            "gain_over_baseline": self.gain_plot, "predicted_vs_true_rate": self.rates_plot,
+        }  # fmt: skip
+        overview = QWidget()
+        grid = QGridLayout(overview)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self.roc_plot, 0, 0)
+        grid.addWidget(self.f1_plot, 0, 1)
+        grid.addWidget(self.weight_plot, 0, 2)
+        grid.addWidget(self.gain_plot, 1, 0, 1, 2)
+        grid.addWidget(self.rates_plot, 1, 2)
+        self.table = MetricsTable()
+        self.table.setObjectName("ImbalanceTable")
+        self.flow = AttentionFlowView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(overview, "Plots")
+        self.tabs.addTab(self.table, "Imbalance table")
+        self.tabs.addTab(self.flow, "Attention flow")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.caption)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.export_button.clicked.connect(self._export_dialog)
+        self.job.event.connect(self._on_event)
+        self.job.finished.connect(self._on_job_finished)
+        self._show_table()
+
+    # ------------------------------------------------------------------ hooks from the window
+    def set_live_bundle_source(self, getter: Callable[[], ModelBundle | None]) -> None:
+        self._live_bundle = getter
+
+    def set_bundle(self, bundle: ModelBundle) -> None:
+        """A new live model: show its stored report, or say how to get numbers for it."""
+        self.bundle = bundle
+        self.data = None
+        state = "" if bundle.trained else " — UNTRAINED model (random weights): its numbers are meaningless"
+        report = find_report(bundle)
+        if report is not None:
+            try:
+                self.set_data(DashboardData.from_report_file(report))
+            except (OSError, ValueError, KeyError) as exc:
+                self.caption.setText(f"Model {bundle.name}{state}. Its report {report} is unreadable ({exc}).")
+                return
+            self.caption.setText(
+                f"Model {bundle.name}{state}. Stored val report: {report.name} ({self.data.count} faces). "
+                "Evaluate for ROC curves and attention flow."
+            )
+        else:
+            self.set_data(None)
+            self.caption.setText(
+                f"Model {bundle.name}{state}. No stored per-attribute report: evaluate it on a CelebA root."
+            )
+
+    def shutdown(self) -> None:
+        self.job.stop()
+        self._workdir.cleanup()
+
+    # ------------------------------------------------------------------ evaluation
+    def _pick_root(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "CelebA root", self.root_edit.text())
+        if folder:
+            self.root_edit.setText(folder)
+
+    def evaluate(self) -> bool:
+        bundle = self.bundle or self._live_bundle()
+        root = Path(self.root_edit.text().strip())
+        if bundle is None:
+            self.caption.setText("The model is still loading.")
+            return False
+        if not (root / "img_align_celeba").is_dir():
+            self.caption.setText(f"{root}: not a CelebA root (needs img_align_celeba/)")
+            return False
+        if self.job.running:
+            return False
+        self.settings.set_value("dashboard/data_root", str(root))
+        workdir = Path(self._workdir.name)
+        path = bundle.path
+        if path is None:  # an in-memory bundle (the random one): save a copy for the worker process
+            path = copy.copy(bundle).save(workdir / "live-bundle.pt")
+        self._evaluated_bundle = bundle
+        args = ["evaluate", "--bundle", str(path), "--data", str(root), "--out", str(workdir / "evaluation.npz")]
+        if self.limit.value():
+            args += ["--limit", str(self.limit.value())]
+        self.job.start(args)
+        self.evaluate_button.setEnabled(False)
+        self.caption.setText(f"Evaluating {bundle.name} on {root}…")
+        return True
+
+    def _on_event(self, event: dict) -> None:
+        kind = event.get("kind")
+        if kind == "log":
+            self.caption.setText(event.get("message", ""))
+        elif kind == "error":
+            self.caption.setText(f"Evaluation failed: {event.get('message', '')}")
+        elif kind == "evaluated":
+            bundle = self._evaluated_bundle
+            data = DashboardData.from_npz(event["out"], f"evaluation of {bundle.name} on {event['count']} val faces")
+            self.set_data(data)
+            state = "" if bundle.trained else " — UNTRAINED model: numbers are meaningless"
+            self.caption.setText(f"{data.source}{state}.")
+
+    def _on_job_finished(self, code: int, crashed: bool) -> None:
+        self.evaluate_button.setEnabled(True)
+
+    # ------------------------------------------------------------------ drawing
+    def set_data(self, data: DashboardData | None) -> None:
+        self.data = data
+        for plot in self.plots.values():
+            plot.clear()
+        self._show_table()
+        if data is None:
+            self.flow.set_attention(None, None)
+            return
+        freq = data.frequencies
+        f1 = data.column("f1")
+        idx = np.arange(NUM_ATTRIBUTES)
+        names = [a.name for a in ATTRIBUTES]
+        colours = frequency_colors(freq)
+        for j, (fpr, tpr) in data.roc.items():
+            self.roc_plot.plot(fpr, tpr, pen=pg.mkPen(colours[j], width=1.3))
+        self.roc_plot.plot([0, 1], [0, 1], pen=pg.mkPen((150, 150, 150), style=Qt.PenStyle.DashLine))
+        if not data.roc:
+            self._note(self.roc_plot, "ROC curves need per-face scores: press Evaluate")
+        self._scatter(self.f1_plot, np.log10(freq), f1, idx, names)
+        cap = recipe_weight_cap(self.bundle) or POS_WEIGHT_CAP
+        self._scatter(self.weight_plot, np.log10(data.pos_weights_capped(cap)), f1, idx, names)
+        self.weight_plot.setLabel("bottom", f"positive weight clip(1/(f+0.001), 1, {cap:g}) (log)")
+        order = np.array(_BY_FREQUENCY)
+        gain = 100.0 * data.gain[order]
+        self.gain_plot.addItem(pg.BarGraphItem(
+            x=np.arange(NUM_ATTRIBUTES), height=gain, width=0.8,
+            brushes=[pg.mkBrush("#2f9e44" if g >= 0 else "#e03131") for g in gain], pen=None,
+        ))  # fmt: skip
+        self.gain_plot.getAxis("bottom").setTicks(
+            [[(i, ATTRIBUTES[j].name[:10]) for i, j in enumerate(order) if i % 4 == 0]]
+        )
+        self.gain_plot.addLine(y=0, pen=pg.mkPen((120, 120, 120)))
+        true_rate = 100.0 * data.column("true_positive_rate")
+        predicted = 100.0 * data.column("predicted_positive_rate")
+        self._scatter(self.rates_plot, true_rate, predicted, idx, names)
+        top = float(np.nanmax(np.r_[true_rate, predicted, 5.0])) * 1.05
+        self.rates_plot.plot([0, top], [0, top], pen=pg.mkPen((150, 150, 150), style=Qt.PenStyle.DashLine))
+        self.flow.set_attention(data.attention, data.mean_face)
+        if data.attention is None:
+            self.flow.caption = "Attention flow needs an evaluation run: press Evaluate."
+            self.flow.update()
+
+    @staticmethod
+    def _note(plot: pg.PlotWidget, text: str) -> None:
+        item = pg.TextItem(text, color=(110, 110, 110), anchor=(0.5, 0.5))
+        plot.addItem(item)
+        item.setPos(0.5, 0.5)
+
+    @staticmethod
+    def _scatter(plot: pg.PlotWidget, x, y, indices, names) -> None:
+        scatter = pg.ScatterPlotItem(
+            x=np.asarray(x, np.float64), y=np.asarray(y, np.float64), size=9, pen=pg.mkPen(40, 40, 40, 120),
+            brush=_tier_brushes(indices), data=names, hoverable=True,
+            tip=lambda x, y, data: f"{data}  ({y:.3f})",
+        )  # fmt: skip
+        plot.addItem(scatter)
+
+    def _show_table(self) -> None:
+        base = imbalance_rows()
+        headers = ["attribute", "tier", "train frequency", "all-negative accuracy", "pos. weight (cap 50)"]
+        formats = ["{}", "{}", "{:.2%}", "{:.2%}", "{:.1f}"]
+        rows = [list(r) for r in base]
+        cap = recipe_weight_cap(self.bundle)
+        if cap is not None and cap != POS_WEIGHT_CAP:  # the weight this model was really trained with
+            headers.append(f"applied (cap {cap:g})")
+            formats.append("{:.1f}")
+            for row, applied in zip(rows, imbalance_rows(cap)):
+                row.append(applied[4])
+        if self.data is not None:
+            headers += ["F1", "accuracy", "gain over all-negative", "AUC", "predicted pos", "true pos"]
+            formats += ["{:.3f}", "{:.3f}", "{:+.3f}", "{:.3f}", "{:.1%}", "{:.1%}"]
+            for row, m in zip(rows, self.data.metrics):
+                row += [m["f1"], m["accuracy"], m["accuracy"] - m["baseline_accuracy"], m["auc"],
+                        m["predicted_positive_rate"], m["true_positive_rate"]]  # fmt: skip
+        self.table.set_rows(headers, rows, formats, [tier_color(a.index) for a in ATTRIBUTES])
+
+    # ------------------------------------------------------------------ export
+    def export_plots(self, folder: str | Path) -> list[Path]:
+        """Every plot as PNG (pyqtgraph ImageExporter) plus the attention flow as a widget grab."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = [export_plot_png(plot, folder / f"{name}.png") for name, plot in self.plots.items()]
+        flow = folder / "attention_flow.png"
+        self.flow.grab().save(str(flow))
+        paths.append(flow)
+        return paths
+
+    def _export_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export plots to", self.settings.export_folder)
+        if folder:
+            paths = self.export_plots(folder)
+            self.caption.setText(f"Exported {len(paths)} plots to {folder}")

@@ -1,0 +1,427 @@
+"""Live tab: source bar, video (or attention explorer), faces, overlay controls and the attribute panel.
+
+Owns the :class:`~desktop.live_worker.LiveWorker`. A 60 Hz timer takes the
+newest packet from the worker's mailbox and shows it (latest frame wins);
+every control change is sent to the worker as an immutable ``RenderOptions``.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections import deque
+from pathlib import Path
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.attributes import ATTRIBUTES
+from engine.bundle import ModelBundle
+from engine.image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+from .attention_grid import AttentionExplorer
+from .attribute_panel import AttributePanel
+from .empty_state import EmptyState
+from .face_list import FaceList
+from .live_worker import LivePacket, LiveWorker
+from .overlay_controls import OverlayControls
+from .settings import AppSettings
+from .source_bar import SourceBar
+from .sources import SourceSpec, classify_paths
+from .video_view import VideoView, fit_size
+
+__all__ = ["LiveTab"]
+
+_PAINT_INTERVAL_MS = 15
+_PANEL_INTERVAL_S = 0.1
+
+
+def _patterns(extensions) -> str:
+    return " ".join(f"*{e}" for e in sorted(extensions))
+
+
+class LiveTab(QWidget):
+    frameShown = Signal(int)  # frames shown so far
+    modelChanged = Signal(object)  # ModelBundle
+    message = Signal(str, int)  # text for the status bar, timeout ms
+
+    def __init__(self, settings: AppSettings, worker: LiveWorker | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("LiveTab")
+        self.settings = settings
+        self.worker = worker or LiveWorker()
+        self.packet: LivePacket | None = None
+        self.bundle: ModelBundle | None = None
+        self.spec: SourceSpec | None = None
+        self.selected_face: int | None = None
+        self.paused = False
+        self.frames_shown = 0
+        self._cameras: list[int] | None = None
+        self._shown_times: deque[float] = deque(maxlen=600)
+        self._panels_shown = 0.0
+        self._gc_frozen = False
+
+        self.source_bar = SourceBar()
+        self.empty_state = EmptyState()
+        self.empty_state.set_scanning()
+        self.video = VideoView()
+        self.explorer = AttentionExplorer()
+        self.view_tabs = QTabWidget()
+        self.view_tabs.addTab(self.video, "Video")
+        self.view_tabs.addTab(self.explorer, "Attention explorer (G)")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty_state)
+        self.stack.addWidget(self.view_tabs)
+
+        self.face_list = FaceList()
+        self.overlay = OverlayControls()
+        self.attributes = AttributePanel()
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(4, 0, 0, 0)
+        for title, widget, stretch in (
+            ("Faces (click one in the video or here)", self.face_list, 0),
+            ("Attention overlay", self.overlay, 0),
+            ("Attributes of the selected face", self.attributes, 1),
+        ):
+            box = QGroupBox(title)
+            inner = QVBoxLayout(box)
+            inner.setContentsMargins(6, 6, 6, 6)
+            inner.addWidget(widget)
+            side_layout.addWidget(box, stretch)
+        splitter = QSplitter()
+        splitter.addWidget(self.stack)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([760, 520])
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.source_bar)
+        row = QHBoxLayout()
+        row.addWidget(splitter)
+        layout.addLayout(row, 1)
+
+        self._restore()
+        self._connect()
+        self.source_bar.set_source_kind(None)
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.setInterval(4000)
+        self._message_timer.timeout.connect(
+            lambda: self.video.set_message("") if self.video.message[1] == "info" else None
+        )
+        self._timer = QTimer(self)
+        self._timer.setInterval(_PAINT_INTERVAL_MS)
+        self._timer.timeout.connect(self._show_latest)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, initial: SourceSpec | None = None) -> None:
+        """Start the worker; ``initial`` (e.g. from the command line) beats the remembered source."""
+        self._initial = initial
+        self._push_options()
+        if initial is not None:
+            self.open_source(initial)  # queued: runs as soon as the model has loaded
+        self.worker.start()
+        self._timer.start()
+
+    def shutdown(self) -> None:
+        """Stop the paint timer and join the worker thread; safe to call twice."""
+        self._timer.stop()
+        self._message_timer.stop()
+        self.worker.stop()
+        self._save()
+
+    def _connect(self) -> None:
+        w = self.worker
+        w.camerasFound.connect(self._cameras_found)
+        w.modelChanged.connect(self._model_changed)
+        w.sourceOpened.connect(self._source_opened)
+        w.sourceClosed.connect(self._source_closed)
+        w.status.connect(self._status)
+        w.snapshotSaved.connect(self._snapshot_saved)
+        w.snapshotFailed.connect(self._snapshot_failed)
+        bar = self.source_bar
+        bar.cameraChosen.connect(self.open_source)
+        bar.openVideoRequested.connect(self.open_video_dialog)
+        bar.openImagesRequested.connect(self.open_images_dialog)
+        bar.pauseToggled.connect(self.set_paused)
+        bar.stepRequested.connect(self.step)
+        bar.snapshotRequested.connect(self.snapshot)
+        self.empty_state.openVideoRequested.connect(self.open_video_dialog)
+        self.empty_state.openImagesRequested.connect(self.open_images_dialog)
+        self.empty_state.rescanRequested.connect(self._rescan)
+        self.video.faceClicked.connect(self.select_face)
+        self.video.resized.connect(self.worker.set_view_size)
+        self.face_list.faceSelected.connect(self.select_face)
+        self.overlay.changed.connect(self._overlay_changed)
+        self.attributes.attributeClicked.connect(self.select_attribute)
+        self.attributes.orderChanged.connect(self._order_changed)
+        self.explorer.attributeClicked.connect(self.select_attribute)
+        self.view_tabs.currentChanged.connect(lambda _: self._push_options())
+
+    def _restore(self) -> None:
+        self.overlay.restore(self.settings.overlay)
+        self.attributes.set_order(self.settings.sort, self.settings.filter)
+        self.explorer.set_filter(self.settings.filter)
+        self.attributes.set_selected_attribute(self.overlay.attribute)
+
+    def _save(self) -> None:
+        self.settings.overlay = self.overlay.state()
+        self.settings.sort, self.settings.filter = self.attributes.sort, self.attributes.filter
+        if self.spec is not None:
+            self.settings.last_source = self.spec.to_text()
+
+    # ------------------------------------------------------------------ sources
+    def open_source(self, spec: SourceSpec) -> None:
+        self.worker.open_source(spec)
+
+    def open_paths(self, paths: list[str]) -> bool:
+        """Dropped or chosen files; False (with a message) when none is usable."""
+        spec = classify_paths(paths)
+        if spec is None:
+            self._status("error", "Nothing to open: drop image or video files")
+            return False
+        self.open_source(spec)
+        return True
+
+    def open_video_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open video", self.settings.open_folder, f"Videos ({_patterns(VIDEO_EXTENSIONS)});;All files (*)"
+        )
+        if path:
+            self.settings.open_folder = str(Path(path).parent)
+            self.open_paths([path])
+
+    def open_images_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Open images", self.settings.open_folder, f"Images ({_patterns(IMAGE_EXTENSIONS)});;All files (*)"
+        )
+        if paths:
+            self.settings.open_folder = str(Path(paths[0]).parent)
+            self.open_paths(paths)
+
+    def _rescan(self) -> None:
+        self.empty_state.set_scanning()
+        self.worker.rescan_cameras()
+
+    def _cameras_found(self, indices: list[int]) -> None:
+        first_scan = self._cameras is None
+        self._cameras = list(indices)
+        self.source_bar.set_cameras(indices)
+        if self.spec is None:
+            self.empty_state.set_idle() if indices else self.empty_state.set_no_camera()
+        if not first_scan:
+            return
+        initial = getattr(self, "_initial", None)
+        remembered = SourceSpec.from_text(self.settings.last_source)
+        if initial is not None:
+            return  # already queued by start()
+        if (
+            remembered is not None
+            and remembered.exists()
+            and (remembered.kind != "camera" or remembered.camera in indices)
+        ):
+            if remembered.kind == "camera":
+                self.source_bar.set_resolution(remembered.resolution)
+            self.open_source(remembered)
+        elif indices:
+            self.open_source(self.source_bar.camera_spec())
+
+    def _source_opened(self, spec: SourceSpec) -> None:
+        self.spec = spec
+        self.settings.last_source = spec.to_text()
+        self.source_bar.set_source_kind(spec.kind)
+        self.set_paused(False)
+        self.stack.setCurrentWidget(self.view_tabs)
+        self.message.emit(f"Opened {spec.label}", 3000)
+
+    def _source_closed(self) -> None:
+        self.spec = None
+        self.packet = None
+        self.video.clear()
+        self.source_bar.set_source_kind(None)
+        self.stack.setCurrentWidget(self.empty_state)
+
+    def _status(self, level: str, text: str) -> None:
+        self.video.set_message(text, level)
+        if level == "info" and text:  # info fades; warnings and errors stay until the next status
+            self._message_timer.start()
+        if text and not self.video.has_frame() and level == "error":
+            self.empty_state.hint.setText(text + "\n\nOpen another file (Ctrl+O) or drop one here.")
+        if text:
+            self.message.emit(text, 6000 if level != "info" else 3000)
+
+    # ------------------------------------------------------------------ model
+    def _model_changed(self, bundle: ModelBundle) -> None:
+        if not self._gc_frozen:
+            # Everything loaded so far (Qt, torch, the model) lives for the whole session: move it out of the
+            # collector's way, so a full collection cannot stall the event loop for tens of milliseconds.
+            gc.collect()
+            gc.freeze()
+            self._gc_frozen = True
+        self.bundle = bundle
+        self.overlay.set_model_shape(layers=bundle.config.layers, heads=bundle.config.heads)
+        self.attributes.bars.set_thresholds(bundle.thresholds)
+        self.video.set_model_warning(
+            "" if bundle.trained else "UNTRAINED MODEL — random weights, predictions are meaningless"
+        )
+        self.modelChanged.emit(bundle)
+
+    def load_bundle(self, bundle: ModelBundle | None) -> None:
+        """Swap the live model; ``None`` returns to the default bundle."""
+        self.worker.set_bundle(bundle)
+
+    # ------------------------------------------------------------------ controls
+    def set_paused(self, paused: bool) -> None:
+        self.paused = bool(paused)
+        self.source_bar.set_paused(self.paused)
+        self.worker.set_paused(self.paused)
+
+    def toggle_pause(self) -> None:
+        if self.spec is not None and self.spec.kind in ("camera", "video"):
+            self.set_paused(not self.paused)
+
+    def step(self, delta: int = 1) -> None:
+        """Filmstrip: previous/next image. Video/camera: pause, then analyse exactly one more frame."""
+        if self.spec is None:
+            return
+        if self.spec.kind != "images":
+            if delta < 0:
+                return
+            if not self.paused:
+                self.set_paused(True)
+        self.worker.step(delta)
+
+    def select_face(self, face_id: int) -> None:
+        self.selected_face = face_id
+        self._push_options()
+        if self.packet is not None:
+            self._show_face(self.packet)
+            self.face_list.set_faces(self.packet.result, face_id)
+
+    def select_attribute(self, index: int | None) -> None:
+        self.overlay.set_attribute(index)  # emits changed -> _overlay_changed
+
+    def step_attribute(self, delta: int) -> None:
+        """Move the overlay attribute up/down the attribute panel's current order."""
+        order = self.attributes.bars.visible_attributes()
+        if not order:
+            return
+        current = self.overlay.attribute
+        position = order.index(current) + delta if current in order else (0 if delta > 0 else len(order) - 1)
+        self.select_attribute(order[position % len(order)])
+
+    def toggle_landmarks(self) -> None:
+        self.overlay.landmarks.toggle()
+
+    def toggle_explorer(self) -> None:
+        self.view_tabs.setCurrentIndex(1 - self.view_tabs.currentIndex())
+
+    def snapshot(self) -> None:
+        if self.packet is None:
+            self.message.emit("Nothing to save yet", 3000)
+            return
+        self.worker.snapshot(self.packet, self.settings.export_folder)
+
+    def choose_export_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export folder", self.settings.export_folder)
+        if folder:
+            self.settings.export_folder = folder
+            self.message.emit(f"Snapshots go to {folder}", 4000)
+
+    def _snapshot_saved(self, png: str, sidecar: str) -> None:
+        self.message.emit(f"Saved {Path(png).name} + {Path(sidecar).name} in {Path(png).parent}", 6000)
+
+    def _snapshot_failed(self, text: str) -> None:
+        self._status("error", text)
+
+    def _overlay_changed(self) -> None:
+        self.attributes.set_selected_attribute(self.overlay.attribute)
+        self.explorer.grid.set_selected(self.overlay.attribute)
+        self._push_options()
+
+    def _order_changed(self, sort: str, filter_: str) -> None:
+        self.explorer.set_filter(filter_)
+
+    def _push_options(self) -> None:
+        self.worker.set_options(
+            self.overlay.options(self.selected_face), tiles=self.view_tabs.currentWidget() is self.explorer
+        )
+
+    # ------------------------------------------------------------------ drawing
+    def _show_latest(self) -> None:
+        packet = self.worker.take_latest()
+        if packet is None:
+            return
+        self.packet = packet
+        result = packet.result
+        ids = [f.face_id for f in result.faces]
+        if self.selected_face not in ids and ids:
+            self.selected_face = ids[0]
+            self._push_options()
+        now = time.perf_counter()
+        self._shown_times.append(now)
+        while self._shown_times and now - self._shown_times[0] > 2.0:
+            self._shown_times.popleft()
+        span = now - self._shown_times[0]
+        shown_fps = (len(self._shown_times) - 1) / span if span > 0 else 0.0
+        t = result.timings
+        stages = f"detect {t.detect_ms:.0f} · model {t.classify_ms:.0f} ms"
+        faces = f"{len(result.faces)} face(s) · {result.model_name}"
+        if packet.filmstrip is not None:
+            hud = [packet.position, f"analysed in {packet.latency_ms:.0f} ms ({stages})", faces]
+        else:
+            hud = [
+                f"{packet.source_label}   {packet.position}" + ("   PAUSED" if self.paused else ""),
+                f"{shown_fps:5.1f} fps shown · {packet.fps:5.1f} fps analysed",
+                f"latency {packet.latency_ms:5.1f} ms ({stages})",
+                faces,
+            ]
+        self.video.set_hud(hud)
+        if self.view_tabs.currentWidget() is self.explorer:
+            self._show_explorer(packet)
+        display = packet.display
+        if display is not None and (display.width(), display.height()) != fit_size(
+            (packet.annotated.shape[1], packet.annotated.shape[0]), self.video.device_size()
+        ):
+            display = None  # made for another widget size (a resize in flight): let the view scale this one
+        self.video.set_frame(packet.annotated, result, display)
+        if now - self._panels_shown >= _PANEL_INTERVAL_S or packet.filmstrip is not None or self.paused:
+            # The bars are EMA-smoothed and unreadable at video rate: 10 Hz keeps the GUI thread light.
+            self._panels_shown = now
+            self._show_face(packet)
+            self.face_list.set_faces(result, self.selected_face)
+            self.source_bar.position.setText(packet.position)
+        self.frames_shown += 1
+        self.frameShown.emit(self.frames_shown)
+
+    def _show_face(self, packet: LivePacket) -> None:
+        face = packet.result.face(self.selected_face) if self.selected_face is not None else None
+        self.attributes.set_face(face, len(packet.result.faces))
+
+    def _show_explorer(self, packet: LivePacket) -> None:
+        face = packet.result.face(packet.tiles_face) if packet.tiles_face is not None else None
+        if face is None or packet.tiles is None:
+            self.explorer.grid.set_tiles(None)
+            self.explorer.caption.setText("No face in this frame")
+            return
+        o = packet.options
+        layer = "last layer" if o.layer == -1 else f"layer {o.layer + 1}"
+        head = "mean of heads" if o.head is None else f"head {o.head + 1}"
+        self.explorer.caption.setText(f"Face #{face.face_id} · {layer} · {head} · click a map to overlay it")
+        self.explorer.grid.set_tiles(packet.tiles, face.probabilities, face.decisions)
+
+    def current_attribute_name(self) -> str:
+        index = self.overlay.attribute
+        return "none" if index is None else ATTRIBUTES[index].name

@@ -1,0 +1,408 @@
+"""Capture + inference off the GUI thread.
+
+:class:`LiveWorker` is a ``QThread`` that owns the frame source and the engine
+pipeline. It publishes each finished frame into a one-slot mailbox; the GUI
+takes the newest packet on its own timer ("latest frame wins"), so a slow
+paint never queues stale frames. Commands from the GUI go through a queue and
+are applied between frames. ``stop()`` ends the loop and joins the thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import queue
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QThread, Signal
+from PySide6.QtGui import QImage
+
+from engine.bundle import ModelBundle, load_default_bundle
+from engine.export import default_stem, export_snapshot
+from engine.image_io import MediaLoadError
+from engine.render import RenderOptions, render_frame
+from engine.results import FrameResult
+
+from .attention_tiles import attention_tiles
+from .sources import (
+    CameraSource,
+    FrameSource,
+    ImageSequenceSource,
+    SourceError,
+    SourceSpec,
+    open_source,
+    probe_cameras,
+    wait_interruptibly,
+)
+from .video_view import fit_size
+
+__all__ = ["LivePacket", "LiveWorker"]
+
+_RECONNECT_INTERVAL_S = 1.0
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LivePacket:
+    """One analysed frame, ready to show. Arrays are never mutated after publishing."""
+
+    serial: int
+    frame: np.ndarray  # (h, w, 3) uint8 RGB, as captured
+    annotated: np.ndarray  # (h, w, 3) uint8 RGB, engine renderer output
+    result: FrameResult
+    options: RenderOptions
+    tiles: tuple[np.ndarray, ...] | None  # 40 attention tiles of the grid face, or None when the grid is hidden
+    tiles_face: int | None
+    fps: float  # analysed frames per second (smoothed)
+    latency_ms: float  # capture -> rendered
+    position: str  # "frame 12 / 300" or "2 / 5  img.jpg"
+    source_label: str
+    filmstrip: tuple[int, int] | None = None  # (index, count) for still images
+    display: QImage | None = None  # ``annotated`` scaled to the view size (made here, off the GUI thread)
+
+
+class LiveWorker(QThread):
+    instances: ClassVar[weakref.WeakSet[LiveWorker]] = weakref.WeakSet()
+    """Every worker ever made; tests assert none is still running after a window closed."""
+
+    camerasFound = Signal(list)  # list[int]
+    modelChanged = Signal(object)  # ModelBundle
+    sourceOpened = Signal(object)  # SourceSpec
+    sourceClosed = Signal()
+    status = Signal(str, str)  # level ("info" | "warning" | "error"), message
+    snapshotSaved = Signal(str, str)  # png path, json path
+    snapshotFailed = Signal(str)
+    packetReady = Signal()
+
+    def __init__(
+        self,
+        pipeline_factory: Callable[[], object] | None = None,
+        *,
+        realtime: bool = True,
+        scan_cameras: bool = True,
+        torch_threads: int | None = 1,
+        nice: int = 0,
+        parent=None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("LiveWorker")
+        LiveWorker.instances.add(self)
+        self._pipeline_factory = pipeline_factory or _default_pipeline
+        self._realtime = realtime
+        self._scan_cameras = scan_cameras
+        self._torch_threads = torch_threads
+        self._nice = nice
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._mailbox_lock = threading.Lock()
+        self._mailbox: LivePacket | None = None
+        self._options = RenderOptions(attribute=None)
+        self._want_tiles = False
+        self._paused = False
+        self._serial = 0
+        self.pipeline = None
+        self._source: FrameSource | None = None
+        self._last: tuple[np.ndarray, FrameResult, float] | None = None  # frame, result, capture time
+        self._fps = 0.0
+        self._last_done = 0.0
+        self._latency_ms = 0.0
+        self._view_size: tuple[int, int] | None = None
+
+    # ----------------------------------------------------------------- GUI side (any thread)
+    def take_latest(self) -> LivePacket | None:
+        """The newest packet not yet taken, or None. Called by the GUI's paint timer."""
+        with self._mailbox_lock:
+            packet, self._mailbox = self._mailbox, None
+        return packet
+
+    def open_source(self, spec: SourceSpec) -> None:
+        self._send("open", spec)
+
+    def close_source(self) -> None:
+        self._send("close")
+
+    def set_paused(self, paused: bool) -> None:
+        self._send("pause", paused)
+
+    def step(self, delta: int = 1) -> None:
+        """Analyse one more frame (paused video/camera) or move in the filmstrip."""
+        self._send("step", delta)
+
+    def set_options(self, options: RenderOptions, *, tiles: bool = False) -> None:
+        self._send("options", (options, tiles))
+
+    def set_bundle(self, bundle: ModelBundle | None) -> None:
+        """Swap the model; ``None`` goes back to the default bundle."""
+        self._send("bundle", bundle)
+
+    def set_view_size(self, width: int, height: int) -> None:
+        """Size of the video widget: frames are scaled to fit it here, so the GUI only blits them."""
+        self._view_size = (int(width), int(height))
+
+    def snapshot(self, packet: LivePacket, folder: str) -> None:
+        self._send("snapshot", (packet, folder))
+
+    def rescan_cameras(self) -> None:
+        self._send("scan")
+
+    def stop(self) -> None:
+        """End the loop, close the source and join the thread."""
+        self._stopping.set()
+        self._wake.set()
+        if self.isRunning():
+            self.wait()
+
+    def _send(self, name: str, payload=None) -> None:
+        self._commands.put((name, payload))
+        self._wake.set()
+
+    # ----------------------------------------------------------------- worker thread
+    def run(self) -> None:
+        try:
+            if self._nice and hasattr(os, "setpriority"):
+                # Linux schedules threads individually: a slightly lower priority than the GUI thread keeps
+                # paint and input responsive when the cores are busy (e.g. training beside the app).
+                with contextlib.suppress(OSError):
+                    os.setpriority(
+                        os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + self._nice
+                    )
+            if self._scan_cameras:
+                self.camerasFound.emit(probe_cameras())
+            self.status.emit("info", "Loading model…")
+            if self._torch_threads:
+                # One intra-op thread: per-face batches are tiny, and on a busy machine (a training run beside
+                # the app) more OpenMP threads than free cores makes a 9 ms frame take ~800 ms.
+                import torch
+
+                torch.set_num_threads(self._torch_threads)
+            try:
+                self.pipeline = self._pipeline_factory()
+            except Exception as exc:  # noqa: BLE001 - shown to the user, the app keeps running
+                self.status.emit("error", f"Model could not be loaded: {exc}")
+                return
+            self.modelChanged.emit(self.pipeline.bundle)
+            self.status.emit("info", "")
+            failure = ""
+            while not self._stopping.is_set():
+                try:
+                    rerender = self._apply_commands()
+                    if self._stopping.is_set():
+                        break
+                    if self._source is not None and self._source.live and not self._paused:
+                        self._live_step()
+                    elif rerender:
+                        self._publish_again()
+                    else:
+                        self._wake.wait(0.1)
+                        self._wake.clear()
+                    failure = ""
+                except Exception as exc:
+                    message = f"Analysis failed: {type(exc).__name__}: {exc}"
+                    if message != failure:  # say it once, not once per frame
+                        log.exception("live worker")
+                        self.status.emit("error", message)
+                    failure = message
+                    self._wake.wait(0.2)
+                    self._wake.clear()
+        finally:
+            self._close_source()
+
+    def _apply_commands(self) -> bool:
+        """Apply queued commands; True when the last frame must be rendered again."""
+        rerender = False
+        while True:
+            try:
+                name, payload = self._commands.get_nowait()
+            except queue.Empty:
+                return rerender
+            if name == "open":
+                self._open(payload)
+            elif name == "close":
+                self._close_source()
+                self._last = None
+                self.sourceClosed.emit()
+            elif name == "pause":
+                self._paused = bool(payload)
+                if self._source is not None:
+                    self._source.restart_clock()
+            elif name == "step":
+                self._step(int(payload))
+            elif name == "options":
+                self._options, self._want_tiles = payload
+                rerender = True
+            elif name == "bundle":
+                self._swap_bundle(payload)
+            elif name == "snapshot":
+                self._snapshot(*payload)
+            elif name == "scan":
+                self.camerasFound.emit(probe_cameras())
+
+    def _open(self, spec: SourceSpec) -> None:
+        try:
+            source = open_source(spec, realtime=self._realtime)
+            first = source.read() if source.still else None
+        except (SourceError, MediaLoadError, OSError) as exc:
+            self.status.emit("error", str(exc))
+            return
+        self._close_source()
+        self._source = source
+        self._fps, self._last_done = 0.0, 0.0
+        self.pipeline.reset()
+        self.sourceOpened.emit(spec)
+        self.status.emit("info", "")
+        if first is not None:
+            self._analyse(first, still=True)
+
+    def _close_source(self) -> None:
+        if self._source is not None:
+            self._source.close()
+            self._source = None
+
+    def _step(self, delta: int) -> None:
+        source = self._source
+        if isinstance(source, ImageSequenceSource):
+            if not source.step(delta):
+                return
+            try:
+                frame = source.read()
+            except MediaLoadError as exc:
+                self.status.emit("error", str(exc))  # the previous result stays on screen
+                return
+            self.status.emit("info", "")
+            self._analyse(frame, still=True)
+        elif source is not None and source.live and self._paused and delta > 0:
+            self._live_step(force=True)
+
+    def _live_step(self, *, force: bool = False) -> None:
+        source = self._source
+        wait = 0.0 if force else source.seconds_until_due()
+        if wait > 0:
+            self._wake.wait(min(wait, 0.1))  # wakes early for commands
+            self._wake.clear()
+            return
+        frame = source.read()
+        if frame is None:
+            if isinstance(source, CameraSource):
+                self._reconnect(source)
+            else:
+                self._paused = True
+                self.status.emit("info", "End of video")
+            return
+        self._analyse(frame, still=False)
+
+    def _reconnect(self, source: CameraSource) -> None:
+        attempt = 0
+        while not self._stopping.is_set() and self._source is source:
+            attempt += 1
+            self.status.emit("warning", f"{source.spec.label} lost — reconnecting (attempt {attempt})…")
+            if wait_interruptibly(_RECONNECT_INTERVAL_S, lambda: self._stopping.is_set() or not self._commands.empty()):
+                return  # stop, or the user chose another source: commands run first
+            try:
+                source.open()
+            except SourceError:
+                continue
+            self.pipeline.reset()
+            self.status.emit("info", f"{source.spec.label} reconnected")
+            return
+
+    def _analyse(self, frame: np.ndarray, *, still: bool) -> None:
+        captured = time.perf_counter()
+        result = self.pipeline.analyze_image(frame) if still else self.pipeline.process(frame)
+        self._last = (frame, result, captured)
+        self._latency_ms = -1.0  # measured when published
+        now = time.perf_counter()
+        if self._last_done and not still:
+            rate = 1.0 / max(now - self._last_done, 1e-6)
+            self._fps = rate if self._fps == 0 else 0.9 * self._fps + 0.1 * rate
+        self._last_done = now
+        self._publish(frame, result, captured)
+
+    def _publish_again(self) -> None:
+        if self._last is not None:
+            frame, result, captured = self._last
+            self._publish(frame, result, captured)
+
+    def _publish(self, frame: np.ndarray, result: FrameResult, captured: float) -> None:
+        options = dataclasses.replace(self._options, fps=self._fps or None)
+        annotated = render_frame(frame, result, options)
+        tiles, tiles_face = None, None
+        if self._want_tiles and result.faces:
+            face = result.face(options.selected_face) if options.selected_face is not None else None
+            face = face or result.faces[0]
+            tiles = attention_tiles(face, options)
+            tiles_face = face.face_id
+        display = _display_image(annotated, self._view_size)
+        self._serial += 1
+        if self._latency_ms < 0:  # first publication of this analysis: capture -> rendered
+            self._latency_ms = (time.perf_counter() - captured) * 1000.0
+        packet = LivePacket(
+            serial=self._serial,
+            frame=frame,
+            annotated=annotated,
+            result=result,
+            options=options,
+            tiles=tiles,
+            tiles_face=tiles_face,
+            fps=self._fps,
+            latency_ms=self._latency_ms,
+            position=self._source.position if self._source is not None else "",
+            source_label=self._source.spec.label if self._source is not None else "",
+            filmstrip=(source.index, len(source)) if isinstance(source := self._source, ImageSequenceSource) else None,
+            display=display,
+        )
+        with self._mailbox_lock:
+            self._mailbox = packet
+        self.packetReady.emit()
+
+    def _swap_bundle(self, bundle: ModelBundle | None) -> None:
+        try:
+            bundle = bundle or load_default_bundle()
+            self.pipeline.set_bundle(bundle)
+        except Exception as exc:  # noqa: BLE001 - a bad bundle must not kill the live view
+            self.status.emit("error", f"Model not loaded: {exc}")
+            return
+        self.modelChanged.emit(self.pipeline.bundle)
+        self.status.emit("info", f"Model loaded: {self.pipeline.bundle.name}")
+        if self._last is not None and self._source is not None and self._source.still:
+            self._analyse(self._last[0], still=True)
+
+    def _snapshot(self, packet: LivePacket, folder: str) -> None:
+        stem = default_stem()
+        try:
+            options = dataclasses.replace(packet.options, show_hud=True)  # exports carry the engine HUD like the CLI
+            png, sidecar = export_snapshot(
+                packet.frame, packet.result, options, folder, stem, source=packet.source_label
+            )
+        except Exception as exc:  # noqa: BLE001 - disk full, permissions: tell the user
+            self.snapshotFailed.emit(f"Snapshot not saved: {exc}")
+            return
+        self.snapshotSaved.emit(str(png), str(sidecar))
+
+
+def _display_image(rgb: np.ndarray, view: tuple[int, int] | None) -> QImage | None:
+    """``rgb`` resized to fit ``view`` as a QImage that owns its pixels; None when the view size is unknown."""
+    if view is None or view[0] < 2 or view[1] < 2:
+        return None
+    h, w = rgb.shape[:2]
+    tw, th = fit_size((w, h), view)
+    scaled = cv2.resize(rgb, (tw, th), interpolation=cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR)
+    scaled = np.ascontiguousarray(scaled)
+    return QImage(scaled.data, tw, th, 3 * tw, QImage.Format.Format_RGB888).copy()
+
+
+def _default_pipeline():
+    """The shipped model on the torch backend with one thread (see ``torch_threads``): onnxruntime's default
+    session spins one thread per core, which on a busy 2-core machine is ~1.7x slower per frame."""
+    from engine.pipeline import FacePipeline, PipelineSettings
+
+    return FacePipeline(bundle=load_default_bundle(), settings=PipelineSettings(backend="torch"))

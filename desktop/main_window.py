@@ -1,0 +1,194 @@
+"""AttriCam's main window: Live, Training and Dashboard tabs, menus, shortcuts, drag and drop."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from .live_tab import LiveTab
+from .live_worker import LiveWorker
+from .settings import AppSettings
+from .sources import SourceSpec
+
+__all__ = ["SHORTCUTS", "MainWindow"]
+
+SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("Space", "pause / resume"),
+    ("S", "snapshot (PNG + JSON)"),
+    ("Up / Down", "previous / next attribute overlay (panel order)"),
+    ("Left / Right", "previous / next image, or one frame forward when paused"),
+    ("Esc", "no overlay"),
+    ("L", "landmarks on / off"),
+    ("G", "video / attention explorer"),
+    ("F", "next face"),
+    ("Ctrl+O", "open images"),
+    ("Ctrl+Shift+O", "open video"),
+    ("Ctrl+1 / 2 / 3", "Live / Training / Dashboard tab"),
+    ("Ctrl+Q", "quit"),
+)
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        *,
+        worker: LiveWorker | None = None,
+        initial_source: SourceSpec | None = None,
+        training_tab: QWidget | None = None,
+        dashboard_tab: QWidget | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("AttriCam")
+        self.setAcceptDrops(True)
+        self.settings = settings
+        self.live = LiveTab(settings, worker)
+        from .dashboard_tab import DashboardTab
+        from .training_tab import TrainingTab
+
+        self.training = training_tab or TrainingTab(settings)
+        self.dashboard = dashboard_tab or DashboardTab(settings)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.live, "Live")
+        self.tabs.addTab(self.training, "Training")
+        self.tabs.addTab(self.dashboard, "Dashboard")
+        self.setCentralWidget(self.tabs)
+        self.model_label = QLabel("model: loading…")
+        self.statusBar().addPermanentWidget(self.model_label)
+
+        self.live.message.connect(self.statusBar().showMessage)
+        self.live.modelChanged.connect(self._model_changed)
+        self.training.loadBundleRequested.connect(self._load_bundle)
+        self.dashboard.set_live_bundle_source(lambda: self.live.bundle)
+        self._build_menus()
+        self._build_shortcuts()
+        self._restore_geometry()
+        self._closed = False
+        self.live.start(initial_source)
+        self.live.video.setFocus()
+
+    # ------------------------------------------------------------------ menus and keys
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for text, key, slot in (
+            ("Open &images…", QKeySequence.StandardKey.Open, self.live.open_images_dialog),
+            ("Open &video…", "Ctrl+Shift+O", self.live.open_video_dialog),
+            ("&Snapshot", None, self.live.snapshot),
+            ("Export &folder…", None, self.live.choose_export_folder),
+            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
+        ):
+            action = QAction(text, self)
+            if key is not None:
+                action.setShortcut(QKeySequence(key))
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+        model_menu = self.menuBar().addMenu("&Model")
+        default = QAction("Back to the &default model", self)
+        default.triggered.connect(lambda: self._load_bundle(None))
+        model_menu.addAction(default)
+        help_menu = self.menuBar().addMenu("&Help")
+        keys = QAction("&Keyboard shortcuts", self)
+        keys.triggered.connect(self._show_shortcuts)
+        help_menu.addAction(keys)
+
+    def _build_shortcuts(self) -> None:
+        live = self.live
+        bindings = {
+            "Space": live.toggle_pause,
+            "S": live.snapshot,
+            "Up": lambda: live.step_attribute(-1),
+            "Down": lambda: live.step_attribute(1),
+            "Left": lambda: live.step(-1),
+            "Right": lambda: live.step(1),
+            "Escape": lambda: live.select_attribute(None),
+            "L": live.toggle_landmarks,
+            "G": live.toggle_explorer,
+            "F": self._next_face,
+            "Ctrl+1": lambda: self.tabs.setCurrentIndex(0),
+            "Ctrl+2": lambda: self.tabs.setCurrentIndex(1),
+            "Ctrl+3": lambda: self.tabs.setCurrentIndex(2),
+        }
+        self._shortcuts = []
+        for key, slot in bindings.items():
+            # Live keys only while the focus is inside the Live tab (arrows keep working in other tabs' spin
+            # boxes); tab switching works everywhere.
+            window_wide = key.startswith("Ctrl+")
+            shortcut = QShortcut(QKeySequence(key), self if window_wide else self.live)
+            shortcut.setContext(
+                Qt.ShortcutContext.WindowShortcut if window_wide else Qt.ShortcutContext.WidgetWithChildrenShortcut
+            )
+            shortcut.activated.connect(slot)
+            self._shortcuts.append(shortcut)
+        self.tabs.currentChanged.connect(self._tab_changed)
+
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.live:
+            self.live.video.setFocus()
+
+    def _next_face(self) -> None:
+        packet = self.live.packet
+        if packet is None or not packet.result.faces:
+            return
+        ids = [f.face_id for f in packet.result.faces]
+        current = ids.index(self.live.selected_face) if self.live.selected_face in ids else -1
+        self.live.select_face(ids[(current + 1) % len(ids)])
+
+    def _show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
+
+    # ------------------------------------------------------------------ model
+    def _load_bundle(self, bundle) -> None:
+        self.live.load_bundle(bundle)
+        self.tabs.setCurrentWidget(self.live)
+
+    def _model_changed(self, bundle) -> None:
+        state = "trained" if bundle.trained else "UNTRAINED (random weights)"
+        self.model_label.setText(f"model: {bundle.name} · {state}")
+        self.dashboard.set_bundle(bundle)
+        self.training.set_live_bundle(bundle)
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths and self.live.open_paths(paths):
+            self.tabs.setCurrentWidget(self.live)
+            event.acceptProposedAction()
+
+    # ------------------------------------------------------------------ geometry and close
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 860)
+        tab = self.settings.value("window/tab", 0, int)
+        self.tabs.setCurrentIndex(tab if 0 <= tab < self.tabs.count() else 0)
+
+    def shutdown(self) -> None:
+        """Stop every worker (joined) and save settings; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self.live.shutdown()
+        self.training.shutdown()
+        self.dashboard.shutdown()
+        self.settings.set_value("window/geometry", self.saveGeometry())
+        self.settings.set_value("window/tab", self.tabs.currentIndex())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.training.confirm_close():
+            event.ignore()
+            return
+        self.shutdown()
+        super().closeEvent(event)
+        self.closed.emit()

@@ -1,0 +1,141 @@
+"""Overlay controls: which attribute's attention to show, from which layer and head, how strongly."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QWidget
+
+from engine.attributes import ATTRIBUTES
+from engine.render import COLORMAPS, RenderOptions
+
+__all__ = ["OverlayControls"]
+
+
+class OverlayControls(QWidget):
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("OverlayControls")
+        self.attribute_box = QComboBox()
+        self.attribute_box.addItem("(no overlay)", None)
+        for info in ATTRIBUTES:
+            self.attribute_box.addItem(f"{info.display_name}  ·  {info.badge}", info.index)
+        self.attribute_box.setMaxVisibleItems(20)
+        self.layer_box = QComboBox()
+        self.head_box = QComboBox()
+        self.set_model_shape(layers=2, heads=4)
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(50)
+        self.opacity_label = QLabel("50 %")
+        self.opacity_label.setMinimumWidth(36)
+        self.colormap_box = QComboBox()
+        self.colormap_box.addItems(list(COLORMAPS))
+        self.boxes = QCheckBox("Boxes + ids")
+        self.boxes.setChecked(True)
+        self.landmarks = QCheckBox("Landmarks (L)")
+        self.bars = QCheckBox("Bars on video")
+
+        opacity_row = QHBoxLayout()
+        opacity_row.addWidget(self.opacity, 1)
+        opacity_row.addWidget(self.opacity_label)
+        toggles = QHBoxLayout()
+        for box in (self.boxes, self.landmarks, self.bars):
+            toggles.addWidget(box)
+        toggles.addStretch(1)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Attribute", self.attribute_box)
+        layer_head = QHBoxLayout()
+        layer_head.addWidget(self.layer_box, 1)
+        layer_head.addWidget(self.head_box, 1)
+        form.addRow("Layer / head", layer_head)
+        form.addRow("Opacity", opacity_row)
+        form.addRow("Colormap", self.colormap_box)
+        form.addRow(toggles)
+
+        for box in (self.attribute_box, self.layer_box, self.head_box, self.colormap_box):
+            box.currentIndexChanged.connect(self.changed)
+        for check in (self.boxes, self.landmarks, self.bars):
+            check.toggled.connect(self.changed)
+        self.opacity.valueChanged.connect(self._opacity_changed)
+
+    def set_model_shape(self, *, layers: int, heads: int) -> None:
+        """Offer the layers and heads the loaded model has; keeps the choice when still valid."""
+        layer, head = self.layer_box.currentData(), self.head_box.currentData()
+        for box in (self.layer_box, self.head_box):
+            box.blockSignals(True)
+            box.clear()
+        self.layer_box.addItem("last layer", -1)
+        for i in range(layers):
+            self.layer_box.addItem(f"layer {i + 1}", i)
+        self.head_box.addItem("mean of heads", None)
+        for i in range(heads):
+            self.head_box.addItem(f"head {i + 1}", i)
+        self._select_data(self.layer_box, layer)
+        self._select_data(self.head_box, head)
+        for box in (self.layer_box, self.head_box):
+            box.blockSignals(False)
+
+    @staticmethod
+    def _select_data(box: QComboBox, value) -> None:
+        index = box.findData(value)
+        box.setCurrentIndex(max(index, 0))
+
+    def _opacity_changed(self, value: int) -> None:
+        self.opacity_label.setText(f"{value} %")
+        self.changed.emit()
+
+    # ------------------------------------------------------------------ values
+    @property
+    def attribute(self) -> int | None:
+        return self.attribute_box.currentData()
+
+    def set_attribute(self, index: int | None) -> None:
+        self._select_data(self.attribute_box, index)
+
+    def options(self, selected_face: int | None = None) -> RenderOptions:
+        return RenderOptions(
+            attribute=self.attribute,
+            layer=self.layer_box.currentData(),
+            head=self.head_box.currentData(),
+            opacity=self.opacity.value() / 100.0,
+            colormap=self.colormap_box.currentText(),
+            show_boxes=self.boxes.isChecked(),
+            show_landmarks=self.landmarks.isChecked(),
+            show_bars=self.bars.isChecked(),
+            selected_face=selected_face,
+            show_hud=False,  # the GUI paints its own HUD; exports switch the engine HUD back on
+        )
+
+    def state(self) -> dict:
+        """Plain values for QSettings."""
+        return {
+            "attribute": -1 if self.attribute is None else self.attribute,
+            "layer": self.layer_box.currentData(),
+            "head": -1 if self.head_box.currentData() is None else self.head_box.currentData(),
+            "opacity": self.opacity.value(),
+            "colormap": self.colormap_box.currentText(),
+            "boxes": self.boxes.isChecked(),
+            "landmarks": self.landmarks.isChecked(),
+            "bars": self.bars.isChecked(),
+        }
+
+    def restore(self, state: dict) -> None:
+        attribute = int(state.get("attribute", -1))
+        self.set_attribute(None if attribute < 0 else attribute)
+        self._select_data(self.layer_box, int(state.get("layer", -1)))
+        head = int(state.get("head", -1))
+        self._select_data(self.head_box, None if head < 0 else head)
+        self.opacity.setValue(int(state.get("opacity", 50)))
+        colormap = self.colormap_box.findText(str(state.get("colormap", "jet")))
+        self.colormap_box.setCurrentIndex(max(colormap, 0))
+        self.boxes.setChecked(_as_bool(state.get("boxes", True)))
+        self.landmarks.setChecked(_as_bool(state.get("landmarks", False)))
+        self.bars.setChecked(_as_bool(state.get("bars", False)))
+
+
+def _as_bool(value) -> bool:
+    """QSettings' INI backend gives booleans back as 'true'/'false' strings."""
+    return value.lower() == "true" if isinstance(value, str) else bool(value)

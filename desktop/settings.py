@@ -1,0 +1,101 @@
+"""Persistent preferences (QSettings): last source, overlay, sort/filter, geometry, export folder.
+
+The window takes a ``QSettings`` instance so tests can point it at a temporary
+INI file; the app uses the platform's native store under AttriCam/AttriCam.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+__all__ = ["AppSettings", "default_settings"]
+
+
+def default_settings() -> QSettings:
+    return QSettings("AttriCam", "AttriCam")
+
+
+class AppSettings:
+    """Typed access to the keys the app uses; unknown or corrupt values fall back to defaults."""
+
+    def __init__(self, store: QSettings) -> None:
+        self.store = store
+
+    def _get(self, key: str, default, kind=None):
+        value = self.store.value(key, default)
+        if kind is None or value is None:
+            return value
+        try:
+            if kind is bool and isinstance(value, str):
+                return value.lower() == "true"
+            return kind(value)
+        except (TypeError, ValueError):
+            return default
+
+    # last source ("camera:0:640x480", "video:/path", "images:/a.jpg:/b.jpg")
+    @property
+    def last_source(self) -> str:
+        return self._get("live/last_source", "", str)
+
+    @last_source.setter
+    def last_source(self, text: str) -> None:
+        self.store.setValue("live/last_source", text)
+
+    @property
+    def overlay(self) -> dict:
+        self.store.beginGroup("overlay")
+        try:
+            return {key: self.store.value(key) for key in self.store.childKeys()}
+        finally:
+            self.store.endGroup()
+
+    @overlay.setter
+    def overlay(self, state: dict) -> None:
+        self.store.beginGroup("overlay")
+        for key, value in state.items():
+            self.store.setValue(key, value)
+        self.store.endGroup()
+
+    @property
+    def sort(self) -> str:
+        return self._get("attributes/sort", "probability", str)
+
+    @sort.setter
+    def sort(self, value: str) -> None:
+        self.store.setValue("attributes/sort", value)
+
+    @property
+    def filter(self) -> str:
+        return self._get("attributes/filter", "all", str)
+
+    @filter.setter
+    def filter(self, value: str) -> None:
+        self.store.setValue("attributes/filter", value)
+
+    @property
+    def export_folder(self) -> str:
+        fallback = Path.home() / "Pictures" / "AttriCam"
+        return self._get("export/folder", str(fallback), str)
+
+    @export_folder.setter
+    def export_folder(self, folder: str) -> None:
+        self.store.setValue("export/folder", folder)
+
+    @property
+    def open_folder(self) -> str:
+        return self._get("live/open_folder", str(Path.home()), str)
+
+    @open_folder.setter
+    def open_folder(self, folder: str) -> None:
+        self.store.setValue("live/open_folder", folder)
+
+    def value(self, key: str, default=None, kind=None):
+        return self._get(key, default, kind)
+
+    def set_value(self, key: str, value) -> None:
+        self.store.setValue(key, value)
+
+    def sync(self) -> None:
+        self.store.sync()

@@ -1,0 +1,291 @@
+"""Frame sources for the live tab: cameras, video files and still-image filmstrips.
+
+Qt-free on purpose: the live worker owns one source at a time and calls it from
+its own thread. Every source yields RGB uint8 frames of shape (h, w, 3).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from engine.image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_image
+
+__all__ = [
+    "CAMERA_RESOLUTIONS",
+    "CameraSource",
+    "FrameSource",
+    "ImageSequenceSource",
+    "SourceError",
+    "SourceSpec",
+    "VideoFileSource",
+    "classify_paths",
+    "open_source",
+    "probe_cameras",
+    "wait_interruptibly",
+]
+
+_MAX_SKIP = 15
+"""At most this many late video frames are skipped per read (keeps a stalled machine from seeking forever)."""
+
+CAMERA_RESOLUTIONS: tuple[tuple[int, int], ...] = ((640, 480), (1280, 720), (1920, 1080), (320, 240))
+
+
+class SourceError(RuntimeError):
+    """A source cannot be opened or read; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What to open: ``kind`` is ``camera``, ``video`` or ``images``. Serialisable to QSettings as text."""
+
+    kind: str
+    paths: tuple[str, ...] = ()
+    camera: int = 0
+    resolution: tuple[int, int] = (640, 480)
+
+    @property
+    def label(self) -> str:
+        if self.kind == "camera":
+            return f"Camera {self.camera} ({self.resolution[0]}x{self.resolution[1]})"
+        if self.kind == "video":
+            return Path(self.paths[0]).name
+        return Path(self.paths[0]).name if len(self.paths) == 1 else f"{len(self.paths)} images"
+
+    def to_text(self) -> str:
+        if self.kind == "camera":
+            return f"camera:{self.camera}:{self.resolution[0]}x{self.resolution[1]}"
+        return f"{self.kind}:" + os.pathsep.join(self.paths)
+
+    @classmethod
+    def from_text(cls, text: str) -> SourceSpec | None:
+        kind, _, rest = (text or "").partition(":")
+        try:
+            if kind == "camera":
+                index, _, res = rest.partition(":")
+                w, _, h = res.partition("x")
+                return cls("camera", camera=int(index), resolution=(int(w or 640), int(h or 480)))
+            if kind in ("video", "images") and rest:
+                return cls(kind, paths=tuple(rest.split(os.pathsep)))
+        except ValueError:
+            return None
+        return None
+
+    def exists(self) -> bool:
+        return self.kind == "camera" or all(Path(p).is_file() for p in self.paths)
+
+
+def classify_paths(paths: list[str]) -> SourceSpec | None:
+    """Dropped or chosen files -> a source: one video wins; otherwise all images form a filmstrip."""
+    files = [str(p) for p in paths if Path(p).is_file()]
+    videos = [p for p in files if Path(p).suffix.lower() in VIDEO_EXTENSIONS]
+    if videos:
+        return SourceSpec("video", paths=(videos[0],))
+    images = [p for p in files if Path(p).suffix.lower() in IMAGE_EXTENSIONS]
+    if images:
+        return SourceSpec("images", paths=tuple(images))
+    if files:  # unknown extension: let the image loader name the problem
+        return SourceSpec("images", paths=tuple(files))
+    return None
+
+
+def probe_cameras(max_index: int = 4) -> list[int]:
+    """Indices of cameras that open, probing cv2.VideoCapture 0..max_index-1.
+
+    On Linux only /dev/video* nodes that exist are probed, so a machine without
+    a camera answers at once instead of waiting on timeouts.
+    """
+    indices = range(max_index)
+    if sys.platform.startswith("linux"):
+        nodes = {int(p[len("/dev/video") :]) for p in glob.glob("/dev/video*") if p[len("/dev/video") :].isdigit()}
+        indices = [i for i in indices if i in nodes]
+    found = []
+    for index in indices:
+        capture = cv2.VideoCapture(index)
+        try:
+            if capture.isOpened() and capture.read()[0]:
+                found.append(index)
+        finally:
+            capture.release()
+    return found
+
+
+class FrameSource:
+    """Base class. ``read`` returns the next RGB frame or ``None`` at the end / on loss."""
+
+    live: bool = False
+    """Frames arrive in real time and carry tracking (camera, video)."""
+    still: bool = False
+    """Each frame is an independent photo; processed once, stepped by the user."""
+    frame_interval: float = 0.0
+    """Seconds between frames for paced playback; 0 = as fast as possible."""
+
+    def __init__(self, spec: SourceSpec) -> None:
+        self.spec = spec
+
+    def read(self) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def seconds_until_due(self) -> float:
+        """How long to wait before the next frame is due (paced playback); <= 0 means read now."""
+        return 0.0
+
+    def restart_clock(self) -> None:
+        """Forget the playback clock (after a pause), so playback does not race to catch up."""
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def position(self) -> str:
+        return ""
+
+
+class CameraSource(FrameSource):
+    live = True
+
+    def __init__(self, spec: SourceSpec) -> None:
+        super().__init__(spec)
+        self._capture: cv2.VideoCapture | None = None
+        self.open()
+
+    def open(self) -> None:
+        self.close()
+        capture = cv2.VideoCapture(self.spec.camera)
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"Camera {self.spec.camera} cannot be opened")
+        capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.spec.resolution[0])
+        capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.spec.resolution[1])
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # latest frame wins, also inside the driver
+        self._capture = capture
+
+    def read(self) -> np.ndarray | None:
+        if self._capture is None:
+            return None
+        ok, frame = self._capture.read()
+        if not ok or frame is None:
+            return None
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+
+
+class VideoFileSource(FrameSource):
+    live = True
+
+    def __init__(self, spec: SourceSpec, *, loop: bool = True, realtime: bool = True) -> None:
+        super().__init__(spec)
+        path = spec.paths[0]
+        if not Path(path).is_file():
+            raise SourceError(f"{path}: video file not found")
+        self._capture = cv2.VideoCapture(path)
+        if not self._capture.isOpened() or not self._capture.read()[0]:
+            self._capture.release()
+            raise SourceError(f"{path}: not a readable video")
+        self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        fps = self._capture.get(cv2.CAP_PROP_FPS) or 0.0
+        self.frame_interval = 1.0 / fps if realtime and 1.0 <= fps <= 240.0 else 0.0
+        self.frame_count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self._loop = loop
+        self._index = 0
+        self._clock: float | None = None  # perf_counter time of frame 0 on the playback clock
+
+    def seconds_until_due(self) -> float:
+        if not self.frame_interval or self._clock is None:
+            return 0.0
+        return self._clock + self._index * self.frame_interval - time.perf_counter()
+
+    def restart_clock(self) -> None:
+        self._clock = None
+
+    def read(self) -> np.ndarray | None:
+        """The frame due now: when analysis is slower than the clip, late frames are skipped (latest frame wins)."""
+        if self.frame_interval and self._clock is not None:
+            due = int((time.perf_counter() - self._clock) / self.frame_interval)
+            for _ in range(min(due - self._index, _MAX_SKIP)):
+                if not self._capture.grab():
+                    break
+                self._index += 1
+        ok, frame = self._capture.read()
+        if not ok and self._loop:
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            self._index = 0
+            self._clock = None
+            ok, frame = self._capture.read()
+        if not ok:
+            return None
+        self._index += 1
+        if self.frame_interval and self._clock is None:
+            self._clock = time.perf_counter() - (self._index - 1) * self.frame_interval
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+    @property
+    def position(self) -> str:
+        return f"frame {self._index}" + (f" / {self.frame_count}" if self.frame_count else "")
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class ImageSequenceSource(FrameSource):
+    """A filmstrip of still images, stepped with :meth:`step`; ``read`` loads the current one."""
+
+    still = True
+
+    def __init__(self, spec: SourceSpec) -> None:
+        super().__init__(spec)
+        if not spec.paths:
+            raise SourceError("no images given")
+        self.index = 0
+
+    def __len__(self) -> int:
+        return len(self.spec.paths)
+
+    @property
+    def current_path(self) -> str:
+        return self.spec.paths[self.index]
+
+    def step(self, delta: int) -> bool:
+        new = min(max(self.index + delta, 0), len(self) - 1)
+        changed = new != self.index
+        self.index = new
+        return changed
+
+    def read(self) -> np.ndarray:
+        """Raises :class:`ImageLoadError` (message names the file) for a broken image."""
+        return load_image(self.current_path)
+
+    @property
+    def position(self) -> str:
+        return f"{self.index + 1} / {len(self)}  {Path(self.current_path).name}"
+
+
+def open_source(spec: SourceSpec, *, realtime: bool = True) -> FrameSource:
+    if spec.kind == "camera":
+        return CameraSource(spec)
+    if spec.kind == "video":
+        return VideoFileSource(spec, realtime=realtime)
+    if spec.kind == "images":
+        return ImageSequenceSource(spec)
+    raise SourceError(f"unknown source kind {spec.kind!r}; valid: camera, video, images")
+
+
+def wait_interruptibly(seconds: float, should_stop) -> bool:
+    """Sleep up to ``seconds`` in small steps; True when ``should_stop()`` became true."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if should_stop():
+            return True
+        time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+    return should_stop()

@@ -1,0 +1,369 @@
+"""Training tab: pick a recipe, run it in a worker process, watch it live, load the result.
+
+The run is a ``python -m desktop.jobs train`` child process (:class:`JobProcess`),
+so the window stays smooth and Stop is clean: the trainer checkpoints after
+every epoch, and a stopped run resumes at the next one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.attributes import attribute_index
+from engine.bundle import BundleError, ModelBundle
+
+from .attribute_bars import tier_color
+from .events_follower import EventsFollower
+from .job_process import JobProcess
+from .metrics_table import MetricsTable
+from .settings import AppSettings
+from .training_form import TrainingForm
+from .training_plots import TrainingPlots
+
+__all__ = ["TrainingTab", "report_rows"]
+
+_CHECKPOINT = "checkpoint.pt"
+_GUI_CONFIG = "gui_config.json"
+_REPORT_HEADERS = (
+    "attribute",
+    "train freq",
+    "threshold",
+    "accuracy",
+    "all-neg acc",
+    "gain",
+    "bal. acc",
+    "precision",
+    "recall",
+    "F1",
+    "AUC",
+    "pred. pos",
+    "true pos",
+)
+_REPORT_FORMATS = (
+    "{}",
+    "{:.1%}",
+    "{:.2f}",
+    "{:.3f}",
+    "{:.3f}",
+    "{:+.3f}",
+    "{:.3f}",
+    "{:.3f}",
+    "{:.3f}",
+    "{:.3f}",
+    "{:.3f}",
+    "{:.1%}",
+    "{:.1%}",
+)
+
+
+def report_rows(report: dict) -> list[tuple]:
+    """Per-attribute rows of a val report (``training.metrics.EvaluationResult.to_dict`` layout)."""
+    rows = []
+    for a in report.get("attributes", []):
+        rows.append((
+            a["name"], a["frequency"], a["threshold"], a["accuracy"], a["baseline_accuracy"],
+            a.get("gain_over_baseline", a["accuracy"] - a["baseline_accuracy"]), a["balanced_accuracy"],
+            a["precision"], a["recall"], a["f1"], a["auc"], a["predicted_positive_rate"], a["true_positive_rate"],
+        ))  # fmt: skip
+    return rows
+
+
+class TrainingTab(QWidget):
+    loadBundleRequested = Signal(object)  # ModelBundle, or None for the default model
+    runFinished = Signal(dict)  # the trainer's "finished" event
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("TrainingTab")
+        self.settings = settings
+        self.ask_before_close = True
+        self.extra_config: dict = {}
+        """TrainConfig overrides applied to every run started here (tests use it for tiny runs)."""
+        self.job = JobProcess(self)
+        self.follower = EventsFollower(self)
+        self.finished_event: dict | None = None
+        self._config = None
+
+        from training.celeba import default_data_root
+
+        self.form = TrainingForm(self.settings.value("training/data_root", str(default_data_root()), str))
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("StartTraining")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.stop_button = QPushButton("Stop")
+        self.resume_button = QPushButton("Resume from checkpoint…")
+        self.watch_button = QPushButton("Watch a run's event log…")
+        self.watch_button.setToolTip("Plot a run started from the command line (attricam train --events FILE), live")
+        self.progress = QProgressBar()
+        self.progress.setFormat("idle")
+        self.progress.setValue(0)
+        self.state_label = QLabel("No run yet.")
+        self.state_label.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button)
+        recipe = QGroupBox("Recipe")
+        recipe_layout = QVBoxLayout(recipe)
+        recipe_layout.addWidget(self.form)
+        recipe_layout.addLayout(buttons)
+        recipe_layout.addWidget(self.resume_button)
+        recipe_layout.addWidget(self.watch_button)
+        recipe_layout.addWidget(self.progress)
+        recipe_layout.addWidget(self.state_label)
+
+        self.result_box = QGroupBox("Result")
+        self.result_label = QLabel("When a run finishes, its model can be loaded into the live view here.")
+        self.result_label.setWordWrap(True)
+        self.load_button = QPushButton("Load new model into live view")
+        self.load_button.setObjectName("LoadTrainedBundle")
+        self.load_button.setEnabled(False)
+        self.default_button = QPushButton("Back to default model")
+        self.live_label = QLabel("")
+        self.live_label.setStyleSheet("color: gray;")
+        result_layout = QVBoxLayout(self.result_box)
+        result_layout.addWidget(self.result_label)
+        result_buttons = QHBoxLayout()
+        result_buttons.addWidget(self.load_button)
+        result_buttons.addWidget(self.default_button)
+        result_layout.addLayout(result_buttons)
+        result_layout.addWidget(self.live_label)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(recipe)
+        left_layout.addWidget(self.result_box)
+        left_layout.addStretch(1)
+
+        self.plots = TrainingPlots()
+        self.report = MetricsTable()
+        self.report.setObjectName("TrainingReport")
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(3000)
+        self.right_tabs = QTabWidget()
+        self.right_tabs.addTab(self.plots, "Live plots")
+        self.right_tabs.addTab(self.report, "Per-attribute report")
+        self.right_tabs.addTab(self.log_view, "Log")
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.right_tabs)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([380, 1000])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.toggled.connect(self._pause_toggled)
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(self._resume_dialog)
+        self.watch_button.clicked.connect(self._watch_dialog)
+        self.follower.event.connect(self._on_event)
+        self.load_button.clicked.connect(self._load_result)
+        self.default_button.clicked.connect(lambda: self.loadBundleRequested.emit(None))
+        self.job.event.connect(self._on_event)
+        self.job.log.connect(self.log_view.appendPlainText)
+        self.job.finished.connect(self._on_finished)
+        self._set_running(False)
+
+    # ------------------------------------------------------------------ run control
+    def start(self, *, resume: bool = False) -> bool:
+        problem = self.form.validate()
+        if problem:
+            self._state(problem, error=True)
+            return False
+        config = self.form.config(**self.extra_config)
+        out = Path(config.out)
+        if (out / _CHECKPOINT).exists() and not resume:
+            self._state(f"{out} already holds a checkpoint: use Resume, or clear the run folder field", error=True)
+            return False
+        out.mkdir(parents=True, exist_ok=True)
+        config_path = out / _GUI_CONFIG
+        config_path.write_text(json.dumps(config.to_dict(), indent=2))
+        self.settings.set_value("training/data_root", config.data[0])
+        self._config = config
+        self.finished_event = None
+        self.follower.stop()
+        if not resume:
+            self.plots.clear()
+        self.log_view.appendPlainText(f"--- {'resuming' if resume else 'starting'} {out}")
+        self.progress.setRange(0, config.epochs)
+        self.progress.setValue(0)
+        self.progress.setFormat("preparing data (face cache)…")
+        self.job.start(["train", "--config", str(config_path), *(["--resume"] if resume else [])])
+        self._state(f"Running {config.loss} for {config.epochs} epochs → {out}")
+        self._set_running(True)
+        return True
+
+    def stop(self) -> None:
+        if self.job.running:
+            self._state("Stopping… (the last finished epoch is kept in the checkpoint)")
+            self.job.stop()
+
+    def resume_run(self, folder: str | Path) -> bool:
+        """Continue the checkpoint in ``folder`` with the recipe saved beside it."""
+        from training.config import TrainConfig
+
+        folder = Path(folder)
+        if not (folder / _CHECKPOINT).is_file():
+            self._state(f"{folder}: no {_CHECKPOINT} to resume", error=True)
+            return False
+        if (folder / _GUI_CONFIG).is_file():
+            self.form.set_config(TrainConfig.from_dict(json.loads((folder / _GUI_CONFIG).read_text())))
+        self.form.out.setText(str(folder))
+        return self.start(resume=True)
+
+    def _resume_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Run folder with a checkpoint", self.form.out.text() or "runs")
+        if folder:
+            self.resume_run(folder)
+
+    def watch_events(self, path: str | Path) -> int:
+        """Plot the events of another run (a CLI run's ``--events`` file), following it as it grows."""
+        self.plots.clear()
+        self.finished_event = None
+        count = self.follower.follow(path)
+        self._state(f"Watching {path} ({count} events so far)")
+        return count
+
+    def _watch_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Training event log", "runs", "Event logs (*.jsonl);;All files (*)")
+        if path:
+            self.watch_events(path)
+
+    def _pause_toggled(self, paused: bool) -> None:
+        if paused:
+            self.job.pause()
+            self._state("Paused (the training process is suspended; Continue resumes it)")
+        else:
+            self.job.resume()
+            self._state("Running")
+        self.pause_button.setText("Continue" if paused else "Pause")
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.resume_button.setEnabled(not running)
+        self.watch_button.setEnabled(not running)
+        self.form.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        if not running:
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(False)
+            self.pause_button.setText("Pause")
+            self.pause_button.blockSignals(False)
+
+    def _state(self, text: str, *, error: bool = False) -> None:
+        self.state_label.setText(text)
+        self.state_label.setStyleSheet("color: #c92a2a;" if error else "")
+
+    # ------------------------------------------------------------------ events
+    def _on_event(self, event: dict) -> None:
+        kind = event.get("kind")
+        self.plots.add_event(event)
+        if kind == "started":
+            self.progress.setRange(0, event["epochs"])
+            self.progress.setValue(event["start_epoch"])
+            self.progress.setFormat(f"epoch {event['start_epoch']}/{event['epochs']}")
+            self._state(f"Training on {event['train_images']} faces, validating on {event['val_images']}")
+        elif kind == "step":
+            self.progress.setFormat(
+                f"epoch {event['epoch'] + 1}/{self.progress.maximum()} · step {event['step']}/{event['steps_per_epoch']}"
+                f" · loss {event['loss']:.4f} · {event['images_per_s']:.0f} img/s"
+            )
+        elif kind == "epoch":
+            self.progress.setValue(event["epoch"] + 1)
+            val = event.get("val") or {}
+            parts = [f"epoch {event['epoch'] + 1}/{event['epochs']}: loss {event['train_loss']:.4f}"]
+            parts += [f"{k} {v:.3f}" for k, v in val.items() if k in ("mean_auc", "mean_f1", "rare_mean_f1")]
+            self.log_view.appendPlainText(" · ".join(parts))
+        elif kind == "finished":
+            self._run_finished(event)
+        elif kind == "stopped":
+            self._state("Stopped. Resume from checkpoint continues at the next epoch.")
+        elif kind == "error":
+            self._state(f"Training failed: {event.get('message', '')}", error=True)
+        elif kind == "log":
+            self.log_view.appendPlainText(event.get("message", ""))
+
+    def _on_finished(self, code: int, crashed: bool) -> None:
+        self._set_running(False)
+        if self.finished_event is not None:
+            self.progress.setFormat("done")
+            return
+        self.progress.setFormat("stopped")
+        if self.state_label.text().startswith("Training failed"):
+            return
+        if code in (0, 130) or crashed:  # crashed = ended by a signal (Stop)
+            self._state("Stopped. Resume from checkpoint continues at the next epoch.")
+        else:
+            self._state(f"Training process ended with code {code}; see the Log tab", error=True)
+
+    def _run_finished(self, event: dict) -> None:
+        self.finished_event = event
+        val = event.get("val") or {}
+        summary = ", ".join(
+            f"{k} {v:.3f}" for k, v in val.items() if k in ("mean_accuracy", "mean_f1", "rare_mean_f1", "mean_auc")
+        )
+        self.result_label.setText(f"Finished: {event['bundle']}\nbest epoch {event['best_epoch'] + 1} · {summary}")
+        self.load_button.setEnabled(True)
+        self._state("Finished.")
+        report_path = event.get("report")
+        if report_path and Path(report_path).is_file():
+            self.show_report(json.loads(Path(report_path).read_text()))
+            self.right_tabs.setCurrentWidget(self.report)
+        self.runFinished.emit(event)
+
+    def show_report(self, report: dict) -> None:
+        rows = report_rows(report)
+        colours = [tier_color(attribute_index(r[0])) for r in rows]
+        self.report.set_rows(_REPORT_HEADERS, rows, _REPORT_FORMATS, colours)
+
+    def _load_result(self) -> None:
+        if not self.finished_event:
+            return
+        try:
+            bundle = ModelBundle.load(self.finished_event["bundle"])
+        except BundleError as exc:
+            self._state(str(exc), error=True)
+            return
+        self.loadBundleRequested.emit(bundle)
+
+    # ------------------------------------------------------------------ window hooks
+    def set_live_bundle(self, bundle: ModelBundle) -> None:
+        state = "trained" if bundle.trained else "untrained, random weights"
+        self.live_label.setText(f"Live model now: {bundle.name} ({state})")
+
+    def confirm_close(self) -> bool:
+        if not self.job.running or not self.ask_before_close:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Training is running",
+            "Stop the training run and quit? The last finished epoch stays in its checkpoint and can be resumed.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def shutdown(self) -> None:
+        self.follower.stop()
+        self.job.stop()

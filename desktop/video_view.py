@@ -1,0 +1,176 @@
+"""The live picture: the engine-rendered frame, scaled to fit, with a HUD painted on top.
+
+Boxes, ids, landmarks and heatmaps come baked into the frame by the engine
+renderer (the same one the CLI and the export use). The widget only adds what
+belongs to the screen, not to the picture: FPS/latency, the model warning and
+transient status messages. Clicking a face emits its id.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from engine.results import FrameResult
+
+from .qt_image import rgb_to_qimage
+
+__all__ = ["VideoView", "fit_size"]
+
+
+def fit_size(frame: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """Largest (w, h) with the frame's aspect ratio inside ``box``, in whole pixels."""
+    scale = min(box[0] / max(frame[0], 1), box[1] / max(frame[1], 1))
+    return max(1, int(frame[0] * scale)), max(1, int(frame[1] * scale))
+
+
+_HUD_BG = QColor(0, 0, 0, 160)
+_WARN_BG = QColor(180, 40, 30, 220)
+
+
+class VideoView(QWidget):
+    faceClicked = Signal(int)
+    resized = Signal(int, int)  # device pixels: the worker scales frames to this
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("VideoView")
+        self.setMinimumSize(320, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # keeps the Live tab's keys (Space, S, arrows) here
+        self._image: QImage | None = None
+        self._frame_size = (1, 1)
+        self._result: FrameResult | None = None
+        self._hud_lines: list[str] = []
+        self._warning = ""
+        self._message = ""
+        self._message_level = "info"
+        self.paint_count = 0
+
+    # ------------------------------------------------------------------ state
+    def set_frame(self, annotated_rgb, result: FrameResult, display: QImage | None = None) -> None:
+        """Show a frame. ``display``, when given, is the same picture already scaled to fit this widget
+        (made off the GUI thread), so painting is a plain blit."""
+        if display is not None:
+            display.setDevicePixelRatio(self.devicePixelRatioF())
+        self._image = display if display is not None else rgb_to_qimage(annotated_rgb)
+        self._frame_size = (annotated_rgb.shape[1], annotated_rgb.shape[0])
+        self._result = result
+        self.update()
+
+    def clear(self) -> None:
+        self._image, self._result = None, None
+        self.update()
+
+    def has_frame(self) -> bool:
+        return self._image is not None
+
+    def set_hud(self, lines: list[str]) -> None:
+        self._hud_lines = lines
+
+    def set_model_warning(self, text: str) -> None:
+        """A permanent red banner, e.g. 'UNTRAINED MODEL'; empty hides it."""
+        self._warning = text
+        self.update()
+
+    @property
+    def message(self) -> tuple[str, str]:
+        """The transient status line as (text, level)."""
+        return self._message, self._message_level
+
+    @property
+    def model_warning(self) -> str:
+        return self._warning
+
+    def set_message(self, text: str, level: str = "info") -> None:
+        self._message, self._message_level = text, level
+        self.update()
+
+    # ------------------------------------------------------------------ geometry
+    def _target_rect(self) -> QRectF:
+        if self._image is None:
+            return QRectF()
+        w, h = fit_size(self._frame_size, (self.width(), self.height()))
+        return QRectF((self.width() - w) // 2, (self.height() - h) // 2, w, h)
+
+    def widget_to_frame(self, point: QPointF) -> QPointF | None:
+        rect = self._target_rect()
+        if rect.isEmpty() or not rect.contains(point):
+            return None
+        scale = rect.width() / self._frame_size[0]
+        return QPointF((point.x() - rect.x()) / scale, (point.y() - rect.y()) / scale)
+
+    def face_at(self, point: QPointF) -> int | None:
+        """Id of the smallest face box under a widget point (nested boxes pick the inner one)."""
+        frame_point = self.widget_to_frame(point)
+        if frame_point is None or self._result is None:
+            return None
+        hits = [
+            ((f.box[2] - f.box[0]) * (f.box[3] - f.box[1]), f.face_id)
+            for f in self._result.faces
+            if f.box[0] <= frame_point.x() <= f.box[2] and f.box[1] <= frame_point.y() <= f.box[3]
+        ]
+        return min(hits)[1] if hits else None
+
+    def device_size(self) -> tuple[int, int]:
+        ratio = self.devicePixelRatioF()
+        return int(self.width() * ratio), int(self.height() * ratio)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.resized.emit(*self.device_size())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            face_id = self.face_at(event.position())
+            if face_id is not None:
+                self.faceClicked.emit(face_id)
+        super().mousePressEvent(event)
+
+    # ------------------------------------------------------------------ painting
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(18, 18, 20))
+        if self._image is not None:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(self._target_rect(), self._image)
+        font = QFont(self.font())
+        font.setPointSizeF(max(9.0, font.pointSizeF()))
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setFamily("DejaVu Sans Mono")
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        if self._hud_lines:
+            width = max(metrics.horizontalAdvance(line) for line in self._hud_lines) + 16
+            height = metrics.height() * len(self._hud_lines) + 10
+            painter.fillRect(QRectF(8, 8, width, height), _HUD_BG)
+            painter.setPen(QColor(235, 235, 235))
+            for i, line in enumerate(self._hud_lines):
+                painter.drawText(QPointF(16, 8 + 5 + metrics.ascent() + i * metrics.height()), line)
+        if self._warning:
+            bold = QFont(font)
+            bold.setBold(True)
+            painter.setFont(bold)
+            w = painter.fontMetrics().horizontalAdvance(self._warning) + 20
+            rect = QRectF(self.width() - w - 8, 8, w, painter.fontMetrics().height() + 8)
+            painter.fillRect(rect, _WARN_BG)
+            painter.setPen(QColor("white"))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._warning)
+            painter.setFont(font)
+        if self._message:
+            colour = {"error": QColor(200, 50, 40, 230), "warning": QColor(200, 130, 20, 230)}.get(
+                self._message_level, QColor(40, 40, 40, 220)
+            )
+            w = min(self.width() - 16, metrics.horizontalAdvance(self._message) + 24)
+            rect = QRectF((self.width() - w) / 2, self.height() - metrics.height() - 24, w, metrics.height() + 12)
+            painter.fillRect(rect, colour)
+            painter.setPen(QColor("white"))
+            painter.drawText(
+                rect,
+                Qt.AlignmentFlag.AlignCenter,
+                metrics.elidedText(self._message, Qt.TextElideMode.ElideMiddle, int(w) - 12),
+            )
+        painter.end()
+        self.paint_count += 1

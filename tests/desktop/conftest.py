@@ -1,0 +1,96 @@
+"""Fixtures for the desktop tests: an offscreen window on a temporary settings file, one shared
+pipeline (MTCNN loads once per session), and a check that no thread or child process leaks."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+pytest.importorskip("PySide6", reason="PySide6 is not installed")
+pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads(qapp):
+    """Fail a test that leaves a Python thread, a LiveWorker QThread or a job process running."""
+    from desktop.job_process import JobProcess
+    from desktop.live_worker import LiveWorker
+
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    qapp.processEvents()
+    running_workers = [w for w in list(LiveWorker.instances) if w.isRunning()]
+    running_jobs = [j for j in list(JobProcess.instances) if j.running]
+    leaked = [
+        t for t in threading.enumerate()
+        if t.ident not in before and t.is_alive() and not isinstance(t, threading._DummyThread)
+    ]  # fmt: skip
+    assert not running_workers, f"LiveWorker threads still running: {running_workers}"
+    assert not running_jobs, f"job processes still running: {running_jobs}"
+    assert not leaked, f"leaked threads: {[t.name for t in leaked]}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    from PySide6.QtCore import QSettings
+
+    from desktop.settings import AppSettings
+
+    store = AppSettings(QSettings(str(tmp_path / "attricam.ini"), QSettings.Format.IniFormat))
+    store.export_folder = str(tmp_path / "exports")
+    return store
+
+
+@pytest.fixture(scope="session")
+def shared_pipeline():
+    """One untrained pipeline for the whole session (tests never run two workers at once)."""
+    from engine.bundle import random_bundle
+    from engine.pipeline import FacePipeline
+
+    return FacePipeline(bundle=random_bundle(seed=0))
+
+
+@pytest.fixture
+def no_cameras(monkeypatch):
+    monkeypatch.setattr("desktop.live_worker.probe_cameras", lambda *a, **k: [])
+
+
+@pytest.fixture
+def make_window(qtbot, settings, shared_pipeline, no_cameras):
+    """Factory: a shown MainWindow whose worker uses the shared pipeline; closed (and joined) after the test."""
+    import torch
+
+    from desktop.live_worker import LiveWorker
+    from desktop.main_window import MainWindow
+
+    windows = []
+    threads = torch.get_num_threads()  # the live worker sets 1 intra-op thread for the whole process
+
+    def factory(initial_source=None, app_settings=None, **worker_options):
+        shared_pipeline.set_bundle(_random_bundle())
+        worker = LiveWorker(lambda: shared_pipeline, **worker_options)
+        window = MainWindow(app_settings or settings, worker=worker, initial_source=initial_source)
+        window.training.ask_before_close = False
+        qtbot.addWidget(window)
+        window.resize(1280, 800)
+        window.show()
+        windows.append(window)
+        qtbot.waitUntil(lambda: window.live.bundle is not None, timeout=30000)
+        return window
+
+    yield factory
+    for window in windows:
+        window.close()
+        window.shutdown()
+    torch.set_num_threads(threads)
+
+
+def _random_bundle():
+    from engine.bundle import random_bundle
+
+    return random_bundle(seed=0)
