@@ -1,0 +1,7 @@
+"""``python -m training train|evaluate|cache ...``"""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

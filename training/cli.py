@@ -1,0 +1,260 @@
+"""Command line: ``attricam train`` / ``attricam evaluate`` (also ``python -m training train|evaluate|cache``).
+
+The lead's ``attricam/cli.py`` registers the subcommands with
+:func:`add_train_arguments` / :func:`run_train` and :func:`add_evaluate_arguments` / :func:`run_evaluate`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .celeba import default_data_root
+from .config import TrainConfig
+from .events import Event, EventCallback, JsonLinesWriter, StepEvent
+from .losses import LOSS_NAMES
+from .thresholds import POLICIES
+
+__all__ = ["add_evaluate_arguments", "add_train_arguments", "get_args_parser", "main", "run_evaluate", "run_train"]
+
+log = logging.getLogger(__name__)
+
+
+def _roots(values: list[str] | None) -> tuple[str, ...]:
+    roots = [r for v in values or [] for r in v.split(",") if r]
+    return tuple(roots) if roots else (str(default_data_root()),)
+
+
+def _image_size(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"image size must look like 96x80 (height x width), got {text!r}") from None
+    if h % 8 or w % 8:
+        raise argparse.ArgumentTypeError("image height and width must be multiples of 8 (the model's stride)")
+    return h, w
+
+
+def _loss_option(text: str) -> tuple[str, float | bool | None]:
+    key, _, value = text.partition("=")
+    if not value:
+        raise argparse.ArgumentTypeError(f"loss option must be key=value, got {text!r}")
+    parsed = {"true": True, "false": False, "none": None}.get(value.lower(), None)
+    return key.replace("-", "_"), parsed if value.lower() in ("true", "false", "none") else float(value)
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p = parser
+    p.add_argument(
+        "--data",
+        action="append",
+        help="CelebA root; repeat or comma-separate (full-size first). Default $ATTRICAM_DATA or ../shared/celeba",
+    )
+    p.add_argument("--loss", default="weighted", choices=LOSS_NAMES)
+    p.add_argument(
+        "--compare",
+        default=None,
+        help=f"comma-separated recipes to train with the same budget and tabulate (from {', '.join(LOSS_NAMES)})",
+    )
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--image-size", type=_image_size, default=(96, 80), help="HEIGHTxWIDTH, default 96x80")
+    p.add_argument("--weight-cap", type=float, default=None, help="cap of the positive weights (default 50)")
+    p.add_argument("--gamma", type=float, default=None, help="focal gamma (default 2)")
+    p.add_argument(
+        "--loss-option",
+        type=_loss_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other LossConfig field, e.g. beta=0.999 or diversity_weight=0.2",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out (next epoch)")
+    p.add_argument("--cache", default=None, help="face cache directory (default ./cache)")
+    p.add_argument("--train-limit", type=int, default=None, help="first N train images per root")
+    p.add_argument("--val-limit", type=int, default=None)
+    p.add_argument(
+        "--threshold-policy",
+        default="auto",
+        choices=("auto", *POLICIES),
+        help="per-attribute threshold rule on val; auto = least shortfall to the product targets",
+    )
+    p.add_argument("--no-stuck-fixes", action="store_true", help="flag stuck attributes but do not fix them")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--workers", type=int, default=2, help="face-detection processes when building the cache")
+    p.add_argument("--max-epochs-this-run", type=int, default=None, help="stop (resumably) after N epochs")
+    p.add_argument(
+        "--finalize-now",
+        action="store_true",
+        help="write the bundle from the best epoch in the checkpoint now (implies --resume)",
+    )
+    p.add_argument("--events", default=None, help="append every progress event as a JSON line to this file")
+    p.add_argument("--json-events", action="store_true", help="write events as JSON lines to stdout, no bar")
+    p.add_argument("--no-onnx", action="store_true")
+    p.add_argument("--name", default="attricam")
+    p.add_argument("--out", required=True, help="run directory (checkpoint, model.pt, reports)")
+    return p
+
+
+def config_from_args(args: argparse.Namespace, loss: str, out: str) -> TrainConfig:
+    options = dict(args.loss_option)
+    if args.weight_cap is not None:
+        options["weight_cap"] = args.weight_cap
+    if args.gamma is not None:
+        options["gamma"] = args.gamma
+    height, width = args.image_size
+    return TrainConfig(
+        data=_roots(args.data),
+        out=out,
+        loss=loss,
+        loss_options=options,
+        epochs=args.epochs,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        batch_size=args.batch,
+        seed=args.seed,
+        image_height=height,
+        image_width=width,
+        cache_dir=args.cache,
+        train_limit=args.train_limit,
+        val_limit=args.val_limit,
+        threshold_policy=args.threshold_policy,
+        stuck_fixes=not args.no_stuck_fixes,
+        num_threads=args.threads,
+        workers=args.workers,
+        export_onnx=not args.no_onnx,
+        name=args.name,
+    )
+
+
+class _ProgressBar:
+    """tqdm over the step events of each epoch; other events go to the log."""
+
+    def __init__(self) -> None:
+        self._bar = None
+
+    def __call__(self, event: Event) -> None:
+        from tqdm import tqdm
+
+        if isinstance(event, StepEvent):
+            if self._bar is None or event.step == 1:
+                self.close()
+                self._bar = tqdm(
+                    total=event.steps_per_epoch,
+                    desc=f"epoch {event.epoch + 1}",
+                    unit="step",
+                    dynamic_ncols=True,
+                    leave=False,
+                )
+            self._bar.update(1)
+            self._bar.set_postfix(loss=f"{event.loss:.4f}", lr=f"{event.lr:.2e}", img_s=f"{event.images_per_s:.0f}")
+        elif event.kind == "epoch":
+            self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _callbacks(args: argparse.Namespace) -> tuple[EventCallback, list]:
+    sinks: list = []
+    if args.json_events:
+        sinks.append(JsonLinesWriter(sys.stdout))
+    elif sys.stderr.isatty():
+        sinks.append(_ProgressBar())
+    if args.events:
+        sinks.append(JsonLinesWriter(args.events))
+
+    def emit(event: Event) -> None:
+        for sink in sinks:
+            sink(event)
+
+    return emit, sinks
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from .trainer import main as train_main
+
+    emit, sinks = _callbacks(args)
+    try:
+        if args.compare:
+            from .compare import run_comparison
+
+            recipes = [r for r in args.compare.split(",") if r]
+            unknown = [r for r in recipes if r not in LOSS_NAMES]
+            if unknown:
+                raise SystemExit(f"unknown recipes {unknown}; valid: {', '.join(LOSS_NAMES)}")
+            run_comparison(recipes, lambda name: config_from_args(args, name, str(Path(args.out) / name)), emit)
+            return 0
+        cfg = config_from_args(args, args.loss, args.out)
+        result = train_main(
+            cfg,
+            emit,
+            resume=args.resume or args.finalize_now,
+            max_epochs_this_run=args.max_epochs_this_run,
+            finalize_now=args.finalize_now,
+        )
+        log.info(
+            "run %s: %s",
+            "finished" if result.get("finished") else "paused",
+            {k: v for k, v in result.items() if k != "history"},
+        )
+        return 0
+    finally:
+        for sink in sinks:
+            if hasattr(sink, "close"):
+                sink.close()
+
+
+def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--model", required=True, help="model bundle (.pt)")
+    parser.add_argument("--data", action="append", help="CelebA root(s); default $ATTRICAM_DATA or ../shared/celeba")
+    parser.add_argument("--split", default="val", choices=("train", "val", "test"))
+    parser.add_argument("--limit", type=int, default=None, help="first N images per root")
+    parser.add_argument("--cache", default=None)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", default=None, help="report directory (default: beside the bundle)")
+    return parser
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate_cmd import evaluate_bundle
+
+    evaluate_bundle(
+        Path(args.model),
+        _roots(args.data),
+        args.split,
+        out=Path(args.out) if args.out else None,
+        cache_dir=args.cache,
+        limit=args.limit,
+        workers=args.workers,
+    )
+    return 0
+
+
+def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="AttriCam training and evaluation", add_help=add_help)
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_train_arguments(sub.add_parser("train", help="train a model (or compare recipes)"))
+    add_evaluate_arguments(sub.add_parser("evaluate", help="per-attribute report of a bundle"))
+    sub.add_parser("cache", help="build the face cache (see python -m training.cache --help)", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if argv and argv[0] == "cache":
+        from .cache import main as cache_main
+
+        cache_main(argv[1:])
+        return 0
+    args = get_args_parser().parse_args(argv)
+    return run_train(args) if args.command == "train" else run_evaluate(args)

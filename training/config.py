@@ -1,0 +1,61 @@
+"""The frozen configuration of a training run, stored in every checkpoint and bundle as a plain dict."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+__all__ = ["TrainConfig"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: tuple[str, ...]
+    """CelebA roots, full-size first (it wins on duplicate images)."""
+    out: str
+    loss: str = "weighted"
+    loss_options: dict = field(default_factory=dict)
+    """Extra :class:`training.losses.LossConfig` fields, e.g. ``{"gamma": 3.0, "weight_cap": 20}``."""
+    epochs: int = 12
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    batch_size: int = 128
+    warmup_epochs: float = 1.0
+    min_lr_ratio: float = 0.02
+    grad_clip: float = 5.0
+    seed: int = 0
+    image_height: int = 96
+    image_width: int = 80
+    margin: int = 8
+    cache_dir: str | None = None
+    train_limit: int | None = None
+    """Use only the first n train images of each root (quick runs, recipe comparisons)."""
+    val_limit: int | None = None
+    threshold_policy: str = "auto"
+    """A :data:`training.thresholds.POLICIES` name, or ``auto`` (least shortfall to the product targets)."""
+    stuck_fixes: bool = True
+    num_threads: int = 2
+    workers: int = 2
+    model: dict = field(default_factory=dict)
+    """Overrides of :class:`engine.model.AttributeModelConfig` fields other than the image size."""
+    augment: dict = field(default_factory=dict)
+    """Overrides of :class:`training.augment.AugmentConfig` fields."""
+    export_onnx: bool = True
+    name: str = "attricam"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["data"] = list(self.data)
+        d["augment"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.augment.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown training config keys {sorted(unknown)}; known: {sorted(known)}")
+        values = dict(data)
+        values["data"] = tuple(values["data"])
+        if "augment" in values:
+            values["augment"] = {k: tuple(v) if isinstance(v, list) else v for k, v in values["augment"].items()}
+        return cls(**values)

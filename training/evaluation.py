@@ -1,0 +1,198 @@
+"""Batched inference on cached crops, attention-in-region shares, and the per-attribute report files.
+
+The region shares check that each attribute query looks where a person would:
+for every attribute with an expected face region, the fraction of its
+last-layer attention (averaged over heads and images) that falls inside that
+region, next to the region's share of the grid (what uniform attention gets).
+Regions are boxes built from the aligner's landmark template
+(:func:`engine.alignment.template_for`), so they follow any change of framing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.alignment import template_for
+from engine.atomic import atomic_write_text
+from engine.attributes import ATTRIBUTE_NAMES, attribute_index
+from engine.model import CrossAttentionAttributeModel
+
+from .augment import center_crop
+from .metrics import EvaluationResult, roc_curve
+
+__all__ = ["REGION_ATTRIBUTES", "attention_region_shares", "face_regions", "predict", "write_plots", "write_report"]
+
+log = logging.getLogger(__name__)
+
+REGION_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "eyes": ("Eyeglasses", "Narrow_Eyes"),
+    "mouth": ("Smiling", "Mouth_Slightly_Open", "Mustache", "Wearing_Lipstick"),
+    "chin": ("Goatee",),
+    "top_of_head": ("Wearing_Hat", "Bangs"),
+    "below_chin": ("Wearing_Necktie", "Wearing_Necklace"),
+}
+
+
+@torch.inference_mode()
+def predict(
+    model: CrossAttentionAttributeModel,
+    images: torch.Tensor,
+    height: int,
+    width: int,
+    *,
+    device: torch.device | str = "cpu",
+    batch_size: int = 256,
+) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 crops with a margin (n, H, W, 3) -> probabilities (n, 40), mean attention (layers, 40, gh, gw)."""
+    model.eval()
+    probs, attention_sum = [], None
+    for start in range(0, len(images), batch_size):
+        x = center_crop(images[start : start + batch_size], height, width).to(device)
+        logits, attention = model(x)  # (b, 40), (b, layers, heads, 40, gh, gw)
+        probs.append(torch.sigmoid(logits.float()).cpu())
+        batch_sum = attention.float().mean(dim=2).sum(dim=0).cpu()  # (layers, 40, gh, gw)
+        attention_sum = batch_sum if attention_sum is None else attention_sum + batch_sum
+    if not probs:
+        return np.zeros((0, len(ATTRIBUTE_NAMES)), np.float32), np.zeros(0, np.float32)
+    return torch.cat(probs).numpy(), (attention_sum / len(images)).numpy()
+
+
+def face_regions(width: int, height: int, grid: tuple[int, int]) -> dict[str, np.ndarray]:
+    """Boolean token masks (gh, gw) per region, from the landmark template of a width x height crop."""
+    lm = template_for(width, height)
+    eye_y, mouth_y = lm[:2, 1].mean(), lm[3:, 1].mean()
+    iod = lm[1, 0] - lm[0, 0]
+    boxes = {  # x1, y1, x2, y2 in crop pixels
+        "eyes": (lm[0, 0] - 0.6 * iod, eye_y - 0.4 * iod, lm[1, 0] + 0.6 * iod, eye_y + 0.4 * iod),
+        "mouth": (lm[3, 0] - 0.5 * iod, mouth_y - 0.5 * iod, lm[4, 0] + 0.5 * iod, mouth_y + 0.5 * iod),
+        "chin": (lm[3, 0] - 0.5 * iod, mouth_y + 0.3 * iod, lm[4, 0] + 0.5 * iod, mouth_y + 1.25 * iod),
+        "top_of_head": (0.0, 0.0, float(width), eye_y - 0.8 * iod),
+        "below_chin": (0.0, mouth_y + 1.05 * iod, float(width), float(height)),
+    }
+    gh, gw = grid
+    cy = (np.arange(gh) + 0.5) * height / gh
+    cx = (np.arange(gw) + 0.5) * width / gw
+    yy, xx = np.meshgrid(cy, cx, indexing="ij")
+    return {name: (xx >= x1) & (xx <= x2) & (yy >= y1) & (yy <= y2) for name, (x1, y1, x2, y2) in boxes.items()}
+
+
+def attention_region_shares(mean_attention: np.ndarray, width: int, height: int) -> list[dict]:
+    """Rows of (attribute, region, share of last-layer attention inside, region's area share, lift)."""
+    maps = mean_attention[-1]  # (40, gh, gw)
+    regions = face_regions(width, height, maps.shape[1:])
+    rows = []
+    for region, names in REGION_ATTRIBUTES.items():
+        mask = regions[region]
+        area = float(mask.mean())
+        for name in names:
+            m = maps[attribute_index(name)]
+            share = float(m[mask].sum() / max(m.sum(), 1e-12))
+            rows.append(
+                {
+                    "attribute": name,
+                    "region": region,
+                    "share": share,
+                    "area": area,
+                    "lift": share / area if area else float("nan"),
+                }
+            )
+    return rows
+
+
+def markdown_table(result: EvaluationResult) -> str:
+    lines = [
+        "| Attribute | Train freq | Thr | Acc | Bal acc | Prec | Recall | F1 | AUC | Pred pos | True pos |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for a in result.attributes:
+        lines.append(
+            f"| {a.name} | {100 * a.frequency:.1f} % | {a.threshold:.2f} | {a.accuracy:.3f} | {a.balanced_accuracy:.3f} "
+            f"| {a.precision:.3f} | {a.recall:.3f} | {a.f1:.3f} | {a.auc:.3f} | {100 * a.predicted_positive_rate:.1f} % "
+            f"| {100 * a.true_positive_rate:.1f} % |"
+        )
+    s = result.summary()
+    lines.append(
+        f"| **mean** | | | **{s['mean_accuracy']:.4f}** | **{s['mean_balanced_accuracy']:.4f}** | | | "
+        f"**{s['mean_f1']:.4f}** | **{s['mean_auc']:.4f}** | | |"
+    )
+    return "\n".join(lines)
+
+
+def region_markdown(rows: list[dict]) -> str:
+    lines = ["| Attribute | Region | Attention share | Region area | Lift |", "|---|---|---:|---:|---:|"]
+    lines += [
+        f"| {r['attribute']} | {r['region']} | {r['share']:.3f} | {r['area']:.3f} | {r['lift']:.2f} |" for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def write_report(out_stem: Path, result: EvaluationResult, extra: dict, regions: list[dict]) -> tuple[Path, Path]:
+    """``<stem>.json`` (everything) and ``<stem>.md`` (tables)."""
+    payload = {**extra, **result.to_dict(), "attention_regions": regions}
+    json_path, md_path = out_stem.with_suffix(".json"), out_stem.with_suffix(".md")
+    atomic_write_text(json_path, json.dumps(payload, indent=2, allow_nan=True))
+    s = result.summary()
+    text = [
+        f"# {extra.get('title', 'Evaluation')}",
+        "",
+        (
+            f"{result.count} faces. Mean accuracy {s['mean_accuracy']:.4f}, mean balanced accuracy "
+            f"{s['mean_balanced_accuracy']:.4f}, mean F1 {s['mean_f1']:.4f}, mean F1 of the 14 rare attributes "
+            f"{s['rare_mean_f1']:.4f}, mean AUC {s['mean_auc']:.4f}."
+        ),
+        "",
+        markdown_table(result),
+        "",
+        "## Attention inside the expected region (last layer, heads and images averaged)",
+        "",
+        region_markdown(regions),
+        "",
+    ]
+    atomic_write_text(md_path, "\n".join(text))
+    return json_path, md_path
+
+
+def write_plots(out_dir: Path, probabilities: np.ndarray, labels: np.ndarray, result: EvaluationResult) -> list[Path]:
+    """ROC curves coloured by training frequency and F1 against frequency, as PNG (Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    freqs = np.array([a.frequency for a in result.attributes])
+    norm = LogNorm(vmin=freqs.min(), vmax=freqs.max())
+    cmap = plt.get_cmap("viridis")
+    fig, ax = plt.subplots(figsize=(7, 6))
+    for j, a in enumerate(result.attributes):
+        if labels[:, j].any() and not labels[:, j].all():
+            fpr, tpr = roc_curve(probabilities[:, j], labels[:, j])
+            ax.plot(fpr, tpr, color=cmap(norm(a.frequency)), lw=1, alpha=0.8)
+    ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+    ax.set(
+        xlabel="False positive rate", ylabel="True positive rate", title="ROC per attribute (colour: train frequency)"
+    )
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="train positive rate")
+    roc_path = out_dir / "roc_by_frequency.png"
+    fig.savefig(roc_path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    f1 = np.array([a.f1 for a in result.attributes])
+    ax.scatter(freqs, f1, c=freqs, cmap=cmap, norm=norm)
+    for a in result.attributes:
+        ax.annotate(a.name, (a.frequency, a.f1), fontsize=6, xytext=(2, 2), textcoords="offset points")
+    ax.axvline(0.10, color="grey", lw=0.8, ls=":")
+    ax.set(
+        xscale="log", xlabel="train positive rate (log)", ylabel="F1 (calibrated threshold)", title="F1 vs frequency"
+    )
+    f1_path = out_dir / "f1_vs_frequency.png"
+    fig.savefig(f1_path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return [roc_path, f1_path]

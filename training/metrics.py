@@ -1,0 +1,156 @@
+"""Per-attribute classification metrics in numpy (no scikit-learn dependency).
+
+Means alone hide the all-negative trap (the course's 68.7 % "accuracy doing
+nothing"), so every result keeps per-attribute values, the predicted vs true
+positive rate, and the gain over always answering "no".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES, RARE_ATTRIBUTES
+
+__all__ = ["AttributeMetrics", "EvaluationResult", "evaluate_predictions", "roc_auc", "roc_curve"]
+
+
+def roc_curve(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(fpr, tpr) over all distinct thresholds, starting at (0, 0); ties share one point."""
+    order = np.argsort(-scores, kind="mergesort")
+    s, y = scores[order], labels[order].astype(np.float64)
+    distinct = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]
+    tps = np.cumsum(y)[distinct]
+    fps = (distinct + 1) - tps
+    pos, neg = y.sum(), len(y) - y.sum()
+    tpr = np.r_[0.0, tps / pos] if pos else np.r_[0.0, np.zeros_like(tps)]
+    fpr = np.r_[0.0, fps / neg] if neg else np.r_[0.0, np.zeros_like(fps)]
+    return fpr, tpr
+
+
+def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve (trapezoid, ties counted half); NaN when only one class is present."""
+    labels = np.asarray(labels).astype(bool)
+    if labels.all() or not labels.any():
+        return float("nan")
+    fpr, tpr = roc_curve(np.asarray(scores, dtype=np.float64), labels)
+    return float(np.trapezoid(tpr, fpr))
+
+
+@dataclass(frozen=True)
+class AttributeMetrics:
+    name: str
+    frequency: float
+    """Training-set positive rate (engine.attributes)."""
+    threshold: float
+    accuracy: float
+    balanced_accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    auc: float
+    predicted_positive_rate: float
+    true_positive_rate: float
+    """Fraction of positives in the evaluated labels (prevalence), not recall."""
+    baseline_accuracy: float
+    """Accuracy of always predicting negative."""
+
+    @property
+    def gain_over_baseline(self) -> float:
+        return self.accuracy - self.baseline_accuracy
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["gain_over_baseline"] = self.gain_over_baseline
+        return d
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    attributes: tuple[AttributeMetrics, ...]
+    count: int
+
+    @property
+    def mean_accuracy(self) -> float:
+        return float(np.mean([a.accuracy for a in self.attributes]))
+
+    @property
+    def mean_balanced_accuracy(self) -> float:
+        return float(np.mean([a.balanced_accuracy for a in self.attributes]))
+
+    @property
+    def mean_f1(self) -> float:
+        return float(np.mean([a.f1 for a in self.attributes]))
+
+    @property
+    def mean_auc(self) -> float:
+        return float(np.nanmean([a.auc for a in self.attributes]))
+
+    @property
+    def rare_mean_f1(self) -> float:
+        """Mean F1 over the 14 attributes rarer than 10 % in training."""
+        rare = {a.name for a in RARE_ATTRIBUTES}
+        return float(np.mean([a.f1 for a in self.attributes if a.name in rare]))
+
+    @property
+    def rare_predicted_positive_rate(self) -> float:
+        rare = {a.name for a in RARE_ATTRIBUTES}
+        return float(np.mean([a.predicted_positive_rate for a in self.attributes if a.name in rare]))
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "count": self.count,
+            "mean_accuracy": self.mean_accuracy,
+            "mean_balanced_accuracy": self.mean_balanced_accuracy,
+            "mean_f1": self.mean_f1,
+            "mean_auc": self.mean_auc,
+            "rare_mean_f1": self.rare_mean_f1,
+            "rare_predicted_positive_rate": self.rare_predicted_positive_rate,
+        }
+
+    def to_dict(self) -> dict:
+        return {"summary": self.summary(), "attributes": [a.to_dict() for a in self.attributes]}
+
+
+def _safe_div(a: float, b: float) -> float:
+    return float(a / b) if b else 0.0
+
+
+def evaluate_predictions(
+    probabilities: np.ndarray, labels: np.ndarray, thresholds: np.ndarray | float = 0.5
+) -> EvaluationResult:
+    """probabilities (n, 40) float, labels (n, 40) in {0, 1}, thresholds scalar or (40,)."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    labels = np.asarray(labels).astype(bool)
+    thresholds = np.broadcast_to(np.asarray(thresholds, dtype=np.float64), (probabilities.shape[1],))
+    results = []
+    for j, info in enumerate(ATTRIBUTES[: probabilities.shape[1]]):
+        y, p = labels[:, j], probabilities[:, j]
+        pred = p >= thresholds[j]
+        tp = float(np.sum(pred & y))
+        fp = float(np.sum(pred & ~y))
+        fn = float(np.sum(~pred & y))
+        tn = float(np.sum(~pred & ~y))
+        pos, neg = tp + fn, tn + fp
+        recall = _safe_div(tp, pos)
+        specificity = _safe_div(tn, neg)
+        precision = _safe_div(tp, tp + fp)
+        n = len(y)
+        results.append(
+            AttributeMetrics(
+                name=ATTRIBUTE_NAMES[j],
+                frequency=info.frequency,
+                threshold=float(thresholds[j]),
+                accuracy=_safe_div(tp + tn, n),
+                balanced_accuracy=(recall + specificity) / 2 if pos and neg else _safe_div(tp + tn, n),
+                precision=precision,
+                recall=recall,
+                f1=_safe_div(2 * precision * recall, precision + recall),
+                auc=roc_auc(p, y),
+                predicted_positive_rate=_safe_div(tp + fp, n),
+                true_positive_rate=_safe_div(pos, n),
+                baseline_accuracy=_safe_div(neg, n),
+            )
+        )
+    return EvaluationResult(tuple(results), len(labels))
