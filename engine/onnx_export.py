@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ from .bundle import ModelBundle
 __all__ = ["ParityReport", "export_onnx", "check_parity"]
 
 log = logging.getLogger(__name__)
-OPSET = 17
+OPSET = 18
 
 
 @dataclass(frozen=True)
@@ -37,16 +39,18 @@ def export_onnx(bundle: ModelBundle, path: str | Path | None = None) -> Path:
     model = bundle.build_model()
     c = bundle.config
     example = torch.rand(2, 3, c.image_height, c.image_width)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, contextlib.redirect_stdout(io.StringIO()):  # the exporter narrates on stdout
         torch.onnx.export(
             model,
             (example,),
             str(tmp),
             input_names=["images"],
             output_names=["logits", "attention"],
-            dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}, "attention": {0: "batch"}},
+            dynamic_shapes={"images": {0: torch.export.Dim("batch", min=1, max=4096)}},
             opset_version=OPSET,
-            dynamo=False,
+            dynamo=True,
+            external_data=False,
+            verbose=False,
         )
     return path
 
