@@ -164,6 +164,7 @@ def write_plots(out_dir: Path, probabilities: np.ndarray, labels: np.ndarray, re
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
+    from matplotlib.ticker import NullFormatter
 
     out_dir.mkdir(parents=True, exist_ok=True)
     freqs = np.array([a.frequency for a in result.attributes])
@@ -189,6 +190,7 @@ def write_plots(out_dir: Path, probabilities: np.ndarray, labels: np.ndarray, re
     for a in result.attributes:
         ax.annotate(a.name, (a.frequency, a.f1), fontsize=6, xytext=(2, 2), textcoords="offset points")
     ax.axvline(0.10, color="grey", lw=0.8, ls=":")
+    ax.xaxis.set_minor_formatter(NullFormatter())  # log-axis minor labels overlap
     ax.set(
         xscale="log", xlabel="train positive rate (log)", ylabel="F1 (calibrated threshold)", title="F1 vs frequency"
     )
