@@ -1,4 +1,4 @@
-"""Face detection with facenet-pytorch's MTCNN (Zhang et al., 2016).
+"""Face detection with MTCNN (Zhang et al., 2016), facenet-pytorch's weights and cascade.
 
 Two entry points:
 
@@ -9,7 +9,9 @@ Two entry points:
   returns a fresh box, score and five landmarks for each tracked face at a
   fraction of the cost; the live pipeline uses it between full detections.
 
-MTCNN's weights ship inside the facenet-pytorch wheel; nothing is downloaded.
+MTCNN's weights ship inside the facenet-pytorch wheel; nothing is downloaded. The cascade itself
+is :class:`engine.mtcnn.MTCNNCascade`, a torchvision-free port that gives the same boxes, scores and
+landmarks as ``facenet_pytorch.MTCNN`` (importing that package costs torchvision and torch._dynamo).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import torch
+
+from .mtcnn import MTCNNCascade
 
 __all__ = ["Detection", "DetectorSettings", "FaceDetector"]
 
@@ -86,18 +90,9 @@ def _crop_patch(image: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
 
 class FaceDetector:
     def __init__(self, settings: DetectorSettings | None = None, device: str | torch.device = "cpu") -> None:
-        from facenet_pytorch import MTCNN  # heavy import, kept out of module import time
-
         self.settings = settings or DetectorSettings()
         self.device = torch.device(device)
-        self._mtcnn = MTCNN(
-            keep_all=True,
-            min_face_size=20,
-            thresholds=list(self.settings.thresholds),
-            post_process=False,
-            device=self.device,
-        )
-        self._mtcnn.eval()
+        self._mtcnn = MTCNNCascade(min_face_size=20, thresholds=self.settings.thresholds, device=self.device)
 
     def with_settings(self, settings: DetectorSettings) -> "FaceDetector":
         self.settings = settings
@@ -117,7 +112,7 @@ class FaceDetector:
     @torch.inference_mode()
     def _detect(self, image: np.ndarray, thresholds: tuple[float, float, float]) -> list[Detection]:
         s = self.settings
-        self._mtcnn.thresholds = list(thresholds)
+        self._mtcnn.thresholds = tuple(thresholds)
         h, w = image.shape[:2]
         # Downscale so that the smallest wanted face maps to MTCNN's 20 px and the long side fits.
         scale = min(1.0, 20.0 / max(s.min_face_size, 1), s.detect_max_side / max(h, w))
@@ -125,7 +120,7 @@ class FaceDetector:
         if scale < 1.0:
             small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
         self._mtcnn.min_face_size = max(12, round(s.min_face_size * scale))
-        boxes, scores, points = self._mtcnn.detect(np.ascontiguousarray(small), landmarks=True)
+        boxes, scores, points = self._mtcnn.detect(np.ascontiguousarray(small))
         if boxes is None:
             return []
         sx = w / small.shape[1]
