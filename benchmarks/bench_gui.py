@@ -16,7 +16,6 @@ Runs offscreen unless a display is set. The clip is composed on demand from
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -27,6 +26,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+from benchmarks.report import emit_figures  # noqa: E402 - needs the repo on sys.path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,10 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "event_loop_gap_max <= 50 ms": figures["event_loop_gap_ms_max"] <= 50,
         "rss_growth < 5 %": figures["rss_growth_percent"] < 5,
     }
-    text = json.dumps(figures, indent=2)
-    print(text)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(text + "\n")
+    emit_figures(figures, args.json)
     return 0
 
 

@@ -24,6 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
+from benchmarks.report import emit_figures  # noqa: E402 - needs the repo on sys.path
+
+
 def reference_detect_ms(clip: Path, frames: int) -> float:
     import cv2
     import torch
@@ -80,10 +83,7 @@ def main() -> int:
         "RSS <= 800 MB": ours["rss_mb"] <= 800,
     }
     figures["checks"] = checks
-    text = json.dumps(figures, indent=2)
-    print(text)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(text + "\n")
+    emit_figures(figures, args.json)
     return 0
 
 
