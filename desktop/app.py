@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from engine.atomic import atomic_path
+
     from .main_window import MainWindow
     from .settings import AppSettings, default_settings
 
@@ -115,8 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         def finish(code: int, reason: str = "") -> None:
             if window.isVisible() and args.screenshot:
                 app.processEvents()
-                if not window.grab().save(args.screenshot):
-                    reason, code = f"could not write {args.screenshot}", 1
+                try:
+                    with atomic_path(args.screenshot) as tmp:
+                        if not window.grab().save(str(tmp)):
+                            raise OSError("Qt could not encode the image")
+                except OSError as exc:
+                    reason, code = f"could not write {args.screenshot}: {exc}", 1
             if reason:
                 print(f"attricam: {reason}", file=sys.stderr)
             outcome["code"] = code

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.atomic import atomic_path
 from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
 from engine.bundle import ModelBundle
 from engine.render import TIER_COLORS
@@ -290,7 +291,9 @@ class DashboardTab(QWidget):
         folder.mkdir(parents=True, exist_ok=True)
         paths = [export_plot_png(plot, folder / f"{name}.png") for name, plot in self.plots.items()]
         flow = folder / "attention_flow.png"
-        self.flow.grab().save(str(flow))
+        with atomic_path(flow) as tmp:
+            if not self.flow.grab().save(str(tmp)):
+                raise OSError(f"{flow}: could not write PNG")
         paths.append(flow)
         return paths
 

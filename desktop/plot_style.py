@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 
+from engine.atomic import atomic_path
 from engine.attributes import ATTRIBUTES
 from engine.render import TIER_COLORS
 
@@ -55,5 +56,6 @@ def export_plot_png(plot: pg.PlotWidget, path: str | Path, width: int = 1200) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     exporter = ImageExporter(plot.getPlotItem())
     exporter.parameters()["width"] = width
-    exporter.export(str(path))
+    with atomic_path(path) as tmp:
+        exporter.export(str(tmp))
     return path

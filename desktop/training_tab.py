@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.atomic import atomic_write_text
 from engine.attributes import attribute_index
 from engine.bundle import BundleError, ModelBundle
 
@@ -199,7 +200,7 @@ class TrainingTab(QWidget):
             return False
         out.mkdir(parents=True, exist_ok=True)
         config_path = out / _GUI_CONFIG
-        config_path.write_text(json.dumps(config.to_dict(), indent=2))
+        atomic_write_text(config_path, json.dumps(config.to_dict(), indent=2))
         self.settings.set_value("training/data_root", config.data[0])
         self._config = config
         self.finished_event = None
