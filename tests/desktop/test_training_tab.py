@@ -53,18 +53,24 @@ def test_plots_follow_events(qtbot, settings):
     assert tab.progress.value() == 1
 
 
-@pytest.mark.slow
-def test_tiny_training_runs_to_completion_and_loads_live(qtbot, make_window, celeba_root, tmp_path):
-    window = make_window()
-    tab = window.training
+
+def configure_tiny_run(tab, celeba_root, out, *, epochs: int) -> None:
+    """A run small enough for CI: 48 train and 24 val faces, batch 16, one worker, no ONNX export."""
     tab.form.data_root.setText(str(celeba_root))
-    tab.form.out.setText(str(tmp_path / "run"))
-    tab.form.loss.setCurrentIndex(list(LOSS_NAMES).index("focal"))
-    tab.form.epochs.setValue(2)
+    tab.form.out.setText(str(out))
+    tab.form.epochs.setValue(epochs)
     tab.form.batch_size.setValue(16)
     tab.form.train_limit.setValue(48)
     tab.form.val_limit.setValue(24)
     tab.extra_config = {"export_onnx": False, "workers": 1, "num_threads": 1}
+
+
+@pytest.mark.slow
+def test_tiny_training_runs_to_completion_and_loads_live(qtbot, make_window, celeba_root, tmp_path):
+    window = make_window()
+    tab = window.training
+    configure_tiny_run(tab, celeba_root, tmp_path / "run", epochs=2)
+    tab.form.loss.setCurrentIndex(list(LOSS_NAMES).index("focal"))
     assert tab.start()
     qtbot.waitUntil(lambda: not tab.job.running, timeout=480000)
     assert tab.finished_event is not None, tab.log_view.toPlainText()[-3000:]
@@ -89,13 +95,7 @@ def test_stop_then_resume_from_checkpoint(qtbot, settings, celeba_root, tmp_path
     tab = TrainingTab(settings)
     tab.ask_before_close = False
     qtbot.addWidget(tab)
-    tab.form.data_root.setText(str(celeba_root))
-    tab.form.out.setText(str(tmp_path / "run"))
-    tab.form.epochs.setValue(3)
-    tab.form.batch_size.setValue(16)
-    tab.form.train_limit.setValue(48)
-    tab.form.val_limit.setValue(24)
-    tab.extra_config = {"export_onnx": False, "workers": 1, "num_threads": 1}
+    configure_tiny_run(tab, celeba_root, tmp_path / "run", epochs=3)
     assert tab.start()
     qtbot.waitUntil(lambda: tab.plots.epochs_plotted >= 1, timeout=480000)
     tab.pause_button.setChecked(True)
