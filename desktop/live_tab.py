@@ -272,7 +272,7 @@ class LiveTab(QWidget):
             self._gc_frozen = True
         self.bundle = bundle
         self.overlay.set_model_shape(layers=bundle.config.layers, heads=bundle.config.heads)
-        self.attributes.bars.set_thresholds(bundle.thresholds)
+        self.attributes.bars.set_thresholds(bundle.decision_rule.thresholds)
         self.video.set_model_warning(
             "" if bundle.trained else "UNTRAINED MODEL — random weights, predictions are meaningless"
         )

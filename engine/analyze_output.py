@@ -103,7 +103,8 @@ class JsonReport:
         header = {
             "model": bundle.name,
             "model_trained": bundle.trained,
-            "thresholds": {name: float(t) for name, t in zip(ATTRIBUTE_NAMES, bundle.thresholds)},
+            "thresholds": {name: float(t) for name, t in zip(ATTRIBUTE_NAMES, bundle.decision_rule.thresholds)},
+            "calibrated": not bundle.decision_rule.is_identity,
         }
         with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(header, indent=1)[:-2] + ',\n "files": [')

@@ -16,6 +16,7 @@ import torch
 
 from .atomic import atomic_path
 from .attributes import ATTRIBUTE_NAMES, NUM_ATTRIBUTES
+from .decision import DecisionRule
 from .model import AttributeModelConfig, CrossAttentionAttributeModel, build_model
 
 __all__ = ["BUNDLE_FORMAT", "BundleError", "ModelBundle", "default_bundle_path", "load_default_bundle", "random_bundle"]
@@ -40,6 +41,13 @@ class ModelBundle:
     metadata: dict = field(default_factory=dict)
     """Free-form provenance: ``trained`` (bool), recipe, epochs, data counts, val metrics."""
     path: Path | None = None
+    calibration: dict | None = None
+    """Per-attribute Platt parameters ``{"method": "platt", "scale": [40], "bias": [40]}``; None = identity."""
+
+    @property
+    def decision_rule(self) -> DecisionRule:
+        """Calibration + bounded thresholds: the only way probabilities become decisions."""
+        return DecisionRule.from_dict(self.calibration, self.thresholds)
 
     @property
     def trained(self) -> bool:
@@ -68,6 +76,8 @@ class ModelBundle:
             "thresholds": [float(t) for t in self.thresholds],
             "metadata": self.metadata,
         }
+        if self.calibration:
+            payload["calibration"] = self.calibration
         with atomic_path(path) as tmp:
             torch.save(payload, tmp)
         self.path = path
@@ -89,8 +99,12 @@ class ModelBundle:
             raise BundleError(f"{path}: bundle predicts other attributes than the 40 CelebA ones")
         try:
             config = AttributeModelConfig.from_dict(payload["config"])
-            bundle = cls(config, payload["state_dict"], list(payload["thresholds"]), dict(payload["metadata"]), path)
+            calibration = payload.get("calibration")
+            bundle = cls(
+                config, payload["state_dict"], list(payload["thresholds"]), dict(payload["metadata"]), path, calibration
+            )
             bundle.build_model()  # validates shapes now, not at the first frame
+            bundle.decision_rule  # validates calibration and thresholds (count, finite)
         except Exception as exc:
             raise BundleError(f"{path}: bundle contents are inconsistent ({exc})") from None
         if len(bundle.thresholds) != NUM_ATTRIBUTES:

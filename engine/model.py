@@ -39,7 +39,7 @@ class AttributeModelConfig:
     dim: int = 128
     heads: int = 4
     dim_head: int = 32
-    layers: int = 2
+    layers: int = 1
     ff_mult: int = 2
     num_attributes: int = NUM_ATTRIBUTES
 

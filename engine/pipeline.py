@@ -79,7 +79,7 @@ class FacePipeline:
         """Swap the model (e.g. a freshly trained bundle); tracks restart so no EMA mixes two models."""
         classifier: AttributeClassifier = load_classifier(bundle, self.settings.backend, self.device, self.settings.threads)
         self.bundle, self.classifier = bundle, classifier
-        self._thresholds = np.asarray(bundle.thresholds, np.float32)
+        self._rule = bundle.decision_rule
         self.reset()
         if not bundle.trained:
             log.warning("model %s is UNTRAINED (random weights): its probabilities are meaningless", bundle.name)
@@ -149,9 +149,10 @@ class FacePipeline:
         output = self.classifier.predict(crops)
         classify_done = time.perf_counter()
 
+        calibrated = self._rule.calibrate(output.probabilities)
         faces = []
         for i, (det, face_id, crop) in enumerate(zip(detections, ids, aligned)):
-            raw = output.probabilities[i]
+            raw = calibrated[i]
             probabilities = self.tracker.smooth(face_id, raw) if smooth else raw.copy()
             faces.append(
                 FaceResult(
@@ -161,8 +162,8 @@ class FacePipeline:
                     landmarks=det.landmarks,
                     probabilities=probabilities,
                     raw_probabilities=raw,
-                    decisions=probabilities >= self._thresholds,
-                    thresholds=self._thresholds,
+                    decisions=self._rule.decide(probabilities),
+                    thresholds=self._rule.thresholds,
                     attention=output.attention[i],
                     aligned=crop.image,
                     align_matrix=crop.matrix,

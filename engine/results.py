@@ -34,10 +34,10 @@ class FaceResult:
     box: np.ndarray  # (4,) float32: x1, y1, x2, y2 in frame pixels
     score: float  # detector confidence
     landmarks: np.ndarray  # (5, 2) float32 frame pixels
-    probabilities: np.ndarray  # (40,) float32, EMA-smoothed across frames for a tracked face
-    raw_probabilities: np.ndarray  # (40,) float32, this frame only
-    decisions: np.ndarray  # (40,) bool: probabilities >= thresholds
-    thresholds: np.ndarray  # (40,) float32: the bundle's calibrated per-attribute thresholds
+    probabilities: np.ndarray  # (40,) float32 calibrated probabilities, EMA-smoothed across frames for a tracked face
+    raw_probabilities: np.ndarray  # (40,) float32 calibrated probabilities of this frame only (no smoothing)
+    decisions: np.ndarray  # (40,) bool: the bundle's DecisionRule applied to ``probabilities``
+    thresholds: np.ndarray  # (40,) float32: the rule's bounded per-attribute thresholds
     attention: np.ndarray  # (layers, heads, 40, grid_h, grid_w) float32, rows sum to 1 over the grid
     aligned: np.ndarray  # (H, W, 3) uint8: the crop the model saw
     align_matrix: np.ndarray  # (2, 3) float32: frame pixel -> crop pixel
@@ -46,6 +46,14 @@ class FaceResult:
         """(grid_h, grid_w) map for one attribute; ``head=None`` averages the heads."""
         maps = self.attention[layer, :, attribute] if head is None else self.attention[layer, head, attribute][None]
         return maps.mean(axis=0)
+
+    @property
+    def attention_maps(self) -> np.ndarray:
+        """(40, grid_h, grid_w): the default view the app shows, last layer averaged over heads.
+
+        Each map sums to 1 over the grid and is the model's own attention for that attribute's query.
+        """
+        return self.attention[-1].mean(axis=0)
 
     def as_dict(self) -> dict:
         """JSON-ready summary (no image data)."""

@@ -33,6 +33,8 @@ class AugmentConfig:
     contrast: float = 0.2
     lowres: float = 0.15
     """Probability of a 2x down- and up-sampling."""
+    camera_shift: bool = True
+    """Also apply :data:`training.camera_shift.CameraShift` degradations (JPEG, blur, noise, casts...)."""
 
 
 def _to_float(images: torch.Tensor) -> torch.Tensor:
@@ -85,4 +87,9 @@ def augment_batch(
     contrast = uniform(1 - config.contrast, 1 + config.contrast).view(b, 1, 1, 1)
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
     x = ((x - mean) * contrast + mean) * brightness
-    return x.clamp_(0.0, 1.0)
+    x = x.clamp_(0.0, 1.0)
+    if config.camera_shift:
+        from .camera_shift import CameraShift, apply_camera_shift
+
+        x = apply_camera_shift(x, CameraShift(), generator)
+    return x

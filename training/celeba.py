@@ -20,6 +20,7 @@ import numpy as np
 from engine.attributes import ATTRIBUTE_NAMES, NUM_ATTRIBUTES
 
 __all__ = [
+    "read_identities",
     "PARTITIONS",
     "CelebAReport",
     "CelebASplit",
@@ -36,6 +37,7 @@ PARTITIONS = {"train": 0, "val": 1, "test": 2}
 IMAGE_DIR = "img_align_celeba"
 ATTR_FILE = "list_attr_celeba.txt"
 PARTITION_FILE = "list_eval_partition.txt"
+IDENTITY_FILE = "identity_CelebA.txt"
 _MAX_EXAMPLES = 5
 
 
@@ -122,6 +124,21 @@ def read_attributes(path: Path) -> tuple[dict[str, np.ndarray], list[str]]:
     malformed += [f"line {lines[i]}: values other than 1/-1" for i in np.flatnonzero(~valid)]
     rows = {names[i]: values[i] for i in np.flatnonzero(valid)}
     return rows, malformed
+
+
+def read_identities(root: str | Path) -> dict[str, int]:
+    """``identity_CelebA.txt`` -> {filename: identity}; empty (with a warning) when the file is absent."""
+    path = Path(root) / IDENTITY_FILE
+    if not path.is_file():
+        log.warning("%s not found: the calibration slice is drawn by file name, not by identity", path)
+        return {}
+    identities: dict[str, int] = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                identities[parts[0]] = int(parts[1])
+    return identities
 
 
 def read_partitions(path: Path) -> dict[str, int]:

@@ -85,6 +85,16 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         choices=("auto", *POLICIES),
         help="per-attribute threshold rule on val; auto = least shortfall to the product targets",
     )
+    p.add_argument(
+        "--calibration-fraction",
+        type=float,
+        default=0.12,
+        help="share of train identities held back to select the checkpoint and fit calibration (0: use val)",
+    )
+    p.add_argument("--ema-decay", type=float, default=0.998, help="weight EMA that is evaluated and shipped (0: off)")
+    p.add_argument(
+        "--no-camera-shift", action="store_true", help="train without JPEG/blur/noise/low-res/colour-cast augmentation"
+    )
     p.add_argument("--no-stuck-fixes", action="store_true", help="flag stuck attributes but do not fix them")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workers", type=int, default=2, help="face-detection processes when building the cache")
@@ -125,6 +135,9 @@ def config_from_args(args: argparse.Namespace, loss: str, out: str) -> TrainConf
         train_limit=args.train_limit,
         val_limit=args.val_limit,
         threshold_policy=args.threshold_policy,
+        calibration_fraction=args.calibration_fraction,
+        ema_decay=args.ema_decay,
+        augment={"camera_shift": False} if args.no_camera_shift else {},
         stuck_fixes=not args.no_stuck_fixes,
         num_threads=args.threads,
         workers=args.workers,

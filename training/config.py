@@ -30,6 +30,10 @@ class TrainConfig:
     train_limit: int | None = None
     """Use only the first n train images of each root (quick runs, recipe comparisons)."""
     val_limit: int | None = None
+    calibration_fraction: float = 0.12
+    """Share of train identities held back to select the checkpoint and fit the decision rule (0: use val)."""
+    ema_decay: float = 0.998
+    """Decay of the weights' moving average that is evaluated, selected and shipped (0: off)."""
     threshold_policy: str = "auto"
     """A :data:`training.thresholds.POLICIES` name, or ``auto`` (least shortfall to the product targets)."""
     stuck_fixes: bool = True

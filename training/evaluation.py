@@ -4,41 +4,80 @@ The region shares check that each attribute query looks where a person would:
 for every attribute with an expected face region, the fraction of its
 last-layer attention (averaged over heads and images) that falls inside that
 region, next to the region's share of the grid (what uniform attention gets).
-Regions are boxes built from the aligner's landmark template
-(:func:`engine.alignment.template_for`), so they follow any change of framing.
+Regions are boxes built from the aligner's landmark template (``engine.regions``),
+so they follow any change of framing.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from engine.alignment import template_for
 from engine.atomic import atomic_write_text
 from engine.attributes import ATTRIBUTE_NAMES, attribute_index
 from engine.model import CrossAttentionAttributeModel
+from engine.regions import REGION_ATTRIBUTES, attention_share, face_regions
 
 from .augment import center_crop
 from .metrics import EvaluationResult, roc_curve
 
-__all__ = ["REGION_ATTRIBUTES", "attention_region_shares", "face_regions", "predict", "write_plots", "write_report"]
+__all__ = [
+    "REGION_ATTRIBUTES",
+    "Predictions",
+    "attention_region_shares",
+    "attention_summary",
+    "face_regions",
+    "predict",
+    "predict_detailed",
+    "write_plots",
+    "write_report",
+]
 
 log = logging.getLogger(__name__)
 
-REGION_ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "eyes": ("Eyeglasses", "Narrow_Eyes"),
-    "mouth": ("Smiling", "Mouth_Slightly_Open", "Mustache", "Wearing_Lipstick"),
-    "chin": ("Goatee",),
-    "top_of_head": ("Wearing_Hat", "Bangs"),
-    "below_chin": ("Wearing_Necktie", "Wearing_Necklace"),
-}
+@dataclass(frozen=True)
+class Predictions:
+    """Network outputs over a set of faces (before any calibration)."""
+
+    probabilities: np.ndarray  # (n, 40) float32 sigmoid outputs
+    mean_attention: np.ndarray  # (layers, 40, gh, gw): heads and faces averaged
+    map_cosine: np.ndarray  # (n,) mean pairwise cosine of each face's 40 default-view maps
 
 
 @torch.inference_mode()
+def predict_detailed(
+    model: CrossAttentionAttributeModel,
+    images: torch.Tensor,
+    height: int,
+    width: int,
+    *,
+    device: torch.device | str = "cpu",
+    batch_size: int = 256,
+) -> Predictions:
+    """uint8 crops with a margin (n, H, W, 3), centre-cropped, or ready float inputs (n, 3, height, width)."""
+    model.eval()
+    probs, cosines, attention_sum = [], [], None
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        x = batch if batch.is_floating_point() else center_crop(batch, height, width)
+        logits, attention = model(x.to(device))  # (b, 40), (b, layers, heads, 40, gh, gw)
+        probs.append(torch.sigmoid(logits.float()).cpu())
+        heads_mean = attention.float().mean(dim=2)  # (b, layers, 40, gh, gw)
+        cosines.append(_map_cosine(heads_mean[:, -1]).cpu())
+        batch_sum = heads_mean.sum(dim=0).cpu()  # (layers, 40, gh, gw)
+        attention_sum = batch_sum if attention_sum is None else attention_sum + batch_sum
+    if not probs:
+        return Predictions(np.zeros((0, len(ATTRIBUTE_NAMES)), np.float32), np.zeros(0, np.float32), np.zeros(0))
+    return Predictions(
+        torch.cat(probs).numpy(), (attention_sum / len(images)).numpy(), torch.cat(cosines).numpy().astype(np.float64)
+    )
+
+
 def predict(
     model: CrossAttentionAttributeModel,
     images: torch.Tensor,
@@ -49,36 +88,16 @@ def predict(
     batch_size: int = 256,
 ) -> tuple[np.ndarray, np.ndarray]:
     """uint8 crops with a margin (n, H, W, 3) -> probabilities (n, 40), mean attention (layers, 40, gh, gw)."""
-    model.eval()
-    probs, attention_sum = [], None
-    for start in range(0, len(images), batch_size):
-        x = center_crop(images[start : start + batch_size], height, width).to(device)
-        logits, attention = model(x)  # (b, 40), (b, layers, heads, 40, gh, gw)
-        probs.append(torch.sigmoid(logits.float()).cpu())
-        batch_sum = attention.float().mean(dim=2).sum(dim=0).cpu()  # (layers, 40, gh, gw)
-        attention_sum = batch_sum if attention_sum is None else attention_sum + batch_sum
-    if not probs:
-        return np.zeros((0, len(ATTRIBUTE_NAMES)), np.float32), np.zeros(0, np.float32)
-    return torch.cat(probs).numpy(), (attention_sum / len(images)).numpy()
+    out = predict_detailed(model, images, height, width, device=device, batch_size=batch_size)
+    return out.probabilities, out.mean_attention
 
 
-def face_regions(width: int, height: int, grid: tuple[int, int]) -> dict[str, np.ndarray]:
-    """Boolean token masks (gh, gw) per region, from the landmark template of a width x height crop."""
-    lm = template_for(width, height)
-    eye_y, mouth_y = lm[:2, 1].mean(), lm[3:, 1].mean()
-    iod = lm[1, 0] - lm[0, 0]
-    boxes = {  # x1, y1, x2, y2 in crop pixels
-        "eyes": (lm[0, 0] - 0.6 * iod, eye_y - 0.4 * iod, lm[1, 0] + 0.6 * iod, eye_y + 0.4 * iod),
-        "mouth": (lm[3, 0] - 0.5 * iod, mouth_y - 0.5 * iod, lm[4, 0] + 0.5 * iod, mouth_y + 0.5 * iod),
-        "chin": (lm[3, 0] - 0.5 * iod, mouth_y + 0.3 * iod, lm[4, 0] + 0.5 * iod, mouth_y + 1.25 * iod),
-        "top_of_head": (0.0, 0.0, float(width), eye_y - 0.8 * iod),
-        "below_chin": (0.0, mouth_y + 1.05 * iod, float(width), float(height)),
-    }
-    gh, gw = grid
-    cy = (np.arange(gh) + 0.5) * height / gh
-    cx = (np.arange(gw) + 0.5) * width / gw
-    yy, xx = np.meshgrid(cy, cx, indexing="ij")
-    return {name: (xx >= x1) & (xx <= x2) & (yy >= y1) & (yy <= y2) for name, (x1, y1, x2, y2) in boxes.items()}
+def _map_cosine(maps: torch.Tensor) -> torch.Tensor:
+    """(b, 40, gh, gw) -> (b,) mean off-diagonal cosine similarity between the 40 maps of each face."""
+    flat = torch.nn.functional.normalize(maps.flatten(2), dim=-1)
+    sim = flat @ flat.transpose(1, 2)
+    q = sim.shape[-1]
+    return (sim.sum(dim=(1, 2)) - sim.diagonal(dim1=1, dim2=2).sum(-1)) / (q * (q - 1))
 
 
 def attention_region_shares(mean_attention: np.ndarray, width: int, height: int) -> list[dict]:
@@ -90,8 +109,7 @@ def attention_region_shares(mean_attention: np.ndarray, width: int, height: int)
         mask = regions[region]
         area = float(mask.mean())
         for name in names:
-            m = maps[attribute_index(name)]
-            share = float(m[mask].sum() / max(m.sum(), 1e-12))
+            share = attention_share(maps[attribute_index(name)], mask)
             rows.append(
                 {
                     "attribute": name,
@@ -102,6 +120,15 @@ def attention_region_shares(mean_attention: np.ndarray, width: int, height: int)
                 }
             )
     return rows
+
+
+def attention_summary(predictions: Predictions, width: int, height: int) -> dict:
+    """The two attention figures of the product: mean map cosine and each localized attribute's in-region share."""
+    rows = attention_region_shares(predictions.mean_attention, width, height)
+    return {
+        "map_cosine": float(np.mean(predictions.map_cosine)) if len(predictions.map_cosine) else float("nan"),
+        "region_share": {r["attribute"]: round(r["share"], 4) for r in rows},
+    }
 
 
 def markdown_table(result: EvaluationResult) -> str:

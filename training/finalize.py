@@ -50,6 +50,8 @@ def finalize_run(
     wall_seconds: float,
     device: torch.device,
     callback: EventCallback | None,
+    *,
+    holdout: FaceArrays | None = None,
 ) -> dict:
     out = Path(cfg.out)
     if best["state"] is not None:

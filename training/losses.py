@@ -20,6 +20,14 @@ lists so a resumed run continues with the same loss. Elementwise, for logit
 Diversity penalty: ``-log(rate + 1e-8)`` averaged over attributes whose batch predicted-positive rate
 (mean sigmoid) is below ``diversity_target * freq``; plus, optionally, the mean cosine similarity between
 attention heads (so heads do not collapse onto one map).
+
+Attention regularisation (the course's "attention regularisation" assignment), both optional and
+computed on the last layer's head-averaged maps, the view the app shows:
+
+- region term: for each localized attribute (``engine.regions``), ``-log`` of the share of its attention
+  inside its face region, so that "Eyeglasses" learns to look at the eyes;
+- map diversity: ``max(0, mean pairwise cosine of the 40 maps - margin)``, so the 40 queries cannot all
+  look at one place (the collapse the first shipped model showed, cosine 0.95).
 """
 
 from __future__ import annotations
@@ -59,6 +67,15 @@ class LossConfig:
     diversity_weight: float = 0.0
     diversity_target: float = 0.5
     head_similarity_weight: float = 0.0
+    region_weight: float = 0.2
+    """Attention-region term: -log(share of each localized attribute's attention inside its face region)."""
+    map_diversity_weight: float = 1.0
+    """Map-diversity term: mean pairwise cosine of the 40 head-averaged maps above ``map_diversity_margin``."""
+    map_diversity_margin: float = 0.3
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.head_similarity_weight > 0 or self.region_weight > 0 or self.map_diversity_weight > 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -161,6 +178,17 @@ class AttributeLoss(nn.Module):
             similarity = head_similarity(attention)
             total = total + self.config.head_similarity_weight * similarity
             components["head_similarity"] = float(similarity.detach())
+        if attention is not None and (self.config.region_weight > 0 or self.config.map_diversity_weight > 0):
+            maps = attention[:, -1].float().mean(dim=1)  # (b, q, y, x): the default view
+            if self.config.region_weight > 0:
+                region = self.region_penalty(maps)
+                total = total + self.config.region_weight * region
+                components["attention_region"] = float(region.detach())
+            if self.config.map_diversity_weight > 0:
+                cosine = mean_map_cosine(maps)
+                penalty = (cosine - self.config.map_diversity_margin).clamp(min=0)
+                total = total + self.config.map_diversity_weight * penalty
+                components["map_cosine"] = float(cosine.detach())
         self.last_components = components
         return total
 
@@ -190,10 +218,33 @@ class AttributeLoss(nn.Module):
         loss = pos_w * targets * pos_term + neg_w * (1 - targets) * neg_term  # (b, 40)
         return loss.mean()
 
+    def region_penalty(self, maps: torch.Tensor) -> torch.Tensor:
+        """maps (b, q, y, x) -> mean over faces and localized attributes of -log(share inside the region)."""
+        grid = tuple(maps.shape[-2:])
+        if getattr(self, "_region_grid", None) != grid:
+            from engine.regions import attribute_region_masks
+
+            # Region boxes scale with the crop, so any stride gives the same token masks.
+            indices, masks = attribute_region_masks(grid[1] * 8, grid[0] * 8, grid)
+            self._region_index = torch.as_tensor(indices, device=maps.device)
+            self._region_masks = torch.as_tensor(masks, device=maps.device)
+            self._region_grid = grid
+        inside = (maps[:, self._region_index] * self._region_masks).sum(dim=(-1, -2))  # (b, k)
+        return -torch.log(inside.clamp(min=1e-4)).mean()
+
     def diversity_penalty(self, logits: torch.Tensor) -> torch.Tensor:
         rate = torch.sigmoid(logits.float()).mean(dim=0)  # (40,)
         below = rate < self.config.diversity_target * self.frequencies
         return (below * -torch.log(rate + 1e-8)).sum() / logits.shape[1]
+
+
+def mean_map_cosine(maps: torch.Tensor) -> torch.Tensor:
+    """maps (b, q, y, x) -> mean over faces of the mean off-diagonal cosine between the q maps."""
+    flat = F.normalize(maps.flatten(2), dim=-1)  # (b, q, yx)
+    sim = flat @ flat.transpose(1, 2)  # (b, q, q)
+    q = sim.shape[-1]
+    off = sim.sum(dim=(-1, -2)) - sim.diagonal(dim1=-2, dim2=-1).sum(-1)
+    return (off / (q * (q - 1))).mean()
 
 
 def head_similarity(attention: torch.Tensor) -> torch.Tensor:

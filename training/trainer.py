@@ -27,13 +27,16 @@ from engine.model import AttributeModelConfig, CrossAttentionAttributeModel, bui
 from .augment import AugmentConfig, augment_batch
 from .cache import CropSpec
 from .config import TrainConfig
+from .celeba import read_identities
 from .data import DataSummary, FaceArrays, load_face_arrays
+from .ema import ModelEma
 from .diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
-from .evaluation import predict
+from .evaluation import attention_summary, predict_detailed
 from .events import EpochEvent, EventCallback, StartedEvent, StepEvent
 from .finalize import finalize_run
 from .losses import AttributeLoss, build_loss
 from .metrics import evaluate_predictions
+from .splits import calibration_mask
 
 __all__ = ["CHECKPOINT_NAME", "TrainResult", "build_training", "load_checkpoint", "main", "train_one_epoch"]
 
@@ -95,6 +98,7 @@ def train_one_epoch(
     device: torch.device,
     callback: EventCallback | None = None,
     max_steps: int | None = None,
+    ema: ModelEma | None = None,
 ) -> dict[str, float | list[float]]:
     """One pass over ``data`` in the (seed, epoch) order -> mean loss, images/s, train predicted-positive rate."""
     model.train()
@@ -108,7 +112,7 @@ def train_one_epoch(
     augment = AugmentConfig(**cfg.augment)
     amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
-    needs_attention = criterion.config.head_similarity_weight > 0
+    needs_attention = criterion.config.needs_attention
     total_loss, positives, seen = 0.0, torch.zeros(data.labels.shape[1]), 0
     started = time.perf_counter()
     for step in range(steps):
@@ -127,6 +131,8 @@ def train_one_epoch(
         scaler.step(optimizer)
         scaler.update()
         scheduler.step()
+        if ema is not None:
+            ema.update(model)
         value = float(loss.detach())
         if not math.isfinite(value):
             raise FloatingPointError(f"epoch {epoch + 1} step {step + 1}: loss is {value}")
@@ -199,8 +205,11 @@ def main(
         )
     if len(train) == 0:
         raise RuntimeError(f"no training faces found under {', '.join(cfg.data)}")
+    train, holdout = split_calibration(train, cfg, identities=read_identities(cfg.data[0]) if faces is None else {})
     steps_per_epoch = len(train) // min(cfg.batch_size, len(train))
     model, criterion, optimizer, scheduler = build_training(cfg, steps_per_epoch, len(train), device)
+    ema = ModelEma(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+    eval_model = build_model(model.config).to(device) if ema is not None else model
 
     start_epoch, history, best = 0, [], {"epoch": -1, "score": -math.inf, "state": None}
     lr_boosts, wall_before = 0, 0.0
@@ -213,6 +222,8 @@ def main(
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
         criterion.load_loss_state(ckpt["loss_state"])
+        if ema is not None and ckpt.get("ema"):
+            ema.load_state_dict(ckpt["ema"])
         torch.set_rng_state(ckpt["rng"]["torch"])
         start_epoch, history = int(ckpt["epoch"]) + 1, list(ckpt["history"])
         best = {"epoch": int(ckpt["best_epoch"]), "score": float(ckpt["best_score"]), "state": ckpt["best_model"]}
@@ -223,7 +234,10 @@ def main(
         callback(StartedEvent(cfg.name, cfg.epochs, start_epoch, steps_per_epoch, len(train), len(val)))
     diagnosis = StuckDiagnosis(DiagnosisConfig(fixes=cfg.stuck_fixes))
     diagnosis.history = [h["predicted_positive_rate"] for h in history]
-    true_rate = val.labels.mean(0).numpy() if len(val) else np.asarray(TRAIN_POSITIVE_RATE)
+    select = holdout if len(holdout) else val
+    select_name = "calibration slice of train" if len(holdout) else "val"
+    log.info("checkpoint selection on the %s (%d faces)", select_name, len(select))
+    true_rate = select.labels.mean(0).numpy() if len(select) else np.asarray(TRAIN_POSITIVE_RATE)
     run_started = time.perf_counter()
     last_epoch = cfg.epochs if max_epochs_this_run is None else min(cfg.epochs, start_epoch + max_epochs_this_run)
     if finalize_now:
@@ -231,16 +245,29 @@ def main(
             raise RuntimeError(f"nothing to finalize: {checkpoint_path} holds no finished epoch")
         last_epoch = start_epoch
     for epoch in range(start_epoch, last_epoch):
-        stats = train_one_epoch(model, criterion, optimizer, scheduler, train, cfg, epoch, device, callback)
+        stats = train_one_epoch(model, criterion, optimizer, scheduler, train, cfg, epoch, device, callback, ema=ema)
+        if ema is not None:
+            eval_model.load_state_dict(ema.state)
         summary: dict[str, float] = {}
+        selection: dict[str, float] = {}
+        attention: dict = {}
         predicted_rate = np.asarray(stats["train_predicted_positive_rate"])
         score = -stats["loss"]
-        if len(val):
-            probs, _ = predict(model, val.images, cfg.image_height, cfg.image_width, device=device)
-            result = evaluate_predictions(probs, val.labels.numpy(), 0.5)
-            summary = result.summary()
+        if len(select):
+            chosen = predict_detailed(eval_model, select.images, cfg.image_height, cfg.image_width, device=device)
+            result = evaluate_predictions(chosen.probabilities, select.labels.numpy(), 0.5)
+            selection = result.summary()
             predicted_rate = np.array([a.predicted_positive_rate for a in result.attributes])
             score = result.mean_auc
+            attention = attention_summary(chosen, cfg.image_width, cfg.image_height)
+        if len(val) and len(holdout):  # val at 0.5, for the plots only: never used to select
+            summary = evaluate_predictions(
+                predict_detailed(eval_model, val.images, cfg.image_height, cfg.image_width, device=device).probabilities,
+                val.labels.numpy(),
+                0.5,
+            ).summary()
+        else:
+            summary = selection
         flags = diagnosis.update(epoch, predicted_rate, true_rate)
         fixes = apply_emergency_fixes(epoch, flags, criterion, optimizer, scheduler, lr_boosts, diagnosis.config)
         lr_boosts += any(f.action == "raise_lr" for f in fixes)
@@ -248,7 +275,7 @@ def main(
             best = {
                 "epoch": epoch,
                 "score": score,
-                "state": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                "state": {k: v.detach().cpu().clone() for k, v in eval_model.state_dict().items()},
             }
         record = {
             "epoch": epoch,
@@ -257,6 +284,8 @@ def main(
             "seconds": stats["seconds"],
             "lr": optimizer.param_groups[0]["lr"],
             "val": summary,
+            "selection": selection,
+            "attention": attention,
             "predicted_positive_rate": predicted_rate.tolist(),
             "stuck": [f.attribute for f in flags],
             "fixes": [f"{f.action}: {f.detail}" for f in fixes],
@@ -273,6 +302,7 @@ def main(
             rng=_rng_state(),
             config=cfg.to_dict(),
             loss_state=criterion.loss_state(),
+            ema=ema.state_dict() if ema is not None else {},
             history=history,
             best_epoch=best["epoch"],
             best_score=float(best["score"]),
@@ -281,12 +311,14 @@ def main(
             wall_seconds=wall,
         )
         log.info(
-            "epoch %d/%d loss %.4f %.0f img/s val %s",
+            "epoch %d/%d loss %.4f %.0f img/s selection %s val@0.5 %s attention cos %.3f",
             epoch + 1,
             cfg.epochs,
             stats["loss"],
             stats["images_per_s"],
+            {k: round(v, 4) for k, v in selection.items()},
             {k: round(v, 4) for k, v in summary.items()},
+            attention.get("map_cosine", float("nan")),
         )
         if callback:
             for event in (*flags, *fixes):
@@ -309,4 +341,15 @@ def main(
     if len(history) < cfg.epochs and not finalize_now:
         return TrainResult(checkpoint=str(checkpoint_path), finished=False, epochs_done=len(history))
     wall = wall_before + time.perf_counter() - run_started
-    return finalize_run(cfg, model, best, history, val, (train_summary, val_summary), wall, device, callback)
+    return finalize_run(
+        cfg, model, best, history, val, (train_summary, val_summary), wall, device, callback, holdout=holdout
+    )
+
+
+def split_calibration(train: FaceArrays, cfg: TrainConfig, identities: dict[str, int]) -> tuple[FaceArrays, FaceArrays]:
+    """(train, calibration slice) by identity; no slice when it would hold under 50 faces (tiny runs)."""
+    mask = calibration_mask(train.filenames, identities, cfg.calibration_fraction) if cfg.calibration_fraction > 0 else None
+    if mask is None or mask.sum() < 50:
+        return train, train.subset(np.zeros(0, np.int64))
+    log.info("held back %d train faces (%d identities) for calibration", mask.sum(), len({identities.get(f) for f, m in zip(train.filenames, mask) if m}))
+    return train.subset(np.nonzero(~mask)[0]), train.subset(np.nonzero(mask)[0])
