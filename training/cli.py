@@ -234,6 +234,9 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     parser.add_argument("--cache", default=None)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=None, help="report directory (default: beside the bundle)")
+    parser.add_argument(
+        "--no-shifted", action="store_true", help="skip the camera-shifted copy of the split (pose, JPEG, blur, ...)"
+    )
     return parser
 
 
@@ -248,6 +251,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         cache_dir=args.cache,
         limit=args.limit,
         workers=args.workers,
+        shifted=not args.no_shifted,
     )
     return 0
 

@@ -1,4 +1,4 @@
-"""End of a run: calibrate thresholds on val, write the bundle, its ONNX twin and the val report."""
+"""End of a run: fit the decision rule on held-out faces, score val cross-fitted, write the bundle and its report."""
 
 from __future__ import annotations
 
@@ -12,13 +12,26 @@ import torch
 
 from engine.alignment import ALIGNER_VERSION
 from engine.bundle import ModelBundle
+from engine.decision import DecisionRule
 
+from .calibration import fit_decision_rule
+from .camera_shift import shifted_val_inputs
+from .celeba import read_identities
 from .config import TrainConfig
+from .crossfit import HeldOutPredictions, cross_fit
 from .data import FaceArrays
-from .evaluation import attention_region_shares, predict, write_plots, write_report
+from .evaluation import (
+    Predictions,
+    attention_region_shares,
+    attention_summary,
+    predict_detailed,
+    write_plots,
+    write_report,
+)
 from .events import EventCallback, FinishedEvent
 from .metrics import evaluate_predictions
-from .thresholds import calibrate_thresholds, choose_policy, policy_tradeoff
+from .splits import calibration_mask
+from .thresholds import DEFAULT_FIT_POLICY
 
 __all__ = ["export_onnx_if_available", "finalize_run"]
 
@@ -40,6 +53,32 @@ def export_onnx_if_available(bundle: ModelBundle, path: Path) -> str:
     return str(path)
 
 
+def _held_out(model, faces: FaceArrays, cfg: TrainConfig, device) -> tuple[HeldOutPredictions, Predictions]:
+    clean = predict_detailed(model, faces.images, cfg.image_height, cfg.image_width, device=device)
+    shifted_inputs = shifted_val_inputs(faces.images, cfg.image_height, cfg.image_width)
+    shifted = predict_detailed(model, shifted_inputs, cfg.image_height, cfg.image_width, device=device)
+    return HeldOutPredictions(faces.labels.numpy(), clean.probabilities, shifted.probabilities), clean
+
+
+def shifted_rate_rows(result) -> list[dict]:
+    """Per attribute: true vs predicted positive rate (and their ratio) on shifted val."""
+    rows = []
+    for a in result.attributes:
+        ratio = a.predicted_positive_rate / a.true_positive_rate if a.true_positive_rate else float("nan")
+        rows.append(
+            {
+                "attribute": a.name,
+                "train_rate": a.frequency,
+                "rare": a.frequency < 0.10,
+                "true_rate": a.true_positive_rate,
+                "predicted_rate": a.predicted_positive_rate,
+                "ratio": ratio,
+                "f1": a.f1,
+            }
+        )
+    return rows
+
+
 def finalize_run(
     cfg: TrainConfig,
     model,
@@ -53,23 +92,28 @@ def finalize_run(
     *,
     holdout: FaceArrays | None = None,
 ) -> dict:
+    """Fit the decision rule on held-out faces, score val cross-fitted, and write bundle, ONNX twin and report."""
     out = Path(cfg.out)
     if best["state"] is not None:
         model.load_state_dict(best["state"])
-    thresholds = [0.5] * model.config.num_attributes
-    val_summary: dict = {}
-    calibration, tradeoff, result, regions = None, {}, None, []
+    model.eval()
+    policy = DEFAULT_FIT_POLICY if cfg.threshold_policy == "auto" else cfg.threshold_policy
+    empty = HeldOutPredictions(*(np.zeros((0, model.config.num_attributes), np.float32) for _ in range(3)))
+    calibration = _held_out(model, holdout, cfg, device)[0] if holdout is not None and len(holdout) else empty
+    rule, fit, report, val_summary, attention, regions, shifted_rows = None, None, None, {}, {}, [], []
     if len(val):
-        probs, attention = predict(model, val.images, cfg.image_height, cfg.image_width, device=device)
-        labels = val.labels.numpy()
-        tradeoff = policy_tradeoff(probs, labels)
-        policy = choose_policy(tradeoff) if cfg.threshold_policy == "auto" else cfg.threshold_policy
-        calibration = calibrate_thresholds(probs, labels, policy)
-        thresholds = list(calibration.thresholds)
-        result = evaluate_predictions(probs, labels, np.array(thresholds))
-        raw = evaluate_predictions(probs, labels, 0.5)
-        regions = attention_region_shares(attention, cfg.image_width, cfg.image_height)
-        val_summary = result.summary()
+        val_held, val_clean = _held_out(model, val, cfg, device)
+        identities = read_identities(cfg.data[0]) if cfg.data and Path(cfg.data[0]).is_dir() else {}
+        fold = calibration_mask(val.filenames, identities, 0.5, salt="attricam-val-fold")
+        report = cross_fit(calibration, val_held, fold, policy)
+        fit = report.shipped
+        val_summary = report.val_crossfit.summary()
+        regions = attention_region_shares(val_clean.mean_attention, cfg.image_width, cfg.image_height)
+        attention = attention_summary(val_clean, cfg.image_width, cfg.image_height)
+        shifted_rows = shifted_rate_rows(report.shifted_val_crossfit)
+    elif len(calibration.labels):
+        fit = fit_decision_rule(*calibration.fitting_set(), policy)
+    rule = fit.rule if fit else DecisionRule.uncalibrated()
     rates = [h["images_per_s"] for h in history]
     metadata = {
         "trained": True,
@@ -79,34 +123,42 @@ def finalize_run(
         "train_config": cfg.to_dict(),
         "epochs": len(history),
         "best_epoch": int(best["epoch"]) + 1,
+        "selected_on": f"calibration slice of train ({len(calibration.labels)} faces)" if len(calibration.labels) else "val",
         "wall_seconds": float(wall_seconds),
         "train_images_per_s": float(np.median(rates)) if rates else 0.0,
         "data": [row for s in summaries for row in s.to_dict()],
         "aligner_version": ALIGNER_VERSION,
-        "threshold_policy": calibration.policy if calibration else "fixed-0.5",
+        "threshold_policy": policy if fit else "fixed-0.5",
         "threshold_policy_requested": cfg.threshold_policy,
+        "decision_fit": fit.to_dict() if fit else {},
         "val": val_summary,
+        "val_note": "cross-fitted: decisions on each half of val come from a rule fitted without it",
+        "val_rule_from_calibration_slice_only": report.val_slice_only.summary() if report else {},
+        "shifted_val": report.shifted_val_crossfit.summary() if report else {},
+        "shifted_val_rates": shifted_rows,
+        "attention": attention,
     }
     model = model.cpu().to(memory_format=torch.contiguous_format)
-    bundle = ModelBundle.from_model(model, thresholds=thresholds, metadata=metadata)
+    bundle = ModelBundle.from_model(
+        model, thresholds=rule.thresholds.tolist(), metadata=metadata, calibration=rule.calibration_dict()
+    )
     bundle_path = bundle.save(out / "model.pt")
     onnx_path = export_onnx_if_available(bundle, out / "model.onnx") if cfg.export_onnx else ""
     report_path = ""
-    if result is not None:
+    if report is not None:
         extra = {
-            "title": f"{cfg.name}: validation report (best epoch {best['epoch'] + 1})",
+            "title": f"{cfg.name}: validation report (best epoch {best['epoch'] + 1}, cross-fitted decisions)",
             "metadata": metadata,
-            "threshold_calibration": calibration.to_dict(),
-            "threshold_policy_tradeoff": tradeoff,
-            "at_threshold_0.5": raw.to_dict(),
+            "at_threshold_0.5_uncalibrated": evaluate_predictions(val_held.clean, val_held.labels, 0.5).to_dict(),
+            "shifted_val": report.shifted_val_crossfit.to_dict(),
             "history": history,
         }
-        json_path, _ = write_report(out / "val_report", result, extra, regions)
-        write_plots(out / "plots", probs, labels, result)
+        json_path, _ = write_report(out / "val_report", report.val_crossfit, extra, regions)
+        write_plots(out / "plots", rule.calibrate(val_held.clean), val_held.labels, report.val_crossfit)
         report_path = str(json_path)
     if callback:
         callback(FinishedEvent(str(bundle_path), report_path, int(best["epoch"]), val_summary, onnx_path))
-    log.info("wrote %s (best epoch %d) val %s", bundle_path, best["epoch"] + 1, val_summary)
+    log.info("wrote %s (best epoch %d) cross-fitted val %s", bundle_path, best["epoch"] + 1, val_summary)
     return {
         "bundle": str(bundle_path),
         "onnx": onnx_path,
@@ -114,5 +166,7 @@ def finalize_run(
         "finished": True,
         "best_epoch": int(best["epoch"]),
         "val": val_summary,
+        "shifted_val": metadata["shifted_val"],
+        "attention": attention,
         "history": history,
     }

@@ -32,6 +32,7 @@ from engine.attributes import ATTRIBUTES
 from .metrics import evaluate_predictions
 
 __all__ = [
+    "DEFAULT_FIT_POLICY",
     "DEFAULT_POLICY",
     "POLICIES",
     "PRODUCT_TARGETS",
@@ -39,12 +40,15 @@ __all__ = [
     "best_threshold",
     "calibrate_thresholds",
     "choose_policy",
+    "objective_for",
     "policy_tradeoff",
 ]
 
 _OBJECTIVES = ("accuracy", "balanced_accuracy", "mean_acc_balacc", "f1")
 POLICIES = (*_OBJECTIVES, "hybrid", "hybrid_acc_balacc")
 DEFAULT_POLICY = "auto"
+DEFAULT_FIT_POLICY = "hybrid_acc_balacc"
+"""What ``calibrate_thresholds`` uses when asked for ``auto`` without a trade-off table to choose from."""
 PRODUCT_TARGETS = {"mean_accuracy": 0.91, "mean_balanced_accuracy": 0.86, "rare_mean_f1": 0.55}
 
 
@@ -98,7 +102,8 @@ def best_threshold(scores: np.ndarray, labels: np.ndarray, objective: str) -> tu
     return threshold, float(value[k])
 
 
-def _objective_for(policy: str, frequency: float) -> str:
+def objective_for(policy: str, frequency: float) -> str:
+    """The per-attribute objective a policy optimises for an attribute of training rate ``frequency``."""
     if policy == "hybrid":
         return "f1" if frequency < 0.10 else "balanced_accuracy"
     if policy == "hybrid_acc_balacc":
@@ -110,11 +115,13 @@ def calibrate_thresholds(
     probabilities: np.ndarray, labels: np.ndarray, policy: str = DEFAULT_POLICY
 ) -> ThresholdCalibration:
     """probabilities, labels (n, 40) -> one threshold per attribute under ``policy``."""
+    if policy == "auto":
+        policy = choose_policy(policy_tradeoff(probabilities, labels)) if len(labels) >= 4 else DEFAULT_FIT_POLICY
     if policy not in POLICIES:
         raise ValueError(f"unknown threshold policy {policy!r}; valid: {', '.join(POLICIES)}")
     thresholds, objectives = [], []
     for j, info in enumerate(ATTRIBUTES[: probabilities.shape[1]]):
-        t, v = best_threshold(probabilities[:, j], labels[:, j], _objective_for(policy, info.frequency))
+        t, v = best_threshold(probabilities[:, j], labels[:, j], objective_for(policy, info.frequency))
         thresholds.append(t)
         objectives.append(v)
     return ThresholdCalibration(policy, tuple(thresholds), tuple(objectives))
