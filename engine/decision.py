@@ -77,7 +77,7 @@ class DecisionRule:
         if self.is_identity:
             return np.asarray(raw_probabilities, np.float32)
         z = logit(raw_probabilities) * self.scale + self.bias
-        return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+        return (1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))).astype(np.float32)
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         """(..., 40) calibrated probabilities -> bool decisions."""

@@ -11,7 +11,7 @@ from engine.runtime import OnnxClassifier, TorchClassifier
 
 CONFIGS = {
     "default": AttributeModelConfig(),
-    "one-layer": AttributeModelConfig(layers=1, heads=2),
+    "two-layer": AttributeModelConfig(layers=2, heads=2),
     "larger-input": AttributeModelConfig(image_height=112, image_width=96, stage_blocks=(1, 1)),
 }
 

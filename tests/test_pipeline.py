@@ -45,7 +45,23 @@ def test_moving_face_keeps_its_id_and_refinement_runs_between_full_detections(pi
 def test_decisions_follow_the_bundle_thresholds(pipeline, celeba_faces):
     face = pipeline.analyze_image(celeba_faces[1]).faces[0]
     np.testing.assert_array_equal(face.decisions, face.probabilities >= face.thresholds)
-    assert face.attention.shape == (2, 4, 40, 12, 10)
+    assert face.attention.shape == (1, 4, 40, 12, 10)
+    assert face.attention_maps.shape == (40, 12, 10)
+    np.testing.assert_allclose(face.attention_maps.sum(axis=(1, 2)), 1.0, rtol=1e-5)
+
+
+def test_calibrated_bundle_shows_calibrated_probabilities_and_one_rule(random_bundle_path, celeba_faces):
+    """The bars, the CSV and exports all read FaceResult: its p is the calibrated one, decisions the rule's."""
+    from engine.decision import DecisionRule
+
+    plain = ModelBundle.load(random_bundle_path)
+    rule = DecisionRule(np.full(40, 2.0), np.full(40, -1.0), np.full(40, 0.3))
+    calibrated = ModelBundle(plain.config, plain.state_dict, rule.thresholds.tolist(), {}, None, rule.calibration_dict())
+    settings = PipelineSettings(device="cpu", backend="torch")
+    raw = FacePipeline(plain, settings).analyze_image(celeba_faces[1]).faces[0]
+    face = FacePipeline(calibrated, settings).analyze_image(celeba_faces[1]).faces[0]
+    np.testing.assert_allclose(face.probabilities, rule.calibrate(raw.probabilities), rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(face.decisions, face.probabilities >= 0.3)
 
 
 def test_two_faces_get_two_ids(pipeline, celeba_faces):

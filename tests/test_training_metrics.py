@@ -78,6 +78,7 @@ def test_calibration_policies_and_tradeoff():
     with pytest.raises(ValueError, match="valid"):
         calibrate_thresholds(probs, labels, "max")
     assert choose_policy(table) in POLICIES
+    assert calibrate_thresholds(probs, labels).policy in POLICIES  # the default, "auto", resolves to one of them
 
 
 def test_choose_policy_minimises_shortfall_to_targets():

@@ -142,7 +142,10 @@ def test_one_epoch_smoke_training_on_real_faces(celeba_root, tmp_path):
     faces = {row["root"]: row for row in bundle.metadata["data"] if row["partition"] == "train"}
     assert faces[str(celeba_root)]["faces"] >= 28  # the detector finds nearly all of 32 faces
     report = json.loads((tmp_path / "run" / "val_report.json").read_text())
-    assert len(report["attributes"]) == 40 and "threshold_policy_tradeoff" in report
+    assert len(report["attributes"]) == 40 and "shifted_val" in report
+    assert report["metadata"]["val_note"].startswith("cross-fitted")
+    rule = bundle.decision_rule
+    assert not rule.is_identity and ((rule.thresholds >= 0.05) & (rule.thresholds <= 0.95)).all()
     assert (tmp_path / "run" / "plots" / "roc_by_frequency.png").is_file()
     step = next(e for e in events if isinstance(e, StepEvent))
     assert np.isfinite(step.loss) and step.images_per_s > 0

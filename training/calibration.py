@@ -28,7 +28,7 @@ from .thresholds import DEFAULT_FIT_POLICY, best_threshold, objective_for
 
 __all__ = ["RARE_MIN_THRESHOLD", "CalibrationFit", "fit_decision_rule", "fit_platt"]
 
-RARE_MIN_THRESHOLD = 0.25
+RARE_MIN_THRESHOLD = 0.15
 SHRINK_K = 20.0
 BOOTSTRAPS = 25
 
@@ -60,7 +60,7 @@ def fit_platt(raw_probabilities: np.ndarray, labels: np.ndarray, iterations: int
     a, b = np.ones(z.shape[1]), np.zeros(z.shape[1])
     ridge = 1e-3  # keeps the 2x2 systems solvable when an attribute has no positives
     for _ in range(iterations):
-        p = 1 / (1 + np.exp(-(a * z + b)))
+        p = 1 / (1 + np.exp(-np.clip(a * z + b, -40, 40)))
         r = p - target
         w = p * (1 - p)
         g_a, g_b = (r * z).sum(0) + ridge * (a - 1), r.sum(0) + ridge * b

@@ -64,7 +64,7 @@ def evaluate_bundle(
         "data": summary.to_dict(),
         "calibrated": not rule.is_identity,
         "attention": attention,
-        "at_threshold_0.5_uncalibrated": evaluate_predictions(clean.probabilities, labels, 0.5).to_dict(),
+        "at_threshold_0.5": evaluate_predictions(clean.probabilities, labels, 0.5).to_dict(),
     }
     shifted_result = None
     if shifted:

@@ -149,7 +149,7 @@ def finalize_run(
         extra = {
             "title": f"{cfg.name}: validation report (best epoch {best['epoch'] + 1}, cross-fitted decisions)",
             "metadata": metadata,
-            "at_threshold_0.5_uncalibrated": evaluate_predictions(val_held.clean, val_held.labels, 0.5).to_dict(),
+            "at_threshold_0.5": evaluate_predictions(val_held.clean, val_held.labels, 0.5).to_dict(),
             "shifted_val": report.shifted_val_crossfit.to_dict(),
             "history": history,
         }
