@@ -9,8 +9,9 @@ reports it by name instead of it silently vanishing. Broken symbolic links
 (dangling or looping) inside a folder are yielded too when their name looks
 like media, so the reader names them instead of them being skipped silently.
 
-Video decoding runs with the native stderr silenced: FFmpeg writes lines such
-as ``[mjpeg @ 0x...] overread 8`` straight to file descriptor 2, below Python,
+Video decoding runs with the native output silenced: FFmpeg (or OpenCV's relay
+of its log) writes lines such as ``[mjpeg @ 0x...] overread 8`` straight to file
+descriptors 2 or 1, below Python,
 and those would break the CLI's one-line-per-problem output. What matters is
 reported instead: :class:`VideoFrames` counts the frames read against the
 frames the container declares, so a truncated file says it ended early.
@@ -86,27 +87,33 @@ def _is_media_file(path: Path, suffixes: frozenset[str], excluded: list[Path], *
 
 
 @contextlib.contextmanager
-def native_stderr_silenced() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null for a native call (FFmpeg logs there, bypassing Python)."""
+def native_output_silenced() -> Iterator[None]:
+    """Point file descriptors 1 and 2 at /dev/null for a native call (FFmpeg logs there, bypassing Python)."""
+    saved: list[tuple[int, int]] = []
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError, AttributeError):  # no usable fd 2 (a GUI without console): nothing to silence
-        yield
-        return
-    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
         null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 2)
-        os.close(null)
+        try:
+            for fd in (1, 2):
+                saved.append((fd, os.dup(fd)))
+                os.dup2(null, fd)
+        finally:
+            os.close(null)
+    except (OSError, ValueError):  # no usable descriptors (a GUI without console): nothing to silence
+        pass
+    try:
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        for fd, copy in saved:
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 def video_fps(path: str | Path, default: float = 30.0) -> float:
     """Frames per second from the container, or ``default`` when it does not say (some AVI/MJPG files)."""
-    with native_stderr_silenced():
+    with native_output_silenced():
         capture = cv2.VideoCapture(str(path))
     try:
         fps = float(capture.get(cv2.CAP_PROP_FPS)) if capture.isOpened() else 0.0
@@ -150,7 +157,7 @@ class VideoFrames:
         if not path.is_file():
             reason = "is a directory, not a video" if path.is_dir() else missing_reason(path)
             raise VideoLoadError(f"{display_name(path)}: {reason}")
-        with native_stderr_silenced():
+        with native_output_silenced():
             capture = cv2.VideoCapture(str(path))
         try:
             if not capture.isOpened():
@@ -161,14 +168,14 @@ class VideoFrames:
             index = 0
             while True:
                 if index % every == 0:
-                    with native_stderr_silenced():
+                    with native_output_silenced():
                         ok, bgr = capture.read()
                     if not ok or bgr is None:
                         break
                     self.frames_read = index + 1
                     yield index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
                 else:
-                    with native_stderr_silenced():
+                    with native_output_silenced():
                         grabbed = capture.grab()  # decode only: skipped frames need no colour conversion
                     if not grabbed:
                         break
