@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable
 
 __all__ = ["main"]
@@ -60,11 +62,19 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().print_help()
         return 0
     module, _, run_name, _ = _SUBCOMMANDS[args.command]
+    _terminate_like_interrupt()
     try:
         return int(_load(module, run_name)(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _terminate_like_interrupt() -> None:
+    """SIGTERM (``kill``, a closing session, a job scheduler) raises KeyboardInterrupt like Ctrl-C, so a batch
+    keeps what it finished and a training run leaves its last checkpoint and no temporary files."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 if __name__ == "__main__":

@@ -273,9 +273,7 @@ class LiveTab(QWidget):
         self.bundle = bundle
         self.overlay.set_model_shape(layers=bundle.config.layers, heads=bundle.config.heads)
         self.attributes.bars.set_thresholds(bundle.decision_rule.thresholds)
-        self.video.set_model_warning(
-            "" if bundle.trained else "UNTRAINED MODEL — random weights, predictions are meaningless"
-        )
+        self.video.set_model_warning(bundle.notice)  # says why: untrained, or no shipped model found
         self.modelChanged.emit(bundle)
 
     def load_bundle(self, bundle: ModelBundle | None) -> None:

@@ -19,10 +19,14 @@ CSV contract (one row per face, columns in this order)::
   calibrated per-attribute thresholds (``FaceResult.decisions``).
 
 A file that cannot be read is reported on stderr in one line naming it and
-the reason, and the run goes on: the exit status is 0 when at least one file
-was read, 1 when none could be (or none was found), 130 when interrupted
-(the outputs then hold what was finished). Every output is written
-atomically, so a crash never leaves half a CSV behind.
+the reason (names with newlines quoted), and the run goes on: the exit status
+is 0 when at least one file was read, 1 when none could be (or none was
+found), 2 when the model or an output path is unusable (checked before the
+first file), 3 when an output could not be written mid-run (a full disk: the
+run stops and the outputs keep every file finished before), 130 when
+interrupted by Ctrl-C or SIGTERM (the outputs then hold what was finished).
+Every output is written atomically, so a crash never leaves half a CSV behind.
+A progress bar shows on a terminal; ``--verbose`` prints one line per file instead.
 """
 
 from __future__ import annotations
@@ -38,9 +42,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .analyze_output import AnnotationWriter, CsvReport, JsonReport, csv_rows
-from .image_io import MediaLoadError, read_image
-from .sources import is_video, iter_media, iter_video_frames, video_fps
+from .analyze_output import AnnotationWriter, CsvReport, JsonReport, OutputWriteError, csv_rows
+from .image_io import MediaLoadError, display_name, read_image
+from .output_paths import OutputPathError, check_output_file, check_output_folder, remove_stale_temps
+from .sources import VideoFrames, is_video, iter_media, video_fps
 
 if TYPE_CHECKING:  # the pipeline pulls in torch and MTCNN: imported only when a run starts
     from .pipeline import FacePipeline
@@ -52,6 +57,7 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_NOTHING_READ = 1
 EXIT_SETUP_ERROR = 2
+EXIT_OUTPUT_FAILED = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -87,6 +93,8 @@ class AnalyzeSummary:
     files_failed: int
     rows: int
     interrupted: bool = False
+    stopped: str = ""
+    """Why the run stopped early because an output could not be written ('' when it did not)."""
 
 
 def _positive_int(text: str) -> int:
@@ -110,6 +118,9 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="default: cuda when present")
     parser.add_argument("--model", metavar="BUNDLE.pt", help="model bundle (default: the shipped model)")
     parser.add_argument("--every", type=_positive_int, default=1, metavar="N", help="videos: analyse every N-th frame")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="one line per file instead of a progress bar"
+    )
 
 
 def run_analyze(args: argparse.Namespace) -> int:
@@ -117,6 +128,11 @@ def run_analyze(args: argparse.Namespace) -> int:
     options = AnalyzeOptions.from_args(args)
     # FFmpeg would add its own lines ("moov atom not found") to our one line per bad file.
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    try:
+        check_outputs(options)
+    except OutputPathError as exc:
+        print(f"attricam analyze: error: {exc}", file=sys.stderr)
+        return EXIT_SETUP_ERROR
     try:
         pipeline = _build_pipeline(options)
     except (MediaLoadError, RuntimeError, ValueError, OSError) as exc:  # BundleError is a RuntimeError
@@ -135,6 +151,9 @@ def run_analyze(args: argparse.Namespace) -> int:
         summary.rows,
         options.csv,
     )
+    if summary.stopped:
+        print(f"attricam analyze: error: {summary.stopped}", file=sys.stderr)
+        return EXIT_OUTPUT_FAILED
     if summary.interrupted:
         return EXIT_INTERRUPTED
     if summary.files_read == 0:
@@ -143,11 +162,27 @@ def run_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def check_outputs(options: AnalyzeOptions) -> None:
+    """Every output path is usable before the model loads or any file is read; stale temporaries are cleared."""
+    check_output_file(options.csv, "--csv")
+    if options.json:
+        check_output_file(options.json, "--json")
+        if options.json.absolute() == options.csv.absolute():
+            raise OutputPathError(f"--csv and --json both name {display_name(options.csv)}; give them different files")
+    if options.annotate:
+        check_output_folder(options.annotate, "--annotate")
+    for target in (options.csv, options.json):
+        if target:
+            for stale in remove_stale_temps(target):
+                log.info("removed %s, left behind by an interrupted run", display_name(stale))
+
+
 def _build_pipeline(options: AnalyzeOptions) -> FacePipeline:
-    from .bundle import ModelBundle
+    from .bundle import ModelBundle, load_default_bundle
     from .pipeline import FacePipeline, PipelineSettings
 
-    bundle = ModelBundle.load(options.model) if options.model else None
+    # A batch never writes predictions of random weights: a missing shipped model is an error naming where it goes.
+    bundle = ModelBundle.load(options.model) if options.model else load_default_bundle(allow_random=False)
     settings = PipelineSettings(backend=options.backend, device=options.device)
     if options.every > 1:  # sampled frames are too far apart for O-Net to refine the previous boxes
         settings = replace(settings, full_detect_every=1)
@@ -160,43 +195,77 @@ def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSum
     files = list(iter_media(options.paths, exclude=exclude))
     read = failed = 0
     interrupted = False
+    stopped = ""
+    csv: CsvReport | None = None
+    verbose = log.isEnabledFor(logging.DEBUG)
     with contextlib.ExitStack() as outputs:
-        csv = outputs.enter_context(CsvReport.open(options.csv))
-        json = outputs.enter_context(JsonReport.open(options.json, pipeline.bundle)) if options.json else None
-        annotate = AnnotationWriter(options.annotate) if options.annotate else None
-        for number, path in enumerate(files, 1):
-            start = time.perf_counter()
-            try:
-                analysis = _analyze_file(pipeline, path, options, annotate)
-            except KeyboardInterrupt:
-                print(f"interrupted at {path}: outputs hold the {number - 1} file(s) before it", file=sys.stderr)
-                interrupted = True
-                break
-            except MediaLoadError as exc:
-                print(f"SKIPPED {exc}", file=sys.stderr)
-                failed += 1
+        progress = outputs.enter_context(_progress_bar(len(files), enabled=not verbose))
+        try:
+            csv = outputs.enter_context(CsvReport.open(options.csv))
+            json = outputs.enter_context(JsonReport.open(options.json, pipeline.bundle)) if options.json else None
+            annotate = AnnotationWriter(options.annotate) if options.annotate else None
+            for number, path in enumerate(files, 1):
+                start = time.perf_counter()
+                progress.update(1)
+                try:
+                    analysis = _analyze_file(pipeline, path, options, annotate)
+                except KeyboardInterrupt:
+                    _say(f"interrupted at {display_name(path)}: outputs hold the {read} file(s) read before it")
+                    interrupted = True
+                    break
+                except MediaLoadError as exc:
+                    _say(f"SKIPPED {exc}")
+                    failed += 1
+                    if json:
+                        json.add_error(path, str(exc))
+                    continue
+                except OutputWriteError:
+                    raise
+                except Exception as exc:  # a bug must not end a long batch; traceback with -v
+                    log.debug("analysis of %s failed", path, exc_info=True)
+                    reason = _one_line(exc) if isinstance(exc, OSError) else f"internal error ({_one_line(exc)})"
+                    _say(f"FAILED {display_name(path)}: {reason}")
+                    failed += 1
+                    if json:
+                        json.add_error(path, reason)
+                    continue
+                csv.add_rows(analysis.rows)
+                read += 1
                 if json:
-                    json.add_error(path, str(exc))
-                continue
-            except Exception as exc:  # a bug or a full disk must not end a long batch; traceback with -v
-                log.debug("analysis of %s failed", path, exc_info=True)
-                reason = _one_line(exc) if isinstance(exc, OSError) else f"internal error ({_one_line(exc)})"
-                print(f"FAILED {path}: {reason}", file=sys.stderr)
-                failed += 1
-                if json:
-                    json.add_error(path, reason)
-                continue
-            read += 1
-            csv.add_rows(analysis.rows)
-            if json:
-                json.add_file(path, analysis.frames, video=is_video(path), source_size=analysis.source_size)
-            frames = f" over {len(analysis.frames)} frame(s)" if is_video(path) else ""
-            elapsed_ms = (time.perf_counter() - start) * 1000
-            log.info(
-                "[%d/%d] %s: %d face(s)%s in %.0f ms", number, len(files), path, analysis.faces, frames, elapsed_ms
-            )
-        rows = csv.rows
-    return AnalyzeSummary(files_read=read, files_failed=failed, rows=rows, interrupted=interrupted)
+                    json.add_file(path, analysis.frames, video=is_video(path), source_size=analysis.source_size)
+                for note in analysis.notes:
+                    _say(f"NOTE {note}")
+                frames = f" over {len(analysis.frames)} frame(s)" if is_video(path) else ""
+                elapsed_ms = (time.perf_counter() - start) * 1000
+                log.debug(
+                    "[%d/%d] %s: %d face(s)%s in %.0f ms",
+                    number, len(files), display_name(path), analysis.faces, frames, elapsed_ms,
+                )  # fmt: skip
+        except OutputWriteError as exc:
+            rows = csv.rows if csv else 0
+            stopped = f"{exc}: stopped after {read} file(s); the outputs keep their {rows} CSV row(s)"
+    return AnalyzeSummary(
+        files_read=read, files_failed=failed, rows=csv.rows if csv else 0, interrupted=interrupted, stopped=stopped
+    )
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int, *, enabled: bool):
+    """tqdm on stderr when it is a terminal (and not --verbose); per-file messages go through :func:`_say`."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="file", desc="analyze", disable=None if enabled else True, dynamic_ncols=True)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def _say(text: str) -> None:
+    """One stderr line that does not tear the progress bar; any stray line break is escaped."""
+    from tqdm import tqdm
+
+    tqdm.write(text.replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -213,6 +282,8 @@ class FileAnalysis:
     faces: int
     source_size: tuple[int, int] | None
     """A still's upright size in the file (width, height); None for a video."""
+    notes: tuple[str, ...] = ()
+    """What the user should know about a file that was read (animated still, video that ended early)."""
 
 
 def _analyze_file(
@@ -225,12 +296,16 @@ def _analyze_file(
         if annotate:
             annotate.write_image(path, image.pixels, result)
         rows = csv_rows(str(path), result, scale=image.scale)
-        return FileAnalysis(rows, [result.as_dict()], len(result.faces), image.source_size)
+        notes = ()
+        if image.frames > 1:
+            notes = (f"{display_name(path)}: animated image with {image.frames} frames: only the first frame is analysed",)
+        return FileAnalysis(rows, [result.as_dict()], len(result.faces), image.source_size, notes)
     pipeline.reset()  # a new clip: no track may continue from the previous file
     rows: list[list[str]] = []
     frames: list[dict] = []
     faces = 0
-    decoded = iter_video_frames(path, every=options.every)
+    video_frames = VideoFrames(path, every=options.every)
+    decoded = iter(video_frames)
     first = next(decoded)  # raises VideoLoadError for an unreadable clip before any output is opened
     with contextlib.ExitStack() as stack:
         video = stack.enter_context(annotate.video(path, video_fps(path) / options.every)) if annotate else None
@@ -241,4 +316,5 @@ def _analyze_file(
             faces += len(result.faces)
             if video:
                 video.write(frame, result)
-    return FileAnalysis(rows, frames, faces, None)
+    notes = (video_frames.shortfall_message(),) if video_frames.ended_early else ()
+    return FileAnalysis(rows, frames, faces, None, notes)

@@ -4,16 +4,23 @@ Each output streams into a temporary file beside its target and is renamed
 over it only when the run ends (:mod:`engine.atomic`), so memory stays flat
 over thousands of files and a crash never leaves a half-written report. The
 CSV contract itself is documented in :mod:`engine.analyze`.
+
+Reports grow by whole files only (:class:`_WholeRecordFile`): when a write
+fails — a full disk, a quota, an I/O error — the report is cut back to the
+end of the last complete file and :class:`OutputWriteError` stops the batch,
+so what was already computed is kept and the report stays well-formed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import errno
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import cv2
 import numpy as np
@@ -25,7 +32,55 @@ from .results import FrameResult
 if TYPE_CHECKING:
     from .bundle import ModelBundle
 
-__all__ = ["CSV_COLUMNS", "AnnotationWriter", "CsvReport", "JsonReport", "csv_rows"]
+__all__ = ["CSV_COLUMNS", "AnnotationWriter", "CsvReport", "JsonReport", "OutputWriteError", "csv_rows"]
+
+_FATAL_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+"""Write errors that every later file would hit too: they stop the batch instead of skipping one file."""
+
+
+class OutputWriteError(RuntimeError):
+    """An output could not be written (disk full, quota, I/O error); the batch must stop, keeping what it has."""
+
+    def __init__(self, target: Path, error: OSError) -> None:
+        from .image_io import display_name
+
+        self.target = target
+        self.reason = error.strerror or str(error) or type(error).__name__
+        super().__init__(f"cannot write {display_name(target)} ({self.reason})")
+
+
+class _WholeRecordFile:
+    """An unbuffered file that grows by whole records; a failed append is cut back so the file stays whole.
+
+    ``tail`` (the JSON closing brackets) is written after every record and
+    overwritten by the next, so the file is complete after each append.
+    """
+
+    def __init__(self, handle: BinaryIO, target: Path) -> None:
+        self._handle = handle
+        self._target = target
+        self._good = 0
+
+    def append(self, data: bytes, tail: bytes = b"") -> None:
+        try:
+            self._handle.seek(self._good)
+            _write_all(self._handle, data + tail)
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # truncating frees space, so the old tail usually fits again
+                self._handle.truncate(self._good)
+                self._handle.seek(self._good)
+                _write_all(self._handle, tail)
+            raise OutputWriteError(self._target, exc) from None
+        self._good += len(data)
+
+
+def _write_all(handle: BinaryIO, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = handle.write(view)
+        if not written:
+            raise OSError(errno.ENOSPC, "no space left on device")
+        view = view[written:]
 
 CSV_COLUMNS: tuple[str, ...] = (
     ("path", "face", "x", "y", "w", "h", "score")
@@ -67,19 +122,25 @@ def csv_rows(label: str, result: FrameResult, scale: tuple[float, float] = (1.0,
 class CsvReport:
     """Rows appended as files finish; the file appears (atomically) when the context closes without error."""
 
-    def __init__(self, handle: IO[str]) -> None:
-        self._writer = csv.writer(handle, lineterminator="\n")
-        self._writer.writerow(CSV_COLUMNS)
+    def __init__(self, out: _WholeRecordFile) -> None:
+        self._out = out
         self.rows = 0
+        self._append([list(CSV_COLUMNS)])
 
     @classmethod
     @contextlib.contextmanager
     def open(cls, target: Path) -> Iterator[CsvReport]:
-        with atomic_path(target) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
-            yield cls(handle)
+        with atomic_path(target) as tmp, open(tmp, "wb", buffering=0) as handle:
+            yield cls(_WholeRecordFile(handle, target))
+
+    def _append(self, rows: list[list[str]]) -> None:
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerows(rows)
+        self._out.append(text.getvalue().encode("utf-8", "surrogateescape"))  # undecodable names: their own bytes
 
     def add_rows(self, rows: list[list[str]]) -> None:
-        self._writer.writerows(rows)
+        """All rows of one file, or none of them (raises :class:`OutputWriteError`)."""
+        self._append(rows)
         self.rows += len(rows)
 
 
@@ -93,8 +154,10 @@ class JsonReport:
     a failed file ``error``. Entries are streamed, so long runs stay small in memory.
     """
 
-    def __init__(self, handle: IO[str]) -> None:
-        self._handle = handle
+    _TAIL = b"\n ]\n}\n"
+
+    def __init__(self, out: _WholeRecordFile) -> None:
+        self._out = out
         self._count = 0
 
     @classmethod
@@ -106,14 +169,13 @@ class JsonReport:
             "thresholds": {name: float(t) for name, t in zip(ATTRIBUTE_NAMES, bundle.decision_rule.thresholds)},
             "calibrated": not bundle.decision_rule.is_identity,
         }
-        with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(header, indent=1)[:-2] + ',\n "files": [')
-            report = cls(handle)
-            yield report
-            handle.write("\n ]\n}\n")
+        with atomic_path(target) as tmp, open(tmp, "wb", buffering=0) as handle:
+            out = _WholeRecordFile(handle, target)
+            out.append((json.dumps(header, indent=1)[:-2] + ',\n "files": [').encode(), cls._TAIL)
+            yield cls(out)
 
     def _add(self, entry: dict) -> None:
-        self._handle.write(("," if self._count else "") + "\n  " + json.dumps(entry))
+        self._out.append((("," if self._count else "") + "\n  " + json.dumps(entry)).encode(), self._TAIL)
         self._count += 1
 
     def add_file(self, path: Path, frames: list[dict], *, video: bool, source_size: tuple[int, int] | None) -> None:
@@ -162,7 +224,12 @@ class AnnotationWriter:
         ok, encoded = cv2.imencode(target.suffix, bgr)
         if not ok:
             raise OSError(f"{target}: OpenCV could not encode the annotated image")
-        atomic_write_bytes(target, encoded.tobytes())
+        try:
+            atomic_write_bytes(target, encoded.tobytes())
+        except OSError as exc:
+            if exc.errno in _FATAL_WRITE_ERRORS:
+                raise OutputWriteError(target, exc) from None
+            raise
         return target
 
     @contextlib.contextmanager

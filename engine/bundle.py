@@ -4,25 +4,29 @@ A bundle is one ``.pt`` file holding only tensors, numbers, strings, lists and
 dicts, so it loads with ``torch.load(weights_only=True)`` — a bundle from the
 internet cannot run code. Its ONNX twin (same stem, ``.onnx``) carries the same
 network for onnxruntime; the thresholds and metadata always come from the
-``.pt`` file.
+``.pt`` file. Both files carry :func:`engine.bundle_checks.decision_hash`, so a
+stale twin is noticed at load (:mod:`engine.runtime`).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from .assets import DEFAULT_BUNDLE_NAME, find_asset, missing_asset_message
 from .atomic import atomic_path
 from .attributes import ATTRIBUTE_NAMES, NUM_ATTRIBUTES
+from .bundle_checks import BUNDLE_HASH_KEY, decision_hash, find_non_finite
 from .decision import DecisionRule
 from .model import AttributeModelConfig, CrossAttentionAttributeModel, build_model
 
 __all__ = ["BUNDLE_FORMAT", "BundleError", "ModelBundle", "default_bundle_path", "load_default_bundle", "random_bundle"]
 
 BUNDLE_FORMAT = "attricam-bundle/1"
-_ASSETS = Path(__file__).resolve().parent.parent / "assets"
+log = logging.getLogger(__name__)
 
 
 class BundleError(RuntimeError):
@@ -30,7 +34,10 @@ class BundleError(RuntimeError):
 
 
 def default_bundle_path() -> Path:
-    return _ASSETS / "attricam-default.pt"
+    """The shipped bundle in the checkout or the installed package (:mod:`engine.assets`); the checkout's path when absent."""
+    from .assets import asset_folders
+
+    return find_asset(DEFAULT_BUNDLE_NAME) or asset_folders()[0] / DEFAULT_BUNDLE_NAME
 
 
 @dataclass
@@ -61,6 +68,18 @@ class ModelBundle:
     def onnx_path(self) -> Path | None:
         return self.path.with_suffix(".onnx") if self.path else None
 
+    @property
+    def decision_hash(self) -> str:
+        """Digest of everything that decides a prediction (not metadata); the ONNX twin carries the same."""
+        return decision_hash(self)
+
+    @property
+    def notice(self) -> str:
+        """What a screen must show about this model: why it is untrained, or '' for a trained one."""
+        if self.trained:
+            return ""
+        return str(self.metadata.get("warning") or "UNTRAINED MODEL — random weights, predictions are meaningless")
+
     def build_model(self) -> CrossAttentionAttributeModel:
         model = build_model(self.config)
         model.load_state_dict(self.state_dict)
@@ -78,6 +97,7 @@ class ModelBundle:
         }
         if self.calibration:
             payload["calibration"] = self.calibration
+        payload[BUNDLE_HASH_KEY] = decision_hash(self)
         with atomic_path(path) as tmp:
             torch.save(payload, tmp)
         self.path = path
@@ -109,11 +129,21 @@ class ModelBundle:
             raise BundleError(f"{path}: bundle contents are inconsistent ({exc})") from None
         if len(bundle.thresholds) != NUM_ATTRIBUTES:
             raise BundleError(f"{path}: expected {NUM_ATTRIBUTES} thresholds, found {len(bundle.thresholds)}")
+        _check_integrity(bundle, payload.get(BUNDLE_HASH_KEY))
         return bundle
 
     @classmethod
     def from_model(cls, model: CrossAttentionAttributeModel, **kwargs) -> "ModelBundle":
         return cls(model.config, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, **kwargs)
+
+
+def _check_integrity(bundle: ModelBundle, recorded_hash: str | None) -> None:
+    """NaN/inf anywhere in the decision data is refused; a hash that no longer matches is reported."""
+    where = find_non_finite(bundle)
+    if where:
+        raise BundleError(f"{bundle.path}: bundle holds non-finite numbers (NaN or infinity) in {where}")
+    if recorded_hash and recorded_hash != bundle.decision_hash:
+        log.warning("%s: contents differ from the hash saved with them (edited after saving?)", bundle.path)
 
 
 def random_bundle(config: AttributeModelConfig | None = None, seed: int = 0) -> ModelBundle:
@@ -123,9 +153,20 @@ def random_bundle(config: AttributeModelConfig | None = None, seed: int = 0) -> 
     return ModelBundle.from_model(model, metadata={"trained": False, "name": "random-init", "seed": seed})
 
 
-def load_default_bundle() -> ModelBundle:
-    """The shipped model from ``assets/``; an untrained random bundle when none is shipped yet."""
-    path = default_bundle_path()
-    if path.is_file():
+def load_default_bundle(*, allow_random: bool = True) -> ModelBundle:
+    """The shipped model (:mod:`engine.assets`).
+
+    When it is missing: ``allow_random=False`` raises :class:`BundleError` naming
+    where to put it (batch runs must not write random predictions); otherwise an
+    untrained bundle whose :attr:`ModelBundle.notice` says so, with a warning on stderr.
+    """
+    path = find_asset(DEFAULT_BUNDLE_NAME)
+    if path is not None:
         return ModelBundle.load(path)
-    return random_bundle()
+    message = missing_asset_message()
+    if not allow_random:
+        raise BundleError(message)
+    log.warning("%s; running a RANDOM untrained model instead", message)
+    bundle = random_bundle()
+    bundle.metadata["warning"] = f"NO MODEL — random weights, predictions are meaningless: {message}"
+    return bundle

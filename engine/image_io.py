@@ -19,6 +19,14 @@ Choices, and why:
   DCT (``draft``), so a 12000 x 9000 photo never exists in memory at full size.
   Files above :data:`MAX_PIXELS` are refused with a clear error instead of
   Pillow's ``DecompressionBombError``.
+* **Memory** — other formats cannot decode at a reduced size, so the decoded
+  raster is bounded (:data:`MAX_DECODED_BYTES`) and shrunk in its own mode
+  (``reduce``) before anything is converted or copied: a 485 KB 16-bit
+  grayscale PNG of 15,800² px peaks near its 0.5 GB raster, not at 9 GB.
+* **Animation** — only the first frame of an animated GIF/WebP/PNG is used;
+  :attr:`LoadedImage.frames` tells the caller so it can say so.
+* **Names** — a file name with a newline or another unprintable character is
+  quoted (``display_name``) so every message stays on one line.
 * **CMYK** — Pillow's plain conversion; ICC profiles are not applied, so
   colours are approximate (good enough for detection and attributes).
 """
@@ -26,6 +34,8 @@ Choices, and why:
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,13 +46,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "MAX_DECODED_BYTES",
     "MAX_PIXELS",
     "MAX_SIDE",
     "VIDEO_EXTENSIONS",
     "ImageLoadError",
     "LoadedImage",
     "MediaLoadError",
+    "display_name",
     "load_image",
+    "missing_reason",
     "read_image",
 ]
 
@@ -68,6 +81,10 @@ MAX_PIXELS = 250_000_000
 """Largest accepted image (width x height). Above any camera (200 MP phone modes included); beyond it a
 file is far more likely a decompression bomb than a photo, and decoding it could exhaust memory."""
 
+MAX_DECODED_BYTES = 1 << 30
+"""Largest decoded raster (Pillow's in-memory size, 1-4 bytes per pixel by mode) a file may need: 1 GiB.
+Every later step works on a reduced copy, so this bounds what one photo can take from the machine."""
+
 _PILLOW_LIMIT_LOCK = threading.Lock()
 
 
@@ -84,6 +101,8 @@ class LoadedImage:
     pixels: np.ndarray  # (H, W, 3) uint8 RGB, upright, long side <= max_side
     source_size: tuple[int, int]
     """Width, height of the upright image in the file, before any downscaling."""
+    frames: int = 1
+    """Frames in the file (an animated GIF/WebP/PNG has several); only the first is in ``pixels``."""
 
     @property
     def scale(self) -> tuple[float, float]:
@@ -105,6 +124,7 @@ def load_image(path: str | Path, *, max_side: int = MAX_SIDE) -> np.ndarray:
 def read_image(path: str | Path, *, max_side: int = MAX_SIDE) -> LoadedImage:
     """:func:`load_image` plus the file's own upright size, so results can be mapped back to it."""
     path = Path(path)
+    name = display_name(path)
     _check_file(path)
     try:
         with _own_pixel_limit():
@@ -113,54 +133,111 @@ def read_image(path: str | Path, *, max_side: int = MAX_SIDE) -> LoadedImage:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise ImageLoadError(
-                    f"{path}: {width}x{height} is {width * height / 1e6:.0f} megapixels, "
+                    f"{name}: {width}x{height} is {width * height / 1e6:.0f} megapixels, "
                     f"more than the {MAX_PIXELS / 1e6:.0f} megapixel limit"
                 )
             if max(width, height) > max_side:  # JPEG: decode at 1/2, 1/4 or 1/8 scale straight away
                 scale = max_side / max(width, height)
                 image.draft(None, (max(1, int(width * scale)), max(1, int(height * scale))))
+            needed = _decoded_bytes(image)
+            if needed > MAX_DECODED_BYTES:
+                raise ImageLoadError(
+                    f"{name}: decoding needs {_bytes_text(needed)} ({width}x{height} {image.mode}), "
+                    f"more than the {_bytes_text(MAX_DECODED_BYTES)} limit"
+                )
+            frames = int(getattr(image, "n_frames", 1) or 1)
             image.load()
-            oriented = _apply_exif_orientation(image)
-            turned = oriented.size != image.size  # a quarter turn swapped width and height
+            reduced = _shrink_decoded(image, max_side)
+            oriented = _apply_exif_orientation(reduced)
+            turned = oriented.size != reduced.size  # a quarter turn swapped width and height
             source_size = (height, width) if turned else (width, height)
+            del reduced
         rgb = _to_rgb(oriented)
-        if max(rgb.size) > max_side:
-            rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        if max(source_size) > max_side:  # sized from the file's own aspect, not from a reduced copy's rounding
+            scale = max_side / max(source_size)
+            target = (max(1, round(source_size[0] * scale)), max(1, round(source_size[1] * scale)))
+            if rgb.size != target:
+                rgb = rgb.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
         array = np.array(rgb, dtype=np.uint8)
     except ImageLoadError:
         raise
     except FileNotFoundError:
-        raise ImageLoadError(f"{path}: file not found") from None
+        raise ImageLoadError(f"{name}: file not found") from None
     except UnidentifiedImageError:
         plugin = _NEEDS_PLUGIN.get(path.suffix.lower())
         if plugin:
             reason = f"{path.suffix} photos need the {plugin} package (pip install {plugin}) or a JPEG export"
         else:
             reason = "not an image (unrecognised or unsupported format)"
-        raise ImageLoadError(f"{path}: {reason}") from None
+        raise ImageLoadError(f"{name}: {reason}") from None
     except Image.DecompressionBombError as exc:
-        raise ImageLoadError(f"{path}: too many pixels ({exc})") from None
+        raise ImageLoadError(f"{name}: too many pixels ({exc})") from None
     except MemoryError:
-        raise ImageLoadError(f"{path}: not enough memory to decode this image") from None
+        raise ImageLoadError(f"{name}: not enough memory to decode this image") from None
     except Exception as exc:  # noqa: BLE001 - Pillow plugins raise OSError, ValueError, SyntaxError, struct.error
-        raise ImageLoadError(f"{path}: cannot decode image ({_reason(exc)})") from None
+        raise ImageLoadError(f"{name}: cannot decode image ({_reason(exc)})") from None
     if array.ndim != 3 or array.shape[2] != 3 or array.size == 0:
-        raise ImageLoadError(f"{path}: decoded to an unexpected shape {array.shape}")
-    return LoadedImage(np.ascontiguousarray(array), source_size)
+        raise ImageLoadError(f"{name}: decoded to an unexpected shape {array.shape}")
+    return LoadedImage(np.ascontiguousarray(array), source_size, frames)
+
+
+def display_name(path: str | Path) -> str:
+    """``path`` as text for a one-line message: as is when printable, else quoted with escapes (``'a\\nb.jpg'``)."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
+
+
+def missing_reason(path: Path) -> str:
+    """Why ``path`` cannot be opened although named: a symlink loop, a dangling link, or simply absent."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop (the link points back at itself)"
+        if path.is_symlink():
+            return f"dangling symbolic link (its target {display_name(os.readlink(path))} does not exist)"
+        if exc.errno == errno.EACCES:
+            return "permission denied"
+        return "file not found"
+    return "file not found"
+
+
+def _decoded_bytes(image: Image.Image) -> int:
+    """Pillow's in-memory size of the decoded raster: 1 byte per pixel for 1/L/P, 2 for I;16, 4 otherwise."""
+    width, height = image.size
+    per_pixel = 1 if image.mode in ("1", "L", "P") else 2 if image.mode.startswith("I;16") else 4
+    return width * height * per_pixel
+
+
+def _bytes_text(size: int) -> str:
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
+
+
+def _shrink_decoded(image: Image.Image, max_side: int) -> Image.Image:
+    """An integer-factor reduction in the image's own mode, so no full-size converted copy ever exists."""
+    factor = max(image.size) // max_side
+    if factor < 2:
+        return image
+    try:
+        return image.reduce(factor)
+    except ValueError:  # 1, P and I;16 modes: a box resize works on them directly
+        width, height = image.size
+        return image.resize((max(1, width // factor), max(1, height // factor)), Image.Resampling.BOX)
 
 
 def _check_file(path: Path) -> None:
     """Cheap checks first, so the common user mistakes get specific messages."""
+    name = display_name(path)
     if not path.exists():
-        raise ImageLoadError(f"{path}: file not found")
+        raise ImageLoadError(f"{name}: {missing_reason(path)}")
     if path.is_dir():
-        raise ImageLoadError(f"{path}: is a directory, not an image")
+        raise ImageLoadError(f"{name}: is a directory, not an image")
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ImageLoadError(f"{path}: cannot read ({_reason(exc)})") from None
+        raise ImageLoadError(f"{name}: cannot read ({_reason(exc)})") from None
     if size == 0:
-        raise ImageLoadError(f"{path}: empty file (0 bytes)")
+        raise ImageLoadError(f"{name}: empty file (0 bytes)")
 
 
 def _reason(exc: BaseException) -> str:
@@ -216,7 +293,7 @@ def _deep_to_uint8(values: np.ndarray, mode: str) -> np.ndarray:
     files) maps 0..65535 -> 0..255; ``F`` data within [0, 1] maps to 0..255;
     anything else is stretched from its own minimum to its maximum.
     """
-    values = np.nan_to_num(values.astype(np.float64))
+    values = np.nan_to_num(values.astype(np.float32), copy=False)  # float32: exact for 16-bit, half float64's memory
     low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
     if mode == "F" and low >= 0.0 and high <= 1.0:
         scaled = values * 255.0

@@ -1,4 +1,8 @@
-"""Export a bundle's network to ONNX and check that onnxruntime agrees with torch."""
+"""Export a bundle's network to ONNX and check that onnxruntime agrees with torch.
+
+The exported file carries the bundle's :func:`engine.bundle_checks.decision_hash`
+in its ``metadata_props``, binding the twin to exactly that bundle.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ import torch
 
 from .atomic import atomic_path
 from .bundle import ModelBundle
+from .bundle_checks import ONNX_HASH_KEY
 
-__all__ = ["ParityReport", "export_onnx", "check_parity"]
+__all__ = ["ParityReport", "export_onnx", "check_parity", "read_bundle_hash"]
 
 log = logging.getLogger(__name__)
 OPSET = 18
@@ -52,7 +57,23 @@ def export_onnx(bundle: ModelBundle, path: str | Path | None = None) -> Path:
             external_data=False,
             verbose=False,
         )
+        _stamp_bundle_hash(tmp, bundle.decision_hash)
     return path
+
+
+def _stamp_bundle_hash(path: Path, value: str) -> None:
+    import onnx
+
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    entry = model.metadata_props.add()
+    entry.key, entry.value = ONNX_HASH_KEY, value
+    onnx.save(model, str(path))
+
+
+def read_bundle_hash(session) -> str | None:
+    """The bundle hash an onnxruntime session's model was stamped with; None for an older, unstamped export."""
+    return session.get_modelmeta().custom_metadata_map.get(ONNX_HASH_KEY)
 
 
 def check_parity(bundle: ModelBundle, onnx_path: str | Path, faces: int = 8, seed: int = 0) -> ParityReport:
@@ -62,7 +83,7 @@ def check_parity(bundle: ModelBundle, onnx_path: str | Path, faces: int = 8, see
     c = bundle.config
     crops = np.random.default_rng(seed).integers(0, 256, (faces, c.image_height, c.image_width, 3), dtype=np.uint8)
     reference = TorchClassifier(bundle, "cpu").predict(crops)
-    candidate = OnnxClassifier(bundle, "cpu", onnx_path=Path(onnx_path)).predict(crops)
+    candidate = OnnxClassifier(bundle, "cpu", onnx_path=Path(onnx_path), verify=False).predict(crops)
     return ParityReport(
         float(np.abs(reference.probabilities - candidate.probabilities).max()),
         float(np.abs(reference.attention - candidate.attention).max()),

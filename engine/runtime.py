@@ -3,6 +3,11 @@
 Both backends take aligned uint8 crops and return the same thing — sigmoid
 probabilities and attention maps — so the pipeline, CLI and GUI never care
 which one runs. Faces are batched: one call per frame, whatever the face count.
+
+The ONNX twin is only trusted when it is bound to the bundle: its stamped
+:func:`engine.bundle_checks.decision_hash` must equal the bundle's (an older,
+unstamped export must agree with torch on a few crops instead). A stale twin
+is refused (``--backend onnx``) or replaced by torch with a warning (``auto``).
 """
 
 from __future__ import annotations
@@ -16,9 +21,22 @@ import torch
 
 from .bundle import BundleError, ModelBundle
 
-__all__ = ["ClassifierOutput", "AttributeClassifier", "TorchClassifier", "OnnxClassifier", "load_classifier", "resolve_device"]
+__all__ = [
+    "ClassifierOutput",
+    "AttributeClassifier",
+    "TorchClassifier",
+    "OnnxClassifier",
+    "StaleOnnxError",
+    "load_classifier",
+    "resolve_device",
+]
 
 log = logging.getLogger(__name__)
+_LEGACY_PARITY_TOLERANCE = 1e-3
+
+
+class StaleOnnxError(BundleError):
+    """The ``.onnx`` beside a bundle holds another network (or other decisions) than the ``.pt``."""
 
 
 @dataclass(frozen=True)
@@ -81,8 +99,15 @@ class OnnxClassifier:
     backend = "onnx"
 
     def __init__(
-        self, bundle: ModelBundle, device: str = "auto", onnx_path: str | None = None, threads: int | None = None
+        self,
+        bundle: ModelBundle,
+        device: str = "auto",
+        onnx_path: str | None = None,
+        threads: int | None = None,
+        *,
+        verify: bool = True,
     ) -> None:
+        """``verify=False`` skips the binding check (only for the export's own parity check)."""
         import onnxruntime as ort
 
         self.bundle = bundle
@@ -105,6 +130,30 @@ class OnnxClassifier:
             self.session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception as exc:
             raise BundleError(f"{path}: not a loadable ONNX model ({exc})") from None
+        if verify:
+            self._check_binding(path)
+
+    def _check_binding(self, path) -> None:
+        from .onnx_export import read_bundle_hash
+
+        fix = f"re-export it with `attricam export-onnx --model {bundle_path_hint(self.bundle)}` or use --backend torch"
+        stamped = read_bundle_hash(self.session)
+        if stamped is not None:
+            if stamped != self.bundle.decision_hash:
+                raise StaleOnnxError(f"{path}: ONNX twin was exported from a different version of {self.bundle.name}; {fix}")
+            return
+        crops = np.random.default_rng(0).integers(0, 256, (2, *self._input_hw(), 3), dtype=np.uint8)
+        reference = TorchClassifier(self.bundle, "cpu").predict(crops).probabilities
+        difference = float(np.abs(self.predict(crops).probabilities - reference).max())
+        if not difference <= _LEGACY_PARITY_TOLERANCE:
+            raise StaleOnnxError(
+                f"{path}: ONNX twin carries no bundle hash and disagrees with {self.bundle.name} "
+                f"(max |dp| = {difference:.3g}); {fix}"
+            )
+        log.debug("%s: unstamped ONNX twin agrees with torch (max |dp| = %.2g)", path, difference)
+
+    def _input_hw(self) -> tuple[int, int]:
+        return self.bundle.config.image_height, self.bundle.config.image_width
 
     def predict(self, crops: np.ndarray) -> ClassifierOutput:
         if len(crops) == 0:
@@ -114,6 +163,10 @@ class OnnxClassifier:
         return ClassifierOutput(probabilities.astype(np.float32), attention.astype(np.float32))
 
 
+def bundle_path_hint(bundle: ModelBundle) -> str:
+    return str(bundle.path) if bundle.path else "BUNDLE.pt"
+
+
 def load_classifier(
     bundle: ModelBundle, backend: str = "auto", device: str = "auto", threads: int | None = None
 ) -> AttributeClassifier:
@@ -121,7 +174,13 @@ def load_classifier(
     if threads:
         torch.set_num_threads(threads)  # MTCNN runs on torch whatever the classifier backend
     if backend == "auto":
-        backend = "onnx" if bundle.onnx_path is not None and bundle.onnx_path.exists() else "torch"
+        if bundle.onnx_path is None or not bundle.onnx_path.exists():
+            return TorchClassifier(bundle, device)
+        try:
+            return OnnxClassifier(bundle, device, threads=threads)
+        except BundleError as exc:  # stale or unloadable twin: torch computes the same from the .pt itself
+            log.warning("%s; using the torch backend instead", exc)
+            return TorchClassifier(bundle, device)
     if backend == "torch":
         return TorchClassifier(bundle, device)
     if backend == "onnx":

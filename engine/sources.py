@@ -5,20 +5,34 @@ folder always yields rows in the same order), and skips hidden files: macOS
 ``._IMG_0001.jpg`` resource forks and half-written ``.name.tmp.jpg`` files
 carry image suffixes but are not images. A path named explicitly is always
 yielded, whatever its suffix or even when it does not exist, so the caller
-reports it by name instead of it silently vanishing.
+reports it by name instead of it silently vanishing. Broken symbolic links
+(dangling or looping) inside a folder are yielded too when their name looks
+like media, so the reader names them instead of them being skipped silently.
+
+Video decoding runs with the native output silenced: FFmpeg (or OpenCV's relay
+of its log) writes lines such as ``[mjpeg @ 0x...] overread 8`` straight to file
+descriptors 2 or 1, below Python,
+and those would break the CLI's one-line-per-problem output. What matters is
+reported instead: :class:`VideoFrames` counts the frames read against the
+frames the container declares, so a truncated file says it ended early.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import cv2
-import numpy as np
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read by OpenCV's FFmpeg backend when it first starts
 
-from .image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaLoadError
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
-__all__ = ["VideoLoadError", "is_video", "iter_media", "iter_video_frames", "video_fps"]
+from .image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaLoadError, display_name, missing_reason  # noqa: E402
+
+__all__ = ["VideoFrames", "VideoLoadError", "is_video", "iter_media", "iter_video_frames", "video_fps"]
 
 
 class VideoLoadError(MediaLoadError):
@@ -47,24 +61,60 @@ def iter_media(paths: Iterable[str | Path], *, exclude: Iterable[str | Path] = (
         else:
             candidates = [given]
         for candidate in candidates:
-            key = candidate.resolve()
+            key = _identity(candidate)
             if key not in seen:
                 seen.add(key)
                 yield candidate
 
 
+def _identity(path: Path) -> Path:
+    """The resolved path, for de-duplication; a symlink loop has none, so it stands for itself."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError("Symlink loop from ...")
+        return path.absolute()
+
+
 def _is_media_file(path: Path, suffixes: frozenset[str], excluded: list[Path], *, root: Path) -> bool:
-    if path.suffix.lower() not in suffixes or not path.is_file():
+    if path.suffix.lower() not in suffixes:
+        return False
+    if not path.is_file() and not (path.is_symlink() and not path.exists()):  # a broken link is kept: named later
         return False
     if any(part.startswith(".") for part in path.relative_to(root).parts):
         return False
-    resolved = path.resolve()
+    resolved = _identity(path)
     return not any(resolved.is_relative_to(folder) for folder in excluded)
+
+
+@contextlib.contextmanager
+def native_output_silenced() -> Iterator[None]:
+    """Point file descriptors 1 and 2 at /dev/null for a native call (FFmpeg logs there, bypassing Python)."""
+    saved: list[tuple[int, int]] = []
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            for fd in (1, 2):
+                saved.append((fd, os.dup(fd)))
+                os.dup2(null, fd)
+        finally:
+            os.close(null)
+    except (OSError, ValueError):  # no usable descriptors (a GUI without console): nothing to silence
+        pass
+    try:
+        yield
+    finally:
+        for fd, copy in saved:
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 def video_fps(path: str | Path, default: float = 30.0) -> float:
     """Frames per second from the container, or ``default`` when it does not say (some AVI/MJPG files)."""
-    capture = cv2.VideoCapture(str(path))
+    with native_output_silenced():
+        capture = cv2.VideoCapture(str(path))
     try:
         fps = float(capture.get(cv2.CAP_PROP_FPS)) if capture.isOpened() else 0.0
     finally:
@@ -72,34 +122,71 @@ def video_fps(path: str | Path, default: float = 30.0) -> float:
     return fps if 0.0 < fps < 1000.0 else default
 
 
-def iter_video_frames(path: str | Path, every: int = 1) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(frame_index, rgb)`` for every ``every``-th frame; ``rgb`` is (H, W, 3) uint8.
+class VideoFrames:
+    """``(frame_index, rgb)`` for every ``every``-th frame; after the loop, how many frames the file gave.
 
     ``frame_index`` counts decoded frames from 0 in the file, so it stays the
-    true index when frames are skipped. Raises :class:`VideoLoadError` naming
-    the file when it cannot be opened or holds no decodable frame.
+    true index when frames are skipped; ``rgb`` is (H, W, 3) uint8. Iterating
+    raises :class:`VideoLoadError` naming the file when it cannot be opened or
+    holds no decodable frame.
     """
-    if every < 1:
-        raise ValueError(f"every must be >= 1, got {every}")
-    path = Path(path)
-    if not path.is_file():
-        reason = "is a directory, not a video" if path.is_dir() else "file not found"
-        raise VideoLoadError(f"{path}: {reason}")
-    capture = cv2.VideoCapture(str(path))
-    try:
-        if not capture.isOpened():
-            raise VideoLoadError(f"{path}: cannot open video (unsupported codec/container or not a video)")
-        index = 0
-        while True:
-            if index % every == 0:
-                ok, bgr = capture.read()
-                if not ok or bgr is None:
-                    break
-                yield index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            elif not capture.grab():  # decode only: skipped frames need no colour conversion
-                break
-            index += 1
-        if index == 0:
-            raise VideoLoadError(f"{path}: no frame could be decoded")
-    finally:
-        capture.release()
+
+    def __init__(self, path: str | Path, every: int = 1) -> None:
+        if every < 1:
+            raise ValueError(f"every must be >= 1, got {every}")
+        self.path = Path(path)
+        self.every = every
+        self.frames_read = 0
+        """Frames decoded (analysed or skipped by ``every``) before the file ended."""
+        self.frames_declared = 0
+        """Frame count in the container's header; 0 when it does not say."""
+
+    @property
+    def ended_early(self) -> bool:
+        """True when the file stopped before the frame count its header declares (truncated or corrupt)."""
+        return 0 < self.frames_read < self.frames_declared
+
+    def shortfall_message(self) -> str:
+        return (
+            f"{display_name(self.path)}: file ended early: {self.frames_read} of {self.frames_declared} "
+            "frames read (truncated or corrupt); rows cover the frames read"
+        )
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
+        path, every = self.path, self.every
+        if not path.is_file():
+            reason = "is a directory, not a video" if path.is_dir() else missing_reason(path)
+            raise VideoLoadError(f"{display_name(path)}: {reason}")
+        with native_output_silenced():
+            capture = cv2.VideoCapture(str(path))
+        try:
+            if not capture.isOpened():
+                raise VideoLoadError(
+                    f"{display_name(path)}: cannot open video (unsupported codec/container, truncated or not a video)"
+                )
+            self.frames_declared = max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+            index = 0
+            while True:
+                if index % every == 0:
+                    with native_output_silenced():
+                        ok, bgr = capture.read()
+                    if not ok or bgr is None:
+                        break
+                    self.frames_read = index + 1
+                    yield index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                else:
+                    with native_output_silenced():
+                        grabbed = capture.grab()  # decode only: skipped frames need no colour conversion
+                    if not grabbed:
+                        break
+                    self.frames_read = index + 1
+                index += 1
+            if index == 0:
+                raise VideoLoadError(f"{display_name(path)}: no frame could be decoded")
+        finally:
+            capture.release()
+
+
+def iter_video_frames(path: str | Path, every: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+    """:class:`VideoFrames` as a plain iterator, for callers that do not need the counts."""
+    return iter(VideoFrames(path, every))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -55,10 +56,17 @@ class Run:
     cwd: Path
 
 
+def checkout_env() -> dict[str, str]:
+    """The environment with this checkout first on the path, so the console script runs the code under test."""
+    root = str(Path(__file__).resolve().parent.parent)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+
+
 def run_cli(args: list[str], cwd: Path, timeout: float = 300) -> Run:
     done = subprocess.run(
-        [*attricam_command(), "analyze", *args], cwd=cwd, check=False, capture_output=True, text=True, timeout=timeout
-    )
+        [*attricam_command(), "analyze", *args],
+        cwd=cwd, check=False, capture_output=True, text=True, timeout=timeout, env=checkout_env(),
+    )  # fmt: skip
     return Run(done.returncode, done.stdout, done.stderr, cwd)
 
 

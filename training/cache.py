@@ -179,7 +179,10 @@ def _build(
     log.info("%s: caching %d images (%d already done) with %d workers", root, len(filenames), done, workers)
     started = time.perf_counter()
     if todo:
-        with mp.get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(filenames), initial=done, desc="aligning faces", unit="img", disable=None, dynamic_ncols=True)
+        with bar, mp.get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
             jobs = [(str(root), c, spec) for _, c in todo]
             for (i, chunk), result in zip(todo, pool.imap(_process_chunk, jobs)):
                 kept, crops, no_face, unreadable = result
@@ -192,6 +195,7 @@ def _build(
                         unreadable=np.array(unreadable),
                     )
                 done += len(chunk)
+                bar.update(len(chunk))
                 if progress:
                     progress(done, len(filenames))
         rate = sum(len(c) for _, c in todo) / (time.perf_counter() - started)
@@ -231,7 +235,6 @@ def main(argv: Sequence[str] | None = None) -> None:
                     split.filenames,
                     args.cache,
                     workers=args.workers,
-                    progress=lambda d, n: log.info("%d/%d", d, n),
                 )
 
 

@@ -192,18 +192,40 @@ def _callbacks(args: argparse.Namespace) -> tuple[EventCallback, list]:
     return emit, sinks
 
 
+def _setup_problem(args: argparse.Namespace) -> str:
+    """The first reason the run cannot start as asked (bad root, loss option, checkpoint), or ''."""
+    from .preflight import SetupError, check_train_setup
+
+    resume = args.resume or args.finalize_now
+    if args.compare:
+        recipes = [r for r in args.compare.split(",") if r]
+        unknown = [r for r in recipes if r not in LOSS_NAMES]
+        if unknown:
+            return f"--compare: unknown recipes {unknown}; valid: {', '.join(LOSS_NAMES)}"
+        configs = [config_from_args(args, name, str(Path(args.out) / name)) for name in recipes]
+    else:
+        configs = [config_from_args(args, args.loss, args.out)]
+    try:
+        for cfg in configs:
+            check_train_setup(cfg, resume=resume)
+    except SetupError as exc:
+        return str(exc)
+    return ""
+
+
 def run_train(args: argparse.Namespace) -> int:
     from .trainer import main as train_main
 
+    problem = _setup_problem(args)
+    if problem:
+        print(f"attricam train: error: {problem}", file=sys.stderr)
+        return 2
     emit, sinks = _callbacks(args)
     try:
         if args.compare:
             from .compare import run_comparison
 
             recipes = [r for r in args.compare.split(",") if r]
-            unknown = [r for r in recipes if r not in LOSS_NAMES]
-            if unknown:
-                raise SystemExit(f"unknown recipes {unknown}; valid: {', '.join(LOSS_NAMES)}")
             run_comparison(recipes, lambda name: config_from_args(args, name, str(Path(args.out) / name)), emit)
             return 0
         cfg = config_from_args(args, args.loss, args.out)
@@ -268,10 +290,17 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C: last checkpoint kept
     if argv and argv[0] == "cache":
         from .cache import main as cache_main
 
         cache_main(argv[1:])
         return 0
     args = get_args_parser().parse_args(argv)
-    return run_train(args) if args.command == "train" else run_evaluate(args)
+    try:
+        return run_train(args) if args.command == "train" else run_evaluate(args)
+    except KeyboardInterrupt:
+        print("interrupted: the last finished epoch's checkpoint is kept; continue with --resume", file=sys.stderr)
+        return 130

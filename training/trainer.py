@@ -192,6 +192,8 @@ def main(
     checkpoint_path = out / CHECKPOINT_NAME
     if checkpoint_path.exists() and not resume:
         raise FileExistsError(f"{checkpoint_path} exists; pass --resume to continue it or choose another --out")
+    if resume and not checkpoint_path.exists():
+        log.warning("--resume: no checkpoint at %s, so this starts a new run from epoch 1", checkpoint_path)
 
     spec = CropSpec(width=cfg.image_width, height=cfg.image_height, margin=cfg.margin)
     if faces is not None:

@@ -1,0 +1,90 @@
+"""Hostile stills: decompression bombs under a memory ceiling, animated GIFs, odd names, broken links."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine import image_io
+from engine.image_io import ImageLoadError, display_name, read_image
+
+from .conftest import REPO_ROOT
+
+_CEILING_BYTES = 3 << 30
+"""Address-space ceiling of the bomb subprocess: 3 GiB (the old loader peaked at 8.6 GB RSS on the 16-bit bomb)."""
+
+_BOMB_PROBE = """
+import json, resource, sys
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_AS, ({ceiling}, {ceiling}))
+sys.path.insert(0, {repo!r})
+from tests.hostile import write_blank_png
+from engine.image_io import read_image
+path = write_blank_png(Path({path!r}), 15800, 15800, bit_depth={bits})
+image = read_image(path)
+print(json.dumps({{"shape": list(image.pixels.shape), "source": list(image.source_size),
+                  "file_bytes": path.stat().st_size,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bits", [8, 16])
+def test_png_bomb_decodes_within_a_memory_ceiling(bits: int, tmp_path: Path) -> None:
+    """A ~0.5 MB 15,800² grayscale PNG (under the 250 MP limit) must not take the machine down."""
+    code = _BOMB_PROBE.format(ceiling=_CEILING_BYTES, repo=str(REPO_ROOT), path=str(tmp_path / "bomb.png"), bits=bits)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["shape"] == [4096, 4096, 3] and report["source"] == [15800, 15800]
+    assert report["file_bytes"] < 600_000
+    assert report["peak_mb"] < 1300, report
+
+
+def test_decoded_size_above_the_limit_is_refused_before_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .hostile import write_blank_png
+
+    path = write_blank_png(tmp_path / "wide.png", 3000, 2000, colour_type=2)  # RGB: 4 bytes/pixel in Pillow
+    monkeypatch.setattr(image_io, "MAX_DECODED_BYTES", 20_000_000)
+    with pytest.raises(ImageLoadError, match=r"wide.png: decoding needs 24 MB \(3000x2000 RGB\), more than the 20 MB limit"):
+        read_image(path)
+
+
+def test_animated_gif_reports_its_frame_count(tmp_path: Path) -> None:
+    frames = [Image.fromarray(np.full((40, 30, 3), v, np.uint8)) for v in (10, 120, 240)]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    image = read_image(path)
+    assert image.frames == 3 and image.pixels.mean() < 40  # the first frame
+    still = tmp_path / "still.gif"
+    frames[0].save(still)
+    assert read_image(still).frames == 1
+
+
+def test_names_with_newlines_stay_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad\nname.jpg"
+    path.write_bytes(b"not a jpeg")
+    with pytest.raises(ImageLoadError) as info:
+        read_image(path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(repr(str(path)) + ": not an image")
+    assert display_name(tmp_path / "plain é.jpg") == str(tmp_path / "plain é.jpg")
+
+
+def test_broken_links_say_what_is_wrong(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.jpg"
+    loop.symlink_to(loop)
+    dangling = tmp_path / "dangling.jpg"
+    dangling.symlink_to(tmp_path / "gone.jpg")
+    with pytest.raises(ImageLoadError, match="loop.jpg: symbolic link loop"):
+        read_image(loop)
+    with pytest.raises(ImageLoadError, match=r"dangling.jpg: dangling symbolic link \(its target .*gone.jpg does not exist\)"):
+        read_image(dangling)

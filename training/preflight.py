@@ -1,0 +1,65 @@
+"""Checks of a training run's setup before anything heavy starts, each failing with one clear line.
+
+Training on a wrong root used to end in a traceback from deep inside the
+reader minutes after the start; a typo in ``--loss-option`` or an existing
+checkpoint without ``--resume`` likewise. These checks run first and raise
+:class:`SetupError`, which the CLI prints as one line.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from engine.attributes import ATTRIBUTE_NAMES
+from engine.output_paths import remove_stale_temps
+
+from .celeba import ATTR_FILE, IMAGE_DIR, PARTITION_FILE
+from .config import TrainConfig
+
+__all__ = ["SetupError", "check_data_root", "check_train_setup"]
+
+log = logging.getLogger(__name__)
+
+
+class SetupError(ValueError):
+    """The run cannot start as asked; the message says what to change."""
+
+
+def check_data_root(root: str | Path) -> None:
+    """A CelebA root: a folder with the attribute file (official header), the partition file and the images."""
+    root = Path(root)
+    if not root.is_dir():
+        raise SetupError(f"data root {root} does not exist (or is not a folder); pass --data DIR or set $ATTRICAM_DATA")
+    for name in (ATTR_FILE, PARTITION_FILE):
+        if not (root / name).is_file():
+            raise SetupError(f"data root {root} has no {name}; a CelebA root holds {ATTR_FILE}, {PARTITION_FILE} and {IMAGE_DIR}/")
+    if not (root / IMAGE_DIR).is_dir():
+        raise SetupError(f"data root {root} has no {IMAGE_DIR}/ folder of images")
+    try:
+        with open(root / ATTR_FILE, encoding="utf-8") as handle:
+            handle.readline()
+            header = tuple(handle.readline().split())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SetupError(f"{root / ATTR_FILE}: cannot be read ({exc})") from None
+    if header != ATTRIBUTE_NAMES:
+        raise SetupError(f"{root / ATTR_FILE}: its header (line 2) does not list the 40 CelebA attributes in official order")
+
+
+def check_train_setup(cfg: TrainConfig, *, resume: bool) -> None:
+    """Loss options, the checkpoint against ``--resume``, the data roots; clears stale checkpoint temporaries."""
+    from .losses import build_loss
+
+    try:
+        build_loss(cfg.loss, None, **cfg.loss_options)
+    except (TypeError, ValueError) as exc:
+        raise SetupError(f"--loss-option: {exc}") from None
+    from .trainer import CHECKPOINT_NAME
+
+    checkpoint = Path(cfg.out) / CHECKPOINT_NAME
+    for stale in remove_stale_temps(checkpoint):
+        log.info("removed %s, left behind by an interrupted checkpoint write", stale)
+    if checkpoint.exists() and not resume:
+        raise SetupError(f"{checkpoint} exists; pass --resume to continue it or choose another --out")
+    for root in cfg.data:
+        check_data_root(root)
