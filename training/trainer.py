@@ -36,6 +36,7 @@ from .events import EpochEvent, EventCallback, StartedEvent, StepEvent
 from .finalize import finalize_run
 from .losses import AttributeLoss, build_loss
 from .metrics import evaluate_predictions
+from .sampling import epoch_order
 from .splits import calibration_mask
 
 __all__ = ["CHECKPOINT_NAME", "TrainResult", "build_training", "load_checkpoint", "main", "train_one_epoch"]
@@ -100,11 +101,11 @@ def train_one_epoch(
     max_steps: int | None = None,
     ema: ModelEma | None = None,
 ) -> dict[str, float | list[float]]:
-    """One pass over ``data`` in the (seed, epoch) order -> mean loss, images/s, train predicted-positive rate."""
+    """One pass over ``data`` in the (seed, epoch) order of ``cfg.sampler`` -> mean loss, images/s, train predicted-positive rate."""
     model.train()
     criterion.set_epoch(epoch)
     generator = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-    order = torch.randperm(len(data), generator=generator)
+    order = epoch_order(cfg.sampler, data.labels, epoch, cfg.epochs, generator)
     b = min(cfg.batch_size, len(data))
     steps = len(data) // b
     if max_steps is not None:
