@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def _row(name: str, report: dict) -> dict:
-    raw = report["at_threshold_0.5"]["summary"]
+    raw = (report.get("at_threshold_0.5_uncalibrated") or report["at_threshold_0.5"])["summary"]  # new, old key
     cal = report["summary"]
     stuck = sorted({a for h in report["history"] for a in h["stuck"]})
     return {
