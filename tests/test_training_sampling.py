@@ -1,4 +1,4 @@
-"""Batch order: the balanced sampler favours rare positives, the curriculum admits them gradually, both deterministic."""
+"""Batch order: the balanced sampler favours rare positives, the curriculum admits them gradually; deterministic."""
 
 from __future__ import annotations
 

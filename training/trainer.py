@@ -101,7 +101,7 @@ def train_one_epoch(
     max_steps: int | None = None,
     ema: ModelEma | None = None,
 ) -> dict[str, float | list[float]]:
-    """One pass over ``data`` in the (seed, epoch) order of ``cfg.sampler`` -> mean loss, images/s, train predicted-positive rate."""
+    """One pass over ``data`` in the (seed, epoch) order -> mean loss, images/s, train predicted-positive rate."""
     model.train()
     criterion.set_epoch(epoch)
     generator = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
@@ -270,7 +270,9 @@ def main(
         else:
             summary = selection
         flags = diagnosis.update(epoch, predicted_rate, true_rate)
-        fixes = apply_emergency_fixes(epoch, flags, criterion, optimizer, scheduler, lr_boosts, diagnosis.config)
+        fixes = apply_emergency_fixes(
+            epoch, flags, criterion, optimizer, scheduler, lr_boosts, diagnosis.config, epochs=cfg.epochs
+        )
         lr_boosts += any(f.action == "raise_lr" for f in fixes)
         if score > best["score"]:
             best = {
