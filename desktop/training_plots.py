@@ -106,7 +106,7 @@ class TrainingPlots(QWidget):
             if key in self._f1_in_legend:
                 self.f1_plot.getPlotItem().legend.removeItem(curve)
         self._f1_in_legend.clear()
-        for epoch, (loss_line, f1_line) in self.fix_markers.items():
+        for loss_line, f1_line in self.fix_markers.values():
             self.loss_plot.removeItem(loss_line)
             self.f1_plot.removeItem(f1_line)
         self.fix_markers.clear()
