@@ -1,4 +1,4 @@
-"""The training recipe form: data root, loss, main hyper-parameters, epoch budget, output folder."""
+"""The training recipe form: data root, loss, sampler, main hyper-parameters, epoch budget, output folder."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from training.config import TrainConfig
 from training.losses import LOSS_NAMES
+from training.sampling import SAMPLERS
 from training.thresholds import DEFAULT_POLICY, POLICIES
 
 __all__ = ["TrainingForm"]
@@ -33,6 +34,11 @@ _LOSS_HELP = {
     "class-balanced": "effective-number weights (Cui et al. 2019)",
     "ldam": "LDAM margins + deferred re-weighting (Cao et al. 2019)",
     "asl": "asymmetric loss (Ridnik et al. 2021)",
+}
+_SAMPLER_HELP = {
+    "random": "every face once per epoch, in a seeded random order",
+    "balanced": "faces drawn by 1 / rate of their rarest attribute (pair with bce: weighted losses double-correct)",
+    "curriculum": "balanced, rare-attribute faces admitted gradually over the first half of the run",
 }
 
 
@@ -57,6 +63,11 @@ class TrainingForm(QWidget):
             self.loss.addItem(name, name)
             self.loss.setItemData(self.loss.count() - 1, _LOSS_HELP.get(name, name), 3)  # tooltip role
         self.loss.setCurrentIndex(LOSS_NAMES.index(defaults.loss))
+        self.sampler = QComboBox()
+        for name in SAMPLERS:
+            self.sampler.addItem(name, name)
+            self.sampler.setItemData(self.sampler.count() - 1, _SAMPLER_HELP[name], 3)  # tooltip role
+        self.sampler.setCurrentIndex(SAMPLERS.index(defaults.sampler))
         self.epochs = QSpinBox(minimum=1, maximum=500, value=defaults.epochs)
         self.batch_size = QSpinBox(minimum=2, maximum=4096, value=defaults.batch_size)
         self.lr = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=1.0, singleStep=5e-4, value=defaults.lr)
@@ -78,6 +89,7 @@ class TrainingForm(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("CelebA root", _path_row(self.data_root, self._pick_root))
         form.addRow("Loss", self.loss)
+        form.addRow("Sampler", self.sampler)
         form.addRow("Epochs", self.epochs)
         form.addRow("Batch size", self.batch_size)
         form.addRow("Learning rate", self.lr)
@@ -117,6 +129,7 @@ class TrainingForm(QWidget):
             "data": (self.data_root.text().strip(),),
             "out": out,
             "loss": self.loss.currentData(),
+            "sampler": self.sampler.currentData(),
             "epochs": self.epochs.value(),
             "batch_size": self.batch_size.value(),
             "lr": self.lr.value(),
@@ -137,6 +150,7 @@ class TrainingForm(QWidget):
         index = self.loss.findData(config.loss)
         if index >= 0:
             self.loss.setCurrentIndex(index)
+        self.sampler.setCurrentIndex(max(self.sampler.findData(config.sampler), 0))
         self.epochs.setValue(config.epochs)
         self.batch_size.setValue(config.batch_size)
         self.lr.setValue(config.lr)

@@ -1,6 +1,9 @@
 """Live plots of a training run: loss, predicted vs true positive rate per attribute, rare vs common F1.
 
-Fed with the trainer's JSON events (:mod:`training.events`) as plain dicts.
+Fed with the trainer's JSON events (:mod:`training.events`) as plain dicts. A fix
+applied after epoch ``e`` (1-based) changes the loss from the next epoch on, so
+it is marked by a dashed vertical line at x = ``e`` on the loss and F1 plots:
+the boundary between the last epoch under the old loss and the first under the new.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QListWidget, QListWidgetItem, QWidget
 
@@ -75,6 +79,9 @@ class TrainingPlots(QWidget):
         self._f1_labels = {key: label for key, label, _ in F1_SERIES}
         self._f1_in_legend: set[str] = set()
         self.f1_plot.setYRange(0, 1.0)
+        self.fix_markers: dict[int, list[pg.InfiniteLine]] = {}
+        """Per 1-based epoch after which fixes were applied: its line on the loss plot, then on the F1 plot."""
+        self._fix_actions: dict[int, list[str]] = {}
 
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -99,6 +106,11 @@ class TrainingPlots(QWidget):
             if key in self._f1_in_legend:
                 self.f1_plot.getPlotItem().legend.removeItem(curve)
         self._f1_in_legend.clear()
+        for loss_line, f1_line in self.fix_markers.values():
+            self.loss_plot.removeItem(loss_line)
+            self.f1_plot.removeItem(f1_line)
+        self.fix_markers.clear()
+        self._fix_actions.clear()
         self.events.clear()
 
     @property
@@ -116,14 +128,34 @@ class TrainingPlots(QWidget):
             self._add_epoch(event)
         elif kind == "stuck":
             self._add_line(
-                f"epoch {event['epoch'] + 1}: STUCK {event['attribute']} — predicted "
-                f"{100 * event['predicted_positive_rate']:.1f} % vs true {100 * event['true_positive_rate']:.1f} %",
+                f"epoch {event['epoch'] + 1}: STUCK {event['attribute']} ({event.get('direction', 'all-negative')}) "
+                f"— predicted {100 * event['predicted_positive_rate']:.1f} % vs true "
+                f"{100 * event['true_positive_rate']:.1f} %",
                 QColor(201, 42, 42),
             )
         elif kind == "fix":
             self._add_line(
                 f"epoch {event['epoch'] + 1}: FIX {event['action']} — {event['detail']}", QColor(24, 100, 171)
             )
+            self._mark_fix(int(event["epoch"]) + 1, str(event["action"]))
+
+    def _mark_fix(self, epoch: int, action: str) -> None:
+        """One marker per epoch with fixes (several arrive as separate events); its tooltip names them."""
+        actions = self._fix_actions.setdefault(epoch, [])
+        actions.append(action)
+        label = "fix" if len(actions) == 1 else f"{len(actions)} fixes"
+        if epoch not in self.fix_markers:
+            pen = pg.mkPen("#1864ab", width=1.5, style=Qt.PenStyle.DashLine)
+            loss_line = pg.InfiniteLine(
+                pos=epoch, angle=90, pen=pen, label=label, labelOpts={"position": 0.8, "color": "#1864ab", "rotateAxis": (1, 0)}
+            )
+            f1_line = pg.InfiniteLine(pos=epoch, angle=90, pen=pen)
+            self.loss_plot.addItem(loss_line, ignoreBounds=True)
+            self.f1_plot.addItem(f1_line, ignoreBounds=True)
+            self.fix_markers[epoch] = [loss_line, f1_line]
+        for line in self.fix_markers[epoch]:
+            line.setToolTip(f"after epoch {epoch}: {', '.join(actions)}")
+        self.fix_markers[epoch][0].label.setFormat(label)
 
     def _add_line(self, text: str, colour: QColor) -> None:
         item = QListWidgetItem(text)

@@ -62,3 +62,43 @@ def test_json_lines_writer_streams_events():
     writer(StepEvent(0, 2, 5, 0.6, 1e-3, 125.0))
     lines = buffer.getvalue().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [1, 2]
+
+
+def test_sampler_option_and_recipes_with_samplers():
+    from training.cli import parse_recipe
+
+    args = _train_args("--sampler", "curriculum", "--out", "/tmp/run")
+    assert config_from_args(args, args.loss, args.out).sampler == "curriculum"
+    assert _train_args("--out", "/tmp/run").sampler == "random"
+    assert parse_recipe("bce+balanced") == ("bce", "balanced")
+    assert parse_recipe("focal", "curriculum") == ("focal", "curriculum")
+    for bad in ("bce+oversample", "hinge+balanced"):
+        with pytest.raises(SystemExit, match="LOSS\\[\\+SAMPLER\\]"):
+            parse_recipe(bad)
+    with pytest.raises(SystemExit):
+        _train_args("--sampler", "oversample", "--out", "/tmp/run")
+
+
+def test_compare_trains_losses_and_samplers_on_a_tiny_run(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    import training.trainer
+    from training.cli import main
+    from training.trainer import load_checkpoint
+    from tests.test_training_trainer import TINY_MODEL, _faces
+
+    real_main = training.trainer.main
+    faces = (_faces(48, 0), _faces(24, 1))
+
+    def tiny_main(cfg, callback=None, **kw):  # synthetic faces and a tiny model instead of CelebA
+        return real_main(replace(cfg, model=TINY_MODEL, margin=4, num_threads=1), callback, faces=faces, **kw)
+
+    monkeypatch.setattr(training.trainer, "main", tiny_main)
+    recipes = "bce,bce+balanced,weighted+curriculum"
+    argv = ["train", "--compare", recipes, "--sampler", "random", "--epochs", "1", "--batch", "16"]
+    assert main([*argv, "--image-size", "32x24", "--no-onnx", "--threads", "1", "--out", str(tmp_path)]) == 0
+    table = json.loads((tmp_path / "comparison.json").read_text())
+    assert [r["recipe"] for r in table["rows"]] == recipes.split(",")
+    assert "bce+balanced" in (tmp_path / "comparison.md").read_text()
+    samplers = [load_checkpoint(tmp_path / r / "checkpoint.pt")["config"]["sampler"] for r in recipes.split(",")]
+    assert samplers == ["random", "balanced", "curriculum"]

@@ -149,3 +149,50 @@ def test_one_epoch_smoke_training_on_real_faces(celeba_root, tmp_path):
     assert (tmp_path / "run" / "plots" / "roc_by_frequency.png").is_file()
     step = next(e for e in events if isinstance(e, StepEvent))
     assert np.isfinite(step.loss) and step.images_per_s > 0
+
+
+def test_stuck_detection_flags_all_positive_and_only_lowers_its_positive_weight():
+    cfg = _config("unused")
+    _, loss, optimizer, scheduler = build_training(cfg, steps_per_epoch=10, num_train=100, device=torch.device("cpu"))
+    predicted, true = np.full(40, 0.3), np.full(40, 0.3)
+    predicted[0], true[0] = 0.97, 0.02  # 5 o'Clock shadow on nearly every face
+    predicted[1], true[1] = 0.97, 0.60  # common enough to be predicted often: not stuck
+    predicted[2], true[2] = 0.0, 0.30  # the classic all-negative trap, same epoch
+    flags = StuckDiagnosis().update(2, predicted, true)
+    assert [(f.attribute, f.direction) for f in flags] == [
+        (ATTRIBUTE_NAMES[0], "all-positive"),
+        (ATTRIBUTE_NAMES[2], "all-negative"),
+    ]
+    lr_before, weights_before = optimizer.param_groups[0]["lr"], loss.pos_weight.clone()
+    fixes = apply_emergency_fixes(3, flags[:1], loss, optimizer, scheduler, lr_boosts_done=0)
+    assert [f.action for f in fixes] == ["lower_pos_weight"]
+    assert loss.pos_weight[0] == pytest.approx(max(0.5 * float(weights_before[0]), 0.25))
+    assert torch.equal(loss.pos_weight[1:], weights_before[1:])
+    assert optimizer.param_groups[0]["lr"] == lr_before and loss.gamma == 0.0  # nothing pushed further
+    for _ in range(10):  # repeated flags never take the weight below the floor
+        apply_emergency_fixes(4, flags[:1], loss, optimizer, scheduler, lr_boosts_done=0)
+    assert loss.pos_weight[0] == pytest.approx(0.25)
+    both = apply_emergency_fixes(5, flags, loss, optimizer, scheduler, lr_boosts_done=0)
+    assert [f.action for f in both][0] == "lower_pos_weight" and "boost_pos_weight" in [f.action for f in both]
+
+
+def test_no_fix_is_applied_after_the_last_epoch(tmp_path, monkeypatch):
+    cfg = _config("unused")
+    _, loss, optimizer, scheduler = build_training(cfg, steps_per_epoch=10, num_train=100, device=torch.device("cpu"))
+    flag = [StuckEvent(4, ATTRIBUTE_NAMES[0], 0.0, 0.3)]
+    weights = loss.pos_weight.clone()
+    assert apply_emergency_fixes(4, flag, loss, optimizer, scheduler, lr_boosts_done=0, epochs=5) == []
+    assert torch.equal(loss.pos_weight, weights) and loss.gamma == 0.0
+    assert apply_emergency_fixes(3, flag, loss, optimizer, scheduler, lr_boosts_done=0, epochs=5)
+
+    # In a run: an attribute flagged every epoch is fixed after epoch 1 of 2, only flagged after epoch 2.
+    def always_stuck(self, epoch, predicted_rate, true_rate):
+        return [StuckEvent(epoch, "Bald", 0.99, 0.02, "all-positive")]
+
+    monkeypatch.setattr(StuckDiagnosis, "update", always_stuck)
+    events: list = []
+    main(_config(tmp_path / "run", sampler="curriculum"), events.append, faces=(_faces(64, 0), _faces(32, 1)))
+    assert [(e.epoch, e.action) for e in events if isinstance(e, FixEvent)] == [(0, "lower_pos_weight")]
+    assert [e.epoch for e in events if isinstance(e, StuckEvent)] == [0, 1]
+    history = load_checkpoint(tmp_path / "run" / CHECKPOINT_NAME)["history"]
+    assert [bool(h["fixes"]) for h in history] == [True, False] and history[-1]["stuck"] == ["Bald"]

@@ -16,9 +16,18 @@ from .celeba import default_data_root
 from .config import TrainConfig
 from .events import Event, EventCallback, JsonLinesWriter, StepEvent
 from .losses import LOSS_NAMES
+from .sampling import SAMPLERS
 from .thresholds import POLICIES
 
-__all__ = ["add_evaluate_arguments", "add_train_arguments", "get_args_parser", "main", "run_evaluate", "run_train"]
+__all__ = [
+    "add_evaluate_arguments",
+    "add_train_arguments",
+    "get_args_parser",
+    "main",
+    "parse_recipe",
+    "run_evaluate",
+    "run_train",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +64,18 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     )
     p.add_argument("--loss", default="weighted", choices=LOSS_NAMES)
     p.add_argument(
+        "--sampler",
+        default="random",
+        choices=SAMPLERS,
+        help="batch order: random; balanced (faces drawn by 1/rate of their rarest positive attribute); "
+        "curriculum (balanced, rare-attribute faces admitted gradually over the first half of the run)",
+    )
+    p.add_argument(
         "--compare",
         default=None,
-        help=f"comma-separated recipes to train with the same budget and tabulate (from {', '.join(LOSS_NAMES)})",
+        help=f"comma-separated recipes LOSS[+SAMPLER] to train with the same budget and tabulate, "
+        f"e.g. weighted,bce+balanced,bce+curriculum (losses: {', '.join(LOSS_NAMES)}; samplers: "
+        f"{', '.join(SAMPLERS)}; without +SAMPLER: --sampler)",
     )
     p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -112,7 +130,19 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     return p
 
 
-def config_from_args(args: argparse.Namespace, loss: str, out: str) -> TrainConfig:
+def parse_recipe(recipe: str, default_sampler: str = "random") -> tuple[str, str]:
+    """``"bce+balanced"`` -> ("bce", "balanced"); ``"focal"`` -> ("focal", default_sampler); else fails loudly."""
+    loss, _, sampler = recipe.partition("+")
+    sampler = sampler or default_sampler
+    if loss not in LOSS_NAMES or sampler not in SAMPLERS:
+        raise SystemExit(
+            f"unknown recipe {recipe!r}; use LOSS[+SAMPLER] with LOSS in {', '.join(LOSS_NAMES)} "
+            f"and SAMPLER in {', '.join(SAMPLERS)}"
+        )
+    return loss, sampler
+
+
+def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str | None = None) -> TrainConfig:
     options = dict(args.loss_option)
     if args.weight_cap is not None:
         options["weight_cap"] = args.weight_cap
@@ -124,6 +154,7 @@ def config_from_args(args: argparse.Namespace, loss: str, out: str) -> TrainConf
         out=out,
         loss=loss,
         loss_options=options,
+        sampler=sampler or args.sampler,
         epochs=args.epochs,
         lr=args.lr,
         weight_decay=args.weight_decay,
@@ -226,7 +257,13 @@ def run_train(args: argparse.Namespace) -> int:
             from .compare import run_comparison
 
             recipes = [r for r in args.compare.split(",") if r]
-            run_comparison(recipes, lambda name: config_from_args(args, name, str(Path(args.out) / name)), emit)
+            parsed = {r: parse_recipe(r, args.sampler) for r in recipes}
+
+            def config_for(name: str) -> TrainConfig:
+                loss, sampler = parsed[name]
+                return config_from_args(args, loss, str(Path(args.out) / name), sampler)
+
+            run_comparison(recipes, config_for, emit)
             return 0
         cfg = config_from_args(args, args.loss, args.out)
         result = train_main(

@@ -15,6 +15,8 @@ class TrainConfig:
     loss: str = "weighted"
     loss_options: dict = field(default_factory=dict)
     """Extra :class:`training.losses.LossConfig` fields, e.g. ``{"gamma": 3.0, "weight_cap": 20}``."""
+    sampler: str = "random"
+    """Batch order, a :data:`training.sampling.SAMPLERS` name: ``random``, ``balanced`` or ``curriculum``."""
     epochs: int = 12
     lr: float = 2e-3
     weight_decay: float = 0.05
@@ -45,6 +47,12 @@ class TrainConfig:
     """Overrides of :class:`training.augment.AugmentConfig` fields."""
     export_onnx: bool = True
     name: str = "attricam"
+
+    def __post_init__(self) -> None:
+        from .sampling import SAMPLERS
+
+        if self.sampler not in SAMPLERS:  # fail before minutes of data loading, not at the first batch
+            raise ValueError(f"unknown sampler {self.sampler!r}; valid: {', '.join(SAMPLERS)}")
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -57,6 +57,8 @@ class StuckEvent:
     attribute: str
     predicted_positive_rate: float
     true_positive_rate: float
+    direction: str = "all-negative"
+    """``all-negative`` (predicted almost never) or ``all-positive`` (predicted almost always)."""
     kind: str = "stuck"
 
 
@@ -64,7 +66,7 @@ class StuckEvent:
 class FixEvent:
     epoch: int
     action: str
-    """``raise_lr``, ``boost_pos_weight``, ``raise_gamma`` or ``enable_diversity``."""
+    """``raise_lr``, ``boost_pos_weight``, ``raise_gamma``, ``enable_diversity`` or ``lower_pos_weight``."""
     detail: str
     kind: str = "fix"
 

@@ -36,6 +36,7 @@ from .events import EpochEvent, EventCallback, StartedEvent, StepEvent
 from .finalize import finalize_run
 from .losses import AttributeLoss, build_loss
 from .metrics import evaluate_predictions
+from .sampling import epoch_order
 from .splits import calibration_mask
 
 __all__ = ["CHECKPOINT_NAME", "TrainResult", "build_training", "load_checkpoint", "main", "train_one_epoch"]
@@ -104,7 +105,7 @@ def train_one_epoch(
     model.train()
     criterion.set_epoch(epoch)
     generator = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-    order = torch.randperm(len(data), generator=generator)
+    order = epoch_order(cfg.sampler, data.labels, epoch, cfg.epochs, generator)
     b = min(cfg.batch_size, len(data))
     steps = len(data) // b
     if max_steps is not None:
@@ -271,7 +272,9 @@ def main(
         else:
             summary = selection
         flags = diagnosis.update(epoch, predicted_rate, true_rate)
-        fixes = apply_emergency_fixes(epoch, flags, criterion, optimizer, scheduler, lr_boosts, diagnosis.config)
+        fixes = apply_emergency_fixes(
+            epoch, flags, criterion, optimizer, scheduler, lr_boosts, diagnosis.config, epochs=cfg.epochs
+        )
         lr_boosts += any(f.action == "raise_lr" for f in fixes)
         if score > best["score"]:
             best = {

@@ -54,6 +54,44 @@ def test_plots_follow_events(qtbot, settings):
 
 
 
+def test_sampler_picker_offers_every_sampler_and_round_trips(qtbot, settings, tmp_path):
+    from desktop.training_tab import TrainingTab
+    from training.sampling import SAMPLERS
+
+    tab = TrainingTab(settings)
+    qtbot.addWidget(tab)
+    form = tab.form
+    assert [form.sampler.itemData(i) for i in range(form.sampler.count())] == list(SAMPLERS)
+    assert form.config(out=str(tmp_path)).sampler == "random"
+    form.sampler.setCurrentIndex(SAMPLERS.index("curriculum"))
+    config = form.config(out=str(tmp_path))
+    assert config.sampler == "curriculum"
+    form.sampler.setCurrentIndex(0)
+    form.set_config(config)
+    assert form.sampler.currentData() == "curriculum"
+
+
+def test_a_fix_marks_its_epoch_on_the_plots(qtbot, settings):
+    from desktop.training_plots import TrainingPlots
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.add_event({"kind": "stuck", "epoch": 2, "attribute": "Bald", "predicted_positive_rate": 0.99,
+                     "true_positive_rate": 0.02, "direction": "all-positive"})  # fmt: skip
+    assert plots.fix_markers == {}  # a flag alone changes nothing
+    for action in ("lower_pos_weight", "raise_lr"):
+        plots.add_event({"kind": "fix", "epoch": 2, "action": action, "detail": "x"})
+    assert list(plots.fix_markers) == [3]  # after epoch 3 (1-based): where the new loss starts
+    loss_line, f1_line = plots.fix_markers[3]
+    assert loss_line.value() == 3 and f1_line.value() == 3
+    assert loss_line in plots.loss_plot.getPlotItem().items and f1_line in plots.f1_plot.getPlotItem().items
+    assert loss_line.label.format == "2 fixes" and "lower_pos_weight, raise_lr" in loss_line.toolTip()
+    texts = [plots.events.item(i).text() for i in range(plots.events.count())]
+    assert any("STUCK Bald (all-positive)" in t for t in texts)
+    plots.clear()
+    assert plots.fix_markers == {} and loss_line not in plots.loss_plot.getPlotItem().items
+
+
 def configure_tiny_run(tab, celeba_root, out, *, epochs: int) -> None:
     """A run small enough for CI: 48 train and 24 val faces, batch 16, one worker, no ONNX export."""
     tab.form.data_root.setText(str(celeba_root))
