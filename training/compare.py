@@ -49,7 +49,8 @@ def comparison_markdown(rows: Sequence[dict], budget: str) -> str:
     lines = [
         (
             f"Budget per recipe: {budget}. Rare = the 14 attributes with train rate < 10 %; '@0.5' = untuned threshold, "
-            f"otherwise per-attribute thresholds calibrated on val ({rows[0].get('threshold_policy', 'f1') if rows else 'f1'} policy)."
+            "otherwise each recipe's own decision rule (Platt calibration + thresholds, "
+            f"{rows[0].get('threshold_policy', 'f1') if rows else 'f1'} policy), cross-fitted on val."
         ),
         "",
         (
