@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from .live_tab import LiveTab
 from .live_worker import LiveWorker
 from .settings import AppSettings
+from .shortcut_guard import ShortcutGuard
 from .sources import SourceSpec
 
 __all__ = ["SHORTCUTS", "MainWindow"]
@@ -124,6 +125,8 @@ class MainWindow(QMainWindow):
             shortcut.activated.connect(slot)
             self._shortcuts.append(shortcut)
         self.tabs.currentChanged.connect(self._tab_changed)
+        self._guard = ShortcutGuard(self)
+        QApplication.instance().installEventFilter(self._guard)
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.live:
@@ -178,6 +181,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
+        QApplication.instance().removeEventFilter(self._guard)
         self.live.shutdown()
         self.training.shutdown()
         self.dashboard.shutdown()
