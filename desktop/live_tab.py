@@ -158,6 +158,8 @@ class LiveTab(QWidget):
         bar.pauseToggled.connect(self.set_paused)
         bar.stepRequested.connect(self.step)
         bar.snapshotRequested.connect(self.snapshot)
+        bar.seekRequested.connect(self.seek)
+        bar.loopToggled.connect(self._loop_toggled)
         self.empty_state.openVideoRequested.connect(self.open_video_dialog)
         self.empty_state.openImagesRequested.connect(self.open_images_dialog)
         self.empty_state.rescanRequested.connect(self._rescan)
@@ -171,6 +173,9 @@ class LiveTab(QWidget):
         self.view_tabs.currentChanged.connect(lambda _: self._push_options())
 
     def _restore(self) -> None:
+        loop = self.settings.value("live/loop", True, bool)
+        self.source_bar.loop_button.setChecked(loop)
+        self.worker.set_loop(loop)
         self.overlay.restore(self.settings.overlay)
         self.attributes.set_order(self.settings.sort, self.settings.filter)
         self.explorer.set_filter(self.settings.filter)
@@ -293,15 +298,24 @@ class LiveTab(QWidget):
             self.set_paused(not self.paused)
 
     def step(self, delta: int = 1) -> None:
-        """Filmstrip: previous/next image. Video/camera: pause, then analyse exactly one more frame."""
+        """Filmstrip: previous/next image. Video: pause, then exactly one frame forward or back. Camera: forward."""
         if self.spec is None:
             return
         if self.spec.kind != "images":
-            if delta < 0:
+            if delta < 0 and self.spec.kind != "video":
                 return
             if not self.paused:
                 self.set_paused(True)
         self.worker.step(delta)
+
+    def seek(self, frame: int) -> None:
+        """Video files: jump to ``frame`` (0-based); a paused video shows that frame at once."""
+        if self.spec is not None and self.spec.kind == "video":
+            self.worker.seek(frame)
+
+    def _loop_toggled(self, loop: bool) -> None:
+        self.settings.set_value("live/loop", loop)
+        self.worker.set_loop(loop)
 
     def select_face(self, face_id: int) -> None:
         self.selected_face = face_id
@@ -403,6 +417,8 @@ class LiveTab(QWidget):
             self._show_face(packet)
             self.face_list.set_faces(result, self.selected_face)
             self.source_bar.position.setText(packet.position)
+            if packet.video_frame is not None:
+                self.source_bar.set_video_position(*packet.video_frame)
         self.frames_shown += 1
         self.frameShown.emit(self.frames_shown)
 

@@ -39,6 +39,7 @@ from .sources import (
     ImageSequenceSource,
     SourceError,
     SourceSpec,
+    VideoFileSource,
     open_source,
     probe_cameras,
     wait_interruptibly,
@@ -68,6 +69,7 @@ class LivePacket:
     source_label: str
     filmstrip: tuple[int, int] | None = None  # (index, count) for still images
     display: QImage | None = None  # ``annotated`` scaled to the view size (made here, off the GUI thread)
+    video_frame: tuple[int, int] | None = None  # (1-based frame number the HUD shows, frame count; 0 = unknown)
 
 
 class LiveWorker(QThread):
@@ -117,6 +119,7 @@ class LiveWorker(QThread):
         self._last_done = 0.0
         self._latency_ms = 0.0
         self._view_size: tuple[int, int] | None = None
+        self._loop = True
 
     # ----------------------------------------------------------------- GUI side (any thread)
     def take_latest(self) -> LivePacket | None:
@@ -135,8 +138,16 @@ class LiveWorker(QThread):
         self._send("pause", paused)
 
     def step(self, delta: int = 1) -> None:
-        """Analyse one more frame (paused video/camera) or move in the filmstrip."""
+        """Analyse exactly one frame forward (or back, video files) while paused, or move in the filmstrip."""
         self._send("step", delta)
+
+    def seek(self, frame: int) -> None:
+        """Video files: show frame ``frame`` (0-based) next; playing or paused stays as it is."""
+        self._send("seek", frame)
+
+    def set_loop(self, loop: bool) -> None:
+        """Video files: start again at the first frame after the last one, or stop there."""
+        self._send("loop", loop)
 
     def set_options(self, options: RenderOptions, *, tiles: bool = False) -> None:
         self._send("options", (options, tiles))
@@ -237,6 +248,12 @@ class LiveWorker(QThread):
                     self._source.restart_clock()
             elif name == "step":
                 self._step(int(payload))
+            elif name == "seek":
+                self._seek(int(payload))
+            elif name == "loop":
+                self._loop = bool(payload)
+                if isinstance(self._source, VideoFileSource):
+                    self._source.loop = self._loop
             elif name == "options":
                 self._options, self._want_tiles = payload
                 rerender = True
@@ -256,6 +273,8 @@ class LiveWorker(QThread):
             return
         self._close_source()
         self._source = source
+        if isinstance(source, VideoFileSource):
+            source.loop = self._loop
         self._fps, self._last_done = 0.0, 0.0
         self.pipeline.reset()
         self.sourceOpened.emit(spec)
@@ -280,7 +299,20 @@ class LiveWorker(QThread):
                 return
             self.status.emit("info", "")
             self._analyse(frame, still=True)
+        elif isinstance(source, VideoFileSource) and self._paused and delta < 0:
+            if source.frame_number > 1:
+                self._seek(source.frame_number - 2)  # the frame before the one on screen
         elif source is not None and source.live and self._paused and delta > 0:
+            self._live_step(force=True)
+
+    def _seek(self, frame: int) -> None:
+        """Jump in a video file; tracks and EMAs start afresh, since the faces there are not the ones on screen."""
+        source = self._source
+        if not isinstance(source, VideoFileSource):
+            return
+        source.seek(frame)
+        self.pipeline.reset()
+        if self._paused:
             self._live_step(force=True)
 
     def _live_step(self, *, force: bool = False) -> None:
@@ -290,7 +322,7 @@ class LiveWorker(QThread):
             self._wake.wait(min(wait, 0.1))  # wakes early for commands
             self._wake.clear()
             return
-        frame = source.read()
+        frame = source.read(paced=False) if force and isinstance(source, VideoFileSource) else source.read()
         if frame is None:
             if isinstance(source, CameraSource):
                 self._reconnect(source)
@@ -359,6 +391,9 @@ class LiveWorker(QThread):
             source_label=self._source.spec.label if self._source is not None else "",
             filmstrip=(source.index, len(source)) if isinstance(source := self._source, ImageSequenceSource) else None,
             display=display,
+            video_frame=(source.frame_number, source.frame_count)
+            if isinstance(source := self._source, VideoFileSource)
+            else None,
         )
         with self._mailbox_lock:
             self._mailbox = packet

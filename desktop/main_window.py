@@ -18,7 +18,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Space", "pause / resume"),
     ("S", "snapshot (PNG + JSON)"),
     ("Up / Down", "previous / next attribute overlay (panel order)"),
-    ("Left / Right", "previous / next image, or one frame forward when paused"),
+    ("Left / Right", "previous / next image, or one video frame back / forward (pauses)"),
     ("Esc", "no overlay"),
     ("L", "landmarks on / off"),
     ("G", "video / attention explorer"),

@@ -209,14 +209,42 @@ class VideoFileSource(FrameSource):
     def restart_clock(self) -> None:
         self._clock = None
 
-    def read(self) -> np.ndarray | None:
-        """The frame due now: when analysis is slower than the clip, late frames are skipped (latest frame wins)."""
-        if self.frame_interval and self._clock is not None:
+    @property
+    def loop(self) -> bool:
+        """Start again at frame 0 after the last frame (else ``read`` returns None there)."""
+        return self._loop
+
+    @loop.setter
+    def loop(self, value: bool) -> None:
+        self._loop = bool(value)
+
+    @property
+    def frame_number(self) -> int:
+        """1-based number of the frame last read (0 before the first): what the position label shows."""
+        return self._index
+
+    def seek(self, index: int) -> None:
+        """Make frame ``index`` (0-based, clamped to the clip) the next one ``read`` returns."""
+        last = self.frame_count - 1 if self.frame_count else max(index, 0)
+        index = int(min(max(index, 0), last))
+        self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        self._index = index
+        self._clock = None
+
+    def read(self, *, paced: bool = True) -> np.ndarray | None:
+        """The frame due now: when analysis is slower than the clip, late frames are skipped (latest frame wins).
+
+        ``paced=False`` returns exactly the next frame and restarts the clock: a single step while paused must
+        move one frame, not catch up with the time spent paused.
+        """
+        if paced and self.frame_interval and self._clock is not None:
             due = int((time.perf_counter() - self._clock) / self.frame_interval)
             for _ in range(min(due - self._index, _MAX_SKIP)):
                 if not self._capture.grab():
                     break
                 self._index += 1
+        elif not paced:
+            self._clock = None
         ok, frame = self._capture.read()
         if not ok and self._loop:
             self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
@@ -226,7 +254,7 @@ class VideoFileSource(FrameSource):
         if not ok:
             return None
         self._index += 1
-        if self.frame_interval and self._clock is None:
+        if paced and self.frame_interval and self._clock is None:
             self._clock = time.perf_counter() - (self._index - 1) * self.frame_interval
         return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 

@@ -59,3 +59,74 @@ def test_keys_typed_into_a_focused_closed_combo_box_stay_there(qtbot, make_windo
     qtbot.keyClick(box, Qt.Key.Key_L)
     assert live.view_tabs.currentIndex() == tab
     assert not live.overlay.landmarks.isChecked()
+
+
+def _numbered_clip(path, frames: int = 40, fps: float = 25.0):
+    """A small MJPG clip whose frame k is a flat grey of brightness 5*k (so a frame names its own index)."""
+    import cv2
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (160, 120))
+    for k in range(frames):
+        writer.write(np.full((120, 160, 3), 5 * k, np.uint8))
+    writer.release()
+    return path
+
+
+def _brightness_index(frame) -> int:
+    return int(round(float(frame.mean()) / 5.0))
+
+
+def test_video_source_single_step_is_one_frame_even_after_a_long_pause(tmp_path):
+    import time
+
+    from desktop.sources import SourceSpec, VideoFileSource
+
+    source = VideoFileSource(SourceSpec("video", paths=(str(_numbered_clip(tmp_path / "n.avi")),)))
+    try:
+        assert _brightness_index(source.read()) == 0
+        time.sleep(0.3)  # ~7 frame intervals: paced playback would skip ahead, a step must not
+        assert _brightness_index(source.read(paced=False)) == 1
+        time.sleep(0.3)
+        assert _brightness_index(source.read(paced=False)) == 2
+        assert source.frame_number == 3
+        source.seek(30)
+        assert _brightness_index(source.read(paced=False)) == 30
+        source.loop = False
+        source.seek(39)
+        assert source.read(paced=False) is not None and source.read(paced=False) is None
+    finally:
+        source.close()
+
+
+def test_paused_video_steps_one_frame_each_way_and_seeks(qtbot, make_window, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from desktop.sources import SourceSpec
+
+    from .helpers import wait_for_packet
+
+    clip = _numbered_clip(tmp_path / "clip.avi")
+    window = make_window(SourceSpec("video", paths=(str(clip),)))
+    live = window.live
+    wait_for_packet(qtbot, window, lambda p: p.video_frame is not None and p.video_frame[0] >= 3)
+    assert live.source_bar.seek_slider.isVisibleTo(live) and live.source_bar.loop_button.isVisibleTo(live)
+    live.set_paused(True)
+    qtbot.wait(300)
+    start = live.packet.video_frame[0]
+    assert _brightness_index(live.packet.frame) == start - 1
+    live.video.setFocus()
+    for expected in (start + 1, start + 2):  # the second press used to jump 16 frames
+        qtbot.wait(250)
+        qtbot.keyClick(live.video, Qt.Key.Key_Right)
+        packet = wait_for_packet(qtbot, window)
+        assert packet.video_frame[0] == expected and _brightness_index(packet.frame) == expected - 1
+    qtbot.keyClick(live.video, Qt.Key.Key_Left)
+    packet = wait_for_packet(qtbot, window)
+    assert packet.video_frame[0] == start + 1 and _brightness_index(packet.frame) == start
+    assert f"frame {start + 1} / 40" in live.source_bar.position.text()
+    live.source_bar.seekRequested.emit(20)  # what a click on the seek bar sends
+    packet = wait_for_packet(qtbot, window)
+    assert packet.video_frame == (21, 40) and _brightness_index(packet.frame) == 20
+    qtbot.waitUntil(lambda: live.source_bar.seek_slider.value() == 20, timeout=5000)
+    assert live.paused
