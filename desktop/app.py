@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="attricam", description="AttriCam desktop app (live facial-attribute analysis)"
     )
-    parser.add_argument("--source", help="camera index (0, 1, …), a video file, or image files (comma-separated)")
+    parser.add_argument("--source", help="camera index (0, 1, …), a video file, image files (comma-separated) or a folder")
     parser.add_argument("--resolution", default="640x480", help="camera resolution WxH (default 640x480)")
     parser.add_argument("--bundle", help="model bundle (.pt) to load instead of the default")
     parser.add_argument("--attribute", help="attribute whose attention to overlay, e.g. Eyeglasses")
@@ -44,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_source(text: str | None, resolution: str = "640x480"):
-    """'0' -> camera 0; 'a.jpg,b.jpg' -> filmstrip; 'clip.mp4' -> video. Raises ValueError for a missing path."""
+    """'0' -> camera 0; 'a.jpg,b.jpg' or a folder -> filmstrip; 'clip.mp4' -> video.
+
+    Raises ValueError for a missing path or a folder without images or videos.
+    """
     from .sources import SourceSpec, classify_paths
 
     if text is None:
@@ -53,12 +56,13 @@ def parse_source(text: str | None, resolution: str = "640x480"):
     if text.strip().isdigit():
         return SourceSpec("camera", camera=int(text), resolution=(int(w), int(h)))
     paths = [p for p in text.split(",") if p]
-    missing = [p for p in paths if not Path(p).is_file()]
+    missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise ValueError(f"{missing[0]}: file not found")
     spec = classify_paths(paths)
     if spec is None:
-        raise ValueError(f"{text}: not an image or video")
+        folders = [p for p in paths if Path(p).is_dir()]
+        raise ValueError(f"{folders[0]}: no images or videos in this folder" if folders else f"{text}: not an image or video")
     return spec
 
 

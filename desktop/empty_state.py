@@ -49,7 +49,7 @@ class EmptyState(QWidget):
     def set_no_camera(self) -> None:
         self.headline.setText("No camera found")
         self.hint.setText(
-            "Open a video or some photos (Ctrl+O), or drop image or video files anywhere on this window.\n"
+            "Open a video, some photos or a folder (Ctrl+O), or drop files or folders anywhere on this window.\n"
             "Several images become a filmstrip you step through with ← and →."
         )
 

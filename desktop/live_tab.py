@@ -69,6 +69,7 @@ class LiveTab(QWidget):
         self._shown_times: deque[float] = deque(maxlen=600)
         self._panels_shown = 0.0
         self._gc_frozen = False
+        self._pending_recent: tuple[SourceSpec, list[str]] | None = None
 
         self.source_bar = SourceBar()
         self.empty_state = EmptyState()
@@ -192,13 +193,20 @@ class LiveTab(QWidget):
         self.worker.open_source(spec)
 
     def open_paths(self, paths: list[str]) -> bool:
-        """Dropped or chosen files; False (with a message) when none is usable."""
+        """Dropped or chosen files or folders; False (with a message) when none is usable."""
         spec = classify_paths(paths)
         if spec is None:
-            self._status("error", "Nothing to open: drop image or video files")
+            self._status("error", "Nothing to open: drop image or video files, or a folder holding some")
             return False
+        self._pending_recent = (spec, [str(p) for p in paths])
         self.open_source(spec)
         return True
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open folder (images and videos, recursive)", self.settings.open_folder)
+        if folder:
+            self.settings.open_folder = folder
+            self.open_paths([folder])
 
     def open_video_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -245,6 +253,9 @@ class LiveTab(QWidget):
 
     def _source_opened(self, spec: SourceSpec) -> None:
         self.spec = spec
+        if self._pending_recent is not None and self._pending_recent[0] == spec:
+            self.settings.add_recent_source(self._pending_recent[1])  # what the user chose: a folder stays a folder
+        self._pending_recent = None
         self.settings.last_source = spec.to_text()
         self.source_bar.set_source_kind(spec.kind)
         self.set_paused(False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
@@ -25,6 +27,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("F", "next face"),
     ("Ctrl+O", "open images"),
     ("Ctrl+Shift+O", "open video"),
+    ("Ctrl+Alt+O", "open a folder (recursive)"),
     ("Ctrl+1 / 2 / 3", "Live / Training / Dashboard tab"),
     ("Ctrl+Q", "quit"),
 )
@@ -78,6 +81,7 @@ class MainWindow(QMainWindow):
         for text, key, slot in (
             ("Open &images…", QKeySequence.StandardKey.Open, self.live.open_images_dialog),
             ("Open &video…", "Ctrl+Shift+O", self.live.open_video_dialog),
+            ("Open &folder…", "Ctrl+Alt+O", self.live.open_folder_dialog),
             ("&Snapshot", None, self.live.snapshot),
             ("Export &folder…", None, self.live.choose_export_folder),
             ("&Quit", QKeySequence.StandardKey.Quit, self.close),
@@ -87,6 +91,9 @@ class MainWindow(QMainWindow):
                 action.setShortcut(QKeySequence(key))
             action.triggered.connect(slot)
             file_menu.addAction(action)
+            if text.startswith("Open &folder"):
+                self.recent_menu = file_menu.addMenu("Open &recent")
+                self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         model_menu = self.menuBar().addMenu("&Model")
         default = QAction("Back to the &default model", self)
         default.triggered.connect(lambda: self._load_bundle(None))
@@ -95,6 +102,24 @@ class MainWindow(QMainWindow):
         keys = QAction("&Keyboard shortcuts", self)
         keys.triggered.connect(self._show_shortcuts)
         help_menu.addAction(keys)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        entries = [e for e in self.settings.recent_sources if all(Path(p).exists() for p in e)]
+        for paths in entries:
+            first = Path(paths[0])
+            text = f"{first.name}/  ({first.parent})" if first.is_dir() else f"{first.name}  ({first.parent})"
+            if len(paths) > 1:
+                text = f"{len(paths)} items from {first.parent}"
+            action = self.recent_menu.addAction(text)
+            action.setToolTip("\n".join(paths))
+            action.triggered.connect(lambda _=False, p=paths: self._open_recent(p))
+        if not entries:
+            self.recent_menu.addAction("(nothing opened yet)").setEnabled(False)
+
+    def _open_recent(self, paths: list[str]) -> None:
+        if self.live.open_paths(paths):
+            self.tabs.setCurrentWidget(self.live)
 
     def _build_shortcuts(self) -> None:
         live = self.live

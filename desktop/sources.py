@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from engine.image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_image
+from engine.sources import iter_media
 
 __all__ = [
     "CAMERA_RESOLUTIONS",
@@ -83,15 +84,24 @@ class SourceSpec:
 
 
 def classify_paths(paths: list[str]) -> SourceSpec | None:
-    """Dropped or chosen files -> a source: one video wins; otherwise all images form a filmstrip."""
-    files = [str(p) for p in paths if Path(p).is_file()]
-    videos = [p for p in files if Path(p).suffix.lower() in VIDEO_EXTENSIONS]
-    if videos:
-        return SourceSpec("video", paths=(videos[0],))
+    """Dropped or chosen files and folders -> a source, or None when nothing in them is usable.
+
+    Folders are expanded recursively like ``attricam analyze`` (:func:`engine.sources.iter_media`: sorted,
+    hidden files skipped). A video named explicitly wins; otherwise all images form a filmstrip; a folder
+    holding only videos opens its first one.
+    """
+    named = [Path(p) for p in paths]
+    explicit_videos = [str(p) for p in named if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS]
+    if explicit_videos:
+        return SourceSpec("video", paths=(explicit_videos[0],))
+    files = [str(p) for p in iter_media([p for p in named if p.exists()]) if p.is_file()]
     images = [p for p in files if Path(p).suffix.lower() in IMAGE_EXTENSIONS]
     if images:
         return SourceSpec("images", paths=tuple(images))
-    if files:  # unknown extension: let the image loader name the problem
+    videos = [p for p in files if Path(p).suffix.lower() in VIDEO_EXTENSIONS]
+    if videos:
+        return SourceSpec("video", paths=(videos[0],))
+    if files:  # unknown extension named explicitly: let the image loader name the problem
         return SourceSpec("images", paths=tuple(files))
     return None
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from engine.attributes import attribute_index
 
+from .helpers import drop_files, wait_for_packet
+
 
 def _open_popup(qtbot, box):
     box.showPopup()
@@ -104,8 +106,6 @@ def test_paused_video_steps_one_frame_each_way_and_seeks(qtbot, make_window, tmp
 
     from desktop.sources import SourceSpec
 
-    from .helpers import wait_for_packet
-
     clip = _numbered_clip(tmp_path / "clip.avi")
     window = make_window(SourceSpec("video", paths=(str(clip),)))
     live = window.live
@@ -130,3 +130,49 @@ def test_paused_video_steps_one_frame_each_way_and_seeks(qtbot, make_window, tmp
     assert packet.video_frame == (21, 40) and _brightness_index(packet.frame) == 20
     qtbot.waitUntil(lambda: live.source_bar.seek_slider.value() == 20, timeout=5000)
     assert live.paused
+
+
+def _photo_folder(tmp_path, celeba_face_paths):
+    import shutil
+
+    folder = tmp_path / "photos"
+    (folder / "day2").mkdir(parents=True)
+    shutil.copy(celeba_face_paths[0], folder / "a.jpg")
+    shutil.copy(celeba_face_paths[1], folder / "day2" / "b.jpg")
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "._a.jpg").write_bytes(b"macOS resource fork")
+    return folder
+
+
+def test_dropping_a_folder_opens_its_images_recursively_and_remembers_it(
+    qtbot, make_window, celeba_face_paths, tmp_path
+):
+    folder = _photo_folder(tmp_path, celeba_face_paths)
+    window = make_window()
+    drop_files(window, [folder])
+    wait_for_packet(qtbot, window, lambda p: p.filmstrip == (0, 2))
+    assert window.live.spec.paths == (str(folder / "a.jpg"), str(folder / "day2" / "b.jpg"))
+    assert window.settings.recent_sources[0] == [str(folder)]
+    window._fill_recent_menu()
+    texts = [a.text() for a in window.recent_menu.actions()]
+    assert texts and texts[0].startswith("photos/")
+
+
+def test_empty_folder_is_refused_with_a_reason(qtbot, make_window, tmp_path):
+    window = make_window()
+    (tmp_path / "empty").mkdir()
+    assert not window.live.open_paths([str(tmp_path / "empty")])
+    assert "folder" in window.live.video.message[0]
+
+
+def test_source_option_accepts_a_folder(tmp_path, celeba_face_paths):
+    import pytest
+
+    from desktop.app import parse_source
+
+    folder = _photo_folder(tmp_path, celeba_face_paths)
+    spec = parse_source(str(folder))
+    assert spec.kind == "images" and len(spec.paths) == 2
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no images or videos in this folder"):
+        parse_source(str(tmp_path / "empty"))
