@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QT
 
 from .live_tab import LiveTab
 from .live_worker import LiveWorker
+from .model_files import bundle_label, choose_bundle
 from .settings import AppSettings
 from .shortcut_guard import ShortcutGuard
 from .sources import SourceSpec
@@ -95,6 +96,10 @@ class MainWindow(QMainWindow):
                 self.recent_menu = file_menu.addMenu("Open &recent")
                 self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         model_menu = self.menuBar().addMenu("&Model")
+        open_bundle = QAction("&Load model bundle…", self)
+        open_bundle.setShortcut(QKeySequence("Ctrl+M"))
+        open_bundle.triggered.connect(self.open_bundle_dialog)
+        model_menu.addAction(open_bundle)
         default = QAction("Back to the &default model", self)
         default.triggered.connect(lambda: self._load_bundle(None))
         model_menu.addAction(default)
@@ -174,9 +179,22 @@ class MainWindow(QMainWindow):
         self.live.load_bundle(bundle)
         self.tabs.setCurrentWidget(self.live)
 
+    def open_bundle_dialog(self) -> None:
+        """Model > Load model bundle…: any saved ``.pt`` (a run folder's model.pt, a colleague's bundle)."""
+        start = self.settings.value("model/open_folder", "runs", str)
+        bundle, problem = choose_bundle(self, start)
+        if problem:
+            self.live.show_error(problem)
+        if bundle is not None:
+            self.settings.set_value("model/open_folder", str(bundle.path.parent))
+            self._load_bundle(bundle)
+
     def _model_changed(self, bundle) -> None:
         state = "trained" if bundle.trained else "UNTRAINED (random weights)"
-        self.model_label.setText(f"model: {bundle.name} · {state}")
+        self.model_label.setText(f"model: {bundle_label(bundle)} · {state}")
+        self.model_label.setToolTip(str(bundle.path) if bundle.path else bundle.name)
+        if self.statusBar().currentMessage().startswith("Loading model"):
+            self.statusBar().clearMessage()  # the permanent label says it now
         self.dashboard.set_bundle(bundle)
         self.training.set_live_bundle(bundle)
 
