@@ -33,6 +33,7 @@ from .attribute_panel import AttributePanel
 from .empty_state import EmptyState
 from .face_list import FaceList
 from .live_worker import LivePacket, LiveWorker
+from .model_files import bundle_label
 from .overlay_controls import OverlayControls
 from .settings import AppSettings
 from .source_bar import SourceBar
@@ -269,6 +270,10 @@ class LiveTab(QWidget):
         self.source_bar.set_source_kind(None)
         self.stack.setCurrentWidget(self.empty_state)
 
+    def show_error(self, text: str) -> None:
+        """An error from elsewhere in the window (e.g. a bundle that would not load), shown like the worker's."""
+        self._status("error", text)
+
     def _status(self, level: str, text: str) -> None:
         self.video.set_message(text, level)
         if level == "info" and text:  # info fades; warnings and errors stay until the next status
@@ -403,7 +408,8 @@ class LiveTab(QWidget):
         shown_fps = (len(self._shown_times) - 1) / span if span > 0 else 0.0
         t = result.timings
         stages = f"detect {t.detect_ms:.0f} · model {t.classify_ms:.0f} ms"
-        faces = f"{len(result.faces)} face(s) · {result.model_name}"
+        model = bundle_label(self.bundle) if self.bundle is not None and self.bundle.name == result.model_name else None
+        faces = f"{len(result.faces)} face(s) · {model or result.model_name}"
         if packet.filmstrip is not None:
             hud = [packet.position, f"analysed in {packet.latency_ms:.0f} ms ({stages})", faces]
         else:

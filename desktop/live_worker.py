@@ -408,8 +408,11 @@ class LiveWorker(QThread):
             return
         self.modelChanged.emit(self.pipeline.bundle)
         self.status.emit("info", f"Model loaded: {self.pipeline.bundle.name}")
-        if self._last is not None and self._source is not None and self._source.still:
-            self._analyse(self._last[0], still=True)
+        source = self._source
+        if self._last is not None and source is not None and (source.still or self._paused):
+            # Nothing new would arrive: analyse the frame on screen again, so bars, thresholds and the HUD's
+            # model name all come from the new model (set_bundle restarted the tracks, so no EMA mixes models).
+            self._analyse(self._last[0], still=source.still)
 
     def _snapshot(self, packet: LivePacket, folder: str) -> None:
         stem = default_stem()

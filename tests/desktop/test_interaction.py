@@ -176,3 +176,98 @@ def test_source_option_accepts_a_folder(tmp_path, celeba_face_paths):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no images or videos in this folder"):
         parse_source(str(tmp_path / "empty"))
+
+
+def _saved_bundle(folder, *, seed: int = 1, threshold: float = 0.3):
+    """A random bundle with its own thresholds, saved as ``folder/model.pt`` the way a training run saves it."""
+    from engine.bundle import random_bundle
+
+    bundle = random_bundle(seed=seed)
+    bundle.thresholds = [threshold] * 40
+    folder.mkdir(parents=True, exist_ok=True)
+    return bundle.save(folder / "model.pt")
+
+
+def test_model_menu_loads_a_bundle_from_disk_labelled_by_its_run_folder(qtbot, make_window, tmp_path, monkeypatch):
+    path = _saved_bundle(tmp_path / "runs" / "focal-3")
+    monkeypatch.setattr(
+        "desktop.model_files.QFileDialog.getOpenFileName", staticmethod(lambda *a, **k: (str(path), ""))
+    )
+    window = make_window()
+    window.open_bundle_dialog()
+    qtbot.waitUntil(lambda: "focal-3/model.pt" in window.model_label.text(), timeout=30000)
+    assert window.live.bundle.path == path
+    assert "focal-3/model.pt" in window.training.live_label.text()
+
+    junk = tmp_path / "notes.pt"
+    junk.write_text("not a bundle")
+    path = junk
+    window.open_bundle_dialog()
+    assert "notes.pt" in window.live.video.message[0] and window.live.video.message[1] == "error"
+
+
+def test_loading_model_message_leaves_the_status_bar_once_the_model_is_there(qtbot, make_window):
+    window = make_window()
+    qtbot.waitUntil(lambda: not window.statusBar().currentMessage().startswith("Loading model"), timeout=5000)
+    assert "model:" in window.model_label.text() and "loading" not in window.model_label.text()
+
+
+def test_model_swap_while_paused_updates_bars_thresholds_and_hud(qtbot, make_window, celeba_root, tmp_path):
+    import numpy as np
+
+    from desktop.sources import SourceSpec
+    from tests.media import load_make_clip
+
+    clip = load_make_clip().make_demo_clip(tmp_path / "clip.avi", celeba_root, frames=20)
+    window = make_window(SourceSpec("video", paths=(str(clip),)))
+    live = window.live
+    wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 1)
+    live.set_paused(True)
+    qtbot.wait(300)
+    old = live.packet
+    from engine.bundle import ModelBundle
+
+    bundle = ModelBundle.load(_saved_bundle(tmp_path / "runs" / "asl-1", seed=7, threshold=0.3))
+    window._load_bundle(bundle)
+    packet = wait_for_packet(qtbot, window, lambda p: p.result.model_name == "model.pt", timeout=30000)
+    assert live.paused and packet.video_frame == old.video_frame  # the same frame, analysed by the new model
+    face = packet.result.face(live.selected_face)
+    qtbot.waitUntil(lambda: live.attributes.bars._probabilities is not None, timeout=5000)
+    np.testing.assert_allclose(live.attributes.bars._probabilities, face.probabilities)
+    np.testing.assert_allclose(face.thresholds, 0.3)
+    assert any("asl-1/model.pt" in line for line in live.video._hud_lines)
+
+
+def test_face_list_follows_the_face_size_of_the_next_image(qtbot, make_window, celeba_face_paths):
+    import dataclasses
+
+    window = make_window()
+    drop_files(window, [celeba_face_paths[0]])
+    packet = wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 1)
+    face_list = window.live.face_list
+    face = packet.result.faces[0]
+    smaller = dataclasses.replace(face, box=face.box * 0.5)
+    face_list.set_faces(dataclasses.replace(packet.result, faces=(smaller,)), face.face_id)
+    w, h = int(smaller.box[2] - smaller.box[0]), int(smaller.box[3] - smaller.box[1])
+    assert f"{w}x{h}px" in face_list.item(0).text()
+    assert face_list.currentRow() == 0
+
+
+def test_load_button_loads_the_last_finished_run_after_another_run_stopped(
+    qtbot, settings, celeba_root, tmp_path, monkeypatch
+):
+    from desktop.training_tab import TrainingTab
+
+    tab = TrainingTab(settings)
+    qtbot.addWidget(tab)
+    first = _saved_bundle(tmp_path / "runs" / "first")
+    tab._run_finished({"bundle": str(first), "best_epoch": 0, "val": {}})
+    monkeypatch.setattr(tab.job, "start", lambda args: None)  # a second run that never really trains
+    tab.form.data_root.setText(str(celeba_root))
+    tab.form.out.setText(str(tmp_path / "runs" / "second"))
+    assert tab.start()
+    tab._on_finished(130, True)  # stopped
+    assert tab.load_button.isEnabled()
+    with qtbot.waitSignal(tab.loadBundleRequested, timeout=5000) as loaded:
+        tab.load_button.click()
+    assert loaded.args[0].path == first
