@@ -19,6 +19,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import cv2
@@ -70,6 +71,7 @@ class LivePacket:
     filmstrip: tuple[int, int] | None = None  # (index, count) for still images
     display: QImage | None = None  # ``annotated`` scaled to the view size (made here, off the GUI thread)
     video_frame: tuple[int, int] | None = None  # (1-based frame number the HUD shows, frame count; 0 = unknown)
+    source_path: str = ""  # the image or video file this frame came from; "" for a camera
 
 
 class LiveWorker(QThread):
@@ -394,6 +396,7 @@ class LiveWorker(QThread):
             video_frame=(source.frame_number, source.frame_count)
             if isinstance(source := self._source, VideoFileSource)
             else None,
+            source_path=_current_path(self._source),
         )
         with self._mailbox_lock:
             self._mailbox = packet
@@ -419,12 +422,41 @@ class LiveWorker(QThread):
         try:
             options = dataclasses.replace(packet.options, show_hud=True)  # exports carry the engine HUD like the CLI
             png, sidecar = export_snapshot(
-                packet.frame, packet.result, options, folder, stem, source=packet.source_label
+                packet.frame, packet.result, options, folder, stem, source=_source_name(packet),
+                details=_snapshot_details(packet),
             )
         except Exception as exc:  # noqa: BLE001 - disk full, permissions: tell the user
             self.snapshotFailed.emit(f"Snapshot not saved: {exc}")
             return
         self.snapshotSaved.emit(str(png), str(sidecar))
+
+
+def _current_path(source: FrameSource | None) -> str:
+    if isinstance(source, ImageSequenceSource):
+        return str(Path(source.current_path).resolve())
+    if isinstance(source, VideoFileSource):
+        return str(Path(source.spec.paths[0]).resolve())
+    return ""
+
+
+def _source_name(packet: LivePacket) -> str:
+    """The file the frame came from ("b.jpg", "clip.mp4"), or the camera's label."""
+    return Path(packet.source_path).name if packet.source_path else packet.source_label
+
+
+def _snapshot_details(packet: LivePacket) -> dict:
+    """Sidecar fields that trace a snapshot to its frame: the file, the filmstrip slot, the video frame.
+
+    ``video_frame`` is the 1-based number the HUD showed; ``frame_index`` the same frame 0-based in the file
+    (like ``attricam analyze``'s ``clip.mp4#frame=N``); ``analysed_frame_index`` counts analysed frames (skipped ones not).
+    """
+    details: dict = {"source_path": packet.source_path or None, "analysed_frame_index": packet.result.frame_index}
+    if packet.filmstrip is not None:
+        details["filmstrip"] = {"index": packet.filmstrip[0] + 1, "count": packet.filmstrip[1]}
+    if packet.video_frame is not None:
+        number, count = packet.video_frame
+        details.update(video_frame=number, video_frame_count=count or None, frame_index=number - 1)
+    return details
 
 
 def _display_image(rgb: np.ndarray, view: tuple[int, int] | None) -> QImage | None:

@@ -55,6 +55,16 @@ class RenderOptions:
     fps: float | None = None
     show_hud: bool = True
 
+    def overlay_settings(self) -> dict:
+        """What the heatmap shows, in the words the GUI uses (layers and heads 1-based): for export sidecars."""
+        return {
+            "attribute": None if self.attribute is None else ATTRIBUTES[self.attribute].name,
+            "layer": "last" if self.layer == -1 else self.layer + 1,
+            "head": "mean" if self.head is None else self.head + 1,
+            "opacity": round(float(self.opacity), 3),
+            "colormap": self.colormap,
+        }
+
 
 def attention_heatmap(face: FaceResult, attribute: int, layer: int = -1, head: int | None = None) -> np.ndarray:
     """The attention map upsampled to the aligned crop, scaled to [0, 1]: (H, W) float32."""
@@ -191,7 +201,8 @@ def render_frame(frame: np.ndarray, result: FrameResult, options: RenderOptions 
             parts.append(f"{options.fps:.1f} fps")
         parts.append(f"{result.timings.total_ms:.1f} ms")
         if options.attribute is not None:
-            head = "mean" if options.head is None else f"h{options.head}"
-            parts.append(f"attn: {ATTRIBUTES[options.attribute].name} L{options.layer} {head}")
+            layer = "last layer" if options.layer == -1 else f"L{options.layer + 1}"  # 1-based, like the GUI
+            head = "mean" if options.head is None else f"h{options.head + 1}"
+            parts.append(f"attn: {ATTRIBUTES[options.attribute].name} {layer} {head}")
         _label(canvas, " | ".join(parts), (4, canvas.shape[0] - 6), (255, 255, 120) if result.model_trained else (255, 90, 90))
     return canvas

@@ -271,3 +271,67 @@ def test_load_button_loads_the_last_finished_run_after_another_run_stopped(
     with qtbot.waitSignal(tab.loadBundleRequested, timeout=5000) as loaded:
         tab.load_button.click()
     assert loaded.args[0].path == first
+
+
+def _snapshot_payload(qtbot, window) -> dict:
+    import json
+    from pathlib import Path
+
+    with qtbot.waitSignal(window.live.worker.snapshotSaved, timeout=10000) as saved:
+        window.live.snapshot()
+    return json.loads(Path(saved.args[1]).read_text())
+
+
+def test_snapshot_sidecar_names_the_file_the_overlay_and_the_frame_the_hud_shows(
+    qtbot, make_window, celeba_face_paths, tmp_path
+):
+    from desktop.sources import SourceSpec
+
+    window = make_window()
+    live = window.live
+    drop_files(window, celeba_face_paths[:3])
+    wait_for_packet(qtbot, window, lambda p: p.filmstrip == (0, 3))
+    live.step(1)
+    wait_for_packet(qtbot, window, lambda p: p.filmstrip == (1, 3))
+    live.select_attribute(attribute_index("Eyeglasses"))
+    live.overlay.layer_box.setCurrentIndex(live.overlay.layer_box.findData(0))
+    live.overlay.head_box.setCurrentIndex(live.overlay.head_box.findData(1))
+    live.overlay.opacity.setValue(70)
+    live.overlay.colormap_box.setCurrentText("viridis")
+    wait_for_packet(qtbot, window, lambda p: p.options.head == 1 and p.options.opacity == 0.7)
+    payload = _snapshot_payload(qtbot, window)
+    assert payload["source"] == celeba_face_paths[1].name
+    assert payload["source_path"] == str(celeba_face_paths[1].resolve())
+    assert payload["filmstrip"] == {"index": 2, "count": 3}
+    assert payload["overlay"] == {
+        "attribute": "Eyeglasses", "layer": 1, "head": 2, "opacity": 0.7, "colormap": "viridis"
+    }  # fmt: skip
+
+    live.open_source(SourceSpec("video", paths=(str(_numbered_clip(tmp_path / "clip.avi")),)))
+    wait_for_packet(qtbot, window, lambda p: p.video_frame is not None and p.video_frame[0] >= 5)
+    live.set_paused(True)
+    qtbot.wait(300)
+    shown = live.packet.video_frame[0]
+    assert f"frame {shown} / 40" in live.packet.position  # what the HUD prints
+    payload = _snapshot_payload(qtbot, window)
+    assert payload["source"] == "clip.avi"
+    assert (payload["video_frame"], payload["video_frame_count"], payload["frame_index"]) == (shown, 40, shown - 1)
+
+
+def test_exported_png_names_layers_one_based(qtbot, make_window, celeba_face_paths, monkeypatch):
+    import dataclasses
+
+    import engine.render
+    from engine.render import RenderOptions, render_frame
+
+    window = make_window()
+    drop_files(window, [celeba_face_paths[0]])
+    packet = wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 1)
+    drawn = []
+    monkeypatch.setattr(engine.render, "_label", lambda canvas, text, *a, **k: drawn.append(text))
+    options = RenderOptions(attribute=attribute_index("Smiling"), layer=0, head=None, show_hud=True)
+    render_frame(packet.frame, packet.result, options)
+    render_frame(packet.frame, packet.result, dataclasses.replace(options, layer=-1, head=3))
+    huds = [t for t in drawn if "attn:" in t]
+    assert huds[0].endswith("attn: Smiling L1 mean") and huds[1].endswith("attn: Smiling last layer h4")
+    assert options.overlay_settings()["layer"] == 1
