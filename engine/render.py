@@ -9,6 +9,7 @@ tags) and a HUD line (model, faces, FPS, latency).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -16,7 +17,16 @@ import numpy as np
 from .attributes import ATTRIBUTES, RarityTier
 from .results import FaceResult, FrameResult
 
-__all__ = ["COLORMAPS", "TIER_COLORS", "RenderOptions", "attention_heatmap", "blend_heatmap", "heatmap_layers", "render_frame"]
+__all__ = [
+    "COLORMAPS",
+    "TIER_COLORS",
+    "RenderOptions",
+    "attention_heatmap",
+    "blend_heatmap",
+    "face_mask",
+    "heatmap_layers",
+    "render_frame",
+]
 
 COLORMAPS: dict[str, int] = {
     "jet": cv2.COLORMAP_JET,
@@ -92,11 +102,44 @@ def blend_heatmap(image: np.ndarray, heat: np.ndarray, colormap: str = "jet", op
     return cv2.blendLinear(colored, np.ascontiguousarray(image), alpha, 1.0 - alpha)
 
 
+_FACE_CENTER = (0.5, 0.54)
+"""Centre of the face in the aligned crop, as fractions of (width, height): the eyes sit at ~52 % of the
+height and the mouth at ~69 % in CelebA's framing, with hair above and collar below."""
+_FACE_RADII = (0.40, 0.42)
+_FEATHER_START = 0.62
+"""Elliptical radius (1 = the ellipse's edge) where the overlay starts fading out."""
+_QUIET_HEAT = (0.06, 0.35)
+"""Attention below the first value leaves the skin untinted, above the second it is fully coloured."""
+
+
+def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
+    t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+@lru_cache(maxsize=8)
+def face_mask(height: int, width: int) -> np.ndarray:
+    """Feathered elliptical weight over the face in crop space, (height, width) float32 in [0, 1].
+
+    1 over the face, falling smoothly to exactly 0 well inside the crop's border, so the overlay warped
+    back onto the frame has no edge: no tinted quadrilateral over neck, shoulders or background.
+    """
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    cx, cy = _FACE_CENTER[0] * width, _FACE_CENTER[1] * height
+    rx, ry = _FACE_RADII[0] * width, _FACE_RADII[1] * height
+    radius = np.sqrt(((xs + 0.5 - cx) / rx) ** 2 + ((ys + 0.5 - cy) / ry) ** 2)
+    mask = 1.0 - _smoothstep(_FEATHER_START, 1.0, radius)
+    mask.setflags(write=False)
+    return mask
+
+
 def _blend_heatmap(canvas: np.ndarray, face: FaceResult, options: RenderOptions) -> None:
-    """Warp the crop-space heatmap back onto the face's region of ``canvas`` (in place)."""
+    """Warp the crop-space heatmap back onto the face's region of ``canvas`` (in place), faded out smoothly
+    towards the edge of the face (:func:`face_mask`) and where attention is near zero."""
     heat = attention_heatmap(face, options.attribute, options.layer, options.head)
     colored, alpha_crop = heatmap_layers(heat, options.colormap, options.opacity)
     h, w = heat.shape
+    alpha_crop = alpha_crop * face_mask(h, w) * _smoothstep(*_QUIET_HEAT, heat)
     inverse = cv2.invertAffineTransform(face.align_matrix)
     corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float32) @ inverse.T
     x0, y0 = np.floor(corners.min(0)).astype(int)
