@@ -56,3 +56,42 @@ def test_face_mask_is_one_over_the_face_and_zero_at_the_crop_border():
     mask = face_mask(96, 80)
     assert mask.shape == (96, 80) and mask[52, 40] == 1.0
     assert mask[0].max() == 0 and mask[-1].max() == 0 and mask[:, 0].max() == 0 and mask[:, -1].max() == 0
+
+
+def _overlap(a, b) -> int:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return max(0, min(ax + aw, bx + bw) - max(ax, bx)) * max(0, min(ay + ah, by + bh) - max(ay, by))
+
+
+def test_group_photo_panels_cover_no_face_and_no_other_panel():
+    from engine.panel_layout import face_obstacles
+    from engine.render import _label_width, layout_panels
+
+    rng = np.random.default_rng(1)
+    # a row of five faces across a 640x360 frame, like a group photo, plus one face in front
+    faces = [_face(i, 20 + 125 * i, 90, 70, rng=rng) for i in range(5)] + [_face(5, 280, 230, 60, rng=rng)]
+    result = _result(faces)
+    options = RenderOptions(attribute=3)
+    hud = [(0, 336, 300, 24)]
+    layout = layout_panels(result, options, (640, 360), hud)
+    obstacles = face_obstacles([f.box for f in faces], [_label_width(f) for f in faces]) + hud
+    rects = [rect for rect, _ in layout]
+    for i, rect in enumerate(rects):
+        x, y, w, h = rect
+        assert 0 <= x and 0 <= y and x + w <= 640 and y + h <= 360, f"panel {i} leaves the frame"
+        assert all(_overlap(rect, o) == 0 for o in obstacles), f"panel {i} covers a face, its label or the HUD"
+        assert all(_overlap(rect, other) == 0 for other in rects[i + 1 :]), f"panel {i} covers another panel"
+    assert all(3 in order for _, order in layout), "the overlay attribute lost its row"
+    out = render_frame(np.zeros((360, 640, 3), np.uint8), result, options)
+    assert out.shape == (360, 640, 3)
+
+
+def test_a_single_face_keeps_its_full_panel_beside_the_box():
+    from engine.render import layout_panels
+
+    rng = np.random.default_rng(2)
+    face = _face(0, 200, 100, 120, rng=rng)
+    (rect, order), = layout_panels(_result([face]), RenderOptions(), (640, 480))
+    assert len(order) == min(6, int(face.decisions.sum())) or len(order) == 1
+    assert rect[0] >= 320  # right of the box, as before
