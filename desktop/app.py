@@ -143,6 +143,15 @@ def main(argv: list[str] | None = None) -> int:
                 window.live.step(1)
 
         window.live.frameShown.connect(on_frame)
+
+        def on_status(level: str, text: str) -> None:
+            # A source that cannot be opened (or a model that cannot load) will never yield a frame: say why
+            # at once instead of waiting for --timeout.
+            if level == "error" and window.live.frames_shown == 0 and not outcome.get("failed"):
+                outcome["failed"] = True
+                QTimer.singleShot(50, lambda: finish(1, text))
+
+        window.live.worker.status.connect(on_status)
         if initial is None:  # no frame will arrive: grab once the model has loaded (camera scan runs first)
             window.live.modelChanged.connect(lambda _: QTimer.singleShot(300, lambda: finish(0)))
         QTimer.singleShot(int(args.timeout * 1000), lambda: finish(1, f"timed out after {args.timeout:.0f} s"))

@@ -53,6 +53,11 @@ class EmptyState(QWidget):
             "Several images become a filmstrip you step through with ← and →."
         )
 
+    def set_unreadable(self, reason: str, *, is_file: bool = True) -> None:
+        """The source the user asked for could not be opened: say that, not "No camera found"."""
+        self.headline.setText("This file cannot be read" if is_file else "This source cannot be opened")
+        self.hint.setText(reason + "\n\nOpen another file (Ctrl+O), a folder, or drop one here.")
+
     def set_scanning(self) -> None:
         self.headline.setText("Looking for cameras…")
         self.hint.setText("You can already open or drop a video or images.")

@@ -71,6 +71,8 @@ class LiveTab(QWidget):
         self._panels_shown = 0.0
         self._gc_frozen = False
         self._pending_recent: tuple[SourceSpec, list[str]] | None = None
+        self.unreadable = ""
+        """Why the last source could not be opened while nothing is on screen ("" when all is well)."""
 
         self.source_bar = SourceBar()
         self.empty_state = EmptyState()
@@ -233,7 +235,7 @@ class LiveTab(QWidget):
         first_scan = self._cameras is None
         self._cameras = list(indices)
         self.source_bar.set_cameras(indices)
-        if self.spec is None:
+        if self.spec is None and not self.unreadable:
             self.empty_state.set_idle() if indices else self.empty_state.set_no_camera()
         if not first_scan:
             return
@@ -254,6 +256,7 @@ class LiveTab(QWidget):
 
     def _source_opened(self, spec: SourceSpec) -> None:
         self.spec = spec
+        self.unreadable = ""
         if self._pending_recent is not None and self._pending_recent[0] == spec:
             self.settings.add_recent_source(self._pending_recent[1])  # what the user chose: a folder stays a folder
         self._pending_recent = None
@@ -279,7 +282,8 @@ class LiveTab(QWidget):
         if level == "info" and text:  # info fades; warnings and errors stay until the next status
             self._message_timer.start()
         if text and not self.video.has_frame() and level == "error":
-            self.empty_state.hint.setText(text + "\n\nOpen another file (Ctrl+O) or drop one here.")
+            self.unreadable = text
+            self.empty_state.set_unreadable(text, is_file=not text.startswith(("Camera", "Model")))
         if text:
             self.message.emit(text, 6000 if level != "info" else 3000)
 

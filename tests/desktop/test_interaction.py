@@ -335,3 +335,16 @@ def test_exported_png_names_layers_one_based(qtbot, make_window, celeba_face_pat
     huds = [t for t in drawn if "attn:" in t]
     assert huds[0].endswith("attn: Smiling L1 mean") and huds[1].endswith("attn: Smiling last layer h4")
     assert options.overlay_settings()["layer"] == 1
+
+
+def test_empty_state_says_the_file_is_unreadable_not_that_there_is_no_camera(qtbot, make_window, tmp_path):
+    from desktop.sources import SourceSpec
+
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    window = make_window(SourceSpec("video", paths=(str(broken),)))
+    live = window.live
+    qtbot.waitUntil(lambda: "cannot be read" in live.empty_state.headline.text(), timeout=10000)
+    qtbot.wait(300)  # the camera scan has answered by now; it must not overwrite the reason
+    assert live.empty_state.headline.text() == "This file cannot be read"
+    assert "broken.mp4" in live.empty_state.hint.text() and "not a readable video" in live.empty_state.hint.text()
