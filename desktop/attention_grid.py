@@ -121,7 +121,7 @@ class AttentionExplorer(QWidget):
         super().__init__(parent)
         self.setObjectName("AttentionExplorer")
         self.filter_box = QComboBox()
-        for key, label in zip(FILTERS, ("All 40 attributes", "Rare (<10 %)", "Common (>30 %)")):
+        for key, label in zip(FILTERS, ("All 40 attributes", "Rare (<10 %)", "Uncommon (10–30 %)", "Common (>30 %)")):
             self.filter_box.addItem(label, key)
         self.caption = QLabel("")
         self.grid = AttentionGrid()

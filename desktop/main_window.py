@@ -107,6 +107,9 @@ class MainWindow(QMainWindow):
         keys = QAction("&Keyboard shortcuts", self)
         keys.triggered.connect(self._show_shortcuts)
         help_menu.addAction(keys)
+        about = QAction("&About AttriCam", self)
+        about.triggered.connect(self._show_about)
+        help_menu.addAction(about)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -173,6 +176,27 @@ class MainWindow(QMainWindow):
     def _show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
+
+    def about_text(self) -> str:
+        import platform
+
+        import PySide6
+        import torch
+
+        from attricam import __version__
+
+        bundle = self.live.bundle
+        model = f"{bundle_label(bundle)} ({'trained' if bundle.trained else 'untrained'})" if bundle else "loading…"
+        return (
+            f"<h3>AttriCam {__version__}</h3>"
+            "<p>Live facial-attribute analysis you can look inside: 40 CelebA attributes from a cross-attention "
+            "model, with the attention map of each.</p>"
+            f"<p>Model: {model}<br>Python {platform.python_version()} · PySide6 {PySide6.__version__} · "
+            f"PyTorch {torch.__version__}</p>"
+        )
+
+    def _show_about(self) -> None:
+        QMessageBox.about(self, "About AttriCam", self.about_text())
 
     # ------------------------------------------------------------------ model
     def _load_bundle(self, bundle) -> None:

@@ -348,3 +348,28 @@ def test_empty_state_says_the_file_is_unreadable_not_that_there_is_no_camera(qtb
     qtbot.wait(300)  # the camera scan has answered by now; it must not overwrite the reason
     assert live.empty_state.headline.text() == "This file cannot be read"
     assert "broken.mp4" in live.empty_state.hint.text() and "not a readable video" in live.empty_state.hint.text()
+
+
+def test_uncommon_filter_sits_between_rare_and_common(qtbot, make_window):
+    from desktop.attribute_bars import ordered_attributes
+    from engine.attributes import ATTRIBUTES, RarityTier
+
+    rare, uncommon, common = (set(ordered_attributes(None, "name", f)) for f in ("rare", "uncommon", "common"))
+    assert uncommon == {a.index for a in ATTRIBUTES if a.tier is RarityTier.UNCOMMON}
+    assert rare | uncommon | common == set(range(40)) and not (rare & uncommon or uncommon & common)
+    window = make_window()
+    panel = window.live.attributes
+    labels = [b.text() for b in panel.filter_group.buttons()]
+    assert labels.index("Uncommon 10–30 %") == labels.index("Rare <10 %") + 1
+    panel.set_order("name", "uncommon")
+    assert set(panel.bars.visible_attributes()) == uncommon
+    assert window.live.explorer.filter_box.currentData() == "uncommon"
+
+
+def test_help_menu_has_about_with_the_version(qtbot, make_window):
+    from attricam import __version__
+
+    window = make_window()
+    help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
+    assert "&About AttriCam" in [a.text() for a in help_menu.actions()]
+    assert f"AttriCam {__version__}" in window.about_text()
