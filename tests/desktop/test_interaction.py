@@ -373,3 +373,33 @@ def test_help_menu_has_about_with_the_version(qtbot, make_window):
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
     assert "&About AttriCam" in [a.text() for a in help_menu.actions()]
     assert f"AttriCam {__version__}" in window.about_text()
+
+
+def test_attention_explorer_shows_whole_names_a_legend_and_columns_that_follow_the_width(qtbot):
+    import numpy as np
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QFontMetricsF
+
+    from desktop.attention_grid import AttentionExplorer
+    from engine.attributes import ATTRIBUTES
+
+    explorer = AttentionExplorer()
+    qtbot.addWidget(explorer)
+    tiles = [np.full((96, 80, 3), 60, np.uint8)] * 40
+    explorer.grid.set_tiles(tiles, np.linspace(0, 1, 40, dtype=np.float32), np.arange(40) % 2 == 0)
+    columns = {}
+    for width in (1400, 900, 420):
+        explorer.resize(width, 800)
+        explorer.show()
+        qtbot.waitUntil(lambda w=width: abs(explorer.width() - w) < 2, timeout=3000)
+        explorer.grab()  # paints
+        cols, tile_w, _ = explorer.grid.grid_layout()
+        columns[width] = cols
+        font = QFontMetricsF(explorer.grid._label_font(tile_w))
+        for info in ATTRIBUTES:
+            box = font.boundingRect(QRectF(0, 0, tile_w, 1000), Qt.TextFlag.TextWordWrap, info.display_name)
+            assert box.width() <= tile_w + 0.5 and box.height() <= 2 * font.lineSpacing() + 0.5, info.name
+        assert not any("…" in text for text in explorer.grid.drawn_labels)
+        assert "Wearing Necklace" in explorer.grid.drawn_labels
+    assert columns[1400] > columns[900] > columns[420], columns
+    assert "probability" in explorer.legend.text() and "training faces" in explorer.legend.text()
