@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="attricam", description="AttriCam desktop app (live facial-attribute analysis)"
     )
-    parser.add_argument("--source", help="camera index (0, 1, …), a video file, image files (comma-separated) or a folder")
+    parser.add_argument(
+        "--source", help="camera index (0, 1, …), a video file, image files (comma-separated) or a folder"
+    )
     parser.add_argument("--resolution", default="640x480", help="camera resolution WxH (default 640x480)")
     parser.add_argument("--bundle", help="model bundle (.pt) to load instead of the default")
     parser.add_argument("--attribute", help="attribute whose attention to overlay, e.g. Eyeglasses")
@@ -62,7 +64,9 @@ def parse_source(text: str | None, resolution: str = "640x480"):
     spec = classify_paths(paths)
     if spec is None:
         folders = [p for p in paths if Path(p).is_dir()]
-        raise ValueError(f"{folders[0]}: no images or videos in this folder" if folders else f"{text}: not an image or video")
+        if folders:
+            raise ValueError(f"{folders[0]}: no images or videos in this folder")
+        raise ValueError(f"{text}: not an image or video")
     return spec
 
 

@@ -206,7 +206,9 @@ class LiveTab(QWidget):
         return True
 
     def open_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open folder (images and videos, recursive)", self.settings.open_folder)
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open folder (images and videos, recursive)", self.settings.open_folder
+        )
         if folder:
             self.settings.open_folder = folder
             self.open_paths([folder])

@@ -448,7 +448,7 @@ def _snapshot_details(packet: LivePacket) -> dict:
     """Sidecar fields that trace a snapshot to its frame: the file, the filmstrip slot, the video frame.
 
     ``video_frame`` is the 1-based number the HUD showed; ``frame_index`` the same frame 0-based in the file
-    (like ``attricam analyze``'s ``clip.mp4#frame=N``); ``analysed_frame_index`` counts analysed frames (skipped ones not).
+    (like ``attricam analyze``'s ``clip.mp4#frame=N``); ``analysed_frame_index`` counts analysed frames only.
     """
     details: dict = {"source_path": packet.source_path or None, "analysed_frame_index": packet.result.frame_index}
     if packet.filmstrip is not None:

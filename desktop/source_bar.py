@@ -6,7 +6,16 @@ Video files also get a seek bar and a loop toggle; both are hidden for cameras a
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractSlider, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSlider,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QToolButton,
+    QWidget,
+)
 
 from .sources import CAMERA_RESOLUTIONS, SourceSpec
 

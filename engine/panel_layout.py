@@ -62,10 +62,13 @@ def _candidates(box: np.ndarray, size: tuple[int, int], canvas: tuple[int, int])
         np.stack([along_x, np.full_like(along_x, y1 - _GAP - ph)], 1),  # above
         np.stack([along_x, np.full_like(along_x, y2 + _GAP)], 1),  # below
     ]
-    gx, gy = np.meshgrid(np.arange(0, max(width - pw, 0) + 1, 2 * _STEP), np.arange(0, max(height - ph, 0) + 1, 2 * _STEP))
+    gx, gy = np.meshgrid(
+        np.arange(0, max(width - pw, 0) + 1, 2 * _STEP), np.arange(0, max(height - ph, 0) + 1, 2 * _STEP)
+    )
     grid = np.stack([gx.ravel(), gy.ravel()], 1)
     corners = np.concatenate([*ring, grid, [[x2 + _GAP, y1]]]).astype(np.int64)
-    inside = (corners[:, 0] >= 0) & (corners[:, 1] >= 0) & (corners[:, 0] + pw <= width) & (corners[:, 1] + ph <= height)
+    x, y = corners[:, 0], corners[:, 1]
+    inside = (x >= 0) & (y >= 0) & (x + pw <= width) & (y + ph <= height)
     corners = corners[inside]
     if not len(corners):  # the panel is larger than the canvas: pin it to the top-left
         return np.zeros((1, 2), np.int64)

@@ -235,7 +235,9 @@ def _label_width_of(text: str, scale: float = 0.45) -> int:
     return cv2.getTextSize(text, _FONT, scale, 1)[0][0] + 4
 
 
-def _attribute_panel(canvas: np.ndarray, face: FaceResult, options: RenderOptions, rect: Rect, order: list[int]) -> None:
+def _attribute_panel(
+    canvas: np.ndarray, face: FaceResult, options: RenderOptions, rect: Rect, order: list[int]
+) -> None:
     """Small bars, one row per attribute: probability, calibrated threshold tick, rarity colour."""
     px, py, panel_w, panel_h = rect
     panel = canvas[py : py + panel_h, px : px + panel_w]
@@ -255,10 +257,8 @@ def _attribute_panel(canvas: np.ndarray, face: FaceResult, options: RenderOption
         tick = px + 2 + int(_BAR_W * float(face.thresholds[index]))
         cv2.line(canvas, (tick, y - 1), (tick, y + _ROW_H - 3), (255, 255, 255), 1)
         text_color = (255, 255, 255) if face.decisions[index] else (170, 170, 170)
-        cv2.putText(
-            canvas, _row_text(face, index, options), (px + _BAR_W + 6, y + _ROW_H - 5), _FONT, _ROW_SCALE, text_color, 1,
-            cv2.LINE_AA,
-        )
+        origin = (px + _BAR_W + 6, y + _ROW_H - 5)
+        cv2.putText(canvas, _row_text(face, index, options), origin, _FONT, _ROW_SCALE, text_color, 1, cv2.LINE_AA)
 
 
 def _connect_panel(canvas: np.ndarray, box: np.ndarray, rect: Rect) -> None:
