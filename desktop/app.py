@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="attricam", description="AttriCam desktop app (live facial-attribute analysis)"
     )
-    parser.add_argument("--source", help="camera index (0, 1, …), a video file, or image files (comma-separated)")
+    parser.add_argument(
+        "--source", help="camera index (0, 1, …), a video file, image files (comma-separated) or a folder"
+    )
     parser.add_argument("--resolution", default="640x480", help="camera resolution WxH (default 640x480)")
     parser.add_argument("--bundle", help="model bundle (.pt) to load instead of the default")
     parser.add_argument("--attribute", help="attribute whose attention to overlay, e.g. Eyeglasses")
@@ -44,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_source(text: str | None, resolution: str = "640x480"):
-    """'0' -> camera 0; 'a.jpg,b.jpg' -> filmstrip; 'clip.mp4' -> video. Raises ValueError for a missing path."""
+    """'0' -> camera 0; 'a.jpg,b.jpg' or a folder -> filmstrip; 'clip.mp4' -> video.
+
+    Raises ValueError for a missing path or a folder without images or videos.
+    """
     from .sources import SourceSpec, classify_paths
 
     if text is None:
@@ -53,11 +58,14 @@ def parse_source(text: str | None, resolution: str = "640x480"):
     if text.strip().isdigit():
         return SourceSpec("camera", camera=int(text), resolution=(int(w), int(h)))
     paths = [p for p in text.split(",") if p]
-    missing = [p for p in paths if not Path(p).is_file()]
+    missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise ValueError(f"{missing[0]}: file not found")
     spec = classify_paths(paths)
     if spec is None:
+        folders = [p for p in paths if Path(p).is_dir()]
+        if folders:
+            raise ValueError(f"{folders[0]}: no images or videos in this folder")
         raise ValueError(f"{text}: not an image or video")
     return spec
 
@@ -139,6 +147,15 @@ def main(argv: list[str] | None = None) -> int:
                 window.live.step(1)
 
         window.live.frameShown.connect(on_frame)
+
+        def on_status(level: str, text: str) -> None:
+            # A source that cannot be opened (or a model that cannot load) will never yield a frame: say why
+            # at once instead of waiting for --timeout.
+            if level == "error" and window.live.frames_shown == 0 and not outcome.get("failed"):
+                outcome["failed"] = True
+                QTimer.singleShot(50, lambda: finish(1, text))
+
+        window.live.worker.status.connect(on_status)
         if initial is None:  # no frame will arrive: grab once the model has loaded (camera scan runs first)
             window.live.modelChanged.connect(lambda _: QTimer.singleShot(300, lambda: finish(0)))
         QTimer.singleShot(int(args.timeout * 1000), lambda: finish(1, f"timed out after {args.timeout:.0f} s"))

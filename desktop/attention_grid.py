@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from engine.attributes import ATTRIBUTES
 
@@ -21,35 +21,89 @@ from .qt_image import rgb_to_qimage
 
 __all__ = ["AttentionExplorer", "AttentionGrid"]
 
-_LABEL_H = 30
+_NAME_LINES = 2
+_GAP = 6
+_MIN_TILE_W = 96.0
+"""Narrowest tile whose two-line label still shows every attribute name whole ("Wearing Necklace")."""
 
 
 class AttentionGrid(QWidget):
+    """The tiles, as large as fit the visible area; when that would make them narrower than
+    :data:`_MIN_TILE_W`, the columns follow the width instead and the grid grows taller (it sits in a
+    scroll area), so a narrow window gets fewer, readable columns rather than eight cut-off ones."""
+
     attributeClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("AttentionGrid")
-        self.setMinimumSize(320, 240)
+        self.setMinimumWidth(_MIN_TILE_W + 2 * _GAP)
         self._images: list[QImage] | None = None
         self._probabilities: np.ndarray | None = None
         self._decisions: np.ndarray | None = None
         self._order = ordered_attributes(None, "rarity", "all")  # rarest first
         self._selected: int | None = None
         self._cells: list[tuple[QRectF, int]] = []
+        self._visible_height = 240
+        self.drawn_labels: list[str] = []
+        """The label lines of the last paint (tests check that no name was cut)."""
 
     def set_tiles(self, tiles, probabilities=None, decisions=None) -> None:
         self._images = [rgb_to_qimage(t) for t in tiles] if tiles is not None else None
         self._probabilities, self._decisions = probabilities, decisions
+        self._update_height()
         self.update()
 
     def set_filter(self, filter_: str) -> None:
         self._order = ordered_attributes(None, "rarity", filter_)
+        self._update_height()
         self.update()
 
     def set_selected(self, index: int | None) -> None:
         self._selected = index
         self.update()
+
+    def set_visible_height(self, height: int) -> None:
+        """Height of the scroll area's viewport: the grid fills it when the tiles can stay wide enough."""
+        self._visible_height = max(int(height), 1)
+        self._update_height()
+
+    def _label_height(self) -> float:
+        metrics = QFontMetricsF(self._label_font(_MIN_TILE_W))
+        return metrics.lineSpacing() * (_NAME_LINES + 1) + 8
+
+    def _label_font(self, tile_w: float) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, min(9.0, tile_w / 12)))
+        return font
+
+    def grid_layout(self, width: float | None = None) -> tuple[int, float, float]:
+        """(columns, tile width, tile height) for ``width`` (default: the widget's)."""
+        width = float(self.width() if width is None else width)
+        n = max(len(self._order), 1)
+        aspect = self._images[0].height() / self._images[0].width() if self._images else 96 / 80
+        label = self._label_height()
+        best = None
+        for cols in range(1, n + 1):  # the column count that makes tiles largest and fits the visible height
+            rows = math.ceil(n / cols)
+            w = min(width / cols, (self._visible_height / rows - label) / aspect) - _GAP
+            if best is None or w > best[1]:
+                best = (cols, w)
+        cols, w = best
+        if w < _MIN_TILE_W:  # too small to read: as many columns as the width allows, scroll for the rest
+            cols = max(1, min(n, int(width // (_MIN_TILE_W + _GAP))))
+            w = width / cols - _GAP
+        return cols, w, w * aspect
+
+    def _update_height(self) -> None:
+        cols, w, h = self.grid_layout()
+        rows = math.ceil(max(len(self._order), 1) / cols)
+        needed = int(rows * (h + self._label_height() + _GAP) + _GAP)
+        self.setMinimumHeight(needed if needed > self._visible_height else 0)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._update_height()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         for rect, index in self._cells:
@@ -61,6 +115,7 @@ class AttentionGrid(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(24, 24, 28))
         self._cells = []
+        self.drawn_labels = []
         if not self._images:
             painter.setPen(QColor(200, 200, 200))
             painter.drawText(
@@ -68,28 +123,17 @@ class AttentionGrid(QWidget):
             )
             painter.end()
             return
-        n = len(self._order)
-        tile_w, tile_h = self._images[0].width(), self._images[0].height()
-        aspect = tile_h / tile_w
-        best = None
-        for cols in range(1, n + 1):  # the column count that makes tiles largest
-            rows = math.ceil(n / cols)
-            w = min(self.width() / cols, (self.height() / rows - _LABEL_H) / aspect) - 6
-            if best is None or w > best[1]:
-                best = (cols, w)
-        cols, w = best
-        w = max(w, 16.0)
-        h = w * aspect
+        cols, w, h = self.grid_layout()
+        label_h = self._label_height()
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        small = QFont(self.font())
-        small.setPointSizeF(max(6.5, min(9.0, w / 11)))
-        painter.setFont(small)
+        painter.setFont(self._label_font(w))
+        metrics = painter.fontMetrics()
+        line = metrics.lineSpacing()
         for slot, index in enumerate(self._order):
             r, c = divmod(slot, cols)
-            x, y = 3 + c * (w + 6), 3 + r * (h + _LABEL_H + 6)
-            target = QRectF(x, y, w, h)
-            painter.drawImage(target, self._images[index])
-            cell = QRectF(x, y, w, h + _LABEL_H)
+            x, y = _GAP / 2 + c * (w + _GAP), _GAP / 2 + r * (h + label_h + _GAP)
+            painter.drawImage(QRectF(x, y, w, h), self._images[index])
+            cell = QRectF(x, y, w, h + label_h)
             self._cells.append((cell, index))
             colour = tier_color(index)
             painter.fillRect(QRectF(x, y + h, w, 4), colour)
@@ -97,18 +141,16 @@ class AttentionGrid(QWidget):
                 painter.setPen(QColor(255, 210, 0))
                 painter.drawRect(cell.adjusted(-2, -2, 2, 2))
             info = ATTRIBUTES[index]
-            p = "" if self._probabilities is None else f" {float(self._probabilities[index]):.2f}"
             positive = self._decisions is not None and bool(self._decisions[index])
             painter.setPen(QColor(120, 230, 150) if positive else QColor(220, 220, 220))
-            metrics = painter.fontMetrics()
-            name = metrics.elidedText(info.display_name, Qt.TextElideMode.ElideRight, int(w))
-            painter.drawText(QRectF(x, y + h + 4, w, _LABEL_H / 2), Qt.AlignmentFlag.AlignCenter, name)
+            name_rect = QRectF(x, y + h + 5, w, line * _NAME_LINES)
+            painter.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap, info.display_name)
+            numbers = f"{100 * info.frequency:.1f} %"
+            if self._probabilities is not None:
+                numbers += f" · p {float(self._probabilities[index]):.2f}"
             painter.setPen(colour.lighter(130))
-            painter.drawText(
-                QRectF(x, y + h + 4 + _LABEL_H / 2 - 2, w, _LABEL_H / 2),
-                Qt.AlignmentFlag.AlignCenter,
-                metrics.elidedText(f"{100 * info.frequency:.1f} %{p}", Qt.TextElideMode.ElideRight, int(w)),
-            )
+            painter.drawText(QRectF(x, y + h + 5 + line * _NAME_LINES, w, line), Qt.AlignmentFlag.AlignHCenter, numbers)
+            self.drawn_labels += [info.display_name, numbers]
         painter.end()
 
 
@@ -121,10 +163,17 @@ class AttentionExplorer(QWidget):
         super().__init__(parent)
         self.setObjectName("AttentionExplorer")
         self.filter_box = QComboBox()
-        for key, label in zip(FILTERS, ("All 40 attributes", "Rare (<10 %)", "Common (>30 %)")):
+        for key, label in zip(FILTERS, ("All 40 attributes", "Rare (<10 %)", "Uncommon (10–30 %)", "Common (>30 %)")):
             self.filter_box.addItem(label, key)
         self.caption = QLabel("")
         self.grid = AttentionGrid()
+        self.scroll = _GridScroll(self.grid)
+        self.legend = QLabel(
+            "Under each map: the attribute, how often it is positive in the training faces (%, coloured by "
+            "rarity tier) and this face's probability p (name in green = predicted positive)."
+        )
+        self.legend.setWordWrap(True)
+        self.legend.setStyleSheet("color: gray; font-size: 9pt;")
         top = QHBoxLayout()
         top.addWidget(self.caption, 1)
         top.addWidget(QLabel("Show"))
@@ -132,7 +181,8 @@ class AttentionExplorer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
-        layout.addWidget(self.grid, 1)
+        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.legend)
         self.filter_box.currentIndexChanged.connect(lambda: self.grid.set_filter(self.filter_box.currentData()))
         self.grid.attributeClicked.connect(self.attributeClicked)
 
@@ -140,3 +190,19 @@ class AttentionExplorer(QWidget):
         index = self.filter_box.findData(filter_)
         if index >= 0:
             self.filter_box.setCurrentIndex(index)
+
+
+class _GridScroll(QScrollArea):
+    """Scrolls the grid vertically only, and tells it how tall the visible part is."""
+
+    def __init__(self, grid: AttentionGrid) -> None:
+        super().__init__()
+        self.setWidget(grid)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self._grid = grid
+
+    def resizeEvent(self, event) -> None:
+        self._grid.set_visible_height(self.viewport().height())
+        super().resizeEvent(event)

@@ -12,13 +12,13 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
+from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES, AttributeInfo, RarityTier
 from engine.render import TIER_COLORS
 
 __all__ = ["FILTERS", "SORT_KEYS", "AttributeBars", "ordered_attributes"]
 
 SORT_KEYS = ("probability", "rarity", "name")
-FILTERS = ("all", "rare", "common")
+FILTERS = ("all", "rare", "uncommon", "common")
 _ROW_H = 22
 _NAME_W = 150
 _BADGE_W = 118
@@ -26,12 +26,12 @@ _VALUE_W = 44
 
 
 def ordered_attributes(probabilities: np.ndarray | None, sort: str, filter_: str) -> list[int]:
-    """Attribute indices to show, in display order. ``rare`` = <10 %, ``common`` = >30 % (engine.attributes)."""
+    """Attribute indices to show, in display order. ``rare`` <10 %, ``uncommon`` 10–30 %, ``common`` >30 %."""
     if sort not in SORT_KEYS:
         raise ValueError(f"unknown sort {sort!r}; valid: {', '.join(SORT_KEYS)}")
     if filter_ not in FILTERS:
         raise ValueError(f"unknown filter {filter_!r}; valid: {', '.join(FILTERS)}")
-    infos = [a for a in ATTRIBUTES if filter_ == "all" or (a.is_rare if filter_ == "rare" else a.is_common)]
+    infos = [a for a in ATTRIBUTES if _passes(a, filter_)]
     if sort == "probability" and probabilities is not None:
         infos.sort(key=lambda a: -float(probabilities[a.index]))
     elif sort == "rarity":
@@ -39,6 +39,17 @@ def ordered_attributes(probabilities: np.ndarray | None, sort: str, filter_: str
     elif sort == "name":
         infos.sort(key=lambda a: a.name.lower())
     return [a.index for a in infos]
+
+
+def _passes(info: AttributeInfo, filter_: str) -> bool:
+    """Rarity filters straight from engine.attributes: rare and common by its predicates, uncommon by tier."""
+    if filter_ == "rare":
+        return info.is_rare
+    if filter_ == "uncommon":
+        return info.tier is RarityTier.UNCOMMON
+    if filter_ == "common":
+        return info.is_common
+    return True
 
 
 def tier_color(index: int) -> QColor:

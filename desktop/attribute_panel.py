@@ -20,7 +20,7 @@ from .attribute_bars import FILTERS, SORT_KEYS, AttributeBars
 
 __all__ = ["AttributePanel"]
 
-_FILTER_LABELS = {"all": "All", "rare": "Rare <10 %", "common": "Common >30 %"}
+_FILTER_LABELS = {"all": "All", "rare": "Rare <10 %", "uncommon": "Uncommon 10–30 %", "common": "Common >30 %"}
 
 
 class AttributePanel(QWidget):

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QTabWidget,
@@ -39,7 +40,14 @@ from .attribute_bars import tier_color
 from .dashboard_data import POS_WEIGHT_CAP, DashboardData, find_report, imbalance_rows, recipe_weight_cap
 from .job_process import JobProcess
 from .metrics_table import MetricsTable
-from .plot_style import export_plot_png, frequency_colors, log_ticks, make_plot
+from .plot_style import (
+    VerticalLabelAxis,
+    export_plot_png,
+    frequency_color_bar,
+    frequency_colors,
+    log_ticks,
+    make_plot,
+)
 from .settings import AppSettings
 
 __all__ = ["DashboardTab"]
@@ -74,6 +82,12 @@ class DashboardTab(QWidget):
         self.evaluate_button = QPushButton("Evaluate on CelebA val")
         self.evaluate_button.setObjectName("EvaluateModel")
         self.export_button = QPushButton("Export plots…")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("EvaluationProgress")
+        self.progress.setMinimumWidth(160)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the evaluation; the plots keep what they showed before")
+        self._cancelled = False
         top = QHBoxLayout()
         top.addWidget(QLabel("CelebA root"))
         top.addWidget(self.root_edit, 1)
@@ -81,17 +95,22 @@ class DashboardTab(QWidget):
         top.addWidget(QLabel("images"))
         top.addWidget(self.limit)
         top.addWidget(self.evaluate_button)
+        top.addWidget(self.progress)
+        top.addWidget(self.cancel_button)
         top.addWidget(self.export_button)
+        self._show_progress(False)
 
-        self.roc_plot = make_plot(
-            "ROC per attribute (colour = training frequency, rare dark)", "false positive rate", "true positive rate"
-        )
+        self.roc_plot = make_plot("ROC per attribute", "false positive rate", "true positive rate")
+        self.roc_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
+        self.roc_plot.getPlotItem().vb.disableAutoRange()
+        self.roc_scale = frequency_color_bar(self.roc_plot)
         self.f1_plot = make_plot("F1 vs training frequency", "training frequency (log)", "F1")
         self.weight_plot = make_plot("Positive weight applied vs F1", "positive weight (log)", "F1")
         self.gain_plot = make_plot(
             "Accuracy gain over the all-negative baseline",
             "attribute (rarest left)",
-            "accuracy − all-negative accuracy (points)",
+            "gain (points)",
+            bottom_axis=VerticalLabelAxis(orientation="bottom"),
         )
         self.rates_plot = make_plot(
             "Predicted vs true positive rate", "true positive rate (prevalence, %)", "predicted positive rate (%)"
@@ -125,6 +144,7 @@ class DashboardTab(QWidget):
         layout.addWidget(self.tabs, 1)
 
         self.evaluate_button.clicked.connect(self.evaluate)
+        self.cancel_button.clicked.connect(self.cancel_evaluation)
         self.export_button.clicked.connect(self._export_dialog)
         self.job.event.connect(self._on_event)
         self.job.finished.connect(self._on_job_finished)
@@ -187,14 +207,33 @@ class DashboardTab(QWidget):
         if self.limit.value():
             args += ["--limit", str(self.limit.value())]
         self.job.start(args)
+        self._cancelled = False
         self.evaluate_button.setEnabled(False)
+        self._show_progress(True)
+        self.progress.setRange(0, 0)  # busy until the faces are read and the first progress event comes
+        self.progress.setFormat("reading faces…")
         self.caption.setText(f"Evaluating {bundle.name} on {root}…")
         return True
+
+    def cancel_evaluation(self) -> None:
+        """Stop a running evaluation (the child process is terminated and joined)."""
+        if self.job.running:
+            self._cancelled = True
+            self.job.stop()
+
+    def _show_progress(self, running: bool) -> None:
+        self.progress.setVisible(running)
+        self.cancel_button.setVisible(running)
+        self.cancel_button.setEnabled(running)
 
     def _on_event(self, event: dict) -> None:
         kind = event.get("kind")
         if kind == "log":
             self.caption.setText(event.get("message", ""))
+        elif kind == "progress":
+            self.progress.setRange(0, max(int(event["total"]), 1))
+            self.progress.setValue(int(event["done"]))
+            self.progress.setFormat("%v / %m faces")
         elif kind == "error":
             self.caption.setText(f"Evaluation failed: {event.get('message', '')}")
         elif kind == "evaluated":
@@ -206,12 +245,17 @@ class DashboardTab(QWidget):
 
     def _on_job_finished(self, code: int, crashed: bool) -> None:
         self.evaluate_button.setEnabled(True)
+        self._show_progress(False)
+        if self._cancelled:
+            self._cancelled = False
+            self.caption.setText("Evaluation cancelled; the plots show what they showed before.")
 
     # ------------------------------------------------------------------ drawing
     def set_data(self, data: DashboardData | None) -> None:
         self.data = data
         for plot in self.plots.values():
             plot.clear()
+        self.roc_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
         self._show_table()
         if data is None:
             self.flow.set_attention(None, None)
@@ -225,20 +269,18 @@ class DashboardTab(QWidget):
             self.roc_plot.plot(fpr, tpr, pen=pg.mkPen(colours[j], width=1.3))
         self.roc_plot.plot([0, 1], [0, 1], pen=pg.mkPen((150, 150, 150), style=Qt.PenStyle.DashLine))
         if not data.roc:
-            self._note(self.roc_plot, "ROC curves need per-face scores: press Evaluate")
+            self._note(self.roc_plot, "Press Evaluate\nfor ROC curves")
         self._scatter(self.f1_plot, np.log10(freq), f1, idx, names)
         cap = recipe_weight_cap(self.bundle) or POS_WEIGHT_CAP
         self._scatter(self.weight_plot, np.log10(data.pos_weights_capped(cap)), f1, idx, names)
-        self.weight_plot.setLabel("bottom", f"positive weight clip(1/(f+0.001), 1, {cap:g}) (log)")
+        self.weight_plot.setLabel("bottom", f"positive weight 1/f, capped at {cap:g} (log)")
         order = np.array(_BY_FREQUENCY)
         gain = 100.0 * data.gain[order]
         self.gain_plot.addItem(pg.BarGraphItem(
             x=np.arange(NUM_ATTRIBUTES), height=gain, width=0.8,
             brushes=[pg.mkBrush("#2f9e44" if g >= 0 else "#e03131") for g in gain], pen=None,
         ))  # fmt: skip
-        self.gain_plot.getAxis("bottom").setTicks(
-            [[(i, ATTRIBUTES[j].name[:10]) for i, j in enumerate(order) if i % 4 == 0]]
-        )
+        self.gain_plot.getAxis("bottom").setTicks([[(i, ATTRIBUTES[j].display_name) for i, j in enumerate(order)]])
         self.gain_plot.addLine(y=0, pen=pg.mkPen((120, 120, 120)))
         true_rate = 100.0 * data.column("true_positive_rate")
         predicted = 100.0 * data.column("predicted_positive_rate")

@@ -49,9 +49,14 @@ class EmptyState(QWidget):
     def set_no_camera(self) -> None:
         self.headline.setText("No camera found")
         self.hint.setText(
-            "Open a video or some photos (Ctrl+O), or drop image or video files anywhere on this window.\n"
+            "Open a video, some photos or a folder (Ctrl+O), or drop files or folders anywhere on this window.\n"
             "Several images become a filmstrip you step through with ← and →."
         )
+
+    def set_unreadable(self, reason: str, *, is_file: bool = True) -> None:
+        """The source the user asked for could not be opened: say that, not "No camera found"."""
+        self.headline.setText("This file cannot be read" if is_file else "This source cannot be opened")
+        self.hint.setText(reason + "\n\nOpen another file (Ctrl+O), a folder, or drop one here.")
 
     def set_scanning(self) -> None:
         self.headline.setText("Looking for cameras…")

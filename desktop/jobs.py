@@ -22,6 +22,10 @@ from pathlib import Path
 __all__ = ["main"]
 
 
+_PROGRESS_CHUNK = 64
+"""Faces per evaluation step between two progress events."""
+
+
 def _emit(payload: dict) -> None:
     sys.stdout.write(json.dumps(payload, allow_nan=True) + "\n")
     sys.stdout.flush()
@@ -72,7 +76,17 @@ def run_evaluate(args: argparse.Namespace) -> int:
         _emit({"kind": "error", "message": f"{args.data}: no {args.partition} faces found"})
         return 1
     _emit({"kind": "log", "message": f"Evaluating {len(data)} faces…"})
-    probabilities, attention = predict(bundle.build_model(), data.images, c.image_height, c.image_width)
+    model, total = bundle.build_model(), len(data)
+    parts, attention = [], None
+    _emit({"kind": "progress", "done": 0, "total": total})
+    for start in range(0, total, _PROGRESS_CHUNK):  # in chunks, so the dashboard can show how far it got
+        images = data.images[start : start + _PROGRESS_CHUNK]
+        chunk, chunk_attention = predict(model, images, c.image_height, c.image_width)
+        parts.append(chunk)
+        weighted = chunk_attention * (len(images) / total)  # predict returns the chunk's mean attention
+        attention = weighted if attention is None else attention + weighted
+        _emit({"kind": "progress", "done": min(start + _PROGRESS_CHUNK, total), "total": total})
+    probabilities = np.concatenate(parts)
     mean_face = center_crop(data.images, c.image_height, c.image_width).float().mean(0)  # (3, H, W) in [0, 1]
     mean_face = (mean_face.permute(1, 2, 0).numpy() * 255).clip(0, 255).astype(np.uint8)
     out = Path(args.out)

@@ -33,6 +33,7 @@ from .attribute_panel import AttributePanel
 from .empty_state import EmptyState
 from .face_list import FaceList
 from .live_worker import LivePacket, LiveWorker
+from .model_files import bundle_label
 from .overlay_controls import OverlayControls
 from .settings import AppSettings
 from .source_bar import SourceBar
@@ -69,6 +70,9 @@ class LiveTab(QWidget):
         self._shown_times: deque[float] = deque(maxlen=600)
         self._panels_shown = 0.0
         self._gc_frozen = False
+        self._pending_recent: tuple[SourceSpec, list[str]] | None = None
+        self.unreadable = ""
+        """Why the last source could not be opened while nothing is on screen ("" when all is well)."""
 
         self.source_bar = SourceBar()
         self.empty_state = EmptyState()
@@ -158,6 +162,8 @@ class LiveTab(QWidget):
         bar.pauseToggled.connect(self.set_paused)
         bar.stepRequested.connect(self.step)
         bar.snapshotRequested.connect(self.snapshot)
+        bar.seekRequested.connect(self.seek)
+        bar.loopToggled.connect(self._loop_toggled)
         self.empty_state.openVideoRequested.connect(self.open_video_dialog)
         self.empty_state.openImagesRequested.connect(self.open_images_dialog)
         self.empty_state.rescanRequested.connect(self._rescan)
@@ -171,6 +177,9 @@ class LiveTab(QWidget):
         self.view_tabs.currentChanged.connect(lambda _: self._push_options())
 
     def _restore(self) -> None:
+        loop = self.settings.value("live/loop", True, bool)
+        self.source_bar.loop_button.setChecked(loop)
+        self.worker.set_loop(loop)
         self.overlay.restore(self.settings.overlay)
         self.attributes.set_order(self.settings.sort, self.settings.filter)
         self.explorer.set_filter(self.settings.filter)
@@ -187,13 +196,22 @@ class LiveTab(QWidget):
         self.worker.open_source(spec)
 
     def open_paths(self, paths: list[str]) -> bool:
-        """Dropped or chosen files; False (with a message) when none is usable."""
+        """Dropped or chosen files or folders; False (with a message) when none is usable."""
         spec = classify_paths(paths)
         if spec is None:
-            self._status("error", "Nothing to open: drop image or video files")
+            self._status("error", "Nothing to open: drop image or video files, or a folder holding some")
             return False
+        self._pending_recent = (spec, [str(p) for p in paths])
         self.open_source(spec)
         return True
+
+    def open_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open folder (images and videos, recursive)", self.settings.open_folder
+        )
+        if folder:
+            self.settings.open_folder = folder
+            self.open_paths([folder])
 
     def open_video_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -219,7 +237,7 @@ class LiveTab(QWidget):
         first_scan = self._cameras is None
         self._cameras = list(indices)
         self.source_bar.set_cameras(indices)
-        if self.spec is None:
+        if self.spec is None and not self.unreadable:
             self.empty_state.set_idle() if indices else self.empty_state.set_no_camera()
         if not first_scan:
             return
@@ -240,6 +258,10 @@ class LiveTab(QWidget):
 
     def _source_opened(self, spec: SourceSpec) -> None:
         self.spec = spec
+        self.unreadable = ""
+        if self._pending_recent is not None and self._pending_recent[0] == spec:
+            self.settings.add_recent_source(self._pending_recent[1])  # what the user chose: a folder stays a folder
+        self._pending_recent = None
         self.settings.last_source = spec.to_text()
         self.source_bar.set_source_kind(spec.kind)
         self.set_paused(False)
@@ -253,12 +275,17 @@ class LiveTab(QWidget):
         self.source_bar.set_source_kind(None)
         self.stack.setCurrentWidget(self.empty_state)
 
+    def show_error(self, text: str) -> None:
+        """An error from elsewhere in the window (e.g. a bundle that would not load), shown like the worker's."""
+        self._status("error", text)
+
     def _status(self, level: str, text: str) -> None:
         self.video.set_message(text, level)
         if level == "info" and text:  # info fades; warnings and errors stay until the next status
             self._message_timer.start()
         if text and not self.video.has_frame() and level == "error":
-            self.empty_state.hint.setText(text + "\n\nOpen another file (Ctrl+O) or drop one here.")
+            self.unreadable = text
+            self.empty_state.set_unreadable(text, is_file=not text.startswith(("Camera", "Model")))
         if text:
             self.message.emit(text, 6000 if level != "info" else 3000)
 
@@ -291,15 +318,24 @@ class LiveTab(QWidget):
             self.set_paused(not self.paused)
 
     def step(self, delta: int = 1) -> None:
-        """Filmstrip: previous/next image. Video/camera: pause, then analyse exactly one more frame."""
+        """Filmstrip: previous/next image. Video: pause, then exactly one frame forward or back. Camera: forward."""
         if self.spec is None:
             return
         if self.spec.kind != "images":
-            if delta < 0:
+            if delta < 0 and self.spec.kind != "video":
                 return
             if not self.paused:
                 self.set_paused(True)
         self.worker.step(delta)
+
+    def seek(self, frame: int) -> None:
+        """Video files: jump to ``frame`` (0-based); a paused video shows that frame at once."""
+        if self.spec is not None and self.spec.kind == "video":
+            self.worker.seek(frame)
+
+    def _loop_toggled(self, loop: bool) -> None:
+        self.settings.set_value("live/loop", loop)
+        self.worker.set_loop(loop)
 
     def select_face(self, face_id: int) -> None:
         self.selected_face = face_id
@@ -376,7 +412,8 @@ class LiveTab(QWidget):
         shown_fps = (len(self._shown_times) - 1) / span if span > 0 else 0.0
         t = result.timings
         stages = f"detect {t.detect_ms:.0f} · model {t.classify_ms:.0f} ms"
-        faces = f"{len(result.faces)} face(s) · {result.model_name}"
+        model = bundle_label(self.bundle) if self.bundle is not None and self.bundle.name == result.model_name else None
+        faces = f"{len(result.faces)} face(s) · {model or result.model_name}"
         if packet.filmstrip is not None:
             hud = [packet.position, f"analysed in {packet.latency_ms:.0f} ms ({stages})", faces]
         else:
@@ -401,6 +438,8 @@ class LiveTab(QWidget):
             self._show_face(packet)
             self.face_list.set_faces(result, self.selected_face)
             self.source_bar.position.setText(packet.position)
+            if packet.video_frame is not None:
+                self.source_bar.set_video_position(*packet.video_frame)
         self.frames_shown += 1
         self.frameShown.emit(self.frames_shown)
 

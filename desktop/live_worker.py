@@ -19,6 +19,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 import cv2
@@ -39,6 +40,7 @@ from .sources import (
     ImageSequenceSource,
     SourceError,
     SourceSpec,
+    VideoFileSource,
     open_source,
     probe_cameras,
     wait_interruptibly,
@@ -68,6 +70,8 @@ class LivePacket:
     source_label: str
     filmstrip: tuple[int, int] | None = None  # (index, count) for still images
     display: QImage | None = None  # ``annotated`` scaled to the view size (made here, off the GUI thread)
+    video_frame: tuple[int, int] | None = None  # (1-based frame number the HUD shows, frame count; 0 = unknown)
+    source_path: str = ""  # the image or video file this frame came from; "" for a camera
 
 
 class LiveWorker(QThread):
@@ -117,6 +121,7 @@ class LiveWorker(QThread):
         self._last_done = 0.0
         self._latency_ms = 0.0
         self._view_size: tuple[int, int] | None = None
+        self._loop = True
 
     # ----------------------------------------------------------------- GUI side (any thread)
     def take_latest(self) -> LivePacket | None:
@@ -135,8 +140,16 @@ class LiveWorker(QThread):
         self._send("pause", paused)
 
     def step(self, delta: int = 1) -> None:
-        """Analyse one more frame (paused video/camera) or move in the filmstrip."""
+        """Analyse exactly one frame forward (or back, video files) while paused, or move in the filmstrip."""
         self._send("step", delta)
+
+    def seek(self, frame: int) -> None:
+        """Video files: show frame ``frame`` (0-based) next; playing or paused stays as it is."""
+        self._send("seek", frame)
+
+    def set_loop(self, loop: bool) -> None:
+        """Video files: start again at the first frame after the last one, or stop there."""
+        self._send("loop", loop)
 
     def set_options(self, options: RenderOptions, *, tiles: bool = False) -> None:
         self._send("options", (options, tiles))
@@ -237,6 +250,12 @@ class LiveWorker(QThread):
                     self._source.restart_clock()
             elif name == "step":
                 self._step(int(payload))
+            elif name == "seek":
+                self._seek(int(payload))
+            elif name == "loop":
+                self._loop = bool(payload)
+                if isinstance(self._source, VideoFileSource):
+                    self._source.loop = self._loop
             elif name == "options":
                 self._options, self._want_tiles = payload
                 rerender = True
@@ -256,6 +275,8 @@ class LiveWorker(QThread):
             return
         self._close_source()
         self._source = source
+        if isinstance(source, VideoFileSource):
+            source.loop = self._loop
         self._fps, self._last_done = 0.0, 0.0
         self.pipeline.reset()
         self.sourceOpened.emit(spec)
@@ -280,7 +301,20 @@ class LiveWorker(QThread):
                 return
             self.status.emit("info", "")
             self._analyse(frame, still=True)
+        elif isinstance(source, VideoFileSource) and self._paused and delta < 0:
+            if source.frame_number > 1:
+                self._seek(source.frame_number - 2)  # the frame before the one on screen
         elif source is not None and source.live and self._paused and delta > 0:
+            self._live_step(force=True)
+
+    def _seek(self, frame: int) -> None:
+        """Jump in a video file; tracks and EMAs start afresh, since the faces there are not the ones on screen."""
+        source = self._source
+        if not isinstance(source, VideoFileSource):
+            return
+        source.seek(frame)
+        self.pipeline.reset()
+        if self._paused:
             self._live_step(force=True)
 
     def _live_step(self, *, force: bool = False) -> None:
@@ -290,7 +324,7 @@ class LiveWorker(QThread):
             self._wake.wait(min(wait, 0.1))  # wakes early for commands
             self._wake.clear()
             return
-        frame = source.read()
+        frame = source.read(paced=False) if force and isinstance(source, VideoFileSource) else source.read()
         if frame is None:
             if isinstance(source, CameraSource):
                 self._reconnect(source)
@@ -359,6 +393,10 @@ class LiveWorker(QThread):
             source_label=self._source.spec.label if self._source is not None else "",
             filmstrip=(source.index, len(source)) if isinstance(source := self._source, ImageSequenceSource) else None,
             display=display,
+            video_frame=(source.frame_number, source.frame_count)
+            if isinstance(source := self._source, VideoFileSource)
+            else None,
+            source_path=_current_path(self._source),
         )
         with self._mailbox_lock:
             self._mailbox = packet
@@ -373,20 +411,52 @@ class LiveWorker(QThread):
             return
         self.modelChanged.emit(self.pipeline.bundle)
         self.status.emit("info", f"Model loaded: {self.pipeline.bundle.name}")
-        if self._last is not None and self._source is not None and self._source.still:
-            self._analyse(self._last[0], still=True)
+        source = self._source
+        if self._last is not None and source is not None and (source.still or self._paused):
+            # Nothing new would arrive: analyse the frame on screen again, so bars, thresholds and the HUD's
+            # model name all come from the new model (set_bundle restarted the tracks, so no EMA mixes models).
+            self._analyse(self._last[0], still=source.still)
 
     def _snapshot(self, packet: LivePacket, folder: str) -> None:
         stem = default_stem()
         try:
             options = dataclasses.replace(packet.options, show_hud=True)  # exports carry the engine HUD like the CLI
             png, sidecar = export_snapshot(
-                packet.frame, packet.result, options, folder, stem, source=packet.source_label
+                packet.frame, packet.result, options, folder, stem, source=_source_name(packet),
+                details=_snapshot_details(packet),
             )
         except Exception as exc:  # noqa: BLE001 - disk full, permissions: tell the user
             self.snapshotFailed.emit(f"Snapshot not saved: {exc}")
             return
         self.snapshotSaved.emit(str(png), str(sidecar))
+
+
+def _current_path(source: FrameSource | None) -> str:
+    if isinstance(source, ImageSequenceSource):
+        return str(Path(source.current_path).resolve())
+    if isinstance(source, VideoFileSource):
+        return str(Path(source.spec.paths[0]).resolve())
+    return ""
+
+
+def _source_name(packet: LivePacket) -> str:
+    """The file the frame came from ("b.jpg", "clip.mp4"), or the camera's label."""
+    return Path(packet.source_path).name if packet.source_path else packet.source_label
+
+
+def _snapshot_details(packet: LivePacket) -> dict:
+    """Sidecar fields that trace a snapshot to its frame: the file, the filmstrip slot, the video frame.
+
+    ``video_frame`` is the 1-based number the HUD showed; ``frame_index`` the same frame 0-based in the file
+    (like ``attricam analyze``'s ``clip.mp4#frame=N``); ``analysed_frame_index`` counts analysed frames only.
+    """
+    details: dict = {"source_path": packet.source_path or None, "analysed_frame_index": packet.result.frame_index}
+    if packet.filmstrip is not None:
+        details["filmstrip"] = {"index": packet.filmstrip[0] + 1, "count": packet.filmstrip[1]}
+    if packet.video_frame is not None:
+        number, count = packet.video_frame
+        details.update(video_frame=number, video_frame_count=count or None, frame_index=number - 1)
+    return details
 
 
 def _display_image(rgb: np.ndarray, view: tuple[int, int] | None) -> QImage | None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from .live_tab import LiveTab
 from .live_worker import LiveWorker
+from .model_files import bundle_label, choose_bundle
 from .settings import AppSettings
+from .shortcut_guard import ShortcutGuard
 from .sources import SourceSpec
 
 __all__ = ["SHORTCUTS", "MainWindow"]
@@ -17,13 +21,14 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Space", "pause / resume"),
     ("S", "snapshot (PNG + JSON)"),
     ("Up / Down", "previous / next attribute overlay (panel order)"),
-    ("Left / Right", "previous / next image, or one frame forward when paused"),
+    ("Left / Right", "previous / next image, or one video frame back / forward (pauses)"),
     ("Esc", "no overlay"),
     ("L", "landmarks on / off"),
     ("G", "video / attention explorer"),
     ("F", "next face"),
     ("Ctrl+O", "open images"),
     ("Ctrl+Shift+O", "open video"),
+    ("Ctrl+Alt+O", "open a folder (recursive)"),
     ("Ctrl+1 / 2 / 3", "Live / Training / Dashboard tab"),
     ("Ctrl+Q", "quit"),
 )
@@ -77,6 +82,7 @@ class MainWindow(QMainWindow):
         for text, key, slot in (
             ("Open &images…", QKeySequence.StandardKey.Open, self.live.open_images_dialog),
             ("Open &video…", "Ctrl+Shift+O", self.live.open_video_dialog),
+            ("Open &folder…", "Ctrl+Alt+O", self.live.open_folder_dialog),
             ("&Snapshot", None, self.live.snapshot),
             ("Export &folder…", None, self.live.choose_export_folder),
             ("&Quit", QKeySequence.StandardKey.Quit, self.close),
@@ -86,7 +92,14 @@ class MainWindow(QMainWindow):
                 action.setShortcut(QKeySequence(key))
             action.triggered.connect(slot)
             file_menu.addAction(action)
+            if text.startswith("Open &folder"):
+                self.recent_menu = file_menu.addMenu("Open &recent")
+                self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         model_menu = self.menuBar().addMenu("&Model")
+        open_bundle = QAction("&Load model bundle…", self)
+        open_bundle.setShortcut(QKeySequence("Ctrl+M"))
+        open_bundle.triggered.connect(self.open_bundle_dialog)
+        model_menu.addAction(open_bundle)
         default = QAction("Back to the &default model", self)
         default.triggered.connect(lambda: self._load_bundle(None))
         model_menu.addAction(default)
@@ -94,6 +107,27 @@ class MainWindow(QMainWindow):
         keys = QAction("&Keyboard shortcuts", self)
         keys.triggered.connect(self._show_shortcuts)
         help_menu.addAction(keys)
+        about = QAction("&About AttriCam", self)
+        about.triggered.connect(self._show_about)
+        help_menu.addAction(about)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        entries = [e for e in self.settings.recent_sources if all(Path(p).exists() for p in e)]
+        for paths in entries:
+            first = Path(paths[0])
+            text = f"{first.name}/  ({first.parent})" if first.is_dir() else f"{first.name}  ({first.parent})"
+            if len(paths) > 1:
+                text = f"{len(paths)} items from {first.parent}"
+            action = self.recent_menu.addAction(text)
+            action.setToolTip("\n".join(paths))
+            action.triggered.connect(lambda _=False, p=paths: self._open_recent(p))
+        if not entries:
+            self.recent_menu.addAction("(nothing opened yet)").setEnabled(False)
+
+    def _open_recent(self, paths: list[str]) -> None:
+        if self.live.open_paths(paths):
+            self.tabs.setCurrentWidget(self.live)
 
     def _build_shortcuts(self) -> None:
         live = self.live
@@ -124,6 +158,8 @@ class MainWindow(QMainWindow):
             shortcut.activated.connect(slot)
             self._shortcuts.append(shortcut)
         self.tabs.currentChanged.connect(self._tab_changed)
+        self._guard = ShortcutGuard(self)
+        QApplication.instance().installEventFilter(self._guard)
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.live:
@@ -141,14 +177,48 @@ class MainWindow(QMainWindow):
         rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
 
+    def about_text(self) -> str:
+        import platform
+
+        import PySide6
+        import torch
+
+        from attricam import __version__
+
+        bundle = self.live.bundle
+        model = f"{bundle_label(bundle)} ({'trained' if bundle.trained else 'untrained'})" if bundle else "loading…"
+        return (
+            f"<h3>AttriCam {__version__}</h3>"
+            "<p>Live facial-attribute analysis you can look inside: 40 CelebA attributes from a cross-attention "
+            "model, with the attention map of each.</p>"
+            f"<p>Model: {model}<br>Python {platform.python_version()} · PySide6 {PySide6.__version__} · "
+            f"PyTorch {torch.__version__}</p>"
+        )
+
+    def _show_about(self) -> None:
+        QMessageBox.about(self, "About AttriCam", self.about_text())
+
     # ------------------------------------------------------------------ model
     def _load_bundle(self, bundle) -> None:
         self.live.load_bundle(bundle)
         self.tabs.setCurrentWidget(self.live)
 
+    def open_bundle_dialog(self) -> None:
+        """Model > Load model bundle…: any saved ``.pt`` (a run folder's model.pt, a colleague's bundle)."""
+        start = self.settings.value("model/open_folder", "runs", str)
+        bundle, problem = choose_bundle(self, start)
+        if problem:
+            self.live.show_error(problem)
+        if bundle is not None:
+            self.settings.set_value("model/open_folder", str(bundle.path.parent))
+            self._load_bundle(bundle)
+
     def _model_changed(self, bundle) -> None:
         state = "trained" if bundle.trained else "UNTRAINED (random weights)"
-        self.model_label.setText(f"model: {bundle.name} · {state}")
+        self.model_label.setText(f"model: {bundle_label(bundle)} · {state}")
+        self.model_label.setToolTip(str(bundle.path) if bundle.path else bundle.name)
+        if self.statusBar().currentMessage().startswith("Loading model"):
+            self.statusBar().clearMessage()  # the permanent label says it now
         self.dashboard.set_bundle(bundle)
         self.training.set_live_bundle(bundle)
 
@@ -178,6 +248,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
+        QApplication.instance().removeEventFilter(self._guard)
         self.live.shutdown()
         self.training.shutdown()
         self.dashboard.shutdown()

@@ -12,13 +12,62 @@ from engine.atomic import atomic_path
 from engine.attributes import ATTRIBUTES
 from engine.render import TIER_COLORS
 
-__all__ = ["export_plot_png", "frequency_colors", "log_ticks", "make_plot", "tier_brushes"]
+__all__ = [
+    "VerticalLabelAxis",
+    "export_plot_png",
+    "frequency_color_bar",
+    "frequency_colors",
+    "log_ticks",
+    "make_plot",
+    "tier_brushes",
+]
 
 pg.setConfigOptions(background="w", foreground="k", antialias=True)
 
 
-def make_plot(title: str, x_label: str, y_label: str, *, legend: bool = False) -> pg.PlotWidget:
-    plot = pg.PlotWidget()
+class VerticalLabelAxis(pg.AxisItem):
+    """A bottom axis whose tick labels are written upwards, so 40 attribute names fit side by side, whole."""
+
+    _label_room = 0
+
+    def setTicks(self, ticks) -> None:
+        metrics = pg.QtGui.QFontMetrics(self.font() if self.style.get("tickFont") is None else self.style["tickFont"])
+        longest = max((metrics.horizontalAdvance(str(t)) for level in ticks or () for _, t in level), default=0)
+        self._label_room = longest + metrics.height() + 16  # the names, then the axis label below them
+        super().setTicks(ticks)
+        self._updateHeight()
+
+    def _updateHeight(self) -> None:
+        """pyqtgraph sizes a bottom axis for one line of text; upright names need their longest length."""
+        if not self._label_room:
+            super()._updateHeight()
+            return
+        self.setMaximumHeight(self._label_room)
+        self.setMinimumHeight(self._label_room)
+        self.picture = None
+
+    def drawPicture(self, painter, axisSpec, tickSpecs, textSpecs) -> None:
+        super().drawPicture(painter, axisSpec, tickSpecs, [])
+        painter.setPen(self.textPen())
+        if self.style.get("tickFont") is not None:
+            painter.setFont(self.style["tickFont"])
+        metrics = painter.fontMetrics()
+        for rect, _, text in textSpecs:
+            painter.save()
+            painter.translate(rect.center().x() + metrics.ascent() / 2 - 1, rect.top())
+            painter.rotate(-90)
+            painter.drawText(pg.QtCore.QPointF(-metrics.horizontalAdvance(text), 0), text)
+            painter.restore()
+
+    def label_texts(self) -> list[str]:
+        """Every tick label this axis shows (tests check that none is cut or skipped)."""
+        return [str(t) for level in (self._tickLevels or ()) for _, t in level]
+
+
+def make_plot(
+    title: str, x_label: str, y_label: str, *, legend: bool = False, bottom_axis: pg.AxisItem | None = None
+) -> pg.PlotWidget:
+    plot = pg.PlotWidget(axisItems={"bottom": bottom_axis} if bottom_axis is not None else None)
     plot.setTitle(title, size="10pt")
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
@@ -41,9 +90,25 @@ def frequency_colors(frequencies) -> list[tuple[int, int, int]]:
     """Viridis on log frequency: rare attributes dark purple, common ones yellow (same scale everywhere)."""
     colormap = pg.colormap.get("viridis")
     f = np.log10(np.clip(np.asarray(frequencies, np.float64), 1e-3, 1.0))
-    lo, hi = np.log10(0.02), np.log10(0.85)
+    lo, hi = np.log10(_FREQUENCY_RANGE[0]), np.log10(_FREQUENCY_RANGE[1])
     t = np.clip((f - lo) / (hi - lo), 0.0, 1.0)
     return [tuple(int(v) for v in colormap.map(float(x), mode="byte")[:3]) for x in t]
+
+
+_FREQUENCY_RANGE = (0.02, 0.85)
+
+
+def frequency_color_bar(plot: pg.PlotWidget) -> pg.ColorBarItem:
+    """The colour scale of :func:`frequency_colors` beside ``plot``, labelled in training-frequency percent."""
+    lo, hi = (float(np.log10(v)) for v in _FREQUENCY_RANGE)
+    bar = pg.ColorBarItem(
+        values=(lo, hi), colorMap=pg.colormap.get("viridis"), interactive=False, width=12,
+        label="training frequency (%)",
+    )  # fmt: skip
+    ticks = [(float(np.log10(v)), f"{100 * v:g}") for v in (0.02, 0.05, 0.1, 0.2, 0.5, 0.85)]
+    bar.axis.setTicks([ticks, []])
+    plot.getPlotItem().layout.addItem(bar, 2, 5)
+    return bar
 
 
 def tier_brushes() -> list[pg.QtGui.QBrush]:

@@ -6,6 +6,7 @@ INI file; the app uses the platform's native store under AttriCam/AttriCam.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -90,6 +91,22 @@ class AppSettings:
     @open_folder.setter
     def open_folder(self, folder: str) -> None:
         self.store.setValue("live/open_folder", folder)
+
+    @property
+    def recent_sources(self) -> list[list[str]]:
+        """Most recent first: the paths of each file/folder selection the user opened (JSON in one key)."""
+        try:
+            entries = json.loads(self._get("live/recent", "[]", str))
+        except ValueError:
+            return []
+        if not isinstance(entries, list):
+            return []
+        return [[str(p) for p in e] for e in entries if isinstance(e, list) and e]
+
+    def add_recent_source(self, paths: list[str], keep: int = 8) -> None:
+        entry = [str(p) for p in paths]
+        entries = [entry] + [e for e in self.recent_sources if e != entry]
+        self.store.setValue("live/recent", json.dumps(entries[:keep]))
 
     def value(self, key: str, default=None, kind=None):
         return self._get(key, default, kind)

@@ -1,9 +1,21 @@
-"""Source toolbar: camera and resolution pickers, open file, filmstrip navigation, play controls."""
+"""Source toolbar: camera and resolution pickers, open file, filmstrip navigation, play controls.
+
+Video files also get a seek bar and a loop toggle; both are hidden for cameras and stills.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractSlider,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QToolButton,
+    QWidget,
+)
 
 from .sources import CAMERA_RESOLUTIONS, SourceSpec
 
@@ -17,6 +29,8 @@ class SourceBar(QWidget):
     pauseToggled = Signal(bool)
     stepRequested = Signal(int)
     snapshotRequested = Signal()
+    seekRequested = Signal(int)  # 0-based video frame
+    loopToggled = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,6 +49,15 @@ class SourceBar(QWidget):
         self.next_button.setToolTip("Next image / single step (→)")
         self.position = QLabel("")
         self.position.setMinimumWidth(120)
+        self.seek_slider = QSlider(Qt.Orientation.Horizontal)
+        self.seek_slider.setObjectName("SeekSlider")
+        self.seek_slider.setToolTip("Video position: drag or click to jump")
+        self.seek_slider.setMinimumWidth(160)
+        self.seek_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrows stay frame steps, not slider moves
+        self.loop_button = QToolButton(text="Loop")
+        self.loop_button.setCheckable(True)
+        self.loop_button.setChecked(True)
+        self.loop_button.setToolTip("Start the video again after its last frame")
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.pause_button.setToolTip("Pause / resume (Space)")
@@ -52,7 +75,9 @@ class SourceBar(QWidget):
         layout.addSpacing(8)
         layout.addWidget(self.prev_button)
         layout.addWidget(self.next_button)
-        layout.addWidget(self.position, 1)
+        layout.addWidget(self.position)
+        layout.addWidget(self.seek_slider, 1)
+        layout.addWidget(self.loop_button)
         layout.addWidget(self.pause_button)
         layout.addWidget(self.snapshot_button)
 
@@ -64,6 +89,9 @@ class SourceBar(QWidget):
         self.prev_button.clicked.connect(lambda: self.stepRequested.emit(-1))
         self.next_button.clicked.connect(lambda: self.stepRequested.emit(1))
         self.snapshot_button.clicked.connect(self.snapshotRequested)
+        self.seek_slider.sliderReleased.connect(lambda: self.seekRequested.emit(self.seek_slider.value()))
+        self.seek_slider.actionTriggered.connect(self._slider_action)
+        self.loop_button.toggled.connect(self.loopToggled)
 
     def set_cameras(self, indices: list[int]) -> None:
         self.camera_box.clear()
@@ -92,11 +120,30 @@ class SourceBar(QWidget):
         self.pause_button.blockSignals(False)
 
     def set_source_kind(self, kind: str | None) -> None:
-        """Filmstrips step both ways; live sources step forward only while paused."""
-        self.prev_button.setEnabled(kind == "images")
+        """Filmstrips and video files step both ways; a camera steps forward only (while paused)."""
+        self.prev_button.setEnabled(kind in ("images", "video"))
         self.next_button.setEnabled(kind is not None)
         self.pause_button.setEnabled(kind in ("camera", "video"))
         self.snapshot_button.setEnabled(kind is not None)
+        self.seek_slider.setVisible(kind == "video")
+        self.loop_button.setVisible(kind == "video")
+        if kind != "video":
+            self.seek_slider.setRange(0, 0)
+
+    def set_video_position(self, frame: int, count: int) -> None:
+        """Show 1-based ``frame`` of ``count`` on the seek bar, unless the user is dragging it."""
+        if self.seek_slider.isSliderDown():
+            return
+        self.seek_slider.blockSignals(True)
+        self.seek_slider.setRange(0, max(count - 1, 0))
+        self.seek_slider.setValue(max(frame - 1, 0))
+        self.seek_slider.blockSignals(False)
+
+    def _slider_action(self, action: int) -> None:
+        """A click on the groove or a page key: jump there (drags seek once, on release)."""
+        if action in (QAbstractSlider.SliderAction.SliderMove.value, QAbstractSlider.SliderAction.SliderNoAction.value):
+            return
+        self.seekRequested.emit(self.seek_slider.sliderPosition())
 
     def _camera_activated(self, *_) -> None:
         spec = self.camera_spec()

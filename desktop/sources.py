@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from engine.image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_image
+from engine.sources import iter_media
 
 __all__ = [
     "CAMERA_RESOLUTIONS",
@@ -83,15 +84,24 @@ class SourceSpec:
 
 
 def classify_paths(paths: list[str]) -> SourceSpec | None:
-    """Dropped or chosen files -> a source: one video wins; otherwise all images form a filmstrip."""
-    files = [str(p) for p in paths if Path(p).is_file()]
-    videos = [p for p in files if Path(p).suffix.lower() in VIDEO_EXTENSIONS]
-    if videos:
-        return SourceSpec("video", paths=(videos[0],))
+    """Dropped or chosen files and folders -> a source, or None when nothing in them is usable.
+
+    Folders are expanded recursively like ``attricam analyze`` (:func:`engine.sources.iter_media`: sorted,
+    hidden files skipped). A video named explicitly wins; otherwise all images form a filmstrip; a folder
+    holding only videos opens its first one.
+    """
+    named = [Path(p) for p in paths]
+    explicit_videos = [str(p) for p in named if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS]
+    if explicit_videos:
+        return SourceSpec("video", paths=(explicit_videos[0],))
+    files = [str(p) for p in iter_media([p for p in named if p.exists()]) if p.is_file()]
     images = [p for p in files if Path(p).suffix.lower() in IMAGE_EXTENSIONS]
     if images:
         return SourceSpec("images", paths=tuple(images))
-    if files:  # unknown extension: let the image loader name the problem
+    videos = [p for p in files if Path(p).suffix.lower() in VIDEO_EXTENSIONS]
+    if videos:
+        return SourceSpec("video", paths=(videos[0],))
+    if files:  # unknown extension named explicitly: let the image loader name the problem
         return SourceSpec("images", paths=tuple(files))
     return None
 
@@ -209,14 +219,42 @@ class VideoFileSource(FrameSource):
     def restart_clock(self) -> None:
         self._clock = None
 
-    def read(self) -> np.ndarray | None:
-        """The frame due now: when analysis is slower than the clip, late frames are skipped (latest frame wins)."""
-        if self.frame_interval and self._clock is not None:
+    @property
+    def loop(self) -> bool:
+        """Start again at frame 0 after the last frame (else ``read`` returns None there)."""
+        return self._loop
+
+    @loop.setter
+    def loop(self, value: bool) -> None:
+        self._loop = bool(value)
+
+    @property
+    def frame_number(self) -> int:
+        """1-based number of the frame last read (0 before the first): what the position label shows."""
+        return self._index
+
+    def seek(self, index: int) -> None:
+        """Make frame ``index`` (0-based, clamped to the clip) the next one ``read`` returns."""
+        last = self.frame_count - 1 if self.frame_count else max(index, 0)
+        index = int(min(max(index, 0), last))
+        self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        self._index = index
+        self._clock = None
+
+    def read(self, *, paced: bool = True) -> np.ndarray | None:
+        """The frame due now: when analysis is slower than the clip, late frames are skipped (latest frame wins).
+
+        ``paced=False`` returns exactly the next frame and restarts the clock: a single step while paused must
+        move one frame, not catch up with the time spent paused.
+        """
+        if paced and self.frame_interval and self._clock is not None:
             due = int((time.perf_counter() - self._clock) / self.frame_interval)
             for _ in range(min(due - self._index, _MAX_SKIP)):
                 if not self._capture.grab():
                     break
                 self._index += 1
+        elif not paced:
+            self._clock = None
         ok, frame = self._capture.read()
         if not ok and self._loop:
             self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
@@ -226,7 +264,7 @@ class VideoFileSource(FrameSource):
         if not ok:
             return None
         self._index += 1
-        if self.frame_interval and self._clock is None:
+        if paced and self.frame_interval and self._clock is None:
             self._clock = time.perf_counter() - (self._index - 1) * self.frame_interval
         return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 

@@ -34,6 +34,7 @@ from .attribute_bars import tier_color
 from .events_follower import EventsFollower
 from .job_process import JobProcess
 from .metrics_table import MetricsTable
+from .model_files import bundle_label
 from .settings import AppSettings
 from .training_form import TrainingForm
 from .training_plots import TrainingPlots
@@ -100,6 +101,7 @@ class TrainingTab(QWidget):
         self.job = JobProcess(self)
         self.follower = EventsFollower(self)
         self.finished_event: dict | None = None
+        self._result_bundle: str | None = None  # bundle of the last finished run; survives later runs
         self._config = None
 
         from training.celeba import default_data_root
@@ -204,6 +206,8 @@ class TrainingTab(QWidget):
         self.settings.set_value("training/data_root", config.data[0])
         self._config = config
         self.finished_event = None
+        if self._result_bundle:
+            self.result_label.setText(f"Last finished model (loadable while this run trains): {self._result_bundle}")
         self.follower.stop()
         if not resume:
             self.plots.clear()
@@ -327,6 +331,7 @@ class TrainingTab(QWidget):
             f"{k} {v:.3f}" for k, v in val.items() if k in ("mean_accuracy", "mean_f1", "rare_mean_f1", "mean_auc")
         )
         self.result_label.setText(f"Finished: {event['bundle']}\nbest epoch {event['best_epoch'] + 1} · {summary}")
+        self._result_bundle = str(event["bundle"])
         self.load_button.setEnabled(True)
         self._state("Finished.")
         report_path = event.get("report")
@@ -341,10 +346,12 @@ class TrainingTab(QWidget):
         self.report.set_rows(_REPORT_HEADERS, rows, _REPORT_FORMATS, colours)
 
     def _load_result(self) -> None:
-        if not self.finished_event:
+        """Load the last finished run's bundle: a later run that was started and stopped does not hide it."""
+        if not self._result_bundle:
+            self._state("No run has finished yet: there is no new model to load", error=True)
             return
         try:
-            bundle = ModelBundle.load(self.finished_event["bundle"])
+            bundle = ModelBundle.load(self._result_bundle)
         except BundleError as exc:
             self._state(str(exc), error=True)
             return
@@ -353,7 +360,7 @@ class TrainingTab(QWidget):
     # ------------------------------------------------------------------ window hooks
     def set_live_bundle(self, bundle: ModelBundle) -> None:
         state = "trained" if bundle.trained else "untrained, random weights"
-        self.live_label.setText(f"Live model now: {bundle.name} ({state})")
+        self.live_label.setText(f"Live model now: {bundle_label(bundle)} ({state})")
 
     def confirm_close(self) -> bool:
         if not self.job.running or not self.ask_before_close:

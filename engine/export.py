@@ -38,12 +38,19 @@ def export_snapshot(
     folder: str | Path,
     stem: str | None = None,
     source: str | None = None,
+    details: dict | None = None,
 ) -> tuple[Path, Path]:
-    """Write ``<stem>.png`` (annotated) and ``<stem>.json`` (per-face results) into ``folder``."""
+    """Write ``<stem>.png`` (annotated) and ``<stem>.json`` (per-face results) into ``folder``.
+
+    The sidecar names the source, records the overlay settings the PNG was drawn with and merges
+    ``details`` (e.g. ``source_path``, ``video_frame``) so a snapshot can be traced back to its frame.
+    """
     folder = Path(folder)
     stem = stem or default_stem()
+    options = options or RenderOptions()
     png = write_png(folder / f"{stem}.png", render_frame(frame, result, options))
-    payload = {"source": source, "image": png.name, **result.as_dict()}
+    payload = {"source": source, "image": png.name, "overlay": options.overlay_settings(), **result.as_dict()}
+    payload.update(details or {})
     json_path = folder / f"{stem}.json"
     try:
         atomic_write_text(json_path, json.dumps(payload, indent=2))

@@ -9,14 +9,26 @@ tags) and a HUD line (model, faces, FPS, latency).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
 
 from .attributes import ATTRIBUTES, RarityTier
+from .panel_layout import LABEL_HEIGHT, Rect, face_obstacles, place_panel
 from .results import FaceResult, FrameResult
 
-__all__ = ["COLORMAPS", "TIER_COLORS", "RenderOptions", "attention_heatmap", "blend_heatmap", "heatmap_layers", "render_frame"]
+__all__ = [
+    "COLORMAPS",
+    "TIER_COLORS",
+    "RenderOptions",
+    "attention_heatmap",
+    "blend_heatmap",
+    "face_mask",
+    "heatmap_layers",
+    "layout_panels",
+    "render_frame",
+]
 
 COLORMAPS: dict[str, int] = {
     "jet": cv2.COLORMAP_JET,
@@ -55,6 +67,16 @@ class RenderOptions:
     fps: float | None = None
     show_hud: bool = True
 
+    def overlay_settings(self) -> dict:
+        """What the heatmap shows, in the words the GUI uses (layers and heads 1-based): for export sidecars."""
+        return {
+            "attribute": None if self.attribute is None else ATTRIBUTES[self.attribute].name,
+            "layer": "last" if self.layer == -1 else self.layer + 1,
+            "head": "mean" if self.head is None else self.head + 1,
+            "opacity": round(float(self.opacity), 3),
+            "colormap": self.colormap,
+        }
+
 
 def attention_heatmap(face: FaceResult, attribute: int, layer: int = -1, head: int | None = None) -> np.ndarray:
     """The attention map upsampled to the aligned crop, scaled to [0, 1]: (H, W) float32."""
@@ -82,11 +104,44 @@ def blend_heatmap(image: np.ndarray, heat: np.ndarray, colormap: str = "jet", op
     return cv2.blendLinear(colored, np.ascontiguousarray(image), alpha, 1.0 - alpha)
 
 
+_FACE_CENTER = (0.5, 0.54)
+"""Centre of the face in the aligned crop, as fractions of (width, height): the eyes sit at ~52 % of the
+height and the mouth at ~69 % in CelebA's framing, with hair above and collar below."""
+_FACE_RADII = (0.40, 0.42)
+_FEATHER_START = 0.62
+"""Elliptical radius (1 = the ellipse's edge) where the overlay starts fading out."""
+_QUIET_HEAT = (0.06, 0.35)
+"""Attention below the first value leaves the skin untinted, above the second it is fully coloured."""
+
+
+def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
+    t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+@lru_cache(maxsize=8)
+def face_mask(height: int, width: int) -> np.ndarray:
+    """Feathered elliptical weight over the face in crop space, (height, width) float32 in [0, 1].
+
+    1 over the face, falling smoothly to exactly 0 well inside the crop's border, so the overlay warped
+    back onto the frame has no edge: no tinted quadrilateral over neck, shoulders or background.
+    """
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    cx, cy = _FACE_CENTER[0] * width, _FACE_CENTER[1] * height
+    rx, ry = _FACE_RADII[0] * width, _FACE_RADII[1] * height
+    radius = np.sqrt(((xs + 0.5 - cx) / rx) ** 2 + ((ys + 0.5 - cy) / ry) ** 2)
+    mask = 1.0 - _smoothstep(_FEATHER_START, 1.0, radius)
+    mask.setflags(write=False)
+    return mask
+
+
 def _blend_heatmap(canvas: np.ndarray, face: FaceResult, options: RenderOptions) -> None:
-    """Warp the crop-space heatmap back onto the face's region of ``canvas`` (in place)."""
+    """Warp the crop-space heatmap back onto the face's region of ``canvas`` (in place), faded out smoothly
+    towards the edge of the face (:func:`face_mask`) and where attention is near zero."""
     heat = attention_heatmap(face, options.attribute, options.layer, options.head)
     colored, alpha_crop = heatmap_layers(heat, options.colormap, options.opacity)
     h, w = heat.shape
+    alpha_crop = alpha_crop * face_mask(h, w) * _smoothstep(*_QUIET_HEAT, heat)
     inverse = cv2.invertAffineTransform(face.align_matrix)
     corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float32) @ inverse.T
     x0, y0 = np.floor(corners.min(0)).astype(int)
@@ -112,55 +167,111 @@ def _label(canvas: np.ndarray, text: str, origin: tuple[int, int], color, scale:
     cv2.putText(canvas, text, (x + 2, y - base + 1), _FONT, scale, color, 1, cv2.LINE_AA)
 
 
-def _place_panel(
-    canvas_size: tuple[int, int], box: np.ndarray, size: tuple[int, int], taken: list[tuple[int, int, int, int]]
-) -> tuple[int, int]:
-    """Top-left corner for a panel beside ``box``: right, else left, else inside; shifted down past other panels."""
-    width, height = canvas_size
-    panel_w, panel_h = size
-    x1, y1, x2, _ = box.astype(int)
-    if x2 + 6 + panel_w <= width:
-        px = x2 + 6
-    elif x1 - 6 - panel_w >= 0:
-        px = x1 - 6 - panel_w
-    else:
-        px = max(min(x1, width - panel_w), 0)
-    py = int(np.clip(y1, 0, max(height - panel_h, 0)))
-    for tx, ty, tw, th in sorted(taken, key=lambda r: r[1]):
-        if px < tx + tw and tx < px + panel_w and py < ty + th and ty < py + panel_h:
-            py = ty + th + 4
-    py = min(py, max(height - panel_h, 0))
-    taken.append((px, py, panel_w, panel_h))
-    return px, py
-
-
-def _attribute_panel(
-    canvas: np.ndarray, face: FaceResult, options: RenderOptions, taken: list[tuple[int, int, int, int]]
-) -> None:
-    """Positives first (most probable on top), then the overlay attribute, as small bars beside the box."""
+def _panel_rows(face: FaceResult, options: RenderOptions) -> list[int]:
+    """Positives first (most probable on top), then the overlay attribute."""
     order = [int(i) for i in np.argsort(-face.probabilities) if face.decisions[i]][: options.top_k]
     if options.attribute is not None and options.attribute not in order:
         order.append(options.attribute)
-    if not order:
-        order = [int(np.argmax(face.probabilities))]
-    row_h, bar_w, panel_w = 15, 60, 220
-    panel_h = row_h * len(order) + 4
-    px, py = _place_panel((canvas.shape[1], canvas.shape[0]), face.box, (panel_w, panel_h), taken)
+    return order or [int(np.argmax(face.probabilities))]
+
+
+_ROW_H, _BAR_W, _ROW_SCALE = 15, 60, 0.36
+
+
+def layout_panels(
+    result: FrameResult, options: RenderOptions, canvas_size: tuple[int, int], keep_clear: list[Rect] = ()
+) -> list[tuple[Rect, list[int]]]:
+    """Each face's panel rect and rows, in face order, over no face, id label, other panel or ``keep_clear``
+    rect (the HUD), see :mod:`engine.panel_layout`.
+
+    In a crowded frame every panel drops its least probable rows, the same number for all faces so the
+    panels stay comparable, until all fit; a panel that fits nowhere even as one row covers the least it can.
+    """
+    faces = face_obstacles([f.box for f in result.faces], [_label_width(f) for f in result.faces]) + list(keep_clear)
+    orders = [_panel_rows(face, options) for face in result.faces]
+    most = max((len(o) for o in orders), default=0)
+    for rows in range(most, 0, -1):
+        layout = _layout_with_rows(result.faces, orders, rows, options, canvas_size, faces)
+        if all(covers == 0 for _, _, covers in layout):
+            break
+    return [(rect, order) for rect, order, _ in layout]
+
+
+def _layout_with_rows(faces, orders, rows, options, canvas_size, obstacles):
+    taken: list[Rect] = []
+    layout = []
+    for face, order in zip(faces, orders):
+        if options.attribute in order and order.index(options.attribute) >= rows:
+            order = [*order[: rows - 1], options.attribute]  # the overlay attribute keeps its row
+        order = order[:rows]
+        size = (_panel_width(face, order, options), _ROW_H * len(order) + 4)
+        slot = place_panel(face.box, size, canvas_size, obstacles + taken)
+        taken.append(slot.rect)
+        layout.append((slot.rect, order, slot.covers))
+    return layout
+
+
+def _row_text(face: FaceResult, index: int, options: RenderOptions) -> str:
+    mark = "*" if index == options.attribute else ""
+    return f"{mark}{ATTRIBUTES[index].name[:17]} {float(face.probabilities[index]):.2f}"
+
+
+def _panel_width(face: FaceResult, order: list[int], options: RenderOptions | None = None) -> int:
+    """Bars, the longest row text and the face's "#id" tag: no wider than its words need."""
+    texts = [_row_text(face, i, options or RenderOptions()) for i in order]
+    tag = cv2.getTextSize(f"#{face.face_id}", _FONT, _ROW_SCALE, 1)[0][0] + 8
+    return _BAR_W + 10 + max(cv2.getTextSize(t, _FONT, _ROW_SCALE, 1)[0][0] for t in texts) + tag
+
+
+def _face_label(face: FaceResult) -> str:
+    return f"#{face.face_id} {face.score:.2f}"
+
+
+def _label_width(face: FaceResult) -> int:
+    return _label_width_of(_face_label(face))
+
+
+def _label_width_of(text: str, scale: float = 0.45) -> int:
+    return cv2.getTextSize(text, _FONT, scale, 1)[0][0] + 4
+
+
+def _attribute_panel(
+    canvas: np.ndarray, face: FaceResult, options: RenderOptions, rect: Rect, order: list[int]
+) -> None:
+    """Small bars, one row per attribute: probability, calibrated threshold tick, rarity colour."""
+    px, py, panel_w, panel_h = rect
     panel = canvas[py : py + panel_h, px : px + panel_w]
     panel[:] = (panel.astype(np.float32) * 0.35).astype(np.uint8)
+    _connect_panel(canvas, face.box, rect)
+    tag = f"#{face.face_id}"  # which face this panel is for, wherever the layout had to put it
+    tag_w = cv2.getTextSize(tag, _FONT, _ROW_SCALE, 1)[0][0]
+    tag_color = _SELECTED_COLOR if options.selected_face == face.face_id else _BOX_COLOR
+    cv2.putText(canvas, tag, (px + panel_w - tag_w - 4, py + _ROW_H - 1), _FONT, _ROW_SCALE, tag_color, 1, cv2.LINE_AA)
     for row, index in enumerate(order):
         info = ATTRIBUTES[index]
-        y = py + 4 + row * row_h
+        y = py + 4 + row * _ROW_H
         p = float(face.probabilities[index])
         color = TIER_COLORS[info.tier]
-        cv2.rectangle(canvas, (px + 2, y), (px + 2 + bar_w, y + row_h - 4), (70, 70, 70), -1)
-        cv2.rectangle(canvas, (px + 2, y), (px + 2 + int(bar_w * p), y + row_h - 4), color, -1)
-        tick = px + 2 + int(bar_w * float(face.thresholds[index]))
-        cv2.line(canvas, (tick, y - 1), (tick, y + row_h - 3), (255, 255, 255), 1)
-        mark = "*" if index == options.attribute else ""
-        text = f"{mark}{info.name[:17]} {p:.2f}"
+        cv2.rectangle(canvas, (px + 2, y), (px + 2 + _BAR_W, y + _ROW_H - 4), (70, 70, 70), -1)
+        cv2.rectangle(canvas, (px + 2, y), (px + 2 + int(_BAR_W * p), y + _ROW_H - 4), color, -1)
+        tick = px + 2 + int(_BAR_W * float(face.thresholds[index]))
+        cv2.line(canvas, (tick, y - 1), (tick, y + _ROW_H - 3), (255, 255, 255), 1)
         text_color = (255, 255, 255) if face.decisions[index] else (170, 170, 170)
-        cv2.putText(canvas, text, (px + bar_w + 6, y + row_h - 5), _FONT, 0.36, text_color, 1, cv2.LINE_AA)
+        origin = (px + _BAR_W + 6, y + _ROW_H - 5)
+        cv2.putText(canvas, _row_text(face, index, options), origin, _FONT, _ROW_SCALE, text_color, 1, cv2.LINE_AA)
+
+
+def _connect_panel(canvas: np.ndarray, box: np.ndarray, rect: Rect) -> None:
+    """A thin leader line from a panel that had to move away from its face to that face's box."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    px, py, pw, ph = rect
+    gap_x = max(x1 - (px + pw), px - x2, 0.0)
+    gap_y = max(y1 - LABEL_HEIGHT - (py + ph), py - y2, 0.0)
+    if max(gap_x, gap_y) <= 10:
+        return
+    start = (int(np.clip((x1 + x2) / 2, px, px + pw)), int(np.clip((y1 + y2) / 2, py, py + ph)))
+    end = (int(np.clip(start[0], x1, x2)), int(np.clip(start[1], y1, y2)))
+    cv2.line(canvas, start, end, (230, 230, 230), 1, cv2.LINE_AA)
 
 
 def render_frame(frame: np.ndarray, result: FrameResult, options: RenderOptions | None = None) -> np.ndarray:
@@ -170,28 +281,37 @@ def render_frame(frame: np.ndarray, result: FrameResult, options: RenderOptions 
     for face in result.faces:
         if options.attribute is not None:
             _blend_heatmap(canvas, face, options)
-    taken: list[tuple[int, int, int, int]] = []
     for face in result.faces:
         selected = options.selected_face == face.face_id
         x1, y1, x2, y2 = face.box.astype(int)
         if options.show_boxes:
             cv2.rectangle(canvas, (x1, y1), (x2, y2), _SELECTED_COLOR if selected else _BOX_COLOR, 2 if selected else 1)
-            _label(canvas, f"#{face.face_id} {face.score:.2f}", (x1, max(y1 - 2, 14)), (255, 255, 255))
+            _label(canvas, _face_label(face), (x1, max(y1 - 2, 14)), (255, 255, 255))
         if options.show_landmarks:
             for x, y in face.landmarks.astype(int):
                 cv2.circle(canvas, (int(x), int(y)), 2, (255, 60, 60), -1, cv2.LINE_AA)
-        if options.show_bars:
-            _attribute_panel(canvas, face, options, taken)
-    if options.show_hud:
-        parts = [result.model_name or "model"]
-        if not result.model_trained:
-            parts.append("UNTRAINED MODEL")
-        parts.append(f"{len(result.faces)} face(s)")
-        if options.fps is not None:
-            parts.append(f"{options.fps:.1f} fps")
-        parts.append(f"{result.timings.total_ms:.1f} ms")
-        if options.attribute is not None:
-            head = "mean" if options.head is None else f"h{options.head}"
-            parts.append(f"attn: {ATTRIBUTES[options.attribute].name} L{options.layer} {head}")
-        _label(canvas, " | ".join(parts), (4, canvas.shape[0] - 6), (255, 255, 120) if result.model_trained else (255, 90, 90))
+    hud = _hud_text(result, options) if options.show_hud else ""
+    hud_origin = (4, canvas.shape[0] - 6)
+    if options.show_bars:  # after every box and label, so the layout can keep them all visible
+        hud_rect = [(0, canvas.shape[0] - 24, _label_width_of(hud) + 8, 24)] if hud else []
+        layout = layout_panels(result, options, (canvas.shape[1], canvas.shape[0]), hud_rect)
+        for face, (rect, order) in zip(result.faces, layout):
+            _attribute_panel(canvas, face, options, rect, order)
+    if hud:
+        _label(canvas, hud, hud_origin, (255, 255, 120) if result.model_trained else (255, 90, 90))
     return canvas
+
+
+def _hud_text(result: FrameResult, options: RenderOptions) -> str:
+    parts = [result.model_name or "model"]
+    if not result.model_trained:
+        parts.append("UNTRAINED MODEL")
+    parts.append(f"{len(result.faces)} face(s)")
+    if options.fps is not None:
+        parts.append(f"{options.fps:.1f} fps")
+    parts.append(f"{result.timings.total_ms:.1f} ms")
+    if options.attribute is not None:
+        layer = "last layer" if options.layer == -1 else f"L{options.layer + 1}"  # 1-based, like the GUI
+        head = "mean" if options.head is None else f"h{options.head + 1}"
+        parts.append(f"attn: {ATTRIBUTES[options.attribute].name} {layer} {head}")
+    return " | ".join(parts)

@@ -68,3 +68,52 @@ def test_report_file_is_found_beside_the_bundle(tmp_path):
     assert report == tmp_path / "val_report.json"
     data = DashboardData.from_report_file(report)
     assert len(data.metrics) == NUM_ATTRIBUTES and data.count == 300 and not data.roc
+
+
+def test_gain_axis_names_every_attribute_and_roc_has_a_colour_scale(qtbot, settings):
+    from desktop.dashboard_data import DashboardData
+    from desktop.dashboard_tab import DashboardTab
+    from engine.attributes import ATTRIBUTES
+
+    tab = DashboardTab(settings)
+    qtbot.addWidget(tab)
+    tab.resize(1100, 800)
+    tab.show()
+    probabilities, labels, attention = _arrays()
+    tab.set_data(DashboardData.from_arrays(probabilities, labels, [0.5] * NUM_ATTRIBUTES, attention, None, "x"))
+    names = tab.gain_plot.getAxis("bottom").label_texts()
+    assert sorted(names) == sorted(a.display_name for a in ATTRIBUTES)  # all 40, whole, none skipped
+    from PySide6.QtGui import QFontMetrics
+
+    axis = tab.gain_plot.getAxis("bottom")
+    qtbot.wait(50)
+    tab.grab()
+    longest = max(QFontMetrics(axis.font()).horizontalAdvance(n) for n in names)
+    assert axis.height() > longest  # written upwards, with room for the longest
+    import pyqtgraph as pg
+
+    labels = [item.labelText for item in tab.roc_scale.childItems() if isinstance(item, pg.AxisItem)]
+    assert tab.roc_scale.isVisible() and any("training frequency" in text for text in labels)
+    tab.shutdown()
+
+
+def test_evaluation_shows_progress_and_can_be_cancelled(qtbot, settings, celeba_root):
+    from desktop.dashboard_tab import DashboardTab
+    from engine.bundle import random_bundle
+
+    tab = DashboardTab(settings)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.set_bundle(random_bundle())
+    tab.root_edit.setText(str(celeba_root))
+    assert not tab.progress.isVisible() and not tab.cancel_button.isVisible()
+    assert tab.evaluate()
+    assert tab.progress.isVisible() and tab.cancel_button.isEnabled()
+    tab._on_event({"kind": "progress", "done": 64, "total": 400})  # what the job prints between chunks
+    assert (tab.progress.value(), tab.progress.maximum()) == (64, 400)
+    assert tab.progress.text() == "64 / 400 faces"
+    tab.cancel_button.click()
+    qtbot.waitUntil(lambda: not tab.job.running, timeout=15000)
+    qtbot.waitUntil(lambda: "cancelled" in tab.caption.text(), timeout=15000)
+    assert not tab.progress.isVisible() and tab.evaluate_button.isEnabled()
+    tab.shutdown()

@@ -53,3 +53,19 @@ def test_app_main_is_the_cli_default():
     from desktop.app import main
 
     assert callable(main)
+
+
+def test_headless_broken_source_exits_at_once_with_the_reason(tmp_path):
+    import time
+
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42 this is not a video")
+    out = tmp_path / "shot.png"
+    started = time.monotonic()
+    done = _run(tmp_path, "--source", str(broken), "--screenshot", str(out), "--exit-after-frames", "5",
+                "--timeout", "120")  # fmt: skip
+    assert done.returncode == 1
+    assert "broken.mp4" in done.stderr and "not a readable video" in done.stderr
+    assert "timed out" not in done.stderr
+    assert time.monotonic() - started < 60, "it waited for the timeout instead of exiting at once"
+    assert out.is_file()  # the grab shows what the window said

@@ -1,0 +1,97 @@
+"""The one renderer as a user sees its output: a soft overlay inside the face, panels that cover nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.render import RenderOptions, face_mask, render_frame
+from engine.results import FaceResult, FrameResult, StageTimings
+
+
+def _face(face_id: int, x: float, y: float, size: float, *, rng: np.random.Generator) -> FaceResult:
+    """A face whose crop (96x80) maps onto the frame square at (x, y) with side ``size``."""
+    scale = 80.0 / size
+    matrix = np.array([[scale, 0, -x * scale], [0, scale, -y * scale]], np.float32)
+    attention = rng.random((2, 4, 40, 12, 10)).astype(np.float32)
+    probabilities = rng.random(40).astype(np.float32)
+    return FaceResult(
+        face_id=face_id,
+        box=np.array([x, y, x + size, y + size * 1.2], np.float32),
+        score=0.99,
+        landmarks=np.array([[x + 0.4 * size, y + 0.6 * size]] * 5, np.float32),
+        probabilities=probabilities,
+        raw_probabilities=probabilities,
+        decisions=probabilities > 0.3,
+        thresholds=np.full(40, 0.5, np.float32),
+        attention=attention / attention.sum(axis=(-1, -2), keepdims=True),
+        aligned=np.zeros((96, 80, 3), np.uint8),
+        align_matrix=matrix,
+    )
+
+
+def _result(faces) -> FrameResult:
+    return FrameResult(frame_index=0, frame_size=(640, 480), faces=tuple(faces), timings=StageTimings(),
+                       model_name="test")  # fmt: skip
+
+
+def test_overlay_fades_to_nothing_before_the_edge_of_the_face_crop():
+    rng = np.random.default_rng(0)
+    frame = np.full((300, 300, 3), 128, np.uint8)
+    face = _face(0, 100, 100, 100, rng=rng)
+    out = render_frame(frame, _result([face]), RenderOptions(attribute=3, opacity=1.0, show_boxes=False,
+                                                             show_bars=False, show_hud=False))  # fmt: skip
+    changed = np.abs(out.astype(int) - frame).max(axis=2)
+    # the crop covers x 100..200, y 100..220: its border band (neck, shoulders, background) is untouched
+    band = np.ones((300, 300), bool)
+    band[110:216, 108:192] = False
+    band[:, :95] = band[:, 205:] = band[:95] = band[225:] = False
+    assert changed[band].max() == 0, "the overlay tints the crop's border: a hard-edged quadrilateral"
+    assert changed[140:180, 130:170].max() > 40, "no heatmap over the middle of the face"
+    # and it fades: neighbouring pixels never jump by more than a small step
+    assert np.abs(np.diff(changed.astype(int), axis=0)).max() < 60
+    assert np.abs(np.diff(changed.astype(int), axis=1)).max() < 60
+
+
+def test_face_mask_is_one_over_the_face_and_zero_at_the_crop_border():
+    mask = face_mask(96, 80)
+    assert mask.shape == (96, 80) and mask[52, 40] == 1.0
+    assert mask[0].max() == 0 and mask[-1].max() == 0 and mask[:, 0].max() == 0 and mask[:, -1].max() == 0
+
+
+def _overlap(a, b) -> int:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return max(0, min(ax + aw, bx + bw) - max(ax, bx)) * max(0, min(ay + ah, by + bh) - max(ay, by))
+
+
+def test_group_photo_panels_cover_no_face_and_no_other_panel():
+    from engine.panel_layout import face_obstacles
+    from engine.render import _label_width, layout_panels
+
+    rng = np.random.default_rng(1)
+    # a row of five faces across a 640x360 frame, like a group photo, plus one face in front
+    faces = [_face(i, 20 + 125 * i, 90, 70, rng=rng) for i in range(5)] + [_face(5, 280, 230, 60, rng=rng)]
+    result = _result(faces)
+    options = RenderOptions(attribute=3)
+    hud = [(0, 336, 300, 24)]
+    layout = layout_panels(result, options, (640, 360), hud)
+    obstacles = face_obstacles([f.box for f in faces], [_label_width(f) for f in faces]) + hud
+    rects = [rect for rect, _ in layout]
+    for i, rect in enumerate(rects):
+        x, y, w, h = rect
+        assert 0 <= x and 0 <= y and x + w <= 640 and y + h <= 360, f"panel {i} leaves the frame"
+        assert all(_overlap(rect, o) == 0 for o in obstacles), f"panel {i} covers a face, its label or the HUD"
+        assert all(_overlap(rect, other) == 0 for other in rects[i + 1 :]), f"panel {i} covers another panel"
+    assert all(3 in order for _, order in layout), "the overlay attribute lost its row"
+    out = render_frame(np.zeros((360, 640, 3), np.uint8), result, options)
+    assert out.shape == (360, 640, 3)
+
+
+def test_a_single_face_keeps_its_full_panel_beside_the_box():
+    from engine.render import layout_panels
+
+    rng = np.random.default_rng(2)
+    face = _face(0, 200, 100, 120, rng=rng)
+    (rect, order), = layout_panels(_result([face]), RenderOptions(), (640, 480))
+    assert len(order) == min(6, int(face.decisions.sum())) or len(order) == 1
+    assert rect[0] >= 320  # right of the box, as before
