@@ -124,12 +124,15 @@ class ModelBundle:
                 config, payload["state_dict"], list(payload["thresholds"]), dict(payload["metadata"]), path, calibration
             )
             bundle.build_model()  # validates shapes now, not at the first frame
-            bundle.decision_rule  # validates calibration and thresholds (count, finite)
         except Exception as exc:
             raise BundleError(f"{path}: bundle contents are inconsistent ({exc})") from None
         if len(bundle.thresholds) != NUM_ATTRIBUTES:
             raise BundleError(f"{path}: expected {NUM_ATTRIBUTES} thresholds, found {len(bundle.thresholds)}")
         _check_integrity(bundle, payload.get(BUNDLE_HASH_KEY))
+        try:
+            bundle.decision_rule  # validates the calibration's shape
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BundleError(f"{path}: bundle contents are inconsistent (decision rule: {exc})") from None
         return bundle
 
     @classmethod

@@ -49,5 +49,8 @@ def test_bundle_round_trip_keeps_the_rule(tmp_path):
 def test_bundle_with_a_broken_calibration_is_refused(tmp_path):
     bundle = random_bundle()
     bundle.calibration = {"method": "platt", "scale": [1.0] * 40, "bias": [float("nan")] * 40}
-    with pytest.raises(BundleError, match="inconsistent"):
+    with pytest.raises(BundleError, match="non-finite"):
         ModelBundle.load(bundle.save(tmp_path / "b.pt"))
+    bundle.calibration = {"method": "platt", "scale": [1.0] * 39, "bias": [0.0] * 39}
+    with pytest.raises(BundleError, match="inconsistent"):
+        ModelBundle.load(bundle.save(tmp_path / "c.pt"))
