@@ -60,12 +60,12 @@ def test_runtimes_batch_and_empty(random_bundle_path):
 
 
 def test_bundle_roundtrip_keeps_config_thresholds_metadata(tmp_path):
-    bundle = random_bundle(CONFIGS["one-layer"], seed=3)
+    bundle = random_bundle(CONFIGS["two-layer"], seed=3)
     bundle.thresholds = [0.3] * 40
     bundle.metadata["recipe"] = "focal"
     path = bundle.save(tmp_path / "b.pt")
     loaded = ModelBundle.load(path)
-    assert loaded.config == CONFIGS["one-layer"]
+    assert loaded.config == CONFIGS["two-layer"]
     assert loaded.thresholds == [0.3] * 40 and loaded.metadata["recipe"] == "focal" and not loaded.trained
     for key, value in bundle.state_dict.items():
         torch.testing.assert_close(loaded.state_dict[key], value)

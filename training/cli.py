@@ -230,10 +230,13 @@ def _setup_problem(args: argparse.Namespace) -> str:
     resume = args.resume or args.finalize_now
     if args.compare:
         recipes = [r for r in args.compare.split(",") if r]
-        unknown = [r for r in recipes if r not in LOSS_NAMES]
-        if unknown:
-            return f"--compare: unknown recipes {unknown}; valid: {', '.join(LOSS_NAMES)}"
-        configs = [config_from_args(args, name, str(Path(args.out) / name)) for name in recipes]
+        configs = []
+        for name in recipes:
+            try:
+                loss, sampler = parse_recipe(name, args.sampler)
+            except SystemExit as exc:
+                return f"--compare: {exc}"
+            configs.append(config_from_args(args, loss, str(Path(args.out) / name), sampler))
     else:
         configs = [config_from_args(args, args.loss, args.out)]
     try:

@@ -132,7 +132,8 @@ def choose_policy(tradeoff: dict[str, dict[str, float]], targets: dict[str, floa
     """The calibrated policy (not ``fixed-0.5``) with the smallest summed shortfall below ``targets``."""
 
     def shortfall(metrics: dict[str, float]) -> float:
-        return sum(max(0.0, goal - metrics[key]) for key, goal in targets.items())
+        # ROC-AUC does not depend on thresholds: only the targets a policy can move count here
+        return sum(max(0.0, goal - metrics[key]) for key, goal in targets.items() if key in metrics)
 
     return min((p for p in tradeoff if p in POLICIES), key=lambda p: shortfall(tradeoff[p]))
 
