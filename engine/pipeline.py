@@ -40,6 +40,8 @@ class PipelineSettings:
     backend: str = "auto"
     """torch, onnx, or auto: onnxruntime when the bundle has its ONNX twin (faster at batch 1 on CPU)."""
     device: str = "auto"
+    detector_backend: str = "auto"
+    """MTCNN on onnx (no torch import), torch, or auto: onnx on CPU when onnxruntime is installed."""
     threads: int | None = None
     """CPU threads for torch and onnxruntime; None keeps their defaults. 1 is best beside a busy process."""
     full_detect_every: int = 10
@@ -75,7 +77,7 @@ class FacePipeline:
     def __init__(self, bundle: ModelBundle | None = None, settings: PipelineSettings | None = None) -> None:
         self.settings = settings or PipelineSettings()
         self.device = resolve_device(self.settings.device)
-        self.detector = FaceDetector(self._live_detector_settings(), device=self.device)
+        self.detector = FaceDetector(self._live_detector_settings(), device=self.device, backend=self.settings.detector_backend)
         self.tracker = FaceTracker(
             iou_threshold=self.settings.iou_threshold,
             ema_alpha=self.settings.ema_alpha,
@@ -212,7 +214,9 @@ class FacePipeline:
 
     def _submit(self, frame: np.ndarray) -> None:
         if self._background is None:
-            self._background_detector = FaceDetector(self._live_detector_settings(), device=self.device)
+            self._background_detector = FaceDetector(
+                self._live_detector_settings(), device=self.device, backend=self.settings.detector_backend
+            )
             detector = self._background_detector
             self._background = BackgroundDetector(lambda image: _largest_first(detector.detect(image), self.settings.max_faces))
         if self._background.submit(self._frame_index, frame):
