@@ -63,7 +63,6 @@ def _frames(path: Path):
 
 def run_bench(args: argparse.Namespace) -> int:
     import psutil
-    import torch
 
     from .bundle import ModelBundle, load_default_bundle
     from .pipeline import FacePipeline, PipelineSettings
@@ -109,7 +108,8 @@ def run_bench(args: argparse.Namespace) -> int:
         "startup_s": round(startup_s or 0.0, 3),
         "backend": pipeline.classifier.backend,
         "device": pipeline.device,
-        "threads": torch.get_num_threads(),
+        "threads": args.threads,
+        "torch_imported": "torch" in sys.modules,
         "full_detect_every": args.full_detect_every,
         "background_detection": not args.sync_detect,
         "model": bundle.name,
