@@ -110,6 +110,8 @@ def run_bench(args: argparse.Namespace) -> int:
         "device": pipeline.device,
         "threads": args.threads,
         "torch_imported": "torch" in sys.modules,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "cpu_count": os.cpu_count(),
         "full_detect_every": args.full_detect_every,
         "background_detection": not args.sync_detect,
         "model": bundle.name,

@@ -84,21 +84,26 @@ def ensure_exported() -> Path:
     return folder
 
 
-def _area_matrix(size_in: int, size_out: int) -> np.ndarray:
-    """(size_out, size_in) float32: row i averages input [floor(i*in/out), ceil((i+1)*in/out)) like adaptive pooling."""
-    matrix = np.zeros((size_out, size_in), np.float32)
-    for i in range(size_out):
-        start = (i * size_in) // size_out
-        end = -((-(i + 1) * size_in) // size_out)
-        matrix[i, start:end] = 1.0 / (end - start)
-    return matrix
+def _area_axis(x: np.ndarray, size_out: int, axis: int) -> np.ndarray:
+    """Means over windows [floor(i*n/out), ceil((i+1)*n/out)) along ``axis``, as adaptive average pooling does.
+
+    Window sums come from a float64 running sum, so the cost is linear in the input whatever the scale.
+    """
+    size_in = x.shape[axis]
+    i = np.arange(size_out)
+    start = (i * size_in) // size_out
+    end = -((-(i + 1) * size_in) // size_out)
+    shape = list(x.shape)
+    shape[axis] = 1
+    running = np.concatenate([np.zeros(shape), np.cumsum(x, axis=axis, dtype=np.float64)], axis=axis)
+    sums = np.take(running, end, axis=axis) - np.take(running, start, axis=axis)
+    counts = (end - start).reshape([-1 if k == axis else 1 for k in range(x.ndim)])
+    return (sums / counts).astype(np.float32)
 
 
 def _area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """(3, h, w) float32 -> (3, height, width): torch's ``interpolate(mode='area')``, separably."""
-    rows = _area_matrix(image.shape[1], height)
-    cols = _area_matrix(image.shape[2], width)
-    return np.matmul(np.matmul(rows, image), cols.T)
+    """(3, h, w) float32 -> (3, height, width): torch's ``interpolate(mode='area')``, one axis at a time."""
+    return _area_axis(_area_axis(image, height, axis=1), width, axis=2)
 
 
 def _normalize(image: np.ndarray) -> np.ndarray:
