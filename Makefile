@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet torch==2.14.1 torchvision==0.29.1
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/pip install --quiet --no-deps facenet-pytorch==2.6.0
+	$(BIN)/python -m engine.mtcnn_onnx  # MTCNN's nets as ONNX, once, so the app needs no torch to detect faces
 	@$(MAKE) --no-print-directory system-deps
 	touch $(STAMP)
 
