@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install system-deps bench clean
 
-run: install
+run: install system-deps
 	$(BIN)/attricam
 
 test: install
@@ -15,23 +15,20 @@ test: install
 install: $(STAMP)
 
 $(STAMP): pyproject.toml Makefile
-	@$(MAKE) --no-print-directory system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.14.1 torchvision==0.29.1
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/pip install --quiet --no-deps facenet-pytorch==2.6.0
+	$(BIN)/python -m engine.mtcnn_onnx  # MTCNN's nets as ONNX, once, so the app needs no torch to detect faces
+	@$(MAKE) --no-print-directory system-deps
 	touch $(STAMP)
 
-# Shared libraries Qt needs even offscreen (EGL/GL, xkbcommon, fontconfig, dbus); installed only when missing.
+# The shared libraries PySide6's xcb and offscreen plugins cannot find (ldd, plus the dlopened
+# libxcb-cursor0), installed with apt-get only when missing. Checked on every `make run` (~0.1 s), so
+# a desktop that lost or never had one of them is repaired too.
 system-deps:
-	@if ! ldconfig -p | grep -q 'libEGL.so.1' || ! ldconfig -p | grep -q 'libxkbcommon.so.0' || ! ldconfig -p | grep -q 'libfontconfig.so.1'; then \
-		echo "Installing Qt's system libraries (needs root: apt-get)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0 \
-			libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 \
-			libxcb-render-util0 libxcb-image0 fonts-dejavu-core >/dev/null; \
-	fi
+	@sh scripts/qt-system-deps.sh $(BIN)/python
 
 bench: install
 	$(BIN)/python benchmarks/bench_live.py

@@ -11,6 +11,8 @@ Runs offscreen unless a display is set. The clip is composed on demand from
 ``../shared/celeba`` (``benchmarks/make_clip.py``) and never committed.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py --frames 10000 --faces 2
+
+``--real`` plays the real-looking 640x360 clip with cuts and 0-4 faces (``make_real_clip.py``) instead.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=100, help="frames shown before measuring")
     parser.add_argument("--faces", type=int, choices=(1, 2), default=2)
     parser.add_argument("--clip", type=Path, help="a 640x480 clip to use instead of composing one")
+    parser.add_argument("--real", action="store_true", help="use the real-looking clip with cuts (make_real_clip.py)")
     parser.add_argument("--data", type=Path, default=None, help="CelebA root (default ../shared/celeba)")
     parser.add_argument("--attribute", default="Smiling", help="overlay attribute")
     parser.add_argument(
@@ -58,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.sources import SourceSpec
     from engine.attributes import attribute_index
 
+    if args.real and args.clip is None:
+        from benchmarks.make_real_clip import make_real_clip
+
+        args.clip = make_real_clip(REPO / "out" / "real_clip.avi")
     clip = args.clip or make_demo_clip(REPO / "out" / f"bench_gui_{args.faces}face.avi", args.data, frames=300,
                                        faces=args.faces)  # fmt: skip
     app = QApplication.instance() or QApplication([])
@@ -129,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "rss_mib_end": round(state["rss1"] / 2**20, 1),
         "rss_growth_percent": round(100.0 * (state["rss1"] - state["rss0"]) / state["rss0"], 2),
         "cpu_count": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
         "realtime": args.realtime,
     }
     figures["checks"] = {

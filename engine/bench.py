@@ -37,6 +37,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-face-size", type=int, default=60)
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch/onnxruntime")
     parser.add_argument("--no-render", action="store_true", help="skip rendering (pipeline only)")
+    parser.add_argument(
+        "--sync-detect", action="store_true", help="run the full cascade on the frame path (default: its own thread)"
+    )
 
 
 def _frames(path: Path):
@@ -60,7 +63,6 @@ def _frames(path: Path):
 
 def run_bench(args: argparse.Namespace) -> int:
     import psutil
-    import torch
 
     from .bundle import ModelBundle, load_default_bundle
     from .pipeline import FacePipeline, PipelineSettings
@@ -69,7 +71,8 @@ def run_bench(args: argparse.Namespace) -> int:
     started = process_start_time()
     bundle = ModelBundle.load(args.model) if args.model else load_default_bundle()
     settings = PipelineSettings(
-        backend=args.backend, device=args.device, threads=args.threads, full_detect_every=args.full_detect_every, min_face_size=args.min_face_size
+        backend=args.backend, device=args.device, threads=args.threads, full_detect_every=args.full_detect_every, min_face_size=args.min_face_size,
+        background_detection=not args.sync_detect,
     )
     pipeline = FacePipeline(bundle, settings)
     options = RenderOptions(attribute=0, show_landmarks=True)
@@ -91,6 +94,7 @@ def run_bench(args: argparse.Namespace) -> int:
         faces.append(len(result.faces))
         for key in stages:
             stages[key].append(getattr(result.timings, key))
+    pipeline.close()
     total_s = sum(frame_ms) / 1000
     figures = {
         "source": str(args.source),
@@ -104,8 +108,12 @@ def run_bench(args: argparse.Namespace) -> int:
         "startup_s": round(startup_s or 0.0, 3),
         "backend": pipeline.classifier.backend,
         "device": pipeline.device,
-        "threads": torch.get_num_threads(),
+        "threads": args.threads,
+        "torch_imported": "torch" in sys.modules,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "cpu_count": os.cpu_count(),
         "full_detect_every": args.full_detect_every,
+        "background_detection": not args.sync_detect,
         "model": bundle.name,
         "model_trained": bundle.trained,
         "decode_ms_p50": round(float(np.median(decode_ms)), 2),

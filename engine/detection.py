@@ -10,8 +10,9 @@ Two entry points:
   fraction of the cost; the live pipeline uses it between full detections.
 
 MTCNN's weights ship inside the facenet-pytorch wheel; nothing is downloaded. The cascade itself
-is :class:`engine.mtcnn.MTCNNCascade`, a torchvision-free port that gives the same boxes, scores and
-landmarks as ``facenet_pytorch.MTCNN`` (importing that package costs torchvision and torch._dynamo).
+is :class:`engine.mtcnn.MTCNNCascade` (torch), a torchvision-free port that gives the same boxes,
+scores and landmarks as ``facenet_pytorch.MTCNN``, or :class:`engine.mtcnn_onnx.OnnxMTCNN`, the same
+cascade on onnxruntime and numpy, which lets the live app run without importing torch (~680 MB RSS).
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import torch
-
-from .mtcnn import MTCNNCascade
 
 __all__ = ["Detection", "DetectorSettings", "FaceDetector"]
 
@@ -64,9 +62,33 @@ def _solid_black_blocks(image: np.ndarray) -> np.ndarray:
     return cv2.dilate(blocks, np.ones((5, 5), np.uint8))
 
 
-def _normalize(patches: np.ndarray) -> torch.Tensor:
-    """uint8 (n, h, w, 3) -> MTCNN input (n, 3, h, w) in [-1, 1]."""
-    return (torch.from_numpy(patches).permute(0, 3, 1, 2).float() - 127.5) * 0.0078125
+def _normalize(patches: np.ndarray) -> np.ndarray:
+    """uint8 (n, h, w, 3) -> MTCNN input (n, 3, h, w) float32 in [-1, 1]."""
+    return (patches.transpose(0, 3, 1, 2).astype(np.float32) - np.float32(127.5)) * np.float32(0.0078125)
+
+
+def _onnx_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def make_cascade(backend: str = "auto", device: str = "cpu", threads: int | None = None):
+    """MTCNN on ``backend``: 'onnx' (onnxruntime, no torch import), 'torch', or 'auto' (onnx on CPU when installed).
+
+    The ONNX nets are exported from the shipped weights on first use (that one time imports torch).
+    """
+    if backend == "auto":
+        backend = "onnx" if str(device) == "cpu" and _onnx_available() else "torch"
+    if backend == "onnx":
+        from .mtcnn_onnx import OnnxMTCNN
+
+        return OnnxMTCNN(threads=threads)
+    if backend == "torch":
+        from .mtcnn import MTCNNCascade
+
+        return MTCNNCascade(device=device)
+    raise ValueError(f"unknown detector backend {backend!r}; choose torch, onnx or auto")
 
 
 def _square(boxes: np.ndarray, grow: float = 0.0) -> np.ndarray:
@@ -89,10 +111,13 @@ def _crop_patch(image: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
 
 
 class FaceDetector:
-    def __init__(self, settings: DetectorSettings | None = None, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self, settings: DetectorSettings | None = None, device: str = "cpu", backend: str = "auto", threads: int | None = None
+    ) -> None:
         self.settings = settings or DetectorSettings()
-        self.device = torch.device(device)
-        self._mtcnn = MTCNNCascade(min_face_size=20, thresholds=self.settings.thresholds, device=self.device)
+        self.device = str(device)
+        self._mtcnn = make_cascade(backend, self.device, threads)
+        self.backend = "onnx" if type(self._mtcnn).__name__ == "OnnxMTCNN" else "torch"
 
     def with_settings(self, settings: DetectorSettings) -> "FaceDetector":
         self.settings = settings
@@ -109,7 +134,6 @@ class FaceDetector:
         repaired = cv2.inpaint(image, mask, 3, cv2.INPAINT_TELEA)
         return self._detect(repaired, _RELAXED_THRESHOLDS)
 
-    @torch.inference_mode()
     def _detect(self, image: np.ndarray, thresholds: tuple[float, float, float]) -> list[Detection]:
         s = self.settings
         self._mtcnn.thresholds = tuple(thresholds)
@@ -135,15 +159,14 @@ class FaceDetector:
             for b, p, lm in zip(boxes, scores, points)
         ]
 
-    @torch.inference_mode()
     def refine(self, image: np.ndarray, boxes: np.ndarray) -> list[Detection | None]:
         """O-Net on known boxes (n, 4); ``None`` where the face was lost."""
         if len(boxes) == 0:
             return []
         squares = _square(np.asarray(boxes, dtype=np.float32), grow=self.settings.refine_margin)
         patches = np.stack([_crop_patch(image, sq, _ONET_SIZE) for sq in squares])
-        regression, points, probs = self._mtcnn.onet(_normalize(patches).to(self.device))
-        regression, points, scores = regression.cpu().numpy(), points.cpu().numpy(), probs[:, 1].cpu().numpy()
+        regression, points, probs = self._mtcnn.run_onet(_normalize(patches))
+        scores = probs[:, 1]
         results: list[Detection | None] = []
         for sq, reg, pts, score in zip(squares, regression, points, scores):
             if score < self.settings.refine_threshold:

@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from torch.nn.functional import interpolate
 
+from .mtcnn_onnx import nms_min
+
 __all__ = ["MTCNNCascade", "ONet", "PNet", "RNet", "nms", "nms_min", "weights_dir"]
 
 _NORM_SHIFT = 127.5
@@ -159,28 +161,6 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, threshold: float) -> torch.Te
         kept = kept.sort()[0]
         kept = kept[scores[kept].sort(descending=True)[1]]
     return kept
-
-
-def nms_min(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
-    """facenet-pytorch's ``nms_numpy(..., 'Min')``: overlap over the smaller area, pixel-inclusive (+1).
-
-    boxes (n, 4), scores (n,) float32. Returns kept indices (k,), best score first.
-    """
-    if boxes.size == 0:
-        return np.empty((0,), dtype=np.int64)
-    x1, y1, x2, y2 = (boxes[:, j].copy() for j in range(4))
-    area = (x2 - x1 + 1) * (y2 - y1 + 1)
-    order = np.argsort(scores)  # ascending; the best is last
-    keep = []
-    while order.size > 0:
-        i = order[-1]
-        keep.append(i)
-        rest = order[:-1]
-        w = np.maximum(0.0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]) + 1)
-        h = np.maximum(0.0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]) + 1)
-        overlap = w * h / np.minimum(area[i], area[rest])
-        order = rest[overlap <= threshold]
-    return np.asarray(keep, dtype=np.int64)
 
 
 def _imresample(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -362,3 +342,9 @@ class MTCNNCascade:
         order = np.argsort((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))[::-1]
         boxes, points = boxes[order], points[order]
         return np.ascontiguousarray(boxes[:, :4]), np.ascontiguousarray(boxes[:, 4]), np.ascontiguousarray(points)
+
+    def run_onet(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(n, 3, 48, 48) normalized float32 -> regression (n, 4), landmarks (n, 10), probs (n, 2) as numpy."""
+        with torch.inference_mode():
+            reg, points, probs = self.onet(torch.from_numpy(np.ascontiguousarray(patches, np.float32)).to(self.device))
+        return reg.cpu().numpy(), points.cpu().numpy(), probs.cpu().numpy()

@@ -3,8 +3,14 @@
 ``FacePipeline.process`` is the live path: full MTCNN every
 ``full_detect_every`` frames (or as soon as a track is lost), O-Net refinement
 of the tracked boxes in between, alignment, one batched model call, tracking
-and EMA smoothing. ``FacePipeline.analyze_image`` is the still-image path: the
-full cascade with the occlusion retry, no tracking, no smoothing.
+and EMA smoothing. With ``background_detection`` the full cascade runs on its
+own thread (:mod:`engine.background_detection`) and its answers are merged when
+they arrive, so no frame waits ~45 ms for it; only the first frame after a
+reset or a scene cut searches synchronously, so a new shot shows its faces at
+once. A scene cut (:class:`engine.scene_change.CutDetector`) or a face that
+suddenly looks different ends the track, so no id or EMA crosses to another
+person. ``FacePipeline.analyze_image`` is the still-image path: the full
+cascade with the occlusion retry, no tracking, no smoothing.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .alignment import align_face
+from .background_detection import BackgroundDetector
 from .bundle import ModelBundle, load_default_bundle
 from .detection import Detection, DetectorSettings, FaceDetector
 from .results import FaceResult, FrameResult, StageTimings
 from .runtime import AttributeClassifier, load_classifier, resolve_device
-from .tracking import FaceTracker
+from .scene_change import CutDetector, appearance_signature
+from .tracking import FaceTracker, iou_matrix
 
 __all__ = ["PipelineSettings", "FacePipeline"]
 
@@ -32,6 +40,8 @@ class PipelineSettings:
     backend: str = "auto"
     """torch, onnx, or auto: onnxruntime when the bundle has its ONNX twin (faster at batch 1 on CPU)."""
     device: str = "auto"
+    detector_backend: str = "auto"
+    """MTCNN on onnx (no torch import), torch, or auto: onnx on CPU when onnxruntime is installed."""
     threads: int | None = None
     """CPU threads for torch and onnxruntime; None keeps their defaults. 1 is best beside a busy process."""
     full_detect_every: int = 10
@@ -45,6 +55,13 @@ class PipelineSettings:
     max_faces: int = 8
     ema_alpha: float = 0.4
     iou_threshold: float = 0.3
+    background_detection: bool = False
+    """Run the full cascade on its own thread (live video); False keeps every frame's result deterministic
+    (offline analysis, tests)."""
+    cut_threshold: float = 0.35
+    """Frame-histogram distance above which a frame starts a new shot and every track ends; 0 disables."""
+    max_appearance_change: float = 0.6
+    """Look change (``appearance_distance``) above which a face does not continue the track it overlaps."""
 
 
 def _box_area(detection: Detection) -> float:
@@ -60,8 +77,17 @@ class FacePipeline:
     def __init__(self, bundle: ModelBundle | None = None, settings: PipelineSettings | None = None) -> None:
         self.settings = settings or PipelineSettings()
         self.device = resolve_device(self.settings.device)
-        self.detector = FaceDetector(self._live_detector_settings(), device=self.device)
-        self.tracker = FaceTracker(iou_threshold=self.settings.iou_threshold, ema_alpha=self.settings.ema_alpha)
+        self.detector = FaceDetector(self._live_detector_settings(), device=self.device, backend=self.settings.detector_backend)
+        self.tracker = FaceTracker(
+            iou_threshold=self.settings.iou_threshold,
+            ema_alpha=self.settings.ema_alpha,
+            max_appearance_change=self.settings.max_appearance_change,
+        )
+        self._cuts = CutDetector(self.settings.cut_threshold)
+        self._background: BackgroundDetector | None = None
+        self._background_detector: FaceDetector | None = None
+        self._last_submit = -(10**9)
+        self._submitted_ids: set[int] = set()
         self._frame_index = -1
         self._force_full = True
         self.set_bundle(bundle or load_default_bundle())
@@ -88,36 +114,114 @@ class FacePipeline:
         """Change cadence, face size or smoothing live (backend/device changes need a new pipeline)."""
         self.settings = replace(self.settings, **changes)
         self.detector.with_settings(self._live_detector_settings())
+        if self._background_detector is not None:
+            self._background_detector.with_settings(self._live_detector_settings())
         self.tracker.ema_alpha = self.settings.ema_alpha
         self.tracker.iou_threshold = self.settings.iou_threshold
+        self.tracker.max_appearance_change = self.settings.max_appearance_change
+        self._cuts.threshold = self.settings.cut_threshold
 
     def reset(self) -> None:
         """Forget tracks: call when the source changes."""
         self.tracker.reset()
+        self._cuts.reset()
+        if self._background is not None:
+            self._background.discard()
         self._frame_index = -1
         self._force_full = True
+
+    def close(self) -> None:
+        """Stop and join the background detection thread (if one was started). The pipeline stays usable
+        for still images; a later ``process`` with background detection starts a new thread."""
+        if self._background is not None:
+            self._background.close()
+            self._background = None
+
+    def wait_for_detection(self, timeout: float | None = None) -> bool:
+        """Block until the background search in flight (if any) is done; for tests and benchmarks."""
+        return self._background is None or self._background.wait_idle(timeout)
 
     # --- processing ----------------------------------------------------------------------
     def process(self, frame: np.ndarray) -> FrameResult:
         """Live path for consecutive video frames (RGB uint8, h x w x 3)."""
         start = time.perf_counter()
         self._frame_index += 1
+        if self._cuts.threshold > 0 and self._cuts.is_cut(frame):
+            self._end_shot()
+        if self.settings.background_detection and not self._force_full:
+            detections, full = self._refine_and_merge(frame)
+        else:
+            detections, full = self._detect_in_frame(frame)
+        detect_done = time.perf_counter()
+
+        t0 = time.perf_counter()
+        signatures = [appearance_signature(frame, d.box) for d in detections]
+        ids = self.tracker.assign(np.array([d.box for d in detections], np.float32), signatures)
+        if full and not self.settings.background_detection:
+            self.tracker.drop_unseen(set(ids))
+        track_ms = (time.perf_counter() - t0) * 1000
+        return self._classify(frame, detections, ids, start, detect_done, full, track_ms, smooth=True)
+
+    def _end_shot(self) -> None:
+        """A scene cut: nobody keeps an id, a search in flight is stale, and this frame searches in full."""
+        self.tracker.end_all()
+        if self._background is not None:
+            self._background.discard()
+        self._force_full = True
+
+    def _detect_in_frame(self, frame: np.ndarray) -> tuple[list[Detection], bool]:
+        """Full cascade on this frame when due (or forced), else O-Net refinement of the tracked boxes."""
         full = self._force_full or not self.tracker.tracks or self._frame_index % self.settings.full_detect_every == 0
         if full:
             detections = _largest_first(self.detector.detect(frame), self.settings.max_faces)
             self._force_full = False
-        else:
-            refined = self.detector.refine(frame, self.tracker.boxes)
-            detections = [d for d in refined if d is not None]
-            self._force_full = len(detections) < len(refined)  # a face was lost: search the whole frame next
-        detect_done = time.perf_counter()
+            if self.settings.background_detection:
+                self._last_submit = self._frame_index  # this frame's search counts as the last one
+            return detections, True
+        refined = self.detector.refine(frame, self.tracker.boxes)
+        detections = [d for d in refined if d is not None]
+        self._force_full = len(detections) < len(refined)  # a face was lost: search the whole frame next
+        return detections, False
 
-        t0 = time.perf_counter()
-        ids = self.tracker.assign(np.array([d.box for d in detections], np.float32))
-        if full:
-            self.tracker.drop_unseen(set(ids))
-        track_ms = (time.perf_counter() - t0) * 1000
-        return self._classify(frame, detections, ids, start, detect_done, full, track_ms, smooth=True)
+    def _refine_and_merge(self, frame: np.ndarray) -> tuple[list[Detection], bool]:
+        """O-Net on tracked boxes plus any faces the background search found; hand it a frame when due.
+
+        Returns the detections and whether a background answer was merged on this frame.
+        """
+        answer = self._background.take() if self._background is not None else None
+        if answer is not None:
+            self._merge_answer(_largest_first(answer.detections, self.settings.max_faces))
+        boxes = self.tracker.boxes
+        if answer is not None:
+            found = np.array([d.box for d in answer.detections], np.float32).reshape(-1, 4)
+            overlap = iou_matrix(found, boxes).max(axis=1, initial=0.0)
+            boxes = np.concatenate([boxes, found[overlap < self.settings.iou_threshold]])[: self.settings.max_faces]
+        refined = self.detector.refine(frame, boxes)
+        detections = [d for d in refined if d is not None]
+        lost = len(detections) < len(refined)
+        due = self._frame_index - self._last_submit >= self.settings.full_detect_every
+        if lost or due:
+            self._submit(frame)
+        return detections, answer is not None
+
+    def _merge_answer(self, detections: list[Detection]) -> None:
+        """End tracks that the search saw in its frame's place but found no face in (O-Net drifted onto a non-face)."""
+        found = np.array([d.box for d in detections], np.float32).reshape(-1, 4)
+        overlap = iou_matrix(self.tracker.boxes, found).max(axis=1, initial=0.0)
+        stale = {t.face_id for t, o in zip(self.tracker.tracks, overlap) if t.face_id in self._submitted_ids and o < 0.1}
+        if stale:
+            self.tracker.drop_unseen({t.face_id for t in self.tracker.tracks} - stale)
+
+    def _submit(self, frame: np.ndarray) -> None:
+        if self._background is None:
+            self._background_detector = FaceDetector(
+                self._live_detector_settings(), device=self.device, backend=self.settings.detector_backend
+            )
+            detector = self._background_detector
+            self._background = BackgroundDetector(lambda image: _largest_first(detector.detect(image), self.settings.max_faces))
+        if self._background.submit(self._frame_index, frame):
+            self._last_submit = self._frame_index
+            self._submitted_ids = {t.face_id for t in self.tracker.tracks}
 
     def analyze_image(self, image: np.ndarray) -> FrameResult:
         """Still-image path: every face, no tracking or smoothing; face ids are 0..n-1, largest first."""

@@ -13,11 +13,11 @@ is refused (``--backend onnx``) or replaced by torch with a warning (``auto``).
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import torch
 
 from .bundle import BundleError, ModelBundle
 
@@ -54,11 +54,20 @@ class AttributeClassifier(Protocol):
         ...
 
 
+def _cuda_available() -> bool:
+    """A usable GPU, asked of torch when it is loaded anyway, else of onnxruntime (importing torch costs ~680 MB)."""
+    if "torch" in sys.modules:
+        return sys.modules["torch"].cuda.is_available()
+    import onnxruntime as ort
+
+    return "CUDAExecutionProvider" in ort.get_available_providers()
+
+
 def resolve_device(device: str) -> str:
     """'auto' -> 'cuda' when a GPU is usable, else 'cpu'; 'cuda' without a GPU is an error."""
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
+        return "cuda" if _cuda_available() else "cpu"
+    if device == "cuda" and not _cuda_available():
         raise RuntimeError("--device cuda was asked for, but no CUDA GPU is available; use --device cpu")
     if device not in ("cpu", "cuda"):
         raise ValueError(f"unknown device {device!r}; choose cpu, cuda or auto")
@@ -86,12 +95,14 @@ class TorchClassifier:
         self.device = resolve_device(device)
         self.model = bundle.build_model().to(self.device)
 
-    @torch.inference_mode()
     def predict(self, crops: np.ndarray) -> ClassifierOutput:
+        import torch
+
         if len(crops) == 0:
             return _empty(self.bundle)
-        images = torch.from_numpy(_to_input(crops)).to(self.device)
-        logits, attention = self.model(images)
+        with torch.inference_mode():
+            images = torch.from_numpy(_to_input(crops)).to(self.device)
+            logits, attention = self.model(images)
         return ClassifierOutput(torch.sigmoid(logits).float().cpu().numpy(), attention.float().cpu().numpy())
 
 
@@ -171,8 +182,8 @@ def load_classifier(
     bundle: ModelBundle, backend: str = "auto", device: str = "auto", threads: int | None = None
 ) -> AttributeClassifier:
     """``threads`` caps the CPU threads of the chosen runtime (None: the runtime's default, one per core)."""
-    if threads:
-        torch.set_num_threads(threads)  # MTCNN runs on torch whatever the classifier backend
+    if threads and "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)  # MTCNN may run on torch whatever the classifier backend
     if backend == "auto":
         if bundle.onnx_path is None or not bundle.onnx_path.exists():
             return TorchClassifier(bundle, device)
