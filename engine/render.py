@@ -190,6 +190,8 @@ def layout_panels(
     faces = face_obstacles([f.box for f in result.faces], [_label_width(f) for f in result.faces]) + list(keep_clear)
     orders = [_panel_rows(face, options) for face in result.faces]
     most = max((len(o) for o in orders), default=0)
+    if most == 0:  # no face, nothing to lay out
+        return []
     for rows in range(most, 0, -1):
         layout = _layout_with_rows(result.faces, orders, rows, options, canvas_size, faces)
         if all(covers == 0 for _, _, covers in layout):

@@ -27,11 +27,20 @@ resource.setrlimit(resource.RLIMIT_AS, ({ceiling}, {ceiling}))
 sys.path.insert(0, {repo!r})
 from tests.hostile import write_blank_png
 from engine.image_io import read_image
+
+def peak_mb():
+    # VmHWM belongs to this process's own address space; ru_maxrss would carry over the forking
+    # parent's high-water mark (a big pytest process) across exec.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 path = write_blank_png(Path({path!r}), 15800, 15800, bit_depth={bits})
 image = read_image(path)
 print(json.dumps({{"shape": list(image.pixels.shape), "source": list(image.source_size),
                   "file_bytes": path.stat().st_size,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_mb": peak_mb()}}))
 """
 
 

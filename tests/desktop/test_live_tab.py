@@ -67,6 +67,8 @@ def test_dropping_a_broken_file_keeps_the_previous_result(qtbot, make_window, ce
 
 def _overlay_for(qtbot, window, name: str | None):
     index = None if name is None else attribute_index(name)
+    if window.live.packet is not None and window.live.packet.options.attribute == index:
+        return window.live.packet  # already shown: selecting it again renders nothing new
     window.live.select_attribute(index)
     return wait_for_packet(qtbot, window, lambda p: p.options.attribute == index)
 
