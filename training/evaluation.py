@@ -24,6 +24,7 @@ from engine.model import CrossAttentionAttributeModel
 from engine.regions import REGION_ATTRIBUTES, attention_share, face_regions
 
 from .augment import center_crop
+from .losses import map_cosine
 from .metrics import EvaluationResult, roc_curve
 
 __all__ = [
@@ -68,7 +69,7 @@ def predict_detailed(
         logits, attention = model(x.to(device))  # (b, 40), (b, layers, heads, 40, gh, gw)
         probs.append(torch.sigmoid(logits.float()).cpu())
         heads_mean = attention.float().mean(dim=2)  # (b, layers, 40, gh, gw)
-        cosines.append(_map_cosine(heads_mean[:, -1]).cpu())
+        cosines.append(map_cosine(heads_mean[:, -1]).cpu())
         batch_sum = heads_mean.sum(dim=0).cpu()  # (layers, 40, gh, gw)
         attention_sum = batch_sum if attention_sum is None else attention_sum + batch_sum
     if not probs:
@@ -90,14 +91,6 @@ def predict(
     """uint8 crops with a margin (n, H, W, 3) -> probabilities (n, 40), mean attention (layers, 40, gh, gw)."""
     out = predict_detailed(model, images, height, width, device=device, batch_size=batch_size)
     return out.probabilities, out.mean_attention
-
-
-def _map_cosine(maps: torch.Tensor) -> torch.Tensor:
-    """(b, 40, gh, gw) -> (b,) mean off-diagonal cosine similarity between the 40 maps of each face."""
-    flat = torch.nn.functional.normalize(maps.flatten(2), dim=-1)
-    sim = flat @ flat.transpose(1, 2)
-    q = sim.shape[-1]
-    return (sim.sum(dim=(1, 2)) - sim.diagonal(dim1=1, dim2=2).sum(-1)) / (q * (q - 1))
 
 
 def attention_region_shares(mean_attention: np.ndarray, width: int, height: int) -> list[dict]:

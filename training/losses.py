@@ -41,7 +41,7 @@ from torch import nn
 
 from engine.attributes import TRAIN_POSITIVE_RATE
 
-__all__ = ["LOSS_NAMES", "AttributeLoss", "LossConfig", "build_loss", "capped_pos_weights"]
+__all__ = ["LOSS_NAMES", "AttributeLoss", "LossConfig", "build_loss", "capped_pos_weights", "map_cosine", "mean_map_cosine"]
 
 LOSS_NAMES = ("bce", "weighted", "focal", "aggressive-focal", "class-balanced", "ldam", "asl")
 EMERGENCY_WEIGHT_CAP = 100.0
@@ -238,13 +238,18 @@ class AttributeLoss(nn.Module):
         return (below * -torch.log(rate + 1e-8)).sum() / logits.shape[1]
 
 
-def mean_map_cosine(maps: torch.Tensor) -> torch.Tensor:
-    """maps (b, q, y, x) -> mean over faces of the mean off-diagonal cosine between the q maps."""
+def map_cosine(maps: torch.Tensor) -> torch.Tensor:
+    """maps (b, q, y, x) -> (b,): each face's mean off-diagonal cosine similarity between its q maps."""
     flat = F.normalize(maps.flatten(2), dim=-1)  # (b, q, yx)
     sim = flat @ flat.transpose(1, 2)  # (b, q, q)
     q = sim.shape[-1]
     off = sim.sum(dim=(-1, -2)) - sim.diagonal(dim1=-2, dim2=-1).sum(-1)
-    return (off / (q * (q - 1))).mean()
+    return off / (q * (q - 1))
+
+
+def mean_map_cosine(maps: torch.Tensor) -> torch.Tensor:
+    """maps (b, q, y, x) -> the batch mean of :func:`map_cosine` (the product's attention-collapse figure)."""
+    return map_cosine(maps).mean()
 
 
 def head_similarity(attention: torch.Tensor) -> torch.Tensor:
