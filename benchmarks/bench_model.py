@@ -56,7 +56,7 @@ def main() -> int:
         "torch_faces_per_s": round(faces_per_second(TorchClassifier(bundle, "cpu"), crops, args.repeats), 1),
         "bundle_mb": round(bundle.path.stat().st_size / 1e6, 2),
         "onnx_mb": round(bundle.onnx_path.stat().st_size / 1e6, 2),
-        "parameters": sum(v.numel() for v in bundle.state_dict.values()),
+        "parameters": sum(int(np.prod(v.shape)) for v in bundle.state_dict.values()),
     }
     print(json.dumps(figures, indent=2))
     return 0

@@ -6,6 +6,11 @@ internet cannot run code. Its ONNX twin (same stem, ``.onnx``) carries the same
 network for onnxruntime; the thresholds and metadata always come from the
 ``.pt`` file. Both files carry :func:`engine.bundle_checks.decision_hash`, so a
 stale twin is noticed at load (:mod:`engine.runtime`).
+
+Loading does not import torch (:mod:`engine.bundle_reader` reads the file into
+numpy arrays, as safely as ``weights_only=True``), so the onnxruntime backend
+never pays for it; only a file that reader cannot handle is given to
+``torch.load``. The weights become tensors when the torch model is built.
 """
 
 from __future__ import annotations
@@ -13,15 +18,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import torch
+import numpy as np
 
 from .assets import DEFAULT_BUNDLE_NAME, find_asset, missing_asset_message
 from .atomic import atomic_path
 from .attributes import ATTRIBUTE_NAMES, NUM_ATTRIBUTES
 from .bundle_checks import BUNDLE_HASH_KEY, decision_hash, find_non_finite
+from .bundle_reader import UnsafeBundleError, read_torch_zip
 from .decision import DecisionRule
-from .model import AttributeModelConfig, CrossAttentionAttributeModel, build_model
+from .model_config import AttributeModelConfig, state_dict_shapes
+
+if TYPE_CHECKING:
+    import torch
+
+    from .model import CrossAttentionAttributeModel
 
 __all__ = ["BUNDLE_FORMAT", "BundleError", "ModelBundle", "default_bundle_path", "load_default_bundle", "random_bundle"]
 
@@ -43,7 +55,8 @@ def default_bundle_path() -> Path:
 @dataclass
 class ModelBundle:
     config: AttributeModelConfig
-    state_dict: dict[str, torch.Tensor]
+    state_dict: dict[str, np.ndarray | torch.Tensor]
+    """numpy arrays after :meth:`load`, tensors when taken from a model; both hash alike."""
     thresholds: list[float] = field(default_factory=lambda: [0.5] * NUM_ATTRIBUTES)
     metadata: dict = field(default_factory=dict)
     """Free-form provenance: ``trained`` (bool), recipe, epochs, data counts, val metrics."""
@@ -81,17 +94,24 @@ class ModelBundle:
         return str(self.metadata.get("warning") or "UNTRAINED MODEL — random weights, predictions are meaningless")
 
     def build_model(self) -> CrossAttentionAttributeModel:
+        """The torch model with these weights (imports torch)."""
+        import torch
+
+        from .model import build_model
+
         model = build_model(self.config)
-        model.load_state_dict(self.state_dict)
+        model.load_state_dict({k: torch.as_tensor(v) for k, v in self.state_dict.items()})
         return model.eval()
 
     def save(self, path: str | Path) -> Path:
+        import torch
+
         path = Path(path)
         payload = {
             "format": BUNDLE_FORMAT,
             "attributes": list(ATTRIBUTE_NAMES),
             "config": self.config.to_dict(),
-            "state_dict": {k: v.detach().cpu() for k, v in self.state_dict.items()},
+            "state_dict": {k: torch.as_tensor(v).detach().cpu() for k, v in self.state_dict.items()},
             "thresholds": [float(t) for t in self.thresholds],
             "metadata": self.metadata,
         }
@@ -108,11 +128,7 @@ class ModelBundle:
         path = Path(path)
         if not path.is_file():
             raise BundleError(f"{path}: model bundle not found")
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises many types for corrupt or hostile files
-            reason = (str(exc).strip().splitlines() or [""])[0]
-            raise BundleError(f"{path}: not a readable AttriCam bundle ({type(exc).__name__}: {reason})") from None
+        payload = _read_payload(path)
         if not isinstance(payload, dict) or payload.get("format") != BUNDLE_FORMAT:
             raise BundleError(f"{path}: not an AttriCam bundle (expected format {BUNDLE_FORMAT!r})")
         if list(payload.get("attributes", [])) != list(ATTRIBUTE_NAMES):
@@ -123,7 +139,7 @@ class ModelBundle:
             bundle = cls(
                 config, payload["state_dict"], list(payload["thresholds"]), dict(payload["metadata"]), path, calibration
             )
-            bundle.build_model()  # validates shapes now, not at the first frame
+            _check_weights(bundle)  # now, not at the first frame
         except Exception as exc:
             raise BundleError(f"{path}: bundle contents are inconsistent ({exc})") from None
         if len(bundle.thresholds) != NUM_ATTRIBUTES:
@@ -137,7 +153,48 @@ class ModelBundle:
 
     @classmethod
     def from_model(cls, model: CrossAttentionAttributeModel, **kwargs) -> "ModelBundle":
+        """A bundle holding a copy of ``model``'s weights (as tensors)."""
         return cls(model.config, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, **kwargs)
+
+
+def _read_payload(path: Path) -> Any:
+    """The saved payload, weights as numpy arrays; torch reads only what :mod:`engine.bundle_reader` cannot."""
+    try:
+        return read_torch_zip(path)
+    except UnsafeBundleError as exc:
+        raise BundleError(f"{path}: not a readable AttriCam bundle (UnpicklingError: {exc})") from None
+    except Exception as exc:  # another torch layout, or a corrupt file: torch itself decides and words the error
+        log.debug("%s: read with torch.load (%s: %s)", path, type(exc).__name__, exc)
+    import torch
+
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt or hostile files
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        raise BundleError(f"{path}: not a readable AttriCam bundle ({type(exc).__name__}: {reason})") from None
+    if isinstance(payload, dict) and isinstance(payload.get("state_dict"), dict):
+        payload["state_dict"] = {k: _as_array(v) for k, v in payload["state_dict"].items()}
+    return payload
+
+
+def _as_array(value: Any) -> Any:
+    """A CPU tensor as a numpy array (same bytes); a dtype numpy lacks (bfloat16) stays a tensor."""
+    try:
+        return value.numpy()
+    except (AttributeError, TypeError, RuntimeError):
+        return value
+
+
+def _check_weights(bundle: ModelBundle) -> None:
+    """Every weight the config's model needs, of the right shape, and nothing else (as ``load_state_dict`` checks)."""
+    expected = state_dict_shapes(bundle.config)
+    found = {k: tuple(v.shape) for k, v in bundle.state_dict.items()}
+    missing, unexpected = sorted(expected.keys() - found.keys()), sorted(found.keys() - expected.keys())
+    if missing or unexpected:
+        raise ValueError(f"missing weights {missing[:5]}, unexpected weights {unexpected[:5]}")
+    wrong = [f"{k}: {found[k]} instead of {shape}" for k, shape in expected.items() if found[k] != shape]
+    if wrong:
+        raise ValueError(f"size mismatch for {'; '.join(wrong[:5])}")
 
 
 def _check_integrity(bundle: ModelBundle, recorded_hash: str | None) -> None:
@@ -150,7 +207,11 @@ def _check_integrity(bundle: ModelBundle, recorded_hash: str | None) -> None:
 
 
 def random_bundle(config: AttributeModelConfig | None = None, seed: int = 0) -> ModelBundle:
-    """An untrained bundle for tests and for running before any model has been trained."""
+    """An untrained bundle for tests and for running before any model has been trained (imports torch)."""
+    import torch
+
+    from .model import build_model
+
     torch.manual_seed(seed)
     model = build_model(config)
     return ModelBundle.from_model(model, metadata={"trained": False, "name": "random-init", "seed": seed})

@@ -11,6 +11,11 @@ them at load.
 The hash is taken over the bundle's dataclass fields except ``metadata`` and
 ``path`` (free-form provenance and location do not change a prediction), so a
 new decision field is covered without touching this module.
+
+Weights may be torch tensors (a bundle taken from a model) or numpy arrays (a
+loaded bundle, :mod:`engine.bundle_reader`); an array inside ``state_dict`` is
+hashed byte for byte as the tensor it was saved from, so the hash does not
+depend on which loader ran and torch is never imported here.
 """
 
 from __future__ import annotations
@@ -18,19 +23,30 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-import torch
 
-__all__ = ["BUNDLE_HASH_KEY", "ONNX_HASH_KEY", "NON_DECISION_FIELDS", "decision_fields", "decision_hash", "find_non_finite"]
+__all__ = [
+    "BUNDLE_HASH_KEY",
+    "ONNX_HASH_KEY",
+    "NON_DECISION_FIELDS",
+    "WEIGHTS_FIELD",
+    "decision_fields",
+    "decision_hash",
+    "find_non_finite",
+    "read_bundle_hash",
+]
 
 BUNDLE_HASH_KEY = "decision_hash"
 """Key of the hash inside a saved bundle's payload."""
 ONNX_HASH_KEY = "attricam_bundle_hash"
 """Key of the same hash in the ONNX model's ``metadata_props``."""
 NON_DECISION_FIELDS = frozenset({"metadata", "path"})
+WEIGHTS_FIELD = "state_dict"
+"""Its arrays are hashed as the tensors they were saved from, whichever loader read them."""
 
 
 def decision_fields(bundle: Any) -> dict[str, Any]:
@@ -43,26 +59,56 @@ def decision_hash(bundle: Any) -> str:
     digest = hashlib.sha256()
     for name, value in sorted(decision_fields(bundle).items()):
         digest.update(f"<{name}>".encode())
-        _feed(digest, value)
+        if name == WEIGHTS_FIELD and isinstance(value, dict):
+            _feed_dict(digest, value, _feed_weights)
+        else:
+            _feed(digest, value)
     return digest.hexdigest()
+
+
+def read_bundle_hash(session: Any) -> str | None:
+    """The bundle hash an onnxruntime session's model was stamped with; None for an older, unstamped export."""
+    return session.get_modelmeta().custom_metadata_map.get(ONNX_HASH_KEY)
+
+
+def _is_tensor(value: Any) -> bool:
+    torch = sys.modules.get("torch")  # no tensor can exist unless torch was imported
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
+def _feed_weights(digest: "hashlib._Hash", value: Any) -> None:
+    """A tensor, or an array as the tensor it was saved from: ``T<torch dtype><shape>`` + raw little-endian bytes."""
+    if _is_tensor(value):
+        import torch
+
+        tensor = value.detach().cpu().contiguous()
+        digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    elif isinstance(value, np.ndarray):
+        digest.update(f"Ttorch.{value.dtype.name}{tuple(value.shape)}".encode())
+        digest.update(np.ascontiguousarray(value, value.dtype.newbyteorder("<")).tobytes())
+    else:
+        _feed(digest, value)
+
+
+def _feed_dict(digest: "hashlib._Hash", value: dict, feed_item: Callable[["hashlib._Hash", Any], None]) -> None:
+    digest.update(b"{")
+    for key in sorted(value, key=str):
+        digest.update(f"{key!s}:".encode())
+        feed_item(digest, value[key])
+    digest.update(b"}")
 
 
 def _feed(digest: "hashlib._Hash", value: Any) -> None:
     """Canonical, type-tolerant encoding: a list and a tuple, an int 1 and a float 1.0 hash alike."""
-    if isinstance(value, torch.Tensor):
-        tensor = value.detach().cpu().contiguous()
-        digest.update(f"T{tensor.dtype}{tuple(tensor.shape)}".encode())
-        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    if _is_tensor(value):
+        _feed_weights(digest, value)
     elif isinstance(value, np.ndarray):
         _feed(digest, value.tolist())
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         _feed(digest, value.to_dict() if hasattr(value, "to_dict") else dataclasses.asdict(value))
     elif isinstance(value, dict):
-        digest.update(b"{")
-        for key in sorted(value, key=str):
-            digest.update(f"{key!s}:".encode())
-            _feed(digest, value[key])
-        digest.update(b"}")
+        _feed_dict(digest, value, _feed)
     elif isinstance(value, (list, tuple)):
         digest.update(f"[{len(value)}".encode())
         for item in value:
@@ -83,9 +129,9 @@ def find_non_finite(bundle: Any) -> str | None:
     probability into ``nan`` or every decision into 0, so it must be caught at load.
     """
     for where, value in _numbers(decision_fields(bundle), ""):
-        if isinstance(value, torch.Tensor):
+        if _is_tensor(value):
             if value.is_floating_point() or value.is_complex():
-                bad = int((~torch.isfinite(value)).sum())
+                bad = int((~value.isfinite()).sum())
                 if bad:
                     return f"{where} ({bad} of {value.numel()} values)"
         elif isinstance(value, np.ndarray):
@@ -99,7 +145,7 @@ def find_non_finite(bundle: Any) -> str | None:
 
 
 def _numbers(value: Any, where: str) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, (torch.Tensor, np.ndarray)):
+    if _is_tensor(value) or isinstance(value, np.ndarray):
         yield where, value
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         yield from _numbers(dataclasses.asdict(value), where)

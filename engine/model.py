@@ -12,55 +12,18 @@ Output: logits (b, 40) and attention (b, layers, heads, 40, H/8, W/8).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
 
 import torch
 from einops import rearrange
 from torch import nn
 
 from .attention import CrossAttentionBlock
-from .attributes import NUM_ATTRIBUTES
+from .model_config import AttributeModelConfig
 
 __all__ = ["AttributeModelConfig", "CrossAttentionAttributeModel", "build_model"]
 
 _MEAN = (0.5, 0.5, 0.5)
 _STD = (0.25, 0.25, 0.25)
-
-
-@dataclass(frozen=True)
-class AttributeModelConfig:
-    """Everything needed to rebuild the model; stored in every bundle."""
-
-    image_height: int = 96
-    image_width: int = 80
-    stem_width: int = 24
-    stage_widths: tuple[int, ...] = (48, 96)
-    stage_blocks: tuple[int, ...] = (1, 2)
-    dim: int = 128
-    heads: int = 4
-    dim_head: int = 32
-    layers: int = 1
-    ff_mult: int = 2
-    num_attributes: int = NUM_ATTRIBUTES
-
-    @property
-    def stride(self) -> int:
-        return 2 ** (1 + len(self.stage_widths))
-
-    @property
-    def token_grid(self) -> tuple[int, int]:
-        return self.image_height // self.stride, self.image_width // self.stride
-
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "AttributeModelConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown model config keys {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
 def _conv_bn(c_in: int, c_out: int, *, stride: int = 1, kernel: int = 3, act: bool = True) -> nn.Sequential:

@@ -17,7 +17,7 @@ import torch
 
 from .atomic import atomic_path
 from .bundle import ModelBundle
-from .bundle_checks import ONNX_HASH_KEY
+from .bundle_checks import ONNX_HASH_KEY, read_bundle_hash
 
 __all__ = ["ParityReport", "export_onnx", "check_parity", "read_bundle_hash"]
 
@@ -69,11 +69,6 @@ def _stamp_bundle_hash(path: Path, value: str) -> None:
     entry = model.metadata_props.add()
     entry.key, entry.value = ONNX_HASH_KEY, value
     onnx.save(model, str(path))
-
-
-def read_bundle_hash(session) -> str | None:
-    """The bundle hash an onnxruntime session's model was stamped with; None for an older, unstamped export."""
-    return session.get_modelmeta().custom_metadata_map.get(ONNX_HASH_KEY)
 
 
 def check_parity(bundle: ModelBundle, onnx_path: str | Path, faces: int = 8, seed: int = 0) -> ParityReport:

@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from .bundle import BundleError, ModelBundle
+from .bundle_checks import read_bundle_hash
 
 __all__ = [
     "ClassifierOutput",
@@ -145,8 +146,6 @@ class OnnxClassifier:
             self._check_binding(path)
 
     def _check_binding(self, path) -> None:
-        from .onnx_export import read_bundle_hash
-
         fix = f"re-export it with `attricam export-onnx --model {bundle_path_hint(self.bundle)}` or use --backend torch"
         stamped = read_bundle_hash(self.session)
         if stamped is not None:

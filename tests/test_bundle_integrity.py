@@ -52,8 +52,8 @@ def test_hash_survives_save_and_load_and_covers_every_decision_field(tmp_path: P
     loaded.thresholds = [0.4] * 40
     assert loaded.decision_hash != bundle.decision_hash
     loaded.thresholds = list(bundle.thresholds)
-    loaded.state_dict = {k: v.clone() for k, v in loaded.state_dict.items()}
-    next(iter(loaded.state_dict.values())).view(-1)[0] += 1e-3
+    loaded.state_dict = {k: v.copy() for k, v in loaded.state_dict.items()}  # numpy arrays after load
+    next(iter(loaded.state_dict.values())).reshape(-1)[0] += 1e-3
     assert loaded.decision_hash != bundle.decision_hash
 
 

@@ -68,7 +68,7 @@ def test_bundle_roundtrip_keeps_config_thresholds_metadata(tmp_path):
     assert loaded.config == CONFIGS["two-layer"]
     assert loaded.thresholds == [0.3] * 40 and loaded.metadata["recipe"] == "focal" and not loaded.trained
     for key, value in bundle.state_dict.items():
-        torch.testing.assert_close(loaded.state_dict[key], value)
+        torch.testing.assert_close(torch.as_tensor(loaded.state_dict[key]), value)
 
 
 @pytest.mark.parametrize(
