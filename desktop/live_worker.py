@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import queue
@@ -93,17 +94,16 @@ class LiveWorker(QThread):
         *,
         realtime: bool = True,
         scan_cameras: bool = True,
-        torch_threads: int | None = 1,
+        threads: int | None = 1,
         nice: int = 0,
         parent=None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("LiveWorker")
         LiveWorker.instances.add(self)
-        self._pipeline_factory = pipeline_factory or _default_pipeline
+        self._pipeline_factory = pipeline_factory or functools.partial(_default_pipeline, threads)
         self._realtime = realtime
         self._scan_cameras = scan_cameras
-        self._torch_threads = torch_threads
         self._nice = nice
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._wake = threading.Event()
@@ -192,12 +192,6 @@ class LiveWorker(QThread):
             if self._scan_cameras:
                 self.camerasFound.emit(probe_cameras())
             self.status.emit("info", "Loading model…")
-            if self._torch_threads:
-                # One intra-op thread: per-face batches are tiny, and on a busy machine (a training run beside
-                # the app) more OpenMP threads than free cores makes a 9 ms frame take ~800 ms.
-                import torch
-
-                torch.set_num_threads(self._torch_threads)
             try:
                 self.pipeline = self._pipeline_factory()
             except Exception as exc:  # noqa: BLE001 - shown to the user, the app keeps running
@@ -470,9 +464,11 @@ def _display_image(rgb: np.ndarray, view: tuple[int, int] | None) -> QImage | No
     return QImage(scaled.data, tw, th, 3 * tw, QImage.Format.Format_RGB888).copy()
 
 
-def _default_pipeline():
-    """The shipped model on the torch backend with one thread (see ``torch_threads``): onnxruntime's default
-    session spins one thread per core, which on a busy 2-core machine is ~1.7x slower per frame."""
+def _default_pipeline(threads: int | None = 1):
+    """The shipped model on onnxruntime (torch is never imported: ~700 MB less memory, faster start) with
+    ``threads`` intra-op threads: per-face batches are tiny, and on a busy machine (a training run beside the
+    app) more threads than free cores makes a 9 ms frame take far longer. Bundles without an ONNX twin
+    fall back to torch (``backend="auto"``)."""
     from engine.pipeline import FacePipeline, PipelineSettings
 
-    return FacePipeline(bundle=load_default_bundle(), settings=PipelineSettings(backend="torch"))
+    return FacePipeline(bundle=load_default_bundle(), settings=PipelineSettings(backend="auto", threads=threads))

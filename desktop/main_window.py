@@ -179,9 +179,9 @@ class MainWindow(QMainWindow):
 
     def about_text(self) -> str:
         import platform
+        from importlib.metadata import version
 
         import PySide6
-        import torch
 
         from attricam import __version__
 
@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
             "<p>Live facial-attribute analysis you can look inside: 40 CelebA attributes from a cross-attention "
             "model, with the attention map of each.</p>"
             f"<p>Model: {model}<br>Python {platform.python_version()} · PySide6 {PySide6.__version__} · "
-            f"PyTorch {torch.__version__}</p>"
+            f"PyTorch {version('torch')} · onnxruntime {version('onnxruntime')}</p>"
         )
 
     def _show_about(self) -> None:
