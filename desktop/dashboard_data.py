@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.attributes import ATTRIBUTES, TRAIN_POSITIVE_RATE
 from engine.bundle import ModelBundle
-from training.losses import capped_pos_weights
+from training.loss_weights import capped_pos_weights
 from training.metrics import evaluate_predictions, roc_curve
 
 __all__ = ["POS_WEIGHT_CAP", "DashboardData", "find_report", "imbalance_rows", "recipe_weight_cap"]

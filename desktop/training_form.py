@@ -18,9 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from training.config import TrainConfig
-from training.losses import LOSS_NAMES
-from training.sampling import SAMPLERS
+from training.config import LOSS_NAMES, SAMPLERS, TrainConfig
 from training.thresholds import DEFAULT_POLICY, POLICIES
 
 __all__ = ["TrainingForm"]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-__all__ = ["TrainConfig"]
+__all__ = ["LOSS_NAMES", "SAMPLERS", "TrainConfig"]
+
+LOSS_NAMES = ("bce", "weighted", "focal", "aggressive-focal", "class-balanced", "ldam", "asl")
+"""The recipes of :mod:`training.losses`; here so the GUI can list them without importing torch."""
+SAMPLERS = ("random", "balanced", "curriculum")
+"""The batch orders of :mod:`training.sampling`."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +54,6 @@ class TrainConfig:
     name: str = "attricam"
 
     def __post_init__(self) -> None:
-        from .sampling import SAMPLERS
-
         if self.sampler not in SAMPLERS:  # fail before minutes of data loading, not at the first batch
             raise ValueError(f"unknown sampler {self.sampler!r}; valid: {', '.join(SAMPLERS)}")
 

@@ -41,9 +41,11 @@ from torch import nn
 
 from engine.attributes import TRAIN_POSITIVE_RATE
 
+from .config import LOSS_NAMES
+from .loss_weights import capped_pos_weights
+
 __all__ = ["LOSS_NAMES", "AttributeLoss", "LossConfig", "build_loss", "capped_pos_weights", "map_cosine", "mean_map_cosine"]
 
-LOSS_NAMES = ("bce", "weighted", "focal", "aggressive-focal", "class-balanced", "ldam", "asl")
 EMERGENCY_WEIGHT_CAP = 100.0
 
 
@@ -79,10 +81,6 @@ class LossConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def capped_pos_weights(frequencies: np.ndarray, cap: float) -> np.ndarray:
-    return np.clip(1.0 / (np.asarray(frequencies, dtype=np.float64) + 0.001), 1.0, cap)
 
 
 def _effective_number_weights(frequencies: np.ndarray, n: int, beta: float) -> tuple[np.ndarray, np.ndarray]:

@@ -38,9 +38,10 @@ from dataclasses import dataclass
 
 import torch
 
+from .config import SAMPLERS
+
 __all__ = ["SAMPLERS", "SamplerConfig", "curriculum_cutoff", "epoch_order", "image_weights", "rarest_positive_rate"]
 
-SAMPLERS = ("random", "balanced", "curriculum")
 
 
 @dataclass(frozen=True)
