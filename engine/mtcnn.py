@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.nn.functional import interpolate
 
+from .mtcnn_onnx import nms as greedy_nms
 from .mtcnn_onnx import nms_min
 
 __all__ = ["MTCNNCascade", "ONet", "PNet", "RNet", "nms", "nms_min", "weights_dir"]
@@ -140,21 +141,7 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, threshold: float) -> torch.Te
     """
     if boxes.numel() == 0:
         return torch.empty((0,), dtype=torch.int64, device=boxes.device)
-    order = scores.sort(stable=True, descending=True)[1].cpu().numpy()
-    x1, y1, x2, y2 = boxes.detach().cpu().numpy().T  # each (n,) float32
-    areas = (x2 - x1) * (y2 - y1)
-    suppressed = np.zeros(len(order), dtype=bool)
-    keep = []
-    for position, i in enumerate(order):
-        if suppressed[i]:
-            continue
-        keep.append(i)
-        rest = order[position + 1 :]
-        w = np.maximum(np.float32(0), np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
-        h = np.maximum(np.float32(0), np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
-        inter = w * h
-        overlap = inter / (areas[i] + areas[rest] - inter)
-        suppressed[rest[overlap.astype(np.float64) > threshold]] = True
+    keep = greedy_nms(boxes.detach().cpu().numpy(), scores.detach().cpu().numpy(), threshold)  # stable, best first
     kept = torch.as_tensor(np.asarray(keep, dtype=np.int64), device=boxes.device)
     if boxes.numel() > _TORCHVISION_VANILLA_NUMEL:
         # torchvision's per-class path: kept indices ascending, then re-sorted by score (unstable sort).

@@ -111,7 +111,7 @@ def _normalize(image: np.ndarray) -> np.ndarray:
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
-    """Greedy IoU NMS as torchvision's CPU kernel does it (see ``engine.mtcnn.nms``); kept indices, best first."""
+    """Greedy IoU NMS as torchvision's CPU kernel does it; kept indices, best first. ``engine.mtcnn.nms`` wraps it."""
     if len(boxes) == 0:
         return np.empty((0,), np.int64)
     order = np.argsort(-scores, kind="stable")
