@@ -32,6 +32,7 @@ computed on the last layer's head-averaged maps, the view the app shows:
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -71,6 +72,9 @@ class LossConfig:
     head_similarity_weight: float = 0.0
     region_weight: float = 0.2
     """Attention-region term: -log(share of each localized attribute's attention inside its face region)."""
+    region_target: float = 0.0
+    """Hinge for the region term: only shares below this are penalised (0: always, which drives shares to ~1
+    and squeezes the maps into their boxes; 0.75 leaves the query free once it mostly looks in its region)."""
     map_diversity_weight: float = 1.0
     """Map-diversity term: mean pairwise cosine of the 40 head-averaged maps above ``map_diversity_margin``."""
     map_diversity_margin: float = 0.3
@@ -228,7 +232,10 @@ class AttributeLoss(nn.Module):
             self._region_masks = torch.as_tensor(masks, device=maps.device)
             self._region_grid = grid
         inside = (maps[:, self._region_index] * self._region_masks).sum(dim=(-1, -2))  # (b, k)
-        return -torch.log(inside.clamp(min=1e-4)).mean()
+        shortfall = -torch.log(inside.clamp(min=1e-4))
+        if self.config.region_target > 0:
+            shortfall = (shortfall + math.log(self.config.region_target)).clamp(min=0)
+        return shortfall.mean()
 
     def diversity_penalty(self, logits: torch.Tensor) -> torch.Tensor:
         rate = torch.sigmoid(logits.float()).mean(dim=0)  # (40,)
