@@ -41,6 +41,25 @@ def test_region_term_prefers_attention_inside_the_region():
     assert loss.last_components["attention_region"] < 0.01 < spread
 
 
+def test_region_hinge_leaves_a_mostly_inside_map_alone():
+    """With region_target, a query with 80 % of its attention inside its region costs nothing; 20 % does."""
+    loss = build_loss("bce", region_weight=1.0, map_diversity_weight=0.0, region_target=0.75)
+    logits, targets = torch.zeros(1, 40), torch.zeros(1, 40)
+    indices, masks = attribute_region_masks(80, 96, (12, 10))
+
+    def maps_with_share(share: float) -> torch.Tensor:
+        maps = torch.zeros(1, 40, 12, 10)
+        for i, m in zip(indices, masks):
+            inside = torch.as_tensor(m, dtype=torch.float32)
+            maps[0, i] = share * inside / inside.sum() + (1 - share) * (1 - inside) / (1 - inside).sum()
+        return maps
+
+    loss(logits, targets, _attention(maps_with_share(0.8)))
+    assert loss.last_components["attention_region"] == 0.0
+    loss(logits, targets, _attention(maps_with_share(0.2)))
+    assert abs(loss.last_components["attention_region"] - float(np.log(0.75 / 0.2))) < 1e-4
+
+
 def test_map_diversity_term_sees_collapsed_maps():
     collapsed = torch.zeros(1, 40, 12, 10)
     collapsed[..., 5, 5] = 1

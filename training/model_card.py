@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,8 @@ from engine.attributes import RARE_ATTRIBUTES
 from engine.regions import LOCALIZED_ATTRIBUTES
 
 from .thresholds import PRODUCT_TARGETS
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 __all__ = ["TARGETS", "render_card", "ship"]
 
@@ -32,6 +35,17 @@ def _pct(v: float) -> str:
     return f"{100 * v:.1f} %"
 
 
+def _shown_root(root: str) -> str:
+    """A root as the README's commands name it: relative to the checkout when it lies beside it."""
+    path = Path(root)
+    if not path.is_absolute():
+        return root
+    try:
+        return os.path.relpath(path, REPO_ROOT)
+    except ValueError:  # another drive
+        return root
+
+
 def _data_table(rows: list[dict]) -> str:
     lines = [
         "| Root | Partition | Images present | Faces found | No face | Duplicates dropped | Used |",
@@ -39,7 +53,7 @@ def _data_table(rows: list[dict]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| `{r['root']}` | {r['partition']} | {r['present']} | {r['faces']} | {r.get('no_face', 0)} "
+            f"| `{_shown_root(r['root'])}` | {r['partition']} | {r['present']} | {r['faces']} | {r.get('no_face', 0)} "
             f"| {r.get('duplicates', 0)} | {r.get('used', r['faces'])} |"
         )
     return "\n".join(lines)
@@ -264,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Copy a finished run into assets/ and write the model card")
     parser.add_argument("--run", type=Path, required=True)
     parser.add_argument("--compare", type=Path, default=None)
-    parser.add_argument("--assets", type=Path, default=Path(__file__).resolve().parent.parent / "assets")
+    parser.add_argument("--assets", type=Path, default=REPO_ROOT / "assets")
     parser.add_argument("--command", action="append", default=[], help="reproduction command lines for the card")
     parser.add_argument("--note", action="append", default=[], help="extra recipe notes for the card")
     args = parser.parse_args(argv)
