@@ -28,6 +28,12 @@ def faces_per_second(classifier, crops: np.ndarray, repeats: int) -> float:
     return len(crops) * repeats / (time.perf_counter() - start)
 
 
+def faces_per_second_with_flip(classifier, crops: np.ndarray, repeats: int) -> float:
+    """Flip test-time augmentation's cost: each face is classified as is and mirrored (one batch of 2n)."""
+    both = np.concatenate([crops, crops[:, :, ::-1]])
+    return faces_per_second(classifier, both, repeats) / 2
+
+
 def main() -> int:
     from engine.bundle import ModelBundle, load_default_bundle
     from engine.onnx_export import export_onnx
@@ -53,6 +59,9 @@ def main() -> int:
         "batch": args.batch,
         "threads": torch.get_num_threads(),
         "onnx_faces_per_s": round(faces_per_second(OnnxClassifier(bundle, "cpu"), crops, args.repeats), 1),
+        "onnx_faces_per_s_flip_tta": round(
+            faces_per_second_with_flip(OnnxClassifier(bundle, "cpu"), crops, args.repeats), 1
+        ),
         "torch_faces_per_s": round(faces_per_second(TorchClassifier(bundle, "cpu"), crops, args.repeats), 1),
         "bundle_mb": round(bundle.path.stat().st_size / 1e6, 2),
         "onnx_mb": round(bundle.onnx_path.stat().st_size / 1e6, 2),
