@@ -51,7 +51,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in _SUBCOMMANDS and argv[0] not in ("-h", "--help", "-v", "--verbose"):
+    if not argv or (argv[0] not in _SUBCOMMANDS and argv[0] not in ("-h", "--help", "-v", "--verbose")):
         from desktop.app import main as app_main  # the GUI: no subcommand given
 
         return app_main(argv)

@@ -29,8 +29,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO_ROOT))
 
-from engine.atomic import atomic_path
-from engine.image_io import load_image
+from engine.atomic import atomic_path  # noqa: E402 - needs the repo on sys.path
+from engine.image_io import load_image  # noqa: E402
 
 __all__ = ["DEFAULT_FACES", "default_celeba_root", "make_demo_clip"]
 

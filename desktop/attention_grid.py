@@ -96,7 +96,7 @@ class AttentionGrid(QWidget):
         return cols, w, w * aspect
 
     def _update_height(self) -> None:
-        cols, w, h = self.grid_layout()
+        cols, _, h = self.grid_layout()
         rows = math.ceil(max(len(self._order), 1) / cols)
         needed = int(rows * (h + self._label_height() + _GAP) + _GAP)
         self.setMinimumHeight(needed if needed > self._visible_height else 0)

@@ -83,9 +83,9 @@ def _write_all(handle: BinaryIO, data: bytes) -> None:
         view = view[written:]
 
 CSV_COLUMNS: tuple[str, ...] = (
-    ("path", "face", "x", "y", "w", "h", "score")
-    + tuple(f"p_{name}" for name in ATTRIBUTE_NAMES)
-    + tuple(f"y_{name}" for name in ATTRIBUTE_NAMES)
+    "path", "face", "x", "y", "w", "h", "score",
+    *(f"p_{name}" for name in ATTRIBUTE_NAMES),
+    *(f"y_{name}" for name in ATTRIBUTE_NAMES),
 )
 
 _NO_FACE_ID = "-1"

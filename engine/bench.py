@@ -79,7 +79,7 @@ def run_bench(args: argparse.Namespace) -> int:
     frame_ms, decode_ms, faces, stages = [], [], [], {"detect_ms": [], "align_ms": [], "classify_ms": [], "track_ms": []}
     startup_s = None
     frames = _frames(args.source)
-    for index in range(args.frames):
+    for _ in range(args.frames):
         t0 = time.perf_counter()
         frame = next(frames)
         t1 = time.perf_counter()

@@ -124,7 +124,7 @@ class ModelBundle:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "ModelBundle":
+    def load(cls, path: str | Path) -> ModelBundle:
         path = Path(path)
         if not path.is_file():
             raise BundleError(f"{path}: model bundle not found")
@@ -140,19 +140,19 @@ class ModelBundle:
                 config, payload["state_dict"], list(payload["thresholds"]), dict(payload["metadata"]), path, calibration
             )
             _check_weights(bundle)  # now, not at the first frame
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a hostile payload can fail in any way; it is named, not hidden
             raise BundleError(f"{path}: bundle contents are inconsistent ({exc})") from None
         if len(bundle.thresholds) != NUM_ATTRIBUTES:
             raise BundleError(f"{path}: expected {NUM_ATTRIBUTES} thresholds, found {len(bundle.thresholds)}")
         _check_integrity(bundle, payload.get(BUNDLE_HASH_KEY))
         try:
-            bundle.decision_rule  # validates the calibration's shape
+            _ = bundle.decision_rule  # validates the calibration's shape
         except (ValueError, KeyError, TypeError) as exc:
             raise BundleError(f"{path}: bundle contents are inconsistent (decision rule: {exc})") from None
         return bundle
 
     @classmethod
-    def from_model(cls, model: CrossAttentionAttributeModel, **kwargs) -> "ModelBundle":
+    def from_model(cls, model: CrossAttentionAttributeModel, **kwargs) -> ModelBundle:
         """A bundle holding a copy of ``model``'s weights (as tensors)."""
         return cls(model.config, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, **kwargs)
 
@@ -163,13 +163,13 @@ def _read_payload(path: Path) -> Any:
         return read_torch_zip(path)
     except UnsafeBundleError as exc:
         raise BundleError(f"{path}: not a readable AttriCam bundle (UnpicklingError: {exc})") from None
-    except Exception as exc:  # another torch layout, or a corrupt file: torch itself decides and words the error
+    except Exception as exc:  # noqa: BLE001 - another torch layout, or a corrupt file: torch itself decides and words the error
         log.debug("%s: read with torch.load (%s: %s)", path, type(exc).__name__, exc)
     import torch
 
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt or hostile files
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for corrupt or hostile files
         reason = (str(exc).strip().splitlines() or [""])[0]
         raise BundleError(f"{path}: not a readable AttriCam bundle ({type(exc).__name__}: {reason})") from None
     if isinstance(payload, dict) and isinstance(payload.get("state_dict"), dict):

@@ -119,7 +119,7 @@ class FaceDetector:
         self._mtcnn = make_cascade(backend, self.device, threads)
         self.backend = "onnx" if type(self._mtcnn).__name__ == "OnnxMTCNN" else "torch"
 
-    def with_settings(self, settings: DetectorSettings) -> "FaceDetector":
+    def with_settings(self, settings: DetectorSettings) -> FaceDetector:
         self.settings = settings
         return self
 

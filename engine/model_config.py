@@ -42,7 +42,7 @@ class AttributeModelConfig:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "AttributeModelConfig":
+    def from_dict(cls, data: dict) -> AttributeModelConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:

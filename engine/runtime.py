@@ -140,7 +140,7 @@ class OnnxClassifier:
             options.intra_op_num_threads = threads
         try:
             self.session = ort.InferenceSession(str(path), options, providers=providers)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors; named, not hidden
             raise BundleError(f"{path}: not a loadable ONNX model ({exc})") from None
         if verify:
             self._check_binding(path)

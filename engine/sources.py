@@ -27,10 +27,10 @@ from pathlib import Path
 
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read by OpenCV's FFmpeg backend when it first starts
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from .image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaLoadError, display_name, missing_reason  # noqa: E402
+from .image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaLoadError, display_name, missing_reason
 
 __all__ = ["VideoFrames", "VideoLoadError", "is_video", "iter_media", "iter_video_frames", "video_fps"]
 

@@ -202,7 +202,7 @@ def test_json_has_one_entry_per_file(mixed_run: Run, rows: list[dict[str, str]])
 
 def test_annotate_writes_images_and_the_clip(mixed_run: Run) -> None:
     out = mixed_run.cwd / "annotated" / "photos"
-    for name in GOOD + [NO_FACE]:
+    for name in [*GOOD, NO_FACE]:
         relative = Path(name).relative_to("photos")
         written = out / relative if relative.suffix in (".jpg", ".png", ".bmp") else out / f"{relative}.png"
         image = cv2.imread(str(written))

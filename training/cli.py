@@ -51,7 +51,7 @@ def _loss_option(text: str) -> tuple[str, float | bool | None]:
     key, _, value = text.partition("=")
     if not value:
         raise argparse.ArgumentTypeError(f"loss option must be key=value, got {text!r}")
-    parsed = {"true": True, "false": False, "none": None}.get(value.lower(), None)
+    parsed = {"true": True, "false": False, "none": None}.get(value.lower())
     return key.replace("-", "_"), parsed if value.lower() in ("true", "false", "none") else float(value)
 
 

@@ -26,11 +26,11 @@ from engine.model import AttributeModelConfig, CrossAttentionAttributeModel, bui
 
 from .augment import AugmentConfig, augment_batch
 from .cache import CropSpec
-from .config import TrainConfig
 from .celeba import read_identities
+from .config import TrainConfig
 from .data import DataSummary, FaceArrays, load_face_arrays
-from .ema import ModelEma
 from .diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
+from .ema import ModelEma
 from .evaluation import attention_summary, predict_detailed
 from .events import EpochEvent, EventCallback, StartedEvent, StepEvent
 from .finalize import finalize_run
