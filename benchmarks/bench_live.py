@@ -90,10 +90,12 @@ def real_clip_bench(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
+    from training.config import DATA_ROOT_HELP, default_data_root
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--faces", type=int, default=1, choices=(1, 2))
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "celeba")
+    parser.add_argument("--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})")
     parser.add_argument("--clip", type=Path, help="use this 640x480 clip instead of composing one")
     parser.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
     parser.add_argument("--json", type=Path, default=REPO / "out" / "bench_live.json")

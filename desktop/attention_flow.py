@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from engine.attributes import ATTRIBUTES
+from engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
 from engine.render import blend_heatmap
 
 from .attribute_bars import tier_color
@@ -38,7 +39,7 @@ class AttentionFlowView(QWidget):
             self.update()
             return
         maps = attention[layer]
-        face = mean_face if mean_face is not None else np.full((96, 80, 3), 128, np.uint8)
+        face = mean_face if mean_face is not None else np.full((IMAGE_HEIGHT, IMAGE_WIDTH, 3), 128, np.uint8)
         h, w = face.shape[:2]
         for index in range(maps.shape[0]):
             heat = cv2.resize(maps[index].astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)

@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPa
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from engine.attributes import ATTRIBUTES
+from engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
 
 from .attribute_bars import FILTERS, ordered_attributes, tier_color
 from .qt_image import rgb_to_qimage
@@ -81,7 +82,7 @@ class AttentionGrid(QWidget):
         """(columns, tile width, tile height) for ``width`` (default: the widget's)."""
         width = float(self.width() if width is None else width)
         n = max(len(self._order), 1)
-        aspect = self._images[0].height() / self._images[0].width() if self._images else 96 / 80
+        aspect = self._images[0].height() / self._images[0].width() if self._images else IMAGE_HEIGHT / IMAGE_WIDTH
         label = self._label_height()
         best = None
         for cols in range(1, n + 1):  # the column count that makes tiles largest and fits the visible height

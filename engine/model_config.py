@@ -11,15 +11,23 @@ from dataclasses import asdict, dataclass, fields
 
 from .attributes import NUM_ATTRIBUTES
 
-__all__ = ["AttributeModelConfig", "state_dict_shapes"]
+__all__ = ["CROP_MARGIN", "IMAGE_HEIGHT", "IMAGE_WIDTH", "AttributeModelConfig", "state_dict_shapes"]
+
+IMAGE_HEIGHT = 96
+"""The default model input: an aligned face crop of ``IMAGE_HEIGHT x IMAGE_WIDTH`` pixels (CelebA's frame, scaled)."""
+IMAGE_WIDTH = 80
+CROP_MARGIN = 8
+"""Pixels kept on every side of a cached training crop (``align_face(margin=...)``), so augmentation can shift,
+scale and rotate without black borders; evaluation centre-crops them away. Here, not in :mod:`engine.alignment`,
+so the training config and the GUI's form read it without importing OpenCV."""
 
 
 @dataclass(frozen=True)
 class AttributeModelConfig:
     """Everything needed to rebuild the model; stored in every bundle."""
 
-    image_height: int = 96
-    image_width: int = 80
+    image_height: int = IMAGE_HEIGHT
+    image_width: int = IMAGE_WIDTH
     stem_width: int = 24
     stage_widths: tuple[int, ...] = (48, 96)
     stage_blocks: tuple[int, ...] = (1, 2)

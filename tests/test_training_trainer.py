@@ -10,12 +10,12 @@ import torch
 
 from engine.attributes import ATTRIBUTE_NAMES
 from engine.bundle import ModelBundle
-from training.config import TrainConfig
+from training.config import CHECKPOINT_NAME, TrainConfig
 from training.data import FaceArrays
 from training.diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
 from training.evaluation import predict
 from training.events import FixEvent, StepEvent, StuckEvent
-from training.trainer import CHECKPOINT_NAME, build_training, load_checkpoint, main
+from training.trainer import build_training, load_checkpoint, main
 
 TINY_MODEL = {
     "stem_width": 8,

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from engine.bundle import ModelBundle
+from engine.model_config import CROP_MARGIN
 
 from .cache import CropSpec
 from .camera_shift import shifted_val_inputs
@@ -39,7 +40,7 @@ def evaluate_bundle(
     cache_dir: str | None = None,
     limit: int | None = None,
     workers: int = 2,
-    margin: int = 8,
+    margin: int = CROP_MARGIN,
     shifted: bool = True,
 ) -> dict:
     """Evaluate under the bundle's own decision rule; writes ``<out>/<split>_report.{json,md}`` and ``<out>/plots``.

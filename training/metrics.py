@@ -89,7 +89,7 @@ class EvaluationResult:
 
     @property
     def rare_mean_f1(self) -> float:
-        """Mean F1 over the 14 attributes rarer than 10 % in training."""
+        """Mean F1 over :data:`engine.attributes.RARE_ATTRIBUTES` (rarer than ``RARE_CUTOFF`` in training)."""
         rare = {a.name for a in RARE_ATTRIBUTES}
         return float(np.mean([a.f1 for a in self.attributes if a.name in rare]))
 
