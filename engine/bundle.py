@@ -58,10 +58,10 @@ class ModelBundle:
     state_dict: dict[str, np.ndarray | torch.Tensor]
     """numpy arrays after :meth:`load`, tensors when taken from a model; both hash alike."""
     thresholds: list[float] = field(default_factory=lambda: [0.5] * NUM_ATTRIBUTES)
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
     """Free-form provenance: ``trained`` (bool), recipe, epochs, data counts, val metrics."""
     path: Path | None = None
-    calibration: dict | None = None
+    calibration: dict[str, Any] | None = None
     """Per-attribute Platt parameters ``{"method": "platt", "scale": [40], "bias": [40]}``; None = identity."""
 
     @property
@@ -101,7 +101,8 @@ class ModelBundle:
 
         model = build_model(self.config)
         model.load_state_dict({k: torch.as_tensor(v) for k, v in self.state_dict.items()})
-        return model.eval()
+        model.eval()
+        return model
 
     def save(self, path: str | Path) -> Path:
         import torch
@@ -152,7 +153,7 @@ class ModelBundle:
         return bundle
 
     @classmethod
-    def from_model(cls, model: CrossAttentionAttributeModel, **kwargs) -> ModelBundle:
+    def from_model(cls, model: CrossAttentionAttributeModel, **kwargs: Any) -> ModelBundle:
         """A bundle holding a copy of ``model``'s weights (as tensors)."""
         return cls(model.config, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, **kwargs)
 

@@ -8,6 +8,7 @@ start-up. :mod:`engine.model` re-exports :class:`AttributeModelConfig`.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from .attributes import NUM_ATTRIBUTES
 
@@ -40,22 +41,23 @@ class AttributeModelConfig:
 
     @property
     def stride(self) -> int:
-        return 2 ** (1 + len(self.stage_widths))
+        return int(2 ** (1 + len(self.stage_widths)))
 
     @property
     def token_grid(self) -> tuple[int, int]:
         return self.image_height // self.stride, self.image_width // self.stride
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> AttributeModelConfig:
+    def from_dict(cls, data: dict[str, Any]) -> AttributeModelConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown model config keys {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**values)
 
 
 def _conv_bn_shapes(prefix: str, c_in: int, c_out: int, kernel: int = 3) -> dict[str, tuple[int, ...]]:

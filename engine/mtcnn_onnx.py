@@ -98,7 +98,7 @@ def _area_axis(x: np.ndarray, size_out: int, axis: int) -> np.ndarray:
     running = np.concatenate([np.zeros(shape), np.cumsum(x, axis=axis, dtype=np.float64)], axis=axis)
     sums = np.take(running, end, axis=axis) - np.take(running, start, axis=axis)
     counts = (end - start).reshape([-1 if k == axis else 1 for k in range(x.ndim)])
-    return (sums / counts).astype(np.float32)
+    return np.asarray(sums / counts, np.float32)
 
 
 def _area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -223,7 +223,8 @@ class OnnxMTCNN:
         }
 
     def _run(self, name: str, images: np.ndarray) -> list[np.ndarray]:
-        return self._sessions[name].run(None, {"images": np.ascontiguousarray(images, np.float32)})
+        outputs: list[np.ndarray] = self._sessions[name].run(None, {"images": np.ascontiguousarray(images, np.float32)})
+        return outputs
 
     def run_onet(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(n, 3, 48, 48) normalized -> regression (n, 4), landmarks (n, 10), probs (n, 2)."""
