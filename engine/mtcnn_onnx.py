@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .assets import mtcnn_weights_dir
+
 __all__ = ["OnnxMTCNN", "cache_dir", "ensure_exported", "export_nets", "nms", "nms_min"]
 
 _NETS = ("pnet", "rnet", "onet")
@@ -31,21 +33,12 @@ _NORM_SHIFT = np.float32(127.5)
 _NORM_SCALE = np.float32(0.0078125)
 
 
-def _weights_dir() -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec("facenet_pytorch")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("facenet-pytorch is not installed: its wheel carries the MTCNN weights")
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
-
-
 def cache_dir() -> Path:
     """``$ATTRICAM_CACHE/mtcnn-onnx-<weights hash>`` (default ``~/.cache/attricam``): new weights, new folder."""
     root = Path(os.environ.get("ATTRICAM_CACHE") or Path.home() / ".cache" / "attricam")
     digest = hashlib.sha256()
     for name in _NETS:
-        digest.update((_weights_dir() / f"{name}.pt").read_bytes())
+        digest.update((mtcnn_weights_dir() / f"{name}.pt").read_bytes())
     return root / f"mtcnn-onnx-{digest.hexdigest()[:12]}"
 
 

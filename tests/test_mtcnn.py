@@ -93,7 +93,7 @@ def test_nms_keeps_best_and_drops_overlaps():
 
 
 def test_detector_needs_neither_torchvision_nor_requests():
-    """facenet-pytorch's package imports both; AttriCam declares neither and reads only its weight files."""
+    """facenet-pytorch's package imports both; AttriCam's runtime declares neither and ships the weights itself."""
     code = (
         "import sys\n"
         "sys.modules.update(torchvision=None, requests=None)  # importing either now raises\n"
