@@ -25,7 +25,7 @@ from engine.regions import REGION_ATTRIBUTES, attention_share, face_regions
 
 from .augment import center_crop
 from .losses import map_cosine
-from .metrics import EvaluationResult, roc_curve
+from .metrics import EvaluationResult, roc_curves
 
 __all__ = [
     "REGION_ATTRIBUTES",
@@ -191,10 +191,8 @@ def write_plots(out_dir: Path, probabilities: np.ndarray, labels: np.ndarray, re
     norm = LogNorm(vmin=freqs.min(), vmax=freqs.max())
     cmap = plt.get_cmap("viridis")
     fig, ax = plt.subplots(figsize=(7, 6))
-    for j, a in enumerate(result.attributes):
-        if labels[:, j].any() and not labels[:, j].all():
-            fpr, tpr = roc_curve(probabilities[:, j], labels[:, j])
-            ax.plot(fpr, tpr, color=cmap(norm(a.frequency)), lw=1, alpha=0.8)
+    for j, (fpr, tpr) in roc_curves(probabilities, labels).items():
+        ax.plot(fpr, tpr, color=cmap(norm(result.attributes[j].frequency)), lw=1, alpha=0.8)
     ax.plot([0, 1], [0, 1], "k--", lw=0.8)
     ax.set(
         xlabel="False positive rate", ylabel="True positive rate", title="ROC per attribute (colour: train frequency)"
