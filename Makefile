@@ -4,22 +4,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install system-deps bench clean
+.PHONY: run test lint install system-deps bench clean
 
 run: install system-deps
 	$(BIN)/attricam
 
-test: install
+test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# The checks CI holds (rules and options in pyproject.toml): lint, formatting, and types on engine/.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/pip install --quiet --no-deps facenet-pytorch==2.6.0
+	$(BIN)/pip install --quiet torch==2.14.1
+	$(BIN)/pip install --quiet -e '.[gui,training,dev]'
+	$(BIN)/pip install --quiet --no-deps facenet-pytorch==2.6.0  # the reference MTCNN of tests and benchmarks
 	$(BIN)/python -m engine.mtcnn_onnx  # MTCNN's nets as ONNX, once, so the app needs no torch to detect faces
 	@$(MAKE) --no-print-directory system-deps
 	touch $(STAMP)

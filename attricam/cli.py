@@ -15,7 +15,12 @@ import sys
 import threading
 from collections.abc import Callable
 
+from . import __version__
+
 __all__ = ["main"]
+
+_TOP_LEVEL_OPTIONS = ("-h", "--help", "-v", "--verbose", "--version")
+_GUI_PACKAGES = ("PySide6", "pyqtgraph")  # the gui extra
 
 # name -> (module, add-arguments function, run function, help)
 _SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
@@ -41,6 +46,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "(options: --source PATH|CAMERA_INDEX --screenshot OUT.png --exit-after-frames N).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"attricam {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, add_name, _, help_text) in _SUBCOMMANDS.items():
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
@@ -51,8 +57,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in _SUBCOMMANDS and argv[0] not in ("-h", "--help", "-v", "--verbose"):
-        from desktop.app import main as app_main  # the GUI: no subcommand given
+    if not argv or (argv[0] not in _SUBCOMMANDS and argv[0] not in _TOP_LEVEL_OPTIONS):
+        try:
+            from desktop.app import main as app_main  # the GUI: no subcommand given
+        except ModuleNotFoundError as exc:
+            if exc.name not in _GUI_PACKAGES:
+                raise
+            print(f"attricam: the desktop app needs {exc.name}: pip install 'attricam[gui]'", file=sys.stderr)
+            return 2
 
         return app_main(argv)
     command = next((a for a in argv if a in _SUBCOMMANDS), None)

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faces", type=int, choices=(1, 2), default=2)
     parser.add_argument("--clip", type=Path, help="a 640x480 clip to use instead of composing one")
     parser.add_argument("--real", action="store_true", help="use the real-looking clip with cuts (make_real_clip.py)")
-    parser.add_argument("--data", type=Path, default=None, help="CelebA root (default ../shared/celeba)")
+    parser.add_argument("--data", type=Path, default=None, help="CelebA root (default: benchmarks/make_clip.py's)")
     parser.add_argument("--attribute", default="Smiling", help="overlay attribute")
     parser.add_argument(
         "--realtime", action="store_true", help="pace the clip at its own fps (default: as fast as possible)"

@@ -21,9 +21,10 @@ sys.path.insert(0, str(REPO))
 def main() -> int:
     from engine.detection import DetectorSettings, FaceDetector
     from engine.image_io import load_image
+    from training.config import DATA_ROOT_HELP, default_data_root
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "celeba")
+    parser.add_argument("--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})")
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (0 = all)")
     args = parser.parse_args()
     paths = sorted((args.data / "img_align_celeba").glob("*.jpg"))

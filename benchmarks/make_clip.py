@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -29,8 +28,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO_ROOT))
 
-from engine.atomic import atomic_path
-from engine.image_io import load_image
+from engine.atomic import atomic_path  # noqa: E402 - needs the repo on sys.path
+from engine.image_io import load_image  # noqa: E402
+from training.config import DATA_ROOT_HELP, default_data_root  # noqa: E402
 
 __all__ = ["DEFAULT_FACES", "default_celeba_root", "make_demo_clip"]
 
@@ -43,8 +43,8 @@ _FEATHER_PX = 14
 
 
 def default_celeba_root() -> Path:
-    """ATTRICAM_DATA, else ``../shared/celeba`` beside the checkout (as the tests look for it)."""
-    return Path(os.environ.get("ATTRICAM_DATA") or REPO_ROOT.parent / "shared" / "celeba")
+    """:func:`training.config.default_data_root`, where the tests look too."""
+    return default_data_root()
 
 
 def _background(width: int, height: int) -> np.ndarray:
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "out" / "demo_clip.mp4", help=".mp4 or .avi")
     parser.add_argument(
-        "--celeba", type=Path, default=None, help="CelebA root (default: ATTRICAM_DATA or ../shared/celeba)"
+        "--celeba", type=Path, default=None, help=f"CelebA root (default: {DATA_ROOT_HELP})"
     )
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--faces", type=int, choices=(1, 2), default=1)

@@ -35,6 +35,7 @@ if str(REPO_ROOT) not in sys.path:
 from benchmarks.make_clip import _FOURCC, _background, _paste, _verify, default_celeba_root  # noqa: E402
 from engine.atomic import atomic_path  # noqa: E402
 from engine.image_io import load_image  # noqa: E402
+from training.config import DATA_ROOT_HELP  # noqa: E402
 
 __all__ = ["Scene", "CLIP_SIZE", "default_photos_root", "default_scenes", "make_real_clip", "scene_starts"]
 
@@ -179,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "out" / "real_clip.avi", help=".avi or .mp4")
     parser.add_argument("--photos", type=Path, default=None, help="default ../shared/real-photos")
-    parser.add_argument("--celeba", type=Path, default=None, help="default ATTRICAM_DATA or ../shared/celeba")
+    parser.add_argument("--celeba", type=Path, default=None, help=f"default {DATA_ROOT_HELP}")
     args = parser.parse_args(argv)
     print(make_real_clip(args.out, args.photos, args.celeba))
     return 0

@@ -28,10 +28,11 @@ def main() -> int:
     from engine.attributes import ATTRIBUTE_NAMES
     from engine.bundle import ModelBundle
     from training.celeba import read_attributes, read_partitions
+    from training.config import DATA_ROOT_HELP, default_data_root
     from training.metrics import evaluate_predictions
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "celeba")
+    parser.add_argument("--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})")
     parser.add_argument("--model", type=Path, default=REPO / "assets" / "attricam-default.pt")
     args = parser.parse_args()
 

@@ -9,10 +9,12 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from engine.attributes import ATTRIBUTES
+from engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
 from engine.render import blend_heatmap
 
 from .attribute_bars import tier_color
 from .qt_image import rgb_to_qimage
+from .tile_grid import fit_tiles
 
 __all__ = ["AttentionFlowView"]
 
@@ -38,7 +40,7 @@ class AttentionFlowView(QWidget):
             self.update()
             return
         maps = attention[layer]
-        face = mean_face if mean_face is not None else np.full((96, 80, 3), 128, np.uint8)
+        face = mean_face if mean_face is not None else np.full((IMAGE_HEIGHT, IMAGE_WIDTH, 3), 128, np.uint8)
         h, w = face.shape[:2]
         for index in range(maps.shape[0]):
             heat = cv2.resize(maps[index].astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
@@ -74,13 +76,8 @@ class AttentionFlowView(QWidget):
     def _paint_panel(self, painter: QPainter, area: QRectF, indices: list[int]) -> None:
         sample = self._tiles[indices[0]]
         aspect = sample.height() / sample.width()
-        best = (1, 0.0)
-        for cols in range(1, len(indices) + 1):
-            rows = -(-len(indices) // cols)
-            w = min(area.width() / cols, (area.height() / rows - _LABEL_H) / aspect) - 6
-            if w > best[1]:
-                best = (cols, w)
-        cols, w = best
+        cols, w = fit_tiles(len(indices), area.width(), area.height(), aspect=aspect, label=_LABEL_H, gap=6)
+        w = max(w, 0.0)
         h = w * aspect
         small = QFont(self.font())
         small.setPointSizeF(max(6.5, min(9.0, w / 10)))

@@ -15,9 +15,11 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPa
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from engine.attributes import ATTRIBUTES
+from engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
 
 from .attribute_bars import FILTERS, ordered_attributes, tier_color
 from .qt_image import rgb_to_qimage
+from .tile_grid import fit_tiles
 
 __all__ = ["AttentionExplorer", "AttentionGrid"]
 
@@ -81,22 +83,15 @@ class AttentionGrid(QWidget):
         """(columns, tile width, tile height) for ``width`` (default: the widget's)."""
         width = float(self.width() if width is None else width)
         n = max(len(self._order), 1)
-        aspect = self._images[0].height() / self._images[0].width() if self._images else 96 / 80
-        label = self._label_height()
-        best = None
-        for cols in range(1, n + 1):  # the column count that makes tiles largest and fits the visible height
-            rows = math.ceil(n / cols)
-            w = min(width / cols, (self._visible_height / rows - label) / aspect) - _GAP
-            if best is None or w > best[1]:
-                best = (cols, w)
-        cols, w = best
+        aspect = self._images[0].height() / self._images[0].width() if self._images else IMAGE_HEIGHT / IMAGE_WIDTH
+        cols, w = fit_tiles(n, width, self._visible_height, aspect=aspect, label=self._label_height(), gap=_GAP)
         if w < _MIN_TILE_W:  # too small to read: as many columns as the width allows, scroll for the rest
             cols = max(1, min(n, int(width // (_MIN_TILE_W + _GAP))))
             w = width / cols - _GAP
         return cols, w, w * aspect
 
     def _update_height(self) -> None:
-        cols, w, h = self.grid_layout()
+        cols, _, h = self.grid_layout()
         rows = math.ceil(max(len(self._order), 1) / cols)
         needed = int(rows * (h + self._label_height() + _GAP) + _GAP)
         self.setMinimumHeight(needed if needed > self._visible_height else 0)

@@ -70,7 +70,7 @@ class DashboardTab(QWidget):
         self._workdir = tempfile.TemporaryDirectory(prefix="attricam-dashboard-")
         self._live_bundle: Callable[[], ModelBundle | None] = lambda: None
 
-        from training.celeba import default_data_root
+        from training.config import default_data_root
 
         self.caption = QLabel("No model loaded yet.")
         self.caption.setWordWrap(True)

@@ -41,7 +41,11 @@ class ShortcutGuard(QObject):
     """Application event filter: plain keys go to the focused input widget, not to window shortcuts."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
-            if not (event.modifiers() & _COMMAND_MODIFIERS) and takes_keys(watched):
-                event.accept()  # "this widget wants the key": Qt delivers it as a KeyPress, no shortcut fires
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and not (event.modifiers() & _COMMAND_MODIFIERS)
+            and takes_keys(watched)
+        ):
+            event.accept()  # "this widget wants the key": Qt delivers it as a KeyPress, no shortcut fires
         return False

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from engine.image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_image
-from engine.sources import iter_media
+from engine.sources import VideoLoadError, VideoReader, iter_media
 
 __all__ = [
     "CAMERA_RESOLUTIONS",
@@ -199,14 +199,17 @@ class VideoFileSource(FrameSource):
         path = spec.paths[0]
         if not Path(path).is_file():
             raise SourceError(f"{path}: video file not found")
-        self._capture = cv2.VideoCapture(path)
-        if not self._capture.isOpened() or not self._capture.read()[0]:
-            self._capture.release()
+        try:
+            self._video = VideoReader(path, quiet=False)  # fd juggling would swallow other threads' output
+        except VideoLoadError:
+            raise SourceError(f"{path}: not a readable video") from None
+        if self._video.read() is None:
+            self._video.close()
             raise SourceError(f"{path}: not a readable video")
-        self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-        fps = self._capture.get(cv2.CAP_PROP_FPS) or 0.0
+        self._video.seek(0)
+        fps = self._video.fps
         self.frame_interval = 1.0 / fps if realtime and 1.0 <= fps <= 240.0 else 0.0
-        self.frame_count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self.frame_count = self._video.frame_count
         self._loop = loop
         self._index = 0
         self._clock: float | None = None  # perf_counter time of frame 0 on the playback clock
@@ -237,7 +240,7 @@ class VideoFileSource(FrameSource):
         """Make frame ``index`` (0-based, clamped to the clip) the next one ``read`` returns."""
         last = self.frame_count - 1 if self.frame_count else max(index, 0)
         index = int(min(max(index, 0), last))
-        self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        self._video.seek(index)
         self._index = index
         self._clock = None
 
@@ -250,30 +253,30 @@ class VideoFileSource(FrameSource):
         if paced and self.frame_interval and self._clock is not None:
             due = int((time.perf_counter() - self._clock) / self.frame_interval)
             for _ in range(min(due - self._index, _MAX_SKIP)):
-                if not self._capture.grab():
+                if not self._video.grab():
                     break
                 self._index += 1
         elif not paced:
             self._clock = None
-        ok, frame = self._capture.read()
-        if not ok and self._loop:
-            self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        frame = self._video.read()
+        if frame is None and self._loop:
+            self._video.seek(0)
             self._index = 0
             self._clock = None
-            ok, frame = self._capture.read()
-        if not ok:
+            frame = self._video.read()
+        if frame is None:
             return None
         self._index += 1
         if paced and self.frame_interval and self._clock is None:
             self._clock = time.perf_counter() - (self._index - 1) * self.frame_interval
-        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        return frame
 
     @property
     def position(self) -> str:
         return f"frame {self._index}" + (f" / {self.frame_count}" if self.frame_count else "")
 
     def close(self) -> None:
-        self._capture.release()
+        self._video.close()
 
 
 class ImageSequenceSource(FrameSource):

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from engine.atomic import atomic_write_text
 from engine.attributes import attribute_index
 from engine.bundle import BundleError, ModelBundle
+from training.config import CHECKPOINT_NAME
 
 from .attribute_bars import tier_color
 from .events_follower import EventsFollower
@@ -41,7 +42,6 @@ from .training_plots import TrainingPlots
 
 __all__ = ["TrainingTab", "report_rows"]
 
-_CHECKPOINT = "checkpoint.pt"
 _GUI_CONFIG = "gui_config.json"
 _REPORT_HEADERS = (
     "attribute",
@@ -104,7 +104,7 @@ class TrainingTab(QWidget):
         self._result_bundle: str | None = None  # bundle of the last finished run; survives later runs
         self._config = None
 
-        from training.celeba import default_data_root
+        from training.config import default_data_root
 
         self.form = TrainingForm(self.settings.value("training/data_root", str(default_data_root()), str))
         self.start_button = QPushButton("Start")
@@ -197,7 +197,7 @@ class TrainingTab(QWidget):
             return False
         config = self.form.config(**self.extra_config)
         out = Path(config.out)
-        if (out / _CHECKPOINT).exists() and not resume:
+        if (out / CHECKPOINT_NAME).exists() and not resume:
             self._state(f"{out} already holds a checkpoint: use Resume, or clear the run folder field", error=True)
             return False
         out.mkdir(parents=True, exist_ok=True)
@@ -230,8 +230,8 @@ class TrainingTab(QWidget):
         from training.config import TrainConfig
 
         folder = Path(folder)
-        if not (folder / _CHECKPOINT).is_file():
-            self._state(f"{folder}: no {_CHECKPOINT} to resume", error=True)
+        if not (folder / CHECKPOINT_NAME).is_file():
+            self._state(f"{folder}: no {CHECKPOINT_NAME} to resume", error=True)
             return False
         if (folder / _GUI_CONFIG).is_file():
             self.form.set_config(TrainConfig.from_dict(json.loads((folder / _GUI_CONFIG).read_text())))

@@ -33,9 +33,11 @@ def _wait(app, predicate, timeout: float) -> bool:
 
 
 def main() -> int:
+    from training.config import DATA_ROOT_HELP, default_data_root
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=Path, default=REPO / "runs" / "default" / "events.jsonl")
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "celeba")
+    parser.add_argument("--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})")
     parser.add_argument("--attribute", default="Smiling")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--size", default="1440x900")

@@ -20,7 +20,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import cv2
 import numpy as np
@@ -83,9 +83,9 @@ def _write_all(handle: BinaryIO, data: bytes) -> None:
         view = view[written:]
 
 CSV_COLUMNS: tuple[str, ...] = (
-    ("path", "face", "x", "y", "w", "h", "score")
-    + tuple(f"p_{name}" for name in ATTRIBUTE_NAMES)
-    + tuple(f"y_{name}" for name in ATTRIBUTE_NAMES)
+    "path", "face", "x", "y", "w", "h", "score",
+    *(f"p_{name}" for name in ATTRIBUTE_NAMES),
+    *(f"y_{name}" for name in ATTRIBUTE_NAMES),
 )
 
 _NO_FACE_ID = "-1"
@@ -174,15 +174,17 @@ class JsonReport:
             out.append((json.dumps(header, indent=1)[:-2] + ',\n "files": [').encode(), cls._TAIL)
             yield cls(out)
 
-    def _add(self, entry: dict) -> None:
+    def _add(self, entry: dict[str, Any]) -> None:
         self._out.append((("," if self._count else "") + "\n  " + json.dumps(entry)).encode(), self._TAIL)
         self._count += 1
 
-    def add_file(self, path: Path, frames: list[dict], *, video: bool, source_size: tuple[int, int] | None) -> None:
+    def add_file(
+        self, path: Path, frames: list[dict[str, Any]], *, video: bool, source_size: tuple[int, int] | None
+    ) -> None:
         if video:
             self._add({"path": str(path), "kind": "video", "frames": frames})
         else:
-            self._add({"path": str(path), "kind": "image", "source_size": list(source_size), "result": frames[0]})
+            self._add({"path": str(path), "kind": "image", "source_size": None if source_size is None else list(source_size), "result": frames[0]})
 
     def add_error(self, path: Path, message: str) -> None:
         self._add({"path": str(path), "error": message})
@@ -259,7 +261,7 @@ class _AnnotatedVideo:
 
         if self._writer is None:
             height, width = frame.shape[:2]
-            self._writer = cv2.VideoWriter(str(self._path), cv2.VideoWriter_fourcc(*"mp4v"), self._fps, (width, height))
+            self._writer = cv2.VideoWriter(str(self._path), cv2.VideoWriter.fourcc(*"mp4v"), self._fps, (width, height))
             if not self._writer.isOpened():
                 raise OSError(f"{self._path}: OpenCV cannot write an mp4v video here")
         self._writer.write(cv2.cvtColor(render_frame(frame, result, RenderOptions()), cv2.COLOR_RGB2BGR))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DEFAULT_BUNDLE_NAME", "asset_folders", "find_asset", "missing_asset_message"]
+__all__ = ["DEFAULT_BUNDLE_NAME", "asset_folders", "find_asset", "missing_asset_message", "mtcnn_weights_dir"]
 
 DEFAULT_BUNDLE_NAME = "attricam-default.pt"
 _TOP = Path(__file__).resolve().parent.parent
@@ -39,3 +39,17 @@ def missing_asset_message(name: str = DEFAULT_BUNDLE_NAME) -> str:
         f"put {name} (and its .onnx twin) in the first folder, pass --model BUNDLE.pt, "
         "or train one with `attricam train`"
     )
+
+
+def mtcnn_weights_dir() -> Path:
+    """The folder of MTCNN's ``pnet.pt``, ``rnet.pt`` and ``onet.pt`` state dicts.
+
+    They are facenet-pytorch 2.6.0's weights (MIT, its licence beside them in ``assets/mtcnn/``),
+    shipped with AttriCam so that facenet-pytorch, which pins torch<2.3 and pulls in torchvision and
+    requests, is no runtime dependency.
+    """
+    for folder in asset_folders():
+        if all((folder / "mtcnn" / f"{net}.pt").is_file() for net in ("pnet", "rnet", "onet")):
+            return folder / "mtcnn"
+    folders = " or ".join(str(f / "mtcnn") for f in asset_folders())
+    raise FileNotFoundError(f"MTCNN's weights pnet.pt, rnet.pt and onet.pt are missing (looked in {folders})")

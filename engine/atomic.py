@@ -7,13 +7,13 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success rename it over ``target``.
 
     The temporary file keeps the target's suffix so writers that look at the
@@ -39,16 +39,16 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def _atomic_open(target: str | os.PathLike, mode: str) -> Iterator[IO]:
+def _atomic_open(target: str | os.PathLike[str], mode: str) -> Iterator[IO[Any]]:
     with atomic_path(target) as tmp, open(tmp, mode) as handle:
         yield handle
 
 
-def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> None:
+def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
     with _atomic_open(target, "wb") as handle:
         handle.write(data)
 
 
-def atomic_write_text(target: str | os.PathLike, text: str) -> None:
+def atomic_write_text(target: str | os.PathLike[str], text: str) -> None:
     with _atomic_open(target, "w") as handle:
         handle.write(text)

@@ -19,6 +19,8 @@ __all__ = [
     "ATTRIBUTE_NAMES",
     "NUM_ATTRIBUTES",
     "TRAIN_POSITIVE_RATE",
+    "RARE_CUTOFF",
+    "COMMON_CUTOFF",
     "AttributeInfo",
     "RarityTier",
     "ATTRIBUTES",
@@ -76,6 +78,12 @@ NUM_ATTRIBUTES: int = len(ATTRIBUTE_NAMES)
 TRAIN_POSITIVE_RATE: tuple[float, ...] = tuple(rate for _, rate in _TABLE)
 
 
+RARE_CUTOFF = 0.10
+"""An attribute is rare below this train positive rate: the GUI's "Rare" filter, the rare-F1 target and its objective."""
+COMMON_CUTOFF = 0.30
+"""An attribute is common above this train positive rate: the GUI's "Common" filter."""
+
+
 class RarityTier(enum.Enum):
     """How rare a positive is in training data; drives badges and filters."""
 
@@ -91,8 +99,8 @@ class RarityTier(enum.Enum):
 
 _TIER_UPPER_BOUNDS: tuple[tuple[float, RarityTier], ...] = (
     (0.05, RarityTier.ULTRA_RARE),
-    (0.10, RarityTier.RARE),
-    (0.30, RarityTier.UNCOMMON),
+    (RARE_CUTOFF, RarityTier.RARE),
+    (COMMON_CUTOFF, RarityTier.UNCOMMON),
 )
 
 
@@ -112,13 +120,13 @@ class AttributeInfo:
 
     @property
     def is_rare(self) -> bool:
-        """Rarer than 10 %: the GUI's "Rare" filter and the model card's rare-F1 set."""
-        return self.frequency < 0.10
+        """Rarer than :data:`RARE_CUTOFF` (10 %): the GUI's "Rare" filter and the model card's rare-F1 set."""
+        return self.frequency < RARE_CUTOFF
 
     @property
     def is_common(self) -> bool:
-        """More frequent than 30 %: the GUI's "Common" filter."""
-        return self.frequency > 0.30
+        """More frequent than :data:`COMMON_CUTOFF` (30 %): the GUI's "Common" filter."""
+        return self.frequency > COMMON_CUTOFF
 
     @property
     def display_name(self) -> str:

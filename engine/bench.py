@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ def process_start_time() -> float:
     """Wall-clock time this process started (so startup includes interpreter and import time)."""
     import psutil
 
-    return psutil.Process(os.getpid()).create_time()
+    return float(psutil.Process(os.getpid()).create_time())
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,23 +43,16 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _frames(path: Path):
-    import cv2
+def _frames(path: Path) -> Iterator[np.ndarray]:
+    """The clip's RGB frames over and over, read by :class:`engine.sources.VideoFrames` (the one video reader)."""
+    from .sources import VideoFrames, VideoLoadError
 
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise SystemExit(f"error: {path}: cannot open video")
     try:
         while True:
-            ok, bgr = capture.read()
-            if not ok:
-                capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                ok, bgr = capture.read()
-                if not ok:
-                    raise SystemExit(f"error: {path}: no decodable frame")
-            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    finally:
-        capture.release()
+            for _, rgb in VideoFrames(path):
+                yield rgb
+    except VideoLoadError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -76,10 +70,13 @@ def run_bench(args: argparse.Namespace) -> int:
     )
     pipeline = FacePipeline(bundle, settings)
     options = RenderOptions(attribute=0, show_landmarks=True)
-    frame_ms, decode_ms, faces, stages = [], [], [], {"detect_ms": [], "align_ms": [], "classify_ms": [], "track_ms": []}
+    frame_ms: list[float] = []
+    decode_ms: list[float] = []
+    faces: list[int] = []
+    stages: dict[str, list[float]] = {"detect_ms": [], "align_ms": [], "classify_ms": [], "track_ms": []}
     startup_s = None
     frames = _frames(args.source)
-    for index in range(args.frames):
+    for _ in range(args.frames):
         t0 = time.perf_counter()
         frame = next(frames)
         t1 = time.perf_counter()

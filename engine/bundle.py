@@ -58,10 +58,10 @@ class ModelBundle:
     state_dict: dict[str, np.ndarray | torch.Tensor]
     """numpy arrays after :meth:`load`, tensors when taken from a model; both hash alike."""
     thresholds: list[float] = field(default_factory=lambda: [0.5] * NUM_ATTRIBUTES)
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
     """Free-form provenance: ``trained`` (bool), recipe, epochs, data counts, val metrics."""
     path: Path | None = None
-    calibration: dict | None = None
+    calibration: dict[str, Any] | None = None
     """Per-attribute Platt parameters ``{"method": "platt", "scale": [40], "bias": [40]}``; None = identity."""
 
     @property
@@ -101,7 +101,8 @@ class ModelBundle:
 
         model = build_model(self.config)
         model.load_state_dict({k: torch.as_tensor(v) for k, v in self.state_dict.items()})
-        return model.eval()
+        model.eval()
+        return model
 
     def save(self, path: str | Path) -> Path:
         import torch
@@ -124,7 +125,7 @@ class ModelBundle:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "ModelBundle":
+    def load(cls, path: str | Path) -> ModelBundle:
         path = Path(path)
         if not path.is_file():
             raise BundleError(f"{path}: model bundle not found")
@@ -140,19 +141,19 @@ class ModelBundle:
                 config, payload["state_dict"], list(payload["thresholds"]), dict(payload["metadata"]), path, calibration
             )
             _check_weights(bundle)  # now, not at the first frame
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a hostile payload can fail in any way; it is named, not hidden
             raise BundleError(f"{path}: bundle contents are inconsistent ({exc})") from None
         if len(bundle.thresholds) != NUM_ATTRIBUTES:
             raise BundleError(f"{path}: expected {NUM_ATTRIBUTES} thresholds, found {len(bundle.thresholds)}")
         _check_integrity(bundle, payload.get(BUNDLE_HASH_KEY))
         try:
-            bundle.decision_rule  # validates the calibration's shape
+            _ = bundle.decision_rule  # validates the calibration's shape
         except (ValueError, KeyError, TypeError) as exc:
             raise BundleError(f"{path}: bundle contents are inconsistent (decision rule: {exc})") from None
         return bundle
 
     @classmethod
-    def from_model(cls, model: CrossAttentionAttributeModel, **kwargs) -> "ModelBundle":
+    def from_model(cls, model: CrossAttentionAttributeModel, **kwargs: Any) -> ModelBundle:
         """A bundle holding a copy of ``model``'s weights (as tensors)."""
         return cls(model.config, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, **kwargs)
 
@@ -163,13 +164,13 @@ def _read_payload(path: Path) -> Any:
         return read_torch_zip(path)
     except UnsafeBundleError as exc:
         raise BundleError(f"{path}: not a readable AttriCam bundle (UnpicklingError: {exc})") from None
-    except Exception as exc:  # another torch layout, or a corrupt file: torch itself decides and words the error
+    except Exception as exc:  # noqa: BLE001 - another torch layout, or a corrupt file: torch itself decides and words the error
         log.debug("%s: read with torch.load (%s: %s)", path, type(exc).__name__, exc)
     import torch
 
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt or hostile files
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for corrupt or hostile files
         reason = (str(exc).strip().splitlines() or [""])[0]
         raise BundleError(f"{path}: not a readable AttriCam bundle ({type(exc).__name__}: {reason})") from None
     if isinstance(payload, dict) and isinstance(payload.get("state_dict"), dict):

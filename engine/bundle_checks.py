@@ -68,7 +68,8 @@ def decision_hash(bundle: Any) -> str:
 
 def read_bundle_hash(session: Any) -> str | None:
     """The bundle hash an onnxruntime session's model was stamped with; None for an older, unstamped export."""
-    return session.get_modelmeta().custom_metadata_map.get(ONNX_HASH_KEY)
+    stamped = session.get_modelmeta().custom_metadata_map.get(ONNX_HASH_KEY)
+    return None if stamped is None else str(stamped)
 
 
 def _is_tensor(value: Any) -> bool:
@@ -76,7 +77,7 @@ def _is_tensor(value: Any) -> bool:
     return torch is not None and isinstance(value, torch.Tensor)
 
 
-def _feed_weights(digest: "hashlib._Hash", value: Any) -> None:
+def _feed_weights(digest: hashlib._Hash, value: Any) -> None:
     """A tensor, or an array as the tensor it was saved from: ``T<torch dtype><shape>`` + raw little-endian bytes."""
     if _is_tensor(value):
         import torch
@@ -91,7 +92,7 @@ def _feed_weights(digest: "hashlib._Hash", value: Any) -> None:
         _feed(digest, value)
 
 
-def _feed_dict(digest: "hashlib._Hash", value: dict, feed_item: Callable[["hashlib._Hash", Any], None]) -> None:
+def _feed_dict(digest: hashlib._Hash, value: dict[Any, Any], feed_item: Callable[[hashlib._Hash, Any], None]) -> None:
     digest.update(b"{")
     for key in sorted(value, key=str):
         digest.update(f"{key!s}:".encode())
@@ -99,7 +100,7 @@ def _feed_dict(digest: "hashlib._Hash", value: dict, feed_item: Callable[["hashl
     digest.update(b"}")
 
 
-def _feed(digest: "hashlib._Hash", value: Any) -> None:
+def _feed(digest: hashlib._Hash, value: Any) -> None:
     """Canonical, type-tolerant encoding: a list and a tuple, an int 1 and a float 1.0 hash alike."""
     if _is_tensor(value):
         _feed_weights(digest, value)

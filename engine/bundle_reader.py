@@ -53,7 +53,15 @@ class _StorageType:
         self.dtype = np.dtype(_STORAGE_DTYPES[name]).newbyteorder("<")  # torch writes little-endian (``byteorder``)
 
 
-def _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, backward_hooks, metadata=None) -> np.ndarray:
+def _rebuild_tensor_v2(
+    storage: object,
+    offset: int,
+    size: tuple[int, ...],
+    stride: tuple[int, ...],
+    requires_grad: bool,
+    backward_hooks: object,
+    metadata: object = None,
+) -> np.ndarray:
     """torch's tensor constructor, as a bounds-checked numpy copy of the storage's elements."""
     if not isinstance(storage, np.ndarray) or backward_hooks or metadata:
         raise UnsupportedBundle("tensor with hooks, metadata or a non-storage source")

@@ -16,8 +16,10 @@ can be forced on for every face.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .attributes import NUM_ATTRIBUTES
 
@@ -30,7 +32,7 @@ _EPS = 1e-6
 
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(p, np.float64), _EPS, 1 - _EPS)
-    return np.log(p) - np.log1p(-p)
+    return np.asarray(np.log(p) - np.log1p(-p))
 
 
 @dataclass(frozen=True)
@@ -54,18 +56,18 @@ class DecisionRule:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def uncalibrated(cls, thresholds=None) -> DecisionRule:
+    def uncalibrated(cls, thresholds: ArrayLike | None = None) -> DecisionRule:
         """Identity calibration (bundles written before calibration existed)."""
-        t = np.full(NUM_ATTRIBUTES, 0.5, np.float32) if thresholds is None else thresholds
+        t = np.full(NUM_ATTRIBUTES, 0.5, np.float32) if thresholds is None else np.asarray(thresholds, np.float32)
         return cls(np.ones(NUM_ATTRIBUTES, np.float32), np.zeros(NUM_ATTRIBUTES, np.float32), t)
 
     @classmethod
-    def from_dict(cls, calibration: dict | None, thresholds) -> DecisionRule:
+    def from_dict(cls, calibration: dict[str, Any] | None, thresholds: ArrayLike) -> DecisionRule:
         if not calibration:
             return cls.uncalibrated(thresholds)
         return cls(np.asarray(calibration["scale"]), np.asarray(calibration["bias"]), np.asarray(thresholds))
 
-    def calibration_dict(self) -> dict:
+    def calibration_dict(self) -> dict[str, Any]:
         return {"method": "platt", "scale": self.scale.tolist(), "bias": self.bias.tolist()}
 
     @property
@@ -77,7 +79,7 @@ class DecisionRule:
         if self.is_identity:
             return np.asarray(raw_probabilities, np.float32)
         z = logit(raw_probabilities) * self.scale + self.bias
-        return (1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))).astype(np.float32)
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))), np.float32)
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         """(..., 40) calibrated probabilities -> bool decisions."""

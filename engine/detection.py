@@ -9,7 +9,7 @@ Two entry points:
   returns a fresh box, score and five landmarks for each tracked face at a
   fraction of the cost; the live pipeline uses it between full detections.
 
-MTCNN's weights ship inside the facenet-pytorch wheel; nothing is downloaded. The cascade itself
+MTCNN's weights are facenet-pytorch's, shipped in ``assets/mtcnn/``; nothing is downloaded. The cascade itself
 is :class:`engine.mtcnn.MTCNNCascade` (torch), a torchvision-free port that gives the same boxes,
 scores and landmarks as ``facenet_pytorch.MTCNN``, or :class:`engine.mtcnn_onnx.OnnxMTCNN`, the same
 cascade on onnxruntime and numpy, which lets the live app run without importing torch (~680 MB RSS).
@@ -18,11 +18,12 @@ cascade on onnxruntime and numpy, which lets the live app run without importing 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
 
-__all__ = ["Detection", "DetectorSettings", "FaceDetector"]
+__all__ = ["Cascade", "Detection", "DetectorSettings", "FaceDetector", "make_cascade"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,24 @@ def _onnx_available() -> bool:
     return importlib.util.find_spec("onnxruntime") is not None
 
 
-def make_cascade(backend: str = "auto", device: str = "cpu", threads: int | None = None):
+class Cascade(Protocol):
+    """What :class:`FaceDetector` needs of an MTCNN cascade, on either runtime."""
+
+    thresholds: tuple[float, ...]
+    """P-, R- and O-Net score thresholds."""
+    min_face_size: int
+    """Smallest face searched for, in pixels of the image given to :meth:`detect`."""
+
+    def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, None]:
+        """RGB uint8 (h, w, 3) -> boxes (n, 4), scores (n,), landmarks (n, 5, 2), or three Nones."""
+        ...
+
+    def run_onet(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Normalised 48x48 patches (n, 3, 48, 48) -> O-Net's outputs."""
+        ...
+
+
+def make_cascade(backend: str = "auto", device: str = "cpu", threads: int | None = None) -> Cascade:
     """MTCNN on ``backend``: 'onnx' (onnxruntime, no torch import), 'torch', or 'auto' (onnx on CPU when installed).
 
     The ONNX nets are exported from the shipped weights on first use (that one time imports torch).
@@ -119,7 +137,7 @@ class FaceDetector:
         self._mtcnn = make_cascade(backend, self.device, threads)
         self.backend = "onnx" if type(self._mtcnn).__name__ == "OnnxMTCNN" else "torch"
 
-    def with_settings(self, settings: DetectorSettings) -> "FaceDetector":
+    def with_settings(self, settings: DetectorSettings) -> FaceDetector:
         self.settings = settings
         return self
 
@@ -145,7 +163,7 @@ class FaceDetector:
             small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
         self._mtcnn.min_face_size = max(12, round(s.min_face_size * scale))
         boxes, scores, points = self._mtcnn.detect(np.ascontiguousarray(small))
-        if boxes is None:
+        if boxes is None or scores is None or points is None:
             return []
         sx = w / small.shape[1]
         sy = h / small.shape[0]

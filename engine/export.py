@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -38,7 +39,7 @@ def export_snapshot(
     folder: str | Path,
     stem: str | None = None,
     source: str | None = None,
-    details: dict | None = None,
+    details: dict[str, Any] | None = None,
 ) -> tuple[Path, Path]:
     """Write ``<stem>.png`` (annotated) and ``<stem>.json`` (per-face results) into ``folder``.
 

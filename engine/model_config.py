@@ -8,18 +8,27 @@ start-up. :mod:`engine.model` re-exports :class:`AttributeModelConfig`.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from .attributes import NUM_ATTRIBUTES
 
-__all__ = ["AttributeModelConfig", "state_dict_shapes"]
+__all__ = ["CROP_MARGIN", "IMAGE_HEIGHT", "IMAGE_WIDTH", "AttributeModelConfig", "state_dict_shapes"]
+
+IMAGE_HEIGHT = 96
+"""The default model input: an aligned face crop of ``IMAGE_HEIGHT x IMAGE_WIDTH`` pixels (CelebA's frame, scaled)."""
+IMAGE_WIDTH = 80
+CROP_MARGIN = 8
+"""Pixels kept on every side of a cached training crop (``align_face(margin=...)``), so augmentation can shift,
+scale and rotate without black borders; evaluation centre-crops them away. Here, not in :mod:`engine.alignment`,
+so the training config and the GUI's form read it without importing OpenCV."""
 
 
 @dataclass(frozen=True)
 class AttributeModelConfig:
     """Everything needed to rebuild the model; stored in every bundle."""
 
-    image_height: int = 96
-    image_width: int = 80
+    image_height: int = IMAGE_HEIGHT
+    image_width: int = IMAGE_WIDTH
     stem_width: int = 24
     stage_widths: tuple[int, ...] = (48, 96)
     stage_blocks: tuple[int, ...] = (1, 2)
@@ -32,22 +41,23 @@ class AttributeModelConfig:
 
     @property
     def stride(self) -> int:
-        return 2 ** (1 + len(self.stage_widths))
+        return int(2 ** (1 + len(self.stage_widths)))
 
     @property
     def token_grid(self) -> tuple[int, int]:
         return self.image_height // self.stride, self.image_width // self.stride
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "AttributeModelConfig":
+    def from_dict(cls, data: dict[str, Any]) -> AttributeModelConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown model config keys {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**values)
 
 
 def _conv_bn_shapes(prefix: str, c_in: int, c_out: int, kernel: int = 3) -> dict[str, tuple[int, ...]]:

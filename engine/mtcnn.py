@@ -6,7 +6,7 @@ Convolutional Networks", IEEE Signal Processing Letters 23(10), 2016.
 Why this exists: importing ``facenet_pytorch`` imports torchvision (for ``batched_nms`` and a
 transforms module), and torchvision pulls in ``torch._dynamo``: +1.4 s and +175 MB at launch, for
 one NMS call. This module keeps facenet-pytorch's P-, R- and O-Net (same layers, same parameter
-names), loads their weights straight from the wheel's ``facenet_pytorch/data/*.pt`` state dicts
+names), loads their weights from its ``data/*.pt`` state dicts (shipped in ``assets/mtcnn/``)
 without executing the package, and ports ``detect_face`` plus ``MTCNN.detect``'s post-processing
 op for op, so its output is the same as ``MTCNN(keep_all=True).detect(img, landmarks=True)``
 (tests/test_mtcnn.py checks this on real faces). torchvision's NMS is replaced by :func:`nms`,
@@ -15,7 +15,6 @@ which follows its CPU kernel (stable descending sort, IoU without the +1, suppre
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ import torch
 from torch import nn
 from torch.nn.functional import interpolate
 
+from .assets import mtcnn_weights_dir
 from .mtcnn_onnx import nms as greedy_nms
 from .mtcnn_onnx import nms_min
 
@@ -122,11 +122,8 @@ class ONet(nn.Module):
 
 
 def weights_dir() -> Path:
-    """facenet-pytorch's ``data/`` folder, found without executing the package (which imports torchvision)."""
-    spec = importlib.util.find_spec("facenet_pytorch")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("facenet-pytorch is not installed: its wheel carries the MTCNN weights")
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
+    """The shipped MTCNN weights, see :func:`engine.assets.mtcnn_weights_dir`."""
+    return mtcnn_weights_dir()
 
 
 def _load(net: nn.Module, name: str) -> nn.Module:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .assets import mtcnn_weights_dir
+
 __all__ = ["OnnxMTCNN", "cache_dir", "ensure_exported", "export_nets", "nms", "nms_min"]
 
 _NETS = ("pnet", "rnet", "onet")
@@ -31,21 +33,12 @@ _NORM_SHIFT = np.float32(127.5)
 _NORM_SCALE = np.float32(0.0078125)
 
 
-def _weights_dir() -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec("facenet_pytorch")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("facenet-pytorch is not installed: its wheel carries the MTCNN weights")
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
-
-
 def cache_dir() -> Path:
     """``$ATTRICAM_CACHE/mtcnn-onnx-<weights hash>`` (default ``~/.cache/attricam``): new weights, new folder."""
     root = Path(os.environ.get("ATTRICAM_CACHE") or Path.home() / ".cache" / "attricam")
     digest = hashlib.sha256()
     for name in _NETS:
-        digest.update((_weights_dir() / f"{name}.pt").read_bytes())
+        digest.update((mtcnn_weights_dir() / f"{name}.pt").read_bytes())
     return root / f"mtcnn-onnx-{digest.hexdigest()[:12]}"
 
 
@@ -98,7 +91,7 @@ def _area_axis(x: np.ndarray, size_out: int, axis: int) -> np.ndarray:
     running = np.concatenate([np.zeros(shape), np.cumsum(x, axis=axis, dtype=np.float64)], axis=axis)
     sums = np.take(running, end, axis=axis) - np.take(running, start, axis=axis)
     counts = (end - start).reshape([-1 if k == axis else 1 for k in range(x.ndim)])
-    return (sums / counts).astype(np.float32)
+    return np.asarray(sums / counts, np.float32)
 
 
 def _area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -223,7 +216,8 @@ class OnnxMTCNN:
         }
 
     def _run(self, name: str, images: np.ndarray) -> list[np.ndarray]:
-        return self._sessions[name].run(None, {"images": np.ascontiguousarray(images, np.float32)})
+        outputs: list[np.ndarray] = self._sessions[name].run(None, {"images": np.ascontiguousarray(images, np.float32)})
+        return outputs
 
     def run_onet(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(n, 3, 48, 48) normalized -> regression (n, 4), landmarks (n, 10), probs (n, 2)."""

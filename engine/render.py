@@ -8,8 +8,10 @@ tags) and a HUD line (model, faces, FPS, latency).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import cv2
 import numpy as np
@@ -67,7 +69,7 @@ class RenderOptions:
     fps: float | None = None
     show_hud: bool = True
 
-    def overlay_settings(self) -> dict:
+    def overlay_settings(self) -> dict[str, Any]:
         """What the heatmap shows, in the words the GUI uses (layers and heads 1-based): for export sidecars."""
         return {
             "attribute": None if self.attribute is None else ATTRIBUTES[self.attribute].name,
@@ -135,10 +137,10 @@ def face_mask(height: int, width: int) -> np.ndarray:
     return mask
 
 
-def _blend_heatmap(canvas: np.ndarray, face: FaceResult, options: RenderOptions) -> None:
+def _blend_heatmap(canvas: np.ndarray, face: FaceResult, attribute: int, options: RenderOptions) -> None:
     """Warp the crop-space heatmap back onto the face's region of ``canvas`` (in place), faded out smoothly
     towards the edge of the face (:func:`face_mask`) and where attention is near zero."""
-    heat = attention_heatmap(face, options.attribute, options.layer, options.head)
+    heat = attention_heatmap(face, attribute, options.layer, options.head)
     colored, alpha_crop = heatmap_layers(heat, options.colormap, options.opacity)
     h, w = heat.shape
     alpha_crop = alpha_crop * face_mask(h, w) * _smoothstep(*_QUIET_HEAT, heat)
@@ -160,7 +162,7 @@ def _blend_heatmap(canvas: np.ndarray, face: FaceResult, options: RenderOptions)
     roi[:] = cv2.blendLinear(warped, roi, alpha, 1.0 - alpha)  # per-pixel weights, in C++
 
 
-def _label(canvas: np.ndarray, text: str, origin: tuple[int, int], color, scale: float = 0.45) -> None:
+def _label(canvas: np.ndarray, text: str, origin: tuple[int, int], color: tuple[int, int, int], scale: float = 0.45) -> None:
     x, y = origin
     (tw, th), base = cv2.getTextSize(text, _FONT, scale, 1)
     cv2.rectangle(canvas, (x, y - th - base - 2), (x + tw + 4, y + 2), (0, 0, 0), -1)
@@ -179,7 +181,7 @@ _ROW_H, _BAR_W, _ROW_SCALE = 15, 60, 0.36
 
 
 def layout_panels(
-    result: FrameResult, options: RenderOptions, canvas_size: tuple[int, int], keep_clear: list[Rect] = ()
+    result: FrameResult, options: RenderOptions, canvas_size: tuple[int, int], keep_clear: Sequence[Rect] = ()
 ) -> list[tuple[Rect, list[int]]]:
     """Each face's panel rect and rows, in face order, over no face, id label, other panel or ``keep_clear``
     rect (the HUD), see :mod:`engine.panel_layout`.
@@ -199,9 +201,16 @@ def layout_panels(
     return [(rect, order) for rect, order, _ in layout]
 
 
-def _layout_with_rows(faces, orders, rows, options, canvas_size, obstacles):
+def _layout_with_rows(
+    faces: Sequence[FaceResult],
+    orders: list[list[int]],
+    rows: int,
+    options: RenderOptions,
+    canvas_size: tuple[int, int],
+    obstacles: list[Rect],
+) -> list[tuple[Rect, list[int], float]]:
     taken: list[Rect] = []
-    layout = []
+    layout: list[tuple[Rect, list[int], float]] = []
     for face, order in zip(faces, orders):
         if options.attribute in order and order.index(options.attribute) >= rows:
             order = [*order[: rows - 1], options.attribute]  # the overlay attribute keeps its row
@@ -282,7 +291,7 @@ def render_frame(frame: np.ndarray, result: FrameResult, options: RenderOptions 
     canvas = np.ascontiguousarray(frame, dtype=np.uint8).copy()
     for face in result.faces:
         if options.attribute is not None:
-            _blend_heatmap(canvas, face, options)
+            _blend_heatmap(canvas, face, options.attribute, options)
     for face in result.faces:
         selected = options.selected_face == face.face_id
         x1, y1, x2, y2 = face.box.astype(int)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class FaceResult:
     def attention_map(self, attribute: int, layer: int = -1, head: int | None = None) -> np.ndarray:
         """(grid_h, grid_w) map for one attribute; ``head=None`` averages the heads."""
         maps = self.attention[layer, :, attribute] if head is None else self.attention[layer, head, attribute][None]
-        return maps.mean(axis=0)
+        return np.asarray(maps.mean(axis=0))
 
     @property
     def attention_maps(self) -> np.ndarray:
@@ -53,9 +54,9 @@ class FaceResult:
 
         Each map sums to 1 over the grid and is the model's own attention for that attribute's query.
         """
-        return self.attention[-1].mean(axis=0)
+        return np.asarray(self.attention[-1].mean(axis=0))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no image data)."""
         x1, y1, x2, y2 = (float(v) for v in self.box)
         return {
@@ -80,7 +81,7 @@ class FrameResult:
     def face(self, face_id: int) -> FaceResult | None:
         return next((f for f in self.faces if f.face_id == face_id), None)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "frame_index": self.frame_index,
             "frame_size": list(self.frame_size),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -58,7 +59,7 @@ class AttributeClassifier(Protocol):
 def _cuda_available() -> bool:
     """A usable GPU, asked of torch when it is loaded anyway, else of onnxruntime (importing torch costs ~680 MB)."""
     if "torch" in sys.modules:
-        return sys.modules["torch"].cuda.is_available()
+        return bool(sys.modules["torch"].cuda.is_available())
     import onnxruntime as ort
 
     return "CUDAExecutionProvider" in ort.get_available_providers()
@@ -114,7 +115,7 @@ class OnnxClassifier:
         self,
         bundle: ModelBundle,
         device: str = "auto",
-        onnx_path: str | None = None,
+        onnx_path: str | Path | None = None,
         threads: int | None = None,
         *,
         verify: bool = True,
@@ -123,7 +124,7 @@ class OnnxClassifier:
         import onnxruntime as ort
 
         self.bundle = bundle
-        path = onnx_path or bundle.onnx_path
+        path = Path(onnx_path) if onnx_path else bundle.onnx_path
         if path is None or not path.exists():
             raise BundleError(f"{path or bundle.name}: no ONNX model beside the bundle; run `attricam export-onnx` first")
         self.device = resolve_device(device)
@@ -140,12 +141,12 @@ class OnnxClassifier:
             options.intra_op_num_threads = threads
         try:
             self.session = ort.InferenceSession(str(path), options, providers=providers)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own untyped errors; named, not hidden
             raise BundleError(f"{path}: not a loadable ONNX model ({exc})") from None
         if verify:
             self._check_binding(path)
 
-    def _check_binding(self, path) -> None:
+    def _check_binding(self, path: Path) -> None:
         fix = f"re-export it with `attricam export-onnx --model {bundle_path_hint(self.bundle)}` or use --backend torch"
         stamped = read_bundle_hash(self.session)
         if stamped is not None:

@@ -64,7 +64,7 @@ def appearance_signature(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
     weigh them. A box partly outside the frame is clipped; an empty box gives zeros.
     """
     h, w = frame.shape[:2]
-    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    x1, y1, x2, y2 = (round(v) for v in box)
     x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, w), min(y2, h)
     if x2 - x1 < 2 or y2 - y1 < 2:
         return np.zeros((3, _FACE_THUMB, _FACE_THUMB), np.float32)

@@ -27,12 +27,12 @@ from pathlib import Path
 
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read by OpenCV's FFmpeg backend when it first starts
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from .image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaLoadError, display_name, missing_reason  # noqa: E402
+from .image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaLoadError, display_name, missing_reason
 
-__all__ = ["VideoFrames", "VideoLoadError", "is_video", "iter_media", "iter_video_frames", "video_fps"]
+__all__ = ["VideoFrames", "VideoLoadError", "VideoReader", "is_video", "iter_media", "iter_video_frames", "video_fps"]
 
 
 class VideoLoadError(MediaLoadError):
@@ -111,15 +111,73 @@ def native_output_silenced() -> Iterator[None]:
             os.close(copy)
 
 
+class VideoReader:
+    """One open video file: the only place AttriCam drives ``cv2.VideoCapture`` for a file.
+
+    Batch analysis (:class:`VideoFrames`), the benchmark and the desktop's video source all read through
+    it, so every caller gets the same RGB frames and the same errors. Raises :class:`VideoLoadError`
+    naming the file when it cannot be opened. ``quiet`` silences FFmpeg's native output around each call
+    (:func:`native_output_silenced`); that redirects descriptors 1 and 2 for the whole process, so a
+    multi-threaded caller (the GUI) passes ``quiet=False`` rather than lose other threads' output.
+    """
+
+    def __init__(self, path: str | Path, *, quiet: bool = True) -> None:
+        self.path = Path(path)
+        self._quiet = quiet
+        if not self.path.is_file():
+            reason = "is a directory, not a video" if self.path.is_dir() else missing_reason(self.path)
+            raise VideoLoadError(f"{display_name(self.path)}: {reason}")
+        with self._silenced():
+            self._capture = cv2.VideoCapture(str(self.path))
+        if not self._capture.isOpened():
+            self._capture.release()
+            raise VideoLoadError(
+                f"{display_name(self.path)}: cannot open video (unsupported codec/container, truncated or not a video)"
+            )
+        fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if 0.0 < fps < 1000.0 else 0.0
+        """Frames per second the container declares; 0.0 when it does not say (some AVI/MJPG files)."""
+        self.frame_count = max(0, int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+        """Frame count in the container's header; 0 when it does not say."""
+
+    def read(self) -> np.ndarray | None:
+        """The next frame, (H, W, 3) uint8 RGB, or None at the end of the file."""
+        with self._silenced():
+            ok, bgr = self._capture.read()
+        if not ok or bgr is None:
+            return None
+        return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+
+    def grab(self) -> bool:
+        """Decode the next frame without converting it (a skipped frame); False at the end of the file."""
+        with self._silenced():
+            return bool(self._capture.grab())
+
+    def seek(self, index: int) -> None:
+        """Make frame ``index`` (0-based) the next one :meth:`read` returns."""
+        with self._silenced():
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+
+    def close(self) -> None:
+        self._capture.release()
+
+    def _silenced(self) -> contextlib.AbstractContextManager[None]:
+        return native_output_silenced() if self._quiet else contextlib.nullcontext()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 def video_fps(path: str | Path, default: float = 30.0) -> float:
     """Frames per second from the container, or ``default`` when it does not say (some AVI/MJPG files)."""
-    with native_output_silenced():
-        capture = cv2.VideoCapture(str(path))
     try:
-        fps = float(capture.get(cv2.CAP_PROP_FPS)) if capture.isOpened() else 0.0
-    finally:
-        capture.release()
-    return fps if 0.0 < fps < 1000.0 else default
+        with VideoReader(path) as reader:
+            return reader.fps or default
+    except VideoLoadError:
+        return default
 
 
 class VideoFrames:
@@ -153,38 +211,23 @@ class VideoFrames:
         )
 
     def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
-        path, every = self.path, self.every
-        if not path.is_file():
-            reason = "is a directory, not a video" if path.is_dir() else missing_reason(path)
-            raise VideoLoadError(f"{display_name(path)}: {reason}")
-        with native_output_silenced():
-            capture = cv2.VideoCapture(str(path))
-        try:
-            if not capture.isOpened():
-                raise VideoLoadError(
-                    f"{display_name(path)}: cannot open video (unsupported codec/container, truncated or not a video)"
-                )
-            self.frames_declared = max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+        with VideoReader(self.path) as reader:
+            self.frames_declared = reader.frame_count
             index = 0
             while True:
-                if index % every == 0:
-                    with native_output_silenced():
-                        ok, bgr = capture.read()
-                    if not ok or bgr is None:
+                if index % self.every == 0:
+                    rgb = reader.read()
+                    if rgb is None:
                         break
                     self.frames_read = index + 1
-                    yield index, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                    yield index, rgb
                 else:
-                    with native_output_silenced():
-                        grabbed = capture.grab()  # decode only: skipped frames need no colour conversion
-                    if not grabbed:
+                    if not reader.grab():  # decode only: skipped frames need no colour conversion
                         break
                     self.frames_read = index + 1
                 index += 1
             if index == 0:
-                raise VideoLoadError(f"{display_name(path)}: no frame could be decoded")
-        finally:
-            capture.release()
+                raise VideoLoadError(f"{display_name(self.path)}: no frame could be decoded")
 
 
 def iter_video_frames(path: str | Path, every: int = 1) -> Iterator[tuple[int, np.ndarray]]:

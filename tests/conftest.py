@@ -8,18 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from training.celeba import IMAGE_DIR
+from training.config import DATA_ROOT_HELP, default_data_root
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_NO_DATA = "no CelebA root found: set ATTRICAM_DATA or place CelebA at ../shared/celeba beside the checkout"
+_NO_DATA = f"no CelebA root found: looked in {DATA_ROOT_HELP}"
 
 
 def find_celeba_root() -> Path | None:
-    candidates = [os.environ.get("ATTRICAM_DATA"), REPO_ROOT.parent / "shared" / "celeba"]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "img_align_celeba").is_dir():
-            return Path(candidate)
-    return None
+    root = default_data_root()
+    return root if (root / IMAGE_DIR).is_dir() else None
 
 
 @pytest.fixture(scope="session")

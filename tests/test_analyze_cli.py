@@ -202,7 +202,7 @@ def test_json_has_one_entry_per_file(mixed_run: Run, rows: list[dict[str, str]])
 
 def test_annotate_writes_images_and_the_clip(mixed_run: Run) -> None:
     out = mixed_run.cwd / "annotated" / "photos"
-    for name in GOOD + [NO_FACE]:
+    for name in [*GOOD, NO_FACE]:
         relative = Path(name).relative_to("photos")
         written = out / relative if relative.suffix in (".jpg", ".png", ".bmp") else out / f"{relative}.png"
         image = cv2.imread(str(written))
@@ -268,3 +268,14 @@ def test_torch_and_onnx_backends_agree(tmp_path: Path, celeba_face_paths: list[P
         assert row["face"] == "0" and float(row["score"]) > 0.9
         probabilities[backend] = np.array([float(row[f"p_{n}"]) for n in ATTRIBUTE_NAMES])
     np.testing.assert_allclose(probabilities["onnx"], probabilities["torch"], atol=2e-3)
+
+
+def test_version_is_the_package_version() -> None:
+    """``attricam --version`` prints ``attricam.__version__``, the version pyproject.toml builds with."""
+    from importlib.metadata import version
+
+    import attricam
+
+    done = subprocess.run([sys.executable, "-m", "attricam", "--version"], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["attricam", attricam.__version__]
+    assert version("attricam") == attricam.__version__

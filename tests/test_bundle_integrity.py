@@ -126,7 +126,7 @@ def test_missing_shipped_model_fails_loudly_or_says_random(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(assets, "asset_folders", lambda: (tmp_path / "assets", tmp_path / "pkg" / "assets"))
-    with pytest.raises(BundleError, match="attricam-default.pt is missing") as info:
+    with pytest.raises(BundleError, match=r"attricam-default\.pt is missing") as info:
         load_default_bundle(allow_random=False)
     assert str(tmp_path / "assets") in str(info.value) and "--model" in str(info.value)
     with caplog.at_level(logging.WARNING, logger="engine.bundle"):

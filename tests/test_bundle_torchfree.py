@@ -121,7 +121,7 @@ def test_weight_shapes_known_without_torch_match_the_model(config: AttributeMode
 def test_a_weight_of_the_wrong_shape_is_refused_at_load(tmp_path: Path) -> None:
     bundle = random_bundle(TINY, seed=0)
     bundle.state_dict["head_bias"] = torch.zeros(39)
-    with pytest.raises(BundleError, match="inconsistent.*size mismatch for head_bias"):
+    with pytest.raises(BundleError, match=r"inconsistent.*size mismatch for head_bias"):
         ModelBundle.load(bundle.save(tmp_path / "b.pt"))
 
 

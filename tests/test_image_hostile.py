@@ -93,7 +93,7 @@ def test_broken_links_say_what_is_wrong(tmp_path: Path) -> None:
     loop.symlink_to(loop)
     dangling = tmp_path / "dangling.jpg"
     dangling.symlink_to(tmp_path / "gone.jpg")
-    with pytest.raises(ImageLoadError, match="loop.jpg: symbolic link loop"):
+    with pytest.raises(ImageLoadError, match=r"loop\.jpg: symbolic link loop"):
         read_image(loop)
     with pytest.raises(ImageLoadError, match=r"dangling.jpg: dangling symbolic link \(its target .*gone.jpg does not exist\)"):
         read_image(dangling)

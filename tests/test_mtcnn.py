@@ -92,12 +92,15 @@ def test_nms_keeps_best_and_drops_overlaps():
     assert nms_min(nested, np.array([0.9, 0.8], np.float32), 0.7).tolist() == [0]
 
 
-def test_detector_does_not_import_torchvision():
+def test_detector_needs_neither_torchvision_nor_requests():
+    """facenet-pytorch's package imports both; AttriCam's runtime declares neither and ships the weights itself."""
     code = (
-        "import sys, numpy as np, engine.pipeline\n"
+        "import sys\n"
+        "sys.modules.update(torchvision=None, requests=None)  # importing either now raises\n"
+        "import numpy as np, engine.pipeline\n"
         "from engine.detection import FaceDetector\n"
         "FaceDetector().detect(np.full((480, 640, 3), 110, np.uint8))\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torchvision', 'facenet_pytorch')))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torchvision', 'requests', 'facenet_pytorch') and sys.modules[m]))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

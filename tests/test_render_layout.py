@@ -79,7 +79,7 @@ def test_group_photo_panels_cover_no_face_and_no_other_panel():
     rects = [rect for rect, _ in layout]
     for i, rect in enumerate(rects):
         x, y, w, h = rect
-        assert 0 <= x and 0 <= y and x + w <= 640 and y + h <= 360, f"panel {i} leaves the frame"
+        assert x >= 0 and y >= 0 and x + w <= 640 and y + h <= 360, f"panel {i} leaves the frame"
         assert all(_overlap(rect, o) == 0 for o in obstacles), f"panel {i} covers a face, its label or the HUD"
         assert all(_overlap(rect, other) == 0 for other in rects[i + 1 :]), f"panel {i} covers another panel"
     assert all(3 in order for _, order in layout), "the overlay attribute lost its row"

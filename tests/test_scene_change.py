@@ -17,7 +17,7 @@ REAL_PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "real-p
 
 def _swap_frames(celeba_root: Path) -> tuple[list[np.ndarray], int]:
     """The benchmark clip's identity swap: person A, a hard cut, person B at the same place on the same backdrop."""
-    from benchmarks.make_real_clip import Scene, SWAP_FACES, render_scenes
+    from benchmarks.make_real_clip import SWAP_FACES, Scene, render_scenes
 
     scenes = tuple(Scene(f"celeba:{name}", (0.5, 0.5, 1.0), (0.5, 0.5, 0.95), 8) for name in SWAP_FACES)
     return list(render_scenes(scenes, REAL_PHOTOS, celeba_root)), 8

@@ -45,7 +45,7 @@ def test_few_positives_cannot_push_a_rare_threshold_to_nothing():
 def test_rule_fitted_on_calibrated_data_predicts_near_the_true_rate():
     raw, labels = _synthetic(3000, 2)
     fit = fit_decision_rule(raw[:2000], labels[:2000])
-    p, decisions = fit.rule.apply(raw[2000:])
+    _, decisions = fit.rule.apply(raw[2000:])
     true_rate, predicted = labels[2000:].mean(0), decisions.mean(0)
     ratio = predicted / np.maximum(true_rate, 1e-9)
     assert np.median(ratio) == pytest.approx(1.0, abs=0.35)

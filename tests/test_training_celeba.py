@@ -26,7 +26,7 @@ def tiny_celeba(tmp_path):
         _row("000001.jpg", ones),
         _row("000002.jpg", [-1] * 40),
         _row("000003.jpg", ones[:39]),  # malformed: 39 values
-        _row("000004.jpg", [2] + ones[1:]),  # malformed: value 2
+        _row("000004.jpg", [2, *ones[1:]]),  # malformed: value 2
         _row("000005.jpg", ones),  # absent from disk
         _row("000006.jpg", ones),  # val, present
         _row("000007.jpg", ones),  # val, absent

@@ -83,9 +83,9 @@ def test_compare_trains_losses_and_samplers_on_a_tiny_run(tmp_path, monkeypatch)
     from dataclasses import replace
 
     import training.trainer
+    from tests.test_training_trainer import TINY_MODEL, _faces
     from training.cli import main
     from training.trainer import load_checkpoint
-    from tests.test_training_trainer import TINY_MODEL, _faces
 
     real_main = training.trainer.main
     faces = (_faces(48, 0), _faces(24, 1))

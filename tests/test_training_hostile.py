@@ -12,8 +12,9 @@ import pytest
 from attricam.cli import build_parser
 from engine.attributes import ATTRIBUTE_NAMES
 from training.cli import run_train
+from training.config import CHECKPOINT_NAME
 from training.preflight import SetupError, check_train_setup
-from training.trainer import CHECKPOINT_NAME, main
+from training.trainer import main
 
 from .test_training_trainer import _config, _faces
 

@@ -11,7 +11,7 @@ import torch
 
 from training.augment import AugmentConfig, augment_batch, center_crop
 from training.events import EpochEvent, StepEvent, event_to_json
-from training.metrics import evaluate_predictions, roc_auc
+from training.metrics import evaluate_predictions, roc_auc, roc_curve, roc_curves
 from training.thresholds import POLICIES, best_threshold, calibrate_thresholds, choose_policy, policy_tradeoff
 
 
@@ -144,3 +144,15 @@ def test_attention_region_shares_follow_the_template():
     focused[-1, attribute_index("Eyeglasses")] = regions["eyes"] / regions["eyes"].sum()
     rows = {r["attribute"]: r for r in attention_region_shares(focused, 80, 96)}
     assert rows["Eyeglasses"]["share"] == pytest.approx(1.0)
+
+
+def test_roc_curves_cover_the_columns_with_both_classes():
+    rng = np.random.default_rng(3)
+    scores = rng.random((200, 3))
+    labels = np.stack([rng.random(200) < 0.3, np.zeros(200, bool), rng.random(200) < 0.05], axis=1)
+    curves = roc_curves(scores, labels)
+    assert sorted(curves) == [0, 2]  # column 1 has no positive: no curve
+    for j, (fpr, tpr) in curves.items():
+        expected_fpr, expected_tpr = roc_curve(scores[:, j], labels[:, j])
+        np.testing.assert_array_equal(fpr, expected_fpr)
+        np.testing.assert_array_equal(tpr, expected_tpr)

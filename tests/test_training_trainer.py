@@ -10,12 +10,12 @@ import torch
 
 from engine.attributes import ATTRIBUTE_NAMES
 from engine.bundle import ModelBundle
-from training.config import TrainConfig
+from training.config import CHECKPOINT_NAME, TrainConfig
 from training.data import FaceArrays
 from training.diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
 from training.evaluation import predict
 from training.events import FixEvent, StepEvent, StuckEvent
-from training.trainer import CHECKPOINT_NAME, build_training, load_checkpoint, main
+from training.trainer import build_training, load_checkpoint, main
 
 TINY_MODEL = {
     "stem_width": 8,
@@ -173,7 +173,7 @@ def test_stuck_detection_flags_all_positive_and_only_lowers_its_positive_weight(
         apply_emergency_fixes(4, flags[:1], loss, optimizer, scheduler, lr_boosts_done=0)
     assert loss.pos_weight[0] == pytest.approx(0.25)
     both = apply_emergency_fixes(5, flags, loss, optimizer, scheduler, lr_boosts_done=0)
-    assert [f.action for f in both][0] == "lower_pos_weight" and "boost_pos_weight" in [f.action for f in both]
+    assert both[0].action == "lower_pos_weight" and "boost_pos_weight" in [f.action for f in both]
 
 
 def test_no_fix_is_applied_after_the_last_epoch(tmp_path, monkeypatch):

@@ -36,6 +36,8 @@ def test_built_wheel_ships_the_model_and_loads_it(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         assert {"attricam/assets/attricam-default.pt", "attricam/assets/attricam-default.onnx"} <= names
+        assert {f"attricam/assets/mtcnn/{net}.pt" for net in ("pnet", "rnet", "onet")} <= names
+        assert "attricam/assets/mtcnn/LICENSE.md" in names
         assert all(archive.getinfo(n).file_size < 20_000_000 for n in names)
         archive.extractall(tmp_path / "site")
     probe = subprocess.run(

@@ -30,8 +30,10 @@ import cv2
 import numpy as np
 
 from engine.alignment import ALIGNER_VERSION, align_face
+from engine.model_config import CROP_MARGIN, IMAGE_HEIGHT, IMAGE_WIDTH
 
-from .celeba import IMAGE_DIR, default_data_root, load_celeba
+from .celeba import IMAGE_DIR, load_celeba
+from .config import DATA_ROOT_HELP, default_data_root
 
 __all__ = ["CropSpec", "FaceCache", "build_face_cache", "cache_file", "cache_key", "default_cache_dir"]
 
@@ -47,9 +49,9 @@ def default_cache_dir() -> Path:
 class CropSpec:
     """Geometry of the cached crops: model input ``width x height`` plus ``margin`` px per side."""
 
-    width: int = 80
-    height: int = 96
-    margin: int = 8
+    width: int = IMAGE_WIDTH
+    height: int = IMAGE_HEIGHT
+    margin: int = CROP_MARGIN
     lowres_below: int = 120
     """Images narrower than this are detected on a 2x upscaled copy."""
 
@@ -220,7 +222,7 @@ def _build(
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Detect, align and cache CelebA faces")
-    parser.add_argument("--data", type=Path, action="append", help="CelebA root(s); default $ATTRICAM_DATA")
+    parser.add_argument("--data", type=Path, action="append", help=f"CelebA root(s); default {DATA_ROOT_HELP}")
     parser.add_argument("--partitions", default="train,val")
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--workers", type=int, default=2)

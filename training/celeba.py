@@ -24,7 +24,6 @@ __all__ = [
     "PARTITIONS",
     "CelebAReport",
     "CelebASplit",
-    "default_data_root",
     "load_celeba",
     "read_attributes",
     "read_partitions",
@@ -39,14 +38,6 @@ ATTR_FILE = "list_attr_celeba.txt"
 PARTITION_FILE = "list_eval_partition.txt"
 IDENTITY_FILE = "identity_CelebA.txt"
 _MAX_EXAMPLES = 5
-
-
-def default_data_root() -> Path:
-    """``$ATTRICAM_DATA`` or ``../shared/celeba`` beside the repository."""
-    env = os.environ.get("ATTRICAM_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "celeba"
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .celeba import default_data_root
-from .config import TrainConfig
+from engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
+
+from .config import DATA_ROOT_HELP, TrainConfig, default_data_root
 from .events import Event, EventCallback, JsonLinesWriter, StepEvent
 from .losses import LOSS_NAMES
 from .sampling import SAMPLERS
@@ -51,7 +52,7 @@ def _loss_option(text: str) -> tuple[str, float | bool | None]:
     key, _, value = text.partition("=")
     if not value:
         raise argparse.ArgumentTypeError(f"loss option must be key=value, got {text!r}")
-    parsed = {"true": True, "false": False, "none": None}.get(value.lower(), None)
+    parsed = {"true": True, "false": False, "none": None}.get(value.lower())
     return key.replace("-", "_"), parsed if value.lower() in ("true", "false", "none") else float(value)
 
 
@@ -60,7 +61,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     p.add_argument(
         "--data",
         action="append",
-        help="CelebA root; repeat or comma-separate (full-size first). Default $ATTRICAM_DATA or ../shared/celeba",
+        help=f"CelebA root; repeat or comma-separate (full-size first). Default {DATA_ROOT_HELP}",
     )
     p.add_argument("--loss", default="weighted", choices=LOSS_NAMES)
     p.add_argument(
@@ -81,7 +82,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weight-decay", type=float, default=0.05)
     p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--image-size", type=_image_size, default=(96, 80), help="HEIGHTxWIDTH, default 96x80")
+    p.add_argument(
+        "--image-size",
+        type=_image_size,
+        default=(IMAGE_HEIGHT, IMAGE_WIDTH),
+        help=f"HEIGHTxWIDTH, default {IMAGE_HEIGHT}x{IMAGE_WIDTH}",
+    )
     p.add_argument("--weight-cap", type=float, default=None, help="cap of the positive weights (default 50)")
     p.add_argument("--gamma", type=float, default=None, help="focal gamma (default 2)")
     p.add_argument(
@@ -290,7 +296,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--model", required=True, help="model bundle (.pt)")
-    parser.add_argument("--data", action="append", help="CelebA root(s); default $ATTRICAM_DATA or ../shared/celeba")
+    parser.add_argument("--data", action="append", help=f"CelebA root(s); default {DATA_ROOT_HELP}")
     parser.add_argument("--split", default="val", choices=("train", "val", "test"))
     parser.add_argument("--limit", type=int, default=None, help="first N images per root")
     parser.add_argument("--cache", default=None)

@@ -15,8 +15,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from engine.atomic import atomic_write_text
+from engine.attributes import RARE_ATTRIBUTES, RARE_CUTOFF
 
-from .config import TrainConfig
+from .config import CHECKPOINT_NAME, TrainConfig
 from .events import EventCallback
 
 __all__ = ["comparison_markdown", "run_comparison"]
@@ -48,7 +49,7 @@ def _row(name: str, report: dict) -> dict:
 def comparison_markdown(rows: Sequence[dict], budget: str) -> str:
     lines = [
         (
-            f"Budget per recipe: {budget}. Rare = the 14 attributes with train rate < 10 %; '@0.5' = untuned threshold, "
+            f"Budget per recipe: {budget}. Rare = the {len(RARE_ATTRIBUTES)} attributes with train rate < {100 * RARE_CUTOFF:g} %; '@0.5' = untuned threshold, "
             "otherwise each recipe's own decision rule (Platt calibration + thresholds, "
             f"{rows[0].get('threshold_policy', 'f1') if rows else 'f1'} policy), cross-fitted on val."
         ),
@@ -72,7 +73,6 @@ def comparison_markdown(rows: Sequence[dict], budget: str) -> str:
 def run_comparison(
     recipes: Sequence[str], config_for: Callable[[str], TrainConfig], callback: EventCallback | None = None
 ) -> list[dict]:
-    from .trainer import CHECKPOINT_NAME
     from .trainer import main as train_main
 
     rows, out = [], None

@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
-__all__ = ["LOSS_NAMES", "SAMPLERS", "TrainConfig"]
+from engine.model_config import CROP_MARGIN, IMAGE_HEIGHT, IMAGE_WIDTH
+
+__all__ = [
+    "BUNDLE_NAME",
+    "CHECKPOINT_NAME",
+    "DATA_ROOT_HELP",
+    "LOSS_NAMES",
+    "SAMPLERS",
+    "TrainConfig",
+    "default_data_root",
+]
+
+CHECKPOINT_NAME = "checkpoint.pt"
+"""The resumable checkpoint in a run folder."""
+BUNDLE_NAME = "model.pt"
+"""The model bundle a run folder ends with."""
+DATA_ROOT_HELP = "$ATTRICAM_DATA, else ../shared/celeba beside the checkout"
+"""Where :func:`default_data_root` looks, in words for ``--help`` texts."""
+
+
+def default_data_root() -> Path:
+    """``$ATTRICAM_DATA`` or ``../shared/celeba`` beside the repository (see :data:`DATA_ROOT_HELP`)."""
+    env = os.environ.get("ATTRICAM_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "celeba"
+
 
 LOSS_NAMES = ("bce", "weighted", "focal", "aggressive-focal", "class-balanced", "ldam", "asl")
 """The recipes of :mod:`training.losses`; here so the GUI can list them without importing torch."""
@@ -30,9 +58,9 @@ class TrainConfig:
     min_lr_ratio: float = 0.02
     grad_clip: float = 5.0
     seed: int = 0
-    image_height: int = 96
-    image_width: int = 80
-    margin: int = 8
+    image_height: int = IMAGE_HEIGHT
+    image_width: int = IMAGE_WIDTH
+    margin: int = CROP_MARGIN
     cache_dir: str | None = None
     train_limit: int | None = None
     """Use only the first n train images of each root (quick runs, recipe comparisons)."""

@@ -6,16 +6,23 @@ import logging
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from engine.bundle import ModelBundle
+from engine.model_config import CROP_MARGIN
 
 from .cache import CropSpec
-from .data import load_face_arrays
 from .camera_shift import shifted_val_inputs
 from .crossfit import score_rule
-from .evaluation import attention_region_shares, attention_summary, predict_detailed, region_markdown, write_plots, write_report
+from .data import load_face_arrays
+from .evaluation import (
+    attention_region_shares,
+    attention_summary,
+    predict_detailed,
+    region_markdown,
+    write_plots,
+    write_report,
+)
 from .finalize import shifted_rate_rows
 from .metrics import evaluate_predictions
 
@@ -33,7 +40,7 @@ def evaluate_bundle(
     cache_dir: str | None = None,
     limit: int | None = None,
     workers: int = 2,
-    margin: int = 8,
+    margin: int = CROP_MARGIN,
     shifted: bool = True,
 ) -> dict:
     """Evaluate under the bundle's own decision rule; writes ``<out>/<split>_report.{json,md}`` and ``<out>/plots``.

@@ -19,13 +19,13 @@ import numpy as np
 import torch
 
 from engine.atomic import atomic_write_text
-from engine.attributes import ATTRIBUTE_NAMES, attribute_index
+from engine.attributes import ATTRIBUTE_NAMES, RARE_ATTRIBUTES, RARE_CUTOFF, attribute_index
 from engine.model import CrossAttentionAttributeModel
 from engine.regions import REGION_ATTRIBUTES, attention_share, face_regions
 
 from .augment import center_crop
 from .losses import map_cosine
-from .metrics import EvaluationResult, roc_curve
+from .metrics import EvaluationResult, roc_curves
 
 __all__ = [
     "REGION_ATTRIBUTES",
@@ -162,7 +162,7 @@ def write_report(out_stem: Path, result: EvaluationResult, extra: dict, regions:
         "",
         (
             f"{result.count} faces. Mean accuracy {s['mean_accuracy']:.4f}, mean balanced accuracy "
-            f"{s['mean_balanced_accuracy']:.4f}, mean F1 {s['mean_f1']:.4f}, mean F1 of the 14 rare attributes "
+            f"{s['mean_balanced_accuracy']:.4f}, mean F1 {s['mean_f1']:.4f}, mean F1 of the {len(RARE_ATTRIBUTES)} rare attributes "
             f"{s['rare_mean_f1']:.4f}, mean AUC {s['mean_auc']:.4f}."
         ),
         "",
@@ -191,10 +191,8 @@ def write_plots(out_dir: Path, probabilities: np.ndarray, labels: np.ndarray, re
     norm = LogNorm(vmin=freqs.min(), vmax=freqs.max())
     cmap = plt.get_cmap("viridis")
     fig, ax = plt.subplots(figsize=(7, 6))
-    for j, a in enumerate(result.attributes):
-        if labels[:, j].any() and not labels[:, j].all():
-            fpr, tpr = roc_curve(probabilities[:, j], labels[:, j])
-            ax.plot(fpr, tpr, color=cmap(norm(a.frequency)), lw=1, alpha=0.8)
+    for j, (fpr, tpr) in roc_curves(probabilities, labels).items():
+        ax.plot(fpr, tpr, color=cmap(norm(result.attributes[j].frequency)), lw=1, alpha=0.8)
     ax.plot([0, 1], [0, 1], "k--", lw=0.8)
     ax.set(
         xlabel="False positive rate", ylabel="True positive rate", title="ROC per attribute (colour: train frequency)"
@@ -209,7 +207,7 @@ def write_plots(out_dir: Path, probabilities: np.ndarray, labels: np.ndarray, re
     ax.scatter(freqs, f1, c=freqs, cmap=cmap, norm=norm)
     for a in result.attributes:
         ax.annotate(a.name, (a.frequency, a.f1), fontsize=6, xytext=(2, 2), textcoords="offset points")
-    ax.axvline(0.10, color="grey", lw=0.8, ls=":")
+    ax.axvline(RARE_CUTOFF, color="grey", lw=0.8, ls=":")
     ax.xaxis.set_minor_formatter(NullFormatter())  # log-axis minor labels overlap
     ax.set(
         xscale="log", xlabel="train positive rate (log)", ylabel="F1 (calibrated threshold)", title="F1 vs frequency"

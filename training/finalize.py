@@ -11,13 +11,14 @@ import numpy as np
 import torch
 
 from engine.alignment import ALIGNER_VERSION
+from engine.attributes import RARE_CUTOFF
 from engine.bundle import ModelBundle
 from engine.decision import DecisionRule
 
 from .calibration import fit_decision_rule
 from .camera_shift import shifted_val_inputs
 from .celeba import read_identities
-from .config import TrainConfig
+from .config import BUNDLE_NAME, TrainConfig
 from .crossfit import HeldOutPredictions, cross_fit
 from .data import FaceArrays
 from .evaluation import (
@@ -69,7 +70,7 @@ def shifted_rate_rows(result) -> list[dict]:
             {
                 "attribute": a.name,
                 "train_rate": a.frequency,
-                "rare": a.frequency < 0.10,
+                "rare": a.frequency < RARE_CUTOFF,
                 "true_rate": a.true_positive_rate,
                 "predicted_rate": a.predicted_positive_rate,
                 "ratio": ratio,
@@ -142,7 +143,7 @@ def finalize_run(
     bundle = ModelBundle.from_model(
         model, thresholds=rule.thresholds.tolist(), metadata=metadata, calibration=rule.calibration_dict()
     )
-    bundle_path = bundle.save(out / "model.pt")
+    bundle_path = bundle.save(out / BUNDLE_NAME)
     onnx_path = export_onnx_if_available(bundle, out / "model.onnx") if cfg.export_onnx else ""
     report_path = ""
     if report is not None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES, RARE_ATTRIBUTES
 
-__all__ = ["AttributeMetrics", "EvaluationResult", "evaluate_predictions", "roc_auc", "roc_curve"]
+__all__ = ["AttributeMetrics", "EvaluationResult", "evaluate_predictions", "roc_auc", "roc_curve", "roc_curves"]
 
 
 def roc_curve(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -27,6 +27,16 @@ def roc_curve(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.nd
     tpr = np.r_[0.0, tps / pos] if pos else np.r_[0.0, np.zeros_like(tps)]
     fpr = np.r_[0.0, fps / neg] if neg else np.r_[0.0, np.zeros_like(fps)]
     return fpr, tpr
+
+
+def roc_curves(probabilities: np.ndarray, labels: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """(n, k) scores and 0/1 labels -> {column: (fpr, tpr)} for every column with both classes present."""
+    curves = {}
+    for j in range(labels.shape[1]):
+        y = np.asarray(labels[:, j]).astype(bool)
+        if y.any() and not y.all():
+            curves[j] = roc_curve(np.asarray(probabilities[:, j], np.float64), y)
+    return curves
 
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -89,7 +99,7 @@ class EvaluationResult:
 
     @property
     def rare_mean_f1(self) -> float:
-        """Mean F1 over the 14 attributes rarer than 10 % in training."""
+        """Mean F1 over :data:`engine.attributes.RARE_ATTRIBUTES` (rarer than ``RARE_CUTOFF`` in training)."""
         rare = {a.name for a in RARE_ATTRIBUTES}
         return float(np.mean([a.f1 for a in self.attributes if a.name in rare]))
 

@@ -16,19 +16,19 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.assets import DEFAULT_BUNDLE_NAME
 from engine.atomic import atomic_path, atomic_write_text
-from engine.attributes import RARE_ATTRIBUTES
+from engine.attributes import RARE_ATTRIBUTES, RARE_CUTOFF
 from engine.regions import LOCALIZED_ATTRIBUTES
 
+from .config import BUNDLE_NAME
 from .thresholds import PRODUCT_TARGETS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-__all__ = ["TARGETS", "render_card", "ship"]
+__all__ = ["render_card", "ship"]
 
 log = logging.getLogger(__name__)
-
-TARGETS = PRODUCT_TARGETS
 
 
 def _pct(v: float) -> str:
@@ -60,7 +60,7 @@ def _data_table(rows: list[dict]) -> str:
 
 
 def _tradeoff_table(tradeoff: dict) -> str:
-    lines = ["| Policy | Mean acc | Mean bal. acc | Mean F1 | Rare F1 (14) |", "|---|---:|---:|---:|---:|"]
+    lines = [f"| Policy | Mean acc | Mean bal. acc | Mean F1 | Rare F1 ({len(RARE_ATTRIBUTES)}) |", "|---|---:|---:|---:|---:|"]
     for policy, s in tradeoff.items():
         lines.append(
             f"| {policy} | {s['mean_accuracy']:.4f} | {s['mean_balanced_accuracy']:.4f} | {s['mean_f1']:.4f} "
@@ -113,7 +113,7 @@ def render_card(report: dict, comparison: dict | None, files: dict) -> str:
     s = result.summary()
     hours = meta["wall_seconds"] / 3600
     target_lines = []
-    for key, target in TARGETS.items():
+    for key, target in PRODUCT_TARGETS.items():
         met = "met" if s[key] >= target else "**not met**"
         target_lines.append(f"| {key.replace('_', ' ')} | {target:.3f} | {s[key]:.4f} | {met} |")
     rare = ", ".join(a.name for a in RARE_ATTRIBUTES)
@@ -129,7 +129,7 @@ def render_card(report: dict, comparison: dict | None, files: dict) -> str:
         (
             f"`{files['bundle']}` ({files['bundle_size']}){' and `' + files['onnx'] + '`' if files.get('onnx') else ''}: "
             "the cross-attention attribute model (`engine/model.py`, default configuration: one cross-attention layer, "
-            "96x80 input) trained from scratch on the CelebA images available here. Created "
+            f"{cfg['image_height']}x{cfg['image_width']} input) trained from scratch on the CelebA images available here. Created "
             f"{meta['created']}."
         ),
         "",
@@ -167,7 +167,7 @@ def render_card(report: dict, comparison: dict | None, files: dict) -> str:
             f"{cfg['grad_clip']}, seed {cfg['seed']}; weight EMA (decay {cfg.get('ema_decay', 0)}) is evaluated and shipped."
         ),
         (
-            "- Augmentation: flip, shift/scale/rotation from an 8 px margin, brightness/contrast, and the camera shift "
+            f"- Augmentation: flip, shift/scale/rotation from a {cfg['margin']} px margin, brightness/contrast, and the camera shift "
             "of real footage (`training/camera_shift.py`): JPEG, blur, noise, low resolution, gamma, mild white-balance "
             "casts (no hue change: hair-colour labels)."
         ),
@@ -198,7 +198,7 @@ def render_card(report: dict, comparison: dict | None, files: dict) -> str:
             "the same cross-fitted rules."
         ),
         "",
-        "| Figure | Mean ROC-AUC | Mean accuracy | Mean balanced accuracy | Rare-14 mean F1 |",
+        f"| Figure | Mean ROC-AUC | Mean accuracy | Mean balanced accuracy | Rare-{len(RARE_ATTRIBUTES)} mean F1 |",
         "|---|---:|---:|---:|---:|",
         _summary_row("val, cross-fitted", s),
         _summary_row("val, rule from the calibration slice only", meta.get("val_rule_from_calibration_slice_only", {})),
@@ -208,7 +208,7 @@ def render_card(report: dict, comparison: dict | None, files: dict) -> str:
         "|---|---:|---:|---|",
         *target_lines,
         "",
-        f"Rare attributes (train rate < 10 %): {rare}. 'Thr' is the shipped threshold on the calibrated probability.",
+        f"Rare attributes (train rate < {100 * RARE_CUTOFF:g} %): {rare}. 'Thr' is the shipped threshold on the calibrated probability.",
         "",
         markdown_table(result),
         "",
@@ -250,21 +250,22 @@ def render_card(report: dict, comparison: dict | None, files: dict) -> str:
 
 def ship(run: Path, assets: Path, comparison_dir: Path | None, commands: list[str], notes: list[str] = ()) -> Path:
     report = json.loads((run / "val_report.json").read_text())
-    bundle_dst = assets / "attricam-default.pt"
+    stem = Path(DEFAULT_BUNDLE_NAME).stem
+    bundle_dst = assets / DEFAULT_BUNDLE_NAME
     with atomic_path(bundle_dst) as tmp:
-        shutil.copyfile(run / "model.pt", tmp)
+        shutil.copyfile(run / BUNDLE_NAME, tmp)
     files = {
-        "bundle": "assets/attricam-default.pt",
+        "bundle": f"assets/{DEFAULT_BUNDLE_NAME}",
         "bundle_size": f"{bundle_dst.stat().st_size / 1e6:.1f} MB",
         "commands": commands,
         "notes": list(notes),
     }
-    with atomic_path(assets / "attricam-default.val_report.json") as tmp:  # the dashboard's per-attribute view
+    with atomic_path(assets / f"{stem}.val_report.json") as tmp:  # the dashboard's per-attribute view
         shutil.copyfile(run / "val_report.json", tmp)
     if (run / "model.onnx").is_file():
-        with atomic_path(assets / "attricam-default.onnx") as tmp:
+        with atomic_path(assets / f"{stem}.onnx") as tmp:
             shutil.copyfile(run / "model.onnx", tmp)
-        files["onnx"] = "assets/attricam-default.onnx"
+        files["onnx"] = f"assets/{stem}.onnx"
     comparison = None
     if comparison_dir and (comparison_dir / "comparison.json").is_file():
         comparison = json.loads((comparison_dir / "comparison.json").read_text())

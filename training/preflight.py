@@ -15,7 +15,7 @@ from engine.attributes import ATTRIBUTE_NAMES
 from engine.output_paths import remove_stale_temps
 
 from .celeba import ATTR_FILE, IMAGE_DIR, PARTITION_FILE
-from .config import TrainConfig
+from .config import CHECKPOINT_NAME, TrainConfig
 
 __all__ = ["SetupError", "check_data_root", "check_train_setup"]
 
@@ -54,8 +54,6 @@ def check_train_setup(cfg: TrainConfig, *, resume: bool) -> None:
         build_loss(cfg.loss, None, **cfg.loss_options)
     except (TypeError, ValueError) as exc:
         raise SetupError(f"--loss-option: {exc}") from None
-    from .trainer import CHECKPOINT_NAME
-
     checkpoint = Path(cfg.out) / CHECKPOINT_NAME
     for stale in remove_stale_temps(checkpoint):
         log.info("removed %s, left behind by an interrupted checkpoint write", stale)

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 
 import torch
 
+from engine.attributes import RARE_CUTOFF
+
 from .config import SAMPLERS
 
 __all__ = ["SAMPLERS", "SamplerConfig", "curriculum_cutoff", "epoch_order", "image_weights", "rarest_positive_rate"]
@@ -48,7 +50,7 @@ __all__ = ["SAMPLERS", "SamplerConfig", "curriculum_cutoff", "epoch_order", "ima
 class SamplerConfig:
     max_weight: float = 50.0
     """Largest image weight relative to the lightest (the loss's weight cap), so a handful of faces never dominates."""
-    start_cutoff: float = 0.10
+    start_cutoff: float = RARE_CUTOFF
     """Curriculum: the first epoch's pool holds images whose rarest positive has at least this train rate."""
     ramp_fraction: float = 0.5
     """Curriculum: share of the run after which every image is in the pool."""

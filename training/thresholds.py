@@ -11,13 +11,13 @@ gets its own threshold, chosen on val under one stated policy:
 - ``f1``: maximise F1 of the positive class. Rewards finding rare positives without flooding them.
 - ``mean_acc_balacc``: maximise (accuracy + balanced accuracy) / 2, i.e. weigh the product's two mean
   targets equally on every attribute.
-- ``hybrid``: F1 for attributes rarer than 10 % (the product's rare-F1 target), balanced accuracy
+- ``hybrid``: F1 for rare attributes (train rate below ``engine.attributes.RARE_CUTOFF``, the product's rare-F1 target), balanced accuracy
   for the rest; ``hybrid_acc_balacc``: F1 for the rare ones, (accuracy + balanced accuracy) / 2 for the rest.
 
 :func:`policy_tradeoff` measures each policy honestly with two-fold cross-calibration on val
 (calibrate on one half, score the other). The default, ``auto``, is the stated rule for picking
 among them: :func:`choose_policy` takes the policy whose cross-calibrated metrics fall least short of the
-product targets (mean accuracy >= 0.91, mean balanced accuracy >= 0.86, rare mean F1 >= 0.55), summing
+product targets (:data:`PRODUCT_TARGETS`: mean accuracy, mean balanced accuracy, rare mean F1), summing
 the shortfalls; the chosen policy is then calibrated on all of val. ``assets/MODEL_CARD.md`` shows the table.
 """
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.attributes import ATTRIBUTES
+from engine.attributes import ATTRIBUTES, RARE_CUTOFF
 
 from .metrics import evaluate_predictions
 
@@ -106,9 +106,9 @@ def best_threshold(scores: np.ndarray, labels: np.ndarray, objective: str) -> tu
 def objective_for(policy: str, frequency: float) -> str:
     """The per-attribute objective a policy optimises for an attribute of training rate ``frequency``."""
     if policy == "hybrid":
-        return "f1" if frequency < 0.10 else "balanced_accuracy"
+        return "f1" if frequency < RARE_CUTOFF else "balanced_accuracy"
     if policy == "hybrid_acc_balacc":
-        return "f1" if frequency < 0.10 else "mean_acc_balacc"
+        return "f1" if frequency < RARE_CUTOFF else "mean_acc_balacc"
     return policy
 
 

@@ -26,11 +26,11 @@ from engine.model import AttributeModelConfig, CrossAttentionAttributeModel, bui
 
 from .augment import AugmentConfig, augment_batch
 from .cache import CropSpec
-from .config import TrainConfig
 from .celeba import read_identities
+from .config import CHECKPOINT_NAME, TrainConfig
 from .data import DataSummary, FaceArrays, load_face_arrays
-from .ema import ModelEma
 from .diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
+from .ema import ModelEma
 from .evaluation import attention_summary, predict_detailed
 from .events import EpochEvent, EventCallback, StartedEvent, StepEvent
 from .finalize import finalize_run
@@ -39,10 +39,9 @@ from .metrics import evaluate_predictions
 from .sampling import epoch_order
 from .splits import calibration_mask
 
-__all__ = ["CHECKPOINT_NAME", "TrainResult", "build_training", "load_checkpoint", "main", "train_one_epoch"]
+__all__ = ["TrainResult", "build_training", "load_checkpoint", "main", "train_one_epoch"]
 
 log = logging.getLogger(__name__)
-CHECKPOINT_NAME = "checkpoint.pt"
 
 
 class TrainResult(dict):

@@ -76,7 +76,7 @@ def _numbered_clip(path, frames: int = 40, fps: float = 25.0):
 
 
 def _brightness_index(frame) -> int:
-    return int(round(float(frame.mean()) / 5.0))
+    return round(float(frame.mean()) / 5.0)
 
 
 def test_video_source_single_step_is_one_frame_even_after_a_long_pause(tmp_path):
