@@ -19,6 +19,8 @@ import numpy as np
 
 from engine.attributes import ATTRIBUTE_NAMES, NUM_ATTRIBUTES
 
+from .config import default_data_root
+
 __all__ = [
     "read_identities",
     "PARTITIONS",
@@ -39,14 +41,6 @@ ATTR_FILE = "list_attr_celeba.txt"
 PARTITION_FILE = "list_eval_partition.txt"
 IDENTITY_FILE = "identity_CelebA.txt"
 _MAX_EXAMPLES = 5
-
-
-def default_data_root() -> Path:
-    """``$ATTRICAM_DATA`` or ``../shared/celeba`` beside the repository."""
-    env = os.environ.get("ATTRICAM_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "celeba"
 
 
 @dataclass(frozen=True)

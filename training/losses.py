@@ -146,6 +146,15 @@ class AttributeLoss(nn.Module):
     def enable_diversity(self, weight: float = 0.1) -> None:
         self.diversity_weight = max(self.diversity_weight, weight)
 
+    def applied_weights(self) -> dict:
+        """The per-attribute weights the data term multiplies by now (emergency boosts and LDAM's deferred
+        re-weighting included): what a bundle records, so nobody re-derives them from the recipe."""
+        pos, neg = self.pos_weight.cpu().numpy().astype(np.float64), self.neg_weight.cpu().numpy().astype(np.float64)
+        if self.config.name == "ldam" and self.epoch >= self.config.drw_epoch:
+            cb_pos, cb_neg = _effective_number_weights(self.frequencies.cpu().numpy(), self.config.num_samples, self.config.beta)
+            pos, neg = pos * cb_pos, neg * cb_neg
+        return {"loss": self.config.name, "pos_weight": pos.tolist(), "neg_weight": neg.tolist(), "gamma": float(self.gamma)}
+
     def loss_state(self) -> dict:
         return {
             "pos_weight": self.pos_weight.tolist(),
