@@ -36,12 +36,11 @@ from engine.atomic import atomic_path
 from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
 from engine.bundle import ModelBundle
 from engine.render import TIER_COLORS
-
-from .attention_flow import AttentionFlowView
-from .attribute_bars import tier_color
 from training.config import default_data_root
 from training.events import ErrorEvent, EvaluatedEvent, Event, LogEvent, ProgressEvent
 
+from .attention_flow import AttentionFlowView
+from .attribute_bars import tier_color
 from .dashboard_data import DashboardData, LossWeights, find_report, imbalance_rows
 from .job_process import JobProcess
 from .metrics_table import MetricsTable

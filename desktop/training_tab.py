@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 from engine.atomic import atomic_write_text
 from engine.attributes import attribute_index
 from engine.bundle import BundleError, ModelBundle
-
 from training.config import TrainConfig, default_data_root
 from training.events import (
     EpochEvent,

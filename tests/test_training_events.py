@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import asdict, fields
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,9 +154,9 @@ def test_a_failing_run_ends_with_an_error_event(tmp_path, monkeypatch, capsys):
 def test_evaluate_writes_everything_the_dashboard_shows(tmp_path, monkeypatch, capsys):
     import training.evaluate_cmd
     from engine.bundle import random_bundle
+    from tests.test_training_trainer import _faces
     from training.cli import main
     from training.data import DataSummary
-    from tests.test_training_trainer import _faces
 
     faces = _faces(40, 3)
     bundle = random_bundle(seed=0)
@@ -176,7 +177,7 @@ def test_evaluate_writes_everything_the_dashboard_shows(tmp_path, monkeypatch, c
     assert progress[0] == ProgressEvent(0, 40) and progress[-1] == ProgressEvent(40, 40)
     evaluated = events[-1]
     assert isinstance(evaluated, EvaluatedEvent) and evaluated.count == 40
-    report = json.loads(open(evaluated.report).read())
+    report = json.loads(Path(evaluated.report).read_text())
     assert len(report["attributes"]) == 40 and "common_mean_f1" in report["summary"]
     assert set(report["roc"]) <= {a["name"] for a in report["attributes"]} and report["roc"]
     assert max(report["loss_weights"]["pos_weight"]) == 20.0  # the recipe's cap, not a copy of a default

@@ -333,7 +333,7 @@ def _epochs_in_checkpoint(path: Path) -> int:
 
     try:
         return int(load_checkpoint(path)["epoch"]) + 1
-    except Exception:  # a checkpoint being replaced at this moment: the count is informative only
+    except (OSError, RuntimeError, KeyError, ValueError):  # a checkpoint being replaced now: the count only informs
         return 0
 
 

@@ -18,13 +18,20 @@ import torch
 from engine.atomic import atomic_path
 from engine.bundle import ModelBundle
 
+from .augment import center_crop
 from .cache import CropSpec
-from .data import load_face_arrays
 from .camera_shift import shifted_val_inputs
 from .crossfit import score_rule
-from .augment import center_crop
-from .evaluation import attention_region_shares, attention_summary, predict_detailed, region_markdown, write_plots, write_report
-from .events import EventCallback, EvaluatedEvent, LogEvent, ProgressEvent
+from .data import load_face_arrays
+from .evaluation import (
+    attention_region_shares,
+    attention_summary,
+    predict_detailed,
+    region_markdown,
+    write_plots,
+    write_report,
+)
+from .events import EvaluatedEvent, EventCallback, LogEvent, ProgressEvent
 from .finalize import shifted_rate_rows
 from .metrics import evaluate_predictions, roc_points
 

@@ -203,7 +203,7 @@ def parse_event(line_or_dict: str | bytes | dict[str, Any]) -> Event:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"not a JSON event line: {exc}") from None
     if not isinstance(payload, dict):
-        raise ValueError(f"an event is a JSON object, got {type(payload).__name__}")
+        raise ValueError(f"an event is a JSON object, got {type(payload).__name__}")  # noqa: TRY004 - one error for "not an event"
     kind = payload.get("kind")
     cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:

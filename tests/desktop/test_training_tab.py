@@ -40,7 +40,7 @@ def test_a_followed_event_log_drives_plots_progress_and_state(qtbot, settings, t
         StuckEvent(0, "Bald", 0.0, 0.02),
         FixEvent(0, "raise_lr", "lr 1e-3 -> 2e-3"),
         EpochEvent(0, 2, 0.7, 1e-3, 1.0, 8.0, [0.1] * 40, {"mean_f1": 0.3, "rare_mean_f1": 0.1,
-                   "common_mean_f1": 0.5, "mean_auc": 0.6}, ["Bald"], ["raise_lr: x"], 0),  # fmt: skip
+                   "common_mean_f1": 0.5, "mean_auc": 0.6}, ["Bald"], ["raise_lr: x"], 0),
     ):
         writer(event)
     writer.close()
@@ -65,13 +65,14 @@ def test_the_form_offers_every_tunable_config_field_and_round_trips_it(qtbot, se
     from dataclasses import replace
 
     from desktop.training_tab import TrainingTab
-    from training.config import TrainConfig, tunable_fields
+    from training.config import SAMPLERS, TrainConfig, tunable_fields
 
     tab = TrainingTab(settings)
     qtbot.addWidget(tab)
     form = tab.form
     assert list(form.fields) == [f.name for f in tunable_fields()]
     assert {"loss", "sampler", "epochs", "lr", "batch_size", "threshold_policy"} <= set(form.fields)
+    assert [form.sampler.itemData(i) for i in range(form.sampler.count())] == list(SAMPLERS)
     recipe = replace(
         TrainConfig(data=(str(tmp_path),), out=str(tmp_path / "run")), loss="ldam", sampler="balanced", epochs=7,
         lr=0.0123, weight_decay=0.2, batch_size=64, seed=5, train_limit=300, val_limit=None,
@@ -80,23 +81,6 @@ def test_the_form_offers_every_tunable_config_field_and_round_trips_it(qtbot, se
     form.set_config(recipe)
     assert form.config() == replace(recipe, name="run")
     assert "positive weight 1" in form.loss.itemData(list(LOSS_NAMES).index("focal"), 3)  # not "capped weights"
-
-
-def test_sampler_picker_offers_every_sampler_and_round_trips(qtbot, settings, tmp_path):
-    from desktop.training_tab import TrainingTab
-    from training.sampling import SAMPLERS
-
-    tab = TrainingTab(settings)
-    qtbot.addWidget(tab)
-    form = tab.form
-    assert [form.sampler.itemData(i) for i in range(form.sampler.count())] == list(SAMPLERS)
-    assert form.config(out=str(tmp_path)).sampler == "random"
-    form.sampler.setCurrentIndex(SAMPLERS.index("curriculum"))
-    config = form.config(out=str(tmp_path))
-    assert config.sampler == "curriculum"
-    form.sampler.setCurrentIndex(0)
-    form.set_config(config)
-    assert form.sampler.currentData() == "curriculum"
 
 
 def test_a_fix_marks_its_epoch_on_the_plots(qtbot, settings):
