@@ -10,7 +10,8 @@ lists so a resumed run continues with the same loss. Elementwise, for logit
 
 - ``bce``: w = 1, g = 0.
 - ``weighted``: w_pos = clip(1 / (freq + 0.001), 1, cap) (the course's "aggressive weights").
-- ``focal`` (Lin et al., 2017): g = gamma, optional alpha (w_pos *= alpha, w_neg *= 1 - alpha) and capped pos weights.
+- ``focal`` (Lin et al., 2017): g = gamma, w_pos = 1 (capped pos weights only with ``focal_pos_weights``), optional alpha
+  (w_pos *= alpha, w_neg *= 1 - alpha).
 - ``aggressive-focal``: focal + capped weights + the diversity penalty (switched on).
 - ``class-balanced`` (Cui et al., 2019): w proportional to 1 / effective number (1 - beta^n) / (1 - beta).
 - ``ldam`` (Cao et al., 2019): margins C / n^(1/4) subtracted from the true class's logit; deferred
