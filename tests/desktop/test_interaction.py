@@ -258,15 +258,20 @@ def test_load_button_loads_the_last_finished_run_after_another_run_stopped(
 ):
     from desktop.training_tab import TrainingTab
 
+    from training.events import FinishedEvent, JsonLinesWriter
+
     tab = TrainingTab(settings)
     qtbot.addWidget(tab)
     first = _saved_bundle(tmp_path / "runs" / "first")
-    tab._run_finished({"bundle": str(first), "best_epoch": 0, "val": {}})
+    writer = JsonLinesWriter(tmp_path / "first.jsonl")
+    writer(FinishedEvent(str(first), "", 0, {}))
+    writer.close()
+    tab.watch_events(tmp_path / "first.jsonl")  # the first run finished
     monkeypatch.setattr(tab.job, "start", lambda args: None)  # a second run that never really trains
     tab.form.data_root.setText(str(celeba_root))
     tab.form.out.setText(str(tmp_path / "runs" / "second"))
     assert tab.start()
-    tab._on_finished(130, True)  # stopped
+    tab.job.finished.emit(130, True)  # the second run stopped
     assert tab.load_button.isEnabled()
     with qtbot.waitSignal(tab.loadBundleRequested, timeout=5000) as loaded:
         tab.load_button.click()
