@@ -78,6 +78,11 @@ class AttributeBars(QWidget):
         self._probabilities, self._decisions = probabilities, decisions
         self._reorder()
 
+    @property
+    def probabilities(self) -> np.ndarray | None:
+        """(40,) the probabilities the bars show, None before the first face."""
+        return self._probabilities
+
     def set_thresholds(self, thresholds) -> None:
         self._thresholds = np.asarray(thresholds, np.float32)
         self.update()

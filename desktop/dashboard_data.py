@@ -1,7 +1,10 @@
-"""Numbers behind the dashboard, Qt-free: from a stored val report or from evaluation arrays.
+"""Numbers behind the dashboard, Qt-free, read from what training wrote: no metric is computed here.
 
-Two sources, one shape: per-attribute metrics always; ROC curves and mean
-attention maps only when per-face predictions exist (an evaluation run).
+Two sources, one shape: a stored val report (beside a trained bundle) gives the
+per-attribute metrics; an ``attricam evaluate`` report adds ROC points per
+attribute, and its arrays file the mean attention maps and the mean face. The
+loss weights shown are the ones the model was trained with, as recorded in the
+bundle or the evaluation report; nothing re-derives them from a recipe.
 """
 
 from __future__ import annotations
@@ -14,34 +17,36 @@ import numpy as np
 
 from engine.attributes import ATTRIBUTES, TRAIN_POSITIVE_RATE
 from engine.bundle import ModelBundle
-from training.loss_weights import capped_pos_weights
-from training.metrics import evaluate_predictions, roc_curve
 
-__all__ = ["POS_WEIGHT_CAP", "DashboardData", "find_report", "imbalance_rows", "recipe_weight_cap"]
+__all__ = ["DashboardData", "LossWeights", "find_report", "imbalance_rows"]
 
-POS_WEIGHT_CAP = 50.0
 _REPORT_NAMES = ("val_report.json", "{stem}.val_report.json", "{stem}_report.json", "{stem}.report.json")
 
 
-def imbalance_rows(cap: float = POS_WEIGHT_CAP) -> list[tuple]:
-    """(attribute, tier, frequency, all-negative accuracy, positive weight clip(1/(f+0.001), 1, cap))."""
-    weights = capped_pos_weights(np.asarray(TRAIN_POSITIVE_RATE), cap)
-    return [(a.name, a.tier.label, a.frequency, 1.0 - a.frequency, float(w)) for a, w in zip(ATTRIBUTES, weights)]
+@dataclass(frozen=True)
+class LossWeights:
+    """The per-attribute weights a model's loss applied (``training.losses.AttributeLoss.applied_weights``)."""
+
+    loss: str
+    pos_weight: np.ndarray
+    """(40,) multiplier of the positive term."""
+    source: str
+    """``trained`` (recorded at the end of training) or how else they were obtained."""
+
+    @classmethod
+    def from_dict(cls, data: object) -> LossWeights | None:
+        if not isinstance(data, dict) or len(data.get("pos_weight") or []) != len(ATTRIBUTES):
+            return None
+        return cls(str(data.get("loss", "")), np.asarray(data["pos_weight"], np.float64), str(data.get("source", "")))
+
+    @classmethod
+    def of_bundle(cls, bundle: ModelBundle | None) -> LossWeights | None:
+        return cls.from_dict(bundle.metadata.get("loss_weights")) if bundle is not None else None
 
 
-def recipe_weight_cap(bundle: ModelBundle | None) -> float | None:
-    """The positive-weight cap the bundle was trained with, when its recipe used capped weights."""
-    if bundle is None:
-        return None
-    recipe = bundle.metadata.get("recipe")
-    if not isinstance(recipe, dict) or recipe.get("loss") not in ("weighted", "focal", "aggressive-focal"):
-        return None
-    if recipe.get("loss") == "focal" and recipe.get("focal_pos_weights") is False:
-        return None
-    try:
-        return float(recipe.get("weight_cap", POS_WEIGHT_CAP))
-    except (TypeError, ValueError):
-        return None
+def imbalance_rows() -> list[tuple]:
+    """(attribute, tier, training frequency, all-negative accuracy) per attribute, official order."""
+    return [(a.name, a.tier.label, a.frequency, 1.0 - a.frequency) for a in ATTRIBUTES]
 
 
 def find_report(bundle: ModelBundle) -> Path | None:
@@ -65,6 +70,8 @@ class DashboardData:
     """Per attribute (official order): training.metrics.AttributeMetrics.to_dict() fields."""
     count: int = 0
     roc: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    """Attribute index -> (fpr, tpr) points, from an evaluation report."""
+    weights: LossWeights | None = None
     attention: np.ndarray | None = None
     """(layers, 40, gh, gw) mean attention over evaluated faces."""
     mean_face: np.ndarray | None = None
@@ -72,50 +79,38 @@ class DashboardData:
 
     @classmethod
     def from_report(cls, report: dict, source: str) -> DashboardData:
+        """A report JSON (a trainer's ``val_report.json`` or an ``attricam evaluate`` report)."""
         by_name = {a["name"]: a for a in report.get("attributes", [])}
         metrics = [by_name[a.name] for a in ATTRIBUTES if a.name in by_name]
         if len(metrics) != len(ATTRIBUTES):
             raise ValueError(f"{source}: report lacks per-attribute rows for some of the 40 attributes")
-        return cls(source=source, metrics=metrics, count=int(report.get("summary", {}).get("count", 0)))
-
-    @classmethod
-    def from_report_file(cls, path: str | Path) -> DashboardData:
-        return cls.from_report(json.loads(Path(path).read_text()), str(path))
-
-    @classmethod
-    def from_arrays(
-        cls,
-        probabilities: np.ndarray,
-        labels: np.ndarray,
-        thresholds,
-        attention=None,
-        mean_face=None,
-        source: str = "evaluation",
-    ) -> DashboardData:
-        """probabilities, labels: (n, 40); thresholds (40,); attention (layers, 40, gh, gw)."""
-        result = evaluate_predictions(probabilities, labels, np.asarray(thresholds, np.float64))
         roc = {}
-        for j in range(labels.shape[1]):
-            y = labels[:, j].astype(bool)
-            if y.any() and not y.all():
-                roc[j] = roc_curve(probabilities[:, j].astype(np.float64), y)
+        for j, a in enumerate(ATTRIBUTES):
+            points = (report.get("roc") or {}).get(a.name)
+            if points:
+                roc[j] = (np.asarray(points["fpr"], np.float64), np.asarray(points["tpr"], np.float64))
         return cls(
             source=source,
-            metrics=[a.to_dict() for a in result.attributes],
-            count=result.count,
+            metrics=metrics,
+            count=int(report.get("summary", {}).get("count", 0)),
             roc=roc,
-            attention=attention,
-            mean_face=mean_face,
+            weights=LossWeights.from_dict(report.get("loss_weights")),
         )
 
     @classmethod
-    def from_npz(cls, path: str | Path, source: str) -> DashboardData:
-        with np.load(path) as data:
-            mean_face = data["mean_face"] if "mean_face" in data.files else None
-            attention = data["attention"] if "attention" in data.files and data["attention"].ndim == 4 else None
-            return cls.from_arrays(
-                data["probabilities"], data["labels"], data["thresholds"], attention, mean_face, source
-            )
+    def from_report_file(cls, path: str | Path, source: str | None = None) -> DashboardData:
+        """A report file; the arrays file it names (mean attention, mean face) is read when present beside it."""
+        path = Path(path)
+        report = json.loads(path.read_text())
+        data = cls.from_report(report, source or str(path))
+        arrays = path.parent / report["arrays"] if isinstance(report.get("arrays"), str) else None
+        if arrays is not None and arrays.is_file():
+            with np.load(arrays) as loaded:
+                if "attention" in loaded.files and loaded["attention"].ndim == 4:
+                    data.attention = loaded["attention"]
+                if "mean_face" in loaded.files:
+                    data.mean_face = loaded["mean_face"]
+        return data
 
     def column(self, key: str) -> np.ndarray:
         return np.array([float(m.get(key, np.nan)) for m in self.metrics])
@@ -123,13 +118,6 @@ class DashboardData:
     @property
     def frequencies(self) -> np.ndarray:
         return np.asarray(TRAIN_POSITIVE_RATE)
-
-    @property
-    def pos_weights(self) -> np.ndarray:
-        return capped_pos_weights(self.frequencies, POS_WEIGHT_CAP)
-
-    def pos_weights_capped(self, cap: float) -> np.ndarray:
-        return capped_pos_weights(self.frequencies, cap)
 
     @property
     def gain(self) -> np.ndarray:

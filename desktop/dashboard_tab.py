@@ -1,9 +1,11 @@
 """Dashboard: how the loaded model copes with CelebA's imbalance.
 
 Numbers come from the model's stored val report (written beside the bundle by
-the trainer) or from evaluating it on a chosen CelebA root in a worker process
-(``python -m desktop.jobs evaluate``), which also yields ROC curves and the
-mean attention maps. Every plot exports to PNG with pyqtgraph's exporters.
+the trainer) or from evaluating it on a chosen CelebA root with ``attricam
+evaluate --json-events`` in a child process, whose report also holds ROC points
+and the loss weights applied, and whose arrays file the mean attention maps.
+The dashboard draws; it computes no metric. Every plot exports to PNG with
+pyqtgraph's exporters.
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ from engine.atomic import atomic_path
 from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
 from engine.bundle import ModelBundle
 from engine.render import TIER_COLORS
+from training.config import default_data_root
+from training.events import ErrorEvent, EvaluatedEvent, Event, LogEvent, ProgressEvent
 
 from .attention_flow import AttentionFlowView
 from .attribute_bars import tier_color
-from .dashboard_data import POS_WEIGHT_CAP, DashboardData, find_report, imbalance_rows, recipe_weight_cap
+from .dashboard_data import DashboardData, LossWeights, find_report, imbalance_rows
 from .job_process import JobProcess
 from .metrics_table import MetricsTable
 from .plot_style import (
@@ -69,8 +73,7 @@ class DashboardTab(QWidget):
         self.job = JobProcess(self)
         self._workdir = tempfile.TemporaryDirectory(prefix="attricam-dashboard-")
         self._live_bundle: Callable[[], ModelBundle | None] = lambda: None
-
-        from training.config import default_data_root
+        self._evaluated_bundle: ModelBundle | None = None
 
         self.caption = QLabel("No model loaded yet.")
         self.caption.setWordWrap(True)
@@ -116,7 +119,7 @@ class DashboardTab(QWidget):
             "Predicted vs true positive rate", "true positive rate (prevalence, %)", "predicted positive rate (%)"
         )
         log_ticks(self.f1_plot, (0.02, 0.05, 0.1, 0.2, 0.5, 1.0))  # points sit at log10(x)
-        log_ticks(self.weight_plot, (1, 2, 5, 10, 20, 50))
+        log_ticks(self.weight_plot, (0.5, 1, 2, 5, 10, 20, 50))
         self.plots = {
             "roc": self.roc_plot, "f1_vs_frequency": self.f1_plot, "pos_weight_vs_f1": self.weight_plot,
             "gain_over_baseline": self.gain_plot, "predicted_vs_true_rate": self.rates_plot,
@@ -203,7 +206,8 @@ class DashboardTab(QWidget):
         if path is None:  # an in-memory bundle (the random one): save a copy for the worker process
             path = copy.copy(bundle).save(workdir / "live-bundle.pt")
         self._evaluated_bundle = bundle
-        args = ["evaluate", "--bundle", str(path), "--data", str(root), "--out", str(workdir / "evaluation.npz")]
+        args = ["evaluate", "--model", str(path), "--data", str(root), "--out", str(workdir / "evaluation"),
+                "--no-shifted", "--no-plots"]  # fmt: skip
         if self.limit.value():
             args += ["--limit", str(self.limit.value())]
         self.job.start(args)
@@ -226,19 +230,23 @@ class DashboardTab(QWidget):
         self.cancel_button.setVisible(running)
         self.cancel_button.setEnabled(running)
 
-    def _on_event(self, event: dict) -> None:
-        kind = event.get("kind")
-        if kind == "log":
-            self.caption.setText(event.get("message", ""))
-        elif kind == "progress":
-            self.progress.setRange(0, max(int(event["total"]), 1))
-            self.progress.setValue(int(event["done"]))
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, LogEvent):
+            self.caption.setText(event.message)
+        elif isinstance(event, ProgressEvent):
+            self.progress.setRange(0, max(event.total, 1))
+            self.progress.setValue(event.done)
             self.progress.setFormat("%v / %m faces")
-        elif kind == "error":
-            self.caption.setText(f"Evaluation failed: {event.get('message', '')}")
-        elif kind == "evaluated":
+        elif isinstance(event, ErrorEvent):
+            self.caption.setText(f"Evaluation failed: {event.message}")
+        elif isinstance(event, EvaluatedEvent) and self._evaluated_bundle is not None:
             bundle = self._evaluated_bundle
-            data = DashboardData.from_npz(event["out"], f"evaluation of {bundle.name} on {event['count']} val faces")
+            source = f"evaluation of {bundle.name} on {event.count} val faces"
+            try:
+                data = DashboardData.from_report_file(event.report, source)
+            except (OSError, ValueError, KeyError) as exc:
+                self.caption.setText(f"Evaluation report {event.report} is unreadable ({exc}).")
+                return
             self.set_data(data)
             state = "" if bundle.trained else " — UNTRAINED model: numbers are meaningless"
             self.caption.setText(f"{data.source}{state}.")
@@ -271,9 +279,13 @@ class DashboardTab(QWidget):
         if not data.roc:
             self._note(self.roc_plot, "Press Evaluate\nfor ROC curves")
         self._scatter(self.f1_plot, np.log10(freq), f1, idx, names)
-        cap = recipe_weight_cap(self.bundle) or POS_WEIGHT_CAP
-        self._scatter(self.weight_plot, np.log10(data.pos_weights_capped(cap)), f1, idx, names)
-        self.weight_plot.setLabel("bottom", f"positive weight 1/f, capped at {cap:g} (log)")
+        weights = self._weights()
+        if weights is not None:
+            self._scatter(self.weight_plot, np.log10(weights.pos_weight), f1, idx, names)
+            self.weight_plot.setLabel("bottom", f"positive weight applied by {weights.loss} (log; {weights.source})")
+        else:
+            self.weight_plot.setLabel("bottom", "positive weight applied (log)")
+            self._note(self.weight_plot, "This model does not record\nits loss weights")
         order = np.array(_BY_FREQUENCY)
         gain = 100.0 * data.gain[order]
         self.gain_plot.addItem(pg.BarGraphItem(
@@ -307,17 +319,22 @@ class DashboardTab(QWidget):
         )  # fmt: skip
         plot.addItem(scatter)
 
+    def _weights(self) -> LossWeights | None:
+        """The loss weights the shown model was trained with: from the evaluation, else from the bundle."""
+        if self.data is not None and self.data.weights is not None:
+            return self.data.weights
+        return LossWeights.of_bundle(self.bundle)
+
     def _show_table(self) -> None:
-        base = imbalance_rows()
-        headers = ["attribute", "tier", "train frequency", "all-negative accuracy", "pos. weight (cap 50)"]
-        formats = ["{}", "{}", "{:.2%}", "{:.2%}", "{:.1f}"]
-        rows = [list(r) for r in base]
-        cap = recipe_weight_cap(self.bundle)
-        if cap is not None and cap != POS_WEIGHT_CAP:  # the weight this model was really trained with
-            headers.append(f"applied (cap {cap:g})")
-            formats.append("{:.1f}")
-            for row, applied in zip(rows, imbalance_rows(cap)):
-                row.append(applied[4])
+        headers = ["attribute", "tier", "train frequency", "all-negative accuracy"]
+        formats = ["{}", "{}", "{:.2%}", "{:.2%}"]
+        rows = [list(r) for r in imbalance_rows()]
+        weights = self._weights()
+        if weights is not None:  # the weight this model was really trained with
+            headers.append(f"pos. weight applied ({weights.loss})")
+            formats.append("{:.2f}")
+            for row, weight in zip(rows, weights.pos_weight):
+                row.append(float(weight))
         if self.data is not None:
             headers += ["F1", "accuracy", "gain over all-negative", "AUC", "predicted pos", "true pos"]
             formats += ["{:.3f}", "{:.3f}", "{:+.3f}", "{:.3f}", "{:.1%}", "{:.1%}"]

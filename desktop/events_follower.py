@@ -1,27 +1,29 @@
 """Follow a training run's JSON-lines event log (``attricam train --events FILE``) as it grows.
 
 Lets the training tab watch a run started from the command line, or replay a
-finished one, with the same plots as a run started from the GUI.
+finished one, with the same plots as a run started from the GUI. The file is
+read with :class:`training.events.EventStream`, the reader a job's stdout uses.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
+
+from training.events import EventStream
 
 __all__ = ["EventsFollower"]
 
 
 class EventsFollower(QObject):
-    event = Signal(dict)
+    event = Signal(object)  # a training.events dataclass
 
     def __init__(self, parent: QObject | None = None, interval_ms: int = 1000) -> None:
         super().__init__(parent)
         self._path: Path | None = None
         self._offset = 0
-        self._partial = b""
+        self._stream = EventStream()
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.poll)
@@ -33,7 +35,7 @@ class EventsFollower(QObject):
     def follow(self, path: str | Path) -> int:
         """Emit every event already in ``path`` now, then new ones as they are appended; returns the count so far."""
         self.stop()
-        self._path, self._offset, self._partial = Path(path), 0, b""
+        self._path, self._offset, self._stream = Path(path), 0, EventStream()
         count = self.poll()
         self._timer.start()
         return count
@@ -52,14 +54,7 @@ class EventsFollower(QObject):
         except OSError:
             return 0
         self._offset += len(data)
-        *lines, self._partial = (self._partial + data).split(b"\n")
-        count = 0
-        for line in lines:
-            try:
-                payload = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue
-            if isinstance(payload, dict) and "kind" in payload:
-                self.event.emit(payload)
-                count += 1
-        return count
+        events = [item for item in self._stream.feed(data) if not isinstance(item, str)]
+        for event in events:
+            self.event.emit(event)
+        return len(events)

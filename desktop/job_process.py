@@ -1,13 +1,19 @@
-"""A ``python -m desktop.jobs`` child process with its JSON-lines events turned into Qt signals.
+"""An ``attricam train|evaluate --json-events`` child process, its events turned into Qt signals.
+
+The GUI runs the same commands a user runs, as ``python -m attricam`` with this
+interpreter, so the job needs no repository checkout or working directory.
+Standard output is read with :class:`training.events.EventStream` (the reader
+:class:`~desktop.events_follower.EventsFollower` uses on a file): ``event``
+carries the typed dataclasses, ``log`` every other line, stderr included.
 
 Pause suspends the process (SIGSTOP/SIGCONT, POSIX); Stop sends SIGTERM (the
-job turns it into KeyboardInterrupt, so the last per-epoch checkpoint stays
-whole), waits, then kills. ``stop()`` always returns with the process gone.
+command turns it into KeyboardInterrupt, so the last per-epoch checkpoint stays
+whole, and reports ``stopped``), waits, then kills. ``stop()`` always returns
+with the process gone.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -17,16 +23,19 @@ from typing import ClassVar
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
+from training.events import EventStream
+
 __all__ = ["JobProcess"]
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_CODE_ROOT = Path(__file__).resolve().parent.parent
+"""The folder this window's packages were imported from (site-packages for an installed wheel)."""
 
 
 class JobProcess(QObject):
     instances: ClassVar[weakref.WeakSet[JobProcess]] = weakref.WeakSet()
     """Every job runner ever made; tests assert no child process outlives its window."""
 
-    event = Signal(dict)
+    event = Signal(object)  # a training.events dataclass
     log = Signal(str)
     finished = Signal(int, bool)  # exit code, crashed/killed
     stateChanged = Signal(str)  # "running" | "paused" | "idle"
@@ -35,37 +44,44 @@ class JobProcess(QObject):
         super().__init__(parent)
         JobProcess.instances.add(self)
         self._process: QProcess | None = None
-        self._buffer = b""
+        self._stream = EventStream()
         self.paused = False
 
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning
 
+    @staticmethod
+    def command(args: list[str]) -> tuple[str, list[str]]:
+        """(program, arguments) of ``attricam ARGS --json-events`` run with this interpreter."""
+        return sys.executable, ["-m", "attricam", *args, "--json-events"]
+
     def start(self, args: list[str]) -> None:
+        """Run ``attricam ARGS --json-events``, e.g. ``["train", "--config", path]``."""
         if self.running:
             raise RuntimeError("a job is already running")
         process = QProcess(self)
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")
-        env.insert("PYTHONPATH", os.pathsep.join(p for p in (str(_REPO_ROOT), env.value("PYTHONPATH")) if p))
+        # The child imports the code this window runs (a checkout beside an older install, a test of a branch);
+        # for an installed wheel this folder is site-packages, already on the path.
+        env.insert("PYTHONPATH", os.pathsep.join(p for p in (str(_CODE_ROOT), env.value("PYTHONPATH")) if p))
         process.setProcessEnvironment(env)
-        process.setWorkingDirectory(str(_REPO_ROOT))
         process.readyReadStandardOutput.connect(self._read_stdout)
         process.readyReadStandardError.connect(self._read_stderr)
         process.finished.connect(self._finished)
-        self._process, self._buffer, self.paused = process, b"", False
-        process.start(sys.executable, ["-m", "desktop.jobs", *args])
+        self._process, self._stream, self.paused = process, EventStream(), False
+        process.start(*self.command(args))
         self.stateChanged.emit("running")
 
     def pause(self) -> None:
-        if self.running and not self.paused and hasattr(signal, "SIGSTOP"):
+        if self._process is not None and self.running and not self.paused and hasattr(signal, "SIGSTOP"):
             os.kill(int(self._process.processId()), signal.SIGSTOP)
             self.paused = True
             self.stateChanged.emit("paused")
 
     def resume(self) -> None:
-        if self.running and self.paused:
+        if self._process is not None and self.running and self.paused:
             os.kill(int(self._process.processId()), signal.SIGCONT)
             self.paused = False
             self.stateChanged.emit("running")
@@ -90,23 +106,15 @@ class JobProcess(QObject):
             self._read_stderr()
 
     def _read_stdout(self) -> None:
-        if self._process is None:
-            return
-        self._buffer += bytes(self._process.readAllStandardOutput())
-        *lines, self._buffer = self._buffer.split(b"\n")
-        for raw in lines:
-            line = raw.decode("utf-8", "replace").strip()
-            if not line:
-                continue
-            try:
-                payload = json.loads(line)
-            except json.JSONDecodeError:
-                self.log.emit(line)
-                continue
-            if isinstance(payload, dict) and "kind" in payload:
-                self.event.emit(payload)
+        if self._process is not None:
+            self._deliver(self._stream.feed(bytes(self._process.readAllStandardOutput())))
+
+    def _deliver(self, items: list) -> None:
+        for item in items:
+            if isinstance(item, str):
+                self.log.emit(item)
             else:
-                self.log.emit(line)
+                self.event.emit(item)
 
     def _read_stderr(self) -> None:
         if self._process is None:
@@ -118,6 +126,7 @@ class JobProcess(QObject):
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
         self._drain()
+        self._deliver(self._stream.flush())
         process, self._process = self._process, None
         self.paused = False
         if process is not None:

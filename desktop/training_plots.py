@@ -1,6 +1,6 @@
 """Live plots of a training run: loss, predicted vs true positive rate per attribute, rare vs common F1.
 
-Fed with the trainer's JSON events (:mod:`training.events`) as plain dicts. A fix
+Fed with the trainer's typed events (:mod:`training.events`). A fix
 applied after epoch ``e`` (1-based) changes the loss from the next epoch on, so
 it is marked by a dashed vertical line at x = ``e`` on the loss and F1 plots:
 the boundary between the last epoch under the old loss and the first under the new.
@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QListWidget, QListWidgetItem, QWidget
 
 from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
+from training.events import EpochEvent, Event, FixEvent, StepEvent, StuckEvent
 
 from .plot_style import make_plot
 
@@ -117,27 +118,30 @@ class TrainingPlots(QWidget):
     def epochs_plotted(self) -> int:
         return len(self._epoch_x)
 
-    def add_event(self, event: dict) -> None:
-        kind = event.get("kind")
-        if kind == "step":
-            self._step_x.append(event["epoch"] + event["step"] / max(event["steps_per_epoch"], 1))
-            self._step_y.append(event["loss"])
-            if len(self._step_x) % 5 == 0 or event["step"] == event["steps_per_epoch"]:
+    @property
+    def epoch_numbers(self) -> list[int]:
+        """The 1-based epochs on the loss plot, in the order they arrived."""
+        return [int(x) for x in self._epoch_x]
+
+    def add_event(self, event: Event) -> None:
+        """Plot what a step, epoch, stuck or fix event says; other kinds are not plotted."""
+        if isinstance(event, StepEvent):
+            self._step_x.append(event.epoch + event.step / max(event.steps_per_epoch, 1))
+            self._step_y.append(event.loss)
+            if len(self._step_x) % 5 == 0 or event.step == event.steps_per_epoch:
                 self.step_curve.setData(self._step_x, self._step_y)
-        elif kind == "epoch":
+        elif isinstance(event, EpochEvent):
             self._add_epoch(event)
-        elif kind == "stuck":
+        elif isinstance(event, StuckEvent):
             self._add_line(
-                f"epoch {event['epoch'] + 1}: STUCK {event['attribute']} ({event.get('direction', 'all-negative')}) "
-                f"— predicted {100 * event['predicted_positive_rate']:.1f} % vs true "
-                f"{100 * event['true_positive_rate']:.1f} %",
+                f"epoch {event.epoch + 1}: STUCK {event.attribute} ({event.direction}) "
+                f"— predicted {100 * event.predicted_positive_rate:.1f} % vs true "
+                f"{100 * event.true_positive_rate:.1f} %",
                 QColor(201, 42, 42),
             )
-        elif kind == "fix":
-            self._add_line(
-                f"epoch {event['epoch'] + 1}: FIX {event['action']} — {event['detail']}", QColor(24, 100, 171)
-            )
-            self._mark_fix(int(event["epoch"]) + 1, str(event["action"]))
+        elif isinstance(event, FixEvent):
+            self._add_line(f"epoch {event.epoch + 1}: FIX {event.action} — {event.detail}", QColor(24, 100, 171))
+            self._mark_fix(event.epoch + 1, event.action)
 
     def _mark_fix(self, epoch: int, action: str) -> None:
         """One marker per epoch with fixes (several arrive as separate events); its tooltip names them."""
@@ -163,19 +167,19 @@ class TrainingPlots(QWidget):
         self.events.addItem(item)
         self.events.scrollToBottom()
 
-    def _add_epoch(self, event: dict) -> None:
-        epoch = int(event["epoch"]) + 1
+    def _add_epoch(self, event: EpochEvent) -> None:
+        epoch = event.epoch + 1
         self._epoch_x.append(epoch)
-        self._epoch_y.append(event["train_loss"])
+        self._epoch_y.append(event.train_loss)
         self.epoch_curve.setData(self._epoch_x, self._epoch_y)
-        rates = np.asarray(event.get("predicted_positive_rate") or np.zeros(NUM_ATTRIBUTES), np.float64)
+        rates = np.asarray(event.predicted_positive_rate or np.zeros(NUM_ATTRIBUTES), np.float64)
         ordered = rates[_BY_FREQUENCY]
-        stuck = set(event.get("stuck") or [])
+        stuck = set(event.stuck)
         brushes = [
             pg.mkBrush("#e03131") if ATTRIBUTES[j].name in stuck else pg.mkBrush("#1c7ed6") for j in _BY_FREQUENCY
         ]
         self.predicted_bars.setOpts(height=ordered, brushes=brushes)
-        val = event.get("val") or {}
+        val = event.val
         for key, values in self._f1_data.items():
             if key in val and np.isfinite(val[key]):
                 values.append((epoch, float(val[key])))
@@ -184,5 +188,5 @@ class TrainingPlots(QWidget):
                 if key not in self._f1_in_legend:  # only series the trainer reports get a legend entry
                     self.f1_plot.getPlotItem().legend.addItem(self.f1_curves[key], html.escape(self._f1_labels[key]))
                     self._f1_in_legend.add(key)
-        if not stuck and not event.get("fixes"):
+        if not stuck and not event.fixes:
             self._add_line(f"epoch {epoch}: no stuck attribute", QColor(43, 138, 62))

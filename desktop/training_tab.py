@@ -1,13 +1,16 @@
 """Training tab: pick a recipe, run it in a worker process, watch it live, load the result.
 
-The run is a ``python -m desktop.jobs train`` child process (:class:`JobProcess`),
-so the window stays smooth and Stop is clean: the trainer checkpoints after
-every epoch, and a stopped run resumes at the next one.
+The run is ``attricam train --config FILE --json-events``, the command a user runs,
+in a child process (:class:`JobProcess`), so the window stays smooth and Stop is
+clean: the trainer checkpoints after every epoch, and a stopped run resumes at the
+next one. What the tab knows about the run comes from the typed events of
+:mod:`training.events`, kept in a :class:`RunState`.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -29,7 +32,17 @@ from PySide6.QtWidgets import (
 from engine.atomic import atomic_write_text
 from engine.attributes import attribute_index
 from engine.bundle import BundleError, ModelBundle
-from training.config import CHECKPOINT_NAME
+from training.config import CHECKPOINT_NAME, TrainConfig, default_data_root
+from training.events import (
+    EpochEvent,
+    ErrorEvent,
+    Event,
+    FinishedEvent,
+    LogEvent,
+    StartedEvent,
+    StepEvent,
+    StoppedEvent,
+)
 
 from .attribute_bars import tier_color
 from .events_follower import EventsFollower
@@ -40,7 +53,7 @@ from .settings import AppSettings
 from .training_form import TrainingForm
 from .training_plots import TrainingPlots
 
-__all__ = ["TrainingTab", "report_rows"]
+__all__ = ["RunState", "TrainingTab", "report_rows"]
 
 _GUI_CONFIG = "gui_config.json"
 _REPORT_HEADERS = (
@@ -87,9 +100,22 @@ def report_rows(report: dict) -> list[tuple]:
     return rows
 
 
+@dataclass
+class RunState:
+    """What the tab knows of the run it started or follows, from its events (never read back from widgets)."""
+
+    epochs: int = 0
+    start_epoch: int = 0
+    """0-based epoch the latest process started at (> 0 when it resumed a checkpoint)."""
+    epochs_done: int = 0
+    finished: FinishedEvent | None = None
+    stopped: StoppedEvent | None = None
+    error: str = ""
+
+
 class TrainingTab(QWidget):
     loadBundleRequested = Signal(object)  # ModelBundle, or None for the default model
-    runFinished = Signal(dict)  # the trainer's "finished" event
+    runFinished = Signal(object)  # the trainer's FinishedEvent
 
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,11 +126,8 @@ class TrainingTab(QWidget):
         """TrainConfig overrides applied to every run started here (tests use it for tiny runs)."""
         self.job = JobProcess(self)
         self.follower = EventsFollower(self)
-        self.finished_event: dict | None = None
+        self.run = RunState()
         self._result_bundle: str | None = None  # bundle of the last finished run; survives later runs
-        self._config = None
-
-        from training.config import default_data_root
 
         self.form = TrainingForm(self.settings.value("training/data_root", str(default_data_root()), str))
         self.start_button = QPushButton("Start")
@@ -204,8 +227,7 @@ class TrainingTab(QWidget):
         config_path = out / _GUI_CONFIG
         atomic_write_text(config_path, json.dumps(config.to_dict(), indent=2))
         self.settings.set_value("training/data_root", config.data[0])
-        self._config = config
-        self.finished_event = None
+        self.run = RunState(epochs=config.epochs)
         if self._result_bundle:
             self.result_label.setText(f"Last finished model (loadable while this run trains): {self._result_bundle}")
         self.follower.stop()
@@ -225,10 +247,13 @@ class TrainingTab(QWidget):
             self._state("Stopping… (the last finished epoch is kept in the checkpoint)")
             self.job.stop()
 
+    @property
+    def finished_event(self) -> FinishedEvent | None:
+        """The current run's ``finished`` event, None while it runs or when it stopped early."""
+        return self.run.finished
+
     def resume_run(self, folder: str | Path) -> bool:
         """Continue the checkpoint in ``folder`` with the recipe saved beside it."""
-        from training.config import TrainConfig
-
         folder = Path(folder)
         if not (folder / CHECKPOINT_NAME).is_file():
             self._state(f"{folder}: no {CHECKPOINT_NAME} to resume", error=True)
@@ -246,7 +271,7 @@ class TrainingTab(QWidget):
     def watch_events(self, path: str | Path) -> int:
         """Plot the events of another run (a CLI run's ``--events`` file), following it as it grows."""
         self.plots.clear()
-        self.finished_event = None
+        self.run = RunState()
         count = self.follower.follow(path)
         self._state(f"Watching {path} ({count} events so far)")
         return count
@@ -283,60 +308,63 @@ class TrainingTab(QWidget):
         self.state_label.setStyleSheet("color: #c92a2a;" if error else "")
 
     # ------------------------------------------------------------------ events
-    def _on_event(self, event: dict) -> None:
-        kind = event.get("kind")
+    def _on_event(self, event: Event) -> None:
         self.plots.add_event(event)
-        if kind == "started":
-            self.progress.setRange(0, event["epochs"])
-            self.progress.setValue(event["start_epoch"])
-            self.progress.setFormat(f"epoch {event['start_epoch']}/{event['epochs']}")
-            self._state(f"Training on {event['train_images']} faces, validating on {event['val_images']}")
-        elif kind == "step":
+        run = self.run
+        if isinstance(event, StartedEvent):
+            run.epochs, run.start_epoch, run.epochs_done = event.epochs, event.start_epoch, event.start_epoch
+            self.progress.setRange(0, event.epochs)
+            self.progress.setValue(event.start_epoch)
+            self.progress.setFormat(f"epoch {event.start_epoch}/{event.epochs}")
+            resumed = f" (resumed at epoch {event.start_epoch + 1})" if event.start_epoch else ""
+            self._state(f"Training on {event.train_images} faces, validating on {event.val_images}{resumed}")
+        elif isinstance(event, StepEvent):
             self.progress.setFormat(
-                f"epoch {event['epoch'] + 1}/{self.progress.maximum()} · step {event['step']}/{event['steps_per_epoch']}"
-                f" · loss {event['loss']:.4f} · {event['images_per_s']:.0f} img/s"
+                f"epoch {event.epoch + 1}/{run.epochs} · step {event.step}/{event.steps_per_epoch}"
+                f" · loss {event.loss:.4f} · {event.images_per_s:.0f} img/s"
             )
-        elif kind == "epoch":
-            self.progress.setValue(event["epoch"] + 1)
-            val = event.get("val") or {}
-            parts = [f"epoch {event['epoch'] + 1}/{event['epochs']}: loss {event['train_loss']:.4f}"]
-            parts += [f"{k} {v:.3f}" for k, v in val.items() if k in ("mean_auc", "mean_f1", "rare_mean_f1")]
+        elif isinstance(event, EpochEvent):
+            run.epochs, run.epochs_done = event.epochs, event.epoch + 1
+            self.progress.setValue(run.epochs_done)
+            parts = [f"epoch {event.epoch + 1}/{event.epochs}: loss {event.train_loss:.4f}"]
+            parts += [f"{k} {v:.3f}" for k, v in event.val.items() if k in ("mean_auc", "mean_f1", "rare_mean_f1")]
             self.log_view.appendPlainText(" · ".join(parts))
-        elif kind == "finished":
+        elif isinstance(event, FinishedEvent):
             self._run_finished(event)
-        elif kind == "stopped":
-            self._state("Stopped. Resume from checkpoint continues at the next epoch.")
-        elif kind == "error":
-            self._state(f"Training failed: {event.get('message', '')}", error=True)
-        elif kind == "log":
-            self.log_view.appendPlainText(event.get("message", ""))
+        elif isinstance(event, StoppedEvent):
+            run.stopped, run.epochs_done = event, event.epochs_done
+            self._state(f"Stopped after {event.epochs_done} epochs. Resume from checkpoint continues at the next one.")
+        elif isinstance(event, ErrorEvent):
+            run.error = event.message
+            self._state(f"Training failed: {event.message}", error=True)
+        elif isinstance(event, LogEvent):
+            self.log_view.appendPlainText(event.message)
 
     def _on_finished(self, code: int, crashed: bool) -> None:
         self._set_running(False)
-        if self.finished_event is not None:
+        run = self.run
+        if run.finished is not None:
             self.progress.setFormat("done")
             return
         self.progress.setFormat("stopped")
-        if self.state_label.text().startswith("Training failed"):
-            return
+        if run.error or run.stopped is not None:
+            return  # the event already said what happened
         if code in (0, 130) or crashed:  # crashed = ended by a signal (Stop)
             self._state("Stopped. Resume from checkpoint continues at the next epoch.")
         else:
             self._state(f"Training process ended with code {code}; see the Log tab", error=True)
 
-    def _run_finished(self, event: dict) -> None:
-        self.finished_event = event
-        val = event.get("val") or {}
+    def _run_finished(self, event: FinishedEvent) -> None:
+        self.run.finished = event
         summary = ", ".join(
-            f"{k} {v:.3f}" for k, v in val.items() if k in ("mean_accuracy", "mean_f1", "rare_mean_f1", "mean_auc")
+            f"{k} {v:.3f}" for k, v in event.val.items() if k in ("mean_accuracy", "mean_f1", "rare_mean_f1", "mean_auc")
         )
-        self.result_label.setText(f"Finished: {event['bundle']}\nbest epoch {event['best_epoch'] + 1} · {summary}")
-        self._result_bundle = str(event["bundle"])
+        self.result_label.setText(f"Finished: {event.bundle}\nbest epoch {event.best_epoch + 1} · {summary}")
+        self._result_bundle = event.bundle
         self.load_button.setEnabled(True)
         self._state("Finished.")
-        report_path = event.get("report")
-        if report_path and Path(report_path).is_file():
-            self.show_report(json.loads(Path(report_path).read_text()))
+        if event.report and Path(event.report).is_file():
+            self.show_report(json.loads(Path(event.report).read_text()))
             self.right_tabs.setCurrentWidget(self.report)
         self.runFinished.emit(event)
 

@@ -156,3 +156,37 @@ def test_roc_curves_cover_the_columns_with_both_classes():
         expected_fpr, expected_tpr = roc_curve(scores[:, j], labels[:, j])
         np.testing.assert_array_equal(fpr, expected_fpr)
         np.testing.assert_array_equal(tpr, expected_tpr)
+
+
+def test_auto_policy_resolves_in_both_fitting_paths():
+    """``auto`` (the config's default) is a choice among the policies, never an objective that raises."""
+    from training.calibration import fit_decision_rule
+
+    rng = np.random.default_rng(1)
+    labels = (rng.random((200, 40)) < np.linspace(0.03, 0.8, 40)).astype(np.uint8)
+    probs = np.clip(0.3 * labels + rng.random((200, 40)) * 0.7, 0.01, 0.99)
+    assert calibrate_thresholds(probs, labels, "auto").policy in POLICIES
+    fit = fit_decision_rule(probs, labels, "auto")
+    assert fit.policy in POLICIES and len(fit.rule.thresholds) == 40
+    with pytest.raises(ValueError, match="no faces"):
+        calibrate_thresholds(probs[:0], labels[:0])
+
+
+def test_common_mean_f1_and_roc_points():
+    from engine.attributes import ATTRIBUTES
+    from training.metrics import roc_curve, roc_points
+
+    labels = np.zeros((4, 40), np.uint8)
+    labels[:2] = 1
+    probs = labels.astype(np.float64)  # perfect on every attribute
+    probs[:, [a.index for a in ATTRIBUTES if a.is_common]] = 1 - probs[:, [a.index for a in ATTRIBUTES if a.is_common]]
+    summary = evaluate_predictions(probs, labels, 0.5).summary()
+    assert summary["common_mean_f1"] == 0.0 and summary["rare_mean_f1"] == 1.0  # the common ones all wrong
+    rng = np.random.default_rng(2)
+    y = rng.random(500) < 0.2
+    scores = rng.random(500) + y
+    fpr, tpr = roc_points(scores, y, points=11)
+    full_fpr, full_tpr = roc_curve(scores, y)
+    assert fpr.tolist() == pytest.approx(np.linspace(0, 1, 11).tolist()) and tpr[-1] == 1.0
+    assert all(t == full_tpr[full_fpr <= f].max() for f, t in zip(fpr, tpr))  # the best tpr at each fpr
+    assert len(roc_points(scores, np.zeros(500, bool))[0]) == 0

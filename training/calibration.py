@@ -24,7 +24,7 @@ import numpy as np
 from engine.attributes import ATTRIBUTES
 from engine.decision import DecisionRule, logit
 
-from .thresholds import DEFAULT_FIT_POLICY, best_threshold, objective_for
+from .thresholds import DEFAULT_POLICY, best_threshold, objective_for, resolve_policy
 
 __all__ = ["RARE_MIN_THRESHOLD", "CalibrationFit", "fit_decision_rule", "fit_platt"]
 
@@ -86,11 +86,16 @@ def _robust_threshold(p: np.ndarray, y: np.ndarray, objective: str, rng: np.rand
 
 
 def fit_decision_rule(
-    raw_probabilities: np.ndarray, labels: np.ndarray, policy: str = DEFAULT_FIT_POLICY, seed: int = 0
+    raw_probabilities: np.ndarray, labels: np.ndarray, policy: str = DEFAULT_POLICY, seed: int = 0
 ) -> CalibrationFit:
-    """Platt calibration + robust, shrunk, bounded thresholds fitted on (n, 40) held-out predictions."""
+    """Platt calibration + robust, shrunk, bounded thresholds fitted on (n, 40) held-out predictions.
+
+    ``auto`` is resolved on the calibrated probabilities (:func:`training.thresholds.resolve_policy`);
+    the fit records the policy it used.
+    """
     scale, bias = fit_platt(raw_probabilities, labels)
     calibrated = DecisionRule(scale, bias, np.full(len(scale), 0.5)).calibrate(raw_probabilities)
+    policy = resolve_policy(policy, calibrated, labels)
     y = np.asarray(labels).astype(bool)
     rng = np.random.default_rng(seed)
     thresholds, positives = [], []

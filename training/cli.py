@@ -14,11 +14,8 @@ from pathlib import Path
 
 from engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
 
-from .config import DATA_ROOT_HELP, TrainConfig, default_data_root
-from .events import Event, EventCallback, JsonLinesWriter, StepEvent
-from .losses import LOSS_NAMES
-from .sampling import SAMPLERS
-from .thresholds import POLICIES
+from .config import DATA_ROOT_HELP, LOSS_NAMES, SAMPLERS, THRESHOLD_POLICIES, TrainConfig, default_data_root
+from .events import ErrorEvent, Event, EventCallback, JsonLinesWriter, StepEvent, StoppedEvent
 
 __all__ = [
     "add_evaluate_arguments",
@@ -106,7 +103,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     p.add_argument(
         "--threshold-policy",
         default="auto",
-        choices=("auto", *POLICIES),
+        choices=("auto", *THRESHOLD_POLICIES),
         help="per-attribute threshold rule on val; auto = least shortfall to the product targets",
     )
     p.add_argument(
@@ -128,12 +125,25 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         action="store_true",
         help="write the bundle from the best epoch in the checkpoint now (implies --resume)",
     )
-    p.add_argument("--events", default=None, help="append every progress event as a JSON line to this file")
-    p.add_argument("--json-events", action="store_true", help="write events as JSON lines to stdout, no bar")
+    _add_event_arguments(p)
     p.add_argument("--no-onnx", action="store_true")
     p.add_argument("--name", default="attricam")
-    p.add_argument("--out", required=True, help="run directory (checkpoint, model.pt, reports)")
+    p.add_argument("--out", help="run directory (checkpoint, model.pt, reports); required without --config")
+    p.add_argument(
+        "--config",
+        default=None,
+        help="a TrainConfig JSON file (what the desktop app writes); replaces the recipe options above",
+    )
     return p
+
+
+def _add_event_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--events", default=None, help="append every progress event as a JSON line to this file")
+    p.add_argument(
+        "--json-events",
+        action="store_true",
+        help="write events (training.events) as JSON lines to stdout, no bar; the desktop app reads them",
+    )
 
 
 def parse_recipe(recipe: str, default_sampler: str = "random") -> tuple[str, str]:
@@ -149,6 +159,10 @@ def parse_recipe(recipe: str, default_sampler: str = "random") -> tuple[str, str
 
 
 def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str | None = None) -> TrainConfig:
+    if getattr(args, "config", None):
+        import json
+
+        return TrainConfig.from_dict(json.loads(Path(args.config).read_text()))
     options = dict(args.loss_option)
     if args.weight_cap is not None:
         options["weight_cap"] = args.weight_cap
@@ -254,13 +268,24 @@ def _setup_problem(args: argparse.Namespace) -> str:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """Train as asked; a run that ends early says so with a ``stopped`` event, a failure with an ``error`` one."""
+    from .trainer import CHECKPOINT_NAME
     from .trainer import main as train_main
 
-    problem = _setup_problem(args)
-    if problem:
-        print(f"attricam train: error: {problem}", file=sys.stderr)
+    if not args.out and not args.config:
+        print("attricam train: error: --out is required (or --config)", file=sys.stderr)
+        return 2
+    if args.config and args.compare:
+        print("attricam train: error: --config trains one recipe; it cannot be combined with --compare", file=sys.stderr)
         return 2
     emit, sinks = _callbacks(args)
+    problem = _setup_problem(args)
+    if problem:
+        emit(ErrorEvent(problem))
+        print(f"attricam train: error: {problem}", file=sys.stderr)
+        _close(sinks)
+        return 2
+    cfg = config_from_args(args, args.loss, args.out) if not args.compare else None
     try:
         if args.compare:
             from .compare import run_comparison
@@ -274,7 +299,7 @@ def run_train(args: argparse.Namespace) -> int:
 
             run_comparison(recipes, config_for, emit)
             return 0
-        cfg = config_from_args(args, args.loss, args.out)
+        assert cfg is not None
         result = train_main(
             cfg,
             emit,
@@ -287,11 +312,36 @@ def run_train(args: argparse.Namespace) -> int:
             "finished" if result.get("finished") else "paused",
             {k: v for k, v in result.items() if k != "history"},
         )
+        if not result.get("finished"):
+            emit(StoppedEvent(str(result.get("checkpoint", "")), int(result.get("epochs_done", 0))))
         return 0
+    except KeyboardInterrupt:  # Stop in the GUI, Ctrl-C, SIGTERM: the last finished epoch is in the checkpoint
+        if cfg is not None:
+            emit(StoppedEvent(str(Path(cfg.out) / CHECKPOINT_NAME), _epochs_in_checkpoint(Path(cfg.out) / CHECKPOINT_NAME)))
+        raise
+    except Exception as exc:
+        emit(ErrorEvent(f"{type(exc).__name__}: {exc}"))
+        raise
     finally:
-        for sink in sinks:
-            if hasattr(sink, "close"):
-                sink.close()
+        _close(sinks)
+
+
+def _close(sinks: list) -> None:
+    for sink in sinks:
+        if hasattr(sink, "close"):
+            sink.close()
+
+
+def _epochs_in_checkpoint(path: Path) -> int:
+    """Finished epochs saved in a run's checkpoint (0 when there is none yet)."""
+    if not path.is_file():
+        return 0
+    from .trainer import load_checkpoint
+
+    try:
+        return int(load_checkpoint(path)["epoch"]) + 1
+    except (OSError, RuntimeError, KeyError, ValueError):  # a checkpoint being replaced now: the count only informs
+        return 0
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -305,23 +355,40 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     parser.add_argument(
         "--no-shifted", action="store_true", help="skip the camera-shifted copy of the split (pose, JPEG, blur, ...)"
     )
+    parser.add_argument("--no-plots", action="store_true", help="skip the matplotlib PNGs")
+    parser.add_argument("--threads", type=int, default=2)
+    _add_event_arguments(parser)
     return parser
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate as asked; with --json-events/--events, progress and the result as events, a failure as ``error``."""
     from .evaluate_cmd import evaluate_bundle
 
-    evaluate_bundle(
-        Path(args.model),
-        _roots(args.data),
-        args.split,
-        out=Path(args.out) if args.out else None,
-        cache_dir=args.cache,
-        limit=args.limit,
-        workers=args.workers,
-        shifted=not args.no_shifted,
-    )
-    return 0
+    events = args.json_events or args.events
+    emit, sinks = _callbacks(args)
+    try:
+        evaluate_bundle(
+            Path(args.model),
+            _roots(args.data),
+            args.split,
+            out=Path(args.out) if args.out else None,
+            cache_dir=args.cache,
+            limit=args.limit,
+            workers=args.workers,
+            shifted=not args.no_shifted,
+            plots=not args.no_plots,
+            threads=args.threads,
+            callback=emit if events else None,
+        )
+        return 0
+    except (Exception, SystemExit) as exc:
+        if isinstance(exc, SystemExit) and not isinstance(exc.code, str):
+            raise
+        emit(ErrorEvent(str(exc) if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {exc}"))
+        raise
+    finally:
+        _close(sinks)
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:

@@ -1,9 +1,16 @@
-"""The frozen configuration of a training run, stored in every checkpoint and bundle as a plain dict."""
+"""The frozen configuration of a training run, stored in every checkpoint and bundle as a plain dict.
+
+Fields a user tunes carry ``metadata`` (a label, a range, choices, help): the GUI's
+recipe form is built from them (:func:`tunable_fields`), so a hyper-parameter is
+listed here once. Like :mod:`training.events` this module imports only the
+standard library and the torch-free :mod:`engine.model_config`: the desktop may import it.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field, fields
+import typing
+from dataclasses import Field, asdict, dataclass, field, fields
 from pathlib import Path
 
 from engine.model_config import CROP_MARGIN, IMAGE_HEIGHT, IMAGE_WIDTH
@@ -12,11 +19,41 @@ __all__ = [
     "BUNDLE_NAME",
     "CHECKPOINT_NAME",
     "DATA_ROOT_HELP",
+    "DEFAULT_THRESHOLD_POLICY",
+    "LOSS_HELP",
     "LOSS_NAMES",
     "SAMPLERS",
+    "SAMPLER_HELP",
+    "THRESHOLD_POLICIES",
     "TrainConfig",
     "default_data_root",
+    "field_type",
+    "tunable_fields",
 ]
+
+LOSS_NAMES = ("bce", "weighted", "focal", "aggressive-focal", "class-balanced", "ldam", "asl")
+"""The recipes of :mod:`training.losses`; here so the GUI can list them without importing torch."""
+LOSS_HELP = {
+    "bce": "plain binary cross-entropy (the all-negative trap baseline)",
+    "weighted": "BCE with positive weights clip(1/(f+0.001), 1, cap)",
+    "focal": "focal loss (Lin et al. 2017), positive weight 1 (loss option focal_pos_weights=true adds capped ones)",
+    "aggressive-focal": "focal + capped positive weights + diversity penalty",
+    "class-balanced": "effective-number weights (Cui et al. 2019)",
+    "ldam": "LDAM margins + deferred re-weighting (Cao et al. 2019)",
+    "asl": "asymmetric loss (Ridnik et al. 2021)",
+}
+SAMPLERS = ("random", "balanced", "curriculum")
+"""The batch orders of :mod:`training.sampling`."""
+SAMPLER_HELP = {
+    "random": "every face once per epoch, in a seeded random order",
+    "balanced": "faces drawn by 1 / rate of their rarest attribute (pair with bce: weighted losses double-correct)",
+    "curriculum": "balanced, rare-attribute faces admitted gradually over the first half of the run",
+}
+THRESHOLD_POLICIES = ("accuracy", "balanced_accuracy", "mean_acc_balacc", "f1", "hybrid", "hybrid_acc_balacc")
+"""The per-attribute threshold rules of :mod:`training.thresholds`."""
+DEFAULT_THRESHOLD_POLICY = "auto"
+"""Not a rule of its own: the rule with the least shortfall to the product targets, chosen per fit."""
+
 
 CHECKPOINT_NAME = "checkpoint.pt"
 """The resumable checkpoint in a run folder."""
@@ -34,10 +71,9 @@ def default_data_root() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "shared" / "celeba"
 
 
-LOSS_NAMES = ("bce", "weighted", "focal", "aggressive-focal", "class-balanced", "ldam", "asl")
-"""The recipes of :mod:`training.losses`; here so the GUI can list them without importing torch."""
-SAMPLERS = ("random", "balanced", "curriculum")
-"""The batch orders of :mod:`training.sampling`."""
+def _tunable(default, label: str, help: str = "", **meta) -> typing.Any:
+    """A field the recipe form shows: ``range=(lo, hi)``, ``step``, ``decimals`` or ``choices``."""
+    return field(default=default, metadata={"label": label, "help": help, **meta})
 
 
 @dataclass(frozen=True)
@@ -45,33 +81,35 @@ class TrainConfig:
     data: tuple[str, ...]
     """CelebA roots, full-size first (it wins on duplicate images)."""
     out: str
-    loss: str = "weighted"
+    loss: str = _tunable("weighted", "Loss", choices=LOSS_NAMES, choice_help=LOSS_HELP)
     loss_options: dict = field(default_factory=dict)
     """Extra :class:`training.losses.LossConfig` fields, e.g. ``{"gamma": 3.0, "weight_cap": 20}``."""
-    sampler: str = "random"
+    sampler: str = _tunable("random", "Sampler", choices=SAMPLERS, choice_help=SAMPLER_HELP)
     """Batch order, a :data:`training.sampling.SAMPLERS` name: ``random``, ``balanced`` or ``curriculum``."""
-    epochs: int = 12
-    lr: float = 2e-3
-    weight_decay: float = 0.05
-    batch_size: int = 128
+    epochs: int = _tunable(12, "Epochs", range=(1, 500))
+    lr: float = _tunable(2e-3, "Learning rate", "peak AdamW learning rate", range=(1e-5, 1.0), step=5e-4, decimals=5)
+    weight_decay: float = _tunable(0.05, "Weight decay", range=(0.0, 1.0), step=0.01, decimals=4)
+    batch_size: int = _tunable(128, "Batch size", range=(2, 4096))
     warmup_epochs: float = 1.0
     min_lr_ratio: float = 0.02
     grad_clip: float = 5.0
-    seed: int = 0
+    seed: int = _tunable(0, "Seed", range=(0, 2**31 - 1))
     image_height: int = IMAGE_HEIGHT
     image_width: int = IMAGE_WIDTH
     margin: int = CROP_MARGIN
     cache_dir: str | None = None
-    train_limit: int | None = None
+    train_limit: int | None = _tunable(None, "Train images", "first N train images per root", range=(0, 1_000_000))
     """Use only the first n train images of each root (quick runs, recipe comparisons)."""
-    val_limit: int | None = None
+    val_limit: int | None = _tunable(None, "Val images", "first N val images per root", range=(0, 1_000_000))
     calibration_fraction: float = 0.12
     """Share of train identities held back to select the checkpoint and fit the decision rule (0: use val)."""
     ema_decay: float = 0.998
     """Decay of the weights' moving average that is evaluated, selected and shipped (0: off)."""
-    threshold_policy: str = "auto"
-    """A :data:`training.thresholds.POLICIES` name, or ``auto`` (least shortfall to the product targets)."""
-    stuck_fixes: bool = True
+    threshold_policy: str = _tunable(
+        DEFAULT_THRESHOLD_POLICY, "Thresholds", choices=(DEFAULT_THRESHOLD_POLICY, *THRESHOLD_POLICIES)
+    )
+    """A :data:`THRESHOLD_POLICIES` name, or ``auto`` (least shortfall to the product targets)."""
+    stuck_fixes: bool = _tunable(True, "apply emergency fixes when an attribute is stuck")
     num_threads: int = 2
     workers: int = 2
     model: dict = field(default_factory=dict)
@@ -82,6 +120,11 @@ class TrainConfig:
     name: str = "attricam"
 
     def __post_init__(self) -> None:
+        if self.threshold_policy not in (DEFAULT_THRESHOLD_POLICY, *THRESHOLD_POLICIES):
+            raise ValueError(
+                f"unknown threshold policy {self.threshold_policy!r}; "
+                f"valid: {', '.join((DEFAULT_THRESHOLD_POLICY, *THRESHOLD_POLICIES))}"
+            )
         if self.sampler not in SAMPLERS:  # fail before minutes of data loading, not at the first batch
             raise ValueError(f"unknown sampler {self.sampler!r}; valid: {', '.join(SAMPLERS)}")
 
@@ -102,3 +145,15 @@ class TrainConfig:
         if "augment" in values:
             values["augment"] = {k: tuple(v) if isinstance(v, list) else v for k, v in values["augment"].items()}
         return cls(**values)
+
+
+def tunable_fields() -> tuple[Field, ...]:
+    """The :class:`TrainConfig` fields a recipe form offers, in declaration order (those with a ``label``)."""
+    return tuple(f for f in fields(TrainConfig) if "label" in f.metadata)
+
+
+def field_type(f: Field) -> type:
+    """The value type of a field: ``int`` for ``int | None`` (None is shown as 0, "all")."""
+    hint = typing.get_type_hints(TrainConfig)[f.name]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if args else hint

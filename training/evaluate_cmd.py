@@ -1,16 +1,25 @@
-"""``attricam evaluate``: a bundle's per-attribute report, plots and attention-region shares on a split."""
+"""``attricam evaluate``: a bundle's per-attribute report, plots and attention-region shares on a split.
+
+The report holds everything the desktop dashboard shows, so the dashboard computes nothing:
+per-attribute metrics under the bundle's rule, ROC points per attribute, the loss weights the
+bundle was trained with; ``<split>_arrays.npz`` holds the mean attention maps and the mean face.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from engine.atomic import atomic_path
 from engine.bundle import ModelBundle
 from engine.model_config import CROP_MARGIN
 
+from .augment import center_crop
 from .cache import CropSpec
 from .camera_shift import shifted_val_inputs
 from .crossfit import score_rule
@@ -23,10 +32,34 @@ from .evaluation import (
     write_plots,
     write_report,
 )
+from .events import EvaluatedEvent, EventCallback, LogEvent, ProgressEvent
 from .finalize import shifted_rate_rows
-from .metrics import evaluate_predictions
+from .metrics import evaluate_predictions, roc_points
 
-__all__ = ["evaluate_bundle", "rates_table"]
+__all__ = ["applied_loss_weights", "evaluate_bundle", "rates_table"]
+
+_PROGRESS_BATCH = 64
+"""Faces per inference batch: one progress event each."""
+
+
+def applied_loss_weights(bundle: ModelBundle) -> dict:
+    """The loss weights the bundle was trained with: as recorded at the end of training, or else rebuilt from its
+    recipe (then without emergency boosts or deferred re-weighting, and ``source`` says so); {} without a recipe."""
+    recorded = bundle.metadata.get("loss_weights")
+    if isinstance(recorded, dict) and recorded.get("pos_weight"):
+        return recorded
+    recipe = bundle.metadata.get("recipe")
+    if not isinstance(recipe, dict) or "loss" not in recipe:
+        return {}
+    from .losses import LossConfig, build_loss
+
+    known = set(LossConfig.__dataclass_fields__) - {"name"}
+    try:
+        loss = build_loss(recipe["loss"], **{k: v for k, v in recipe.items() if k in known})
+    except (TypeError, ValueError) as exc:
+        log.warning("%s: recipe %s gives no loss weights (%s)", bundle.name, recipe, exc)
+        return {}
+    return {**loss.applied_weights(), "source": "recipe (at the start of training; later fixes not recorded)"}
 
 log = logging.getLogger(__name__)
 
@@ -42,28 +75,54 @@ def evaluate_bundle(
     workers: int = 2,
     margin: int = CROP_MARGIN,
     shifted: bool = True,
+    plots: bool = True,
+    threads: int = 2,
+    callback: EventCallback | None = None,
 ) -> dict:
-    """Evaluate under the bundle's own decision rule; writes ``<out>/<split>_report.{json,md}`` and ``<out>/plots``.
+    """Evaluate under the bundle's own decision rule; writes ``<out>/<split>_report.{json,md}``,
+    ``<out>/<split>_arrays.npz`` and (with ``plots``) ``<out>/plots``.
 
     With ``shifted`` the same faces are also scored after the camera-shift degradations
-    (``training.camera_shift``): per attribute, predicted vs true positive rate.
+    (``training.camera_shift``): per attribute, predicted vs true positive rate. ``callback``
+    receives log, progress and a final :class:`~training.events.EvaluatedEvent`.
     """
-    torch.set_num_threads(2)
+    emit: Callable = callback or (lambda event: None)
+    torch.set_num_threads(threads)
     bundle = ModelBundle.load(bundle_path)
     rule = bundle.decision_rule
     c = bundle.config
     spec = CropSpec(width=c.image_width, height=c.image_height, margin=margin)
+    emit(LogEvent(f"Reading and aligning {split} faces of {', '.join(roots)} (cached after the first run)…"))
     faces, summary = load_face_arrays(roots, split, cache_dir=cache_dir, spec=spec, workers=workers, limit=limit)
     if len(faces) == 0:
         raise SystemExit(f"no {split} faces under {', '.join(roots)} (the partition's images are not present)")
+    emit(LogEvent(f"Evaluating {len(faces)} faces…"))
+    emit(ProgressEvent(0, len(faces)))
     model = bundle.build_model()
-    clean = predict_detailed(model, faces.images, c.image_height, c.image_width)
+    clean = predict_detailed(
+        model, faces.images, c.image_height, c.image_width, batch_size=_PROGRESS_BATCH,
+        progress=lambda done, total: emit(ProgressEvent(done, total)),
+    )  # fmt: skip
     labels = faces.labels.numpy()
+    calibrated = rule.calibrate(clean.probabilities)
     result = score_rule(rule, clean.probabilities, labels)
     regions = attention_region_shares(clean.mean_attention, c.image_width, c.image_height)
     attention = attention_summary(clean, c.image_width, c.image_height)
     out = out or bundle_path.parent / f"{bundle_path.stem}-eval"
     out.mkdir(parents=True, exist_ok=True)
+    roc = {}
+    for j, a in enumerate(result.attributes):
+        fpr, tpr = roc_points(calibrated[:, j], labels[:, j])
+        if len(fpr):
+            roc[a.name] = {"fpr": fpr.round(4).tolist(), "tpr": tpr.round(4).tolist()}
+    arrays_path = out / f"{split}_arrays.npz"
+    mean_face = center_crop(faces.images, c.image_height, c.image_width).float().mean(0)  # (3, H, W) in [0, 1]
+    with atomic_path(arrays_path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(
+            handle,
+            attention=clean.mean_attention.astype(np.float32),  # (layers, 40, gh, gw)
+            mean_face=(mean_face.permute(1, 2, 0).numpy() * 255).clip(0, 255).astype(np.uint8),  # (H, W, 3)
+        )
     extra = {
         "title": f"{bundle.name} on {split}",
         "bundle": str(bundle_path),
@@ -72,6 +131,9 @@ def evaluate_bundle(
         "calibrated": not rule.is_identity,
         "attention": attention,
         "at_threshold_0.5": evaluate_predictions(clean.probabilities, labels, 0.5).to_dict(),
+        "roc": roc,
+        "loss_weights": applied_loss_weights(bundle),
+        "arrays": arrays_path.name,
     }
     shifted_result = None
     if shifted:
@@ -81,7 +143,8 @@ def evaluate_bundle(
         extra["shifted"] = shifted_result.to_dict()
         extra["shifted_rates"] = shifted_rate_rows(shifted_result)
     json_path, md_path = write_report(out / f"{split}_report", result, extra, regions)
-    write_plots(out / "plots", rule.calibrate(clean.probabilities), labels, result)
+    if plots:
+        write_plots(out / "plots", calibrated, labels, result)
     lines = [
         f"Attention (default view): mean pairwise cosine of the 40 maps {attention['map_cosine']:.3f}",
         "Attention inside the expected region:",
@@ -94,8 +157,10 @@ def evaluate_bundle(
             "Note: this bundle's decision rule was fitted with these val faces (and the calibration slice of train); "
             "the honest, cross-fitted val figures are in its model card (metadata 'val')."
         )
-    sys.stdout.write("\n".join(lines) + "\n")
+    if callback is None:  # the tables are for a person; a JSON-lines consumer reads the report
+        sys.stdout.write("\n".join(lines) + "\n")
     log.info("%s: %s; report %s", split, {k: round(v, 4) for k, v in result.summary().items()}, md_path)
+    emit(EvaluatedEvent(str(bundle_path), str(json_path), str(arrays_path), len(faces)))
     return {
         "report": str(json_path),
         "summary": result.summary(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +60,11 @@ def predict_detailed(
     *,
     device: torch.device | str = "cpu",
     batch_size: int = 256,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Predictions:
-    """uint8 crops with a margin (n, H, W, 3), centre-cropped, or ready float inputs (n, 3, height, width)."""
+    """uint8 crops with a margin (n, H, W, 3), centre-cropped, or ready float inputs (n, 3, height, width).
+
+    ``progress(done, total)`` is called after every batch (faces predicted so far)."""
     model.eval()
     probs, cosines, attention_sum = [], [], None
     for start in range(0, len(images), batch_size):
@@ -72,6 +76,8 @@ def predict_detailed(
         cosines.append(map_cosine(heads_mean[:, -1]).cpu())
         batch_sum = heads_mean.sum(dim=0).cpu()  # (layers, 40, gh, gw)
         attention_sum = batch_sum if attention_sum is None else attention_sum + batch_sum
+        if progress is not None:
+            progress(start + len(batch), len(images))
     if not probs:
         return Predictions(np.zeros((0, len(ATTRIBUTE_NAMES)), np.float32), np.zeros(0, np.float32), np.zeros(0))
     return Predictions(

@@ -32,7 +32,6 @@ from .evaluation import (
 from .events import EventCallback, FinishedEvent
 from .metrics import evaluate_predictions
 from .splits import calibration_mask
-from .thresholds import DEFAULT_FIT_POLICY
 
 __all__ = ["export_onnx_if_available", "finalize_run"]
 
@@ -92,13 +91,18 @@ def finalize_run(
     callback: EventCallback | None,
     *,
     holdout: FaceArrays | None = None,
+    loss_weights: dict | None = None,
 ) -> dict:
-    """Fit the decision rule on held-out faces, score val cross-fitted, and write bundle, ONNX twin and report."""
+    """Fit the decision rule on held-out faces, score val cross-fitted, and write bundle, ONNX twin and report.
+
+    ``loss_weights`` (:meth:`training.losses.AttributeLoss.applied_weights` at the end of training) goes into the
+    bundle's metadata as trained, so the dashboard shows the weights really applied.
+    """
     out = Path(cfg.out)
     if best["state"] is not None:
         model.load_state_dict(best["state"])
     model.eval()
-    policy = DEFAULT_FIT_POLICY if cfg.threshold_policy == "auto" else cfg.threshold_policy
+    policy = cfg.threshold_policy  # "auto" is resolved by each fit on its own faces (training.thresholds)
     empty = HeldOutPredictions(*(np.zeros((0, model.config.num_attributes), np.float32) for _ in range(3)))
     calibration = _held_out(model, holdout, cfg, device)[0] if holdout is not None and len(holdout) else empty
     rule, fit, report, val_summary, attention, regions, shifted_rows = None, None, None, {}, {}, [], []
@@ -121,6 +125,7 @@ def finalize_run(
         "name": cfg.name,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "recipe": {"loss": cfg.loss, **cfg.loss_options},
+        "loss_weights": {**loss_weights, "source": "trained"} if loss_weights else {},
         "train_config": cfg.to_dict(),
         "epochs": len(history),
         "best_epoch": int(best["epoch"]) + 1,
@@ -129,7 +134,7 @@ def finalize_run(
         "train_images_per_s": float(np.median(rates)) if rates else 0.0,
         "data": [row for s in summaries for row in s.to_dict()],
         "aligner_version": ALIGNER_VERSION,
-        "threshold_policy": policy if fit else "fixed-0.5",
+        "threshold_policy": fit.policy if fit else "fixed-0.5",
         "threshold_policy_requested": cfg.threshold_policy,
         "decision_fit": fit.to_dict() if fit else {},
         "val": val_summary,

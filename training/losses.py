@@ -10,7 +10,8 @@ lists so a resumed run continues with the same loss. Elementwise, for logit
 
 - ``bce``: w = 1, g = 0.
 - ``weighted``: w_pos = clip(1 / (freq + 0.001), 1, cap) (the course's "aggressive weights").
-- ``focal`` (Lin et al., 2017): g = gamma, optional alpha (w_pos *= alpha, w_neg *= 1 - alpha) and capped pos weights.
+- ``focal`` (Lin et al., 2017): g = gamma, w_pos = 1 (capped pos weights only with ``focal_pos_weights``), optional alpha
+  (w_pos *= alpha, w_neg *= 1 - alpha).
 - ``aggressive-focal``: focal + capped weights + the diversity penalty (switched on).
 - ``class-balanced`` (Cui et al., 2019): w proportional to 1 / effective number (1 - beta^n) / (1 - beta).
 - ``ldam`` (Cao et al., 2019): margins C / n^(1/4) subtracted from the true class's logit; deferred
@@ -145,6 +146,15 @@ class AttributeLoss(nn.Module):
 
     def enable_diversity(self, weight: float = 0.1) -> None:
         self.diversity_weight = max(self.diversity_weight, weight)
+
+    def applied_weights(self) -> dict:
+        """The per-attribute weights the data term multiplies by now (emergency boosts and LDAM's deferred
+        re-weighting included): what a bundle records, so nobody re-derives them from the recipe."""
+        pos, neg = self.pos_weight.cpu().numpy().astype(np.float64), self.neg_weight.cpu().numpy().astype(np.float64)
+        if self.config.name == "ldam" and self.epoch >= self.config.drw_epoch:
+            cb_pos, cb_neg = _effective_number_weights(self.frequencies.cpu().numpy(), self.config.num_samples, self.config.beta)
+            pos, neg = pos * cb_pos, neg * cb_neg
+        return {"loss": self.config.name, "pos_weight": pos.tolist(), "neg_weight": neg.tolist(), "gamma": float(self.gamma)}
 
     def loss_state(self) -> dict:
         return {

@@ -13,7 +13,15 @@ import numpy as np
 
 from engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES, RARE_ATTRIBUTES
 
-__all__ = ["AttributeMetrics", "EvaluationResult", "evaluate_predictions", "roc_auc", "roc_curve", "roc_curves"]
+__all__ = [
+    "AttributeMetrics",
+    "EvaluationResult",
+    "evaluate_predictions",
+    "roc_auc",
+    "roc_curve",
+    "roc_curves",
+    "roc_points",
+]
 
 
 def roc_curve(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -37,6 +45,18 @@ def roc_curves(probabilities: np.ndarray, labels: np.ndarray) -> dict[int, tuple
         if y.any() and not y.all():
             curves[j] = roc_curve(np.asarray(probabilities[:, j], np.float64), y)
     return curves
+
+
+def roc_points(scores: np.ndarray, labels: np.ndarray, points: int = 101) -> tuple[np.ndarray, np.ndarray]:
+    """The ROC curve at ``points`` evenly spaced false positive rates (the best tpr reached at each): small
+    enough to store per attribute in a report, whatever the number of faces. Empty arrays for one class only."""
+    labels = np.asarray(labels).astype(bool)
+    if labels.all() or not labels.any():
+        return np.zeros(0), np.zeros(0)
+    fpr, tpr = roc_curve(np.asarray(scores, dtype=np.float64), labels)
+    grid = np.linspace(0.0, 1.0, points)
+    at = np.searchsorted(fpr, grid, side="right") - 1  # last curve point with fpr <= grid value
+    return grid, tpr[at]
 
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -104,6 +124,12 @@ class EvaluationResult:
         return float(np.mean([a.f1 for a in self.attributes if a.name in rare]))
 
     @property
+    def common_mean_f1(self) -> float:
+        """Mean F1 over the attributes at least 30 % frequent in training (the other end of the imbalance)."""
+        common = {a.name for a in ATTRIBUTES if a.is_common}
+        return float(np.mean([a.f1 for a in self.attributes if a.name in common]))
+
+    @property
     def rare_predicted_positive_rate(self) -> float:
         rare = {a.name for a in RARE_ATTRIBUTES}
         return float(np.mean([a.predicted_positive_rate for a in self.attributes if a.name in rare]))
@@ -116,6 +142,7 @@ class EvaluationResult:
             "mean_f1": self.mean_f1,
             "mean_auc": self.mean_auc,
             "rare_mean_f1": self.rare_mean_f1,
+            "common_mean_f1": self.common_mean_f1,
             "rare_predicted_positive_rate": self.rare_predicted_positive_rate,
         }
 

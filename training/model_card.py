@@ -177,8 +177,10 @@ def render_card(report: dict, comparison: dict | None, files: dict) -> str:
         ),
         (
             f"- Decision rule (`engine/decision.py`): per-attribute Platt calibration, then thresholds under policy "
-            f"`{meta['threshold_policy']}` (F1 for rare attributes, (accuracy + balanced accuracy)/2 for the rest), "
-            "bootstrap-median, shrunk towards 0.5 by 20/(positives+20), rare attributes at least 0.15, all within "
+            f"`{meta['threshold_policy']}`"
+            + (" (F1 for rare attributes, (accuracy + balanced accuracy)/2 for the rest), "
+               if meta["threshold_policy"] == "hybrid_acc_balacc" else ", ")
+            + "bootstrap-median, shrunk towards 0.5 by 20/(positives+20), rare attributes at least 0.15, all within "
             f"[0.05, 0.95]; fitted on {fit.get('faces', 0)} faces (calibration slice + val, each clean and camera-shifted)."
         ),
         (

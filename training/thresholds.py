@@ -29,6 +29,7 @@ import numpy as np
 
 from engine.attributes import ATTRIBUTES, RARE_CUTOFF
 
+from .config import DEFAULT_THRESHOLD_POLICY, THRESHOLD_POLICIES
 from .metrics import evaluate_predictions
 
 __all__ = [
@@ -42,13 +43,14 @@ __all__ = [
     "choose_policy",
     "objective_for",
     "policy_tradeoff",
+    "resolve_policy",
 ]
 
 _OBJECTIVES = ("accuracy", "balanced_accuracy", "mean_acc_balacc", "f1")
-POLICIES = (*_OBJECTIVES, "hybrid", "hybrid_acc_balacc")
-DEFAULT_POLICY = "auto"
+POLICIES = THRESHOLD_POLICIES
+DEFAULT_POLICY = DEFAULT_THRESHOLD_POLICY
 DEFAULT_FIT_POLICY = "hybrid_acc_balacc"
-"""What ``calibrate_thresholds`` uses when asked for ``auto`` without a trade-off table to choose from."""
+"""What ``auto`` resolves to when there are too few faces (< 4) to compare the policies."""
 PRODUCT_TARGETS = {"mean_auc": 0.93, "mean_accuracy": 0.905, "mean_balanced_accuracy": 0.86, "rare_mean_f1": 0.55}
 """The honest val targets of the shipped model (cross-fitted figures), the one place they are written."""
 
@@ -105,6 +107,8 @@ def best_threshold(scores: np.ndarray, labels: np.ndarray, objective: str) -> tu
 
 def objective_for(policy: str, frequency: float) -> str:
     """The per-attribute objective a policy optimises for an attribute of training rate ``frequency``."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown threshold policy {policy!r}; valid: {', '.join(POLICIES)} (resolve 'auto' first)")
     if policy == "hybrid":
         return "f1" if frequency < RARE_CUTOFF else "balanced_accuracy"
     if policy == "hybrid_acc_balacc":
@@ -112,14 +116,24 @@ def objective_for(policy: str, frequency: float) -> str:
     return policy
 
 
+def resolve_policy(policy: str, probabilities: np.ndarray, labels: np.ndarray) -> str:
+    """``auto`` -> the policy :func:`choose_policy` picks on these (n, 40) predictions; any other name as is."""
+    if policy != DEFAULT_POLICY:
+        if policy not in POLICIES:
+            raise ValueError(f"unknown threshold policy {policy!r}; valid: {DEFAULT_POLICY}, {', '.join(POLICIES)}")
+        return policy
+    if len(labels) < 4:
+        return DEFAULT_FIT_POLICY
+    return choose_policy(policy_tradeoff(probabilities, labels))
+
+
 def calibrate_thresholds(
     probabilities: np.ndarray, labels: np.ndarray, policy: str = DEFAULT_POLICY
 ) -> ThresholdCalibration:
-    """probabilities, labels (n, 40) -> one threshold per attribute under ``policy``."""
-    if policy == "auto":
-        policy = choose_policy(policy_tradeoff(probabilities, labels)) if len(labels) >= 4 else DEFAULT_FIT_POLICY
-    if policy not in POLICIES:
-        raise ValueError(f"unknown threshold policy {policy!r}; valid: {', '.join(POLICIES)}")
+    """probabilities, labels (n >= 1, 40) -> one threshold per attribute under ``policy``."""
+    if len(labels) == 0:
+        raise ValueError("no faces to calibrate thresholds on")
+    policy = resolve_policy(policy, probabilities, labels)
     thresholds, objectives = [], []
     for j, info in enumerate(ATTRIBUTES[: probabilities.shape[1]]):
         t, v = best_threshold(probabilities[:, j], labels[:, j], objective_for(policy, info.frequency))

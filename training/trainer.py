@@ -346,7 +346,8 @@ def main(
         return TrainResult(checkpoint=str(checkpoint_path), finished=False, epochs_done=len(history))
     wall = wall_before + time.perf_counter() - run_started
     return finalize_run(
-        cfg, model, best, history, val, (train_summary, val_summary), wall, device, callback, holdout=holdout
+        cfg, model, best, history, val, (train_summary, val_summary), wall, device, callback, holdout=holdout,
+        loss_weights=criterion.applied_weights(),
     )
 
 

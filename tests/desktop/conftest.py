@@ -1,5 +1,6 @@
 """Fixtures for the desktop tests: an offscreen window on a temporary settings file, one shared
-pipeline (MTCNN loads once per session), and a check that no thread or child process leaks."""
+pipeline (MTCNN loads once per session), and checks that no thread, child process or top-level
+widget outlives its test."""
 
 from __future__ import annotations
 
@@ -33,6 +34,40 @@ def no_leaked_threads(qapp):
     assert not running_workers, f"LiveWorker threads still running: {running_workers}"
     assert not running_jobs, f"job processes still running: {running_jobs}"
     assert not leaked, f"leaked threads: {[t.name for t in leaked]}"
+
+
+_QT_SINGLETONS = {"QTipLabel"}
+"""Top-level widgets Qt itself keeps for the whole process (the tooltip label)."""
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_widgets(qapp):
+    """Fail a test that leaves a top-level widget alive: every window and tab a test makes is closed and deleted.
+
+    Set up before pytest-qt's ``qtbot`` is torn down, so the widgets a test registered with
+    ``qtbot.addWidget`` have been closed and scheduled for deletion by the time this checks.
+    """
+    import gc
+
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    before = set(QApplication.topLevelWidgets())
+    yield
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()  # pyqtgraph's parentless context menus go with the Python objects that own them
+    qapp.processEvents()
+    leaked = [
+        w for w in QApplication.topLevelWidgets()
+        if w not in before and type(w).__name__ not in _QT_SINGLETONS and w.parent() is None
+        and (w.isVisible() or not isinstance(w, QMenu))  # a hidden menu is a popup waiting for a right-click
+    ]  # fmt: skip
+    names = [f"{type(w).__name__}({w.objectName()!r})" for w in leaked]
+    for widget in leaked:  # do not let one leak fail every later test
+        widget.close()
+        widget.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not leaked, f"leaked top-level widgets: {names}"
 
 
 @pytest.fixture

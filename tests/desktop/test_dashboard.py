@@ -1,11 +1,13 @@
-"""Dashboard numbers and plots, from evaluation arrays and from a stored report; PNG export."""
+"""Dashboard numbers and plots, from an evaluation report and from a stored report; PNG export."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
-from engine.attributes import NUM_ATTRIBUTES, TRAIN_POSITIVE_RATE
+from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES, TRAIN_POSITIVE_RATE
 
 
 def _arrays(n=300, seed=0):
@@ -16,19 +18,37 @@ def _arrays(n=300, seed=0):
     return probabilities, labels, attention
 
 
-def test_imbalance_rows_use_the_capped_positive_weight():
-    from desktop.dashboard_data import imbalance_rows
-    from engine.attributes import attribute_index
+def _evaluation_report(folder, loss_weights=None):
+    """An ``attricam evaluate`` report on synthetic predictions, laid out as training.evaluate_cmd writes it."""
+    from training.metrics import evaluate_predictions, roc_points
 
-    rows = {r[0]: r for r in imbalance_rows()}
-    bald, no_beard = TRAIN_POSITIVE_RATE[attribute_index("Bald")], TRAIN_POSITIVE_RATE[attribute_index("No_Beard")]
-    assert rows["Bald"][4] == pytest.approx(min(50.0, 1 / (bald + 0.001)))
-    assert rows["No_Beard"][4] == pytest.approx(max(1.0, 1 / (no_beard + 0.001)))
-    assert rows["Mustache"][4] == pytest.approx(
-        min(50.0, 1 / (TRAIN_POSITIVE_RATE[attribute_index("Mustache")] + 0.001))
-    )
-    assert rows["Bald"][3] == pytest.approx(1 - bald)
-    assert rows["Bald"][1] == "ULTRA-RARE"
+    probabilities, labels, attention = _arrays()
+    report = evaluate_predictions(probabilities, labels, 0.5).to_dict()
+    roc = {a.name: dict(zip(("fpr", "tpr"), (v.tolist() for v in roc_points(probabilities[:, j], labels[:, j]))))
+           for j, a in enumerate(ATTRIBUTES)}  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / "val_arrays.npz", attention=attention, mean_face=np.zeros((96, 80, 3), np.uint8))
+    path = folder / "val_report.json"
+    path.write_text(json.dumps({**report, "roc": roc, "loss_weights": loss_weights or {}, "arrays": "val_arrays.npz"}))
+    return path
+
+
+def test_the_weight_column_and_plot_show_the_weights_the_model_recorded(qtbot, settings):
+    from desktop.dashboard_tab import DashboardTab
+    from engine.bundle import random_bundle
+
+    tab = DashboardTab(settings)
+    qtbot.addWidget(tab)
+    bundle = random_bundle()
+    tab.set_bundle(bundle)  # records no weights: the dashboard does not invent any
+    headers = [tab.table.horizontalHeaderItem(c).text() for c in range(tab.table.columnCount())]
+    assert not any("weight" in h for h in headers)
+    bundle.metadata["loss_weights"] = {"loss": "focal", "pos_weight": [1.0] * NUM_ATTRIBUTES, "source": "trained"}
+    tab.set_bundle(bundle)  # focal applies weight 1, not a cap of 50
+    headers = [tab.table.horizontalHeaderItem(c).text() for c in range(tab.table.columnCount())]
+    column = headers.index("pos. weight applied (focal)")
+    assert {tab.table.item(r, column).text() for r in range(NUM_ATTRIBUTES)} == {"1.00"}
+    tab.shutdown()
 
 
 def test_dashboard_plots_and_exports(qtbot, settings, tmp_path):
@@ -42,10 +62,11 @@ def test_dashboard_plots_and_exports(qtbot, settings, tmp_path):
     tab.show()
     tab.set_bundle(random_bundle())
     assert "UNTRAINED" in tab.caption.text()
-    probabilities, labels, attention = _arrays()
-    data = DashboardData.from_arrays(probabilities, labels, [0.5] * NUM_ATTRIBUTES, attention, None, "synthetic")
+    weights = {"loss": "weighted", "pos_weight": np.linspace(1, 50, NUM_ATTRIBUTES).tolist(), "source": "trained"}
+    data = DashboardData.from_report_file(_evaluation_report(tmp_path / "eval", weights))
     tab.set_data(data)
-    assert len(data.roc) == NUM_ATTRIBUTES
+    assert len(data.roc) == NUM_ATTRIBUTES and data.attention is not None and data.mean_face is not None
+    assert "weighted" in tab.weight_plot.getAxis("bottom").labelText  # the weights the report says were applied
     assert len(tab.roc_plot.getPlotItem().listDataItems()) >= NUM_ATTRIBUTES
     assert tab.table.rowCount() == NUM_ATTRIBUTES and tab.table.columnCount() == 11
     paths = tab.export_plots(tmp_path / "plots")
@@ -70,7 +91,7 @@ def test_report_file_is_found_beside_the_bundle(tmp_path):
     assert len(data.metrics) == NUM_ATTRIBUTES and data.count == 300 and not data.roc
 
 
-def test_gain_axis_names_every_attribute_and_roc_has_a_colour_scale(qtbot, settings):
+def test_gain_axis_names_every_attribute_and_roc_has_a_colour_scale(qtbot, settings, tmp_path):
     from desktop.dashboard_data import DashboardData
     from desktop.dashboard_tab import DashboardTab
     from engine.attributes import ATTRIBUTES
@@ -79,8 +100,7 @@ def test_gain_axis_names_every_attribute_and_roc_has_a_colour_scale(qtbot, setti
     qtbot.addWidget(tab)
     tab.resize(1100, 800)
     tab.show()
-    probabilities, labels, attention = _arrays()
-    tab.set_data(DashboardData.from_arrays(probabilities, labels, [0.5] * NUM_ATTRIBUTES, attention, None, "x"))
+    tab.set_data(DashboardData.from_report_file(_evaluation_report(tmp_path / "eval")))
     names = tab.gain_plot.getAxis("bottom").label_texts()
     assert sorted(names) == sorted(a.display_name for a in ATTRIBUTES)  # all 40, whole, none skipped
     from PySide6.QtGui import QFontMetrics
@@ -106,14 +126,35 @@ def test_evaluation_shows_progress_and_can_be_cancelled(qtbot, settings, celeba_
     tab.show()
     tab.set_bundle(random_bundle())
     tab.root_edit.setText(str(celeba_root))
+    tab.limit.setValue(0)  # every val face: long enough to cancel midway
     assert not tab.progress.isVisible() and not tab.cancel_button.isVisible()
     assert tab.evaluate()
     assert tab.progress.isVisible() and tab.cancel_button.isEnabled()
-    tab._on_event({"kind": "progress", "done": 64, "total": 400})  # what the job prints between chunks
-    assert (tab.progress.value(), tab.progress.maximum()) == (64, 400)
-    assert tab.progress.text() == "64 / 400 faces"
     tab.cancel_button.click()
     qtbot.waitUntil(lambda: not tab.job.running, timeout=15000)
     qtbot.waitUntil(lambda: "cancelled" in tab.caption.text(), timeout=15000)
     assert not tab.progress.isVisible() and tab.evaluate_button.isEnabled()
+    assert tab.data is None  # nothing half-evaluated is shown
+    tab.shutdown()
+
+
+@pytest.mark.slow
+def test_evaluation_runs_the_public_cli_and_shows_its_report(qtbot, settings, celeba_root):
+    """Evaluate drives ``attricam evaluate --json-events``: progress arrives, then metrics, ROC and attention."""
+    from desktop.dashboard_tab import DashboardTab
+    from engine.bundle import random_bundle
+
+    tab = DashboardTab(settings)
+    qtbot.addWidget(tab)
+    tab.show()
+    tab.set_bundle(random_bundle())
+    tab.root_edit.setText(str(celeba_root))
+    tab.limit.setValue(24)
+    assert tab.evaluate()
+    qtbot.waitUntil(lambda: tab.progress.maximum() == 24, timeout=480000)  # a progress event of the child
+    qtbot.waitUntil(lambda: not tab.job.running, timeout=480000)
+    assert tab.data is not None, tab.caption.text()
+    assert tab.data.count == 24 and tab.data.attention is not None and tab.data.roc
+    assert len(tab.roc_plot.getPlotItem().listDataItems()) > len(tab.data.roc)  # the curves and the diagonal
+    assert tab.table.rowCount() == NUM_ATTRIBUTES and "evaluation of" in tab.caption.text()
     tab.shutdown()

@@ -48,11 +48,16 @@ def test_missing_source_is_a_clear_error(tmp_path):
     assert "nope.mp4: file not found" in done.stderr
 
 
-def test_app_main_is_the_cli_default():
-    from attricam.cli import main as cli_main  # noqa: F401 - the lead's CLI imports desktop.app.main lazily
-    from desktop.app import main
-
-    assert callable(main)
+def test_attricam_without_a_subcommand_opens_the_window(tmp_path):
+    """The console script's default is the desktop app: window options reach it and it grabs the window."""
+    out = tmp_path / "default.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "attricam", "--settings", str(tmp_path / "s.ini"), "--size", "1280x800",
+               "--screenshot", str(out)]  # fmt: skip
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    image = cv2.imread(str(out))
+    assert image is not None and image.shape[:2] == (800, 1280)
 
 
 def test_headless_broken_source_exits_at_once_with_the_reason(tmp_path):

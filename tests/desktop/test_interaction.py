@@ -232,8 +232,8 @@ def test_model_swap_while_paused_updates_bars_thresholds_and_hud(qtbot, make_win
     packet = wait_for_packet(qtbot, window, lambda p: p.result.model_name == "model.pt", timeout=30000)
     assert live.paused and packet.video_frame == old.video_frame  # the same frame, analysed by the new model
     face = packet.result.face(live.selected_face)
-    qtbot.waitUntil(lambda: live.attributes.bars._probabilities is not None, timeout=5000)
-    np.testing.assert_allclose(live.attributes.bars._probabilities, face.probabilities)
+    qtbot.waitUntil(lambda: live.attributes.bars.probabilities is not None, timeout=5000)
+    np.testing.assert_allclose(live.attributes.bars.probabilities, face.probabilities)
     np.testing.assert_allclose(face.thresholds, 0.3)
     assert any("asl-1/model.pt" in line for line in live.video._hud_lines)
 
@@ -257,16 +257,20 @@ def test_load_button_loads_the_last_finished_run_after_another_run_stopped(
     qtbot, settings, celeba_root, tmp_path, monkeypatch
 ):
     from desktop.training_tab import TrainingTab
+    from training.events import FinishedEvent, JsonLinesWriter
 
     tab = TrainingTab(settings)
     qtbot.addWidget(tab)
     first = _saved_bundle(tmp_path / "runs" / "first")
-    tab._run_finished({"bundle": str(first), "best_epoch": 0, "val": {}})
+    writer = JsonLinesWriter(tmp_path / "first.jsonl")
+    writer(FinishedEvent(str(first), "", 0, {}))
+    writer.close()
+    tab.watch_events(tmp_path / "first.jsonl")  # the first run finished
     monkeypatch.setattr(tab.job, "start", lambda args: None)  # a second run that never really trains
     tab.form.data_root.setText(str(celeba_root))
     tab.form.out.setText(str(tmp_path / "runs" / "second"))
     assert tab.start()
-    tab._on_finished(130, True)  # stopped
+    tab.job.finished.emit(130, True)  # the second run stopped
     assert tab.load_button.isEnabled()
     with qtbot.waitSignal(tab.loadBundleRequested, timeout=5000) as loaded:
         tab.load_button.click()

@@ -32,7 +32,7 @@ def test_dropping_an_image_analyses_it(qtbot, make_window, celeba_face_paths):
     live = window.live
     assert live.stack.currentWidget() is live.view_tabs
     assert live.selected_face == packet.result.faces[0].face_id
-    assert live.attributes.bars._probabilities is not None
+    assert live.attributes.bars.probabilities is not None
     assert "Face #" in live.attributes.title.text()
     assert "UNTRAINED" in live.video.model_warning  # the untrained model says so in plain words
 

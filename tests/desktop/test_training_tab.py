@@ -27,60 +27,72 @@ def test_start_refuses_a_folder_that_is_not_celeba(qtbot, settings, tmp_path):
     assert not tab.job.running
 
 
-def test_plots_follow_events(qtbot, settings):
+def test_a_followed_event_log_drives_plots_progress_and_state(qtbot, settings, tmp_path):
     from desktop.training_tab import TrainingTab
+    from training.events import EpochEvent, FixEvent, JsonLinesWriter, StartedEvent, StepEvent, StuckEvent
 
+    log = tmp_path / "events.jsonl"
+    writer = JsonLinesWriter(log)
+    for event in (
+        StartedEvent("r", epochs=2, start_epoch=0, steps_per_epoch=2, train_images=8, val_images=4),
+        StepEvent(0, 1, 2, 1.0, 1e-3, 10.0),
+        StepEvent(0, 2, 2, 0.5, 1e-3, 10.0),
+        StuckEvent(0, "Bald", 0.0, 0.02),
+        FixEvent(0, "raise_lr", "lr 1e-3 -> 2e-3"),
+        EpochEvent(0, 2, 0.7, 1e-3, 1.0, 8.0, [0.1] * 40, {"mean_f1": 0.3, "rare_mean_f1": 0.1,
+                   "common_mean_f1": 0.5, "mean_auc": 0.6}, ["Bald"], ["raise_lr: x"], 0),
+    ):
+        writer(event)
+    writer.close()
+    with open(log, "a") as handle:
+        handle.write("not an event\n{\"kind\": \"step\", \"epoch\": 1")  # noise, and a line still being written
     tab = TrainingTab(settings)
     qtbot.addWidget(tab)
-    tab._on_event({"kind": "started", "run": "r", "epochs": 2, "start_epoch": 0, "steps_per_epoch": 2,
-                   "train_images": 8, "val_images": 4})  # fmt: skip
-    for step in (1, 2):
-        tab._on_event({"kind": "step", "epoch": 0, "step": step, "steps_per_epoch": 2, "loss": 1.0 / step, "lr": 1e-3,
-                       "images_per_s": 10.0})  # fmt: skip
-    tab._on_event({"kind": "stuck", "epoch": 0, "attribute": "Bald", "predicted_positive_rate": 0.0,
-                   "true_positive_rate": 0.02})  # fmt: skip
-    tab._on_event({"kind": "fix", "epoch": 0, "action": "raise_lr", "detail": "lr 1e-3 -> 2e-3"})
-    tab._on_event({"kind": "epoch", "epoch": 0, "epochs": 2, "train_loss": 0.7, "lr": 1e-3, "seconds": 1.0,
-                   "images_per_s": 8.0, "predicted_positive_rate": [0.1] * 40,
-                   "val": {"mean_f1": 0.3, "rare_mean_f1": 0.1, "mean_auc": 0.6}, "stuck": ["Bald"],
-                   "fixes": ["raise_lr: x"], "best_epoch": 0})  # fmt: skip
+    assert tab.watch_events(log) == 6
+    tab.follower.stop()
     plots = tab.plots
-    assert plots.epochs_plotted == 1
+    assert plots.epoch_numbers == [1]
     assert len(plots.step_curve.getData()[0]) == 2
     texts = [plots.events.item(i).text() for i in range(plots.events.count())]
     assert any("STUCK Bald" in t for t in texts) and any("FIX raise_lr" in t for t in texts)
     assert plots.f1_curves["rare_mean_f1"].getData()[1].tolist() == [0.1]
-    assert tab.progress.value() == 1
+    assert plots.f1_curves["common_mean_f1"].getData()[1].tolist() == [0.5]
+    assert (tab.run.epochs, tab.run.epochs_done) == (2, 1)
+    assert (tab.progress.value(), tab.progress.maximum()) == (1, 2)
 
 
+def test_the_form_offers_every_tunable_config_field_and_round_trips_it(qtbot, settings, tmp_path):
+    from dataclasses import replace
 
-def test_sampler_picker_offers_every_sampler_and_round_trips(qtbot, settings, tmp_path):
     from desktop.training_tab import TrainingTab
-    from training.sampling import SAMPLERS
+    from training.config import SAMPLERS, TrainConfig, tunable_fields
 
     tab = TrainingTab(settings)
     qtbot.addWidget(tab)
     form = tab.form
+    assert list(form.fields) == [f.name for f in tunable_fields()]
+    assert {"loss", "sampler", "epochs", "lr", "batch_size", "threshold_policy"} <= set(form.fields)
     assert [form.sampler.itemData(i) for i in range(form.sampler.count())] == list(SAMPLERS)
-    assert form.config(out=str(tmp_path)).sampler == "random"
-    form.sampler.setCurrentIndex(SAMPLERS.index("curriculum"))
-    config = form.config(out=str(tmp_path))
-    assert config.sampler == "curriculum"
-    form.sampler.setCurrentIndex(0)
-    form.set_config(config)
-    assert form.sampler.currentData() == "curriculum"
+    recipe = replace(
+        TrainConfig(data=(str(tmp_path),), out=str(tmp_path / "run")), loss="ldam", sampler="balanced", epochs=7,
+        lr=0.0123, weight_decay=0.2, batch_size=64, seed=5, train_limit=300, val_limit=None,
+        threshold_policy="f1", stuck_fixes=False,
+    )  # fmt: skip
+    form.set_config(recipe)
+    assert form.config() == replace(recipe, name="run")
+    assert "positive weight 1" in form.loss.itemData(list(LOSS_NAMES).index("focal"), 3)  # not "capped weights"
 
 
 def test_a_fix_marks_its_epoch_on_the_plots(qtbot, settings):
     from desktop.training_plots import TrainingPlots
+    from training.events import FixEvent, StuckEvent
 
     plots = TrainingPlots()
     qtbot.addWidget(plots)
-    plots.add_event({"kind": "stuck", "epoch": 2, "attribute": "Bald", "predicted_positive_rate": 0.99,
-                     "true_positive_rate": 0.02, "direction": "all-positive"})  # fmt: skip
+    plots.add_event(StuckEvent(2, "Bald", 0.99, 0.02, "all-positive"))
     assert plots.fix_markers == {}  # a flag alone changes nothing
     for action in ("lower_pos_weight", "raise_lr"):
-        plots.add_event({"kind": "fix", "epoch": 2, "action": action, "detail": "x"})
+        plots.add_event(FixEvent(2, action, "x"))
     assert list(plots.fix_markers) == [3]  # after epoch 3 (1-based): where the new loss starts
     loss_line, f1_line = plots.fix_markers[3]
     assert loss_line.value() == 3 and f1_line.value() == 3
@@ -118,7 +130,9 @@ def test_tiny_training_runs_to_completion_and_loads_live(qtbot, make_window, cel
     assert tab.load_button.isEnabled()
     tab.load_button.click()
     qtbot.waitUntil(lambda: window.live.bundle is not None and window.live.bundle.trained, timeout=30000)
-    assert str(window.live.bundle.path) == tab.finished_event["bundle"]
+    assert str(window.live.bundle.path) == tab.finished_event.bundle
+    weights = window.live.bundle.metadata["loss_weights"]  # what the focal loss really applied: weight 1
+    assert weights["loss"] == "focal" and weights["source"] == "trained" and set(weights["pos_weight"]) == {1.0}
     assert "trained" in window.model_label.text() and "UNTRAINED" not in window.model_label.text()
     assert window.live.video.model_warning == ""
     tab.default_button.click()
@@ -127,7 +141,9 @@ def test_tiny_training_runs_to_completion_and_loads_live(qtbot, make_window, cel
 
 
 @pytest.mark.slow
-def test_stop_then_resume_from_checkpoint(qtbot, settings, celeba_root, tmp_path):
+def test_stop_then_resume_continues_at_the_next_epoch(qtbot, settings, celeba_root, tmp_path):
+    import torch
+
     from desktop.training_tab import TrainingTab
 
     tab = TrainingTab(settings)
@@ -141,8 +157,15 @@ def test_stop_then_resume_from_checkpoint(qtbot, settings, celeba_root, tmp_path
     tab.pause_button.setChecked(False)
     tab.stop()
     assert not tab.job.running
-    assert (tmp_path / "run" / "checkpoint.pt").is_file()
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    done = int(torch.load(checkpoint, map_location="cpu", weights_only=True)["epoch"]) + 1
+    assert tab.run.stopped is not None and tab.run.stopped.epochs_done == done  # the process said where it stopped
+    if done == 3:
+        pytest.skip("the run finished all epochs before Stop arrived (a very fast machine)")
     assert tab.resume_run(tmp_path / "run")
     qtbot.waitUntil(lambda: not tab.job.running, timeout=480000)
     assert tab.finished_event is not None, tab.log_view.toPlainText()[-3000:]
+    assert tab.run.start_epoch == done  # the resumed process started after the checkpoint, not at epoch 0
+    assert tab.plots.epoch_numbers[-(3 - done):] == list(range(done + 1, 4))  # the epochs after the stop, once each
+    assert len(set(tab.plots.epoch_numbers)) == len(tab.plots.epoch_numbers) and max(tab.plots.epoch_numbers) == 3
     tab.shutdown()

@@ -49,27 +49,6 @@ def test_classify_paths(tmp_path):
     assert classify_paths([str(tmp_path / "missing.jpg")]) is None
 
 
-def test_no_qt_outside_desktop():
-    """The layering rule: only desktop/ imports PySide6 or pyqtgraph."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    offenders = [
-        str(p.relative_to(root))
-        for package in ("engine", "training", "attricam")
-        for p in (root / package).rglob("*.py")
-        if any(word in p.read_text() for word in ("import PySide6", "from PySide6", "import pyqtgraph"))
-    ]
-    assert offenders == []
-
-
-def test_jobs_module_has_no_qt():
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parents[2] / "desktop" / "jobs.py").read_text()
-    assert "PySide6" not in text and "pyqtgraph" not in text
-
-
 def test_qt_binding_does_not_corrupt_none_refcount(qapp):
     """PySide6-Essentials 6.12.0 on Python 3.11 decrements None's refcount on every void call (painter.setPen, …)
     and the app aborts with 'none_dealloc' after a few minutes of video. Pin a wheel without that bug."""

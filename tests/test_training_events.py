@@ -1,0 +1,186 @@
+"""The job protocol: every event kind round-trips through JSON, one reader cuts streams, and ``attricam train`` /
+``attricam evaluate`` report what happened (stopped, evaluated, error) as events a GUI can read."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import asdict, fields
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.events import (
+    EVENT_TYPES,
+    EpochEvent,
+    ErrorEvent,
+    EvaluatedEvent,
+    EventStream,
+    FinishedEvent,
+    FixEvent,
+    JsonLinesWriter,
+    LogEvent,
+    ProgressEvent,
+    StartedEvent,
+    StepEvent,
+    StoppedEvent,
+    StuckEvent,
+    event_to_json,
+    parse_event,
+)
+
+EXAMPLES = [
+    StartedEvent("r", 3, 1, 10, 160, 40),
+    StepEvent(0, 1, 10, 0.5, 1e-3, 200.0),
+    StuckEvent(0, "Bald", 0.0, 0.02),
+    FixEvent(0, "raise_lr", "x2"),
+    EpochEvent(0, 3, 0.4, 1e-3, 10.0, 210.0, [0.1] * 40, {"mean_auc": 0.61}, ["Bald"], ["raise_lr: x2"], 0),
+    FinishedEvent("m.pt", "r.json", 2, {"mean_f1": 0.5}),
+    StoppedEvent("ckpt.pt", 1),
+    ProgressEvent(64, 400),
+    EvaluatedEvent("m.pt", "val_report.json", "val_arrays.npz", 400),
+    LogEvent("reading faces"),
+    ErrorEvent("boom"),
+]
+
+
+def test_every_kind_has_an_example_and_round_trips():
+    assert {e.kind for e in EXAMPLES} == set(EVENT_TYPES)
+    for event in EXAMPLES:
+        line = event_to_json(event)
+        back = parse_event(line)
+        assert type(back) is type(event) and parse_event(json.loads(line)) == back
+        assert json.dumps(asdict(back), allow_nan=True) == line
+    nan = parse_event(event_to_json(StartedEvent("r", 1, 0, 1, 1, 0)).replace('"epochs": 1', '"epochs": 1, "x": NaN'))
+    assert nan.epochs == 1  # a NaN anywhere in a line does not make it unreadable
+
+
+@pytest.mark.parametrize(
+    "line, match",
+    [("not json", "not a JSON"), ("[1]", "JSON object"), ('{"kind": "bogus"}', "unknown event kind"),
+     ('{"kind": "step", "epoch": 0}', "malformed 'step'")],
+)  # fmt: skip
+def test_parse_event_names_what_is_wrong(line, match):
+    with pytest.raises(ValueError, match=match):
+        parse_event(line)
+
+
+def test_parse_event_ignores_fields_it_does_not_know():
+    assert parse_event({"kind": "log", "message": "m", "added_later": 1}) == LogEvent("m")
+
+
+def test_the_stream_reader_splits_events_log_lines_and_partial_lines():
+    stream = EventStream()
+    text = "".join(event_to_json(e) + "\n" for e in EXAMPLES[:3]) + "plain log\n" + event_to_json(EXAMPLES[3])
+    data = text.encode()
+    items = stream.feed(data[:50]) + stream.feed(data[50:])  # cut inside the first event
+    assert items == [*EXAMPLES[:3], "plain log"]
+    assert stream.flush() == [EXAMPLES[3]]  # the last line had no newline yet
+
+
+def test_json_lines_writer_streams_events_the_reader_reads():
+    buffer = io.StringIO()
+    writer = JsonLinesWriter(buffer)
+    for event in EXAMPLES:
+        writer(event)
+    assert EventStream().feed(buffer.getvalue().encode()) == EXAMPLES
+
+
+def test_every_event_field_is_json_typed():
+    """Plain numbers, strings, lists and dicts only: what ``--json-events`` can carry."""
+    for cls in EVENT_TYPES.values():
+        for f in fields(cls):
+            assert str(f.type).split("[")[0] in {"int", "float", "str", "list", "dict"}, (cls.__name__, f.name, f.type)
+
+
+def _tiny(monkeypatch):
+    from dataclasses import replace
+
+    import training.trainer
+    from tests.test_training_trainer import TINY_MODEL, _faces
+
+    real_main = training.trainer.main
+    faces = (_faces(48, 0), _faces(24, 1))
+
+    def tiny_main(cfg, callback=None, **kw):  # synthetic faces and a tiny model instead of CelebA
+        return real_main(replace(cfg, model=TINY_MODEL, margin=4, num_threads=1), callback, faces=faces, **kw)
+
+    monkeypatch.setattr(training.trainer, "main", tiny_main)
+    monkeypatch.setattr("training.preflight.check_train_setup", lambda cfg, resume=False: None)
+
+
+def test_train_from_a_config_file_reports_a_stop_and_resumes_at_the_next_epoch(tmp_path, monkeypatch, capsys):
+    from training.cli import main
+    from training.config import TrainConfig
+
+    _tiny(monkeypatch)
+    config = TrainConfig(data=(str(tmp_path),), out=str(tmp_path / "run"), loss="focal", epochs=2, batch_size=16,
+                         image_height=32, image_width=24, export_onnx=False)  # fmt: skip
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config.to_dict()))
+    assert main(["train", "--config", str(path), "--json-events", "--max-epochs-this-run", "1"]) == 0
+    events = EventStream().feed(capsys.readouterr().out.encode())
+    assert [e.kind for e in events if not isinstance(e, StepEvent)][-2:] == ["epoch", "stopped"]
+    assert events[-1] == StoppedEvent(str(tmp_path / "run" / "checkpoint.pt"), 1)
+    assert main(["train", "--config", str(path), "--json-events", "--resume"]) == 0
+    events = [e for e in EventStream().feed(capsys.readouterr().out.encode()) if not isinstance(e, StepEvent)]
+    assert isinstance(events[0], StartedEvent) and events[0].start_epoch == 1
+    assert [e.epoch for e in events if isinstance(e, EpochEvent)] == [1]
+    finished = events[-1]
+    assert isinstance(finished, FinishedEvent)
+    from engine.bundle import ModelBundle
+
+    weights = ModelBundle.load(finished.bundle).metadata["loss_weights"]
+    assert weights["loss"] == "focal" and weights["source"] == "trained"
+    assert weights["pos_weight"] == [1.0] * 40  # focal applies no positive weight; the bundle says so
+
+
+def test_a_failing_run_ends_with_an_error_event(tmp_path, monkeypatch, capsys):
+    import training.trainer
+    from training.cli import main
+
+    def broken(cfg, callback=None, **kw):
+        raise RuntimeError("no training faces found under /nowhere")
+
+    monkeypatch.setattr(training.trainer, "main", broken)
+    monkeypatch.setattr("training.preflight.check_train_setup", lambda cfg, resume=False: None)
+    with pytest.raises(RuntimeError):
+        main(["train", "--out", str(tmp_path / "run"), "--json-events"])
+    events = EventStream().feed(capsys.readouterr().out.encode())
+    assert events == [ErrorEvent("RuntimeError: no training faces found under /nowhere")]
+
+
+def test_evaluate_writes_everything_the_dashboard_shows(tmp_path, monkeypatch, capsys):
+    import training.evaluate_cmd
+    from engine.bundle import random_bundle
+    from tests.test_training_trainer import _faces
+    from training.cli import main
+    from training.data import DataSummary
+
+    faces = _faces(40, 3)
+    bundle = random_bundle(seed=0)
+    bundle.metadata["recipe"] = {"loss": "weighted", "weight_cap": 20.0}
+    bundle.save(tmp_path / "model.pt")
+    c = bundle.config
+    images = np.random.default_rng(0).integers(0, 256, (40, c.image_height + 16, c.image_width + 16, 3), np.uint8)
+    import torch
+
+    faces = type(faces)(torch.from_numpy(images), faces.labels, faces.filenames, faces.sources)
+    monkeypatch.setattr(training.evaluate_cmd, "load_face_arrays", lambda *a, **k: (faces, DataSummary(())))
+    out = tmp_path / "eval"
+    argv = ["evaluate", "--model", str(tmp_path / "model.pt"), "--data", str(tmp_path), "--out", str(out),
+            "--no-shifted", "--no-plots", "--json-events"]  # fmt: skip
+    assert main(argv) == 0
+    events = EventStream().feed(capsys.readouterr().out.encode())
+    progress = [e for e in events if isinstance(e, ProgressEvent)]
+    assert progress[0] == ProgressEvent(0, 40) and progress[-1] == ProgressEvent(40, 40)
+    evaluated = events[-1]
+    assert isinstance(evaluated, EvaluatedEvent) and evaluated.count == 40
+    report = json.loads(Path(evaluated.report).read_text())
+    assert len(report["attributes"]) == 40 and "common_mean_f1" in report["summary"]
+    assert set(report["roc"]) <= {a["name"] for a in report["attributes"]} and report["roc"]
+    assert max(report["loss_weights"]["pos_weight"]) == 20.0  # the recipe's cap, not a copy of a default
+    assert report["loss_weights"]["source"].startswith("recipe")
+    with np.load(evaluated.arrays) as arrays:
+        assert arrays["attention"].shape[1] == 40 and arrays["mean_face"].shape == (c.image_height, c.image_width, 3)
