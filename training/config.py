@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-__all__ = ["LOSS_NAMES", "SAMPLERS", "TrainConfig"]
+__all__ = ["DEVICES", "LOSS_NAMES", "PRECISIONS", "SAMPLERS", "TrainConfig"]
 
 LOSS_NAMES = ("bce", "weighted", "focal", "aggressive-focal", "class-balanced", "ldam", "asl")
 """The recipes of :mod:`training.losses`; here so the GUI can list them without importing torch."""
 SAMPLERS = ("random", "balanced", "curriculum")
 """The batch orders of :mod:`training.sampling`."""
+DEVICES = ("auto", "cpu", "cuda")
+"""``auto``: cuda when PyTorch sees a GPU, else cpu."""
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+"""Autocast dtype of the forward pass; ``auto``: bf16 on GPUs that have it, else fp16 on GPUs, fp32 on CPU."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,12 @@ class TrainConfig:
     stuck_fixes: bool = True
     num_threads: int = 2
     workers: int = 2
+    device: str = "auto"
+    """A :data:`DEVICES` name; under torchrun each rank takes the GPU of its ``LOCAL_RANK``."""
+    precision: str = "auto"
+    """A :data:`PRECISIONS` name; fp16 runs with a GradScaler whose state is checkpointed."""
+    loader_workers: int | None = None
+    """DataLoader processes that augment batches ahead (None: 0 on CPU, up to 8 per GPU)."""
     model: dict = field(default_factory=dict)
     """Overrides of :class:`engine.model.AttributeModelConfig` fields other than the image size."""
     augment: dict = field(default_factory=dict)
@@ -56,6 +66,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:  # fail before minutes of data loading, not at the first batch
             raise ValueError(f"unknown sampler {self.sampler!r}; valid: {', '.join(SAMPLERS)}")
+        if self.device not in DEVICES:
+            raise ValueError(f"unknown device {self.device!r}; valid: {', '.join(DEVICES)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
