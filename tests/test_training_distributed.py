@@ -18,15 +18,23 @@ from pathlib import Path
 import pytest
 import torch
 
+from training.augment import AugmentConfig
 from training.config import TrainConfig
 from training.data import FaceArrays
 from training.loader import TrainBatches
-from training.augment import AugmentConfig
 from training.sampling import DistributedBatchSampler
 from training.trainer import CHECKPOINT_NAME, load_checkpoint, main
 
 REPO = Path(__file__).resolve().parent.parent
-TINY_MODEL = {"stem_width": 8, "stage_widths": [16, 32], "stage_blocks": [1, 1], "dim": 32, "heads": 2, "dim_head": 16, "layers": 1}
+TINY_MODEL = {
+    "stem_width": 8,
+    "stage_widths": [16, 32],
+    "stage_blocks": [1, 1],
+    "dim": 32,
+    "heads": 2,
+    "dim_head": 16,
+    "layers": 1,
+}
 
 
 def tiny_faces() -> tuple[FaceArrays, FaceArrays]:
@@ -40,18 +48,18 @@ def tiny_faces() -> tuple[FaceArrays, FaceArrays]:
 
 
 def tiny_config(out: str | Path, **kw) -> TrainConfig:
-    base = dict(
-        data=("synthetic",), out=str(out), loss="weighted", epochs=2, batch_size=16, lr=1e-3, image_height=32,
-        image_width=24, margin=4, model=TINY_MODEL, export_onnx=False, num_threads=1, device="cpu",
-        calibration_fraction=0.0,
-    )
+    base = {
+        "data": ("synthetic",), "out": str(out), "loss": "weighted", "epochs": 2, "batch_size": 16, "lr": 1e-3,
+        "image_height": 32, "image_width": 24, "margin": 4, "model": TINY_MODEL, "export_onnx": False,
+        "num_threads": 1, "device": "cpu", "calibration_fraction": 0.0,
+    }  # fmt: skip
     return TrainConfig(**{**base, **kw})
 
 
 @pytest.mark.parametrize("sampler", ["random", "balanced", "curriculum"])
 def test_ranks_share_each_global_batch_exactly(sampler):
     labels = (torch.rand(100, 40, generator=torch.Generator().manual_seed(0)) < 0.1).float()
-    kw = dict(batch_size=24, epochs=4, seed=3)
+    kw = {"batch_size": 24, "epochs": 4, "seed": 3}
     whole = DistributedBatchSampler(sampler, labels, **kw)
     ranks = [DistributedBatchSampler(sampler, labels, rank=r, world_size=3, **kw) for r in range(3)]
     for s in (whole, *ranks):
@@ -66,7 +74,12 @@ def test_a_face_gets_the_same_augmentation_on_any_rank():
     train, _ = tiny_faces()
     batches = TrainBatches(train, 32, 24, AugmentConfig(), seed=0)
     whole = next(iter(DistributedBatchSampler("random", train.labels, batch_size=24, epochs=1, seed=0)))
-    halves = [next(iter(DistributedBatchSampler("random", train.labels, batch_size=24, epochs=1, seed=0, rank=r, world_size=2))) for r in range(2)]
+    halves = [
+        next(
+            iter(DistributedBatchSampler("random", train.labels, batch_size=24, epochs=1, seed=0, rank=r, world_size=2))
+        )
+        for r in range(2)
+    ]
     images, labels = batches[whole]
     parts = [batches[p] for p in halves]  # rank slices of 12: the second straddles a 16-face block
     assert torch.equal(images, torch.cat([p[0] for p in parts]))
@@ -77,8 +90,25 @@ def test_a_face_gets_the_same_augmentation_on_any_rank():
 def test_two_gloo_ranks_match_one_process_and_resume_across_world_sizes(tmp_path):
     one = main(tiny_config(tmp_path / "one"), faces=tiny_faces())
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "tests.ddp_worker"]
-    done = subprocess.run([*launch, str(tmp_path / "two"), "1"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    launch = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "tests.ddp_worker",
+    ]
+    done = subprocess.run(
+        [*launch, str(tmp_path / "two"), "1"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     ranks = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert sorted(r.get("rank", 0) for r in ranks) == [0, 1]
@@ -108,3 +138,15 @@ def test_cuda_bf16_autocast_and_pinned_loader_train(tmp_path):
     cfg = tiny_config(tmp_path, device="cuda", precision="bf16", epochs=1, loader_workers=2)
     result = main(cfg, faces=tiny_faces())
     assert result["history"][0]["train_loss"] > 0
+
+
+def test_resume_under_an_incompatible_config_is_refused_in_one_line(tmp_path):
+    from training.checkpoint import IncompatibleCheckpoint, check_resumable, save_checkpoint
+
+    saved = tiny_config(tmp_path)
+    save_checkpoint(tmp_path / CHECKPOINT_NAME, config=saved.to_dict())
+    with pytest.raises(IncompatibleCheckpoint) as refused:
+        main(tiny_config(tmp_path, loss="focal", lr=2e-3), faces=tiny_faces(), resume=True)
+    message = str(refused.value)
+    assert "\n" not in message and "loss 'weighted' -> 'focal'" in message and "lr 0.001 -> 0.002" in message
+    check_resumable(saved, tiny_config(tmp_path, epochs=5, device="auto", loader_workers=2), tmp_path)  # allowed

@@ -187,7 +187,9 @@ def train_one_epoch(
             rate = seen * ctx.world_size / (time.perf_counter() - started)
             callback(StepEvent(epoch, step + 1, steps, value, optimizer.param_groups[0]["lr"], rate))
     elapsed = time.perf_counter() - started
-    sums = all_reduce_sum(torch.cat([torch.tensor([total_loss, seen], dtype=torch.float64), positives.double().cpu()]), ctx)
+    sums = all_reduce_sum(
+        torch.cat([torch.tensor([total_loss, seen], dtype=torch.float64), positives.double().cpu()]), ctx
+    )
     total_loss, seen, positives = float(sums[0]), int(sums[1]), sums[2:]
     return EpochStats(
         loss=total_loss / max(seen, 1),
@@ -228,7 +230,7 @@ class _Run:
     ema: ModelEma | None
     start_epoch: int = 0
     history: list[EpochRecord] = field(default_factory=list)
-    best: BestRecord = BestRecord()
+    best: BestRecord = field(default_factory=BestRecord)
     lr_boosts: int = 0
     wall_before: float = 0.0
 
@@ -358,13 +360,31 @@ def main(
             Path(cfg.out).mkdir(parents=True, exist_ok=True)
         if callback:
             callback(StartedEvent(cfg.name, cfg.epochs, run.start_epoch, len(sampler), len(train_labels), len(val)))
-        workers = cfg.loader_workers if cfg.loader_workers is not None else default_loader_workers(ctx.device, ctx.world_size)
+        workers = (
+            cfg.loader_workers if cfg.loader_workers is not None else default_loader_workers(ctx.device, ctx.world_size)
+        )
         batches = TrainBatches(
-            train, cfg.image_height, cfg.image_width, AugmentConfig(**cfg.augment), cfg.seed, torch.from_numpy(train_rows)
+            train,
+            cfg.image_height,
+            cfg.image_width,
+            AugmentConfig(**cfg.augment),
+            cfg.seed,
+            torch.from_numpy(train_rows),
         )
         loader = train_loader(batches, sampler, workers=workers, pin_memory=ctx.device.type == "cuda")
-        last_epoch = cfg.epochs if max_epochs_this_run is None else min(cfg.epochs, run.start_epoch + max_epochs_this_run)
-        _train_epochs(run, cfg, ctx, loader, val, holdout, range(run.start_epoch, run.start_epoch if finalize_now else last_epoch), callback)
+        last_epoch = (
+            cfg.epochs if max_epochs_this_run is None else min(cfg.epochs, run.start_epoch + max_epochs_this_run)
+        )
+        _train_epochs(
+            run,
+            cfg,
+            ctx,
+            loader,
+            val,
+            holdout,
+            range(run.start_epoch, run.start_epoch if finalize_now else last_epoch),
+            callback,
+        )
         ctx.barrier()
     finally:
         ctx.close()
@@ -422,7 +442,14 @@ def _train_epochs(
             summary = selection
         flags = diagnosis.update(epoch, predicted_rate, true_rate)
         fixes = apply_emergency_fixes(
-            epoch, flags, run.criterion, run.optimizer, run.scheduler, run.lr_boosts, diagnosis.config, epochs=cfg.epochs
+            epoch,
+            flags,
+            run.criterion,
+            run.optimizer,
+            run.scheduler,
+            run.lr_boosts,
+            diagnosis.config,
+            epochs=cfg.epochs,
         )
         run.lr_boosts += any(f.action == "raise_lr" for f in fixes)
         if score > run.best.score:
@@ -474,10 +501,18 @@ def _log_epoch(record: EpochRecord, cfg: TrainConfig) -> None:
 
 def calibration_rows(train: FaceArrays, cfg: TrainConfig, identities: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """Rows of (train, calibration slice) by identity; no slice when it would hold under 50 faces (tiny runs)."""
-    mask = calibration_mask(train.filenames, identities, cfg.calibration_fraction) if cfg.calibration_fraction > 0 else None
+    mask = (
+        calibration_mask(train.filenames, identities, cfg.calibration_fraction)
+        if cfg.calibration_fraction > 0
+        else None
+    )
     if mask is None or mask.sum() < 50:
         return np.arange(len(train)), np.zeros(0, np.int64)
-    log.info("held back %d train faces (%d identities) for calibration", mask.sum(), len({identities.get(f) for f, m in zip(train.filenames, mask) if m}))
+    log.info(
+        "held back %d train faces (%d identities) for calibration",
+        mask.sum(),
+        len({identities.get(f) for f, m in zip(train.filenames, mask) if m}),
+    )
     return np.nonzero(~mask)[0], np.nonzero(mask)[0]
 
 
