@@ -87,6 +87,7 @@ def test_a_face_gets_the_same_augmentation_on_any_rank():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # ~1 min on 2 idle cores; much longer on a loaded machine
 def test_two_gloo_ranks_match_one_process_and_resume_across_world_sizes(tmp_path):
     one = main(tiny_config(tmp_path / "one"), faces=tiny_faces())
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -128,11 +129,13 @@ class AllReduceBatchNorm2d(nn.BatchNorm2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x (b, c, h, w)
         if not (self.training and self.affine and dist.is_initialized() and dist.get_world_size() > 1):
             return super().forward(x)
-        from torch.distributed.nn.functional import all_reduce
+        from torch.distributed.nn.functional import all_reduce  # the differentiable one
 
         count = torch.tensor([x.shape[0] * x.shape[2] * x.shape[3]], dtype=x.dtype, device=x.device)
         stats = torch.cat([x.sum(dim=(0, 2, 3)), (x * x).sum(dim=(0, 2, 3)), count])  # (2c + 1,)
-        stats = all_reduce(stats)  # summed over ranks; gradients flow back to every rank's inputs
+        with warnings.catch_warnings():  # deprecated in favour of a private module without autograd on gloo
+            warnings.simplefilter("ignore", FutureWarning)
+            stats = all_reduce(stats)  # summed over ranks; gradients flow back to every rank's inputs
         c = x.shape[1]
         n = stats[-1]
         mean = stats[:c] / n
