@@ -29,6 +29,8 @@ _SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
     "export-onnx": ("engine.onnx_cli", "add_export_arguments", "run_export", "write a bundle's ONNX model and check parity"),
     "train": ("training.cli", "add_train_arguments", "run_train", "train a model (or --compare several recipes)"),
     "evaluate": ("training.cli", "add_evaluate_arguments", "run_evaluate", "per-attribute report of a model on CelebA"),
+    "cache": ("training.cache", "add_cache_arguments", "run_cache", "detect, align and cache CelebA faces (--shard i/n)"),
+    "merge": ("training.merge_cmd", "add_merge_arguments", "run_merge", "join --shard outputs: face caches or CSVs"),
 }
 
 

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 from .analyze_output import AnnotationWriter, CsvReport, JsonReport, OutputWriteError, csv_rows
 from .image_io import MediaLoadError, display_name, read_image
 from .output_paths import OutputPathError, check_output_file, check_output_folder, remove_stale_temps
+from .shards import Shard, parse_shard
 from .sources import VideoFrames, is_video, iter_media, video_fps
 
 if TYPE_CHECKING:  # the pipeline pulls in torch and MTCNN: imported only when a run starts
@@ -72,6 +73,8 @@ class AnalyzeOptions:
     model: Path | None = None
     every: int = 1
     """Analyse every N-th frame of a video (stills are always analysed)."""
+    shard: Shard | None = None
+    """Analyse only this share of the files found (see :mod:`engine.shards`)."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> AnalyzeOptions:
@@ -84,6 +87,7 @@ class AnalyzeOptions:
             device=args.device,
             model=Path(args.model) if args.model else None,
             every=args.every,
+            shard=getattr(args, "shard", None),
         )
 
 
@@ -118,6 +122,11 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="default: cuda when present")
     parser.add_argument("--model", metavar="BUNDLE.pt", help="model bundle (default: the shipped model)")
     parser.add_argument("--every", type=_positive_int, default=1, metavar="N", help="videos: analyse every N-th frame")
+    parser.add_argument(
+        "--shard", type=parse_shard, default=None, metavar="i/n",
+        help="analyse share i (0-based) of n of the files found, in path order ('env': torchrun's RANK/WORLD_SIZE); "
+        "join the shard CSVs with: attricam merge csv",
+    )  # fmt: skip
     parser.add_argument(
         "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="one line per file instead of a progress bar"
     )
@@ -193,6 +202,8 @@ def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSum
     """Analyse every file under ``options.paths`` into the outputs; bad files are reported and skipped."""
     exclude = [options.annotate] if options.annotate else []
     files = list(iter_media(options.paths, exclude=exclude))
+    if options.shard:
+        files = options.shard.take(files)
     read = failed = 0
     interrupted = False
     stopped = ""

@@ -8,7 +8,17 @@ random-crop/jitter without leaving the face. Caches are keyed by the root, the
 file list, the crop geometry and ``ALIGNER_VERSION``: changing any of them
 builds a fresh cache instead of silently reusing stale crops.
 
+A finished cache is two files: ``faces-<key>.npy``, the crops as one uint8 array
+(n, H+2m, W+2m, 3) opened memory-mapped, so a run touches only the pages of the
+faces it batches and DataLoader workers share them through the page cache, and
+``faces-<key>.json``, the file lists, written last (a cache without it is
+unfinished). A cache of the older single-``.npz`` format is converted once,
+with a log line, or read into memory when its folder is read-only.
+
 Work is split in chunks written as they finish, so an interrupted build resumes.
+``--shard i/n`` builds one contiguous share of each split's file list (its own
+key), and ``attricam merge cache`` joins the shards into the cache an unsharded
+build writes, byte for byte.
 Low-resolution images (narrower than ``lowres_below`` px) are detected on a 2x
 upscaled copy (MTCNN misses small faces), landmarks are divided by 2, and the
 crop is warped from the original pixels.
@@ -35,7 +45,18 @@ from engine.model_config import CROP_MARGIN, IMAGE_HEIGHT, IMAGE_WIDTH
 from .celeba import IMAGE_DIR, load_celeba
 from .config import DATA_ROOT_HELP, default_data_root
 
-__all__ = ["CropSpec", "FaceCache", "build_face_cache", "cache_file", "cache_key", "default_cache_dir"]
+__all__ = [
+    "CropSpec",
+    "FaceCache",
+    "add_cache_arguments",
+    "build_face_cache",
+    "cache_file",
+    "cache_key",
+    "cache_ready",
+    "default_cache_dir",
+    "merge_face_caches",
+    "run_cache",
+]
 
 log = logging.getLogger(__name__)
 _CHUNK = 250
@@ -79,9 +100,63 @@ def cache_key(root: str | Path, filenames: Sequence[str], spec: CropSpec) -> str
 
 
 def cache_file(root: str | Path, filenames: Sequence[str], cache_dir: str | Path | None, spec: CropSpec) -> Path:
-    """Where the finished cache of (root, filenames, spec) lives (it may not exist yet)."""
+    """The index (``.json``) of the cache of (root, filenames, spec); its crops are the ``.npy`` beside it."""
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    return cache_dir / f"faces-{cache_key(root, filenames, spec)}.npz"
+    return cache_dir / f"faces-{cache_key(root, filenames, spec)}.json"
+
+
+def cache_ready(root: str | Path, filenames: Sequence[str], cache_dir: str | Path | None, spec: CropSpec) -> bool:
+    """A finished cache exists, in this format or the older ``.npz`` one."""
+    index = cache_file(root, filenames, cache_dir, spec)
+    return index.is_file() or index.with_suffix(".npz").is_file()
+
+
+def _write_cache(index: Path, filenames, no_face, unreadable, chunks: Sequence[np.ndarray], spec: CropSpec) -> None:
+    """Crops (concatenated from ``chunks`` without holding them all) to ``.npy``, then the ``.json`` index."""
+    from engine.atomic import atomic_path, atomic_write_text
+
+    shape = (sum(len(c) for c in chunks), spec.height + 2 * spec.margin, spec.width + 2 * spec.margin, 3)
+    with atomic_path(index.with_suffix(".npy")) as tmp:
+        images = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+        start = 0
+        for chunk in chunks:
+            images[start : start + len(chunk)] = chunk
+            start += len(chunk)
+        images.flush()
+        del images
+    meta = {
+        "filenames": [str(f) for f in filenames],
+        "no_face": [str(f) for f in no_face],
+        "unreadable": [str(f) for f in unreadable],
+        "spec": asdict(spec),
+        "aligner": ALIGNER_VERSION,
+    }
+    atomic_write_text(index, json.dumps(meta))
+
+
+def _open_cache(root: Path, index: Path, spec: CropSpec) -> FaceCache:
+    """The cache behind ``index``; an older ``.npz`` is converted first (or read into memory if it cannot be)."""
+    legacy = index.with_suffix(".npz")
+    if not index.is_file() and legacy.is_file():
+        with np.load(legacy) as data:
+            arrays = {k: data[k] for k in ("filenames", "images", "no_face", "unreadable")}
+        try:
+            _write_cache(index, arrays["filenames"], arrays["no_face"], arrays["unreadable"], [arrays["images"]], spec)
+        except OSError as exc:
+            log.info("%s: old .npz cache read into memory (cannot write its memory-mapped twin: %s)", legacy.name, exc)
+            return FaceCache(
+                str(root), tuple(map(str, arrays["filenames"])), arrays["images"],
+                tuple(map(str, arrays["no_face"])), tuple(map(str, arrays["unreadable"])), spec,
+            )  # fmt: skip
+        log.info(
+            "%s: converted the old cache %s to memory-mapped %s (one-off; the .npz may be deleted)",
+            root, legacy.name, index.with_suffix(".npy").name,
+        )  # fmt: skip
+    meta = json.loads(index.read_text())
+    images = np.load(index.with_suffix(".npy"), mmap_mode="c")  # copy-on-write: writable for torch, never written
+    return FaceCache(
+        str(root), tuple(meta["filenames"]), images, tuple(meta["no_face"]), tuple(meta["unreadable"]), spec
+    )
 
 
 _detector = None
@@ -144,17 +219,9 @@ def build_face_cache(
     root = Path(root)
     filenames = list(filenames)
     final = cache_file(root, filenames, cache_dir, spec)
-    if not final.is_file():
+    if not cache_ready(root, filenames, cache_dir, spec):
         _build(root, filenames, final.with_suffix(".parts"), final, spec, workers, progress)
-    with np.load(final) as data:
-        cache = FaceCache(
-            root=str(root),
-            filenames=tuple(str(f) for f in data["filenames"]),
-            images=data["images"],
-            no_face=tuple(str(f) for f in data["no_face"]),
-            unreadable=tuple(str(f) for f in data["unreadable"]),
-            spec=spec,
-        )
+    cache = _open_cache(root, final, spec)
     if cache.no_face or cache.unreadable:
         log.warning(
             "%s: no face in %d images, %d unreadable (left out)", root, len(cache.no_face), len(cache.unreadable)
@@ -207,37 +274,74 @@ def _build(
         with np.load(parts / f"{i:05d}.npz") as data:
             for k, values in merged.items():
                 values.append(data[k])
-    with atomic_path(final) as tmp:
-        np.savez(
-            tmp,
-            filenames=np.concatenate(merged["filenames"]).astype(str),
-            images=np.concatenate(merged["images"]),
-            no_face=np.concatenate(merged["no_face"]).astype(str),
-            unreadable=np.concatenate(merged["unreadable"]).astype(str),
-        )
+    _write_cache(
+        final,
+        np.concatenate(merged["filenames"]).astype(str),
+        np.concatenate(merged["no_face"]).astype(str),
+        np.concatenate(merged["unreadable"]).astype(str),
+        merged["images"],
+        spec,
+    )
     for p in parts.glob("*.npz"):
         p.unlink()
     parts.rmdir()
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Detect, align and cache CelebA faces")
+def merge_face_caches(
+    root: str | Path, filenames: Sequence[str], shards: int, cache_dir: str | Path | None, spec: CropSpec = CropSpec()
+) -> FaceCache:
+    """Join the caches of shards ``0/n .. n-1/n`` of ``filenames`` into the cache of all of them."""
+    from engine.shards import Shard
+
+    filenames = list(filenames)
+    parts = [Shard(i, shards).take(filenames) for i in range(shards)]
+    missing = [f"{i}/{shards}" for i, p in enumerate(parts) if p and not cache_ready(root, p, cache_dir, spec)]
+    if missing:
+        raise FileNotFoundError(f"{root}: no finished cache of shard(s) {', '.join(missing)}; build them first")
+    caches = [_open_cache(Path(root), cache_file(root, p, cache_dir, spec), spec) for p in parts if p]
+    final = cache_file(root, filenames, cache_dir, spec)
+    _write_cache(
+        final,
+        [f for c in caches for f in c.filenames],
+        [f for c in caches for f in c.no_face],
+        [f for c in caches for f in c.unreadable],
+        [c.images for c in caches],
+        spec,
+    )
+    log.info("%s: merged %d shard caches into %s", root, shards, final.name)
+    return _open_cache(Path(root), final, spec)
+
+
+def add_cache_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    from engine.shards import parse_shard
+
     parser.add_argument("--data", type=Path, action="append", help=f"CelebA root(s); default {DATA_ROOT_HELP}")
     parser.add_argument("--partitions", default="train,val")
-    parser.add_argument("--cache", type=Path, default=None)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    parser.add_argument("--cache", type=Path, default=None, help="cache directory (default ./cache)")
+    parser.add_argument("--workers", type=int, default=2, help="face-detection processes")
+    parser.add_argument(
+        "--shard", type=parse_shard, default=None, metavar="i/n",
+        help="build only share i (0-based) of n of each split; 'env' takes torchrun's RANK/WORLD_SIZE. "
+        "Join the shards with: attricam merge cache --shards n",
+    )  # fmt: skip
+    return parser
+
+
+def run_cache(args: argparse.Namespace) -> int:
     for root in args.data or [default_data_root()]:
         splits = load_celeba(root, tuple(args.partitions.split(",")))
-        for split in splits.values():
-            if len(split):
-                build_face_cache(
-                    root,
-                    split.filenames,
-                    args.cache,
-                    workers=args.workers,
-                )
+        for name, split in splits.items():
+            files = args.shard.take(split.filenames) if args.shard else split.filenames
+            if files:
+                log.info("%s %s: %d images%s", root, name, len(files), f" (shard {args.shard})" if args.shard else "")
+                build_face_cache(root, files, args.cache, workers=args.workers)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = add_cache_arguments(argparse.ArgumentParser(description="Detect, align and cache CelebA faces"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run_cache(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
 
-from .config import DATA_ROOT_HELP, LOSS_NAMES, SAMPLERS, THRESHOLD_POLICIES, TrainConfig, default_data_root
+from .config import (
+    DATA_ROOT_HELP,
+    DEVICES,
+    LOSS_NAMES,
+    PRECISIONS,
+    SAMPLERS,
+    THRESHOLD_POLICIES,
+    TrainConfig,
+    default_data_root,
+)
 from .events import ErrorEvent, Event, EventCallback, JsonLinesWriter, StepEvent, StoppedEvent
 
 __all__ = [
@@ -119,6 +129,19 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     p.add_argument("--no-stuck-fixes", action="store_true", help="flag stuck attributes but do not fix them")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workers", type=int, default=2, help="face-detection processes when building the cache")
+    p.add_argument("--device", default="auto", choices=DEVICES, help="auto: cuda when PyTorch sees a GPU, else cpu")
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=PRECISIONS,
+        help="autocast dtype; auto: bf16 (or fp16 with a GradScaler) on GPUs, fp32 on CPU",
+    )
+    p.add_argument(
+        "--loader-workers",
+        type=int,
+        default=None,
+        help="DataLoader processes augmenting batches ahead (default: 0 on CPU, up to 8 per GPU)",
+    )
     p.add_argument("--max-epochs-this-run", type=int, default=None, help="stop (resumably) after N epochs")
     p.add_argument(
         "--finalize-now",
@@ -192,6 +215,9 @@ def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str
         stuck_fixes=not args.no_stuck_fixes,
         num_threads=args.threads,
         workers=args.workers,
+        device=args.device,
+        precision=args.precision,
+        loader_workers=args.loader_workers,
         export_onnx=not args.no_onnx,
         name=args.name,
     )
@@ -227,8 +253,15 @@ class _ProgressBar:
             self._bar = None
 
 
+def _rank() -> int:
+    """torchrun's RANK (0 outside torchrun): ranks other than 0 write no events and log warnings only."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def _callbacks(args: argparse.Namespace) -> tuple[EventCallback, list]:
     sinks: list = []
+    if _rank():
+        return (lambda event: None), sinks
     if args.json_events:
         sinks.append(JsonLinesWriter(sys.stdout))
     elif sys.stderr.isatty():
@@ -269,9 +302,12 @@ def _setup_problem(args: argparse.Namespace) -> str:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train as asked; a run that ends early says so with a ``stopped`` event, a failure with an ``error`` one."""
+    from .checkpoint import IncompatibleCheckpoint
     from .trainer import CHECKPOINT_NAME
     from .trainer import main as train_main
 
+    if _rank():
+        logging.getLogger().setLevel(logging.WARNING)
     if not args.out and not args.config:
         print("attricam train: error: --out is required (or --config)", file=sys.stderr)
         return 2
@@ -300,13 +336,18 @@ def run_train(args: argparse.Namespace) -> int:
             run_comparison(recipes, config_for, emit)
             return 0
         assert cfg is not None
-        result = train_main(
-            cfg,
-            emit,
-            resume=args.resume or args.finalize_now,
-            max_epochs_this_run=args.max_epochs_this_run,
-            finalize_now=args.finalize_now,
-        )
+        try:
+            result = train_main(
+                cfg,
+                emit,
+                resume=args.resume or args.finalize_now,
+                max_epochs_this_run=args.max_epochs_this_run,
+                finalize_now=args.finalize_now,
+            )
+        except IncompatibleCheckpoint as exc:
+            emit(ErrorEvent(str(exc)))
+            print(f"attricam train: error: {exc}", file=sys.stderr)
+            return 2
         log.info(
             "run %s: %s",
             "finished" if result.get("finished") else "paused",
@@ -396,7 +437,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     add_train_arguments(sub.add_parser("train", help="train a model (or compare recipes)"))
     add_evaluate_arguments(sub.add_parser("evaluate", help="per-attribute report of a bundle"))
-    sub.add_parser("cache", help="build the face cache (see python -m training.cache --help)", add_help=False)
+    sub.add_parser("cache", help="build the face cache (see attricam cache --help)", add_help=False)
     return parser
 
 

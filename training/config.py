@@ -19,9 +19,11 @@ __all__ = [
     "BUNDLE_NAME",
     "CHECKPOINT_NAME",
     "DATA_ROOT_HELP",
+    "DEVICES",
     "DEFAULT_THRESHOLD_POLICY",
     "LOSS_HELP",
     "LOSS_NAMES",
+    "PRECISIONS",
     "SAMPLERS",
     "SAMPLER_HELP",
     "THRESHOLD_POLICIES",
@@ -44,6 +46,11 @@ LOSS_HELP = {
 }
 SAMPLERS = ("random", "balanced", "curriculum")
 """The batch orders of :mod:`training.sampling`."""
+DEVICES = ("auto", "cpu", "cuda")
+"""``auto``: cuda when PyTorch sees a GPU, else cpu."""
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+"""Autocast dtype of the forward pass; ``auto``: bf16 on GPUs that have it, else fp16 on GPUs, fp32 on CPU."""
+
 SAMPLER_HELP = {
     "random": "every face once per epoch, in a seeded random order",
     "balanced": "faces drawn by 1 / rate of their rarest attribute (pair with bce: weighted losses double-correct)",
@@ -112,6 +119,12 @@ class TrainConfig:
     stuck_fixes: bool = _tunable(True, "apply emergency fixes when an attribute is stuck")
     num_threads: int = 2
     workers: int = 2
+    device: str = "auto"
+    """A :data:`DEVICES` name; under torchrun each rank takes the GPU of its ``LOCAL_RANK``."""
+    precision: str = "auto"
+    """A :data:`PRECISIONS` name; fp16 runs with a GradScaler whose state is checkpointed."""
+    loader_workers: int | None = None
+    """DataLoader processes that augment batches ahead (None: 0 on CPU, up to 8 per GPU)."""
     model: dict = field(default_factory=dict)
     """Overrides of :class:`engine.model.AttributeModelConfig` fields other than the image size."""
     augment: dict = field(default_factory=dict)
@@ -127,6 +140,10 @@ class TrainConfig:
             )
         if self.sampler not in SAMPLERS:  # fail before minutes of data loading, not at the first batch
             raise ValueError(f"unknown sampler {self.sampler!r}; valid: {', '.join(SAMPLERS)}")
+        if self.device not in DEVICES:
+            raise ValueError(f"unknown device {self.device!r}; valid: {', '.join(DEVICES)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -17,7 +17,7 @@ import torch
 
 from engine.attributes import NUM_ATTRIBUTES
 
-from .cache import CropSpec, build_face_cache, cache_file
+from .cache import CropSpec, build_face_cache, cache_ready
 from .celeba import load_celeba
 
 __all__ = ["DataSummary", "FaceArrays", "load_face_arrays"]
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 class FaceArrays:
     """Aligned crops with a margin and their labels, ready for batching."""
 
-    images: torch.Tensor  # (n, H + 2m, W + 2m, 3) uint8
+    images: torch.Tensor  # (n, H + 2m, W + 2m, 3) uint8, memory-mapped from the cache when it is one whole cache
     labels: torch.Tensor  # (n, 40) float32 in {0, 1}
     filenames: tuple[str, ...]
     sources: tuple[str, ...]
@@ -82,7 +82,7 @@ def load_face_arrays(
             rows.append({"root": str(root), "partition": partition, "present": 0, "faces": 0, "duplicates": 0})
             continue
         label_of = dict(zip(split.filenames, split.labels))
-        if limit and not cache_file(root, files, cache_dir, spec).is_file():
+        if limit and not cache_ready(root, files, cache_dir, spec):
             files = files[:limit]  # no whole-split cache yet: detect only what this run needs
         cache = build_face_cache(root, files, cache_dir, spec, workers=workers)
         wanted = set(split.filenames[:limit]) if limit else None
@@ -90,7 +90,8 @@ def load_face_arrays(
         keep = [i for i in candidates if cache.filenames[i] not in seen]
         duplicates = len(candidates) - len(keep)
         seen.update(cache.filenames[i] for i in keep)
-        images.append(cache.images[keep])
+        whole = keep == list(range(len(cache.filenames)))
+        images.append(cache.images if whole else cache.images[keep])  # the memory map itself when nothing is dropped
         labels.append(np.stack([label_of[cache.filenames[i]] for i in keep]) if keep else np.zeros((0, NUM_ATTRIBUTES)))
         names.extend(cache.filenames[i] for i in keep)
         sources.extend([str(root)] * len(keep))
@@ -115,7 +116,7 @@ def load_face_arrays(
             tuple(rows)
         )
     arrays = FaceArrays(
-        images=torch.from_numpy(np.concatenate(images)),
+        images=torch.from_numpy(images[0] if len(images) == 1 else np.concatenate(images)),
         labels=torch.from_numpy(np.concatenate(labels).astype(np.float32)),
         filenames=tuple(names),
         sources=tuple(sources),

@@ -34,16 +34,26 @@ rare attributes towards all-positive, which the stuck diagnosis then flags.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
+from torch.utils.data import Sampler
 
 from engine.attributes import RARE_CUTOFF
 
 from .config import SAMPLERS
 
-__all__ = ["SAMPLERS", "SamplerConfig", "curriculum_cutoff", "epoch_order", "image_weights", "rarest_positive_rate"]
-
+__all__ = [
+    "SAMPLERS",
+    "BatchPlan",
+    "DistributedBatchSampler",
+    "SamplerConfig",
+    "curriculum_cutoff",
+    "epoch_order",
+    "image_weights",
+    "rarest_positive_rate",
+]
 
 
 @dataclass(frozen=True)
@@ -98,3 +108,78 @@ def epoch_order(
         cutoff = min(curriculum_cutoff(epoch, epochs, float(rarest.min()), config), float(rarest.max()))
         weights = torch.where(rarest >= cutoff * (1 - 1e-9), weights, torch.zeros_like(weights))
     return torch.multinomial(weights, n, replacement=True, generator=generator)
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The generator every rank seeds identically to draw an epoch's order."""
+    return torch.Generator().manual_seed(seed * 100_003 + epoch)
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """One rank's share of one global batch: rows ``[start, stop)`` of ``indices`` (the whole global batch)."""
+
+    epoch: int
+    step: int
+    indices: torch.Tensor  # (global batch,) int64 dataset rows, in the epoch's order
+    start: int
+    stop: int
+
+    @property
+    def rows(self) -> torch.Tensor:
+        return self.indices[self.start : self.stop]
+
+
+class DistributedBatchSampler(Sampler[BatchPlan]):
+    """Each rank's slice of every global batch of an epoch drawn by :func:`epoch_order` (random, balanced or curriculum).
+
+    torch's ``DistributedSampler`` splits one fixed permutation; here every rank draws the same
+    (seed, epoch) order with any of the three samplers and takes rows ``[r*b, (r+1)*b)`` of each
+    global batch of ``batch_size`` (``b = batch_size / world_size``). So the union of the ranks'
+    batches at a step is exactly the one-process batch, whatever the world size, and a run
+    resumed under another world size continues the same sequence of global batches. Like
+    ``DistributedSampler``, call :meth:`set_epoch` before each epoch.
+    """
+
+    def __init__(
+        self,
+        sampler: str,
+        labels: torch.Tensor,
+        *,
+        batch_size: int,
+        epochs: int,
+        seed: int,
+        rank: int = 0,
+        world_size: int = 1,
+        max_steps: int | None = None,
+        config: SamplerConfig = SamplerConfig(),
+    ) -> None:
+        if sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {sampler!r}; valid: {', '.join(SAMPLERS)}")
+        n = labels.shape[0]
+        self.batch_size = min(batch_size, n)
+        if self.batch_size % world_size:
+            raise ValueError(
+                f"a global batch of {self.batch_size} faces does not split evenly over {world_size} ranks; "
+                f"choose --batch as a multiple of {world_size}"
+            )
+        self.sampler, self.labels, self.epochs, self.seed = sampler, labels, epochs, seed
+        self.rank, self.world_size, self.config = rank, world_size, config
+        self.steps = n // max(self.batch_size, 1) if n else 0
+        if max_steps is not None:
+            self.steps = min(self.steps, max_steps)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __iter__(self) -> Iterator[BatchPlan]:
+        generator = epoch_generator(self.seed, self.epoch)
+        order = epoch_order(self.sampler, self.labels, self.epoch, self.epochs, generator, self.config)
+        share = self.batch_size // self.world_size
+        for step in range(self.steps):
+            batch = order[step * self.batch_size : (step + 1) * self.batch_size]
+            yield BatchPlan(self.epoch, step, batch, self.rank * share, (self.rank + 1) * share)

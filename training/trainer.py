@@ -1,13 +1,20 @@
 """The training loop, torchvision-reference style: ``main(cfg)`` -> ``train_one_epoch`` / ``evaluate``.
 
-Determinism and resumption: batch order and augmentation draw from a generator
-seeded by (seed, epoch), and a checkpoint is written atomically after every
-epoch with model, optimizer, scheduler, loss state, RNG state, history and the
-config (plain dicts and tensors: ``torch.load(weights_only=True)``). A resumed
-run restarts at the next epoch and takes exactly the steps the uninterrupted
-run would have taken. At the end the best epoch (by val mean ROC-AUC, which
-does not depend on thresholds) is calibrated on val and written as a
+Determinism and resumption: an epoch's batch order is drawn from a generator
+seeded by (seed, epoch) and each block of a batch is augmented from one seeded by
+(seed, epoch, step, block) (:mod:`training.loader`), and a checkpoint is written
+atomically after every epoch (:mod:`training.checkpoint`). A resumed run restarts
+at the next epoch and takes exactly the steps the uninterrupted run would have
+taken. At the end the best epoch (by mean ROC-AUC on the selection faces, which
+does not depend on thresholds) is calibrated and written as a
 :class:`engine.bundle.ModelBundle`.
+
+Scale: ``--device cuda`` trains with autocast (bf16, or fp16 with a GradScaler),
+channels-last tensors and pinned, prefetched batches. Under ``torchrun`` every
+rank trains a :class:`~torch.nn.parallel.DistributedDataParallel` replica on its
+slice of each global batch (:class:`training.sampling.DistributedBatchSampler`),
+batch norm is synchronised, evaluation is split by rows and gathered, and only
+rank 0 writes checkpoints, events and the bundle.
 """
 
 from __future__ import annotations
@@ -15,41 +22,61 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
-from engine.attributes import TRAIN_POSITIVE_RATE
+from engine.attributes import NUM_ATTRIBUTES, TRAIN_POSITIVE_RATE
 from engine.model import AttributeModelConfig, CrossAttentionAttributeModel, build_model
 
-from .augment import AugmentConfig, augment_batch
+from .augment import AugmentConfig
 from .cache import CropSpec
 from .celeba import read_identities
-from .config import CHECKPOINT_NAME, TrainConfig
+from .checkpoint import (
+    CHECKPOINT_NAME,
+    BestRecord,
+    EpochRecord,
+    check_resumable,
+    load_checkpoint,
+    restore_rng_state,
+    rng_state,
+    save_checkpoint,
+)
+from .config import TrainConfig
 from .data import DataSummary, FaceArrays, load_face_arrays
 from .diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
+from .distributed import DistContext, all_reduce_sum, gather_objects, setup, sync_batchnorm
 from .ema import ModelEma
-from .evaluation import attention_summary, predict_detailed
+from .evaluation import Predictions, attention_summary, predict_detailed
 from .events import EpochEvent, EventCallback, StartedEvent, StepEvent
 from .finalize import finalize_run
+from .loader import TrainBatches, default_loader_workers, train_loader
 from .losses import AttributeLoss, build_loss
 from .metrics import evaluate_predictions
-from .sampling import epoch_order
+from .sampling import DistributedBatchSampler
 from .splits import calibration_mask
 
-__all__ = ["TrainResult", "build_training", "load_checkpoint", "main", "train_one_epoch"]
+__all__ = [
+    "CHECKPOINT_NAME",
+    "EpochStats",
+    "TrainResult",
+    "autocast_dtype",
+    "build_training",
+    "evaluate",
+    "load_checkpoint",
+    "main",
+    "train_one_epoch",
+]
 
 log = logging.getLogger(__name__)
 
 
 class TrainResult(dict):
     """Paths and numbers of a finished run (a dict, so it is JSON-able as is)."""
-
-
-def _device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def model_config_for(cfg: TrainConfig) -> AttributeModelConfig:
@@ -61,12 +88,22 @@ def model_config_for(cfg: TrainConfig) -> AttributeModelConfig:
     )
 
 
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The forward pass's autocast dtype, or None for plain fp32."""
+    if precision == "fp32" or (precision == "auto" and device.type != "cuda"):
+        return None
+    if precision == "auto":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if precision == "fp16" and device.type != "cuda":
+        raise ValueError("--precision fp16 needs a GPU; use bf16 or fp32 on the CPU")
+    return torch.bfloat16 if precision == "bf16" else torch.float16
+
+
 def build_training(cfg: TrainConfig, steps_per_epoch: int, num_train: int, device: torch.device):
     """Model, loss, optimizer and warmup-cosine scheduler, freshly initialised from ``cfg.seed``."""
     torch.manual_seed(cfg.seed)
-    model = build_model(model_config_for(cfg)).to(device)
-    if device.type == "cpu":
-        model = model.to(memory_format=torch.channels_last)  # ~15 % faster convolutions on CPU; same state dict
+    # channels-last: ~15 % faster convolutions on CPU, tensor-core layout on GPUs; the state dict is the same.
+    model = build_model(model_config_for(cfg)).to(device, memory_format=torch.channels_last)
     criterion = build_loss(cfg.loss, num_samples=max(num_train, 1), **cfg.loss_options).to(device)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -87,86 +124,193 @@ def build_training(cfg: TrainConfig, steps_per_epoch: int, num_train: int, devic
     return model, criterion, optimizer, scheduler
 
 
+@dataclass(frozen=True)
+class EpochStats:
+    """What one pass over the training faces measured, summed over every rank."""
+
+    loss: float
+    images_per_s: float
+    """Global: all ranks' faces over rank 0's wall time."""
+    seconds: float
+    train_predicted_positive_rate: list[float]
+
+
 def train_one_epoch(
-    model: CrossAttentionAttributeModel,
+    model: torch.nn.Module,
     criterion: AttributeLoss,
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
-    data: FaceArrays,
-    cfg: TrainConfig,
+    loader: torch.utils.data.DataLoader,
+    *,
     epoch: int,
-    device: torch.device,
+    ctx: DistContext,
+    scaler: torch.amp.GradScaler,
+    amp_dtype: torch.dtype | None = None,
+    grad_clip: float = 0.0,
     callback: EventCallback | None = None,
-    max_steps: int | None = None,
     ema: ModelEma | None = None,
-) -> dict[str, float | list[float]]:
-    """One pass over ``data`` in the (seed, epoch) order -> mean loss, images/s, train predicted-positive rate."""
+) -> EpochStats:
+    """One pass over the loader's batches (this rank's share of each global batch); ``model`` may be DDP-wrapped."""
     model.train()
     criterion.set_epoch(epoch)
-    generator = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-    order = epoch_order(cfg.sampler, data.labels, epoch, cfg.epochs, generator)
-    b = min(cfg.batch_size, len(data))
-    steps = len(data) // b
-    if max_steps is not None:
-        steps = min(steps, max_steps)
-    augment = AugmentConfig(**cfg.augment)
-    amp = device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    loader.sampler.set_epoch(epoch)
+    device = ctx.device
+    steps = len(loader)
     needs_attention = criterion.config.needs_attention
-    total_loss, positives, seen = 0.0, torch.zeros(data.labels.shape[1]), 0
+    raw = model.module if isinstance(model, DistributedDataParallel) else model
+    total_loss, seen = 0.0, 0
+    positives = torch.zeros(NUM_ATTRIBUTES, device=device)
     started = time.perf_counter()
-    for step in range(steps):
-        index = order[step * b : (step + 1) * b]
-        images = augment_batch(data.images[index], cfg.image_height, cfg.image_width, augment, generator)
-        images = images.to(device).contiguous(memory_format=torch.channels_last)
-        targets = data.labels[index].to(device)
-        with torch.autocast(device.type, enabled=amp):
-            logits, attention = model(images)
-        loss = criterion(logits, targets, attention if needs_attention else None)
+    for step, (images, targets) in enumerate(loader):
+        images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+        targets = targets.to(device, non_blocking=True)
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            logits, attention = model(images)  # (b, 40), (b, layers, heads, 40, gh, gw)
+        loss = criterion(logits.float(), targets, attention.float() if needs_attention else None)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
-        if cfg.grad_clip:
+        if grad_clip:
             scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         scaler.step(optimizer)
         scaler.update()
         scheduler.step()
         if ema is not None:
-            ema.update(model)
+            ema.update(raw)
         value = float(loss.detach())
         if not math.isfinite(value):
             raise FloatingPointError(f"epoch {epoch + 1} step {step + 1}: loss is {value}")
-        total_loss += value * len(index)
-        positives += (logits.detach().float() >= 0).sum(0).cpu()
-        seen += len(index)
+        total_loss += value * len(targets)
+        positives += (logits.detach() >= 0).sum(0)
+        seen += len(targets)
         if callback:
-            rate = seen / (time.perf_counter() - started)
+            rate = seen * ctx.world_size / (time.perf_counter() - started)
             callback(StepEvent(epoch, step + 1, steps, value, optimizer.param_groups[0]["lr"], rate))
     elapsed = time.perf_counter() - started
-    return {
-        "loss": total_loss / max(seen, 1),
-        "images_per_s": seen / max(elapsed, 1e-9),
-        "seconds": elapsed,
-        "train_predicted_positive_rate": (positives / max(seen, 1)).tolist(),
-    }
+    sums = all_reduce_sum(
+        torch.cat([torch.tensor([total_loss, seen], dtype=torch.float64), positives.double().cpu()]), ctx
+    )
+    total_loss, seen, positives = float(sums[0]), int(sums[1]), sums[2:]
+    return EpochStats(
+        loss=total_loss / max(seen, 1),
+        images_per_s=seen / max(elapsed, 1e-9),
+        seconds=elapsed,
+        train_predicted_positive_rate=(positives / max(seen, 1)).tolist(),
+    )
 
 
-def _rng_state() -> dict[str, torch.Tensor]:
-    state = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state()
-    return state
+def evaluate(model: CrossAttentionAttributeModel, faces: FaceArrays, cfg: TrainConfig, ctx: DistContext) -> Predictions:
+    """Predictions over all ``faces``: each rank predicts a contiguous slice and every rank gets them all, in order."""
+    lo, hi = len(faces) * ctx.rank // ctx.world_size, len(faces) * (ctx.rank + 1) // ctx.world_size
+    part = predict_detailed(model, faces.images[lo:hi], cfg.image_height, cfg.image_width, device=ctx.device)
+    if not ctx.distributed:
+        return part
+    parts = gather_objects((part.probabilities, part.mean_attention * (hi - lo), part.map_cosine), ctx)
+    sums = [p[1] for p in parts if p[1].size]
+    return Predictions(
+        np.concatenate([p[0] for p in parts]),
+        (sum(sums) / max(len(faces), 1)) if sums else part.mean_attention,
+        np.concatenate([p[2] for p in parts]),
+    )
 
 
-def save_checkpoint(path: Path, **payload) -> None:
-    from engine.atomic import atomic_path
+@dataclass
+class _Run:
+    """Everything an epoch changes, and what the checkpoint restores."""
 
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    model: CrossAttentionAttributeModel
+    """The unwrapped replica: its state dict is saved, EMA-averaged and shipped."""
+    train_model: torch.nn.Module
+    """``model``, DDP-wrapped when several ranks train."""
+    eval_model: CrossAttentionAttributeModel
+    criterion: AttributeLoss
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    ema: ModelEma | None
+    start_epoch: int = 0
+    history: list[EpochRecord] = field(default_factory=list)
+    best: BestRecord = field(default_factory=BestRecord)
+    lr_boosts: int = 0
+    wall_before: float = 0.0
+
+    def restore(self, ckpt: dict[str, Any]) -> None:
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.scheduler.load_state_dict(ckpt["scheduler"])
+        if ckpt.get("scaler"):
+            self.scaler.load_state_dict(ckpt["scaler"])
+        self.criterion.load_loss_state(ckpt["loss_state"])
+        if self.ema is not None and ckpt.get("ema"):
+            self.ema.load_state_dict(ckpt["ema"])
+        restore_rng_state(ckpt["rng"])
+        self.start_epoch = int(ckpt["epoch"]) + 1
+        self.history = [EpochRecord.from_dict(h) for h in ckpt["history"]]
+        self.best = BestRecord(int(ckpt["best_epoch"]), float(ckpt["best_score"]), ckpt["best_model"])
+        self.lr_boosts, self.wall_before = int(ckpt["lr_boosts"]), float(ckpt["wall_seconds"])
+
+    def save(self, path: Path, cfg: TrainConfig, epoch: int, wall: float, world_size: int) -> None:
+        save_checkpoint(
+            path,
+            model=self.model.state_dict(),
+            optimizer=self.optimizer.state_dict(),
+            scheduler=self.scheduler.state_dict(),
+            scaler=self.scaler.state_dict(),
+            epoch=epoch,
+            rng=rng_state(),
+            config=cfg.to_dict(),
+            loss_state=self.criterion.loss_state(),
+            ema=self.ema.state_dict() if self.ema is not None else {},
+            history=[h.to_dict() for h in self.history],
+            best_epoch=self.best.epoch,
+            best_score=float(self.best.score),
+            best_model=self.best.state,
+            lr_boosts=self.lr_boosts,
+            wall_seconds=wall,
+            world_size=world_size,
+        )
 
 
-def load_checkpoint(path: Path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=True)
+def _checkpoint_to_resume(path: Path, cfg: TrainConfig, resume: bool) -> dict[str, Any] | None:
+    """The checkpoint this run continues (None: a new run); refuses an existing one without ``resume``."""
+    if path.exists() and not resume:
+        raise FileExistsError(f"{path} exists; pass --resume to continue it or choose another --out")
+    if not path.exists():
+        if resume:
+            log.warning("--resume: no checkpoint at %s, so this starts a new run from epoch 1", path)
+        return None
+    ckpt = load_checkpoint(path)
+    check_resumable(TrainConfig.from_dict(ckpt["config"]), cfg, path)
+    return ckpt
+
+
+def _load_faces(cfg: TrainConfig, ctx: DistContext) -> tuple[FaceArrays, FaceArrays, tuple[DataSummary, DataSummary]]:
+    """Train and val faces; rank 0 first, so only it builds a missing cache while the others wait."""
+    spec = CropSpec(width=cfg.image_width, height=cfg.image_height, margin=cfg.margin)
+
+    def load(partition: str, limit: int | None) -> tuple[FaceArrays, DataSummary]:
+        return load_face_arrays(
+            cfg.data, partition, cache_dir=cfg.cache_dir, spec=spec, workers=cfg.workers, limit=limit
+        )
+
+    if not ctx.is_main:
+        ctx.barrier()
+    (train, train_summary), (val, val_summary) = load("train", cfg.train_limit), load("val", cfg.val_limit)
+    if ctx.is_main:
+        ctx.barrier()
+    return train, val, (train_summary, val_summary)
+
+
+def _build_run(cfg: TrainConfig, ctx: DistContext, num_train: int, steps_per_epoch: int) -> _Run:
+    model, criterion, optimizer, scheduler = build_training(cfg, steps_per_epoch, num_train, ctx.device)
+    model = sync_batchnorm(model, ctx)
+    train_model: torch.nn.Module = model
+    if ctx.distributed:
+        train_model = DistributedDataParallel(model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
+    ema = ModelEma(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+    eval_model = build_model(model.config).to(ctx.device) if ema is not None else model
+    scaler = torch.amp.GradScaler(ctx.device.type, enabled=autocast_dtype(cfg.precision, ctx.device) == torch.float16)
+    return _Run(model, train_model, eval_model, criterion, optimizer, scheduler, scaler, ema)
 
 
 def main(
@@ -183,178 +327,196 @@ def main(
     ``max_epochs_this_run`` stops early after that many epochs (the checkpoint stays resumable);
     the bundle is only written once all ``cfg.epochs`` are done, or at once with ``finalize_now``
     (best epoch so far, e.g. when the time budget runs out; the checkpoint can still be resumed).
-    ``faces`` = (train, val) skips reading ``cfg.data`` (tests, notebooks).
+    ``faces`` = (train, val) skips reading ``cfg.data`` (tests, notebooks). Under torchrun only
+    rank 0 calls ``callback``, writes and returns the paths; other ranks return ``{"rank": r}``.
     """
     torch.set_num_threads(cfg.num_threads)
-    device = _device()
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint_path = out / CHECKPOINT_NAME
-    if checkpoint_path.exists() and not resume:
-        raise FileExistsError(f"{checkpoint_path} exists; pass --resume to continue it or choose another --out")
-    if resume and not checkpoint_path.exists():
-        log.warning("--resume: no checkpoint at %s, so this starts a new run from epoch 1", checkpoint_path)
-
-    spec = CropSpec(width=cfg.image_width, height=cfg.image_height, margin=cfg.margin)
-    if faces is not None:
-        (train, val), train_summary, val_summary = faces, DataSummary(()), DataSummary(())
-    else:
-        train, train_summary = load_face_arrays(
-            cfg.data, "train", cache_dir=cfg.cache_dir, spec=spec, workers=cfg.workers, limit=cfg.train_limit
+    checkpoint_path = Path(cfg.out) / CHECKPOINT_NAME
+    ckpt = _checkpoint_to_resume(checkpoint_path, cfg, resume or finalize_now)
+    if finalize_now and not (ckpt and ckpt["history"]):
+        raise RuntimeError(f"nothing to finalize: {checkpoint_path} holds no finished epoch")
+    ctx = setup(cfg.device)
+    callback = callback if ctx.is_main else None
+    try:
+        if faces is not None:
+            (train, val), summaries = faces, (DataSummary(()), DataSummary(()))
+        else:
+            train, val, summaries = _load_faces(cfg, ctx)
+        if len(train) == 0:
+            raise RuntimeError(f"no training faces found under {', '.join(cfg.data)}")
+        identities = read_identities(cfg.data[0]) if faces is None else {}
+        train_rows, held_rows = calibration_rows(train, cfg, identities)
+        holdout = train.subset(held_rows)
+        train_labels = train.labels[torch.from_numpy(train_rows)]
+        sampler = DistributedBatchSampler(
+            cfg.sampler, train_labels, batch_size=cfg.batch_size, epochs=cfg.epochs, seed=cfg.seed,
+            rank=ctx.rank, world_size=ctx.world_size,
+        )  # fmt: skip
+        run = _build_run(cfg, ctx, len(train_labels), len(sampler))
+        if ckpt is not None:
+            run.restore(ckpt)
+            log.info("resumed %s at epoch %d/%d", checkpoint_path, run.start_epoch + 1, cfg.epochs)
+        if ctx.is_main:
+            Path(cfg.out).mkdir(parents=True, exist_ok=True)
+        if callback:
+            callback(StartedEvent(cfg.name, cfg.epochs, run.start_epoch, len(sampler), len(train_labels), len(val)))
+        workers = (
+            cfg.loader_workers if cfg.loader_workers is not None else default_loader_workers(ctx.device, ctx.world_size)
         )
-        val, val_summary = load_face_arrays(
-            cfg.data, "val", cache_dir=cfg.cache_dir, spec=spec, workers=cfg.workers, limit=cfg.val_limit
+        batches = TrainBatches(
+            train,
+            cfg.image_height,
+            cfg.image_width,
+            AugmentConfig(**cfg.augment),
+            cfg.seed,
+            torch.from_numpy(train_rows),
         )
-    if len(train) == 0:
-        raise RuntimeError(f"no training faces found under {', '.join(cfg.data)}")
-    train, holdout = split_calibration(train, cfg, identities=read_identities(cfg.data[0]) if faces is None else {})
-    steps_per_epoch = len(train) // min(cfg.batch_size, len(train))
-    model, criterion, optimizer, scheduler = build_training(cfg, steps_per_epoch, len(train), device)
-    ema = ModelEma(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
-    eval_model = build_model(model.config).to(device) if ema is not None else model
+        loader = train_loader(batches, sampler, workers=workers, pin_memory=ctx.device.type == "cuda")
+        last_epoch = (
+            cfg.epochs if max_epochs_this_run is None else min(cfg.epochs, run.start_epoch + max_epochs_this_run)
+        )
+        _train_epochs(
+            run,
+            cfg,
+            ctx,
+            loader,
+            val,
+            holdout,
+            range(run.start_epoch, run.start_epoch if finalize_now else last_epoch),
+            callback,
+        )
+        ctx.barrier()
+    finally:
+        ctx.close()
+    if not ctx.is_main:
+        return TrainResult(rank=ctx.rank, epochs_done=len(run.history))
+    if len(run.history) < cfg.epochs and not finalize_now:
+        return TrainResult(checkpoint=str(checkpoint_path), finished=False, epochs_done=len(run.history))
+    return finalize_run(
+        cfg, run.model, run.best.as_dict(), [h.to_dict() for h in run.history], val, summaries,
+        run.wall_before, ctx.device, callback, holdout=holdout, loss_weights=run.criterion.applied_weights(),
+    )  # fmt: skip
 
-    start_epoch, history, best = 0, [], {"epoch": -1, "score": -math.inf, "state": None}
-    lr_boosts, wall_before = 0, 0.0
-    if checkpoint_path.exists():
-        ckpt = load_checkpoint(checkpoint_path)
-        saved = TrainConfig.from_dict(ckpt["config"])
-        if replace(saved, epochs=cfg.epochs) != replace(cfg, epochs=cfg.epochs):
-            log.warning("resuming with a different configuration than the checkpoint's; using the new one")
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        criterion.load_loss_state(ckpt["loss_state"])
-        if ema is not None and ckpt.get("ema"):
-            ema.load_state_dict(ckpt["ema"])
-        torch.set_rng_state(ckpt["rng"]["torch"])
-        start_epoch, history = int(ckpt["epoch"]) + 1, list(ckpt["history"])
-        best = {"epoch": int(ckpt["best_epoch"]), "score": float(ckpt["best_score"]), "state": ckpt["best_model"]}
-        lr_boosts, wall_before = int(ckpt["lr_boosts"]), float(ckpt["wall_seconds"])
-        log.info("resumed %s at epoch %d/%d", checkpoint_path, start_epoch + 1, cfg.epochs)
 
-    if callback:
-        callback(StartedEvent(cfg.name, cfg.epochs, start_epoch, steps_per_epoch, len(train), len(val)))
+def _train_epochs(
+    run: _Run,
+    cfg: TrainConfig,
+    ctx: DistContext,
+    loader: torch.utils.data.DataLoader,
+    val: FaceArrays,
+    holdout: FaceArrays,
+    epochs: range,
+    callback: EventCallback | None,
+) -> None:
+    """Train, evaluate, diagnose and checkpoint each epoch of ``epochs``; ``run.wall_before`` ends as the total."""
     diagnosis = StuckDiagnosis(DiagnosisConfig(fixes=cfg.stuck_fixes))
-    diagnosis.history = [h["predicted_positive_rate"] for h in history]
-    select = holdout if len(holdout) else val
-    select_name = "calibration slice of train" if len(holdout) else "val"
+    diagnosis.history = [h.predicted_positive_rate for h in run.history]
+    select, select_name = (holdout, "calibration slice of train") if len(holdout) else (val, "val")
     log.info("checkpoint selection on the %s (%d faces)", select_name, len(select))
     true_rate = select.labels.mean(0).numpy() if len(select) else np.asarray(TRAIN_POSITIVE_RATE)
-    run_started = time.perf_counter()
-    last_epoch = cfg.epochs if max_epochs_this_run is None else min(cfg.epochs, start_epoch + max_epochs_this_run)
-    if finalize_now:
-        if not history:
-            raise RuntimeError(f"nothing to finalize: {checkpoint_path} holds no finished epoch")
-        last_epoch = start_epoch
-    for epoch in range(start_epoch, last_epoch):
-        stats = train_one_epoch(model, criterion, optimizer, scheduler, train, cfg, epoch, device, callback, ema=ema)
-        if ema is not None:
-            eval_model.load_state_dict(ema.state)
+    amp_dtype = autocast_dtype(cfg.precision, ctx.device)
+    started = time.perf_counter()
+    for epoch in epochs:
+        stats = train_one_epoch(
+            run.train_model, run.criterion, run.optimizer, run.scheduler, loader, epoch=epoch, ctx=ctx,
+            scaler=run.scaler, amp_dtype=amp_dtype, grad_clip=cfg.grad_clip, callback=callback, ema=run.ema,
+        )  # fmt: skip
+        if run.ema is not None:
+            run.eval_model.load_state_dict(run.ema.state)
         summary: dict[str, float] = {}
         selection: dict[str, float] = {}
         attention: dict = {}
-        predicted_rate = np.asarray(stats["train_predicted_positive_rate"])
-        score = -stats["loss"]
+        predicted_rate = np.asarray(stats.train_predicted_positive_rate)
+        score = -stats.loss
         if len(select):
-            chosen = predict_detailed(eval_model, select.images, cfg.image_height, cfg.image_width, device=device)
+            chosen = evaluate(run.eval_model, select, cfg, ctx)
             result = evaluate_predictions(chosen.probabilities, select.labels.numpy(), 0.5)
             selection = result.summary()
             predicted_rate = np.array([a.predicted_positive_rate for a in result.attributes])
             score = result.mean_auc
             attention = attention_summary(chosen, cfg.image_width, cfg.image_height)
         if len(val) and len(holdout):  # val at 0.5, for the plots only: never used to select
-            summary = evaluate_predictions(
-                predict_detailed(eval_model, val.images, cfg.image_height, cfg.image_width, device=device).probabilities,
-                val.labels.numpy(),
-                0.5,
-            ).summary()
+            probabilities = evaluate(run.eval_model, val, cfg, ctx).probabilities
+            summary = evaluate_predictions(probabilities, val.labels.numpy(), 0.5).summary()
         else:
             summary = selection
         flags = diagnosis.update(epoch, predicted_rate, true_rate)
         fixes = apply_emergency_fixes(
-            epoch, flags, criterion, optimizer, scheduler, lr_boosts, diagnosis.config, epochs=cfg.epochs
+            epoch,
+            flags,
+            run.criterion,
+            run.optimizer,
+            run.scheduler,
+            run.lr_boosts,
+            diagnosis.config,
+            epochs=cfg.epochs,
         )
-        lr_boosts += any(f.action == "raise_lr" for f in fixes)
-        if score > best["score"]:
-            best = {
-                "epoch": epoch,
-                "score": score,
-                "state": {k: v.detach().cpu().clone() for k, v in eval_model.state_dict().items()},
-            }
-        record = {
-            "epoch": epoch,
-            "train_loss": stats["loss"],
-            "images_per_s": stats["images_per_s"],
-            "seconds": stats["seconds"],
-            "lr": optimizer.param_groups[0]["lr"],
-            "val": summary,
-            "selection": selection,
-            "attention": attention,
-            "predicted_positive_rate": predicted_rate.tolist(),
-            "stuck": [f.attribute for f in flags],
-            "fixes": [f"{f.action}: {f.detail}" for f in fixes],
-            "loss_components": criterion.last_components,
-        }
-        history.append(record)
-        wall = wall_before + time.perf_counter() - run_started
-        save_checkpoint(
-            checkpoint_path,
-            model=model.state_dict(),
-            optimizer=optimizer.state_dict(),
-            scheduler=scheduler.state_dict(),
+        run.lr_boosts += any(f.action == "raise_lr" for f in fixes)
+        if score > run.best.score:
+            state = {k: v.detach().cpu().clone() for k, v in run.eval_model.state_dict().items()}
+            run.best = BestRecord(epoch, score, state)
+        record = EpochRecord(
             epoch=epoch,
-            rng=_rng_state(),
-            config=cfg.to_dict(),
-            loss_state=criterion.loss_state(),
-            ema=ema.state_dict() if ema is not None else {},
-            history=history,
-            best_epoch=best["epoch"],
-            best_score=float(best["score"]),
-            best_model=best["state"],
-            lr_boosts=lr_boosts,
-            wall_seconds=wall,
+            train_loss=stats.loss,
+            images_per_s=stats.images_per_s,
+            seconds=stats.seconds,
+            lr=run.optimizer.param_groups[0]["lr"],
+            val=summary,
+            selection=selection,
+            attention=attention,
+            predicted_positive_rate=predicted_rate.tolist(),
+            stuck=[f.attribute for f in flags],
+            fixes=[f"{f.action}: {f.detail}" for f in fixes],
+            loss_components=run.criterion.last_components,
         )
-        log.info(
-            "epoch %d/%d loss %.4f %.0f img/s selection %s val@0.5 %s attention cos %.3f",
-            epoch + 1,
-            cfg.epochs,
-            stats["loss"],
-            stats["images_per_s"],
-            {k: round(v, 4) for k, v in selection.items()},
-            {k: round(v, 4) for k, v in summary.items()},
-            attention.get("map_cosine", float("nan")),
-        )
+        run.history.append(record)
+        wall = run.wall_before + time.perf_counter() - started
+        if ctx.is_main:
+            run.save(Path(cfg.out) / CHECKPOINT_NAME, cfg, epoch, wall, ctx.world_size)
+            _log_epoch(record, cfg)
         if callback:
             for event in (*flags, *fixes):
                 callback(event)
             callback(
                 EpochEvent(
-                    epoch,
-                    cfg.epochs,
-                    stats["loss"],
-                    record["lr"],
-                    stats["seconds"],
-                    stats["images_per_s"],
-                    predicted_rate.tolist(),
-                    summary,
-                    record["stuck"],
-                    record["fixes"],
-                    best["epoch"],
+                    epoch, cfg.epochs, stats.loss, record.lr, stats.seconds, stats.images_per_s,
+                    record.predicted_positive_rate, summary, record.stuck, record.fixes, run.best.epoch,
                 )
-            )
-    if len(history) < cfg.epochs and not finalize_now:
-        return TrainResult(checkpoint=str(checkpoint_path), finished=False, epochs_done=len(history))
-    wall = wall_before + time.perf_counter() - run_started
-    return finalize_run(
-        cfg, model, best, history, val, (train_summary, val_summary), wall, device, callback, holdout=holdout,
-        loss_weights=criterion.applied_weights(),
+            )  # fmt: skip
+    run.wall_before += time.perf_counter() - started
+
+
+def _log_epoch(record: EpochRecord, cfg: TrainConfig) -> None:
+    log.info(
+        "epoch %d/%d loss %.4f %.0f img/s selection %s val@0.5 %s attention cos %.3f",
+        record.epoch + 1,
+        cfg.epochs,
+        record.train_loss,
+        record.images_per_s,
+        {k: round(v, 4) for k, v in record.selection.items()},
+        {k: round(v, 4) for k, v in record.val.items()},
+        record.attention.get("map_cosine", float("nan")),
     )
 
 
-def split_calibration(train: FaceArrays, cfg: TrainConfig, identities: dict[str, int]) -> tuple[FaceArrays, FaceArrays]:
-    """(train, calibration slice) by identity; no slice when it would hold under 50 faces (tiny runs)."""
-    mask = calibration_mask(train.filenames, identities, cfg.calibration_fraction) if cfg.calibration_fraction > 0 else None
+def calibration_rows(train: FaceArrays, cfg: TrainConfig, identities: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of (train, calibration slice) by identity; no slice when it would hold under 50 faces (tiny runs)."""
+    mask = (
+        calibration_mask(train.filenames, identities, cfg.calibration_fraction)
+        if cfg.calibration_fraction > 0
+        else None
+    )
     if mask is None or mask.sum() < 50:
-        return train, train.subset(np.zeros(0, np.int64))
-    log.info("held back %d train faces (%d identities) for calibration", mask.sum(), len({identities.get(f) for f, m in zip(train.filenames, mask) if m}))
-    return train.subset(np.nonzero(~mask)[0]), train.subset(np.nonzero(mask)[0])
+        return np.arange(len(train)), np.zeros(0, np.int64)
+    log.info(
+        "held back %d train faces (%d identities) for calibration",
+        mask.sum(),
+        len({identities.get(f) for f, m in zip(train.filenames, mask) if m}),
+    )
+    return np.nonzero(~mask)[0], np.nonzero(mask)[0]
+
+
+def split_calibration(train: FaceArrays, cfg: TrainConfig, identities: dict[str, int]) -> tuple[FaceArrays, FaceArrays]:
+    """(train, calibration slice) by identity, as copies; see :func:`calibration_rows`."""
+    keep, held = calibration_rows(train, cfg, identities)
+    return train.subset(keep), train.subset(held)

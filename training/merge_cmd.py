@@ -1,0 +1,52 @@
+"""``attricam merge cache|csv``: join the outputs of ``--shard i/n`` runs into the unsharded one.
+
+* ``merge cache``: the face caches of shards ``0/n .. n-1/n`` of each split -> the split's whole
+  cache, identical to an unsharded ``attricam cache`` (same key, same bytes), which training then finds.
+* ``merge csv``: the shard CSVs of ``attricam analyze --shard`` (given in shard order) -> one CSV,
+  identical to an unsharded analysis of the same paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+__all__ = ["add_merge_arguments", "run_merge"]
+
+log = logging.getLogger(__name__)
+
+
+def add_merge_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    sub = parser.add_subparsers(dest="what", required=True, metavar="{cache,csv}")
+    cache = sub.add_parser("cache", help="join shard face caches (attricam cache --shard i/n)")
+    cache.add_argument("--data", type=Path, action="append", help="CelebA root(s); default $ATTRICAM_DATA")
+    cache.add_argument("--partitions", default="train,val")
+    cache.add_argument("--cache", type=Path, default=None, help="cache directory the shards were written to")
+    cache.add_argument("--shards", type=int, required=True, metavar="N", help="n of the --shard i/n runs")
+    csv = sub.add_parser("csv", help="join shard CSVs (attricam analyze --shard i/n) in shard order")
+    csv.add_argument("parts", nargs="+", metavar="SHARD.csv", help="shard CSVs, shard 0 first")
+    csv.add_argument("--out", required=True, metavar="OUT.csv")
+    return parser
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    try:
+        if args.what == "csv":
+            from engine.shards import merge_csv
+
+            rows = merge_csv(args.parts, args.out)
+            log.info("merged %d shard CSVs (%d rows) into %s", len(args.parts), rows, args.out)
+            return 0
+        from .cache import merge_face_caches
+        from .celeba import default_data_root, load_celeba
+
+        for root in args.data or [default_data_root()]:
+            for split in load_celeba(root, tuple(args.partitions.split(","))).values():
+                if len(split):
+                    merge_face_caches(root, split.filenames, args.shards, args.cache)
+        return 0
+    except (OSError, ValueError) as exc:
+        print(f"attricam merge: error: {exc}", file=sys.stderr)
+        return 2
