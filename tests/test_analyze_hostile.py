@@ -120,7 +120,7 @@ def test_sigterm_keeps_finished_files_and_leaves_no_temporaries(tmp_path: Path, 
     rest = process.communicate(timeout=120)[1]
     stderr = "".join(seen) + rest
     assert process.returncode == 130, stderr
-    assert "Traceback" not in stderr and "interrupted at" in stderr
+    assert "Traceback" not in stderr and "interrupted at" in stderr, stderr
     rows = _csv_rows(out / "r.csv")
     assert 3 <= len(rows) < 40
     import json
