@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from benchmarks.make_clip import make_demo_clip
+    from desktop.app import freeze_after_first_model
     from desktop.live_worker import LiveWorker
     from desktop.main_window import MainWindow
     from desktop.settings import AppSettings
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     worker_options = {} if args.nice is None else {"nice": args.nice}
     worker = LiveWorker(realtime=args.realtime, scan_cameras=False, **worker_options)
     window = MainWindow(settings, worker=worker, initial_source=SourceSpec("video", paths=(str(clip),)))
+    freeze_after_first_model(window)  # as the app does
     window.training.ask_before_close = False
     window.resize(1400, 860)
     window.show()

@@ -232,10 +232,10 @@ def test_model_swap_while_paused_updates_bars_thresholds_and_hud(qtbot, make_win
     packet = wait_for_packet(qtbot, window, lambda p: p.result.model_name == "model.pt", timeout=30000)
     assert live.paused and packet.video_frame == old.video_frame  # the same frame, analysed by the new model
     face = packet.result.face(live.selected_face)
-    qtbot.waitUntil(lambda: live.attributes.bars._probabilities is not None, timeout=5000)
-    np.testing.assert_allclose(live.attributes.bars._probabilities, face.probabilities)
+    qtbot.waitUntil(lambda: live.attributes.bars.probabilities is not None, timeout=5000)
+    np.testing.assert_allclose(live.attributes.bars.probabilities, face.probabilities)
     np.testing.assert_allclose(face.thresholds, 0.3)
-    assert any("asl-1/model.pt" in line for line in live.video._hud_lines)
+    assert any("asl-1/model.pt" in line for line in live.video.hud)
 
 
 def test_face_list_follows_the_face_size_of_the_next_image(qtbot, make_window, celeba_face_paths):
