@@ -454,14 +454,18 @@ def _snapshot_details(packet: LivePacket) -> dict:
 
 
 def _display_image(rgb: np.ndarray, view: tuple[int, int] | None) -> QImage | None:
-    """``rgb`` resized to fit ``view`` as a QImage that owns its pixels; None when the view size is unknown."""
+    """``rgb`` resized to fit ``view`` as a QImage that owns its pixels; None when the view size is unknown.
+
+    Made as 32-bit RGB (bytes B, G, R, 0xff), the layout of the window's backing store, so the GUI thread's
+    paint is a plain copy with no per-pixel format conversion (that conversion happens here, off the GUI thread).
+    """
     if view is None or view[0] < 2 or view[1] < 2:
         return None
     h, w = rgb.shape[:2]
     tw, th = fit_size((w, h), view)
     scaled = cv2.resize(rgb, (tw, th), interpolation=cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR)
-    scaled = np.ascontiguousarray(scaled)
-    return QImage(scaled.data, tw, th, 3 * tw, QImage.Format.Format_RGB888).copy()
+    bgra = np.ascontiguousarray(cv2.cvtColor(scaled, cv2.COLOR_RGB2BGRA))
+    return QImage(bgra.data, tw, th, 4 * tw, QImage.Format.Format_RGB32).copy()
 
 
 def _default_pipeline(threads: int | None = 1):
