@@ -7,12 +7,13 @@ it analyses N frames of the source, saves a grab of the whole window and exits 0
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import sys
 from pathlib import Path
 
-__all__ = ["build_parser", "main", "parse_source"]
+__all__ = ["build_parser", "freeze_after_first_model", "main", "parse_source"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,19 @@ def parse_source(text: str | None, resolution: str = "640x480"):
     return spec
 
 
+def freeze_after_first_model(window) -> None:
+    """Once the first model has loaded, move everything alive then (Qt, the engine, the model) out of the
+    garbage collector's sight: it lives for the whole session, and a full collection over it could stall the
+    event loop for tens of milliseconds. Later objects are collected as usual."""
+
+    def freeze(_bundle) -> None:
+        window.live.modelChanged.disconnect(freeze)
+        gc.collect()
+        gc.freeze()
+
+    window.live.modelChanged.connect(freeze)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -101,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"attricam: {exc.args[0]}", file=sys.stderr)
             return 2
     window = MainWindow(settings, initial_source=initial)
+    freeze_after_first_model(window)
     if args.size:
         w, _, h = args.size.lower().partition("x")
         window.resize(int(w), int(h))

@@ -181,6 +181,19 @@ class AttentionExplorer(QWidget):
         self.filter_box.currentIndexChanged.connect(lambda: self.grid.set_filter(self.filter_box.currentData()))
         self.grid.attributeClicked.connect(self.attributeClicked)
 
+    def set_selected(self, index: int | None) -> None:
+        """Frame the map of the overlay attribute."""
+        self.grid.set_selected(index)
+
+    def show_face(self, face, tiles, caption: str) -> None:
+        """The 40 maps of ``face`` (a FaceResult) with ``caption``; ``face`` None says the frame has no face."""
+        if face is None or tiles is None:
+            self.grid.set_tiles(None)
+            self.caption.setText("No face in this frame")
+            return
+        self.caption.setText(caption)
+        self.grid.set_tiles(tiles, face.probabilities, face.decisions)
+
     def set_filter(self, filter_: str) -> None:
         index = self.filter_box.findData(filter_)
         if index >= 0:

@@ -98,6 +98,12 @@ class AttributeBars(QWidget):
     def visible_attributes(self) -> list[int]:
         return list(self._order)
 
+
+    @property
+    def selected(self) -> int | None:
+        """The highlighted attribute (the overlay's), or None."""
+        return self._selected
+
     def _reorder(self) -> None:
         order = ordered_attributes(self._probabilities, self._sort, self._filter)
         if order != self._order:

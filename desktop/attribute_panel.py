@@ -97,6 +97,14 @@ class AttributePanel(QWidget):
         self.title.setText(f"Face #{face.face_id}{suffix} · {positives} positive")
         self.bars.set_values(face.probabilities, face.decisions)
 
+    def set_thresholds(self, thresholds) -> None:
+        """The model's calibrated thresholds (the red ticks)."""
+        self.bars.set_thresholds(thresholds)
+
+    def visible_attributes(self) -> list[int]:
+        """Attribute indices in the panel's current sort and filter order."""
+        return self.bars.visible_attributes()
+
     def set_selected_attribute(self, index: int | None) -> None:
         self.bars.set_selected(index)
         rect = self.bars.row_rect(index) if index is not None else None

@@ -1,15 +1,16 @@
 """Live tab: source bar, video (or attention explorer), faces, overlay controls and the attribute panel.
 
-Owns the :class:`~desktop.live_worker.LiveWorker`. A 60 Hz timer takes the
-newest packet from the worker's mailbox and shows it (latest frame wins);
-every control change is sent to the worker as an immutable ``RenderOptions``.
+Owns the :class:`~desktop.live_worker.LiveWorker` and a headless
+:class:`~desktop.live_session.LiveSession` (source, frame on screen, selected
+face, pause). A 60 Hz timer takes the newest packet from the worker's mailbox
+and shows it (latest frame wins); every control change is sent to the worker
+as an immutable ``RenderOptions``. Child widgets are driven through their
+public methods only.
 """
 
 from __future__ import annotations
 
-import gc
 import time
-from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
@@ -24,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.attributes import ATTRIBUTES
 from engine.bundle import ModelBundle
 from engine.image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
@@ -32,6 +32,8 @@ from .attention_grid import AttentionExplorer
 from .attribute_panel import AttributePanel
 from .empty_state import EmptyState
 from .face_list import FaceList
+from .live_hud import ShownRate, hud_lines
+from .live_session import LiveSession
 from .live_worker import LivePacket, LiveWorker
 from .model_files import bundle_label
 from .overlay_controls import OverlayControls
@@ -60,19 +62,13 @@ class LiveTab(QWidget):
         self.setObjectName("LiveTab")
         self.settings = settings
         self.worker = worker or LiveWorker()
-        self.packet: LivePacket | None = None
+        self.session = LiveSession()
         self.bundle: ModelBundle | None = None
-        self.spec: SourceSpec | None = None
-        self.selected_face: int | None = None
-        self.paused = False
         self.frames_shown = 0
         self._cameras: list[int] | None = None
-        self._shown_times: deque[float] = deque(maxlen=600)
+        self._shown_rate = ShownRate()
         self._panels_shown = 0.0
-        self._gc_frozen = False
         self._pending_recent: tuple[SourceSpec, list[str]] | None = None
-        self.unreadable = ""
-        """Why the last source could not be opened while nothing is on screen ("" when all is well)."""
 
         self.source_bar = SourceBar()
         self.empty_state = EmptyState()
@@ -129,6 +125,29 @@ class LiveTab(QWidget):
         self._timer.setInterval(_PAINT_INTERVAL_MS)
         self._timer.timeout.connect(self._show_latest)
 
+    # ------------------------------------------------------------------ session state (read-only views)
+    @property
+    def packet(self) -> LivePacket | None:
+        """The analysed frame on screen."""
+        return self.session.packet
+
+    @property
+    def spec(self) -> SourceSpec | None:
+        return self.session.spec
+
+    @property
+    def paused(self) -> bool:
+        return self.session.paused
+
+    @property
+    def selected_face(self) -> int | None:
+        return self.session.selected_face
+
+    @property
+    def unreadable(self) -> str:
+        """Why the last source could not be opened while nothing is on screen ("" when all is well)."""
+        return self.session.unreadable
+
     # ------------------------------------------------------------------ lifecycle
     def start(self, initial: SourceSpec | None = None) -> None:
         """Start the worker; ``initial`` (e.g. from the command line) beats the remembered source."""
@@ -178,7 +197,7 @@ class LiveTab(QWidget):
 
     def _restore(self) -> None:
         loop = self.settings.value("live/loop", True, bool)
-        self.source_bar.loop_button.setChecked(loop)
+        self.source_bar.set_loop(loop)
         self.worker.set_loop(loop)
         self.overlay.restore(self.settings.overlay)
         self.attributes.set_order(self.settings.sort, self.settings.filter)
@@ -257,8 +276,7 @@ class LiveTab(QWidget):
             self.open_source(self.source_bar.camera_spec())
 
     def _source_opened(self, spec: SourceSpec) -> None:
-        self.spec = spec
-        self.unreadable = ""
+        self.session.source_opened(spec)
         if self._pending_recent is not None and self._pending_recent[0] == spec:
             self.settings.add_recent_source(self._pending_recent[1])  # what the user chose: a folder stays a folder
         self._pending_recent = None
@@ -269,8 +287,7 @@ class LiveTab(QWidget):
         self.message.emit(f"Opened {spec.label}", 3000)
 
     def _source_closed(self) -> None:
-        self.spec = None
-        self.packet = None
+        self.session.source_closed()
         self.video.clear()
         self.source_bar.set_source_kind(None)
         self.stack.setCurrentWidget(self.empty_state)
@@ -284,22 +301,16 @@ class LiveTab(QWidget):
         if level == "info" and text:  # info fades; warnings and errors stay until the next status
             self._message_timer.start()
         if text and not self.video.has_frame() and level == "error":
-            self.unreadable = text
+            self.session.unreadable = text
             self.empty_state.set_unreadable(text, is_file=not text.startswith(("Camera", "Model")))
         if text:
             self.message.emit(text, 6000 if level != "info" else 3000)
 
     # ------------------------------------------------------------------ model
     def _model_changed(self, bundle: ModelBundle) -> None:
-        if not self._gc_frozen:
-            # Everything loaded so far (Qt, torch, the model) lives for the whole session: move it out of the
-            # collector's way, so a full collection cannot stall the event loop for tens of milliseconds.
-            gc.collect()
-            gc.freeze()
-            self._gc_frozen = True
         self.bundle = bundle
         self.overlay.set_model_shape(layers=bundle.config.layers, heads=bundle.config.heads)
-        self.attributes.bars.set_thresholds(bundle.decision_rule.thresholds)
+        self.attributes.set_thresholds(bundle.decision_rule.thresholds)
         self.video.set_model_warning(bundle.notice)  # says why: untrained, or no shipped model found
         self.modelChanged.emit(bundle)
 
@@ -309,28 +320,25 @@ class LiveTab(QWidget):
 
     # ------------------------------------------------------------------ controls
     def set_paused(self, paused: bool) -> None:
-        self.paused = bool(paused)
+        self.session.paused = bool(paused)
         self.source_bar.set_paused(self.paused)
         self.worker.set_paused(self.paused)
 
     def toggle_pause(self) -> None:
-        if self.spec is not None and self.spec.kind in ("camera", "video"):
+        if self.session.pausable:
             self.set_paused(not self.paused)
 
     def step(self, delta: int = 1) -> None:
         """Filmstrip: previous/next image. Video: pause, then exactly one frame forward or back. Camera: forward."""
-        if self.spec is None:
-            return
-        if self.spec.kind != "images":
-            if delta < 0 and self.spec.kind != "video":
-                return
-            if not self.paused:
-                self.set_paused(True)
-        self.worker.step(delta)
+        plan = self.session.step_plan(delta)
+        if plan.pause_first:
+            self.set_paused(True)
+        if plan.send:
+            self.worker.step(delta)
 
     def seek(self, frame: int) -> None:
         """Video files: jump to ``frame`` (0-based); a paused video shows that frame at once."""
-        if self.spec is not None and self.spec.kind == "video":
+        if self.session.seekable:
             self.worker.seek(frame)
 
     def _loop_toggled(self, loop: bool) -> None:
@@ -338,7 +346,7 @@ class LiveTab(QWidget):
         self.worker.set_loop(loop)
 
     def select_face(self, face_id: int) -> None:
-        self.selected_face = face_id
+        self.session.select_face(face_id)
         self._push_options()
         if self.packet is not None:
             self._show_face(self.packet)
@@ -347,9 +355,15 @@ class LiveTab(QWidget):
     def select_attribute(self, index: int | None) -> None:
         self.overlay.set_attribute(index)  # emits changed -> _overlay_changed
 
+    def next_face(self) -> None:
+        """Select the next face of the frame on screen (wrapping)."""
+        face_id = self.session.next_face()
+        if face_id is not None:
+            self.select_face(face_id)
+
     def step_attribute(self, delta: int) -> None:
         """Move the overlay attribute up/down the attribute panel's current order."""
-        order = self.attributes.bars.visible_attributes()
+        order = self.attributes.visible_attributes()
         if not order:
             return
         current = self.overlay.attribute
@@ -357,7 +371,7 @@ class LiveTab(QWidget):
         self.select_attribute(order[position % len(order)])
 
     def toggle_landmarks(self) -> None:
-        self.overlay.landmarks.toggle()
+        self.overlay.toggle_landmarks()
 
     def toggle_explorer(self) -> None:
         self.view_tabs.setCurrentIndex(1 - self.view_tabs.currentIndex())
@@ -382,49 +396,29 @@ class LiveTab(QWidget):
 
     def _overlay_changed(self) -> None:
         self.attributes.set_selected_attribute(self.overlay.attribute)
-        self.explorer.grid.set_selected(self.overlay.attribute)
+        self.explorer.set_selected(self.overlay.attribute)
         self._push_options()
 
     def _order_changed(self, sort: str, filter_: str) -> None:
         self.explorer.set_filter(filter_)
 
     def _push_options(self) -> None:
-        self.worker.set_options(
-            self.overlay.options(self.selected_face), tiles=self.view_tabs.currentWidget() is self.explorer
-        )
+        self.session.explorer_shown = self.view_tabs.currentWidget() is self.explorer
+        self.worker.set_options(self.overlay.options(self.selected_face), tiles=self.session.explorer_shown)
 
     # ------------------------------------------------------------------ drawing
     def _show_latest(self) -> None:
         packet = self.worker.take_latest()
         if packet is None:
             return
-        self.packet = packet
+        if self.session.show(packet):
+            self._push_options()  # the selected face left: the first face is selected now
         result = packet.result
-        ids = [f.face_id for f in result.faces]
-        if self.selected_face not in ids and ids:
-            self.selected_face = ids[0]
-            self._push_options()
         now = time.perf_counter()
-        self._shown_times.append(now)
-        while self._shown_times and now - self._shown_times[0] > 2.0:
-            self._shown_times.popleft()
-        span = now - self._shown_times[0]
-        shown_fps = (len(self._shown_times) - 1) / span if span > 0 else 0.0
-        t = result.timings
-        stages = f"detect {t.detect_ms:.0f} · model {t.classify_ms:.0f} ms"
+        shown_fps = self._shown_rate.tick(now)
         model = bundle_label(self.bundle) if self.bundle is not None and self.bundle.name == result.model_name else None
-        faces = f"{len(result.faces)} face(s) · {model or result.model_name}"
-        if packet.filmstrip is not None:
-            hud = [packet.position, f"analysed in {packet.latency_ms:.0f} ms ({stages})", faces]
-        else:
-            hud = [
-                f"{packet.source_label}   {packet.position}" + ("   PAUSED" if self.paused else ""),
-                f"{shown_fps:5.1f} fps shown · {packet.fps:5.1f} fps analysed",
-                f"latency {packet.latency_ms:5.1f} ms ({stages})",
-                faces,
-            ]
-        self.video.set_hud(hud)
-        if self.view_tabs.currentWidget() is self.explorer:
+        self.video.set_hud(hud_lines(packet, paused=self.paused, shown_fps=shown_fps, model_label=model))
+        if self.session.explorer_shown:
             self._show_explorer(packet)
         display = packet.display
         if display is not None and (display.width(), display.height()) != fit_size(
@@ -437,7 +431,7 @@ class LiveTab(QWidget):
             self._panels_shown = now
             self._show_face(packet)
             self.face_list.set_faces(result, self.selected_face)
-            self.source_bar.position.setText(packet.position)
+            self.source_bar.set_position(packet.position)
             if packet.video_frame is not None:
                 self.source_bar.set_video_position(*packet.video_frame)
         self.frames_shown += 1
@@ -449,16 +443,8 @@ class LiveTab(QWidget):
 
     def _show_explorer(self, packet: LivePacket) -> None:
         face = packet.result.face(packet.tiles_face) if packet.tiles_face is not None else None
-        if face is None or packet.tiles is None:
-            self.explorer.grid.set_tiles(None)
-            self.explorer.caption.setText("No face in this frame")
-            return
         o = packet.options
         layer = "last layer" if o.layer == -1 else f"layer {o.layer + 1}"
         head = "mean of heads" if o.head is None else f"head {o.head + 1}"
-        self.explorer.caption.setText(f"Face #{face.face_id} · {layer} · {head} · click a map to overlay it")
-        self.explorer.grid.set_tiles(packet.tiles, face.probabilities, face.decisions)
-
-    def current_attribute_name(self) -> str:
-        index = self.overlay.attribute
-        return "none" if index is None else ATTRIBUTES[index].name
+        caption = f"Face #{face.face_id} · {layer} · {head} · click a map to overlay it" if face is not None else ""
+        self.explorer.show_face(face, packet.tiles, caption)

@@ -86,7 +86,6 @@ class LiveWorker(QThread):
     status = Signal(str, str)  # level ("info" | "warning" | "error"), message
     snapshotSaved = Signal(str, str)  # png path, json path
     snapshotFailed = Signal(str)
-    packetReady = Signal()
 
     def __init__(
         self,
@@ -169,7 +168,7 @@ class LiveWorker(QThread):
         self._send("scan")
 
     def stop(self) -> None:
-        """End the loop, close the source and join the thread."""
+        """End the loop, close the source and the pipeline (joining its detection thread) and join this thread."""
         self._stopping.set()
         self._wake.set()
         if self.isRunning():
@@ -223,6 +222,8 @@ class LiveWorker(QThread):
                     self._wake.clear()
         finally:
             self._close_source()
+            if self.pipeline is not None and hasattr(self.pipeline, "close"):
+                self.pipeline.close()  # joins the background detection thread ("attricam-detect")
 
     def _apply_commands(self) -> bool:
         """Apply queued commands; True when the last frame must be rendered again."""
@@ -394,7 +395,6 @@ class LiveWorker(QThread):
         )
         with self._mailbox_lock:
             self._mailbox = packet
-        self.packetReady.emit()
 
     def _swap_bundle(self, bundle: ModelBundle | None) -> None:
         try:
@@ -454,21 +454,27 @@ def _snapshot_details(packet: LivePacket) -> dict:
 
 
 def _display_image(rgb: np.ndarray, view: tuple[int, int] | None) -> QImage | None:
-    """``rgb`` resized to fit ``view`` as a QImage that owns its pixels; None when the view size is unknown."""
+    """``rgb`` resized to fit ``view`` as a QImage that owns its pixels; None when the view size is unknown.
+
+    Made as 32-bit RGB (bytes B, G, R, 0xff), the layout of the window's backing store, so the GUI thread's
+    paint is a plain copy with no per-pixel format conversion (that conversion happens here, off the GUI thread).
+    """
     if view is None or view[0] < 2 or view[1] < 2:
         return None
     h, w = rgb.shape[:2]
     tw, th = fit_size((w, h), view)
     scaled = cv2.resize(rgb, (tw, th), interpolation=cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR)
-    scaled = np.ascontiguousarray(scaled)
-    return QImage(scaled.data, tw, th, 3 * tw, QImage.Format.Format_RGB888).copy()
+    bgra = np.ascontiguousarray(cv2.cvtColor(scaled, cv2.COLOR_RGB2BGRA))
+    return QImage(bgra.data, tw, th, 4 * tw, QImage.Format.Format_RGB32).copy()
 
 
 def _default_pipeline(threads: int | None = 1):
     """The shipped model on onnxruntime (torch is never imported: ~700 MB less memory, faster start) with
     ``threads`` intra-op threads: per-face batches are tiny, and on a busy machine (a training run beside the
     app) more threads than free cores makes a 9 ms frame take far longer. Bundles without an ONNX twin
-    fall back to torch (``backend="auto"``)."""
+    fall back to torch (``backend="auto"``). The full cascade runs on its own thread (``background_detection``),
+    as in ``attricam bench``, so no video frame waits ~45 ms for it; :meth:`LiveWorker.stop` joins that thread."""
     from engine.pipeline import FacePipeline, PipelineSettings
 
-    return FacePipeline(bundle=load_default_bundle(), settings=PipelineSettings(backend="auto", threads=threads))
+    settings = PipelineSettings(backend="auto", threads=threads, background_detection=True, background_nice=5)
+    return FacePipeline(bundle=load_default_bundle(), settings=settings)

@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
             "Escape": lambda: live.select_attribute(None),
             "L": live.toggle_landmarks,
             "G": live.toggle_explorer,
-            "F": self._next_face,
+            "F": self.live.next_face,
             "Ctrl+1": lambda: self.tabs.setCurrentIndex(0),
             "Ctrl+2": lambda: self.tabs.setCurrentIndex(1),
             "Ctrl+3": lambda: self.tabs.setCurrentIndex(2),
@@ -165,13 +165,6 @@ class MainWindow(QMainWindow):
         if self.tabs.widget(index) is self.live:
             self.live.video.setFocus()
 
-    def _next_face(self) -> None:
-        packet = self.live.packet
-        if packet is None or not packet.result.faces:
-            return
-        ids = [f.face_id for f in packet.result.faces]
-        current = ids.index(self.live.selected_face) if self.live.selected_face in ids else -1
-        self.live.select_face(ids[(current + 1) % len(ids)])
 
     def _show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)

@@ -95,6 +95,9 @@ class OverlayControls(QWidget):
     def set_attribute(self, index: int | None) -> None:
         self._select_data(self.attribute_box, index)
 
+    def toggle_landmarks(self) -> None:
+        self.landmarks.toggle()
+
     def options(self, selected_face: int | None = None) -> RenderOptions:
         return RenderOptions(
             attribute=self.attribute,

@@ -130,6 +130,13 @@ class SourceBar(QWidget):
         if kind != "video":
             self.seek_slider.setRange(0, 0)
 
+    def set_position(self, text: str) -> None:
+        """Where in the source the frame on screen is ("frame 12 / 300", "2 / 5  img.jpg")."""
+        self.position.setText(text)
+
+    def set_loop(self, loop: bool) -> None:
+        self.loop_button.setChecked(loop)
+
     def set_video_position(self, frame: int, count: int) -> None:
         """Show 1-based ``frame`` of ``count`` on the seek bar, unless the user is dragging it."""
         if self.seek_slider.isSliderDown():

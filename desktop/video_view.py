@@ -70,6 +70,11 @@ class VideoView(QWidget):
     def set_hud(self, lines: list[str]) -> None:
         self._hud_lines = lines
 
+    @property
+    def hud(self) -> list[str]:
+        """The HUD lines painted over the picture."""
+        return list(self._hud_lines)
+
     def set_model_warning(self, text: str) -> None:
         """A permanent red banner, e.g. 'UNTRAINED MODEL'; empty hides it."""
         self._warning = text
@@ -89,18 +94,27 @@ class VideoView(QWidget):
         self.update()
 
     # ------------------------------------------------------------------ geometry
-    def _target_rect(self) -> QRectF:
+    def picture_rect(self) -> QRectF:
+        """Where the frame is drawn in the widget (letterboxed); empty before the first frame."""
         if self._image is None:
             return QRectF()
         w, h = fit_size(self._frame_size, (self.width(), self.height()))
         return QRectF((self.width() - w) // 2, (self.height() - h) // 2, w, h)
 
     def widget_to_frame(self, point: QPointF) -> QPointF | None:
-        rect = self._target_rect()
+        rect = self.picture_rect()
         if rect.isEmpty() or not rect.contains(point):
             return None
         scale = rect.width() / self._frame_size[0]
         return QPointF((point.x() - rect.x()) / scale, (point.y() - rect.y()) / scale)
+
+    def frame_to_widget(self, x: float, y: float) -> QPointF | None:
+        """Widget point of frame pixel (``x``, ``y``); None before the first frame."""
+        rect = self.picture_rect()
+        if rect.isEmpty():
+            return None
+        scale = rect.width() / self._frame_size[0]
+        return QPointF(rect.x() + x * scale, rect.y() + y * scale)
 
     def face_at(self, point: QPointF) -> int | None:
         """Id of the smallest face box under a widget point (nested boxes pick the inner one)."""
@@ -135,7 +149,7 @@ class VideoView(QWidget):
         painter.fillRect(self.rect(), QColor(18, 18, 20))
         if self._image is not None:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            painter.drawImage(self._target_rect(), self._image)
+            painter.drawImage(self.picture_rect(), self._image)
         font = QFont(self.font())
         font.setPointSizeF(max(9.0, font.pointSizeF()))
         font.setStyleHint(QFont.StyleHint.Monospace)

@@ -15,6 +15,8 @@ fall behind. ``close()`` stops and joins the thread.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,9 +38,12 @@ class DetectionResult:
 class BackgroundDetector:
     """Runs ``detect(frame)`` on a daemon thread, one frame at a time; the newest answer waits in ``take()``."""
 
-    def __init__(self, detect: Callable[[np.ndarray], list[Detection]], name: str = "attricam-detect") -> None:
+    def __init__(
+        self, detect: Callable[[np.ndarray], list[Detection]], name: str = "attricam-detect", *, nice: int = 0
+    ) -> None:
         self._detect = detect
         self._name = name
+        self._nice = nice
         self._cv = threading.Condition()
         self._job: tuple[int, int, np.ndarray] | None = None  # generation, frame index, frame
         self._result: tuple[int, DetectionResult] | None = None
@@ -102,6 +107,12 @@ class BackgroundDetector:
             thread.join(timeout)
 
     def _run(self) -> None:
+        if self._nice and hasattr(os, "setpriority"):
+            # Linux schedules threads one by one: a nicer search thread leaves a busy machine's cores to the
+            # frame path and, in the desktop app, to the GUI thread.
+            with contextlib.suppress(OSError):
+                native = threading.get_native_id()
+                os.setpriority(os.PRIO_PROCESS, native, os.getpriority(os.PRIO_PROCESS, native) + self._nice)
         while True:
             with self._cv:
                 self._cv.wait_for(lambda: self._closed or self._job is not None)

@@ -58,6 +58,9 @@ class PipelineSettings:
     background_detection: bool = False
     """Run the full cascade on its own thread (live video); False keeps every frame's result deterministic
     (offline analysis, tests)."""
+    background_nice: int = 0
+    """Niceness added to the background detection thread (Linux): the app raises it so that on a busy machine
+    the search yields the cores to the frame path and the GUI thread."""
     cut_threshold: float = 0.35
     """Frame-histogram distance above which a frame starts a new shot and every track ends; 0 disables."""
     max_appearance_change: float = 0.6
@@ -218,7 +221,10 @@ class FacePipeline:
                 self._live_detector_settings(), device=self.device, backend=self.settings.detector_backend
             )
             detector = self._background_detector
-            self._background = BackgroundDetector(lambda image: _largest_first(detector.detect(image), self.settings.max_faces))
+            self._background = BackgroundDetector(
+                lambda image: _largest_first(detector.detect(image), self.settings.max_faces),
+                nice=self.settings.background_nice,
+            )
         if self._background.submit(self._frame_index, frame):
             self._last_submit = self._frame_index
             self._submitted_ids = {t.face_id for t in self.tracker.tracks}

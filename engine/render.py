@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from .attributes import ATTRIBUTES, RarityTier
-from .panel_layout import LABEL_HEIGHT, Rect, face_obstacles, place_panel
+from .panel_layout import HEAD_MARGIN, LABEL_HEIGHT, Rect, face_obstacles, head_box, place_panel
 from .results import FaceResult, FrameResult
 
 __all__ = [
@@ -186,16 +186,28 @@ def layout_panels(
     """Each face's panel rect and rows, in face order, over no face, id label, other panel or ``keep_clear``
     rect (the HUD), see :mod:`engine.panel_layout`.
 
-    In a crowded frame every panel drops its least probable rows, the same number for all faces so the
-    panels stay comparable, until all fit; a panel that fits nowhere even as one row covers the least it can.
+    Panels keep clear of each whole head (hair, ears) when that costs no row, else of the detector boxes, else
+    they take their compact form (shorter names and bars). Only then, in a crowded frame, does every panel
+    drop its least probable rows, the same number for all faces so the panels stay comparable, until all
+    fit; a panel that fits nowhere even as one compact row covers the least it can.
     """
-    faces = face_obstacles([f.box for f in result.faces], [_label_width(f) for f in result.faces]) + list(keep_clear)
-    orders = [_panel_rows(face, options) for face in result.faces]
+    faces = result.faces
+    orders = [_panel_rows(face, options) for face in faces]
     most = max((len(o) for o in orders), default=0)
     if most == 0:  # no face, nothing to lay out
         return []
-    for rows in range(most, 0, -1):
-        layout = _layout_with_rows(result.faces, orders, rows, options, canvas_size, faces)
+    labels = [_label_width(f) for f in faces]
+    heads = [head_box(f.box, HEAD_MARGIN) for f in faces]
+    boxes = [f.box for f in faces]
+    around_boxes = (boxes, face_obstacles(boxes, labels) + list(keep_clear))
+    around_heads = (heads, face_obstacles(heads) + around_boxes[1])  # a wide id label can stick out of a head
+    attempts = [
+        (rows, clear, compact)
+        for rows in range(most, 0, -1)
+        for clear, compact in ((around_heads, False), (around_boxes, False), (around_boxes, True))
+    ]
+    for rows, (anchors, obstacles), compact in attempts:
+        layout = _layout_with_rows(faces, anchors, orders, rows, options, canvas_size, obstacles, compact)
         if all(covers == 0 for _, _, covers in layout):
             break
     return [(rect, order) for rect, order, _ in layout]
@@ -203,35 +215,42 @@ def layout_panels(
 
 def _layout_with_rows(
     faces: Sequence[FaceResult],
+    anchors: Sequence[np.ndarray],
     orders: list[list[int]],
     rows: int,
     options: RenderOptions,
     canvas_size: tuple[int, int],
     obstacles: list[Rect],
+    compact: bool = False,
 ) -> list[tuple[Rect, list[int], float]]:
     taken: list[Rect] = []
     layout: list[tuple[Rect, list[int], float]] = []
-    for face, order in zip(faces, orders):
+    for face, anchor, order in zip(faces, anchors, orders):
         if options.attribute in order and order.index(options.attribute) >= rows:
             order = [*order[: rows - 1], options.attribute]  # the overlay attribute keeps its row
         order = order[:rows]
-        size = (_panel_width(face, order, options), _ROW_H * len(order) + 4)
-        slot = place_panel(face.box, size, canvas_size, obstacles + taken)
+        size = (_panel_width(face, order, options, compact=compact), _ROW_H * len(order) + 4)
+        slot = place_panel(anchor, size, canvas_size, obstacles + taken)
         taken.append(slot.rect)
         layout.append((slot.rect, order, slot.covers))
     return layout
 
 
-def _row_text(face: FaceResult, index: int, options: RenderOptions) -> str:
+_NAME_CHARS, _COMPACT_NAME_CHARS, _COMPACT_BAR_W = 17, 10, 30
+
+
+def _row_text(face: FaceResult, index: int, options: RenderOptions, *, compact: bool = False) -> str:
     mark = "*" if index == options.attribute else ""
-    return f"{mark}{ATTRIBUTES[index].name[:17]} {float(face.probabilities[index]):.2f}"
+    name = ATTRIBUTES[index].name[: _COMPACT_NAME_CHARS if compact else _NAME_CHARS]
+    return f"{mark}{name} {float(face.probabilities[index]):.2f}"
 
 
-def _panel_width(face: FaceResult, order: list[int], options: RenderOptions | None = None) -> int:
+def _panel_width(face: FaceResult, order: list[int], options: RenderOptions | None = None, *, compact: bool = False) -> int:
     """Bars, the longest row text and the face's "#id" tag: no wider than its words need."""
-    texts = [_row_text(face, i, options or RenderOptions()) for i in order]
+    texts = [_row_text(face, i, options or RenderOptions(), compact=compact) for i in order]
     tag = cv2.getTextSize(f"#{face.face_id}", _FONT, _ROW_SCALE, 1)[0][0] + 8
-    return _BAR_W + 10 + max(cv2.getTextSize(t, _FONT, _ROW_SCALE, 1)[0][0] for t in texts) + tag
+    bar = _COMPACT_BAR_W if compact else _BAR_W
+    return bar + 10 + max(cv2.getTextSize(t, _FONT, _ROW_SCALE, 1)[0][0] for t in texts) + tag
 
 
 def _face_label(face: FaceResult) -> str:
@@ -251,6 +270,8 @@ def _attribute_panel(
 ) -> None:
     """Small bars, one row per attribute: probability, calibrated threshold tick, rarity colour."""
     px, py, panel_w, panel_h = rect
+    compact = panel_w < _panel_width(face, order, options)  # the layout chose the short form to fit
+    bar_w = _COMPACT_BAR_W if compact else _BAR_W
     panel = canvas[py : py + panel_h, px : px + panel_w]
     panel[:] = (panel.astype(np.float32) * 0.35).astype(np.uint8)
     _connect_panel(canvas, face.box, rect)
@@ -263,21 +284,23 @@ def _attribute_panel(
         y = py + 4 + row * _ROW_H
         p = float(face.probabilities[index])
         color = TIER_COLORS[info.tier]
-        cv2.rectangle(canvas, (px + 2, y), (px + 2 + _BAR_W, y + _ROW_H - 4), (70, 70, 70), -1)
-        cv2.rectangle(canvas, (px + 2, y), (px + 2 + int(_BAR_W * p), y + _ROW_H - 4), color, -1)
-        tick = px + 2 + int(_BAR_W * float(face.thresholds[index]))
+        cv2.rectangle(canvas, (px + 2, y), (px + 2 + bar_w, y + _ROW_H - 4), (70, 70, 70), -1)
+        cv2.rectangle(canvas, (px + 2, y), (px + 2 + int(bar_w * p), y + _ROW_H - 4), color, -1)
+        tick = px + 2 + int(bar_w * float(face.thresholds[index]))
         cv2.line(canvas, (tick, y - 1), (tick, y + _ROW_H - 3), (255, 255, 255), 1)
         text_color = (255, 255, 255) if face.decisions[index] else (170, 170, 170)
-        origin = (px + _BAR_W + 6, y + _ROW_H - 5)
-        cv2.putText(canvas, _row_text(face, index, options), origin, _FONT, _ROW_SCALE, text_color, 1, cv2.LINE_AA)
+        origin = (px + bar_w + 6, y + _ROW_H - 5)
+        text = _row_text(face, index, options, compact=compact)
+        cv2.putText(canvas, text, origin, _FONT, _ROW_SCALE, text_color, 1, cv2.LINE_AA)
 
 
 def _connect_panel(canvas: np.ndarray, box: np.ndarray, rect: Rect) -> None:
     """A thin leader line from a panel that had to move away from its face to that face's box."""
     x1, y1, x2, y2 = (float(v) for v in box)
+    hx1, hy1, hx2, _ = (float(v) for v in head_box(box))
     px, py, pw, ph = rect
-    gap_x = max(x1 - (px + pw), px - x2, 0.0)
-    gap_y = max(y1 - LABEL_HEIGHT - (py + ph), py - y2, 0.0)
+    gap_x = max(hx1 - (px + pw), px - hx2, 0.0)  # beside the head (hair, ears) counts as beside the face
+    gap_y = max(min(hy1, y1 - LABEL_HEIGHT) - (py + ph), py - y2, 0.0)
     if max(gap_x, gap_y) <= 10:
         return
     start = (int(np.clip((x1 + x2) / 2, px, px + pw)), int(np.clip((y1 + y2) / 2, py, py + ph)))

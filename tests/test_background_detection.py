@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -91,3 +92,22 @@ def test_background_search_adds_a_face_that_walks_in(random_bundle_path, celeba_
         assert len(first.faces) == 1 and counts[0] == 1 and counts[-1] == 2  # found off the frame path, then merged
     finally:
         pipeline.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="thread niceness is a Linux feature")
+def test_nice_lowers_only_the_search_threads_priority():
+    seen = []
+
+    def detect(frame):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return []
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    worker = BackgroundDetector(detect, nice=3)
+    try:
+        assert worker.submit(0, np.zeros((8, 8, 3), np.uint8))
+        assert worker.wait_idle(10)
+    finally:
+        worker.close()
+    assert seen == [min(base + 3, 19)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller keeps its own

@@ -97,3 +97,46 @@ def test_a_single_face_keeps_its_full_panel_beside_the_box():
     assert face.decisions.sum() >= 2  # the face has several positives, so a truncated panel would show
     assert order == positives[: RenderOptions().top_k]  # every row, most probable first: nothing dropped
     assert rect[0] >= 320  # right of the box, as before
+
+
+def _covers_nothing(layout, obstacles) -> bool:
+    rects = [rect for rect, _ in layout]
+    return all(_overlap(r, o) == 0 for r in rects for o in obstacles) and all(
+        _overlap(a, b) == 0 for i, a in enumerate(rects) for b in rects[i + 1 :]
+    )
+
+
+def test_panels_keep_clear_of_the_hair_beside_a_face():
+    """2009_004587.jpg as face boxes: a tall man's face at the top, a woman's small face low on the right.
+    Her panel fits left of her detector box, right on her hair; it must keep clear of her whole head."""
+    from engine.panel_layout import face_obstacles, head_box
+    from engine.render import _label_width, layout_panels
+
+    rng = np.random.default_rng(4)
+    man, woman = _face(0, 146, 31, 73, rng=rng), _face(1, 269, 273, 55, rng=rng)
+    man = man.__class__(**{**man.__dict__, "box": np.array([146.2, 31.2, 219.0, 128.7], np.float32)})
+    woman = woman.__class__(**{**woman.__dict__, "box": np.array([268.6, 273.2, 323.9, 344.7], np.float32)})
+    result = _result([man, woman])
+    hud = [(0, 476, 240, 24)]
+    layout = layout_panels(result, RenderOptions(), (400, 500), hud)
+    heads = face_obstacles([head_box(f.box) for f in (man, woman)])
+    labels = face_obstacles([f.box for f in (man, woman)], [_label_width(f) for f in (man, woman)])
+    assert _covers_nothing(layout, heads + labels + hud), f"a panel covers a head, a label or another panel: {layout}"
+    for face, (_rect, order) in zip((man, woman), layout):
+        assert len(order) == min(6, int(face.decisions.sum())) or len(order) == 1, "rows were dropped for no reason"
+
+
+def test_a_big_face_in_a_small_frame_gets_compact_panels_beside_it():
+    """No room beside the head and too little beside the box for a full panel: the short form fits there,
+    with all its rows, rather than a panel over the face."""
+    from engine.panel_layout import face_obstacles
+    from engine.render import _label_width, _panel_width, layout_panels
+
+    face = _face(0, 165, 30, 150, rng=np.random.default_rng(0))
+    face = face.__class__(**{**face.__dict__, "box": np.array([165, 30, 315, 290], np.float32)})
+    (rect, order), = layout_panels(_result([face]), RenderOptions(), (480, 300))
+    assert _covers_nothing([(rect, order)], face_obstacles([face.box], [_label_width(face)]))
+    assert rect[2] < _panel_width(face, order), "expected the compact panel"
+    assert len(order) == 6
+    out = render_frame(np.zeros((300, 480, 3), np.uint8), _result([face]), RenderOptions(show_hud=False))
+    assert out.shape == (300, 480, 3)  # the compact form renders

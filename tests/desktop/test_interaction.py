@@ -235,7 +235,7 @@ def test_model_swap_while_paused_updates_bars_thresholds_and_hud(qtbot, make_win
     qtbot.waitUntil(lambda: live.attributes.bars.probabilities is not None, timeout=5000)
     np.testing.assert_allclose(live.attributes.bars.probabilities, face.probabilities)
     np.testing.assert_allclose(face.thresholds, 0.3)
-    assert any("asl-1/model.pt" in line for line in live.video._hud_lines)
+    assert any("asl-1/model.pt" in line for line in live.video.hud)
 
 
 def test_face_list_follows_the_face_size_of_the_next_image(qtbot, make_window, celeba_face_paths):

@@ -85,7 +85,7 @@ def test_switching_the_overlay_attribute_changes_the_rendered_overlay(qtbot, mak
     changed = np.abs(hat - smiling).max(axis=2) > 15
     assert changed.mean() > 0.01, f"only {changed.mean():.4f} of the pixels changed between two attributes"
     # the attribute panel follows the overlay and the explorer shows 40 maps of the face
-    assert window.live.attributes.bars._selected == attribute_index("Wearing_Hat")
+    assert window.live.attributes.bars.selected == attribute_index("Wearing_Hat")
     window.live.toggle_explorer()
     packet = wait_for_packet(qtbot, window, lambda p: p.tiles is not None)
     assert len(packet.tiles) == 40 and packet.tiles[0].shape[2] == 3
@@ -169,10 +169,8 @@ def test_clicking_a_face_selects_it(qtbot, make_window, celeba_faces, tmp_path):
     packet = wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 2, timeout=60000)
     video = window.live.video
     target = max(packet.result.faces, key=lambda f: f.box[0])  # the right-hand face
-    rect = video._target_rect()
-    scale = rect.width() / packet.annotated.shape[1]
-    cx, cy = (target.box[0] + target.box[2]) / 2, (target.box[1] + target.box[3]) / 2
-    point = QPoint(int(rect.x() + cx * scale), int(rect.y() + cy * scale))
+    centre = video.frame_to_widget((target.box[0] + target.box[2]) / 2, (target.box[1] + target.box[3]) / 2)
+    point = QPoint(int(centre.x()), int(centre.y()))
     assert video.face_at(QPointF(point)) == target.face_id
     qtbot.mouseClick(video, Qt.MouseButton.LeftButton, pos=point)
     assert window.live.selected_face == target.face_id
