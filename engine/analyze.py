@@ -38,9 +38,10 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .analyze_output import AnnotationWriter, CsvReport, JsonReport, OutputWriteError, csv_rows
 from .image_io import MediaLoadError, display_name, read_image
@@ -261,7 +262,7 @@ def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSum
 
 
 @contextlib.contextmanager
-def _progress_bar(total: int, *, enabled: bool):
+def _progress_bar(total: int, *, enabled: bool) -> Iterator[Any]:
     """tqdm on stderr when it is a terminal (and not --verbose); per-file messages go through :func:`_say`."""
     from tqdm import tqdm
 
@@ -289,7 +290,7 @@ class FileAnalysis:
     """What one file produced, kept small: CSV rows as text and JSON-ready frame dicts, no arrays."""
 
     rows: list[list[str]]
-    frames: list[dict]
+    frames: list[dict[str, Any]]
     faces: int
     source_size: tuple[int, int] | None
     """A still's upright size in the file (width, height); None for a video."""
@@ -306,14 +307,14 @@ def _analyze_file(
         result = pipeline.analyze_image(image.pixels)
         if annotate:
             annotate.write_image(path, image.pixels, result)
-        rows = csv_rows(str(path), result, scale=image.scale)
-        notes = ()
+        still_rows = csv_rows(str(path), result, scale=image.scale)
+        notes: tuple[str, ...] = ()
         if image.frames > 1:
             notes = (f"{display_name(path)}: animated image with {image.frames} frames: only the first frame is analysed",)
-        return FileAnalysis(rows, [result.as_dict()], len(result.faces), image.source_size, notes)
+        return FileAnalysis(still_rows, [result.as_dict()], len(result.faces), image.source_size, notes)
     pipeline.reset()  # a new clip: no track may continue from the previous file
     rows: list[list[str]] = []
-    frames: list[dict] = []
+    frames: list[dict[str, Any]] = []
     faces = 0
     video_frames = VideoFrames(path, every=options.every)
     decoded = iter(video_frames)
@@ -327,5 +328,5 @@ def _analyze_file(
             faces += len(result.faces)
             if video:
                 video.write(frame, result)
-    notes = (video_frames.shortfall_message(),) if video_frames.ended_early else ()
-    return FileAnalysis(rows, frames, faces, None, notes)
+    video_notes = (video_frames.shortfall_message(),) if video_frames.ended_early else ()
+    return FileAnalysis(rows, frames, faces, None, video_notes)

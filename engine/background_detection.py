@@ -118,11 +118,14 @@ class BackgroundDetector:
                 self._cv.wait_for(lambda: self._closed or self._job is not None)
                 if self._closed:
                     return
-                generation, frame_index, frame = self._job
+                job = self._job
                 self._job = None
+            if job is None:  # only when closed, handled above; keeps the type checker sure of it
+                continue
+            generation, frame_index, frame = job
             try:
                 detections = self._detect(frame)
-            except BaseException as exc:  # reported to the frame path at the next submit
+            except BaseException as exc:  # noqa: BLE001 - any failure is reported to the frame path at the next submit
                 with self._cv:
                     self._error, self._busy = exc, False
                     self._cv.notify_all()

@@ -56,7 +56,7 @@ def face_obstacles(boxes: list[np.ndarray], label_widths: list[int] | None = Non
     "#id score" label drawn above each."""
     rects = []
     for i, box in enumerate(boxes):
-        x1, y1, x2, y2 = (int(round(float(v))) for v in box)
+        x1, y1, x2, y2 = (round(float(v)) for v in box)
         width = max(x2 - x1 + 2, label_widths[i] if label_widths else 0)
         rects.append((x1 - 1, y1 - LABEL_HEIGHT, width, y2 - y1 + LABEL_HEIGHT + 1))
     return rects
@@ -66,7 +66,7 @@ def _candidates(box: np.ndarray, size: tuple[int, int], canvas: tuple[int, int],
     """Top-left corners (N, 2) to try, nearest first: around the box, then (``grid``) all over the canvas."""
     width, height = canvas
     pw, ph = size
-    x1, y1, x2, y2 = (int(round(float(v))) for v in box)
+    x1, y1, x2, y2 = (round(float(v)) for v in box)
     y1 -= LABEL_HEIGHT
     along_y = np.arange(y1 - ph + _STEP, y2, _STEP)
     along_x = np.arange(x1 - pw + _STEP, x2, _STEP)
@@ -105,7 +105,8 @@ def _covered(corners: np.ndarray, size: tuple[int, int], obstacles: list[Rect]) 
     cx0, cy0 = corners[:, :1], corners[:, 1:]
     w = np.clip(np.minimum(cx0 + pw, ox1) - np.maximum(cx0, ox0), 0, None)
     h = np.clip(np.minimum(cy0 + ph, oy1) - np.maximum(cy0, oy0), 0, None)
-    return (w * h).sum(axis=1)
+    covered: np.ndarray = (w * h).sum(axis=1)
+    return covered
 
 
 def place_panel(

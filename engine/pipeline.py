@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,9 @@ class PipelineSettings:
     still_min_face_size: int = 20
     still_max_side: int = 1600
     max_faces: int = 8
+    """Largest faces kept per live frame (each costs a classification every frame)."""
+    still_max_faces: int = 64
+    """Largest faces kept in a still image: group photos and collages hold far more than a webcam frame."""
     ema_alpha: float = 0.4
     iou_threshold: float = 0.3
     background_detection: bool = False
@@ -113,7 +117,7 @@ class FacePipeline:
         if not bundle.trained:
             log.warning("model %s is UNTRAINED (random weights): its probabilities are meaningless", bundle.name)
 
-    def update_settings(self, **changes) -> None:
+    def update_settings(self, **changes: Any) -> None:
         """Change cadence, face size or smoothing live (backend/device changes need a new pipeline)."""
         self.settings = replace(self.settings, **changes)
         self.detector.with_settings(self._live_detector_settings())
@@ -234,7 +238,7 @@ class FacePipeline:
         start = time.perf_counter()
         self.detector.with_settings(self._still_detector_settings())
         try:
-            detections = _largest_first(self.detector.detect(image), self.settings.max_faces)
+            detections = _largest_first(self.detector.detect(image), self.settings.still_max_faces)
         finally:
             self.detector.with_settings(self._live_detector_settings())
         detect_done = time.perf_counter()

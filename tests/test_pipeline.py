@@ -123,3 +123,11 @@ def test_failed_sidecar_removes_the_png_too(pipeline, celeba_faces, tmp_path, mo
     with pytest.raises(OSError, match="read-only"):
         export.export_snapshot(frame, result, None, tmp_path, stem="snap")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_group_photo_keeps_more_faces_than_a_live_frame(pipeline, celeba_faces):
+    """A collage of 12 real faces: a still keeps them all, while a live frame keeps its ``max_faces`` largest."""
+    tiles = [celeba_faces[i % len(celeba_faces)][:200, :170] for i in range(12)]  # (218, 178) aligned faces, cropped
+    collage = np.concatenate([np.concatenate(tiles[row * 4 : row * 4 + 4], axis=1) for row in range(3)], axis=0)
+    assert pipeline.settings.max_faces < 12 <= pipeline.settings.still_max_faces
+    assert len(pipeline.analyze_image(np.ascontiguousarray(collage)).faces) == 12
