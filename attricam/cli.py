@@ -24,12 +24,27 @@ _GUI_PACKAGES = ("PySide6", "pyqtgraph")  # the gui extra
 
 # name -> (module, add-arguments function, run function, help)
 _SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
-    "analyze": ("engine.analyze", "add_analyze_arguments", "run_analyze", "analyse images, folders and videos into CSV/JSON"),
+    "analyze": (
+        "engine.analyze",
+        "add_analyze_arguments",
+        "run_analyze",
+        "analyse images, folders and videos into CSV/JSON",
+    ),
     "bench": ("engine.bench", "add_bench_arguments", "run_bench", "benchmark the live pipeline on a clip"),
-    "export-onnx": ("engine.onnx_cli", "add_export_arguments", "run_export", "write a bundle's ONNX model and check parity"),
+    "export-onnx": (
+        "engine.onnx_cli",
+        "add_export_arguments",
+        "run_export",
+        "write a bundle's ONNX model and check parity",
+    ),
     "train": ("training.cli", "add_train_arguments", "run_train", "train a model (or --compare several recipes)"),
     "evaluate": ("training.cli", "add_evaluate_arguments", "run_evaluate", "per-attribute report of a model on CelebA"),
-    "cache": ("training.cache", "add_cache_arguments", "run_cache", "detect, align and cache CelebA faces (--shard i/n)"),
+    "cache": (
+        "training.cache",
+        "add_cache_arguments",
+        "run_cache",
+        "detect, align and cache CelebA faces (--shard i/n)",
+    ),
     "merge": ("training.merge_cmd", "add_merge_arguments", "run_merge", "join --shard outputs: face caches or CSVs"),
 }
 
@@ -71,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         return app_main(argv)
     command = next((a for a in argv if a in _SUBCOMMANDS), None)
     args = build_parser(command).parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
     if args.command is None:
         build_parser().print_help()
         return 0

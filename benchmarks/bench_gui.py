@@ -142,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
             if count % 250 == 0:
                 samples.append((count - args.warmup, process.memory_info().rss))
             if count % 500 == 0:
-                print(f"  {count - args.warmup} frames, RSS {process.memory_info().rss / 2**20:.1f} MiB", file=sys.stderr)
+                print(
+                    f"  {count - args.warmup} frames, RSS {process.memory_info().rss / 2**20:.1f} MiB", file=sys.stderr
+                )
         if count >= total and not state["done"]:
             state.update(done=True, t1=time.perf_counter(), rss1=process.memory_info().rss,
                          analysed1=packet.serial, paints1=window.live.video.paint_count)  # fmt: skip
@@ -173,9 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         return round(float(np.polyfit(x, y, 1)[0] * 1000), 2) if len(x) >= 3 else None
 
     gc_ms = np.array([(b - a) * 1000 for a, b in gc_pauses]) if gc_pauses else np.zeros(1)
-    gaps_with_gc = sum(
-        any(a < end and b > end - gap / 1000 for a, b in gc_pauses) for end, gap in long_gaps
-    )
+    gaps_with_gc = sum(any(a < end and b > end - gap / 1000 for a, b in gc_pauses) for end, gap in long_gaps)
     figures = {
         "clip": str(clip),
         "faces": args.faces,
@@ -212,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         "rss_growth < 5 %": figures["rss_growth_percent"] < 5,
         # the real clip's scenes (1-4 faces, sizes, cuts) grow onnxruntime's and MTCNN's buffers once, over its
         # first loop; a leak shows as a slope that does not flatten after that
-        "rss_slope_second_half < 1 MiB per 1000 frames": (figures["rss_slope_second_half_mib_per_1000_frames"] or 0) < 1,
+        "rss_slope_second_half < 1 MiB per 1000 frames": (figures["rss_slope_second_half_mib_per_1000_frames"] or 0)
+        < 1,
     }
     emit_figures(figures, args.json)
     return 0

@@ -34,7 +34,15 @@ sys.path.insert(0, str(REPO))
 from benchmarks.report import emit_figures  # noqa: E402 - needs the repo on sys.path
 
 _FIGURE_KEYS = (
-    "fps", "frame_ms_p50", "frame_ms_p95", "faces_per_frame", "startup_s", "rss_mb", "backend", "device", "model",
+    "fps",
+    "frame_ms_p50",
+    "frame_ms_p95",
+    "faces_per_frame",
+    "startup_s",
+    "rss_mb",
+    "backend",
+    "device",
+    "model",
     "stage_ms_p50",
 )
 
@@ -76,7 +84,9 @@ def real_clip_bench(args: argparse.Namespace) -> int:
             "torch_imported", "load_avg_1m", "stage_ms_p50")  # fmt: skip
     runs = {}
     for name, extra in (("background_detection", ()), ("sync_detection", ("--sync-detect",))):
-        ours = attricam_bench(clip, args.frames, args.backend, args.json.with_name(f"{args.json.stem}_{name}.json"), *extra)
+        ours = attricam_bench(
+            clip, args.frames, args.backend, args.json.with_name(f"{args.json.stem}_{name}.json"), *extra
+        )
         runs[name] = {k: ours[k] for k in keys}
     live = runs["background_detection"]
     figures = {
@@ -95,11 +105,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--faces", type=int, default=1, choices=(1, 2))
-    parser.add_argument("--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})")
+    parser.add_argument(
+        "--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})"
+    )
     parser.add_argument("--clip", type=Path, help="use this 640x480 clip instead of composing one")
     parser.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
     parser.add_argument("--json", type=Path, default=REPO / "out" / "bench_live.json")
-    parser.add_argument("--real", action="store_true", help="the real-looking clip with cuts; compare with --sync-detect")
+    parser.add_argument(
+        "--real", action="store_true", help="the real-looking clip with cuts; compare with --sync-detect"
+    )
     args = parser.parse_args()
     if args.real:
         return real_clip_bench(args)

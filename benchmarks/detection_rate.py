@@ -24,7 +24,9 @@ def main() -> int:
     from training.config import DATA_ROOT_HELP, default_data_root
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})")
+    parser.add_argument(
+        "--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})"
+    )
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (0 = all)")
     args = parser.parse_args()
     paths = sorted((args.data / "img_align_celeba").glob("*.jpg"))

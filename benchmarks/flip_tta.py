@@ -66,7 +66,9 @@ def main() -> None:
     fold = calibration_mask(val.filenames, read_identities(roots[0]), 0.5, salt="attricam-val-fold")
     policy = bundle.metadata.get("threshold_policy", "hybrid_acc_balacc")
     print(f"{args.model}: calibration slice {len(holdout.labels)} faces, val {len(val.labels)} faces, policy {policy}")
-    print(f"{'':10} {'AUC':>7} {'acc':>7} {'bal acc':>8} {'rare F1':>8} | shifted {'AUC':>6} {'acc':>7} {'bal':>7} {'rareF1':>7}")
+    print(
+        f"{'':10} {'AUC':>7} {'acc':>7} {'bal acc':>8} {'rare F1':>8} | shifted {'AUC':>6} {'acc':>7} {'bal':>7} {'rareF1':>7}"
+    )
     for flip in (False, True):
         start = time.perf_counter()
         report = cross_fit(_held_out(model, holdout, cfg, flip), _held_out(model, val, cfg, flip), fold, policy)

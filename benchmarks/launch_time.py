@@ -27,7 +27,9 @@ from benchmarks.report import emit_figures  # noqa: E402
 def launch_once(timeout_s: float, screenshot: Path | None) -> float:
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
     start = time.perf_counter()
-    app = subprocess.Popen([sys.executable, "-m", "desktop"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "desktop"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         while time.perf_counter() - start < timeout_s:
             if app.poll() is not None:

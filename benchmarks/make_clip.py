@@ -153,9 +153,7 @@ def _verify(path: Path, frames: int, size: tuple[int, int], name: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "out" / "demo_clip.mp4", help=".mp4 or .avi")
-    parser.add_argument(
-        "--celeba", type=Path, default=None, help=f"CelebA root (default: {DATA_ROOT_HELP})"
-    )
+    parser.add_argument("--celeba", type=Path, default=None, help=f"CelebA root (default: {DATA_ROOT_HELP})")
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--faces", type=int, choices=(1, 2), default=1)
     parser.add_argument("--fps", type=float, default=30.0)

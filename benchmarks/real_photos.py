@@ -54,9 +54,7 @@ def main() -> int:
         width = float(row["w"])
         small = width < args.min_face
         faces += not small
-        positives = [
-            f"{a.name} {float(row['p_' + a.name]):.2f}" for a in RARE_ATTRIBUTES if row["y_" + a.name] == "1"
-        ]
+        positives = [f"{a.name} {float(row['p_' + a.name]):.2f}" for a in RARE_ATTRIBUTES if row["y_" + a.name] == "1"]
         if not small:
             fired.update(p.split()[0] for p in positives)
         per_photo.setdefault(name, []).append(

@@ -32,7 +32,9 @@ def main() -> int:
     from training.metrics import evaluate_predictions
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})")
+    parser.add_argument(
+        "--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})"
+    )
     parser.add_argument("--model", type=Path, default=REPO / "assets" / "attricam-default.pt")
     args = parser.parse_args()
 

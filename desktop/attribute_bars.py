@@ -98,7 +98,6 @@ class AttributeBars(QWidget):
     def visible_attributes(self) -> list[int]:
         return list(self._order)
 
-
     @property
     def selected(self) -> int | None:
         """The highlighted attribute (the overlay's), or None."""

@@ -416,7 +416,12 @@ class LiveWorker(QThread):
         try:
             options = dataclasses.replace(packet.options, show_hud=True)  # exports carry the engine HUD like the CLI
             png, sidecar = export_snapshot(
-                packet.frame, packet.result, options, folder, stem, source=_source_name(packet),
+                packet.frame,
+                packet.result,
+                options,
+                folder,
+                stem,
+                source=_source_name(packet),
                 details=_snapshot_details(packet),
             )
         except Exception as exc:  # noqa: BLE001 - disk full, permissions: tell the user

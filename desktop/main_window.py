@@ -165,7 +165,6 @@ class MainWindow(QMainWindow):
         if self.tabs.widget(index) is self.live:
             self.live.video.setFocus()
 
-
     def _show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")

@@ -141,7 +141,9 @@ class TrainingForm(QWidget):
             widget, value = self.fields[f.name], getattr(config, f.name)
             if isinstance(widget, QComboBox):
                 widget.setCurrentIndex(max(widget.findData(value), 0))
-                widget.setToolTip(f.metadata.get("choice_help", {}).get(widget.currentData(), f.metadata.get("help", "")))
+                widget.setToolTip(
+                    f.metadata.get("choice_help", {}).get(widget.currentData(), f.metadata.get("help", ""))
+                )
             elif isinstance(widget, QCheckBox):
                 widget.setChecked(bool(value))
             else:

@@ -151,7 +151,11 @@ class TrainingPlots(QWidget):
         if epoch not in self.fix_markers:
             pen = pg.mkPen("#1864ab", width=1.5, style=Qt.PenStyle.DashLine)
             loss_line = pg.InfiniteLine(
-                pos=epoch, angle=90, pen=pen, label=label, labelOpts={"position": 0.8, "color": "#1864ab", "rotateAxis": (1, 0)}
+                pos=epoch,
+                angle=90,
+                pen=pen,
+                label=label,
+                labelOpts={"position": 0.8, "color": "#1864ab", "rotateAxis": (1, 0)},
             )
             f1_line = pg.InfiniteLine(pos=epoch, angle=90, pen=pen)
             self.loss_plot.addItem(loss_line, ignoreBounds=True)

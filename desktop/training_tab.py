@@ -357,7 +357,9 @@ class TrainingTab(QWidget):
     def _run_finished(self, event: FinishedEvent) -> None:
         self.run.finished = event
         summary = ", ".join(
-            f"{k} {v:.3f}" for k, v in event.val.items() if k in ("mean_accuracy", "mean_f1", "rare_mean_f1", "mean_auc")
+            f"{k} {v:.3f}"
+            for k, v in event.val.items()
+            if k in ("mean_accuracy", "mean_f1", "rare_mean_f1", "mean_auc")
         )
         self.result_label.setText(f"Finished: {event.bundle}\nbest epoch {event.best_epoch + 1} · {summary}")
         self._result_bundle = event.bundle

@@ -37,7 +37,9 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=Path, default=REPO / "runs" / "default" / "events.jsonl")
-    parser.add_argument("--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})")
+    parser.add_argument(
+        "--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})"
+    )
     parser.add_argument("--attribute", default="Smiling")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--size", default="1440x900")

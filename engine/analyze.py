@@ -129,7 +129,11 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
         "join the shard CSVs with: attricam merge csv",
     )  # fmt: skip
     parser.add_argument(
-        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="one line per file instead of a progress bar"
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="one line per file instead of a progress bar",
     )
 
 
@@ -310,7 +314,9 @@ def _analyze_file(
         still_rows = csv_rows(str(path), result, scale=image.scale)
         notes: tuple[str, ...] = ()
         if image.frames > 1:
-            notes = (f"{display_name(path)}: animated image with {image.frames} frames: only the first frame is analysed",)
+            notes = (
+                f"{display_name(path)}: animated image with {image.frames} frames: only the first frame is analysed",
+            )
         return FileAnalysis(still_rows, [result.as_dict()], len(result.faces), image.source_size, notes)
     pipeline.reset()  # a new clip: no track may continue from the previous file
     rows: list[list[str]] = []

@@ -82,8 +82,15 @@ def _write_all(handle: BinaryIO, data: bytes) -> None:
             raise OSError(errno.ENOSPC, "no space left on device")
         view = view[written:]
 
+
 CSV_COLUMNS: tuple[str, ...] = (
-    "path", "face", "x", "y", "w", "h", "score",
+    "path",
+    "face",
+    "x",
+    "y",
+    "w",
+    "h",
+    "score",
     *(f"p_{name}" for name in ATTRIBUTE_NAMES),
     *(f"y_{name}" for name in ATTRIBUTE_NAMES),
 )
@@ -184,7 +191,14 @@ class JsonReport:
         if video:
             self._add({"path": str(path), "kind": "video", "frames": frames})
         else:
-            self._add({"path": str(path), "kind": "image", "source_size": None if source_size is None else list(source_size), "result": frames[0]})
+            self._add(
+                {
+                    "path": str(path),
+                    "kind": "image",
+                    "source_size": None if source_size is None else list(source_size),
+                    "result": frames[0],
+                }
+            )
 
     def add_error(self, path: Path, message: str) -> None:
         self._add({"path": str(path), "error": message})

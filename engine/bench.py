@@ -65,7 +65,11 @@ def run_bench(args: argparse.Namespace) -> int:
     started = process_start_time()
     bundle = ModelBundle.load(args.model) if args.model else load_default_bundle()
     settings = PipelineSettings(
-        backend=args.backend, device=args.device, threads=args.threads, full_detect_every=args.full_detect_every, min_face_size=args.min_face_size,
+        backend=args.backend,
+        device=args.device,
+        threads=args.threads,
+        full_detect_every=args.full_detect_every,
+        min_face_size=args.min_face_size,
         background_detection=not args.sync_detect,
     )
     pipeline = FacePipeline(bundle, settings)

@@ -130,7 +130,11 @@ def _crop_patch(image: np.ndarray, box: np.ndarray, size: int) -> np.ndarray:
 
 class FaceDetector:
     def __init__(
-        self, settings: DetectorSettings | None = None, device: str = "cpu", backend: str = "auto", threads: int | None = None
+        self,
+        settings: DetectorSettings | None = None,
+        device: str = "cpu",
+        backend: str = "auto",
+        threads: int | None = None,
     ) -> None:
         self.settings = settings or DetectorSettings()
         self.device = str(device)
@@ -160,7 +164,9 @@ class FaceDetector:
         scale = min(1.0, 20.0 / max(s.min_face_size, 1), s.detect_max_side / max(h, w))
         small = image
         if scale < 1.0:
-            small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+            small = cv2.resize(
+                image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+            )
         self._mtcnn.min_face_size = max(12, round(s.min_face_size * scale))
         boxes, scores, points = self._mtcnn.detect(np.ascontiguousarray(small))
         if boxes is None or scores is None or points is None:
@@ -193,5 +199,7 @@ class FaceDetector:
             side = sq[2] - sq[0]
             box = sq + reg * side
             landmarks = np.stack([sq[0] + pts[:5] * side, sq[1] + pts[5:] * side], axis=1)
-            results.append(Detection(box=box.astype(np.float32), score=float(score), landmarks=landmarks.astype(np.float32)))
+            results.append(
+                Detection(box=box.astype(np.float32), score=float(score), landmarks=landmarks.astype(np.float32))
+            )
         return results

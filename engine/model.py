@@ -41,7 +41,9 @@ class BasicBlock(nn.Module):
         super().__init__()
         self.body = nn.Sequential(_conv_bn(c_in, c_out, stride=stride), _conv_bn(c_out, c_out, act=False))
         self.shortcut = (
-            nn.Identity() if stride == 1 and c_in == c_out else _conv_bn(c_in, c_out, stride=stride, kernel=1, act=False)
+            nn.Identity()
+            if stride == 1 and c_in == c_out
+            else _conv_bn(c_in, c_out, stride=stride, kernel=1, act=False)
         )
         self.act = nn.ReLU(inplace=True)
 
@@ -81,7 +83,8 @@ class CrossAttentionAttributeModel(nn.Module):
 
         self.attribute_queries = nn.Parameter(torch.randn(c.num_attributes, c.dim) * 0.02)
         self.blocks = nn.ModuleList(
-            CrossAttentionBlock(dim=c.dim, heads=c.heads, dim_head=c.dim_head, ff_mult=c.ff_mult) for _ in range(c.layers)
+            CrossAttentionBlock(dim=c.dim, heads=c.heads, dim_head=c.dim_head, ff_mult=c.ff_mult)
+            for _ in range(c.layers)
         )
         self.head_norm = nn.LayerNorm(c.dim)
         # One linear classifier per attribute query: weight (q, dim), bias (q,).

@@ -59,7 +59,12 @@ def export_nets(out_dir: Path) -> list[Path]:
     for name, (cls, shape, outputs, axes) in specs.items():
         net = _load(cls(), name)
         path = out_dir / f"{name}.onnx"
-        with atomic_path(path) as tmp, contextlib.redirect_stdout(io.StringIO()), torch.no_grad(), warnings.catch_warnings():
+        with (
+            atomic_path(path) as tmp,
+            contextlib.redirect_stdout(io.StringIO()),
+            torch.no_grad(),
+            warnings.catch_warnings(),
+        ):
             warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice: it handles these nets fine
             torch.onnx.export(
                 net, (torch.zeros(shape),), str(tmp), input_names=["images"], output_names=outputs,

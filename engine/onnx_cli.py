@@ -13,7 +13,9 @@ __all__ = ["add_export_arguments", "run_export"]
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, default=default_bundle_path(), help="bundle .pt (default: the shipped one)")
+    parser.add_argument(
+        "--model", type=Path, default=default_bundle_path(), help="bundle .pt (default: the shipped one)"
+    )
     parser.add_argument("--out", type=Path, help="ONNX path (default: beside the bundle, same stem)")
 
 
@@ -26,6 +28,8 @@ def run_export(args: argparse.Namespace) -> int:
     path = export_onnx(bundle, args.out)
     report = check_parity(bundle, path)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
-    print(f"parity vs torch on {report.faces} faces: max |dp| = {report.max_probability_diff:.2e}, "
-          f"max |dattention| = {report.max_attention_diff:.2e} -> {'OK' if report.ok else 'MISMATCH'}")
+    print(
+        f"parity vs torch on {report.faces} faces: max |dp| = {report.max_probability_diff:.2e}, "
+        f"max |dattention| = {report.max_attention_diff:.2e} -> {'OK' if report.ok else 'MISMATCH'}"
+    )
     return 0 if report.ok else 1

@@ -48,7 +48,9 @@ def _check_writable_folder(folder: Path, shown: str) -> None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise OutputPathError(f"{shown}: {display_name(existing)} is a regular file, so nothing can be created under it")
+        raise OutputPathError(
+            f"{shown}: {display_name(existing)} is a regular file, so nothing can be created under it"
+        )
     try:  # a real write answers for permissions, read-only mounts and ACLs alike (os.access ignores some)
         fd, probe = tempfile.mkstemp(prefix=".attricam-write-test.", dir=existing)
         os.close(fd)

@@ -109,9 +109,7 @@ def _covered(corners: np.ndarray, size: tuple[int, int], obstacles: list[Rect]) 
     return covered
 
 
-def place_panel(
-    box: np.ndarray, size: tuple[int, int], canvas: tuple[int, int], obstacles: list[Rect]
-) -> PanelSlot:
+def place_panel(box: np.ndarray, size: tuple[int, int], canvas: tuple[int, int], obstacles: list[Rect]) -> PanelSlot:
     """The nearest spot for a ``size`` (w, h) panel of the face ``box`` that covers none of ``obstacles``;
     when every spot covers something, the one covering least (``covers`` > 0 tells the caller).
 

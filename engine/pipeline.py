@@ -84,7 +84,9 @@ class FacePipeline:
     def __init__(self, bundle: ModelBundle | None = None, settings: PipelineSettings | None = None) -> None:
         self.settings = settings or PipelineSettings()
         self.device = resolve_device(self.settings.device)
-        self.detector = FaceDetector(self._live_detector_settings(), device=self.device, backend=self.settings.detector_backend)
+        self.detector = FaceDetector(
+            self._live_detector_settings(), device=self.device, backend=self.settings.detector_backend
+        )
         self.tracker = FaceTracker(
             iou_threshold=self.settings.iou_threshold,
             ema_alpha=self.settings.ema_alpha,
@@ -106,11 +108,15 @@ class FacePipeline:
 
     def _still_detector_settings(self) -> DetectorSettings:
         s = self.settings
-        return DetectorSettings(min_face_size=s.still_min_face_size, detect_max_side=s.still_max_side, occlusion_retry=True)
+        return DetectorSettings(
+            min_face_size=s.still_min_face_size, detect_max_side=s.still_max_side, occlusion_retry=True
+        )
 
     def set_bundle(self, bundle: ModelBundle) -> None:
         """Swap the model (e.g. a freshly trained bundle); tracks restart so no EMA mixes two models."""
-        classifier: AttributeClassifier = load_classifier(bundle, self.settings.backend, self.device, self.settings.threads)
+        classifier: AttributeClassifier = load_classifier(
+            bundle, self.settings.backend, self.device, self.settings.threads
+        )
         self.bundle, self.classifier = bundle, classifier
         self._rule = bundle.decision_rule
         self.reset()
@@ -215,7 +221,9 @@ class FacePipeline:
         """End tracks that the search saw in its frame's place but found no face in (O-Net drifted onto a non-face)."""
         found = np.array([d.box for d in detections], np.float32).reshape(-1, 4)
         overlap = iou_matrix(self.tracker.boxes, found).max(axis=1, initial=0.0)
-        stale = {t.face_id for t, o in zip(self.tracker.tracks, overlap) if t.face_id in self._submitted_ids and o < 0.1}
+        stale = {
+            t.face_id for t, o in zip(self.tracker.tracks, overlap) if t.face_id in self._submitted_ids and o < 0.1
+        }
         if stale:
             self.tracker.drop_unseen({t.face_id for t in self.tracker.tracks} - stale)
 
@@ -242,7 +250,9 @@ class FacePipeline:
         finally:
             self.detector.with_settings(self._live_detector_settings())
         detect_done = time.perf_counter()
-        return self._classify(image, detections, list(range(len(detections))), start, detect_done, True, 0.0, smooth=False)
+        return self._classify(
+            image, detections, list(range(len(detections))), start, detect_done, True, 0.0, smooth=False
+        )
 
     def _classify(
         self,
@@ -259,7 +269,11 @@ class FacePipeline:
         c = self.bundle.config
         aligned = [align_face(frame, d.landmarks, width=c.image_width, height=c.image_height) for d in detections]
         align_done = time.perf_counter()
-        crops = np.stack([a.image for a in aligned]) if aligned else np.zeros((0, c.image_height, c.image_width, 3), np.uint8)
+        crops = (
+            np.stack([a.image for a in aligned])
+            if aligned
+            else np.zeros((0, c.image_height, c.image_width, 3), np.uint8)
+        )
         output = self.classifier.predict(crops)
         classify_done = time.perf_counter()
 

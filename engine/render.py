@@ -162,7 +162,9 @@ def _blend_heatmap(canvas: np.ndarray, face: FaceResult, attribute: int, options
     roi[:] = cv2.blendLinear(warped, roi, alpha, 1.0 - alpha)  # per-pixel weights, in C++
 
 
-def _label(canvas: np.ndarray, text: str, origin: tuple[int, int], color: tuple[int, int, int], scale: float = 0.45) -> None:
+def _label(
+    canvas: np.ndarray, text: str, origin: tuple[int, int], color: tuple[int, int, int], scale: float = 0.45
+) -> None:
     x, y = origin
     (tw, th), base = cv2.getTextSize(text, _FONT, scale, 1)
     cv2.rectangle(canvas, (x, y - th - base - 2), (x + tw + 4, y + 2), (0, 0, 0), -1)
@@ -245,7 +247,9 @@ def _row_text(face: FaceResult, index: int, options: RenderOptions, *, compact: 
     return f"{mark}{name} {float(face.probabilities[index]):.2f}"
 
 
-def _panel_width(face: FaceResult, order: list[int], options: RenderOptions | None = None, *, compact: bool = False) -> int:
+def _panel_width(
+    face: FaceResult, order: list[int], options: RenderOptions | None = None, *, compact: bool = False
+) -> int:
     """Bars, the longest row text and the face's "#id" tag: no wider than its words need."""
     texts = [_row_text(face, i, options or RenderOptions(), compact=compact) for i in order]
     tag = cv2.getTextSize(f"#{face.face_id}", _FONT, _ROW_SCALE, 1)[0][0] + 8

@@ -126,12 +126,16 @@ class OnnxClassifier:
         self.bundle = bundle
         path = Path(onnx_path) if onnx_path else bundle.onnx_path
         if path is None or not path.exists():
-            raise BundleError(f"{path or bundle.name}: no ONNX model beside the bundle; run `attricam export-onnx` first")
+            raise BundleError(
+                f"{path or bundle.name}: no ONNX model beside the bundle; run `attricam export-onnx` first"
+            )
         self.device = resolve_device(device)
         providers = ["CPUExecutionProvider"]
         if self.device == "cuda":
             if "CUDAExecutionProvider" not in ort.get_available_providers():
-                raise RuntimeError("onnxruntime has no CUDA execution provider here; use --device cpu or --backend torch")
+                raise RuntimeError(
+                    "onnxruntime has no CUDA execution provider here; use --device cpu or --backend torch"
+                )
             providers.insert(0, "CUDAExecutionProvider")
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -151,7 +155,9 @@ class OnnxClassifier:
         stamped = read_bundle_hash(self.session)
         if stamped is not None:
             if stamped != self.bundle.decision_hash:
-                raise StaleOnnxError(f"{path}: ONNX twin was exported from a different version of {self.bundle.name}; {fix}")
+                raise StaleOnnxError(
+                    f"{path}: ONNX twin was exported from a different version of {self.bundle.name}; {fix}"
+                )
             return
         crops = np.random.default_rng(0).integers(0, 256, (2, *self._input_hw(), 3), dtype=np.uint8)
         reference = TorchClassifier(self.bundle, "cpu").predict(crops).probabilities

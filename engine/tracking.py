@@ -48,7 +48,12 @@ class Track:
 
 class FaceTracker:
     def __init__(
-        self, *, iou_threshold: float = 0.3, ema_alpha: float = 0.4, max_missed: int = 5, max_appearance_change: float = 0.6
+        self,
+        *,
+        iou_threshold: float = 0.3,
+        ema_alpha: float = 0.4,
+        max_missed: int = 5,
+        max_appearance_change: float = 0.6,
     ) -> None:
         """``ema_alpha`` is the weight of the newest frame (1.0 = no smoothing).
 
@@ -110,7 +115,9 @@ class FaceTracker:
         for i, face_id in enumerate(ids):
             if face_id == -1:
                 ids[i] = self._next_id
-                self.tracks.append(Track(self._next_id, boxes[i], signature=None if signatures is None else signatures[i]))
+                self.tracks.append(
+                    Track(self._next_id, boxes[i], signature=None if signatures is None else signatures[i])
+                )
                 self._next_id += 1
         return ids
 

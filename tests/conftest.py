@@ -33,7 +33,16 @@ def celeba_root() -> Path:
 @pytest.fixture(scope="session")
 def celeba_face_paths(celeba_root: Path) -> list[Path]:
     """Eight real train images without privacy bars (clean faces the detector must find)."""
-    names = ["000001.jpg", "000002.jpg", "000003.jpg", "000004.jpg", "000005.jpg", "000006.jpg", "000007.jpg", "000008.jpg"]
+    names = [
+        "000001.jpg",
+        "000002.jpg",
+        "000003.jpg",
+        "000004.jpg",
+        "000005.jpg",
+        "000006.jpg",
+        "000007.jpg",
+        "000008.jpg",
+    ]
     paths = [celeba_root / "img_align_celeba" / n for n in names]
     present = [p for p in paths if p.is_file()]
     if len(present) < 4:
@@ -61,7 +70,9 @@ def random_bundle_path(tmp_path_factory) -> Path:
     return path
 
 
-def paste_face(face: np.ndarray, size: tuple[int, int] = (640, 480), at: tuple[int, int] = (200, 80), scale: float = 1.6):
+def paste_face(
+    face: np.ndarray, size: tuple[int, int] = (640, 480), at: tuple[int, int] = (200, 80), scale: float = 1.6
+):
     """A 640x480 frame with ``face`` pasted (scaled) on a grey background: a webcam-like frame."""
     import cv2
 

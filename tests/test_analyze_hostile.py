@@ -45,7 +45,9 @@ def tmpfs(tmp_path: Path):
     """A 12 KiB tmpfs (root only): a real full disk."""
     mount = tmp_path / "small"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(mount)], capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(mount)], capture_output=True, check=False
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()})")
     try:
@@ -75,7 +77,9 @@ def test_bad_output_paths_fail_before_the_first_file(case: str, tmp_path: Path, 
     }[case]
     run = run_cli([str(image), *args, "--model", str(random_bundle_path)], tmp_path, timeout=120)
     assert run.returncode == 2, run.stderr
-    assert run.stderr.strip().splitlines() == [f"attricam analyze: error: {expected}" + run.stderr.split(expected, 1)[1].strip()]
+    assert run.stderr.strip().splitlines() == [
+        f"attricam analyze: error: {expected}" + run.stderr.split(expected, 1)[1].strip()
+    ]
     assert "Traceback" not in run.stderr and not (tmp_path / "out.csv").exists()
     assert (tmp_path / "plain.txt").read_text() == "a regular file" and not _hidden_temps(tmp_path)
 
@@ -83,7 +87,9 @@ def test_bad_output_paths_fail_before_the_first_file(case: str, tmp_path: Path, 
 def test_read_only_output_folder_is_one_line(tmp_path: Path, tmpfs: Path, random_bundle_path: Path) -> None:
     image = _blank_images(tmp_path / "in", 1)[0]
     subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
-    run = run_cli([str(image), "--csv", str(tmpfs / "out.csv"), "--model", str(random_bundle_path)], tmp_path, timeout=120)
+    run = run_cli(
+        [str(image), "--csv", str(tmpfs / "out.csv"), "--model", str(random_bundle_path)], tmp_path, timeout=120
+    )
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert f"--csv {tmpfs / 'out.csv'}: cannot write in {tmpfs} (Read-only file system)" in run.stderr
 
@@ -129,7 +135,9 @@ def test_sigterm_keeps_finished_files_and_leaves_no_temporaries(tmp_path: Path, 
     assert not _hidden_temps(out)
 
 
-def test_links_odd_names_animations_and_truncated_clips(tmp_path: Path, celeba_face_paths: list[Path], random_bundle_path: Path) -> None:
+def test_links_odd_names_animations_and_truncated_clips(
+    tmp_path: Path, celeba_face_paths: list[Path], random_bundle_path: Path
+) -> None:
     good = tmp_path / "good.jpg"
     good.write_bytes(celeba_face_paths[0].read_bytes())
     loop = tmp_path / "loop.jpg"
@@ -149,14 +157,22 @@ def test_links_odd_names_animations_and_truncated_clips(tmp_path: Path, celeba_f
     lines = run.stderr.splitlines()
     assert "Traceback" not in run.stderr and "[mjpeg" not in run.stderr
     assert f"SKIPPED {loop}: symbolic link loop (the link points back at itself)" in lines
-    assert f"SKIPPED {folder / 'dangling.jpg'}: dangling symbolic link (its target {tmp_path / 'gone.jpg'} does not exist)" in lines
-    assert [line for line in lines if "name.jpg" in line] == [f"SKIPPED {str(newline)!r}: not an image (unrecognised or unsupported format)"]
+    assert (
+        f"SKIPPED {folder / 'dangling.jpg'}: dangling symbolic link (its target {tmp_path / 'gone.jpg'} does not exist)"
+        in lines
+    )
+    assert [line for line in lines if "name.jpg" in line] == [
+        f"SKIPPED {str(newline)!r}: not an image (unrecognised or unsupported format)"
+    ]
     assert f"NOTE {folder / 'anim.gif'}: animated image with 2 frames: only the first frame is analysed" in lines
     rows = _csv_rows(tmp_path / "out.csv")
     clip_rows = [r for r in rows if r["path"].startswith(str(clip))]
     read = len({r["path"] for r in clip_rows})
     assert 0 < read < 40
-    assert f"NOTE {clip}: file ended early: {read} of 40 frames read (truncated or corrupt); rows cover the frames read" in lines
+    assert (
+        f"NOTE {clip}: file ended early: {read} of 40 frames read (truncated or corrupt); rows cover the frames read"
+        in lines
+    )
     assert any(r["path"] == str(good) and r["face"] == "0" for r in rows)
 
 
@@ -170,7 +186,10 @@ def test_stale_onnx_twin_is_not_used(tmp_path: Path, random_bundle_path: Path, c
     auto = run_cli([str(image), "--csv", "auto.csv", "--model", str(stale)], tmp_path)
     torch_run = run_cli([str(image), "--csv", "torch.csv", "--model", str(stale), "--backend", "torch"], tmp_path)
     assert auto.returncode == 0 and torch_run.returncode == 0
-    assert "ONNX twin was exported from a different version of model.pt" in auto.stderr and "using the torch backend" in auto.stderr
+    assert (
+        "ONNX twin was exported from a different version of model.pt" in auto.stderr
+        and "using the torch backend" in auto.stderr
+    )
     a, t = _csv_rows(tmp_path / "auto.csv"), _csv_rows(tmp_path / "torch.csv")
     assert [r["p_Smiling"] for r in a] == [r["p_Smiling"] for r in t]
     # --backend onnx refuses the stale twin: StaleOnnxError (a BundleError, exit 2), see test_bundle_integrity

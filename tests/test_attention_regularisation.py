@@ -14,8 +14,16 @@ def test_regions_sit_where_the_template_puts_the_face():
     assert rows["top_of_head"].max() < rows["eyes"].min() < rows["mouth"].min()
     assert rows["forehead"].max() < rows["eyes"].min()
     assert rows["below_chin"].min() > rows["mouth"].max() - 1
-    assert {"Eyeglasses", "Smiling", "Mouth_Slightly_Open", "Wearing_Hat", "Bangs", "Mustache", "Goatee",
-            "Wearing_Necktie"} <= set(LOCALIZED_ATTRIBUTES)
+    assert {
+        "Eyeglasses",
+        "Smiling",
+        "Mouth_Slightly_Open",
+        "Wearing_Hat",
+        "Bangs",
+        "Mustache",
+        "Goatee",
+        "Wearing_Necktie",
+    } <= set(LOCALIZED_ATTRIBUTES)
     indices, masks = attribute_region_masks(80, 96, (12, 10))
     assert masks.shape == (len(LOCALIZED_ATTRIBUTES), 12, 10) and len(indices) == len(set(indices.tolist()))
     assert set(REGION_ATTRIBUTES) == set(regions)

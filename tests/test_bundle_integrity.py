@@ -67,7 +67,9 @@ def test_hash_covers_decision_fields_added_later() -> None:
 
     base = random_bundle(TINY, seed=0)
     a = WithCalibration(base.config, base.state_dict, base.thresholds, dict(base.metadata))
-    b = WithCalibration(base.config, base.state_dict, base.thresholds, dict(base.metadata), calibration=[[2.0, 0.0]] * 40)
+    b = WithCalibration(
+        base.config, base.state_dict, base.thresholds, dict(base.metadata), calibration=[[2.0, 0.0]] * 40
+    )
     assert decision_hash(a) != decision_hash(b)
 
 
@@ -135,7 +137,9 @@ def test_missing_shipped_model_fails_loudly_or_says_random(
     assert bundle.notice.startswith("NO MODEL — random weights") and str(tmp_path / "assets") in bundle.notice
 
 
-def test_shipped_model_is_found_in_the_installed_package_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shipped_model_is_found_in_the_installed_package_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A wheel carries the model in attricam/assets/ (no top-level assets/ folder exists there)."""
     package_assets = tmp_path / "site-packages" / "attricam" / "assets"
     random_bundle(TINY).save(package_assets / "attricam-default.pt")

@@ -14,8 +14,12 @@ def _faces(n=16):
 def test_every_degradation_changes_the_image_and_stays_in_range():
     x = torch.rand(8, 3, 96, 80)
     for field in ("p_blur", "p_noise", "p_lowres", "p_gamma", "p_cast", "p_jpeg"):
-        only = CameraShift(**{f: (1.0 if f == field else 0.0) for f in
-                              ("p_blur", "p_noise", "p_lowres", "p_gamma", "p_cast", "p_jpeg")})
+        only = CameraShift(
+            **{
+                f: (1.0 if f == field else 0.0)
+                for f in ("p_blur", "p_noise", "p_lowres", "p_gamma", "p_cast", "p_jpeg")
+            }
+        )
         y = apply_camera_shift(x, only, torch.Generator().manual_seed(1))
         assert y.shape == x.shape and float(y.min()) >= 0 and float(y.max()) <= 1
         assert (y - x).abs().mean() > 1e-3, field
@@ -25,8 +29,14 @@ def test_shifted_val_is_deterministic_and_differs_from_clean():
     images = _faces()
     a, b = shifted_val_inputs(images, 96, 80), shifted_val_inputs(images, 96, 80)
     torch.testing.assert_close(a, b)
-    clean = augment_batch(images, 96, 80, AugmentConfig(flip=0, max_shift=0, scale=(1, 1), rotation_deg=0,
-                                                        brightness=0, contrast=0, lowres=0, camera_shift=False))
+    clean = augment_batch(
+        images,
+        96,
+        80,
+        AugmentConfig(
+            flip=0, max_shift=0, scale=(1, 1), rotation_deg=0, brightness=0, contrast=0, lowres=0, camera_shift=False
+        ),
+    )
     assert (a - clean).abs().mean() > 0.02
 
 

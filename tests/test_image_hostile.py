@@ -50,7 +50,9 @@ def test_png_bomb_decodes_within_a_memory_ceiling(bits: int, tmp_path: Path) -> 
     """A ~0.5 MB 15,800² grayscale PNG (under the 250 MP limit) must not take the machine down."""
     code = _BOMB_PROBE.format(ceiling=_CEILING_BYTES, repo=str(REPO_ROOT), path=str(tmp_path / "bomb.png"), bits=bits)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, check=False
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["shape"] == [4096, 4096, 3] and report["source"] == [15800, 15800]
@@ -58,12 +60,16 @@ def test_png_bomb_decodes_within_a_memory_ceiling(bits: int, tmp_path: Path) -> 
     assert report["peak_mb"] < 1300, report
 
 
-def test_decoded_size_above_the_limit_is_refused_before_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_decoded_size_above_the_limit_is_refused_before_decoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from .hostile import write_blank_png
 
     path = write_blank_png(tmp_path / "wide.png", 3000, 2000, colour_type=2)  # RGB: 4 bytes/pixel in Pillow
     monkeypatch.setattr(image_io, "MAX_DECODED_BYTES", 20_000_000)
-    with pytest.raises(ImageLoadError, match=r"wide.png: decoding needs 24 MB \(3000x2000 RGB\), more than the 20 MB limit"):
+    with pytest.raises(
+        ImageLoadError, match=r"wide.png: decoding needs 24 MB \(3000x2000 RGB\), more than the 20 MB limit"
+    ):
         read_image(path)
 
 
@@ -95,5 +101,7 @@ def test_broken_links_say_what_is_wrong(tmp_path: Path) -> None:
     dangling.symlink_to(tmp_path / "gone.jpg")
     with pytest.raises(ImageLoadError, match=r"loop\.jpg: symbolic link loop"):
         read_image(loop)
-    with pytest.raises(ImageLoadError, match=r"dangling.jpg: dangling symbolic link \(its target .*gone.jpg does not exist\)"):
+    with pytest.raises(
+        ImageLoadError, match=r"dangling.jpg: dangling symbolic link \(its target .*gone.jpg does not exist\)"
+    ):
         read_image(dangling)

@@ -20,12 +20,16 @@ def _lint_imports(root: Path) -> subprocess.CompletedProcess:
     script = Path(sys.executable).with_name("lint-imports")
     assert script.is_file(), "import-linter is not installed: pip install -e '.[test]'"
     env = {**os.environ, "PYTHONPATH": str(root)}  # the packages of ``root``, not an installed copy
-    return subprocess.run([str(script), "--no-cache"], cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [str(script), "--no-cache"], cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def _copy_packages(dest: Path) -> None:
     for package in _PACKAGES:
-        shutil.copytree(REPO_ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__", "*.pt", "*.onnx"))
+        shutil.copytree(
+            REPO_ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__", "*.pt", "*.onnx")
+        )
     shutil.copy(REPO_ROOT / "pyproject.toml", dest / "pyproject.toml")
 
 

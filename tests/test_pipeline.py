@@ -56,7 +56,9 @@ def test_calibrated_bundle_shows_calibrated_probabilities_and_one_rule(random_bu
 
     plain = ModelBundle.load(random_bundle_path)
     rule = DecisionRule(np.full(40, 2.0), np.full(40, -1.0), np.full(40, 0.3))
-    calibrated = ModelBundle(plain.config, plain.state_dict, rule.thresholds.tolist(), {}, None, rule.calibration_dict())
+    calibrated = ModelBundle(
+        plain.config, plain.state_dict, rule.thresholds.tolist(), {}, None, rule.calibration_dict()
+    )
     settings = PipelineSettings(device="cpu", backend="torch")
     raw = FacePipeline(plain, settings).analyze_image(celeba_faces[1]).faces[0]
     face = FacePipeline(calibrated, settings).analyze_image(celeba_faces[1]).faces[0]
@@ -67,7 +69,7 @@ def test_calibrated_bundle_shows_calibrated_probabilities_and_one_rule(random_bu
 def test_two_faces_get_two_ids(pipeline, celeba_faces):
     pipeline.reset()
     frame = paste_face(celeba_faces[0], at=(10, 100), scale=1.3)
-    frame[100:100 + 283, 350:350 + 231] = paste_face(celeba_faces[3], scale=1.3, at=(0, 0))[:283, :231]
+    frame[100 : 100 + 283, 350 : 350 + 231] = paste_face(celeba_faces[3], scale=1.3, at=(0, 0))[:283, :231]
     result = pipeline.process(frame)
     assert len(result.faces) == 2 and {f.face_id for f in result.faces} == {0, 1}
 

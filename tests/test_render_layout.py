@@ -92,7 +92,7 @@ def test_a_single_face_keeps_its_full_panel_beside_the_box():
 
     rng = np.random.default_rng(2)
     face = _face(0, 200, 100, 120, rng=rng)
-    (rect, order), = layout_panels(_result([face]), RenderOptions(), (640, 480))
+    ((rect, order),) = layout_panels(_result([face]), RenderOptions(), (640, 480))
     positives = [int(i) for i in np.argsort(-face.probabilities) if face.decisions[i]]
     assert face.decisions.sum() >= 2  # the face has several positives, so a truncated panel would show
     assert order == positives[: RenderOptions().top_k]  # every row, most probable first: nothing dropped
@@ -134,7 +134,7 @@ def test_a_big_face_in_a_small_frame_gets_compact_panels_beside_it():
 
     face = _face(0, 165, 30, 150, rng=np.random.default_rng(0))
     face = face.__class__(**{**face.__dict__, "box": np.array([165, 30, 315, 290], np.float32)})
-    (rect, order), = layout_panels(_result([face]), RenderOptions(), (480, 300))
+    ((rect, order),) = layout_panels(_result([face]), RenderOptions(), (480, 300))
     assert _covers_nothing([(rect, order)], face_obstacles([face.box], [_label_width(face)]))
     assert rect[2] < _panel_width(face, order), "expected the compact panel"
     assert len(order) == 6

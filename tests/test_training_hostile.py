@@ -42,7 +42,9 @@ def _train(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, st
         ("wrong-header", "list_attr_celeba.txt: its header (line 2) does not list the 40 CelebA attributes"),
     ],
 )
-def test_bad_data_roots_are_one_line(case: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_data_roots_are_one_line(
+    case: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = {
         "missing-root": lambda: tmp_path / "nowhere",
         "no-attributes": lambda: _root(tmp_path, attributes=False),
@@ -53,7 +55,9 @@ def test_bad_data_roots_are_one_line(case: str, expected: str, tmp_path: Path, c
 
 
 def test_unknown_loss_option_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, err = _train(["--data", str(_root(tmp_path)), "--loss-option", "foo=1", "--out", str(tmp_path / "run")], capsys)
+    code, err = _train(
+        ["--data", str(_root(tmp_path)), "--loss-option", "foo=1", "--out", str(tmp_path / "run")], capsys
+    )
     assert code == 2 and err.startswith("attricam train: error: --loss-option: unknown loss options ['foo']; valid: [")
     assert err.count("\n") == 1
 
@@ -87,5 +91,8 @@ def test_resume_without_checkpoint_says_so(tmp_path: Path, caplog: pytest.LogCap
     cfg = _config(tmp_path / "run")
     with caplog.at_level(logging.WARNING, logger="training.trainer"):
         result = main(cfg, resume=True, max_epochs_this_run=1, faces=(_faces(32, 0), _faces(16, 1)))
-    assert f"--resume: no checkpoint at {tmp_path / 'run' / CHECKPOINT_NAME}, so this starts a new run from epoch 1" in caplog.text
+    assert (
+        f"--resume: no checkpoint at {tmp_path / 'run' / CHECKPOINT_NAME}, so this starts a new run from epoch 1"
+        in caplog.text
+    )
     assert result["epochs_done"] == 1 and (tmp_path / "run" / CHECKPOINT_NAME).is_file()

@@ -98,7 +98,13 @@ def _crops(n: int = 4) -> torch.Tensor:
 def test_augment_identity_equals_center_crop_and_flip_mirrors():
     crops = _crops()
     still = AugmentConfig(
-        flip=0.0, max_shift=0.0, scale=(1.0, 1.0), rotation_deg=0.0, brightness=0.0, contrast=0.0, lowres=0.0,
+        flip=0.0,
+        max_shift=0.0,
+        scale=(1.0, 1.0),
+        rotation_deg=0.0,
+        brightness=0.0,
+        contrast=0.0,
+        lowres=0.0,
         camera_shift=False,
     )
     centre = center_crop(crops, 96, 80)

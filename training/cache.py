@@ -250,7 +250,9 @@ def _build(
     if todo:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(filenames), initial=done, desc="aligning faces", unit="img", disable=None, dynamic_ncols=True)
+        bar = tqdm(
+            total=len(filenames), initial=done, desc="aligning faces", unit="img", disable=None, dynamic_ncols=True
+        )
         with bar, mp.get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
             jobs = [(str(root), c, spec) for _, c in todo]
             for (i, chunk), result in zip(todo, pool.imap(_process_chunk, jobs)):

@@ -62,8 +62,9 @@ def _degrade_one(image: np.ndarray, blur_sigma: float, lowres_factor: float, jpe
     """(h, w, 3) float32 in [0, 1] -> low-resolution, blurred and/or JPEG'd copy (0 = skip that step)."""
     h, w = image.shape[:2]
     if lowres_factor:
-        small = cv2.resize(image, (max(8, round(w * lowres_factor)), max(8, round(h * lowres_factor))),
-                           interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            image, (max(8, round(w * lowres_factor)), max(8, round(h * lowres_factor))), interpolation=cv2.INTER_AREA
+        )
         image = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     if blur_sigma:
         image = cv2.GaussianBlur(image, (0, 0), blur_sigma, borderType=cv2.BORDER_REPLICATE)
@@ -75,9 +76,7 @@ def _degrade_one(image: np.ndarray, blur_sigma: float, lowres_factor: float, jpe
     return image
 
 
-def apply_camera_shift(
-    x: torch.Tensor, shift: CameraShift, generator: torch.Generator | None = None
-) -> torch.Tensor:
+def apply_camera_shift(x: torch.Tensor, shift: CameraShift, generator: torch.Generator | None = None) -> torch.Tensor:
     """float (b, 3, h, w) in [0, 1] -> degraded copy; each image draws its own degradations."""
     b = x.shape[0]
     blur = torch.where(_pick(b, shift.p_blur, generator), _uniform(b, *shift.blur_sigma, generator), torch.zeros(b))
@@ -119,8 +118,15 @@ def shifted_val_inputs(images: torch.Tensor, height: int, width: int, seed: int 
     from .augment import AugmentConfig, augment_batch
 
     geometry = replace(
-        AugmentConfig(), flip=0.0, max_shift=0.9, scale=(0.85, 1.15), rotation_deg=12.0, brightness=0.3, contrast=0.3,
-        lowres=0.0, camera_shift=False,
+        AugmentConfig(),
+        flip=0.0,
+        max_shift=0.9,
+        scale=(0.85, 1.15),
+        rotation_deg=12.0,
+        brightness=0.3,
+        contrast=0.3,
+        lowres=0.0,
+        camera_shift=False,
     )
     generator = torch.Generator().manual_seed(seed)
     out = []

@@ -312,7 +312,9 @@ def run_train(args: argparse.Namespace) -> int:
         print("attricam train: error: --out is required (or --config)", file=sys.stderr)
         return 2
     if args.config and args.compare:
-        print("attricam train: error: --config trains one recipe; it cannot be combined with --compare", file=sys.stderr)
+        print(
+            "attricam train: error: --config trains one recipe; it cannot be combined with --compare", file=sys.stderr
+        )
         return 2
     emit, sinks = _callbacks(args)
     problem = _setup_problem(args)
@@ -358,7 +360,11 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     except KeyboardInterrupt:  # Stop in the GUI, Ctrl-C, SIGTERM: the last finished epoch is in the checkpoint
         if cfg is not None:
-            emit(StoppedEvent(str(Path(cfg.out) / CHECKPOINT_NAME), _epochs_in_checkpoint(Path(cfg.out) / CHECKPOINT_NAME)))
+            emit(
+                StoppedEvent(
+                    str(Path(cfg.out) / CHECKPOINT_NAME), _epochs_in_checkpoint(Path(cfg.out) / CHECKPOINT_NAME)
+                )
+            )
         raise
     except Exception as exc:
         emit(ErrorEvent(f"{type(exc).__name__}: {exc}"))

@@ -61,6 +61,7 @@ def applied_loss_weights(bundle: ModelBundle) -> dict:
         return {}
     return {**loss.applied_weights(), "source": "recipe (at the start of training; later fixes not recorded)"}
 
+
 log = logging.getLogger(__name__)
 
 
@@ -151,7 +152,10 @@ def evaluate_bundle(
         region_markdown(regions),
     ]
     if shifted_result is not None:
-        lines += [f"Shifted {split} (pose, framing, JPEG, blur, noise, low-res, lighting, colour casts):", rates_table(extra["shifted_rates"])]
+        lines += [
+            f"Shifted {split} (pose, framing, JPEG, blur, noise, low-res, lighting, colour casts):",
+            rates_table(extra["shifted_rates"]),
+        ]
     if split == "val" and bundle.metadata.get("decision_fit", {}).get("faces"):
         lines.append(
             "Note: this bundle's decision rule was fitted with these val faces (and the calibration slice of train); "

@@ -42,6 +42,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Predictions:
     """Network outputs over a set of faces (before any calibration)."""

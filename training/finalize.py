@@ -129,7 +129,9 @@ def finalize_run(
         "train_config": cfg.to_dict(),
         "epochs": len(history),
         "best_epoch": int(best["epoch"]) + 1,
-        "selected_on": f"calibration slice of train ({len(calibration.labels)} faces)" if len(calibration.labels) else "val",
+        "selected_on": f"calibration slice of train ({len(calibration.labels)} faces)"
+        if len(calibration.labels)
+        else "val",
         "wall_seconds": float(wall_seconds),
         "train_images_per_s": float(np.median(rates)) if rates else 0.0,
         "data": [row for s in summaries for row in s.to_dict()],

@@ -46,7 +46,15 @@ from engine.attributes import TRAIN_POSITIVE_RATE
 from .config import LOSS_NAMES
 from .loss_weights import capped_pos_weights
 
-__all__ = ["LOSS_NAMES", "AttributeLoss", "LossConfig", "build_loss", "capped_pos_weights", "map_cosine", "mean_map_cosine"]
+__all__ = [
+    "LOSS_NAMES",
+    "AttributeLoss",
+    "LossConfig",
+    "build_loss",
+    "capped_pos_weights",
+    "map_cosine",
+    "mean_map_cosine",
+]
 
 EMERGENCY_WEIGHT_CAP = 100.0
 
@@ -152,9 +160,16 @@ class AttributeLoss(nn.Module):
         re-weighting included): what a bundle records, so nobody re-derives them from the recipe."""
         pos, neg = self.pos_weight.cpu().numpy().astype(np.float64), self.neg_weight.cpu().numpy().astype(np.float64)
         if self.config.name == "ldam" and self.epoch >= self.config.drw_epoch:
-            cb_pos, cb_neg = _effective_number_weights(self.frequencies.cpu().numpy(), self.config.num_samples, self.config.beta)
+            cb_pos, cb_neg = _effective_number_weights(
+                self.frequencies.cpu().numpy(), self.config.num_samples, self.config.beta
+            )
             pos, neg = pos * cb_pos, neg * cb_neg
-        return {"loss": self.config.name, "pos_weight": pos.tolist(), "neg_weight": neg.tolist(), "gamma": float(self.gamma)}
+        return {
+            "loss": self.config.name,
+            "pos_weight": pos.tolist(),
+            "neg_weight": neg.tolist(),
+            "gamma": float(self.gamma),
+        }
 
     def loss_state(self) -> dict:
         return {

@@ -60,7 +60,10 @@ def _data_table(rows: list[dict]) -> str:
 
 
 def _tradeoff_table(tradeoff: dict) -> str:
-    lines = [f"| Policy | Mean acc | Mean bal. acc | Mean F1 | Rare F1 ({len(RARE_ATTRIBUTES)}) |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"| Policy | Mean acc | Mean bal. acc | Mean F1 | Rare F1 ({len(RARE_ATTRIBUTES)}) |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for policy, s in tradeoff.items():
         lines.append(
             f"| {policy} | {s['mean_accuracy']:.4f} | {s['mean_balanced_accuracy']:.4f} | {s['mean_f1']:.4f} "
@@ -178,8 +181,11 @@ def render_card(report: dict, comparison: dict | None, files: dict) -> str:
         (
             f"- Decision rule (`engine/decision.py`): per-attribute Platt calibration, then thresholds under policy "
             f"`{meta['threshold_policy']}`"
-            + (" (F1 for rare attributes, (accuracy + balanced accuracy)/2 for the rest), "
-               if meta["threshold_policy"] == "hybrid_acc_balacc" else ", ")
+            + (
+                " (F1 for rare attributes, (accuracy + balanced accuracy)/2 for the rest), "
+                if meta["threshold_policy"] == "hybrid_acc_balacc"
+                else ", "
+            )
             + "bootstrap-median, shrunk towards 0.5 by 20/(positives+20), rare attributes at least 0.15, all within "
             f"[0.05, 0.95]; fitted on {fit.get('faces', 0)} faces (calibration slice + val, each clean and camera-shifted)."
         ),

@@ -33,7 +33,9 @@ def check_data_root(root: str | Path) -> None:
         raise SetupError(f"data root {root} does not exist (or is not a folder); pass --data DIR or set $ATTRICAM_DATA")
     for name in (ATTR_FILE, PARTITION_FILE):
         if not (root / name).is_file():
-            raise SetupError(f"data root {root} has no {name}; a CelebA root holds {ATTR_FILE}, {PARTITION_FILE} and {IMAGE_DIR}/")
+            raise SetupError(
+                f"data root {root} has no {name}; a CelebA root holds {ATTR_FILE}, {PARTITION_FILE} and {IMAGE_DIR}/"
+            )
     if not (root / IMAGE_DIR).is_dir():
         raise SetupError(f"data root {root} has no {IMAGE_DIR}/ folder of images")
     try:
@@ -43,7 +45,9 @@ def check_data_root(root: str | Path) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         raise SetupError(f"{root / ATTR_FILE}: cannot be read ({exc})") from None
     if header != ATTRIBUTE_NAMES:
-        raise SetupError(f"{root / ATTR_FILE}: its header (line 2) does not list the 40 CelebA attributes in official order")
+        raise SetupError(
+            f"{root / ATTR_FILE}: its header (line 2) does not list the 40 CelebA attributes in official order"
+        )
 
 
 def check_train_setup(cfg: TrainConfig, *, resume: bool) -> None:

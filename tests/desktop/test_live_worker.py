@@ -46,4 +46,3 @@ def test_stop_joins_the_background_detection_thread(qtbot, face_clip, shared_pip
         )
     assert not worker.isRunning()
     assert not _detect_threads(), "the attricam-detect thread outlived LiveWorker.stop()"
-

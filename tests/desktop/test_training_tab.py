@@ -39,13 +39,24 @@ def test_a_followed_event_log_drives_plots_progress_and_state(qtbot, settings, t
         StepEvent(0, 2, 2, 0.5, 1e-3, 10.0),
         StuckEvent(0, "Bald", 0.0, 0.02),
         FixEvent(0, "raise_lr", "lr 1e-3 -> 2e-3"),
-        EpochEvent(0, 2, 0.7, 1e-3, 1.0, 8.0, [0.1] * 40, {"mean_f1": 0.3, "rare_mean_f1": 0.1,
-                   "common_mean_f1": 0.5, "mean_auc": 0.6}, ["Bald"], ["raise_lr: x"], 0),
+        EpochEvent(
+            0,
+            2,
+            0.7,
+            1e-3,
+            1.0,
+            8.0,
+            [0.1] * 40,
+            {"mean_f1": 0.3, "rare_mean_f1": 0.1, "common_mean_f1": 0.5, "mean_auc": 0.6},
+            ["Bald"],
+            ["raise_lr: x"],
+            0,
+        ),
     ):
         writer(event)
     writer.close()
     with open(log, "a") as handle:
-        handle.write("not an event\n{\"kind\": \"step\", \"epoch\": 1")  # noise, and a line still being written
+        handle.write('not an event\n{"kind": "step", "epoch": 1')  # noise, and a line still being written
     tab = TrainingTab(settings)
     qtbot.addWidget(tab)
     assert tab.watch_events(log) == 6
@@ -166,6 +177,6 @@ def test_stop_then_resume_continues_at_the_next_epoch(qtbot, settings, celeba_ro
     qtbot.waitUntil(lambda: not tab.job.running, timeout=480000)
     assert tab.finished_event is not None, tab.log_view.toPlainText()[-3000:]
     assert tab.run.start_epoch == done  # the resumed process started after the checkpoint, not at epoch 0
-    assert tab.plots.epoch_numbers[-(3 - done):] == list(range(done + 1, 4))  # the epochs after the stop, once each
+    assert tab.plots.epoch_numbers[-(3 - done) :] == list(range(done + 1, 4))  # the epochs after the stop, once each
     assert len(set(tab.plots.epoch_numbers)) == len(tab.plots.epoch_numbers) and max(tab.plots.epoch_numbers) == 3
     tab.shutdown()
