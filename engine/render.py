@@ -189,9 +189,9 @@ def layout_panels(
     rect (the HUD), see :mod:`engine.panel_layout`.
 
     Panels keep clear of each whole head (hair, ears) when that costs no row, else of the detector boxes, else
-    they take their compact form (shorter names and bars). Only then, in a crowded frame, does every panel
-    drop its least probable rows, the same number for all faces so the panels stay comparable, until all
-    fit; a panel that fits nowhere even as one compact row covers the least it can.
+    they take their compact form (shorter names and bars). Only then, in a crowded frame, does every compact
+    panel drop its least probable rows, the same number for all faces so the panels stay comparable, until
+    all fit; a panel that fits nowhere even as one compact row covers the least it can.
     """
     faces = result.faces
     orders = [_panel_rows(face, options) for face in faces]
@@ -203,11 +203,10 @@ def layout_panels(
     boxes = [f.box for f in faces]
     around_boxes = (boxes, face_obstacles(boxes, labels) + list(keep_clear))
     around_heads = (heads, face_obstacles(heads) + around_boxes[1])  # a wide id label can stick out of a head
-    attempts = [
-        (rows, clear, compact)
-        for rows in range(most, 0, -1)
-        for clear, compact in ((around_heads, False), (around_boxes, False), (around_boxes, True))
-    ]
+    # Clear of heads and the full form are tried with every row only; a frame too crowded for that drops rows
+    # in the compact form (the one most likely to fit), so a crowded live frame lays out in ~most + 2 tries.
+    attempts = [(most, around_heads, False), (most, around_boxes, False)]
+    attempts += [(rows, around_boxes, True) for rows in range(most, 0, -1)]
     for rows, (anchors, obstacles), compact in attempts:
         layout = _layout_with_rows(faces, anchors, orders, rows, options, canvas_size, obstacles, compact)
         if all(covers == 0 for _, _, covers in layout):
