@@ -207,10 +207,14 @@ def layout_panels(
     # in the compact form (the one most likely to fit), so a crowded live frame lays out in ~most + 2 tries.
     attempts = [(most, around_heads, False), (most, around_boxes, False)]
     attempts += [(rows, around_boxes, True) for rows in range(most, 0, -1)]
-    for rows, (anchors, obstacles), compact in attempts:
-        layout = _layout_with_rows(faces, anchors, orders, rows, options, canvas_size, obstacles, compact)
-        if all(covers == 0 for _, _, covers in layout):
+    for attempt, (rows, (anchors, obstacles), compact) in enumerate(attempts):
+        last = attempt == len(attempts) - 1
+        layout = _layout_with_rows(
+            faces, anchors, orders, rows, options, canvas_size, obstacles, compact, give_up_on_cover=not last
+        )
+        if layout is not None and (last or all(covers == 0 for _, _, covers in layout)):
             break
+    assert layout is not None  # the last attempt never gives up
     return [(rect, order) for rect, order, _ in layout]
 
 
@@ -223,7 +227,10 @@ def _layout_with_rows(
     canvas_size: tuple[int, int],
     obstacles: list[Rect],
     compact: bool = False,
-) -> list[tuple[Rect, list[int], float]]:
+    give_up_on_cover: bool = False,
+) -> list[tuple[Rect, list[int], float]] | None:
+    """Each face's panel rect, rows and covered pixels; None as soon as one panel covers something when
+    ``give_up_on_cover`` (that attempt is rejected anyway: in a crowded live frame this skips most searches)."""
     taken: list[Rect] = []
     layout: list[tuple[Rect, list[int], float]] = []
     for face, anchor, order in zip(faces, anchors, orders):
@@ -232,6 +239,8 @@ def _layout_with_rows(
         order = order[:rows]
         size = (_panel_width(face, order, options, compact=compact), _ROW_H * len(order) + 4)
         slot = place_panel(anchor, size, canvas_size, obstacles + taken)
+        if give_up_on_cover and slot.covers:
+            return None
         taken.append(slot.rect)
         layout.append((slot.rect, order, slot.covers))
     return layout
