@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 from tests.test_training_distributed import tiny_config, tiny_faces
 from training.trainer import main
@@ -11,4 +13,7 @@ from training.trainer import main
 if __name__ == "__main__":
     out, epochs = sys.argv[1], int(sys.argv[2])
     result = main(tiny_config(out), faces=tiny_faces(), resume=True, max_epochs_this_run=epochs)
-    print(json.dumps({k: v for k, v in result.items() if k in ("rank", "epochs_done", "finished")}))
+    # One file per rank: torchrun merges the ranks' stdout, and two lines written at once can interleave.
+    summary = {k: v for k, v in result.items() if k in ("rank", "epochs_done", "finished")}
+    Path(out).mkdir(parents=True, exist_ok=True)
+    Path(out, f"rank-{os.environ['RANK']}.json").write_text(json.dumps(summary))
