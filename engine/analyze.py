@@ -220,6 +220,7 @@ def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSum
             csv = outputs.enter_context(CsvReport.open(options.csv))
             json = outputs.enter_context(JsonReport.open(options.json, pipeline.bundle)) if options.json else None
             annotate = AnnotationWriter(options.annotate) if options.annotate else None
+            path = files[0] if files else Path()
             for number, path in enumerate(files, 1):
                 start = time.perf_counter()
                 progress.update(1)
@@ -257,6 +258,9 @@ def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSum
                     "[%d/%d] %s: %d face(s)%s in %.0f ms",
                     number, len(files), display_name(path), analysis.faces, frames, elapsed_ms,
                 )  # fmt: skip
+        except KeyboardInterrupt:  # between files (bookkeeping, logging): a file's rows are one write, whole or absent
+            _say(f"interrupted at {display_name(path)}: outputs hold the {read} file(s) read")
+            interrupted = True
         except OutputWriteError as exc:
             rows = csv.rows if csv else 0
             stopped = f"{exc}: stopped after {read} file(s); the outputs keep their {rows} CSV row(s)"
