@@ -24,7 +24,7 @@ from torch.nn.functional import interpolate
 
 from .assets import mtcnn_weights_dir
 from .mtcnn_onnx import nms as greedy_nms
-from .mtcnn_onnx import nms_min
+from .mtcnn_onnx import nms_min, pyramid_scales
 
 __all__ = ["MTCNNCascade", "ONet", "PNet", "RNet", "nms", "nms_min", "weights_dir"]
 
@@ -236,17 +236,6 @@ class MTCNNCascade:
         self.rnet = _load(RNet(), "rnet").to(self.device)
         self.onet = _load(ONet(), "onet").to(self.device)
 
-    def _scales(self, h: int, w: int) -> list[float]:
-        """Image pyramid: the smallest face maps to P-Net's 12 px, then shrink by ``factor`` down to 12 px."""
-        m = 12.0 / self.min_face_size
-        min_side = min(h, w) * m
-        scales, scale = [], m
-        while min_side >= 12:
-            scales.append(scale)
-            scale *= self.factor
-            min_side *= self.factor
-        return scales
-
     @torch.inference_mode()
     def _cascade(self, rgb: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 (h, w, 3) -> boxes (n, 5: x1, y1, x2, y2, score), landmarks (n, 5, 2)."""
@@ -257,7 +246,7 @@ class MTCNNCascade:
         empty = (image.new_zeros((0, 5)), image.new_zeros((0, 5, 2)))
 
         per_scale = []
-        for scale in self._scales(h, w):
+        for scale in pyramid_scales(h, w, self.min_face_size, self.factor):
             reg, probs = self.pnet(_normalize(_imresample(image, (int(h * scale + 1), int(w * scale + 1)))))
             found = _proposals(reg[0], probs[0, 1], scale, t[0])  # (n, 9)
             per_scale.append(found[nms(found[:, :4], found[:, 4], 0.5)])

@@ -26,7 +26,7 @@ import numpy as np
 
 from .assets import mtcnn_weights_dir
 
-__all__ = ["OnnxMTCNN", "cache_dir", "ensure_exported", "export_nets", "nms", "nms_min"]
+__all__ = ["OnnxMTCNN", "cache_dir", "ensure_exported", "export_nets", "nms", "nms_min", "pyramid_scales"]
 
 _NETS = ("pnet", "rnet", "onet")
 _NORM_SHIFT = np.float32(127.5)
@@ -152,6 +152,18 @@ def nms_min(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarr
     return np.asarray(keep, dtype=np.int64)
 
 
+def pyramid_scales(h: int, w: int, min_face_size: float, factor: float) -> list[float]:
+    """Image pyramid: the smallest face maps to P-Net's 12 px, then shrink by ``factor`` down to 12 px."""
+    m = 12.0 / min_face_size
+    min_side = min(h, w) * m
+    scales, scale = [], m
+    while min_side >= 12:
+        scales.append(scale)
+        scale *= factor
+        min_side *= factor
+    return scales
+
+
 def _proposals(reg: np.ndarray, probs: np.ndarray, scale: float, threshold: float) -> np.ndarray:
     """P-Net maps reg (4, h', w'), probs (h', w') -> candidates (n, 9): box, score, 4 offsets."""
     mask = probs >= threshold
@@ -229,16 +241,6 @@ class OnnxMTCNN:
         reg, points, probs = self._run("onet", patches)
         return reg, points, probs
 
-    def _scales(self, h: int, w: int) -> list[float]:
-        m = 12.0 / self.min_face_size
-        min_side = min(h, w) * m
-        scales, scale = [], m
-        while min_side >= 12:
-            scales.append(scale)
-            scale *= self.factor
-            min_side *= self.factor
-        return scales
-
     def _cascade(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """uint8 (h, w, 3) -> boxes (n, 5), landmarks (n, 5, 2), as ``MTCNNCascade._cascade``."""
         t = self.thresholds
@@ -247,7 +249,7 @@ class OnnxMTCNN:
         empty = (np.zeros((0, 5), np.float32), np.zeros((0, 5, 2), np.float32))
 
         per_scale = []
-        for scale in self._scales(h, w):
+        for scale in pyramid_scales(h, w, self.min_face_size, self.factor):
             scaled = _normalize(_area_resize(image, int(h * scale + 1), int(w * scale + 1)))
             reg, probs = self._run("pnet", scaled[None])
             found = _proposals(reg[0], probs[0, 1], scale, t[0])

@@ -27,16 +27,9 @@ from training.loader import TrainBatches
 from training.sampling import DistributedBatchSampler
 from training.trainer import CHECKPOINT_NAME, load_checkpoint, main
 
+from .test_training_trainer import TINY_MODEL
+
 REPO = Path(__file__).resolve().parent.parent
-TINY_MODEL = {
-    "stem_width": 8,
-    "stage_widths": [16, 32],
-    "stage_blocks": [1, 1],
-    "dim": 32,
-    "heads": 2,
-    "dim_head": 16,
-    "layers": 1,
-}
 
 
 def tiny_faces() -> tuple[FaceArrays, FaceArrays]:
