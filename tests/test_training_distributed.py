@@ -118,7 +118,11 @@ def test_two_gloo_ranks_match_one_process_and_resume_across_world_sizes(tmp_path
         assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-3)
         assert b["selection"].keys() == a["selection"].keys()
         for key, value in a["selection"].items():
-            assert b["selection"][key] == pytest.approx(value, abs=5e-3), key
+            # Threshold-free figures agree to 5e-3. A decision on 32 faces flips when a reduction order
+            # moves its logit across 0; each flip moves a 14-attribute mean F1 by up to ~0.004, so the
+            # decision figures may differ by a few flips (0.02).
+            tolerance = 5e-3 if key in ("count", "mean_auc") else 0.02
+            assert b["selection"][key] == pytest.approx(value, abs=tolerance), key
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA path: no GPU visible to PyTorch on this machine")

@@ -49,6 +49,20 @@ def center_crop(images: torch.Tensor, height: int, width: int) -> torch.Tensor:
     return _to_float(images[:, top : top + height, left : left + width])
 
 
+def _affine_grid(theta: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """``F.affine_grid(theta, (b, 3, height, width), align_corners=False)`` as two broadcast multiply-adds.
+
+    The same numbers; ``affine_grid``'s batched matmul with an inner size of 3 cost more than the
+    ``grid_sample`` that reads the grid (a tenth of the augmentation's time on 2 CPU cores).
+    """
+    xs = (torch.arange(width, dtype=theta.dtype) * 2 + 1) / width - 1  # pixel centres in [-1, 1]
+    ys = ((torch.arange(height, dtype=theta.dtype) * 2 + 1) / height - 1).view(height, 1)
+    t = theta.view(-1, 6, 1, 1)
+    grid_x = t[:, 0] * xs + t[:, 1] * ys + t[:, 2]  # (b, height, width)
+    grid_y = t[:, 3] * xs + t[:, 4] * ys + t[:, 5]
+    return torch.stack([grid_x, grid_y], dim=-1)
+
+
 def augment_batch(
     images: torch.Tensor, height: int, width: int, config: AugmentConfig, generator: torch.Generator | None = None
 ) -> torch.Tensor:
@@ -74,7 +88,7 @@ def augment_batch(
         ],
         dim=1,
     )  # (b, 2, 3)
-    grid = F.affine_grid(theta, [b, 3, height, width], align_corners=False)
+    grid = _affine_grid(theta, height, width)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)  # (b, 3, height, width)
 
     if config.lowres > 0:
