@@ -31,6 +31,7 @@ from PySide6.QtGui import QImage
 from engine.bundle import ModelBundle, load_default_bundle
 from engine.export import default_stem, export_snapshot
 from engine.image_io import MediaLoadError
+from engine.panel_layout import PanelMemory
 from engine.render import RenderOptions, render_frame
 from engine.results import FrameResult
 
@@ -110,6 +111,7 @@ class LiveWorker(QThread):
         self._mailbox_lock = threading.Lock()
         self._mailbox: LivePacket | None = None
         self._options = RenderOptions(attribute=None)
+        self._panels = PanelMemory()  # panels follow their faces from one video frame to the next
         self._want_tiles = False
         self._paused = False
         self._serial = 0
@@ -273,11 +275,16 @@ class LiveWorker(QThread):
         if isinstance(source, VideoFileSource):
             source.loop = self._loop
         self._fps, self._last_done = 0.0, 0.0
-        self.pipeline.reset()
+        self._restart_tracks()
         self.sourceOpened.emit(spec)
         self.status.emit("info", "")
         if first is not None:
             self._analyse(first, still=True)
+
+    def _restart_tracks(self) -> None:
+        """New faces ahead (another source, a seek): tracks, smoothing and panel positions start afresh."""
+        self.pipeline.reset()
+        self._panels.forget()
 
     def _close_source(self) -> None:
         if self._source is not None:
@@ -308,7 +315,7 @@ class LiveWorker(QThread):
         if not isinstance(source, VideoFileSource):
             return
         source.seek(frame)
-        self.pipeline.reset()
+        self._restart_tracks()
         if self._paused:
             self._live_step(force=True)
 
@@ -340,13 +347,15 @@ class LiveWorker(QThread):
                 source.open()
             except SourceError:
                 continue
-            self.pipeline.reset()
+            self._restart_tracks()
             self.status.emit("info", f"{source.spec.label} reconnected")
             return
 
     def _analyse(self, frame: np.ndarray, *, still: bool) -> None:
         captured = time.perf_counter()
         result = self.pipeline.analyze_image(frame) if still else self.pipeline.process(frame)
+        if still:  # a still's face ids say nothing about the previous image's faces: lay it out afresh
+            self._panels.forget()
         self._last = (frame, result, captured)
         self._latency_ms = -1.0  # measured when published
         now = time.perf_counter()
@@ -363,7 +372,7 @@ class LiveWorker(QThread):
 
     def _publish(self, frame: np.ndarray, result: FrameResult, captured: float) -> None:
         options = dataclasses.replace(self._options, fps=self._fps or None)
-        annotated = render_frame(frame, result, options)
+        annotated = render_frame(frame, result, options, self._panels)
         tiles, tiles_face = None, None
         if self._want_tiles and result.faces:
             face = result.face(options.selected_face) if options.selected_face is not None else None

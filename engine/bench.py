@@ -59,6 +59,7 @@ def run_bench(args: argparse.Namespace) -> int:
     import psutil
 
     from .bundle import ModelBundle, load_default_bundle
+    from .panel_layout import PanelMemory
     from .pipeline import FacePipeline, PipelineSettings
     from .render import RenderOptions, render_frame
 
@@ -74,6 +75,7 @@ def run_bench(args: argparse.Namespace) -> int:
     )
     pipeline = FacePipeline(bundle, settings)
     options = RenderOptions(attribute=0, show_landmarks=True)
+    panels = PanelMemory()  # as the live app renders: panels follow their faces between searches
     frame_ms: list[float] = []
     decode_ms: list[float] = []
     faces: list[int] = []
@@ -86,7 +88,7 @@ def run_bench(args: argparse.Namespace) -> int:
         t1 = time.perf_counter()
         result = pipeline.process(frame)
         if not args.no_render:
-            render_frame(frame, result, options)
+            render_frame(frame, result, options, panels)
         t2 = time.perf_counter()
         if startup_s is None:
             startup_s = time.time() - started

@@ -13,11 +13,24 @@ butts against someone's hair; the tight box is only the fallback in a crowded fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["HEAD_MARGIN", "LABEL_HEIGHT", "PanelSlot", "Rect", "face_obstacles", "head_box", "place_panel"]
+__all__ = [
+    "HEAD_MARGIN",
+    "LABEL_HEIGHT",
+    "PanelMemory",
+    "PanelSlot",
+    "PlacedPanel",
+    "Rect",
+    "covered_pixels",
+    "face_obstacles",
+    "follow_box",
+    "head_box",
+    "offset_from_box",
+    "place_panel",
+]
 
 Rect = tuple[int, int, int, int]  # x, y, width, height
 
@@ -41,6 +54,53 @@ class PanelSlot:
     @property
     def rect(self) -> Rect:
         return self.x, self.y, self.width, self.height
+
+
+@dataclass(frozen=True)
+class PlacedPanel:
+    """Where a face's panel went, relative to its box, and in which form."""
+
+    offset: tuple[float, float]
+    """Panel's top-left corner minus the box's, in box widths and heights: the panel scales with the face."""
+    rows: int
+    compact: bool
+
+
+@dataclass
+class PanelMemory:
+    """The panels of the previous live frame, so that a steady scene keeps them still and skips the search.
+
+    Each panel follows its face's box while it still covers no face, label, other panel or kept-clear rect.
+    A face joining or leaving, a panel that would cover something, or every ``refresh_every`` frames runs
+    the full search again: a compromise made for a crowd (compact form, fewer rows) outlives it by at most
+    that many frames. The search costs ~10 ms for four faces on a 2-core CPU; following, well under 1 ms.
+    """
+
+    refresh_every: int = 30
+    placed: dict[int, PlacedPanel] = field(default_factory=dict)
+    """Face id -> its panel in the last frame laid out."""
+    followed: int = 0
+    """Frames since the last full search."""
+    attempt: int = 0
+    """Which of the layout's attempts (fuller forms first) the last search settled on. A search while the
+    same people are in view starts there: in a crowd, the fuller forms it skips failed a moment ago."""
+
+    def forget(self) -> None:
+        """Lay the next frame out from scratch (the source changed)."""
+        self.placed.clear()
+        self.followed = self.attempt = 0
+
+
+def follow_box(box: np.ndarray, placed: PlacedPanel) -> tuple[int, int]:
+    """Top-left corner of ``placed``'s panel for the face now at ``box``."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return round(x1 + placed.offset[0] * max(x2 - x1, 1.0)), round(y1 + placed.offset[1] * max(y2 - y1, 1.0))
+
+
+def offset_from_box(box: np.ndarray, corner: tuple[int, int]) -> tuple[float, float]:
+    """Inverse of :func:`follow_box`."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return (corner[0] - x1) / max(x2 - x1, 1.0), (corner[1] - y1) / max(y2 - y1, 1.0)
 
 
 def head_box(box: np.ndarray, margin: float = HEAD_MARGIN) -> np.ndarray:
@@ -94,7 +154,7 @@ def _candidates(box: np.ndarray, size: tuple[int, int], canvas: tuple[int, int],
     return corners[np.argsort(cost, kind="stable")]
 
 
-def _covered(corners: np.ndarray, size: tuple[int, int], obstacles: list[Rect]) -> np.ndarray:
+def covered_pixels(corners: np.ndarray, size: tuple[int, int], obstacles: list[Rect]) -> np.ndarray:
     """Pixels of ``obstacles`` each candidate panel would cover: (N,) int64."""
     if not obstacles:
         return np.zeros(len(corners), np.int64)
@@ -116,10 +176,10 @@ def place_panel(box: np.ndarray, size: tuple[int, int], canvas: tuple[int, int],
     The ring around the box is tried first (~100 spots); the grid over the whole canvas (~1,600 spots at
     640x360) only when no spot beside the box is free: the layout runs on every live frame."""
     corners = _candidates(box, size, canvas, grid=False)
-    covered = _covered(corners, size, obstacles)
+    covered = covered_pixels(corners, size, obstacles)
     if not (covered == 0).any():
         corners = _candidates(box, size, canvas)
-        covered = _covered(corners, size, obstacles)
+        covered = covered_pixels(corners, size, obstacles)
     free = np.flatnonzero(covered == 0)
     best = int(free[0]) if len(free) else int(np.argmin(covered))
     x, y = (int(v) for v in corners[best])

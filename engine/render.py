@@ -17,7 +17,19 @@ import cv2
 import numpy as np
 
 from .attributes import ATTRIBUTES, RarityTier
-from .panel_layout import HEAD_MARGIN, LABEL_HEIGHT, Rect, face_obstacles, head_box, place_panel
+from .panel_layout import (
+    HEAD_MARGIN,
+    LABEL_HEIGHT,
+    PanelMemory,
+    PlacedPanel,
+    Rect,
+    covered_pixels,
+    face_obstacles,
+    follow_box,
+    head_box,
+    offset_from_box,
+    place_panel,
+)
 from .results import FaceResult, FrameResult
 
 __all__ = [
@@ -95,9 +107,20 @@ def heatmap_layers(heat: np.ndarray, colormap: str, opacity: float) -> tuple[np.
     Opacity follows the attention itself (``opacity * heat ** 0.6``), so low-attention skin stays readable.
     """
     heat = np.clip(heat, 0.0, 1.0).astype(np.float32)
-    colored = cv2.applyColorMap((heat * 255).astype(np.uint8), COLORMAPS.get(colormap, cv2.COLORMAP_JET))
+    colored = _colormap_lut(colormap)[(heat * 255).astype(np.uint8)]
     alpha = (opacity * np.power(heat, 0.6)).astype(np.float32)
-    return cv2.cvtColor(colored, cv2.COLOR_BGR2RGB), alpha
+    return colored, alpha
+
+
+@lru_cache(maxsize=len(COLORMAPS) + 1)
+def _colormap_lut(colormap: str) -> np.ndarray:
+    """(256, 3) RGB uint8 for one of :data:`COLORMAPS`: ``cv2.applyColorMap`` rebuilds its table on every
+    call, which cost more than the rest of a face's heatmap."""
+    ramp = np.arange(256, dtype=np.uint8).reshape(256, 1)
+    bgr = cv2.applyColorMap(ramp, COLORMAPS.get(colormap, cv2.COLORMAP_JET))
+    lut = np.ascontiguousarray(bgr.reshape(256, 3)[:, ::-1])
+    lut.setflags(write=False)
+    return lut
 
 
 def blend_heatmap(image: np.ndarray, heat: np.ndarray, colormap: str = "jet", opacity: float = 0.5) -> np.ndarray:
@@ -183,7 +206,11 @@ _ROW_H, _BAR_W, _ROW_SCALE = 15, 60, 0.36
 
 
 def layout_panels(
-    result: FrameResult, options: RenderOptions, canvas_size: tuple[int, int], keep_clear: Sequence[Rect] = ()
+    result: FrameResult,
+    options: RenderOptions,
+    canvas_size: tuple[int, int],
+    keep_clear: Sequence[Rect] = (),
+    memory: PanelMemory | None = None,
 ) -> list[tuple[Rect, list[int]]]:
     """Each face's panel rect and rows, in face order, over no face, id label, other panel or ``keep_clear``
     rect (the HUD), see :mod:`engine.panel_layout`.
@@ -191,23 +218,35 @@ def layout_panels(
     Panels keep clear of each whole head (hair, ears) when that costs no row, else of the detector boxes, else
     they take their compact form (shorter names and bars). Only then, in a crowded frame, does every compact
     panel drop its least probable rows, the same number for all faces so the panels stay comparable, until
-    all fit; a panel that fits nowhere even as one compact row covers the least it can.
+    all fit; a panel that fits nowhere even as one compact row covers the least it can. With a ``memory``
+    (live video), panels that can follow their faces from the previous frame do, and the search is skipped.
     """
     faces = result.faces
     orders = [_panel_rows(face, options) for face in faces]
     most = max((len(o) for o in orders), default=0)
     if most == 0:  # no face, nothing to lay out
+        if memory is not None:
+            memory.forget()
         return []
     labels = [_label_width(f) for f in faces]
-    heads = [head_box(f.box, HEAD_MARGIN) for f in faces]
     boxes = [f.box for f in faces]
     around_boxes = (boxes, face_obstacles(boxes, labels) + list(keep_clear))
+    if memory is not None and (followed := _follow(memory, faces, orders, options, canvas_size, around_boxes[1])):
+        return followed
+    heads = [head_box(f.box, HEAD_MARGIN) for f in faces]
     around_heads = (heads, face_obstacles(heads) + around_boxes[1])  # a wide id label can stick out of a head
     # Clear of heads and the full form are tried with every row only; a frame too crowded for that drops rows
     # in the compact form (the one most likely to fit), so a crowded live frame lays out in ~most + 2 tries.
     attempts = [(most, around_heads, False), (most, around_boxes, False)]
     attempts += [(rows, around_boxes, True) for rows in range(most, 0, -1)]
-    for attempt, (rows, (anchors, obstacles), compact) in enumerate(attempts):
+    first = 0
+    if (
+        memory is not None
+        and memory.followed + 1 < memory.refresh_every
+        and memory.placed.keys() & {f.face_id for f in faces}
+    ):
+        first = min(memory.attempt, len(attempts) - 1)  # the same people as a moment ago: skip what failed then
+    for attempt, (rows, (anchors, obstacles), compact) in enumerate(attempts[first:], start=first):
         last = attempt == len(attempts) - 1
         layout = _layout_with_rows(
             faces, anchors, orders, rows, options, canvas_size, obstacles, compact, give_up_on_cover=not last
@@ -215,7 +254,54 @@ def layout_panels(
         if layout is not None and (last or all(covers == 0 for _, _, covers in layout)):
             break
     assert layout is not None  # the last attempt never gives up
+    if memory is not None:
+        memory.placed = {
+            face.face_id: PlacedPanel(offset_from_box(face.box, rect[:2]), rows, compact)
+            for face, (rect, _, _) in zip(faces, layout)
+        }
+        memory.followed, memory.attempt = 0, attempt
     return [(rect, order) for rect, order, _ in layout]
+
+
+def _rows_kept(order: list[int], rows: int, options: RenderOptions) -> list[int]:
+    """The first ``rows`` rows of a panel; the overlay attribute keeps its row."""
+    if options.attribute in order and order.index(options.attribute) >= rows:
+        order = [*order[: rows - 1], options.attribute]
+    return order[:rows]
+
+
+def _panel_size(face: FaceResult, order: list[int], options: RenderOptions, compact: bool) -> tuple[int, int]:
+    return _panel_width(face, order, options, compact=compact), _ROW_H * len(order) + 4
+
+
+def _follow(
+    memory: PanelMemory,
+    faces: Sequence[FaceResult],
+    orders: list[list[int]],
+    options: RenderOptions,
+    canvas_size: tuple[int, int],
+    obstacles: list[Rect],
+) -> list[tuple[Rect, list[int]]] | None:
+    """The previous frame's panels moved with their faces, or None when that no longer works."""
+    if memory.followed + 1 >= memory.refresh_every or set(memory.placed) != {f.face_id for f in faces}:
+        return None
+    width, height = canvas_size
+    taken: list[Rect] = []
+    layout: list[tuple[Rect, list[int]]] = []
+    for face, order in zip(faces, orders):
+        placed = memory.placed[face.face_id]
+        order = _rows_kept(order, placed.rows, options)
+        size = _panel_size(face, order, options, placed.compact)
+        x, y = follow_box(face.box, placed)
+        if size[0] > width or size[1] > height:
+            return None
+        x, y = min(max(x, 0), width - size[0]), min(max(y, 0), height - size[1])  # a panel at an edge stays there
+        if covered_pixels(np.array([[x, y]]), size, obstacles + taken)[0]:
+            return None
+        taken.append((x, y, *size))
+        layout.append(((x, y, *size), order))
+    memory.followed += 1
+    return layout
 
 
 def _layout_with_rows(
@@ -234,10 +320,8 @@ def _layout_with_rows(
     taken: list[Rect] = []
     layout: list[tuple[Rect, list[int], float]] = []
     for face, anchor, order in zip(faces, anchors, orders):
-        if options.attribute in order and order.index(options.attribute) >= rows:
-            order = [*order[: rows - 1], options.attribute]  # the overlay attribute keeps its row
-        order = order[:rows]
-        size = (_panel_width(face, order, options, compact=compact), _ROW_H * len(order) + 4)
+        order = _rows_kept(order, rows, options)
+        size = _panel_size(face, order, options, compact)
         slot = place_panel(anchor, size, canvas_size, obstacles + taken)
         if give_up_on_cover and slot.covers:
             return None
@@ -320,8 +404,14 @@ def _connect_panel(canvas: np.ndarray, box: np.ndarray, rect: Rect) -> None:
     cv2.line(canvas, start, end, (230, 230, 230), 1, cv2.LINE_AA)
 
 
-def render_frame(frame: np.ndarray, result: FrameResult, options: RenderOptions | None = None) -> np.ndarray:
-    """Annotated RGB copy of ``frame`` (h, w, 3 uint8) for ``result``."""
+def render_frame(
+    frame: np.ndarray, result: FrameResult, options: RenderOptions | None = None, memory: PanelMemory | None = None
+) -> np.ndarray:
+    """Annotated RGB copy of ``frame`` (h, w, 3 uint8) for ``result``.
+
+    ``memory`` (one per live video) lets panels follow their faces from frame to frame: steadier on screen,
+    and the layout search runs only when a panel can no longer follow (:class:`PanelMemory`).
+    """
     options = options or RenderOptions()
     canvas = np.ascontiguousarray(frame, dtype=np.uint8).copy()
     for face in result.faces:
@@ -340,7 +430,7 @@ def render_frame(frame: np.ndarray, result: FrameResult, options: RenderOptions 
     hud_origin = (4, canvas.shape[0] - 6)
     if options.show_bars:  # after every box and label, so the layout can keep them all visible
         hud_rect = [(0, canvas.shape[0] - 24, _label_width_of(hud) + 8, 24)] if hud else []
-        layout = layout_panels(result, options, (canvas.shape[1], canvas.shape[0]), hud_rect)
+        layout = layout_panels(result, options, (canvas.shape[1], canvas.shape[0]), hud_rect, memory)
         for face, (rect, order) in zip(result.faces, layout):
             _attribute_panel(canvas, face, options, rect, order)
     if hud:

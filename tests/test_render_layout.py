@@ -140,3 +140,76 @@ def test_a_big_face_in_a_small_frame_gets_compact_panels_beside_it():
     assert len(order) == 6
     out = render_frame(np.zeros((300, 480, 3), np.uint8), _result([face]), RenderOptions(show_hud=False))
     assert out.shape == (300, 480, 3)  # the compact form renders
+
+
+def _moved(face: FaceResult, dx: float, dy: float) -> FaceResult:
+    return face.__class__(**{**face.__dict__, "box": face.box + np.array([dx, dy, dx, dy], np.float32)})
+
+
+def _count_searches(monkeypatch) -> list[int]:
+    import engine.render
+
+    calls = [0]
+    search = engine.render.place_panel
+
+    def counting(*args, **kwargs):
+        calls[0] += 1
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(engine.render, "place_panel", counting)
+    return calls
+
+
+def test_live_panels_follow_their_faces_without_searching_again(monkeypatch):
+    from engine.panel_layout import PanelMemory
+    from engine.render import layout_panels
+
+    rng = np.random.default_rng(5)
+    faces = [_face(0, 60, 80, 90, rng=rng), _face(1, 330, 100, 80, rng=rng)]
+    memory = PanelMemory()
+    first = layout_panels(_result(faces), RenderOptions(attribute=3), (640, 360), memory=memory)
+    searches = _count_searches(monkeypatch)
+    for step in range(1, 6):  # both people drift right and down a little, frame after frame
+        moved = [_moved(f, 4 * step, 2 * step) for f in faces]
+        layout = layout_panels(_result(moved), RenderOptions(attribute=3), (640, 360), memory=memory)
+        for (rect, order), (rect0, order0) in zip(layout, first):
+            assert rect == (rect0[0] + 4 * step, rect0[1] + 2 * step, rect0[2], rect0[3]), "the panel left its face"
+            assert order == order0
+    assert searches[0] == 0, "a steady scene searched for panel spots again"
+
+
+def test_a_followed_panel_that_would_cover_a_face_is_laid_out_afresh(monkeypatch):
+    from engine.panel_layout import PanelMemory, face_obstacles
+    from engine.render import _label_width, layout_panels
+
+    rng = np.random.default_rng(6)
+    left, right = _face(0, 60, 80, 90, rng=rng), _face(1, 400, 100, 80, rng=rng)
+    memory = PanelMemory()
+    ((rect, _), _) = layout_panels(_result([left, right]), RenderOptions(), (640, 360), memory=memory)
+    # the right-hand person walks into the spot where the left face's panel is
+    walked = _moved(right, rect[0] + 10 - 400, rect[1] + 5 - 100)
+    searches = _count_searches(monkeypatch)
+    layout = layout_panels(_result([left, walked]), RenderOptions(), (640, 360), memory=memory)
+    assert searches[0] > 0
+    faces = [left, walked]
+    assert _covers_nothing(layout, face_obstacles([f.box for f in faces], [_label_width(f) for f in faces]))
+
+
+def test_followed_panels_are_searched_again_every_refresh_and_after_a_face_joins(monkeypatch):
+    from engine.panel_layout import PanelMemory
+    from engine.render import layout_panels
+
+    rng = np.random.default_rng(7)
+    faces = [_face(0, 60, 80, 90, rng=rng)]
+    memory = PanelMemory(refresh_every=4)
+    searches = _count_searches(monkeypatch)
+    per_frame = []
+    for _ in range(8):
+        before = searches[0]
+        layout_panels(_result(faces), RenderOptions(), (640, 360), memory=memory)
+        per_frame.append(searches[0] > before)
+    assert per_frame == [True, False, False, False, True, False, False, False]
+    newcomer = _face(1, 400, 100, 80, rng=rng)
+    before = searches[0]
+    layout_panels(_result([*faces, newcomer]), RenderOptions(), (640, 360), memory=memory)
+    assert searches[0] > before, "a face joined but the old layout was kept"
