@@ -25,27 +25,42 @@ _GUI_PACKAGES = ("PySide6", "pyqtgraph")  # the gui extra
 # name -> (module, add-arguments function, run function, help)
 _SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
     "analyze": (
-        "engine.analyze",
+        "attricam.engine.analyze",
         "add_analyze_arguments",
         "run_analyze",
         "analyse images, folders and videos into CSV/JSON",
     ),
-    "bench": ("engine.bench", "add_bench_arguments", "run_bench", "benchmark the live pipeline on a clip"),
+    "bench": ("attricam.engine.bench", "add_bench_arguments", "run_bench", "benchmark the live pipeline on a clip"),
     "export-onnx": (
-        "engine.onnx_cli",
+        "attricam.engine.onnx_cli",
         "add_export_arguments",
         "run_export",
         "write a bundle's ONNX model and check parity",
     ),
-    "train": ("training.cli", "add_train_arguments", "run_train", "train a model (or --compare several recipes)"),
-    "evaluate": ("training.cli", "add_evaluate_arguments", "run_evaluate", "per-attribute report of a model on CelebA"),
+    "train": (
+        "attricam.training.cli",
+        "add_train_arguments",
+        "run_train",
+        "train a model (or --compare several recipes)",
+    ),
+    "evaluate": (
+        "attricam.training.cli",
+        "add_evaluate_arguments",
+        "run_evaluate",
+        "per-attribute report of a model on CelebA",
+    ),
     "cache": (
-        "training.cache",
+        "attricam.training.cache",
         "add_cache_arguments",
         "run_cache",
         "detect, align and cache CelebA faces (--shard i/n)",
     ),
-    "merge": ("training.merge_cmd", "add_merge_arguments", "run_merge", "join --shard outputs: face caches or CSVs"),
+    "merge": (
+        "attricam.training.merge_cmd",
+        "add_merge_arguments",
+        "run_merge",
+        "join --shard outputs: face caches or CSVs",
+    ),
 }
 
 
@@ -76,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in _SUBCOMMANDS and argv[0] not in _TOP_LEVEL_OPTIONS):
         try:
-            from desktop.app import main as app_main  # the GUI: no subcommand given
+            from attricam.desktop.app import main as app_main  # the GUI: no subcommand given
         except ModuleNotFoundError as exc:
             if exc.name not in _GUI_PACKAGES:
                 raise

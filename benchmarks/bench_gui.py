@@ -63,13 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from attricam.desktop.app import freeze_after_first_model
+    from attricam.desktop.live_worker import LiveWorker
+    from attricam.desktop.main_window import MainWindow
+    from attricam.desktop.settings import AppSettings
+    from attricam.desktop.sources import SourceSpec
+    from attricam.engine.attributes import attribute_index
     from benchmarks.make_clip import make_demo_clip
-    from desktop.app import freeze_after_first_model
-    from desktop.live_worker import LiveWorker
-    from desktop.main_window import MainWindow
-    from desktop.settings import AppSettings
-    from desktop.sources import SourceSpec
-    from engine.attributes import attribute_index
 
     if args.real and args.clip is None:
         from benchmarks.make_real_clip import make_real_clip

@@ -100,7 +100,7 @@ def real_clip_bench(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    from training.config import DATA_ROOT_HELP, default_data_root
+    from attricam.training.config import DATA_ROOT_HELP, default_data_root
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=300)

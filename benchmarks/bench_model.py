@@ -35,9 +35,9 @@ def faces_per_second_with_flip(classifier, crops: np.ndarray, repeats: int) -> f
 
 
 def main() -> int:
-    from engine.bundle import ModelBundle, load_default_bundle
-    from engine.onnx_export import export_onnx
-    from engine.runtime import OnnxClassifier, TorchClassifier
+    from attricam.engine.bundle import ModelBundle, load_default_bundle
+    from attricam.engine.onnx_export import export_onnx
+    from attricam.engine.runtime import OnnxClassifier, TorchClassifier
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path)

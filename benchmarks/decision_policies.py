@@ -25,17 +25,17 @@ sys.path.insert(0, str(REPO))
 
 
 def main() -> int:
-    import training.calibration as calibration
-    from engine.attributes import RARE_ATTRIBUTES
-    from engine.bundle import ModelBundle
-    from training.cache import CropSpec
-    from training.celeba import read_identities
-    from training.config import TrainConfig
-    from training.crossfit import _pooled, _stack
-    from training.data import load_face_arrays
-    from training.finalize import _held_out
-    from training.splits import calibration_mask
-    from training.trainer import split_calibration
+    import attricam.training.calibration as calibration
+    from attricam.engine.attributes import RARE_ATTRIBUTES
+    from attricam.engine.bundle import ModelBundle
+    from attricam.training.cache import CropSpec
+    from attricam.training.celeba import read_identities
+    from attricam.training.config import TrainConfig
+    from attricam.training.crossfit import _pooled, _stack
+    from attricam.training.data import load_face_arrays
+    from attricam.training.finalize import _held_out
+    from attricam.training.splits import calibration_mask
+    from attricam.training.trainer import split_calibration
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=REPO / "runs" / "v2" / "model.pt")

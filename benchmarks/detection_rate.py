@@ -19,9 +19,9 @@ sys.path.insert(0, str(REPO))
 
 
 def main() -> int:
-    from engine.detection import DetectorSettings, FaceDetector
-    from engine.image_io import load_image
-    from training.config import DATA_ROOT_HELP, default_data_root
+    from attricam.engine.detection import DetectorSettings, FaceDetector
+    from attricam.engine.image_io import load_image
+    from attricam.training.config import DATA_ROOT_HELP, default_data_root
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(

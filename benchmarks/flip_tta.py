@@ -2,7 +2,7 @@
 
 The bundle's network scores the calibration slice of train and val, each face as is and
 mirrored; the decision rule is refitted and val cross-fitted exactly as at the end of
-training (:func:`training.crossfit.cross_fit`), once on the plain probabilities and once on
+training (:func:`attricam.training.crossfit.cross_fit`), once on the plain probabilities and once on
 the mean of plain and mirrored. The cost side is printed too: flip TTA doubles the
 network's work per face (ONNX faces/s halves).
 
@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.bundle import ModelBundle
-from training.camera_shift import shifted_val_inputs
-from training.celeba import read_identities
-from training.config import TrainConfig
-from training.crossfit import HeldOutPredictions, cross_fit
-from training.data import CropSpec, load_face_arrays
-from training.evaluation import center_crop
-from training.splits import calibration_mask
-from training.trainer import split_calibration
+from attricam.engine.bundle import ModelBundle
+from attricam.training.camera_shift import shifted_val_inputs
+from attricam.training.celeba import read_identities
+from attricam.training.config import TrainConfig
+from attricam.training.crossfit import HeldOutPredictions, cross_fit
+from attricam.training.data import CropSpec, load_face_arrays
+from attricam.training.evaluation import center_crop
+from attricam.training.splits import calibration_mask
+from attricam.training.trainer import split_calibration
 
 
 def _probabilities(model: torch.nn.Module, inputs: torch.Tensor, flip: bool) -> np.ndarray:

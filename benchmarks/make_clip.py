@@ -28,9 +28,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO_ROOT))
 
-from engine.atomic import atomic_path  # noqa: E402 - needs the repo on sys.path
-from engine.image_io import load_image  # noqa: E402
-from training.config import DATA_ROOT_HELP, default_data_root  # noqa: E402
+from attricam.engine.atomic import atomic_path  # noqa: E402 - needs the repo on sys.path
+from attricam.engine.image_io import load_image  # noqa: E402
+from attricam.training.config import DATA_ROOT_HELP, default_data_root  # noqa: E402
 
 __all__ = ["DEFAULT_FACES", "default_celeba_root", "make_demo_clip"]
 
@@ -43,7 +43,7 @@ _FEATHER_PX = 14
 
 
 def default_celeba_root() -> Path:
-    """:func:`training.config.default_data_root`, where the tests look too."""
+    """:func:`attricam.training.config.default_data_root`, where the tests look too."""
     return default_data_root()
 
 

@@ -32,10 +32,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from attricam.engine.atomic import atomic_path  # noqa: E402
+from attricam.engine.image_io import load_image  # noqa: E402
+from attricam.training.config import DATA_ROOT_HELP  # noqa: E402
 from benchmarks.make_clip import _FOURCC, _background, _paste, _verify, default_celeba_root  # noqa: E402
-from engine.atomic import atomic_path  # noqa: E402
-from engine.image_io import load_image  # noqa: E402
-from training.config import DATA_ROOT_HELP  # noqa: E402
 
 __all__ = ["Scene", "CLIP_SIZE", "default_photos_root", "default_scenes", "make_real_clip", "scene_starts"]
 

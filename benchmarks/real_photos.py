@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 
 def main() -> int:
-    from engine.attributes import RARE_ATTRIBUTES
+    from attricam.engine.attributes import RARE_ATTRIBUTES
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "real-photos")

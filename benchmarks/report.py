@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.atomic import atomic_write_text
+from attricam.engine.atomic import atomic_write_text
 
 
 def emit_figures(figures: dict, path: Path | None) -> None:

@@ -30,13 +30,13 @@ def main() -> int:
     import torch
     from torch.nn.parallel import DistributedDataParallel
 
-    from training.augment import AugmentConfig
-    from training.config import DEVICES, PRECISIONS, TrainConfig
-    from training.data import FaceArrays
-    from training.distributed import setup, sync_batchnorm
-    from training.loader import TrainBatches, default_loader_workers, train_loader
-    from training.sampling import DistributedBatchSampler
-    from training.trainer import autocast_dtype, build_training, train_one_epoch
+    from attricam.training.augment import AugmentConfig
+    from attricam.training.config import DEVICES, PRECISIONS, TrainConfig
+    from attricam.training.data import FaceArrays
+    from attricam.training.distributed import setup, sync_batchnorm
+    from attricam.training.loader import TrainBatches, default_loader_workers, train_loader
+    from attricam.training.sampling import DistributedBatchSampler
+    from attricam.training.trainer import autocast_dtype, build_training, train_one_epoch
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="auto", choices=DEVICES)

@@ -25,11 +25,11 @@ sys.path.insert(0, str(REPO))
 
 
 def main() -> int:
-    from engine.attributes import ATTRIBUTE_NAMES
-    from engine.bundle import ModelBundle
-    from training.celeba import read_attributes, read_partitions
-    from training.config import DATA_ROOT_HELP, default_data_root
-    from training.metrics import evaluate_predictions
+    from attricam.engine.attributes import ATTRIBUTE_NAMES
+    from attricam.engine.bundle import ModelBundle
+    from attricam.training.celeba import read_attributes, read_partitions
+    from attricam.training.config import DATA_ROOT_HELP, default_data_root
+    from attricam.training.metrics import evaluate_predictions
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from engine.atomic import atomic_path
+    from attricam.engine.atomic import atomic_path
 
     from .main_window import MainWindow
     from .settings import AppSettings, default_settings
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     store = QSettings(args.settings, QSettings.Format.IniFormat) if args.settings else default_settings()
     settings = AppSettings(store)
     if args.attribute:
-        from engine.attributes import attribute_index
+        from attricam.engine.attributes import attribute_index
 
         try:
             settings.overlay = {**settings.overlay, "attribute": attribute_index(args.attribute)}
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.tab:
         window.tabs.setCurrentIndex(("live", "training", "dashboard").index(args.tab))
     if args.bundle:
-        from engine.bundle import BundleError, ModelBundle
+        from attricam.engine.bundle import BundleError, ModelBundle
 
         try:
             window.live.load_bundle(ModelBundle.load(args.bundle))

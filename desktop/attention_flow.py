@@ -8,9 +8,9 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
-from engine.attributes import ATTRIBUTES
-from engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
-from engine.render import blend_heatmap
+from attricam.engine.attributes import ATTRIBUTES
+from attricam.engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
+from attricam.engine.render import blend_heatmap
 
 from .attribute_bars import tier_color
 from .qt_image import rgb_to_qimage

@@ -1,6 +1,6 @@
 """Attention explorer: all 40 attention maps of the selected face at once, with the rarity filter.
 
-Tiles are made on the live worker thread (:mod:`desktop.attention_tiles`);
+Tiles are made on the live worker thread (:mod:`attricam.desktop.attention_tiles`);
 this widget lays them out, labels each with its attribute, probability and
 rarity colour, and emits the attribute that was clicked.
 """
@@ -14,8 +14,8 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from engine.attributes import ATTRIBUTES
-from engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
+from attricam.engine.attributes import ATTRIBUTES
+from attricam.engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
 
 from .attribute_bars import FILTERS, ordered_attributes, tier_color
 from .qt_image import rgb_to_qimage

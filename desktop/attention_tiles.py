@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.attributes import NUM_ATTRIBUTES
-from engine.render import RenderOptions, attention_heatmap, blend_heatmap
-from engine.results import FaceResult
+from attricam.engine.attributes import NUM_ATTRIBUTES
+from attricam.engine.render import RenderOptions, attention_heatmap, blend_heatmap
+from attricam.engine.results import FaceResult
 
 __all__ = ["attention_tiles"]
 

@@ -2,7 +2,7 @@
 
 Custom-painted (one widget, not 40 x 4 child widgets) so refreshing it at video
 rate costs one paint. Rows follow the sort and filter chosen in
-:class:`~desktop.attribute_panel.AttributePanel`; a click selects an attribute.
+:class:`~attricam.desktop.attribute_panel.AttributePanel`; a click selects an attribute.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES, AttributeInfo, RarityTier
-from engine.render import TIER_COLORS
+from attricam.engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES, AttributeInfo, RarityTier
+from attricam.engine.render import TIER_COLORS
 
 __all__ = ["FILTERS", "SORT_KEYS", "AttributeBars", "ordered_attributes"]
 
@@ -42,7 +42,7 @@ def ordered_attributes(probabilities: np.ndarray | None, sort: str, filter_: str
 
 
 def _passes(info: AttributeInfo, filter_: str) -> bool:
-    """Rarity filters straight from engine.attributes: rare and common by its predicates, uncommon by tier."""
+    """Rarity filters straight from attricam.engine.attributes: rare and common by its predicates, uncommon by tier."""
     if filter_ == "rare":
         return info.is_rare
     if filter_ == "uncommon":

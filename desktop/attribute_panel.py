@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.results import FaceResult
+from attricam.engine.results import FaceResult
 
 from .attribute_bars import FILTERS, SORT_KEYS, AttributeBars
 

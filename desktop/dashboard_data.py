@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.attributes import ATTRIBUTES, TRAIN_POSITIVE_RATE
-from engine.bundle import ModelBundle
+from attricam.engine.attributes import ATTRIBUTES, TRAIN_POSITIVE_RATE
+from attricam.engine.bundle import ModelBundle
 
 __all__ = ["DashboardData", "LossWeights", "find_report", "imbalance_rows"]
 
@@ -25,7 +25,7 @@ _REPORT_NAMES = ("val_report.json", "{stem}.val_report.json", "{stem}_report.jso
 
 @dataclass(frozen=True)
 class LossWeights:
-    """The per-attribute weights a model's loss applied (``training.losses.AttributeLoss.applied_weights``)."""
+    """The per-attribute weights a model's loss applied (``attricam.training.losses.AttributeLoss.applied_weights``)."""
 
     loss: str
     pos_weight: np.ndarray
@@ -67,7 +67,7 @@ class DashboardData:
     source: str
     """Where the numbers come from, for the caption."""
     metrics: list[dict]
-    """Per attribute (official order): training.metrics.AttributeMetrics.to_dict() fields."""
+    """Per attribute (official order): attricam.training.metrics.AttributeMetrics.to_dict() fields."""
     count: int = 0
     roc: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     """Attribute index -> (fpr, tpr) points, from an evaluation report."""

@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.atomic import atomic_path
-from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
-from engine.bundle import ModelBundle
-from engine.render import TIER_COLORS
-from training.config import default_data_root
-from training.events import ErrorEvent, EvaluatedEvent, Event, LogEvent, ProgressEvent
+from attricam.engine.atomic import atomic_path
+from attricam.engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
+from attricam.engine.bundle import ModelBundle
+from attricam.engine.render import TIER_COLORS
+from attricam.training.config import default_data_root
+from attricam.training.events import ErrorEvent, EvaluatedEvent, Event, LogEvent, ProgressEvent
 
 from .attention_flow import AttentionFlowView
 from .attribute_bars import tier_color

@@ -2,7 +2,7 @@
 
 Lets the training tab watch a run started from the command line, or replay a
 finished one, with the same plots as a run started from the GUI. The file is
-read with :class:`training.events.EventStream`, the reader a job's stdout uses.
+read with :class:`attricam.training.events.EventStream`, the reader a job's stdout uses.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from training.events import EventStream
+from attricam.training.events import EventStream
 
 __all__ = ["EventsFollower"]
 
 
 class EventsFollower(QObject):
-    event = Signal(object)  # a training.events dataclass
+    event = Signal(object)  # a attricam.training.events dataclass
 
     def __init__(self, parent: QObject | None = None, interval_ms: int = 1000) -> None:
         super().__init__(parent)

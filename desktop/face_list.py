@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QListWidget, QWidget
 
-from engine.results import FaceResult, FrameResult
+from attricam.engine.results import FaceResult, FrameResult
 
 __all__ = ["FaceList"]
 

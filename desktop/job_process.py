@@ -2,8 +2,8 @@
 
 The GUI runs the same commands a user runs, as ``python -m attricam`` with this
 interpreter, so the job needs no repository checkout or working directory.
-Standard output is read with :class:`training.events.EventStream` (the reader
-:class:`~desktop.events_follower.EventsFollower` uses on a file): ``event``
+Standard output is read with :class:`attricam.training.events.EventStream` (the reader
+:class:`~attricam.desktop.events_follower.EventsFollower` uses on a file): ``event``
 carries the typed dataclasses, ``log`` every other line, stderr included.
 
 Pause suspends the process (SIGSTOP/SIGCONT, POSIX); Stop sends SIGTERM (the
@@ -23,19 +23,20 @@ from typing import ClassVar
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
-from training.events import EventStream
+import attricam
+from attricam.training.events import EventStream
 
 __all__ = ["JobProcess"]
 
-_CODE_ROOT = Path(__file__).resolve().parent.parent
-"""The folder this window's packages were imported from (site-packages for an installed wheel)."""
+_CODE_ROOT = Path(attricam.__file__).resolve().parent.parent
+"""The folder the ``attricam`` package was imported from: the clone, or site-packages for a wheel."""
 
 
 class JobProcess(QObject):
     instances: ClassVar[weakref.WeakSet[JobProcess]] = weakref.WeakSet()
     """Every job runner ever made; tests assert no child process outlives its window."""
 
-    event = Signal(object)  # a training.events dataclass
+    event = Signal(object)  # a attricam.training.events dataclass
     log = Signal(str)
     finished = Signal(int, bool)  # exit code, crashed/killed
     stateChanged = Signal(str)  # "running" | "paused" | "idle"

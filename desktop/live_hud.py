@@ -1,6 +1,6 @@
 """The lines of text the live view prints over the video, and the shown-frames rate they quote.
 
-Plain functions of a :class:`~desktop.live_worker.LivePacket`, so the HUD is testable without a window.
+Plain functions of a :class:`~attricam.desktop.live_worker.LivePacket`, so the HUD is testable without a window.
 """
 
 from __future__ import annotations

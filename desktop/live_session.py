@@ -1,7 +1,7 @@
 """What the live tab is showing, without a widget: the source, the packet on screen, the selected face,
 pause, and whether the attention grid wants tiles.
 
-:class:`~desktop.live_tab.LiveTab` owns one and forwards user actions to the worker only as this model
+:class:`~attricam.desktop.live_tab.LiveTab` owns one and forwards user actions to the worker only as this model
 allows them (stepping pauses a video first; a camera cannot step back; a still image cannot pause), so the
 rules are testable without a window or a worker thread.
 """

@@ -1,7 +1,7 @@
 """Live tab: source bar, video (or attention explorer), faces, overlay controls and the attribute panel.
 
-Owns the :class:`~desktop.live_worker.LiveWorker` and a headless
-:class:`~desktop.live_session.LiveSession` (source, frame on screen, selected
+Owns the :class:`~attricam.desktop.live_worker.LiveWorker` and a headless
+:class:`~attricam.desktop.live_session.LiveSession` (source, frame on screen, selected
 face, pause). A 60 Hz timer takes the newest packet from the worker's mailbox
 and shows it (latest frame wins); every control change is sent to the worker
 as an immutable ``RenderOptions``. Child widgets are driven through their
@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.bundle import ModelBundle
-from engine.image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from attricam.engine.bundle import ModelBundle
+from attricam.engine.image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 from .attention_grid import AttentionExplorer
 from .attribute_panel import AttributePanel

@@ -28,12 +28,12 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
-from engine.bundle import ModelBundle, load_default_bundle
-from engine.export import default_stem, export_snapshot
-from engine.image_io import MediaLoadError
-from engine.panel_layout import PanelMemory
-from engine.render import RenderOptions, render_frame
-from engine.results import FrameResult
+from attricam.engine.bundle import ModelBundle, load_default_bundle
+from attricam.engine.export import default_stem, export_snapshot
+from attricam.engine.image_io import MediaLoadError
+from attricam.engine.panel_layout import PanelMemory
+from attricam.engine.render import RenderOptions, render_frame
+from attricam.engine.results import FrameResult
 
 from .attention_tiles import attention_tiles
 from .sources import (
@@ -488,7 +488,7 @@ def _default_pipeline(threads: int | None = 1):
     app) more threads than free cores makes a 9 ms frame take far longer. Bundles without an ONNX twin
     fall back to torch (``backend="auto"``). The full cascade runs on its own thread (``background_detection``),
     as in ``attricam bench``, so no video frame waits ~45 ms for it; :meth:`LiveWorker.stop` joins that thread."""
-    from engine.pipeline import FacePipeline, PipelineSettings
+    from attricam.engine.pipeline import FacePipeline, PipelineSettings
 
     settings = PipelineSettings(backend="auto", threads=threads, background_detection=True, background_nice=5)
     return FacePipeline(bundle=load_default_bundle(), settings=settings)

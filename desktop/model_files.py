@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from engine.bundle import BundleError, ModelBundle, default_bundle_path
+from attricam.engine.bundle import BundleError, ModelBundle, default_bundle_path
 
 __all__ = ["bundle_label", "choose_bundle"]
 

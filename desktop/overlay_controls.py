@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QWidget
 
-from engine.attributes import ATTRIBUTES
-from engine.render import COLORMAPS, RenderOptions
+from attricam.engine.attributes import ATTRIBUTES
+from attricam.engine.render import COLORMAPS, RenderOptions
 
 __all__ = ["OverlayControls"]
 

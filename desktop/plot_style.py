@@ -8,9 +8,9 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 
-from engine.atomic import atomic_path
-from engine.attributes import ATTRIBUTES
-from engine.render import TIER_COLORS
+from attricam.engine.atomic import atomic_path
+from attricam.engine.attributes import ATTRIBUTES
+from attricam.engine.render import TIER_COLORS
 
 __all__ = [
     "VerticalLabelAxis",

@@ -16,8 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from engine.image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_image
-from engine.sources import VideoLoadError, VideoReader, iter_media
+from attricam.engine.image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_image
+from attricam.engine.sources import VideoLoadError, VideoReader, iter_media
 
 __all__ = [
     "CAMERA_RESOLUTIONS",
@@ -86,7 +86,7 @@ class SourceSpec:
 def classify_paths(paths: list[str]) -> SourceSpec | None:
     """Dropped or chosen files and folders -> a source, or None when nothing in them is usable.
 
-    Folders are expanded recursively like ``attricam analyze`` (:func:`engine.sources.iter_media`: sorted,
+    Folders are expanded recursively like ``attricam analyze`` (:func:`attricam.engine.sources.iter_media`: sorted,
     hidden files skipped). A video named explicitly wins; otherwise all images form a filmstrip; a folder
     holding only videos opens its first one.
     """

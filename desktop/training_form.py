@@ -1,6 +1,6 @@
 """The training recipe form: data root and run folder, then one row per tunable :class:`TrainConfig` field.
 
-The rows are derived from the dataclass (:func:`training.config.tunable_fields`:
+The rows are derived from the dataclass (:func:`attricam.training.config.tunable_fields`:
 label, range, choices and help live beside the field), so adding a
 hyper-parameter there adds it here. Each field's widget is also an attribute of
 the form named like the field (``form.epochs``, ``form.loss``).
@@ -27,11 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from training.config import TrainConfig, field_type, tunable_fields
+from attricam.engine.workspace import workspace_dir
+from attricam.training.config import TrainConfig, field_type, tunable_fields
 
 __all__ = ["TrainingForm"]
-
-_REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _path_row(edit: QLineEdit, pick) -> QHBoxLayout:
@@ -98,7 +97,7 @@ class TrainingForm(QWidget):
             self.data_root.setText(folder)
 
     def _pick_out(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Run folder", str(_REPO_ROOT / "runs"))
+        folder = QFileDialog.getExistingDirectory(self, "Run folder", str(workspace_dir() / "runs"))
         if folder:
             self.out.setText(folder)
 
@@ -128,7 +127,7 @@ class TrainingForm(QWidget):
         out = self.out.text().strip()
         if not out:
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            out = str(_REPO_ROOT / "runs" / f"gui-{self.fields['loss'].currentData()}-{stamp}")
+            out = str(workspace_dir() / "runs" / f"gui-{self.fields['loss'].currentData()}-{stamp}")
             self.out.setText(out)
         values = {"data": (self.data_root.text().strip(),), "out": out, "name": Path(out).name, **self.values()}
         values.update(overrides)

@@ -1,6 +1,6 @@
 """Live plots of a training run: loss, predicted vs true positive rate per attribute, rare vs common F1.
 
-Fed with the trainer's typed events (:mod:`training.events`). A fix
+Fed with the trainer's typed events (:mod:`attricam.training.events`). A fix
 applied after epoch ``e`` (1-based) changes the loss from the next epoch on, so
 it is marked by a dashed vertical line at x = ``e`` on the loss and F1 plots:
 the boundary between the last epoch under the old loss and the first under the new.
@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QListWidget, QListWidgetItem, QWidget
 
-from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
-from training.events import EpochEvent, Event, FixEvent, StepEvent, StuckEvent
+from attricam.engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
+from attricam.training.events import EpochEvent, Event, FixEvent, StepEvent, StuckEvent
 
 from .plot_style import make_plot
 

@@ -4,7 +4,7 @@ The run is ``attricam train --config FILE --json-events``, the command a user ru
 in a child process (:class:`JobProcess`), so the window stays smooth and Stop is
 clean: the trainer checkpoints after every epoch, and a stopped run resumes at the
 next one. What the tab knows about the run comes from the typed events of
-:mod:`training.events`, kept in a :class:`RunState`.
+:mod:`attricam.training.events`, kept in a :class:`RunState`.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.atomic import atomic_write_text
-from engine.attributes import attribute_index
-from engine.bundle import BundleError, ModelBundle
-from training.config import CHECKPOINT_NAME, TrainConfig, default_data_root
-from training.events import (
+from attricam.engine.atomic import atomic_write_text
+from attricam.engine.attributes import attribute_index
+from attricam.engine.bundle import BundleError, ModelBundle
+from attricam.training.config import CHECKPOINT_NAME, TrainConfig, default_data_root
+from attricam.training.events import (
     EpochEvent,
     ErrorEvent,
     Event,
@@ -89,7 +89,7 @@ _REPORT_FORMATS = (
 
 
 def report_rows(report: dict) -> list[tuple]:
-    """Per-attribute rows of a val report (``training.metrics.EvaluationResult.to_dict`` layout)."""
+    """Per-attribute rows of a val report (``attricam.training.metrics.EvaluationResult.to_dict`` layout)."""
     rows = []
     for a in report.get("attributes", []):
         rows.append((

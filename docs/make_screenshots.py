@@ -33,7 +33,7 @@ def _wait(app, predicate, timeout: float) -> bool:
 
 
 def main() -> int:
-    from training.config import DATA_ROOT_HELP, default_data_root
+    from attricam.training.config import DATA_ROOT_HELP, default_data_root
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=Path, default=REPO / "runs" / "default" / "events.jsonl")
@@ -48,11 +48,11 @@ def main() -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from attricam.desktop.main_window import MainWindow
+    from attricam.desktop.settings import AppSettings
+    from attricam.desktop.sources import SourceSpec
+    from attricam.engine.attributes import attribute_index
     from benchmarks.make_clip import make_demo_clip
-    from desktop.main_window import MainWindow
-    from desktop.settings import AppSettings
-    from desktop.sources import SourceSpec
-    from engine.attributes import attribute_index
 
     args.out.mkdir(parents=True, exist_ok=True)
     clip = make_demo_clip(REPO / "out" / "screenshot_2face.avi", args.data, frames=120, faces=2)

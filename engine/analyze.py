@@ -11,10 +11,10 @@ CSV contract (one row per face, columns in this order)::
   video, stable while a face stays in view. ``-1`` marks an image or analysed
   frame without a face: that row has empty numbers.
 * ``x, y, w, h`` — the box in pixels of the file as a viewer shows it
-  (EXIF-rotated upright; a photo larger than :data:`engine.image_io.MAX_SIDE`
+  (EXIF-rotated upright; a photo larger than :data:`attricam.engine.image_io.MAX_SIDE`
   is analysed downscaled and its boxes scaled back); ``score`` — detector confidence.
 * ``p_<Attr>`` — probability in [0, 1], attributes in the official CelebA
-  order of :data:`engine.attributes.ATTRIBUTE_NAMES`; in a video, smoothed over frames.
+  order of :data:`attricam.engine.attributes.ATTRIBUTE_NAMES`; in a video, smoothed over frames.
 * ``y_<Attr>`` — the decision, 0 or 1: ``p >= threshold`` with the bundle's
   calibrated per-attribute thresholds (``FaceResult.decisions``).
 
@@ -75,7 +75,7 @@ class AnalyzeOptions:
     every: int = 1
     """Analyse every N-th frame of a video (stills are always analysed)."""
     shard: Shard | None = None
-    """Analyse only this share of the files found (see :mod:`engine.shards`)."""
+    """Analyse only this share of the files found (see :mod:`attricam.engine.shards`)."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> AnalyzeOptions:

@@ -1,9 +1,9 @@
 """The outputs of ``attricam analyze``: the CSV, the JSON report and annotated copies.
 
 Each output streams into a temporary file beside its target and is renamed
-over it only when the run ends (:mod:`engine.atomic`), so memory stays flat
+over it only when the run ends (:mod:`attricam.engine.atomic`), so memory stays flat
 over thousands of files and a crash never leaves a half-written report. The
-CSV contract itself is documented in :mod:`engine.analyze`.
+CSV contract itself is documented in :mod:`attricam.engine.analyze`.
 
 Reports grow by whole files only (:class:`_WholeRecordFile`): when a write
 fails — a full disk, a quota, an I/O error — the report is cut back to the

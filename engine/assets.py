@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .workspace import shipped_assets_dir
+
 __all__ = ["DEFAULT_BUNDLE_NAME", "asset_folders", "find_asset", "missing_asset_message", "mtcnn_weights_dir"]
 
 DEFAULT_BUNDLE_NAME = "attricam-default.pt"
-_TOP = Path(__file__).resolve().parent.parent
 
 
 def asset_folders() -> tuple[Path, ...]:
-    """The checkout's ``assets/`` and the installed package's ``attricam/assets/``."""
-    return (_TOP / "assets", _TOP / "attricam" / "assets")
+    """The checkout's ``assets/``, or the installed package's ``attricam/assets/`` (:mod:`attricam.engine.workspace`)."""
+    return (shipped_assets_dir(),)
 
 
 def find_asset(name: str) -> Path | None:

@@ -44,7 +44,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _frames(path: Path) -> Iterator[np.ndarray]:
-    """The clip's RGB frames over and over, read by :class:`engine.sources.VideoFrames` (the one video reader)."""
+    """The clip's RGB frames over and over, read by :class:`attricam.engine.sources.VideoFrames` (the one video reader)."""
     from .sources import VideoFrames, VideoLoadError
 
     try:

@@ -4,10 +4,10 @@ A bundle is one ``.pt`` file holding only tensors, numbers, strings, lists and
 dicts, so it loads with ``torch.load(weights_only=True)`` — a bundle from the
 internet cannot run code. Its ONNX twin (same stem, ``.onnx``) carries the same
 network for onnxruntime; the thresholds and metadata always come from the
-``.pt`` file. Both files carry :func:`engine.bundle_checks.decision_hash`, so a
-stale twin is noticed at load (:mod:`engine.runtime`).
+``.pt`` file. Both files carry :func:`attricam.engine.bundle_checks.decision_hash`, so a
+stale twin is noticed at load (:mod:`attricam.engine.runtime`).
 
-Loading does not import torch (:mod:`engine.bundle_reader` reads the file into
+Loading does not import torch (:mod:`attricam.engine.bundle_reader` reads the file into
 numpy arrays, as safely as ``weights_only=True``), so the onnxruntime backend
 never pays for it; only a file that reader cannot handle is given to
 ``torch.load``. The weights become tensors when the torch model is built.
@@ -46,7 +46,7 @@ class BundleError(RuntimeError):
 
 
 def default_bundle_path() -> Path:
-    """The shipped bundle in the checkout or the installed package (:mod:`engine.assets`); the checkout's path when absent."""
+    """The shipped bundle in the checkout or the installed package (:mod:`attricam.engine.assets`); the checkout's path when absent."""
     from .assets import asset_folders
 
     return find_asset(DEFAULT_BUNDLE_NAME) or asset_folders()[0] / DEFAULT_BUNDLE_NAME
@@ -159,7 +159,7 @@ class ModelBundle:
 
 
 def _read_payload(path: Path) -> Any:
-    """The saved payload, weights as numpy arrays; torch reads only what :mod:`engine.bundle_reader` cannot."""
+    """The saved payload, weights as numpy arrays; torch reads only what :mod:`attricam.engine.bundle_reader` cannot."""
     try:
         return read_torch_zip(path)
     except UnsafeBundleError as exc:
@@ -219,7 +219,7 @@ def random_bundle(config: AttributeModelConfig | None = None, seed: int = 0) -> 
 
 
 def load_default_bundle(*, allow_random: bool = True) -> ModelBundle:
-    """The shipped model (:mod:`engine.assets`).
+    """The shipped model (:mod:`attricam.engine.assets`).
 
     When it is missing: ``allow_random=False`` raises :class:`BundleError` naming
     where to put it (batch runs must not write random predictions); otherwise an

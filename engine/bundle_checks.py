@@ -13,7 +13,7 @@ The hash is taken over the bundle's dataclass fields except ``metadata`` and
 new decision field is covered without touching this module.
 
 Weights may be torch tensors (a bundle taken from a model) or numpy arrays (a
-loaded bundle, :mod:`engine.bundle_reader`); an array inside ``state_dict`` is
+loaded bundle, :mod:`attricam.engine.bundle_reader`); an array inside ``state_dict`` is
 hashed byte for byte as the tensor it was saved from, so the hash does not
 depend on which loader ran and torch is never imported here.
 """

@@ -10,8 +10,8 @@ Two entry points:
   fraction of the cost; the live pipeline uses it between full detections.
 
 MTCNN's weights are facenet-pytorch's, shipped in ``assets/mtcnn/``; nothing is downloaded. The cascade itself
-is :class:`engine.mtcnn.MTCNNCascade` (torch), a torchvision-free port that gives the same boxes,
-scores and landmarks as ``facenet_pytorch.MTCNN``, or :class:`engine.mtcnn_onnx.OnnxMTCNN`, the same
+is :class:`attricam.engine.mtcnn.MTCNNCascade` (torch), a torchvision-free port that gives the same boxes,
+scores and landmarks as ``facenet_pytorch.MTCNN``, or :class:`attricam.engine.mtcnn_onnx.OnnxMTCNN`, the same
 cascade on onnxruntime and numpy, which lets the live app run without importing torch (~680 MB RSS).
 """
 

@@ -63,7 +63,7 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".dib", ".webp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"}
     | {".avif", ".heic", ".heif"}
 )
-"""Lower-case suffixes that :func:`engine.sources.iter_media` treats as still images. HEIC/HEIF (iPhone)
+"""Lower-case suffixes that :func:`attricam.engine.sources.iter_media` treats as still images. HEIC/HEIF (iPhone)
 is listed although Pillow cannot decode it without ``pillow-heif``: such photos are then reported by
 name with that hint instead of silently vanishing from a folder run."""
 

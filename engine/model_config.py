@@ -2,7 +2,7 @@
 
 Why a separate module: the live app runs the model on onnxruntime, and importing
 torch only to read a config dataclass costs ~680 MB of RSS and about a second of
-start-up. :mod:`engine.model` re-exports :class:`AttributeModelConfig`.
+start-up. :mod:`attricam.engine.model` re-exports :class:`AttributeModelConfig`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ IMAGE_HEIGHT = 96
 IMAGE_WIDTH = 80
 CROP_MARGIN = 8
 """Pixels kept on every side of a cached training crop (``align_face(margin=...)``), so augmentation can shift,
-scale and rotate without black borders; evaluation centre-crops them away. Here, not in :mod:`engine.alignment`,
+scale and rotate without black borders; evaluation centre-crops them away. Here, not in :mod:`attricam.engine.alignment`,
 so the training config and the GUI's form read it without importing OpenCV."""
 
 
@@ -70,7 +70,7 @@ def _layer_norm_shapes(prefix: str, dim: int) -> dict[str, tuple[int, ...]]:
 
 
 def state_dict_shapes(config: AttributeModelConfig) -> dict[str, tuple[int, ...]]:
-    """Name -> shape of every weight :class:`engine.model.CrossAttentionAttributeModel` loads.
+    """Name -> shape of every weight :class:`attricam.engine.model.CrossAttentionAttributeModel` loads.
 
     Lets a bundle be checked at load without building the torch model; a test
     holds it equal to the real model's ``state_dict()`` across configs.

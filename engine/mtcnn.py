@@ -122,7 +122,7 @@ class ONet(nn.Module):
 
 
 def weights_dir() -> Path:
-    """The shipped MTCNN weights, see :func:`engine.assets.mtcnn_weights_dir`."""
+    """The shipped MTCNN weights, see :func:`attricam.engine.assets.mtcnn_weights_dir`."""
     return mtcnn_weights_dir()
 
 

@@ -4,10 +4,10 @@ Why: importing torch (a CUDA build here) costs ~680 MB of RSS and about a second
 at launch, while MTCNN's three nets are tiny. When onnxruntime serves the
 attribute model too, nothing on the live path needs torch. The nets are
 exported once from facenet-pytorch's shipped weights (the only step that
-imports torch; ``python -m engine.mtcnn_onnx`` at install, or lazily on first
+imports torch; ``python -m attricam.engine.mtcnn_onnx`` at install, or lazily on first
 use) into a cache folder; nothing is downloaded.
 
-:class:`OnnxMTCNN` mirrors :class:`engine.mtcnn.MTCNNCascade` op for op in
+:class:`OnnxMTCNN` mirrors :class:`attricam.engine.mtcnn.MTCNNCascade` op for op in
 float32 numpy (area resampling as separable window means, the same proposal,
 NMS, regression and squaring steps), so its boxes, scores and landmarks agree
 with the torch cascade to float rounding (tests/test_mtcnn_onnx.py).
@@ -109,7 +109,7 @@ def _normalize(image: np.ndarray) -> np.ndarray:
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
-    """Greedy IoU NMS as torchvision's CPU kernel does it; kept indices, best first. ``engine.mtcnn.nms`` wraps it."""
+    """Greedy IoU NMS as torchvision's CPU kernel does it; kept indices, best first. ``attricam.engine.mtcnn.nms`` wraps it."""
     if len(boxes) == 0:
         return np.empty((0,), np.int64)
     order = np.argsort(-scores, kind="stable")

@@ -1,6 +1,6 @@
 """Export a bundle's network to ONNX and check that onnxruntime agrees with torch.
 
-The exported file carries the bundle's :func:`engine.bundle_checks.decision_hash`
+The exported file carries the bundle's :func:`attricam.engine.bundle_checks.decision_hash`
 in its ``metadata_props``, binding the twin to exactly that bundle.
 """
 

@@ -60,7 +60,7 @@ def _check_writable_folder(folder: Path, shown: str) -> None:
 
 
 def remove_stale_temps(target: Path, *, older_than_s: float = STALE_AFTER_S) -> list[Path]:
-    """Delete the hidden temporaries of ``target`` (``.<stem>.*.tmp<suffix>``, see :mod:`engine.atomic`) left by a killed run.
+    """Delete the hidden temporaries of ``target`` (``.<stem>.*.tmp<suffix>``, see :mod:`attricam.engine.atomic`) left by a killed run.
 
     Only files untouched for ``older_than_s`` go, so a concurrent writer's file is spared; returns what was removed.
     """

@@ -4,10 +4,10 @@
 ``full_detect_every`` frames (or as soon as a track is lost), O-Net refinement
 of the tracked boxes in between, alignment, one batched model call, tracking
 and EMA smoothing. With ``background_detection`` the full cascade runs on its
-own thread (:mod:`engine.background_detection`) and its answers are merged when
+own thread (:mod:`attricam.engine.background_detection`) and its answers are merged when
 they arrive, so no frame waits ~45 ms for it; only the first frame after a
 reset or a scene cut searches synchronously, so a new shot shows its faces at
-once. A scene cut (:class:`engine.scene_change.CutDetector`) or a face that
+once. A scene cut (:class:`attricam.engine.scene_change.CutDetector`) or a face that
 suddenly looks different ends the track, so no id or EMA crosses to another
 person. ``FacePipeline.analyze_image`` is the still-image path: the full
 cascade with the occlusion retry, no tracking, no smoothing.

@@ -213,7 +213,7 @@ def layout_panels(
     memory: PanelMemory | None = None,
 ) -> list[tuple[Rect, list[int]]]:
     """Each face's panel rect and rows, in face order, over no face, id label, other panel or ``keep_clear``
-    rect (the HUD), see :mod:`engine.panel_layout`.
+    rect (the HUD), see :mod:`attricam.engine.panel_layout`.
 
     Panels keep clear of each whole head (hair, ears) when that costs no row, else of the detector boxes, else
     they take their compact form (shorter names and bars). Only then, in a crowded frame, does every compact

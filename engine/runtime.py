@@ -5,7 +5,7 @@ probabilities and attention maps — so the pipeline, CLI and GUI never care
 which one runs. Faces are batched: one call per frame, whatever the face count.
 
 The ONNX twin is only trusted when it is bound to the bundle: its stamped
-:func:`engine.bundle_checks.decision_hash` must equal the bundle's (an older,
+:func:`attricam.engine.bundle_checks.decision_hash` must equal the bundle's (an older,
 unstamped export must agree with torch on a few crops instead). A stale twin
 is refused (``--backend onnx``) or replaced by torch with a warning (``auto``).
 """

@@ -40,7 +40,7 @@ class VideoLoadError(MediaLoadError):
 
 
 def is_video(path: str | Path) -> bool:
-    """True for a video suffix (see :data:`engine.image_io.VIDEO_EXTENSIONS`); everything else is read as an image."""
+    """True for a video suffix (see :data:`attricam.engine.image_io.VIDEO_EXTENSIONS`); everything else is read as an image."""
     return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 

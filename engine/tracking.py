@@ -6,7 +6,7 @@ per tracked face is the middle ground (OpenVINO's demos use IoU > 0.55 + EMA).
 
 Overlap is not identity: after a scene cut, or when one person steps into
 another's place, the box still overlaps. A match therefore also needs the face
-to look like the track's last look (:mod:`engine.scene_change`); otherwise the
+to look like the track's last look (:mod:`attricam.engine.scene_change`); otherwise the
 old track ends and the face starts a new one, with a new id and a fresh EMA.
 """
 

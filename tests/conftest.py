@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.celeba import IMAGE_DIR
-from training.config import DATA_ROOT_HELP, default_data_root
+from attricam.training.celeba import IMAGE_DIR
+from attricam.training.config import DATA_ROOT_HELP, default_data_root
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -52,7 +52,7 @@ def celeba_face_paths(celeba_root: Path) -> list[Path]:
 
 @pytest.fixture(scope="session")
 def celeba_faces(celeba_face_paths: list[Path]) -> list[np.ndarray]:
-    from engine.image_io import load_image
+    from attricam.engine.image_io import load_image
 
     return [load_image(p) for p in celeba_face_paths]
 
@@ -60,8 +60,8 @@ def celeba_faces(celeba_face_paths: list[Path]) -> list[np.ndarray]:
 @pytest.fixture(scope="session")
 def random_bundle_path(tmp_path_factory) -> Path:
     """A small untrained bundle saved with its ONNX twin (shared by tests; never modified)."""
-    from engine.bundle import random_bundle
-    from engine.onnx_export import export_onnx
+    from attricam.engine.bundle import random_bundle
+    from attricam.engine.onnx_export import export_onnx
 
     path = tmp_path_factory.mktemp("bundle") / "random.pt"
     bundle = random_bundle(seed=0)

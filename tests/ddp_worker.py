@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from attricam.training.trainer import main
 from tests.test_training_distributed import tiny_config, tiny_faces
-from training.trainer import main
 
 if __name__ == "__main__":
     out, epochs = sys.argv[1], int(sys.argv[2])

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.analyze_output import CSV_COLUMNS
-from engine.attributes import ATTRIBUTE_NAMES
+from attricam.engine.analyze_output import CSV_COLUMNS
+from attricam.engine.attributes import ATTRIBUTE_NAMES
 
 from .media import load_make_clip
 
@@ -72,7 +72,7 @@ def run_cli(args: list[str], cwd: Path, timeout: float = 300) -> Run:
 
 @pytest.fixture(scope="module")
 def bundle_path(tmp_path_factory) -> Path:
-    from engine.bundle import random_bundle
+    from attricam.engine.bundle import random_bundle
 
     bundle = random_bundle(seed=0)
     bundle.thresholds = THRESHOLDS.tolist()
@@ -234,8 +234,8 @@ def test_bad_model_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_csv_rows_scale_boxes_back_to_the_file() -> None:
     """A downscaled photo's boxes are reported in the file's own pixels."""
-    from engine.analyze_output import csv_rows
-    from engine.results import FaceResult, FrameResult
+    from attricam.engine.analyze_output import csv_rows
+    from attricam.engine.results import FaceResult, FrameResult
 
     n = len(ATTRIBUTE_NAMES)
     face = FaceResult(

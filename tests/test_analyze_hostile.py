@@ -177,7 +177,7 @@ def test_links_odd_names_animations_and_truncated_clips(
 
 
 def test_stale_onnx_twin_is_not_used(tmp_path: Path, random_bundle_path: Path, celeba_face_paths: list[Path]) -> None:
-    from engine.bundle import random_bundle
+    from attricam.engine.bundle import random_bundle
 
     stale = random_bundle(seed=7).save(tmp_path / "model.pt")  # other weights ...
     stale.with_suffix(".onnx").write_bytes(random_bundle_path.with_suffix(".onnx").read_bytes())  # ... old twin
@@ -196,7 +196,7 @@ def test_stale_onnx_twin_is_not_used(tmp_path: Path, random_bundle_path: Path, c
 
 
 def test_nan_bundle_and_missing_shipped_model_are_refused(tmp_path: Path) -> None:
-    from engine.bundle import random_bundle
+    from attricam.engine.bundle import random_bundle
 
     bundle = random_bundle(seed=0)
     bundle.thresholds = [math.nan] * 40
@@ -206,7 +206,7 @@ def test_nan_bundle_and_missing_shipped_model_are_refused(tmp_path: Path) -> Non
     assert run.returncode == 2 and "non-finite numbers (NaN or infinity) in thresholds[0]" in run.stderr
     assert "Traceback" not in run.stderr and not (tmp_path / "out.csv").exists()
     code = (
-        "import sys, engine.assets as a; from pathlib import Path; "
+        "import sys, attricam.engine.assets as a; from pathlib import Path; "
         f"a.asset_folders = lambda: (Path({str(tmp_path / 'nowhere')!r}),); "
         "from attricam.cli import main; sys.exit(main(sys.argv[1:]))"
     )

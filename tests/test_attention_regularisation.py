@@ -3,9 +3,9 @@
 import numpy as np
 import torch
 
-from engine.attributes import attribute_index
-from engine.regions import LOCALIZED_ATTRIBUTES, REGION_ATTRIBUTES, attribute_region_masks, face_regions
-from training.losses import build_loss, mean_map_cosine
+from attricam.engine.attributes import attribute_index
+from attricam.engine.regions import LOCALIZED_ATTRIBUTES, REGION_ATTRIBUTES, attribute_region_masks, face_regions
+from attricam.training.losses import build_loss, mean_map_cosine
 
 
 def test_regions_sit_where_the_template_puts_the_face():
@@ -82,7 +82,7 @@ def test_map_diversity_term_sees_collapsed_maps():
 
 
 def test_regularised_attention_gets_gradients():
-    from engine.model import build_model
+    from attricam.engine.model import build_model
 
     model = build_model()
     logits, attention = model(torch.rand(2, 3, 96, 80))

@@ -1,4 +1,4 @@
-from engine.attributes import (
+from attricam.engine.attributes import (
     ATTRIBUTE_NAMES,
     ATTRIBUTES,
     NUM_ATTRIBUTES,

@@ -9,9 +9,9 @@ import time
 import numpy as np
 import pytest
 
-from engine.background_detection import BackgroundDetector
-from engine.bundle import ModelBundle
-from engine.pipeline import FacePipeline, PipelineSettings
+from attricam.engine.background_detection import BackgroundDetector
+from attricam.engine.bundle import ModelBundle
+from attricam.engine.pipeline import FacePipeline, PipelineSettings
 
 from .conftest import paste_face
 

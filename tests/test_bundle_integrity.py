@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine import assets
-from engine.bundle import BundleError, ModelBundle, load_default_bundle, random_bundle
-from engine.bundle_checks import decision_hash
-from engine.model import AttributeModelConfig
-from engine.onnx_export import export_onnx
-from engine.runtime import OnnxClassifier, StaleOnnxError, TorchClassifier, load_classifier
+from attricam.engine import assets
+from attricam.engine.bundle import BundleError, ModelBundle, load_default_bundle, random_bundle
+from attricam.engine.bundle_checks import decision_hash
+from attricam.engine.model import AttributeModelConfig
+from attricam.engine.onnx_export import export_onnx
+from attricam.engine.runtime import OnnxClassifier, StaleOnnxError, TorchClassifier, load_classifier
 
 TINY = AttributeModelConfig(
     stem_width=8, stage_widths=(16, 32), stage_blocks=(1, 1), dim=32, heads=2, dim_head=16, layers=1
@@ -83,7 +83,7 @@ def test_stale_twin_falls_back_to_torch_with_a_warning(
     bound_pair: Path, tmp_path: Path, change: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     bundle = ModelBundle.load(_stale_copy(bound_pair, tmp_path, change=change))
-    with caplog.at_level(logging.WARNING, logger="engine.runtime"):
+    with caplog.at_level(logging.WARNING, logger="attricam.engine.runtime"):
         classifier = load_classifier(bundle, "auto", "cpu")
     assert isinstance(classifier, TorchClassifier)
     assert "different version" in caplog.text and "export-onnx" in caplog.text and "torch backend" in caplog.text
@@ -131,7 +131,7 @@ def test_missing_shipped_model_fails_loudly_or_says_random(
     with pytest.raises(BundleError, match=r"attricam-default\.pt is missing") as info:
         load_default_bundle(allow_random=False)
     assert str(tmp_path / "assets") in str(info.value) and "--model" in str(info.value)
-    with caplog.at_level(logging.WARNING, logger="engine.bundle"):
+    with caplog.at_level(logging.WARNING, logger="attricam.engine.bundle"):
         bundle = load_default_bundle()
     assert not bundle.trained and "RANDOM" in caplog.text
     assert bundle.notice.startswith("NO MODEL — random weights") and str(tmp_path / "assets") in bundle.notice

@@ -1,6 +1,6 @@
 """Loading a bundle and running the onnx backend never imports torch (~680 MB RSS, ~1 s of start-up).
 
-The torch-free reader (:mod:`engine.bundle_reader`) must give exactly what
+The torch-free reader (:mod:`attricam.engine.bundle_reader`) must give exactly what
 ``torch.load(weights_only=True)`` gives, hash alike, and refuse what it refuses.
 """
 
@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.bundle import BundleError, ModelBundle, default_bundle_path, random_bundle
-from engine.bundle_reader import UnsafeBundleError, _rebuild_tensor_v2, read_torch_zip
-from engine.model import AttributeModelConfig, build_model
-from engine.model_config import state_dict_shapes
+from attricam.engine.bundle import BundleError, ModelBundle, default_bundle_path, random_bundle
+from attricam.engine.bundle_reader import UnsafeBundleError, _rebuild_tensor_v2, read_torch_zip
+from attricam.engine.model import AttributeModelConfig, build_model
+from attricam.engine.model_config import state_dict_shapes
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = AttributeModelConfig(stem_width=8, stage_widths=(16, 32), stage_blocks=(1, 1), dim=32, heads=2, dim_head=16)
@@ -32,9 +32,9 @@ DEEP = AttributeModelConfig(
 
 _TORCH_FREE_RUN = """
 import json, sys
-from engine.bundle import load_default_bundle
-from engine.image_io import load_image
-from engine.pipeline import FacePipeline, PipelineSettings
+from attricam.engine.bundle import load_default_bundle
+from attricam.engine.image_io import load_image
+from attricam.engine.pipeline import FacePipeline, PipelineSettings
 
 bundle = load_default_bundle(allow_random=False)
 after_load = "torch" in sys.modules
@@ -58,7 +58,7 @@ def _torch_loaded(path: Path) -> dict:
 
 def test_onnx_pipeline_on_a_real_face_never_imports_torch(celeba_face_paths: list[Path]) -> None:
     _shipped()
-    from engine.mtcnn_onnx import ensure_exported
+    from attricam.engine.mtcnn_onnx import ensure_exported
 
     ensure_exported()  # the one-time MTCNN export imports torch: do it here, not in the child
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -98,7 +98,7 @@ def test_hash_is_the_same_whichever_loader_ran(tmp_path: Path) -> None:
 
 
 def test_shipped_twin_is_bound_to_the_torch_free_load() -> None:
-    from engine.runtime import OnnxClassifier
+    from attricam.engine.runtime import OnnxClassifier
 
     bundle = ModelBundle.load(_shipped())
     assert bundle.decision_hash == _torch_loaded(bundle.path)["decision_hash"]

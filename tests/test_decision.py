@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from engine.bundle import BundleError, ModelBundle, random_bundle
-from engine.decision import MAX_THRESHOLD, MIN_THRESHOLD, DecisionRule
+from attricam.engine.bundle import BundleError, ModelBundle, random_bundle
+from attricam.engine.decision import MAX_THRESHOLD, MIN_THRESHOLD, DecisionRule
 
 
 def test_uncalibrated_rule_is_identity_and_bounds_thresholds():

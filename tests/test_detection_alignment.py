@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from engine.alignment import align_face, template_for
-from engine.detection import DetectorSettings, FaceDetector
+from attricam.engine.alignment import align_face, template_for
+from attricam.engine.detection import DetectorSettings, FaceDetector
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine import image_io
-from engine.image_io import ImageLoadError, display_name, read_image
+from attricam.engine import image_io
+from attricam.engine.image_io import ImageLoadError, display_name, read_image
 
 from .conftest import REPO_ROOT
 
@@ -26,7 +26,7 @@ from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, ({ceiling}, {ceiling}))
 sys.path.insert(0, {repo!r})
 from tests.hostile import write_blank_png
-from engine.image_io import read_image
+from attricam.engine.image_io import read_image
 
 def peak_mb():
     # VmHWM belongs to this process's own address space; ru_maxrss would carry over the forking

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.image_io import MAX_SIDE, ImageLoadError, load_image, read_image
+from attricam.engine.image_io import MAX_SIDE, ImageLoadError, load_image, read_image
 
 
 @pytest.fixture(scope="module")

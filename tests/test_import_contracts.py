@@ -1,6 +1,6 @@
 """The house's load-bearing walls, as import-linter contracts in pyproject.toml (``[tool.importlinter]``):
-attricam.cli -> desktop -> training -> engine, desktop takes only ``training.events``/``training.config``,
-and Qt only in desktop."""
+attricam.cli -> desktop -> training -> engine (all under ``attricam``), desktop takes only
+``attricam.training.events``/``attricam.training.config``, and Qt only in desktop."""
 
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ def _lint_imports(root: Path) -> subprocess.CompletedProcess:
 def _copy_packages(dest: Path) -> None:
     for package in _PACKAGES:
         shutil.copytree(
-            REPO_ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__", "*.pt", "*.onnx")
+            REPO_ROOT / package,
+            dest / package,
+            symlinks=True,  # attricam/engine stays a link to engine/, as in the checkout
+            ignore=shutil.ignore_patterns("__pycache__", "*.pt", "*.onnx"),
         )
     shutil.copy(REPO_ROOT / "pyproject.toml", dest / "pyproject.toml")
 
@@ -42,8 +45,8 @@ def test_the_import_contracts_hold():
 def test_a_planted_violation_breaks_its_contract(tmp_path):
     _copy_packages(tmp_path)
     (tmp_path / "engine" / "planted.py").write_text("import PySide6.QtCore\n")
-    (tmp_path / "desktop" / "planted.py").write_text("from training.trainer import main\n")
+    (tmp_path / "desktop" / "planted.py").write_text("from attricam.training.trainer import main\n")
     done = _lint_imports(tmp_path)
     assert done.returncode != 0
     assert "engine.planted -> PySide6" in done.stdout, done.stdout[-3000:]
-    assert "desktop.planted -> training.trainer" in done.stdout, done.stdout[-3000:]
+    assert "desktop.planted -> attricam.training.trainer" in done.stdout, done.stdout[-3000:]

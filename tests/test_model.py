@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.bundle import BundleError, ModelBundle, random_bundle
-from engine.model import AttributeModelConfig, build_model
-from engine.onnx_export import check_parity, export_onnx
-from engine.runtime import OnnxClassifier, TorchClassifier
+from attricam.engine.bundle import BundleError, ModelBundle, random_bundle
+from attricam.engine.model import AttributeModelConfig, build_model
+from attricam.engine.onnx_export import check_parity, export_onnx
+from attricam.engine.runtime import OnnxClassifier, TorchClassifier
 
 CONFIGS = {
     "default": AttributeModelConfig(),

@@ -1,4 +1,4 @@
-"""engine.mtcnn against facenet-pytorch's MTCNN on real faces, and the import cost it exists to avoid."""
+"""attricam.engine.mtcnn against facenet-pytorch's MTCNN on real faces, and the import cost it exists to avoid."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.mtcnn import MTCNNCascade, nms, nms_min
+from attricam.engine.mtcnn import MTCNNCascade, nms, nms_min
 
 from .conftest import REPO_ROOT, paste_face
 
@@ -97,8 +97,8 @@ def test_detector_needs_neither_torchvision_nor_requests():
     code = (
         "import sys\n"
         "sys.modules.update(torchvision=None, requests=None)  # importing either now raises\n"
-        "import numpy as np, engine.pipeline\n"
-        "from engine.detection import FaceDetector\n"
+        "import numpy as np, attricam.engine.pipeline\n"
+        "from attricam.engine.detection import FaceDetector\n"
         "FaceDetector().detect(np.full((480, 640, 3), 110, np.uint8))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torchvision', 'requests', 'facenet_pytorch') and sys.modules[m]))\n"
     )

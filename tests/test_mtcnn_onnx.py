@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from engine.mtcnn import MTCNNCascade
-from engine.mtcnn_onnx import OnnxMTCNN, _area_resize
+from attricam.engine.mtcnn import MTCNNCascade
+from attricam.engine.mtcnn_onnx import OnnxMTCNN, _area_resize
 
 from .conftest import REPO_ROOT, paste_face
 
@@ -55,7 +55,7 @@ def test_onet_alone_matches(pair):
 
 def test_live_onnx_pipeline_never_imports_torch(random_bundle_path, celeba_face_paths):
     code = (
-        "import sys; from engine.image_io import load_image; from engine.detection import FaceDetector;"
+        "import sys; from attricam.engine.image_io import load_image; from attricam.engine.detection import FaceDetector;"
         f"d = FaceDetector(backend='onnx'); faces = d.detect(load_image({str(celeba_face_paths[0])!r}));"
         "d.refine(load_image(" + repr(str(celeba_face_paths[0])) + "), [f.box for f in faces]);"
         "assert len(faces) == 1, faces; print('torch' in sys.modules)"

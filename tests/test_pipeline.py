@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from engine.bundle import ModelBundle
-from engine.pipeline import FacePipeline, PipelineSettings
-from engine.render import RenderOptions, render_frame
-from engine.tracking import FaceTracker, iou_matrix
+from attricam.engine.bundle import ModelBundle
+from attricam.engine.pipeline import FacePipeline, PipelineSettings
+from attricam.engine.render import RenderOptions, render_frame
+from attricam.engine.tracking import FaceTracker, iou_matrix
 
 from .conftest import paste_face
 
@@ -52,7 +52,7 @@ def test_decisions_follow_the_bundle_thresholds(pipeline, celeba_faces):
 
 def test_calibrated_bundle_shows_calibrated_probabilities_and_one_rule(random_bundle_path, celeba_faces):
     """The bars, the CSV and exports all read FaceResult: its p is the calibrated one, decisions the rule's."""
-    from engine.decision import DecisionRule
+    from attricam.engine.decision import DecisionRule
 
     plain = ModelBundle.load(random_bundle_path)
     rule = DecisionRule(np.full(40, 2.0), np.full(40, -1.0), np.full(40, 0.3))
@@ -81,7 +81,7 @@ def test_no_face_frame_is_empty_not_an_error(pipeline):
 
 
 def test_overlay_changes_with_the_attribute_and_export_is_complete(pipeline, celeba_faces, tmp_path):
-    from engine.export import export_snapshot
+    from attricam.engine.export import export_snapshot
 
     frame = paste_face(celeba_faces[0])
     result = pipeline.analyze_image(frame)
@@ -98,7 +98,7 @@ def test_overlay_changes_with_the_attribute_and_export_is_complete(pipeline, cel
 
 
 def test_failed_export_leaves_no_partial_file(pipeline, celeba_faces, tmp_path, monkeypatch):
-    from engine import export
+    from attricam.engine import export
 
     frame = paste_face(celeba_faces[0])
     result = pipeline.analyze_image(frame)
@@ -113,7 +113,7 @@ def test_failed_export_leaves_no_partial_file(pipeline, celeba_faces, tmp_path, 
 
 
 def test_failed_sidecar_removes_the_png_too(pipeline, celeba_faces, tmp_path, monkeypatch):
-    from engine import export
+    from attricam.engine import export
 
     frame = paste_face(celeba_faces[0])
     result = pipeline.analyze_image(frame)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.render import RenderOptions, face_mask, render_frame
-from engine.results import FaceResult, FrameResult, StageTimings
+from attricam.engine.render import RenderOptions, face_mask, render_frame
+from attricam.engine.results import FaceResult, FrameResult, StageTimings
 
 
 def _face(face_id: int, x: float, y: float, size: float, *, rng: np.random.Generator) -> FaceResult:
@@ -65,8 +65,8 @@ def _overlap(a, b) -> int:
 
 
 def test_group_photo_panels_cover_no_face_and_no_other_panel():
-    from engine.panel_layout import face_obstacles
-    from engine.render import _label_width, layout_panels
+    from attricam.engine.panel_layout import face_obstacles
+    from attricam.engine.render import _label_width, layout_panels
 
     rng = np.random.default_rng(1)
     # a row of five faces across a 640x360 frame, like a group photo, plus one face in front
@@ -88,7 +88,7 @@ def test_group_photo_panels_cover_no_face_and_no_other_panel():
 
 
 def test_a_single_face_keeps_its_full_panel_beside_the_box():
-    from engine.render import layout_panels
+    from attricam.engine.render import layout_panels
 
     rng = np.random.default_rng(2)
     face = _face(0, 200, 100, 120, rng=rng)
@@ -109,8 +109,8 @@ def _covers_nothing(layout, obstacles) -> bool:
 def test_panels_keep_clear_of_the_hair_beside_a_face():
     """2009_004587.jpg as face boxes: a tall man's face at the top, a woman's small face low on the right.
     Her panel fits left of her detector box, right on her hair; it must keep clear of her whole head."""
-    from engine.panel_layout import face_obstacles, head_box
-    from engine.render import _label_width, layout_panels
+    from attricam.engine.panel_layout import face_obstacles, head_box
+    from attricam.engine.render import _label_width, layout_panels
 
     rng = np.random.default_rng(4)
     man, woman = _face(0, 146, 31, 73, rng=rng), _face(1, 269, 273, 55, rng=rng)
@@ -129,8 +129,8 @@ def test_panels_keep_clear_of_the_hair_beside_a_face():
 def test_a_big_face_in_a_small_frame_gets_compact_panels_beside_it():
     """No room beside the head and too little beside the box for a full panel: the short form fits there,
     with all its rows, rather than a panel over the face."""
-    from engine.panel_layout import face_obstacles
-    from engine.render import _label_width, _panel_width, layout_panels
+    from attricam.engine.panel_layout import face_obstacles
+    from attricam.engine.render import _label_width, _panel_width, layout_panels
 
     face = _face(0, 165, 30, 150, rng=np.random.default_rng(0))
     face = face.__class__(**{**face.__dict__, "box": np.array([165, 30, 315, 290], np.float32)})
@@ -147,22 +147,22 @@ def _moved(face: FaceResult, dx: float, dy: float) -> FaceResult:
 
 
 def _count_searches(monkeypatch) -> list[int]:
-    import engine.render
+    import attricam.engine.render
 
     calls = [0]
-    search = engine.render.place_panel
+    search = attricam.engine.render.place_panel
 
     def counting(*args, **kwargs):
         calls[0] += 1
         return search(*args, **kwargs)
 
-    monkeypatch.setattr(engine.render, "place_panel", counting)
+    monkeypatch.setattr(attricam.engine.render, "place_panel", counting)
     return calls
 
 
 def test_live_panels_follow_their_faces_without_searching_again(monkeypatch):
-    from engine.panel_layout import PanelMemory
-    from engine.render import layout_panels
+    from attricam.engine.panel_layout import PanelMemory
+    from attricam.engine.render import layout_panels
 
     rng = np.random.default_rng(5)
     faces = [_face(0, 60, 80, 90, rng=rng), _face(1, 330, 100, 80, rng=rng)]
@@ -179,8 +179,8 @@ def test_live_panels_follow_their_faces_without_searching_again(monkeypatch):
 
 
 def test_a_followed_panel_that_would_cover_a_face_is_laid_out_afresh(monkeypatch):
-    from engine.panel_layout import PanelMemory, face_obstacles
-    from engine.render import _label_width, layout_panels
+    from attricam.engine.panel_layout import PanelMemory, face_obstacles
+    from attricam.engine.render import _label_width, layout_panels
 
     rng = np.random.default_rng(6)
     left, right = _face(0, 60, 80, 90, rng=rng), _face(1, 400, 100, 80, rng=rng)
@@ -196,8 +196,8 @@ def test_a_followed_panel_that_would_cover_a_face_is_laid_out_afresh(monkeypatch
 
 
 def test_followed_panels_are_searched_again_every_refresh_and_after_a_face_joins(monkeypatch):
-    from engine.panel_layout import PanelMemory
-    from engine.render import layout_panels
+    from attricam.engine.panel_layout import PanelMemory
+    from attricam.engine.render import layout_panels
 
     rng = np.random.default_rng(7)
     faces = [_face(0, 60, 80, 90, rng=rng)]

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.bundle import ModelBundle
-from engine.pipeline import FacePipeline, PipelineSettings
-from engine.scene_change import CutDetector, appearance_distance, appearance_signature
-from engine.tracking import FaceTracker
+from attricam.engine.bundle import ModelBundle
+from attricam.engine.pipeline import FacePipeline, PipelineSettings
+from attricam.engine.scene_change import CutDetector, appearance_distance, appearance_signature
+from attricam.engine.tracking import FaceTracker
 
 REAL_PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "real-photos"
 

@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from engine.shards import Shard, merge_csv, parse_shard
-from training.cache import CropSpec, build_face_cache, cache_file, merge_face_caches
+from attricam.engine.shards import Shard, merge_csv, parse_shard
+from attricam.training.cache import CropSpec, build_face_cache, cache_file, merge_face_caches
 
 
 def test_shards_cover_every_item_once_in_order(monkeypatch):

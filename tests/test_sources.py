@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.sources import VideoLoadError, is_video, iter_media, iter_video_frames, video_fps
+from attricam.engine.sources import VideoLoadError, is_video, iter_media, iter_video_frames, video_fps
 
 from .media import load_make_clip
 
@@ -49,7 +49,7 @@ def test_is_video() -> None:
 
 
 def test_demo_clip_reads_back_with_two_real_faces(demo_clip: Path) -> None:
-    from engine.detection import FaceDetector
+    from attricam.engine.detection import FaceDetector
 
     frames = list(iter_video_frames(demo_clip))
     assert [i for i, _ in frames] == list(range(12))

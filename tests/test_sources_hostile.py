@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.sources import VideoFrames, iter_media
+from attricam.engine.sources import VideoFrames, iter_media
 
 from .conftest import REPO_ROOT
 
@@ -61,7 +61,7 @@ def test_corrupt_video_decoder_noise_stays_off_stderr(tmp_path: Path) -> None:
     for offset in rng.integers(len(data) // 4, len(data) - 2000, 200):  # garble JPEG payloads, keep the header
         data[offset : offset + 64] = rng.integers(0, 256, 64, dtype=np.uint8).tobytes()
     path.write_bytes(bytes(data))
-    probe = "from engine.sources import VideoFrames; v = VideoFrames(%r); print(sum(1 for _ in v), v.frames_declared)"
+    probe = "from attricam.engine.sources import VideoFrames; v = VideoFrames(%r); print(sum(1 for _ in v), v.frames_declared)"
     env = {**os.environ, "OPENCV_FFMPEG_LOGLEVEL": "24", "PYTHONPATH": str(REPO_ROOT)}  # a fresh, loud FFmpeg
     done = subprocess.run(
         [sys.executable, "-c", probe % str(path)], capture_output=True, text=True, env=env, timeout=60, check=False

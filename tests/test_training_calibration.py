@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from engine.attributes import ATTRIBUTES, attribute_index
-from training.calibration import RARE_MIN_THRESHOLD, fit_decision_rule, fit_platt
-from training.crossfit import HeldOutPredictions, cross_fit
-from training.splits import calibration_mask
+from attricam.engine.attributes import ATTRIBUTES, attribute_index
+from attricam.training.calibration import RARE_MIN_THRESHOLD, fit_decision_rule, fit_platt
+from attricam.training.crossfit import HeldOutPredictions, cross_fit
+from attricam.training.splits import calibration_mask
 
 
 def _synthetic(n: int, seed: int, scale: float = 0.5, bias: float = 1.0):
@@ -52,7 +52,7 @@ def test_rule_fitted_on_calibrated_data_predicts_near_the_true_rate():
 
 
 def test_cross_fit_never_scores_a_face_its_rule_was_fitted_on(monkeypatch):
-    import training.crossfit as crossfit
+    import attricam.training.crossfit as crossfit
 
     raw, labels = _synthetic(600, 3)
     held = HeldOutPredictions(labels[:400], raw[:400], raw[:400])

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.attributes import ATTRIBUTE_NAMES, TRAIN_POSITIVE_RATE
-from training.celeba import load_celeba, read_attributes, train_positive_rates
+from attricam.engine.attributes import ATTRIBUTE_NAMES, TRAIN_POSITIVE_RATE
+from attricam.training.celeba import load_celeba, read_attributes, train_positive_rates
 
 
 def _row(name: str, values: list[int]) -> str:
@@ -50,7 +50,7 @@ def tiny_celeba(tmp_path):
 
 
 def test_reader_reports_missing_malformed_and_absent(tiny_celeba, caplog):
-    with caplog.at_level(logging.WARNING, logger="training.celeba"):
+    with caplog.at_level(logging.WARNING, logger="attricam.training.celeba"):
         splits = load_celeba(tiny_celeba)
     report = splits["train"].report
     assert splits["train"].filenames == ("000001.jpg", "000002.jpg")

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from training.cli import add_evaluate_arguments, add_train_arguments, config_from_args, get_args_parser
-from training.events import JsonLinesWriter, StepEvent
+from attricam.training.cli import add_evaluate_arguments, add_train_arguments, config_from_args, get_args_parser
+from attricam.training.events import JsonLinesWriter, StepEvent
 
 
 def _train_args(*argv: str) -> argparse.Namespace:
@@ -65,7 +65,7 @@ def test_json_lines_writer_streams_events():
 
 
 def test_sampler_option_and_recipes_with_samplers():
-    from training.cli import parse_recipe
+    from attricam.training.cli import parse_recipe
 
     args = _train_args("--sampler", "curriculum", "--out", "/tmp/run")
     assert config_from_args(args, args.loss, args.out).sampler == "curriculum"
@@ -82,18 +82,18 @@ def test_sampler_option_and_recipes_with_samplers():
 def test_compare_trains_losses_and_samplers_on_a_tiny_run(tmp_path, monkeypatch):
     from dataclasses import replace
 
-    import training.trainer
+    import attricam.training.trainer
+    from attricam.training.cli import main
+    from attricam.training.trainer import load_checkpoint
     from tests.test_training_trainer import TINY_MODEL, _faces
-    from training.cli import main
-    from training.trainer import load_checkpoint
 
-    real_main = training.trainer.main
+    real_main = attricam.training.trainer.main
     faces = (_faces(48, 0), _faces(24, 1))
 
     def tiny_main(cfg, callback=None, **kw):  # synthetic faces and a tiny model instead of CelebA
         return real_main(replace(cfg, model=TINY_MODEL, margin=4, num_threads=1), callback, faces=faces, **kw)
 
-    monkeypatch.setattr(training.trainer, "main", tiny_main)
+    monkeypatch.setattr(attricam.training.trainer, "main", tiny_main)
     recipes = "bce,bce+balanced,weighted+curriculum"
     argv = ["train", "--compare", recipes, "--sampler", "random", "--epochs", "1", "--batch", "16"]
     assert main([*argv, "--image-size", "32x24", "--no-onnx", "--threads", "1", "--out", str(tmp_path)]) == 0

@@ -1,9 +1,9 @@
 """DDP on CPU (gloo): a 2-rank run equals a 1-rank run with the same global batch, resumes under any world size.
 
 The 2-rank run is a real ``torchrun`` launch of :mod:`tests.ddp_worker`. Both runs see the same
-global batches (:class:`training.sampling.DistributedBatchSampler`), the same augmentation
-(blocks seeded by position, :mod:`training.loader`) and batch norm over the global batch
-(:class:`training.distributed.AllReduceBatchNorm2d`), so they differ only by float rounding
+global batches (:class:`attricam.training.sampling.DistributedBatchSampler`), the same augmentation
+(blocks seeded by position, :mod:`attricam.training.loader`) and batch norm over the global batch
+(:class:`attricam.training.distributed.AllReduceBatchNorm2d`), so they differ only by float rounding
 (convolutions of 8 rather than 16 faces, summation order), which Adam's normalised steps carry
 into the weights. Tolerance: selection metrics within 5e-3 absolute, train loss within 1e-3
 relative; measured on this tiny model: mean AUC 2.3e-3 / 6.3e-4 (epochs 1 / 2), loss 8.4e-5 / 2.6e-4.
@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from training.augment import AugmentConfig
-from training.config import TrainConfig
-from training.data import FaceArrays
-from training.loader import TrainBatches
-from training.sampling import DistributedBatchSampler
-from training.trainer import CHECKPOINT_NAME, load_checkpoint, main
+from attricam.training.augment import AugmentConfig
+from attricam.training.config import TrainConfig
+from attricam.training.data import FaceArrays
+from attricam.training.loader import TrainBatches
+from attricam.training.sampling import DistributedBatchSampler
+from attricam.training.trainer import CHECKPOINT_NAME, load_checkpoint, main
 
 from .test_training_trainer import TINY_MODEL
 
@@ -141,7 +141,7 @@ def test_cuda_bf16_autocast_and_pinned_loader_train(tmp_path):
 
 
 def test_resume_under_an_incompatible_config_is_refused_in_one_line(tmp_path):
-    from training.checkpoint import IncompatibleCheckpoint, check_resumable, save_checkpoint
+    from attricam.training.checkpoint import IncompatibleCheckpoint, check_resumable, save_checkpoint
 
     saved = tiny_config(tmp_path)
     save_checkpoint(tmp_path / CHECKPOINT_NAME, config=saved.to_dict())

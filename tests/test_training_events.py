@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.events import (
+from attricam.training.events import (
     EVENT_TYPES,
     EpochEvent,
     ErrorEvent,
@@ -97,22 +97,22 @@ def test_every_event_field_is_json_typed():
 def _tiny(monkeypatch):
     from dataclasses import replace
 
-    import training.trainer
+    import attricam.training.trainer
     from tests.test_training_trainer import TINY_MODEL, _faces
 
-    real_main = training.trainer.main
+    real_main = attricam.training.trainer.main
     faces = (_faces(48, 0), _faces(24, 1))
 
     def tiny_main(cfg, callback=None, **kw):  # synthetic faces and a tiny model instead of CelebA
         return real_main(replace(cfg, model=TINY_MODEL, margin=4, num_threads=1), callback, faces=faces, **kw)
 
-    monkeypatch.setattr(training.trainer, "main", tiny_main)
-    monkeypatch.setattr("training.preflight.check_train_setup", lambda cfg, resume=False: None)
+    monkeypatch.setattr(attricam.training.trainer, "main", tiny_main)
+    monkeypatch.setattr("attricam.training.preflight.check_train_setup", lambda cfg, resume=False: None)
 
 
 def test_train_from_a_config_file_reports_a_stop_and_resumes_at_the_next_epoch(tmp_path, monkeypatch, capsys):
-    from training.cli import main
-    from training.config import TrainConfig
+    from attricam.training.cli import main
+    from attricam.training.config import TrainConfig
 
     _tiny(monkeypatch)
     config = TrainConfig(data=(str(tmp_path),), out=str(tmp_path / "run"), loss="focal", epochs=2, batch_size=16,
@@ -129,7 +129,7 @@ def test_train_from_a_config_file_reports_a_stop_and_resumes_at_the_next_epoch(t
     assert [e.epoch for e in events if isinstance(e, EpochEvent)] == [1]
     finished = events[-1]
     assert isinstance(finished, FinishedEvent)
-    from engine.bundle import ModelBundle
+    from attricam.engine.bundle import ModelBundle
 
     weights = ModelBundle.load(finished.bundle).metadata["loss_weights"]
     assert weights["loss"] == "focal" and weights["source"] == "trained"
@@ -137,14 +137,14 @@ def test_train_from_a_config_file_reports_a_stop_and_resumes_at_the_next_epoch(t
 
 
 def test_a_failing_run_ends_with_an_error_event(tmp_path, monkeypatch, capsys):
-    import training.trainer
-    from training.cli import main
+    import attricam.training.trainer
+    from attricam.training.cli import main
 
     def broken(cfg, callback=None, **kw):
         raise RuntimeError("no training faces found under /nowhere")
 
-    monkeypatch.setattr(training.trainer, "main", broken)
-    monkeypatch.setattr("training.preflight.check_train_setup", lambda cfg, resume=False: None)
+    monkeypatch.setattr(attricam.training.trainer, "main", broken)
+    monkeypatch.setattr("attricam.training.preflight.check_train_setup", lambda cfg, resume=False: None)
     with pytest.raises(RuntimeError):
         main(["train", "--out", str(tmp_path / "run"), "--json-events"])
     events = EventStream().feed(capsys.readouterr().out.encode())
@@ -152,11 +152,11 @@ def test_a_failing_run_ends_with_an_error_event(tmp_path, monkeypatch, capsys):
 
 
 def test_evaluate_writes_everything_the_dashboard_shows(tmp_path, monkeypatch, capsys):
-    import training.evaluate_cmd
-    from engine.bundle import random_bundle
+    import attricam.training.evaluate_cmd
+    from attricam.engine.bundle import random_bundle
+    from attricam.training.cli import main
+    from attricam.training.data import DataSummary
     from tests.test_training_trainer import _faces
-    from training.cli import main
-    from training.data import DataSummary
 
     faces = _faces(40, 3)
     bundle = random_bundle(seed=0)
@@ -167,7 +167,7 @@ def test_evaluate_writes_everything_the_dashboard_shows(tmp_path, monkeypatch, c
     import torch
 
     faces = type(faces)(torch.from_numpy(images), faces.labels, faces.filenames, faces.sources)
-    monkeypatch.setattr(training.evaluate_cmd, "load_face_arrays", lambda *a, **k: (faces, DataSummary(())))
+    monkeypatch.setattr(attricam.training.evaluate_cmd, "load_face_arrays", lambda *a, **k: (faces, DataSummary(())))
     out = tmp_path / "eval"
     argv = ["evaluate", "--model", str(tmp_path / "model.pt"), "--data", str(tmp_path), "--out", str(out),
             "--no-shifted", "--no-plots", "--json-events"]  # fmt: skip

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from attricam.cli import build_parser
-from engine.attributes import ATTRIBUTE_NAMES
-from training.cli import run_train
-from training.config import CHECKPOINT_NAME
-from training.preflight import SetupError, check_train_setup
-from training.trainer import main
+from attricam.engine.attributes import ATTRIBUTE_NAMES
+from attricam.training.cli import run_train
+from attricam.training.config import CHECKPOINT_NAME
+from attricam.training.preflight import SetupError, check_train_setup
+from attricam.training.trainer import main
 
 from .test_training_trainer import _config, _faces
 
@@ -89,7 +89,7 @@ def test_stale_checkpoint_temporaries_are_removed(tmp_path: Path) -> None:
 
 def test_resume_without_checkpoint_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     cfg = _config(tmp_path / "run")
-    with caplog.at_level(logging.WARNING, logger="training.trainer"):
+    with caplog.at_level(logging.WARNING, logger="attricam.training.trainer"):
         result = main(cfg, resume=True, max_epochs_this_run=1, faces=(_faces(32, 0), _faces(16, 1)))
     assert (
         f"--resume: no checkpoint at {tmp_path / 'run' / CHECKPOINT_NAME}, so this starts a new run from epoch 1"

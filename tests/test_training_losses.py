@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.attributes import TRAIN_POSITIVE_RATE, attribute_index
-from training.losses import LOSS_NAMES, build_loss, capped_pos_weights, head_similarity
+from attricam.engine.attributes import TRAIN_POSITIVE_RATE, attribute_index
+from attricam.training.losses import LOSS_NAMES, build_loss, capped_pos_weights, head_similarity
 
 FREQ = np.asarray(TRAIN_POSITIVE_RATE)
 

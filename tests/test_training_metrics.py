@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from training.augment import AugmentConfig, augment_batch, center_crop
-from training.events import EpochEvent, StepEvent, event_to_json
-from training.metrics import evaluate_predictions, roc_auc, roc_curve, roc_curves
-from training.thresholds import POLICIES, best_threshold, calibrate_thresholds, choose_policy, policy_tradeoff
+from attricam.training.augment import AugmentConfig, augment_batch, center_crop
+from attricam.training.events import EpochEvent, StepEvent, event_to_json
+from attricam.training.metrics import evaluate_predictions, roc_auc, roc_curve, roc_curves
+from attricam.training.thresholds import POLICIES, best_threshold, calibrate_thresholds, choose_policy, policy_tradeoff
 
 
 def test_roc_auc_known_values():
@@ -135,8 +135,8 @@ def test_events_are_picklable_and_json():
 
 
 def test_attention_region_shares_follow_the_template():
-    from engine.attributes import attribute_index
-    from training.evaluation import attention_region_shares, face_regions
+    from attricam.engine.attributes import attribute_index
+    from attricam.training.evaluation import attention_region_shares, face_regions
 
     regions = face_regions(80, 96, (12, 10))
     assert all(mask.any() for mask in regions.values())
@@ -166,7 +166,7 @@ def test_roc_curves_cover_the_columns_with_both_classes():
 
 def test_auto_policy_resolves_in_both_fitting_paths():
     """``auto`` (the config's default) is a choice among the policies, never an objective that raises."""
-    from training.calibration import fit_decision_rule
+    from attricam.training.calibration import fit_decision_rule
 
     rng = np.random.default_rng(1)
     labels = (rng.random((200, 40)) < np.linspace(0.03, 0.8, 40)).astype(np.uint8)
@@ -179,8 +179,8 @@ def test_auto_policy_resolves_in_both_fitting_paths():
 
 
 def test_common_mean_f1_and_roc_points():
-    from engine.attributes import ATTRIBUTES
-    from training.metrics import roc_curve, roc_points
+    from attricam.engine.attributes import ATTRIBUTES
+    from attricam.training.metrics import roc_curve, roc_points
 
     labels = np.zeros((4, 40), np.uint8)
     labels[:2] = 1

@@ -7,8 +7,8 @@ import itertools
 import pytest
 import torch
 
-from training.config import TrainConfig
-from training.sampling import SAMPLERS, SamplerConfig, curriculum_cutoff, epoch_order, image_weights
+from attricam.training.config import TrainConfig
+from attricam.training.sampling import SAMPLERS, SamplerConfig, curriculum_cutoff, epoch_order, image_weights
 
 
 def _labels(n: int = 2000, seed: int = 0) -> torch.Tensor:

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from engine.attributes import ATTRIBUTE_NAMES
-from engine.bundle import ModelBundle
-from training.config import CHECKPOINT_NAME, TrainConfig
-from training.data import FaceArrays
-from training.diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
-from training.evaluation import predict
-from training.events import FixEvent, StepEvent, StuckEvent
-from training.trainer import build_training, load_checkpoint, main
+from attricam.engine.attributes import ATTRIBUTE_NAMES
+from attricam.engine.bundle import ModelBundle
+from attricam.training.config import CHECKPOINT_NAME, TrainConfig
+from attricam.training.data import FaceArrays
+from attricam.training.diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
+from attricam.training.evaluation import predict
+from attricam.training.events import FixEvent, StepEvent, StuckEvent
+from attricam.training.trainer import build_training, load_checkpoint, main
 
 TINY_MODEL = {
     "stem_width": 8,

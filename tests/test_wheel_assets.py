@@ -1,4 +1,4 @@
-"""A wheel install must carry the shipped model, not fall back to random weights."""
+"""A wheel install must carry the shipped model, not fall back to random weights, and install one name only."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ def test_built_wheel_ships_the_model_and_loads_it(tmp_path: Path) -> None:
     source = tmp_path / "src"
     for name in _SOURCES:  # a copy, so the build leaves no build/ or egg-info in the checkout
         if (REPO_ROOT / name).is_dir():
-            shutil.copytree(REPO_ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                REPO_ROOT / name, source / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__")
+            )  # attricam/engine etc. stay links, as in a clone
         else:
             source.mkdir(exist_ok=True)
             shutil.copy2(REPO_ROOT / name, source / name)
@@ -39,9 +41,12 @@ def test_built_wheel_ships_the_model_and_loads_it(tmp_path: Path) -> None:
         assert {f"attricam/assets/mtcnn/{net}.pt" for net in ("pnet", "rnet", "onet")} <= names
         assert "attricam/assets/mtcnn/LICENSE.md" in names
         assert all(archive.getinfo(n).file_size < 20_000_000 for n in names)
+        # one top-level name in site-packages: no `engine`, `training` or `desktop` to collide with others'
+        assert {n.split("/")[0].split("-")[0] for n in names} == {"attricam"}, sorted(names)[:20]
+        assert {"attricam/engine/render.py", "attricam/training/trainer.py", "attricam/desktop/app.py"} <= names
         archive.extractall(tmp_path / "site")
     probe = subprocess.run(
-        [sys.executable, "-c", "from engine.bundle import load_default_bundle; "
+        [sys.executable, "-c", "from attricam.engine.bundle import load_default_bundle; "
          "b = load_default_bundle(allow_random=False); print(b.path, b.trained)"],
         cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
         capture_output=True, text=True, timeout=120, check=False,

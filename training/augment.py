@@ -34,7 +34,7 @@ class AugmentConfig:
     lowres: float = 0.15
     """Probability of a 2x down- and up-sampling."""
     camera_shift: bool = True
-    """Also apply :data:`training.camera_shift.CameraShift` degradations (JPEG, blur, noise, casts...)."""
+    """Also apply :data:`attricam.training.camera_shift.CameraShift` degradations (JPEG, blur, noise, casts...)."""
 
 
 def _to_float(images: torch.Tensor) -> torch.Tensor:

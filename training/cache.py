@@ -39,8 +39,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from engine.alignment import ALIGNER_VERSION, align_face
-from engine.model_config import CROP_MARGIN, IMAGE_HEIGHT, IMAGE_WIDTH
+from attricam.engine.alignment import ALIGNER_VERSION, align_face
+from attricam.engine.model_config import CROP_MARGIN, IMAGE_HEIGHT, IMAGE_WIDTH
+from attricam.engine.workspace import workspace_dir
 
 from .celeba import IMAGE_DIR, load_celeba
 from .config import DATA_ROOT_HELP, default_data_root
@@ -63,7 +64,8 @@ _CHUNK = 250
 
 
 def default_cache_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "cache"
+    """``cache/`` of the clone, or of the per-user data folder for an installed wheel."""
+    return workspace_dir() / "cache"
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def cache_ready(root: str | Path, filenames: Sequence[str], cache_dir: str | Pat
 
 def _write_cache(index: Path, filenames, no_face, unreadable, chunks: Sequence[np.ndarray], spec: CropSpec) -> None:
     """Crops (concatenated from ``chunks`` without holding them all) to ``.npy``, then the ``.json`` index."""
-    from engine.atomic import atomic_path, atomic_write_text
+    from attricam.engine.atomic import atomic_path, atomic_write_text
 
     shape = (sum(len(c) for c in chunks), spec.height + 2 * spec.margin, spec.width + 2 * spec.margin, 3)
     with atomic_path(index.with_suffix(".npy")) as tmp:
@@ -166,7 +168,7 @@ def _init_worker() -> None:
     global _detector
     import torch
 
-    from engine.detection import FaceDetector
+    from attricam.engine.detection import FaceDetector
 
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
@@ -239,7 +241,7 @@ def _build(
     workers: int,
     progress: Callable[[int, int], None] | None,
 ) -> None:
-    from engine.atomic import atomic_path
+    from attricam.engine.atomic import atomic_path
 
     parts.mkdir(parents=True, exist_ok=True)
     chunks = [filenames[i : i + _CHUNK] for i in range(0, len(filenames), _CHUNK)]
@@ -293,7 +295,7 @@ def merge_face_caches(
     root: str | Path, filenames: Sequence[str], shards: int, cache_dir: str | Path | None, spec: CropSpec = CropSpec()
 ) -> FaceCache:
     """Join the caches of shards ``0/n .. n-1/n`` of ``filenames`` into the cache of all of them."""
-    from engine.shards import Shard
+    from attricam.engine.shards import Shard
 
     filenames = list(filenames)
     parts = [Shard(i, shards).take(filenames) for i in range(shards)]
@@ -315,7 +317,7 @@ def merge_face_caches(
 
 
 def add_cache_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    from engine.shards import parse_shard
+    from attricam.engine.shards import parse_shard
 
     parser.add_argument("--data", type=Path, action="append", help=f"CelebA root(s); default {DATA_ROOT_HELP}")
     parser.add_argument("--partitions", default="train,val")

@@ -1,4 +1,4 @@
-"""Fit the bundle's :class:`engine.decision.DecisionRule` on held-out faces.
+"""Fit the bundle's :class:`attricam.engine.decision.DecisionRule` on held-out faces.
 
 Two steps, both per attribute:
 
@@ -6,12 +6,12 @@ Two steps, both per attribute:
    smoothed targets ``(N+ + 1) / (N+ + 2)`` and ``1 / (N- + 2)`` so that a handful of positives
    cannot drive the fit to certainty. Afterwards ``p = 0.3`` means about 30 % of such faces are
    positive, which the stronger loss weights of rare attributes had broken.
-2. **Thresholds** on the calibrated probability, under a policy of :mod:`training.thresholds`,
+2. **Thresholds** on the calibrated probability, under a policy of :mod:`attricam.training.thresholds`,
    estimated robustly: the median over bootstrap resamples of the policy's optimal cut, shrunk
    towards 0.5 (the accuracy-optimal cut of a calibrated probability) by ``k / (N+ + k)``, so an
    attribute with few positives falls back towards "positive when more likely than not". Rare
    attributes (train rate < 10 %) must in addition reach ``RARE_MIN_THRESHOLD``: the evidence a
-   rare finding needs before the app shows it. :class:`~engine.decision.DecisionRule` finally
+   rare finding needs before the app shows it. :class:`~attricam.engine.decision.DecisionRule` finally
    bounds every threshold to [0.05, 0.95].
 """
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.attributes import ATTRIBUTES
-from engine.decision import DecisionRule, logit
+from attricam.engine.attributes import ATTRIBUTES
+from attricam.engine.decision import DecisionRule, logit
 
 from .thresholds import DEFAULT_POLICY, best_threshold, objective_for, resolve_policy
 
@@ -90,7 +90,7 @@ def fit_decision_rule(
 ) -> CalibrationFit:
     """Platt calibration + robust, shrunk, bounded thresholds fitted on (n, 40) held-out predictions.
 
-    ``auto`` is resolved on the calibrated probabilities (:func:`training.thresholds.resolve_policy`);
+    ``auto`` is resolved on the calibrated probabilities (:func:`attricam.training.thresholds.resolve_policy`);
     the fit records the policy it used.
     """
     scale, bias = fit_platt(raw_probabilities, labels)

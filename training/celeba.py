@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.attributes import ATTRIBUTE_NAMES, NUM_ATTRIBUTES
+from attricam.engine.attributes import ATTRIBUTE_NAMES, NUM_ATTRIBUTES
 
 __all__ = [
     "read_identities",

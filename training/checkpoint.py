@@ -80,7 +80,7 @@ class BestRecord:
     state: dict[str, torch.Tensor] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The ``{"epoch", "score", "state"}`` mapping :func:`training.finalize.finalize_run` reads."""
+        """The ``{"epoch", "score", "state"}`` mapping :func:`attricam.training.finalize.finalize_run` reads."""
         return {"epoch": self.epoch, "score": self.score, "state": self.state}
 
 
@@ -119,7 +119,7 @@ def check_resumable(saved: TrainConfig, cfg: TrainConfig, path: Path) -> None:
 
 
 def save_checkpoint(path: Path, **payload: Any) -> None:
-    from engine.atomic import atomic_path
+    from attricam.engine.atomic import atomic_path
 
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)

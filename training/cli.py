@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
+from attricam.engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
 
 from .config import (
     DATA_ROOT_HELP,
@@ -165,7 +165,7 @@ def _add_event_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--json-events",
         action="store_true",
-        help="write events (training.events) as JSON lines to stdout, no bar; the desktop app reads them",
+        help="write events (attricam.training.events) as JSON lines to stdout, no bar; the desktop app reads them",
     )
 
 

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from engine.atomic import atomic_write_text
-from engine.attributes import RARE_ATTRIBUTES, RARE_CUTOFF
+from attricam.engine.atomic import atomic_write_text
+from attricam.engine.attributes import RARE_ATTRIBUTES, RARE_CUTOFF
 
 from .config import CHECKPOINT_NAME, TrainConfig
 from .events import EventCallback

@@ -2,8 +2,8 @@
 
 Fields a user tunes carry ``metadata`` (a label, a range, choices, help): the GUI's
 recipe form is built from them (:func:`tunable_fields`), so a hyper-parameter is
-listed here once. Like :mod:`training.events` this module imports only the
-standard library and the torch-free :mod:`engine.model_config`: the desktop may import it.
+listed here once. Like :mod:`attricam.training.events` this module imports only the
+standard library and the torch-free :mod:`attricam.engine.model_config`: the desktop may import it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import typing
 from dataclasses import Field, asdict, dataclass, field, fields
 from pathlib import Path
 
-from engine.model_config import CROP_MARGIN, IMAGE_HEIGHT, IMAGE_WIDTH
+from attricam.engine.model_config import CROP_MARGIN, IMAGE_HEIGHT, IMAGE_WIDTH
+from attricam.engine.workspace import checkout_root, user_data_dir
 
 __all__ = [
     "BUNDLE_NAME",
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 LOSS_NAMES = ("bce", "weighted", "focal", "aggressive-focal", "class-balanced", "ldam", "asl")
-"""The recipes of :mod:`training.losses`; here so the GUI can list them without importing torch."""
+"""The recipes of :mod:`attricam.training.losses`; here so the GUI can list them without importing torch."""
 LOSS_HELP = {
     "bce": "plain binary cross-entropy (the all-negative trap baseline)",
     "weighted": "BCE with positive weights clip(1/(f+0.001), 1, cap)",
@@ -45,7 +46,7 @@ LOSS_HELP = {
     "asl": "asymmetric loss (Ridnik et al. 2021)",
 }
 SAMPLERS = ("random", "balanced", "curriculum")
-"""The batch orders of :mod:`training.sampling`."""
+"""The batch orders of :mod:`attricam.training.sampling`."""
 DEVICES = ("auto", "cpu", "cuda")
 """``auto``: cuda when PyTorch sees a GPU, else cpu."""
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -57,7 +58,7 @@ SAMPLER_HELP = {
     "curriculum": "balanced, rare-attribute faces admitted gradually over the first half of the run",
 }
 THRESHOLD_POLICIES = ("accuracy", "balanced_accuracy", "mean_acc_balacc", "f1", "hybrid", "hybrid_acc_balacc")
-"""The per-attribute threshold rules of :mod:`training.thresholds`."""
+"""The per-attribute threshold rules of :mod:`attricam.training.thresholds`."""
 DEFAULT_THRESHOLD_POLICY = "auto"
 """Not a rule of its own: the rule with the least shortfall to the product targets, chosen per fit."""
 
@@ -66,7 +67,9 @@ CHECKPOINT_NAME = "checkpoint.pt"
 """The resumable checkpoint in a run folder."""
 BUNDLE_NAME = "model.pt"
 """The model bundle a run folder ends with."""
-DATA_ROOT_HELP = "$ATTRICAM_DATA, else ../shared/celeba beside the checkout"
+DATA_ROOT_HELP = (
+    "$ATTRICAM_DATA, else ../shared/celeba beside the checkout (an installed wheel: the user data folder's celeba/)"
+)
 """Where :func:`default_data_root` looks, in words for ``--help`` texts."""
 
 
@@ -75,7 +78,8 @@ def default_data_root() -> Path:
     env = os.environ.get("ATTRICAM_DATA")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "celeba"
+    root = checkout_root()
+    return root.parent / "shared" / "celeba" if root else user_data_dir() / "celeba"
 
 
 def _tunable(default, label: str, help: str = "", **meta) -> typing.Any:
@@ -90,9 +94,9 @@ class TrainConfig:
     out: str
     loss: str = _tunable("weighted", "Loss", choices=LOSS_NAMES, choice_help=LOSS_HELP)
     loss_options: dict = field(default_factory=dict)
-    """Extra :class:`training.losses.LossConfig` fields, e.g. ``{"gamma": 3.0, "weight_cap": 20}``."""
+    """Extra :class:`attricam.training.losses.LossConfig` fields, e.g. ``{"gamma": 3.0, "weight_cap": 20}``."""
     sampler: str = _tunable("random", "Sampler", choices=SAMPLERS, choice_help=SAMPLER_HELP)
-    """Batch order, a :data:`training.sampling.SAMPLERS` name: ``random``, ``balanced`` or ``curriculum``."""
+    """Batch order, a :data:`attricam.training.sampling.SAMPLERS` name: ``random``, ``balanced`` or ``curriculum``."""
     epochs: int = _tunable(12, "Epochs", range=(1, 500))
     lr: float = _tunable(2e-3, "Learning rate", "peak AdamW learning rate", range=(1e-5, 1.0), step=5e-4, decimals=5)
     weight_decay: float = _tunable(0.05, "Weight decay", range=(0.0, 1.0), step=0.01, decimals=4)
@@ -126,9 +130,9 @@ class TrainConfig:
     loader_workers: int | None = None
     """DataLoader processes that augment batches ahead (None: 0 on CPU, up to 8 per GPU)."""
     model: dict = field(default_factory=dict)
-    """Overrides of :class:`engine.model.AttributeModelConfig` fields other than the image size."""
+    """Overrides of :class:`attricam.engine.model.AttributeModelConfig` fields other than the image size."""
     augment: dict = field(default_factory=dict)
-    """Overrides of :class:`training.augment.AugmentConfig` fields."""
+    """Overrides of :class:`attricam.training.augment.AugmentConfig` fields."""
     export_onnx: bool = True
     name: str = "attricam"
 

@@ -8,7 +8,7 @@ as CelebA's partitions are. The shipped rule is fitted on everything (``C`` and
 all of val); the figures reported for it are the cross-fitted ones.
 
 The same is done on *shifted val*: the val faces after
-:func:`training.camera_shift.shifted_val_inputs` (pose, framing, JPEG, blur,
+:func:`attricam.training.camera_shift.shifted_val_inputs` (pose, framing, JPEG, blur,
 noise, low resolution, lighting and colour casts), scored with rules fitted
 without those faces.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from engine.decision import DecisionRule
+from attricam.engine.decision import DecisionRule
 
 from .calibration import CalibrationFit, fit_decision_rule
 from .metrics import EvaluationResult, evaluate_predictions, roc_auc

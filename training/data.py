@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.attributes import NUM_ATTRIBUTES
+from attricam.engine.attributes import NUM_ATTRIBUTES
 
 from .cache import CropSpec, build_face_cache, cache_ready
 from .celeba import load_celeba

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from engine.attributes import ATTRIBUTE_NAMES
+from attricam.engine.attributes import ATTRIBUTE_NAMES
 
 from .events import FixEvent, StuckEvent
 from .losses import EMERGENCY_WEIGHT_CAP, AttributeLoss

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.atomic import atomic_path
-from engine.bundle import ModelBundle
-from engine.model_config import CROP_MARGIN
+from attricam.engine.atomic import atomic_path
+from attricam.engine.bundle import ModelBundle
+from attricam.engine.model_config import CROP_MARGIN
 
 from .augment import center_crop
 from .cache import CropSpec
@@ -84,8 +84,8 @@ def evaluate_bundle(
     ``<out>/<split>_arrays.npz`` and (with ``plots``) ``<out>/plots``.
 
     With ``shifted`` the same faces are also scored after the camera-shift degradations
-    (``training.camera_shift``): per attribute, predicted vs true positive rate. ``callback``
-    receives log, progress and a final :class:`~training.events.EvaluatedEvent`.
+    (``attricam.training.camera_shift``): per attribute, predicted vs true positive rate. ``callback``
+    receives log, progress and a final :class:`~attricam.training.events.EvaluatedEvent`.
     """
     emit: Callable = callback or (lambda event: None)
     torch.set_num_threads(threads)

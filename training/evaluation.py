@@ -4,7 +4,7 @@ The region shares check that each attribute query looks where a person would:
 for every attribute with an expected face region, the fraction of its
 last-layer attention (averaged over heads and images) that falls inside that
 region, next to the region's share of the grid (what uniform attention gets).
-Regions are boxes built from the aligner's landmark template (``engine.regions``),
+Regions are boxes built from the aligner's landmark template (``attricam.engine.regions``),
 so they follow any change of framing.
 """
 
@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.atomic import atomic_write_text
-from engine.attributes import ATTRIBUTE_NAMES, RARE_ATTRIBUTES, RARE_CUTOFF, attribute_index
-from engine.model import CrossAttentionAttributeModel
-from engine.regions import REGION_ATTRIBUTES, attention_share, face_regions
+from attricam.engine.atomic import atomic_write_text
+from attricam.engine.attributes import ATTRIBUTE_NAMES, RARE_ATTRIBUTES, RARE_CUTOFF, attribute_index
+from attricam.engine.model import CrossAttentionAttributeModel
+from attricam.engine.regions import REGION_ATTRIBUTES, attention_share, face_regions
 
 from .augment import center_crop
 from .losses import map_cosine

@@ -96,7 +96,7 @@ class EpochEvent:
     predicted_positive_rate: list[float]
     """Per attribute, on val at threshold 0.5 (training batches when there is no val split)."""
     val: dict[str, float] = field(default_factory=dict)
-    """Summary val metrics at threshold 0.5 (:meth:`training.metrics.EvaluationResult.summary` keys)."""
+    """Summary val metrics at threshold 0.5 (:meth:`attricam.training.metrics.EvaluationResult.summary` keys)."""
     stuck: list[str] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
     best_epoch: int = -1

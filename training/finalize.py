@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.alignment import ALIGNER_VERSION
-from engine.attributes import RARE_CUTOFF
-from engine.bundle import ModelBundle
-from engine.decision import DecisionRule
+from attricam.engine.alignment import ALIGNER_VERSION
+from attricam.engine.attributes import RARE_CUTOFF
+from attricam.engine.bundle import ModelBundle
+from attricam.engine.decision import DecisionRule
 
 from .calibration import fit_decision_rule
 from .camera_shift import shifted_val_inputs
@@ -39,11 +39,11 @@ log = logging.getLogger(__name__)
 
 
 def export_onnx_if_available(bundle: ModelBundle, path: Path) -> str:
-    """Call the lead's ``engine.onnx_export.export_onnx`` when that module exists; returns the path or ''."""
-    if importlib.util.find_spec("engine.onnx_export") is None:
-        log.info("engine.onnx_export not available; skipping ONNX export")
+    """Call the lead's ``attricam.engine.onnx_export.export_onnx`` when that module exists; returns the path or ''."""
+    if importlib.util.find_spec("attricam.engine.onnx_export") is None:
+        log.info("attricam.engine.onnx_export not available; skipping ONNX export")
         return ""
-    from engine.onnx_export import export_onnx
+    from attricam.engine.onnx_export import export_onnx
 
     try:
         export_onnx(bundle, path)
@@ -95,14 +95,14 @@ def finalize_run(
 ) -> dict:
     """Fit the decision rule on held-out faces, score val cross-fitted, and write bundle, ONNX twin and report.
 
-    ``loss_weights`` (:meth:`training.losses.AttributeLoss.applied_weights` at the end of training) goes into the
+    ``loss_weights`` (:meth:`attricam.training.losses.AttributeLoss.applied_weights` at the end of training) goes into the
     bundle's metadata as trained, so the dashboard shows the weights really applied.
     """
     out = Path(cfg.out)
     if best["state"] is not None:
         model.load_state_dict(best["state"])
     model.eval()
-    policy = cfg.threshold_policy  # "auto" is resolved by each fit on its own faces (training.thresholds)
+    policy = cfg.threshold_policy  # "auto" is resolved by each fit on its own faces (attricam.training.thresholds)
     empty = HeldOutPredictions(*(np.zeros((0, model.config.num_attributes), np.float32) for _ in range(3)))
     calibration = _held_out(model, holdout, cfg, device)[0] if holdout is not None and len(holdout) else empty
     rule, fit, report, val_summary, attention, regions, shifted_rows = None, None, None, {}, {}, [], []

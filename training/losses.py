@@ -25,7 +25,7 @@ attention heads (so heads do not collapse onto one map).
 Attention regularisation (the course's "attention regularisation" assignment), both optional and
 computed on the last layer's head-averaged maps, the view the app shows:
 
-- region term: for each localized attribute (``engine.regions``), ``-log`` of the share of its attention
+- region term: for each localized attribute (``attricam.engine.regions``), ``-log`` of the share of its attention
   inside its face region, so that "Eyeglasses" learns to look at the eyes;
 - map diversity: ``max(0, mean pairwise cosine of the 40 maps - margin)``, so the 40 queries cannot all
   look at one place (the collapse the first shipped model showed, cosine 0.95).
@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.attributes import TRAIN_POSITIVE_RATE
+from attricam.engine.attributes import TRAIN_POSITIVE_RATE
 
 from .config import LOSS_NAMES
 from .loss_weights import capped_pos_weights
@@ -249,7 +249,7 @@ class AttributeLoss(nn.Module):
         """maps (b, q, y, x) -> mean over faces and localized attributes of -log(share inside the region)."""
         grid = tuple(maps.shape[-2:])
         if getattr(self, "_region_grid", None) != grid:
-            from engine.regions import attribute_region_masks
+            from attricam.engine.regions import attribute_region_masks
 
             # Region boxes scale with the crop, so any stride gives the same token masks.
             indices, masks = attribute_region_masks(grid[1] * 8, grid[0] * 8, grid)

@@ -34,7 +34,7 @@ def add_merge_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 def run_merge(args: argparse.Namespace) -> int:
     try:
         if args.what == "csv":
-            from engine.shards import merge_csv
+            from attricam.engine.shards import merge_csv
 
             rows = merge_csv(args.parts, args.out)
             log.info("merged %d shard CSVs (%d rows) into %s", len(args.parts), rows, args.out)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES, RARE_ATTRIBUTES
+from attricam.engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES, RARE_ATTRIBUTES
 
 __all__ = [
     "AttributeMetrics",
@@ -72,7 +72,7 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
 class AttributeMetrics:
     name: str
     frequency: float
-    """Training-set positive rate (engine.attributes)."""
+    """Training-set positive rate (attricam.engine.attributes)."""
     threshold: float
     accuracy: float
     balanced_accuracy: float
@@ -119,7 +119,7 @@ class EvaluationResult:
 
     @property
     def rare_mean_f1(self) -> float:
-        """Mean F1 over :data:`engine.attributes.RARE_ATTRIBUTES` (rarer than ``RARE_CUTOFF`` in training)."""
+        """Mean F1 over :data:`attricam.engine.attributes.RARE_ATTRIBUTES` (rarer than ``RARE_CUTOFF`` in training)."""
         rare = {a.name for a in RARE_ATTRIBUTES}
         return float(np.mean([a.f1 for a in self.attributes if a.name in rare]))
 

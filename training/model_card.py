@@ -1,6 +1,6 @@
 """Ship a finished run: copy its bundle (and ONNX twin) into ``assets/`` and write ``MODEL_CARD.md``.
 
-``python -m training.model_card --run runs/default --compare runs/compare --assets assets``
+``python -m attricam.training.model_card --run runs/default --compare runs/compare --assets assets``
 
 The card is generated from the run's ``val_report.json`` and the comparison's
 ``comparison.json`` so that every number in it is the measured one.
@@ -16,15 +16,16 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.assets import DEFAULT_BUNDLE_NAME
-from engine.atomic import atomic_path, atomic_write_text
-from engine.attributes import RARE_ATTRIBUTES, RARE_CUTOFF
-from engine.regions import LOCALIZED_ATTRIBUTES
+from attricam.engine.assets import DEFAULT_BUNDLE_NAME
+from attricam.engine.atomic import atomic_path, atomic_write_text
+from attricam.engine.attributes import RARE_ATTRIBUTES, RARE_CUTOFF
+from attricam.engine.regions import LOCALIZED_ATTRIBUTES
+from attricam.engine.workspace import checkout_root
 
 from .config import BUNDLE_NAME
 from .thresholds import PRODUCT_TARGETS
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = checkout_root() or Path.cwd()
 
 __all__ = ["render_card", "ship"]
 
@@ -160,7 +161,7 @@ def render_card(report: dict, comparison: dict | None, files: dict) -> str:
         "",
         (
             f"- Loss: `{cfg['loss']}` with options {json.dumps(cfg['loss_options'])} (weighted recipes: positive weight "
-            "clip(1/(freq+0.001), 1, cap), frequencies from `engine.attributes`), plus the attention regularisers "
+            "clip(1/(freq+0.001), 1, cap), frequencies from `attricam.engine.attributes`), plus the attention regularisers "
             "(`training/losses.py`): the share of each localized attribute's attention inside its face region "
             "(`engine/regions.py`), and a hinge on the mean pairwise cosine of the 40 maps."
         ),

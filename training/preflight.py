@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from engine.attributes import ATTRIBUTE_NAMES
-from engine.output_paths import remove_stale_temps
+from attricam.engine.attributes import ATTRIBUTE_NAMES
+from attricam.engine.output_paths import remove_stale_temps
 
 from .celeba import ATTR_FILE, IMAGE_DIR, PARTITION_FILE
 from .config import CHECKPOINT_NAME, TrainConfig

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import torch
 from torch.utils.data import Sampler
 
-from engine.attributes import RARE_CUTOFF
+from attricam.engine.attributes import RARE_CUTOFF
 
 from .config import SAMPLERS
 

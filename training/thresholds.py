@@ -11,7 +11,7 @@ gets its own threshold, chosen on val under one stated policy:
 - ``f1``: maximise F1 of the positive class. Rewards finding rare positives without flooding them.
 - ``mean_acc_balacc``: maximise (accuracy + balanced accuracy) / 2, i.e. weigh the product's two mean
   targets equally on every attribute.
-- ``hybrid``: F1 for rare attributes (train rate below ``engine.attributes.RARE_CUTOFF``, the product's rare-F1 target), balanced accuracy
+- ``hybrid``: F1 for rare attributes (train rate below ``attricam.engine.attributes.RARE_CUTOFF``, the product's rare-F1 target), balanced accuracy
   for the rest; ``hybrid_acc_balacc``: F1 for the rare ones, (accuracy + balanced accuracy) / 2 for the rest.
 
 :func:`policy_tradeoff` measures each policy honestly with two-fold cross-calibration on val
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.attributes import ATTRIBUTES, RARE_CUTOFF
+from attricam.engine.attributes import ATTRIBUTES, RARE_CUTOFF
 
 from .config import DEFAULT_THRESHOLD_POLICY, THRESHOLD_POLICIES
 from .metrics import evaluate_predictions

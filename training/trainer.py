@@ -2,17 +2,17 @@
 
 Determinism and resumption: an epoch's batch order is drawn from a generator
 seeded by (seed, epoch) and each block of a batch is augmented from one seeded by
-(seed, epoch, step, block) (:mod:`training.loader`), and a checkpoint is written
-atomically after every epoch (:mod:`training.checkpoint`). A resumed run restarts
+(seed, epoch, step, block) (:mod:`attricam.training.loader`), and a checkpoint is written
+atomically after every epoch (:mod:`attricam.training.checkpoint`). A resumed run restarts
 at the next epoch and takes exactly the steps the uninterrupted run would have
 taken. At the end the best epoch (by mean ROC-AUC on the selection faces, which
 does not depend on thresholds) is calibrated and written as a
-:class:`engine.bundle.ModelBundle`.
+:class:`attricam.engine.bundle.ModelBundle`.
 
 Scale: ``--device cuda`` trains with autocast (bf16, or fp16 with a GradScaler),
 channels-last tensors and pinned, prefetched batches. Under ``torchrun`` every
 rank trains a :class:`~torch.nn.parallel.DistributedDataParallel` replica on its
-slice of each global batch (:class:`training.sampling.DistributedBatchSampler`),
+slice of each global batch (:class:`attricam.training.sampling.DistributedBatchSampler`),
 batch norm is synchronised, evaluation is split by rows and gathered, and only
 rank 0 writes checkpoints, events and the bundle.
 """
@@ -30,8 +30,8 @@ import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from engine.attributes import NUM_ATTRIBUTES, TRAIN_POSITIVE_RATE
-from engine.model import AttributeModelConfig, CrossAttentionAttributeModel, build_model
+from attricam.engine.attributes import NUM_ATTRIBUTES, TRAIN_POSITIVE_RATE
+from attricam.engine.model import AttributeModelConfig, CrossAttentionAttributeModel, build_model
 
 from .augment import AugmentConfig
 from .cache import CropSpec

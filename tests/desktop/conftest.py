@@ -19,8 +19,8 @@ pytest.importorskip("pytestqt", reason="pytest-qt is not installed")
 @pytest.fixture(autouse=True)
 def no_leaked_threads(qapp):
     """Fail a test that leaves a Python thread, a LiveWorker QThread or a job process running."""
-    from desktop.job_process import JobProcess
-    from desktop.live_worker import LiveWorker
+    from attricam.desktop.job_process import JobProcess
+    from attricam.desktop.live_worker import LiveWorker
 
     before = {t.ident for t in threading.enumerate()}
     yield
@@ -74,7 +74,7 @@ def no_leaked_widgets(qapp):
 def settings(tmp_path: Path):
     from PySide6.QtCore import QSettings
 
-    from desktop.settings import AppSettings
+    from attricam.desktop.settings import AppSettings
 
     store = AppSettings(QSettings(str(tmp_path / "attricam.ini"), QSettings.Format.IniFormat))
     store.export_folder = str(tmp_path / "exports")
@@ -84,15 +84,15 @@ def settings(tmp_path: Path):
 @pytest.fixture(scope="session")
 def shared_pipeline():
     """One untrained pipeline for the whole session (tests never run two workers at once)."""
-    from engine.bundle import random_bundle
-    from engine.pipeline import FacePipeline
+    from attricam.engine.bundle import random_bundle
+    from attricam.engine.pipeline import FacePipeline
 
     return FacePipeline(bundle=random_bundle(seed=0))
 
 
 @pytest.fixture
 def no_cameras(monkeypatch):
-    monkeypatch.setattr("desktop.live_worker.probe_cameras", lambda *a, **k: [])
+    monkeypatch.setattr("attricam.desktop.live_worker.probe_cameras", lambda *a, **k: [])
 
 
 @pytest.fixture
@@ -100,8 +100,8 @@ def make_window(qtbot, settings, shared_pipeline, no_cameras):
     """Factory: a shown MainWindow whose worker uses the shared pipeline; closed (and joined) after the test."""
     import torch
 
-    from desktop.live_worker import LiveWorker
-    from desktop.main_window import MainWindow
+    from attricam.desktop.live_worker import LiveWorker
+    from attricam.desktop.main_window import MainWindow
 
     windows = []
     threads = torch.get_num_threads()  # the live worker sets 1 intra-op thread for the whole process
@@ -126,6 +126,6 @@ def make_window(qtbot, settings, shared_pipeline, no_cameras):
 
 
 def _random_bundle():
-    from engine.bundle import random_bundle
+    from attricam.engine.bundle import random_bundle
 
     return random_bundle(seed=0)

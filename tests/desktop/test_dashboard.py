@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES, TRAIN_POSITIVE_RATE
+from attricam.engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES, TRAIN_POSITIVE_RATE
 
 
 def _arrays(n=300, seed=0):
@@ -19,8 +19,8 @@ def _arrays(n=300, seed=0):
 
 
 def _evaluation_report(folder, loss_weights=None):
-    """An ``attricam evaluate`` report on synthetic predictions, laid out as training.evaluate_cmd writes it."""
-    from training.metrics import evaluate_predictions, roc_points
+    """An ``attricam evaluate`` report on synthetic predictions, laid out as attricam.training.evaluate_cmd writes it."""
+    from attricam.training.metrics import evaluate_predictions, roc_points
 
     probabilities, labels, attention = _arrays()
     report = evaluate_predictions(probabilities, labels, 0.5).to_dict()
@@ -34,8 +34,8 @@ def _evaluation_report(folder, loss_weights=None):
 
 
 def test_the_weight_column_and_plot_show_the_weights_the_model_recorded(qtbot, settings):
-    from desktop.dashboard_tab import DashboardTab
-    from engine.bundle import random_bundle
+    from attricam.desktop.dashboard_tab import DashboardTab
+    from attricam.engine.bundle import random_bundle
 
     tab = DashboardTab(settings)
     qtbot.addWidget(tab)
@@ -52,9 +52,9 @@ def test_the_weight_column_and_plot_show_the_weights_the_model_recorded(qtbot, s
 
 
 def test_dashboard_plots_and_exports(qtbot, settings, tmp_path):
-    from desktop.dashboard_data import DashboardData
-    from desktop.dashboard_tab import DashboardTab
-    from engine.bundle import random_bundle
+    from attricam.desktop.dashboard_data import DashboardData
+    from attricam.desktop.dashboard_tab import DashboardTab
+    from attricam.engine.bundle import random_bundle
 
     tab = DashboardTab(settings)
     qtbot.addWidget(tab)
@@ -77,9 +77,9 @@ def test_dashboard_plots_and_exports(qtbot, settings, tmp_path):
 def test_report_file_is_found_beside_the_bundle(tmp_path):
     import json
 
-    from desktop.dashboard_data import DashboardData, find_report
-    from engine.bundle import random_bundle
-    from training.metrics import evaluate_predictions
+    from attricam.desktop.dashboard_data import DashboardData, find_report
+    from attricam.engine.bundle import random_bundle
+    from attricam.training.metrics import evaluate_predictions
 
     probabilities, labels, _ = _arrays()
     bundle = random_bundle()
@@ -92,9 +92,9 @@ def test_report_file_is_found_beside_the_bundle(tmp_path):
 
 
 def test_gain_axis_names_every_attribute_and_roc_has_a_colour_scale(qtbot, settings, tmp_path):
-    from desktop.dashboard_data import DashboardData
-    from desktop.dashboard_tab import DashboardTab
-    from engine.attributes import ATTRIBUTES
+    from attricam.desktop.dashboard_data import DashboardData
+    from attricam.desktop.dashboard_tab import DashboardTab
+    from attricam.engine.attributes import ATTRIBUTES
 
     tab = DashboardTab(settings)
     qtbot.addWidget(tab)
@@ -118,8 +118,8 @@ def test_gain_axis_names_every_attribute_and_roc_has_a_colour_scale(qtbot, setti
 
 
 def test_evaluation_shows_progress_and_can_be_cancelled(qtbot, settings, celeba_root):
-    from desktop.dashboard_tab import DashboardTab
-    from engine.bundle import random_bundle
+    from attricam.desktop.dashboard_tab import DashboardTab
+    from attricam.engine.bundle import random_bundle
 
     tab = DashboardTab(settings)
     qtbot.addWidget(tab)
@@ -141,8 +141,8 @@ def test_evaluation_shows_progress_and_can_be_cancelled(qtbot, settings, celeba_
 @pytest.mark.slow
 def test_evaluation_runs_the_public_cli_and_shows_its_report(qtbot, settings, celeba_root):
     """Evaluate drives ``attricam evaluate --json-events``: progress arrives, then metrics, ROC and attention."""
-    from desktop.dashboard_tab import DashboardTab
-    from engine.bundle import random_bundle
+    from attricam.desktop.dashboard_tab import DashboardTab
+    from attricam.engine.bundle import random_bundle
 
     tab = DashboardTab(settings)
     qtbot.addWidget(tab)

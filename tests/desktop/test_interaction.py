@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.attributes import attribute_index
+from attricam.engine.attributes import attribute_index
 
 from .helpers import drop_files, wait_for_packet
 
@@ -82,7 +82,7 @@ def _brightness_index(frame) -> int:
 def test_video_source_single_step_is_one_frame_even_after_a_long_pause(tmp_path):
     import time
 
-    from desktop.sources import SourceSpec, VideoFileSource
+    from attricam.desktop.sources import SourceSpec, VideoFileSource
 
     source = VideoFileSource(SourceSpec("video", paths=(str(_numbered_clip(tmp_path / "n.avi")),)))
     try:
@@ -104,7 +104,7 @@ def test_video_source_single_step_is_one_frame_even_after_a_long_pause(tmp_path)
 def test_paused_video_steps_one_frame_each_way_and_seeks(qtbot, make_window, tmp_path):
     from PySide6.QtCore import Qt
 
-    from desktop.sources import SourceSpec
+    from attricam.desktop.sources import SourceSpec
 
     clip = _numbered_clip(tmp_path / "clip.avi")
     window = make_window(SourceSpec("video", paths=(str(clip),)))
@@ -168,7 +168,7 @@ def test_empty_folder_is_refused_with_a_reason(qtbot, make_window, tmp_path):
 def test_source_option_accepts_a_folder(tmp_path, celeba_face_paths):
     import pytest
 
-    from desktop.app import parse_source
+    from attricam.desktop.app import parse_source
 
     folder = _photo_folder(tmp_path, celeba_face_paths)
     spec = parse_source(str(folder))
@@ -180,7 +180,7 @@ def test_source_option_accepts_a_folder(tmp_path, celeba_face_paths):
 
 def _saved_bundle(folder, *, seed: int = 1, threshold: float = 0.3):
     """A random bundle with its own thresholds, saved as ``folder/model.pt`` the way a training run saves it."""
-    from engine.bundle import random_bundle
+    from attricam.engine.bundle import random_bundle
 
     bundle = random_bundle(seed=seed)
     bundle.thresholds = [threshold] * 40
@@ -191,7 +191,7 @@ def _saved_bundle(folder, *, seed: int = 1, threshold: float = 0.3):
 def test_model_menu_loads_a_bundle_from_disk_labelled_by_its_run_folder(qtbot, make_window, tmp_path, monkeypatch):
     path = _saved_bundle(tmp_path / "runs" / "focal-3")
     monkeypatch.setattr(
-        "desktop.model_files.QFileDialog.getOpenFileName", staticmethod(lambda *a, **k: (str(path), ""))
+        "attricam.desktop.model_files.QFileDialog.getOpenFileName", staticmethod(lambda *a, **k: (str(path), ""))
     )
     window = make_window()
     window.open_bundle_dialog()
@@ -215,7 +215,7 @@ def test_loading_model_message_leaves_the_status_bar_once_the_model_is_there(qtb
 def test_model_swap_while_paused_updates_bars_thresholds_and_hud(qtbot, make_window, celeba_root, tmp_path):
     import numpy as np
 
-    from desktop.sources import SourceSpec
+    from attricam.desktop.sources import SourceSpec
     from tests.media import load_make_clip
 
     clip = load_make_clip().make_demo_clip(tmp_path / "clip.avi", celeba_root, frames=20)
@@ -225,7 +225,7 @@ def test_model_swap_while_paused_updates_bars_thresholds_and_hud(qtbot, make_win
     live.set_paused(True)
     qtbot.wait(300)
     old = live.packet
-    from engine.bundle import ModelBundle
+    from attricam.engine.bundle import ModelBundle
 
     bundle = ModelBundle.load(_saved_bundle(tmp_path / "runs" / "asl-1", seed=7, threshold=0.3))
     window._load_bundle(bundle)
@@ -256,8 +256,8 @@ def test_face_list_follows_the_face_size_of_the_next_image(qtbot, make_window, c
 def test_load_button_loads_the_last_finished_run_after_another_run_stopped(
     qtbot, settings, celeba_root, tmp_path, monkeypatch
 ):
-    from desktop.training_tab import TrainingTab
-    from training.events import FinishedEvent, JsonLinesWriter
+    from attricam.desktop.training_tab import TrainingTab
+    from attricam.training.events import FinishedEvent, JsonLinesWriter
 
     tab = TrainingTab(settings)
     qtbot.addWidget(tab)
@@ -289,7 +289,7 @@ def _snapshot_payload(qtbot, window) -> dict:
 def test_snapshot_sidecar_names_the_file_the_overlay_and_the_frame_the_hud_shows(
     qtbot, make_window, celeba_face_paths, tmp_path
 ):
-    from desktop.sources import SourceSpec
+    from attricam.desktop.sources import SourceSpec
 
     window = make_window()
     live = window.live
@@ -325,14 +325,14 @@ def test_snapshot_sidecar_names_the_file_the_overlay_and_the_frame_the_hud_shows
 def test_exported_png_names_layers_one_based(qtbot, make_window, celeba_face_paths, monkeypatch):
     import dataclasses
 
-    import engine.render
-    from engine.render import RenderOptions, render_frame
+    import attricam.engine.render
+    from attricam.engine.render import RenderOptions, render_frame
 
     window = make_window()
     drop_files(window, [celeba_face_paths[0]])
     packet = wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 1)
     drawn = []
-    monkeypatch.setattr(engine.render, "_label", lambda canvas, text, *a, **k: drawn.append(text))
+    monkeypatch.setattr(attricam.engine.render, "_label", lambda canvas, text, *a, **k: drawn.append(text))
     options = RenderOptions(attribute=attribute_index("Smiling"), layer=0, head=None, show_hud=True)
     render_frame(packet.frame, packet.result, options)
     render_frame(packet.frame, packet.result, dataclasses.replace(options, layer=-1, head=3))
@@ -342,7 +342,7 @@ def test_exported_png_names_layers_one_based(qtbot, make_window, celeba_face_pat
 
 
 def test_empty_state_says_the_file_is_unreadable_not_that_there_is_no_camera(qtbot, make_window, tmp_path):
-    from desktop.sources import SourceSpec
+    from attricam.desktop.sources import SourceSpec
 
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video at all")
@@ -355,8 +355,8 @@ def test_empty_state_says_the_file_is_unreadable_not_that_there_is_no_camera(qtb
 
 
 def test_uncommon_filter_sits_between_rare_and_common(qtbot, make_window):
-    from desktop.attribute_bars import ordered_attributes
-    from engine.attributes import ATTRIBUTES, RarityTier
+    from attricam.desktop.attribute_bars import ordered_attributes
+    from attricam.engine.attributes import ATTRIBUTES, RarityTier
 
     rare, uncommon, common = (set(ordered_attributes(None, "name", f)) for f in ("rare", "uncommon", "common"))
     assert uncommon == {a.index for a in ATTRIBUTES if a.tier is RarityTier.UNCOMMON}
@@ -384,8 +384,8 @@ def test_attention_explorer_shows_whole_names_a_legend_and_columns_that_follow_t
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QFontMetricsF
 
-    from desktop.attention_grid import AttentionExplorer
-    from engine.attributes import ATTRIBUTES
+    from attricam.desktop.attention_grid import AttentionExplorer
+    from attricam.engine.attributes import ATTRIBUTES
 
     explorer = AttentionExplorer()
     qtbot.addWidget(explorer)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from desktop.live_hud import ShownRate, hud_lines
-from desktop.live_session import LiveSession, StepPlan
-from desktop.live_worker import LivePacket
-from desktop.sources import SourceSpec
-from engine.render import RenderOptions
-from engine.results import FaceResult, FrameResult, StageTimings
+from attricam.desktop.live_hud import ShownRate, hud_lines
+from attricam.desktop.live_session import LiveSession, StepPlan
+from attricam.desktop.live_worker import LivePacket
+from attricam.desktop.sources import SourceSpec
+from attricam.engine.render import RenderOptions
+from attricam.engine.results import FaceResult, FrameResult, StageTimings
 
 
 def _face(face_id: int) -> FaceResult:

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.attributes import attribute_index
+from attricam.engine.attributes import attribute_index
 
 from .helpers import drop_files, wait_for_packet
 
@@ -120,15 +120,15 @@ def test_snapshot_writes_png_and_json(qtbot, make_window, celeba_face_paths, set
 
 
 def test_snapshot_failing_mid_write_leaves_no_file(qtbot, make_window, celeba_face_paths, settings, monkeypatch):
-    import engine.export
-    from engine.atomic import atomic_path
+    import attricam.engine.export
+    from attricam.engine.atomic import atomic_path
 
     def half_then_fail(target, text):
         with atomic_path(target) as tmp:
             tmp.write_text(text[: len(text) // 2])
             raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(engine.export, "atomic_write_text", half_then_fail)
+    monkeypatch.setattr(attricam.engine.export, "atomic_write_text", half_then_fail)
     window = make_window()
     drop_files(window, [celeba_face_paths[0]])
     wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 1)
@@ -179,8 +179,8 @@ def test_clicking_a_face_selects_it(qtbot, make_window, celeba_faces, tmp_path):
 
 @pytest.mark.slow
 def test_video_pause_and_single_step(qtbot, make_window, celeba_root, tmp_path):
+    from attricam.desktop.sources import SourceSpec
     from benchmarks.make_clip import make_demo_clip
-    from desktop.sources import SourceSpec
 
     clip = make_demo_clip(tmp_path / "clip.avi", celeba_root, frames=40)
     window = make_window(SourceSpec("video", paths=(str(clip),)))

@@ -28,8 +28,8 @@ def face_clip(tmp_path, celeba_faces):
 def test_stop_joins_the_background_detection_thread(qtbot, face_clip, shared_pipeline):
     """The GUI's pipeline searches in full on its own thread; stopping the worker closes the pipeline, which
     joins that thread (the autouse fixture fails the test on any thread left behind, too)."""
-    from desktop.live_worker import LiveWorker
-    from desktop.sources import SourceSpec
+    from attricam.desktop.live_worker import LiveWorker
+    from attricam.desktop.sources import SourceSpec
 
     assert not _detect_threads()
     before = shared_pipeline.settings

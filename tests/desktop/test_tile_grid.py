@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.tile_grid import fit_tiles
+from attricam.desktop.tile_grid import fit_tiles
 
 
 def test_one_tile_fills_the_width_when_the_height_allows():

@@ -11,8 +11,8 @@ from tests.conftest import REPO_ROOT
 _PROBE = """
 import os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-import desktop.main_window, desktop.training_tab, desktop.dashboard_tab
-from desktop.live_worker import _default_pipeline
+import attricam.desktop.main_window, attricam.desktop.training_tab, attricam.desktop.dashboard_tab
+from attricam.desktop.live_worker import _default_pipeline
 pipeline = _default_pipeline(1)
 print(pipeline.settings.background_detection, pipeline.classifier.backend, "torch" in sys.modules)
 """

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from training.losses import LOSS_NAMES
+from attricam.training.losses import LOSS_NAMES
 
 
 def test_loss_picker_offers_every_training_loss(qtbot, settings):
-    from desktop.training_tab import TrainingTab
+    from attricam.desktop.training_tab import TrainingTab
 
     tab = TrainingTab(settings)
     qtbot.addWidget(tab)
@@ -17,7 +17,7 @@ def test_loss_picker_offers_every_training_loss(qtbot, settings):
 
 
 def test_start_refuses_a_folder_that_is_not_celeba(qtbot, settings, tmp_path):
-    from desktop.training_tab import TrainingTab
+    from attricam.desktop.training_tab import TrainingTab
 
     tab = TrainingTab(settings)
     qtbot.addWidget(tab)
@@ -28,8 +28,8 @@ def test_start_refuses_a_folder_that_is_not_celeba(qtbot, settings, tmp_path):
 
 
 def test_a_followed_event_log_drives_plots_progress_and_state(qtbot, settings, tmp_path):
-    from desktop.training_tab import TrainingTab
-    from training.events import EpochEvent, FixEvent, JsonLinesWriter, StartedEvent, StepEvent, StuckEvent
+    from attricam.desktop.training_tab import TrainingTab
+    from attricam.training.events import EpochEvent, FixEvent, JsonLinesWriter, StartedEvent, StepEvent, StuckEvent
 
     log = tmp_path / "events.jsonl"
     writer = JsonLinesWriter(log)
@@ -75,8 +75,8 @@ def test_a_followed_event_log_drives_plots_progress_and_state(qtbot, settings, t
 def test_the_form_offers_every_tunable_config_field_and_round_trips_it(qtbot, settings, tmp_path):
     from dataclasses import replace
 
-    from desktop.training_tab import TrainingTab
-    from training.config import SAMPLERS, TrainConfig, tunable_fields
+    from attricam.desktop.training_tab import TrainingTab
+    from attricam.training.config import SAMPLERS, TrainConfig, tunable_fields
 
     tab = TrainingTab(settings)
     qtbot.addWidget(tab)
@@ -95,8 +95,8 @@ def test_the_form_offers_every_tunable_config_field_and_round_trips_it(qtbot, se
 
 
 def test_a_fix_marks_its_epoch_on_the_plots(qtbot, settings):
-    from desktop.training_plots import TrainingPlots
-    from training.events import FixEvent, StuckEvent
+    from attricam.desktop.training_plots import TrainingPlots
+    from attricam.training.events import FixEvent, StuckEvent
 
     plots = TrainingPlots()
     qtbot.addWidget(plots)
@@ -155,7 +155,7 @@ def test_tiny_training_runs_to_completion_and_loads_live(qtbot, make_window, cel
 def test_stop_then_resume_continues_at_the_next_epoch(qtbot, settings, celeba_root, tmp_path):
     import torch
 
-    from desktop.training_tab import TrainingTab
+    from attricam.desktop.training_tab import TrainingTab
 
     tab = TrainingTab(settings)
     tab.ask_before_close = False

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from engine.attributes import ATTRIBUTES
+from attricam.engine.attributes import ATTRIBUTES
 
 
 def test_ordered_attributes_sort_and_filter():
     import numpy as np
 
-    from desktop.attribute_bars import ordered_attributes
+    from attricam.desktop.attribute_bars import ordered_attributes
 
     probabilities = np.linspace(0, 1, 40, dtype=np.float32)
     assert ordered_attributes(probabilities, "probability", "all")[0] == 39
@@ -25,7 +25,7 @@ def test_ordered_attributes_sort_and_filter():
 
 
 def test_source_spec_round_trips_through_settings_text():
-    from desktop.sources import SourceSpec
+    from attricam.desktop.sources import SourceSpec
 
     for spec in (
         SourceSpec("camera", camera=1, resolution=(1280, 720)),
@@ -38,7 +38,7 @@ def test_source_spec_round_trips_through_settings_text():
 
 
 def test_classify_paths(tmp_path):
-    from desktop.sources import classify_paths
+    from attricam.desktop.sources import classify_paths
 
     image, video, other = tmp_path / "a.jpg", tmp_path / "b.mp4", tmp_path / "c.txt"
     for p in (image, video, other):
