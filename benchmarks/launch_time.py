@@ -1,4 +1,4 @@
-"""Seconds from ``python -m desktop`` to a visible AttriCam window on a real X display (xcb, not offscreen).
+"""Seconds from ``python -m attricam.desktop`` to a visible AttriCam window on a real X display (xcb, not offscreen).
 
 Checks the same path a user takes, including Qt's xcb plugin and its system libraries. Needs an X
 display (a desktop, or ``Xvfb :77 &`` then ``DISPLAY=:77``) and ``xdotool``. Each launch is killed once
@@ -28,7 +28,7 @@ def launch_once(timeout_s: float, screenshot: Path | None) -> float:
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
     start = time.perf_counter()
     app = subprocess.Popen(
-        [sys.executable, "-m", "desktop"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, "-m", "attricam.desktop"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         while time.perf_counter() - start < timeout_s:

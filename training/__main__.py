@@ -1,4 +1,4 @@
-"""``python -m training train|evaluate|cache ...``"""
+"""``python -m attricam.training train|evaluate|cache ...``"""
 
 import sys
 
