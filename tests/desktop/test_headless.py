@@ -14,7 +14,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    command = [sys.executable, "-m", "attricam.desktop", "--settings", str(tmp_path / "s.ini"), "--size", "1280x800", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "attricam.desktop",
+        "--settings",
+        str(tmp_path / "s.ini"),
+        "--size",
+        "1280x800",
+        *args,
+    ]
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
