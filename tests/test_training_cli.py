@@ -102,3 +102,20 @@ def test_compare_trains_losses_and_samplers_on_a_tiny_run(tmp_path, monkeypatch)
     assert "bce+balanced" in (tmp_path / "comparison.md").read_text()
     samplers = [load_checkpoint(tmp_path / r / "checkpoint.pt")["config"]["sampler"] for r in recipes.split(",")]
     assert samplers == ["random", "balanced", "curriculum"]
+
+
+def test_model_options_size_the_network_and_bad_ones_stop_before_training(tmp_path):
+    from attricam.training.preflight import SetupError, check_train_setup
+    from attricam.training.trainer import model_config_for
+
+    args = _train_args("--model-option", "stem_width=32", "--model-option", "stage_widths=64,128", "--out", "/tmp/r")
+    cfg = config_from_args(args, args.loss, args.out)
+    assert cfg.model == {"stem_width": 32, "stage_widths": (64, 128)}
+    built = model_config_for(cfg)
+    assert (built.stem_width, built.stage_widths, built.image_height) == (32, (64, 128), 96)
+    with pytest.raises(SystemExit):
+        _train_args("--model-option", "stem_width=wide", "--out", "/tmp/r")
+    for bad in ("depth=3", "dim=130"):  # no such field; a width the 2-D positions cannot split
+        args = _train_args("--model-option", bad, "--out", str(tmp_path / "run"))
+        with pytest.raises(SetupError, match="--model-option"):
+            check_train_setup(config_from_args(args, args.loss, args.out), resume=False)

@@ -63,6 +63,18 @@ def _loss_option(text: str) -> tuple[str, float | bool | None]:
     return key.replace("-", "_"), parsed if value.lower() in ("true", "false", "none") else float(value)
 
 
+def _model_option(text: str) -> tuple[str, int | tuple[int, ...]]:
+    """``stem_width=32`` or ``stage_widths=64,128``: a field of the model's config (integers, or a tuple of them)."""
+    key, _, value = text.partition("=")
+    try:
+        numbers = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        numbers = ()
+    if not key or not numbers:
+        raise argparse.ArgumentTypeError(f"model option must be key=int or key=int,int,..., got {text!r}")
+    return key.replace("-", "_"), numbers if "," in value else numbers[0]
+
+
 def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p = parser
     p.add_argument(
@@ -104,6 +116,14 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         default=[],
         metavar="KEY=VALUE",
         help="any other LossConfig field, e.g. beta=0.999 or diversity_weight=0.2",
+    )
+    p.add_argument(
+        "--model-option",
+        type=_model_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a field of the model's config, e.g. stem_width=32 or stage_widths=64,128 (default: the shipped size)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out (next epoch)")
@@ -211,6 +231,7 @@ def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str
         threshold_policy=args.threshold_policy,
         calibration_fraction=args.calibration_fraction,
         ema_decay=args.ema_decay,
+        model=dict(args.model_option),
         augment={"camera_shift": False} if args.no_camera_shift else {},
         stuck_fixes=not args.no_stuck_fixes,
         num_threads=args.threads,

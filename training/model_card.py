@@ -22,6 +22,7 @@ from attricam.engine.attributes import RARE_ATTRIBUTES, RARE_CUTOFF
 from attricam.engine.regions import LOCALIZED_ATTRIBUTES
 from attricam.engine.workspace import checkout_root
 
+from .calibration import RARE_MIN_THRESHOLD
 from .config import BUNDLE_NAME
 from .thresholds import PRODUCT_TARGETS
 
@@ -187,7 +188,7 @@ def render_card(report: dict, comparison: dict | None, files: dict) -> str:
                 if meta["threshold_policy"] == "hybrid_acc_balacc"
                 else ", "
             )
-            + "bootstrap-median, shrunk towards 0.5 by 20/(positives+20), rare attributes at least 0.15, all within "
+            + f"bootstrap-median, shrunk towards 0.5 by 20/(positives+20), rare attributes at least {RARE_MIN_THRESHOLD}, all within "
             f"[0.05, 0.95]; fitted on {fit.get('faces', 0)} faces (calibration slice + val, each clean and camera-shifted)."
         ),
         (

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from attricam.engine.attributes import ATTRIBUTE_NAMES
+from attricam.engine.model_config import AttributeModelConfig, state_dict_shapes
 from attricam.engine.output_paths import remove_stale_temps
 
 from .celeba import ATTR_FILE, IMAGE_DIR, PARTITION_FILE
@@ -58,6 +59,10 @@ def check_train_setup(cfg: TrainConfig, *, resume: bool) -> None:
         build_loss(cfg.loss, None, **cfg.loss_options)
     except (TypeError, ValueError) as exc:
         raise SetupError(f"--loss-option: {exc}") from None
+    try:
+        state_dict_shapes(AttributeModelConfig.from_dict({**cfg.model, "image_height": cfg.image_height}))
+    except (TypeError, ValueError) as exc:
+        raise SetupError(f"--model-option: {exc}") from None
     checkpoint = Path(cfg.out) / CHECKPOINT_NAME
     for stale in remove_stale_temps(checkpoint):
         log.info("removed %s, left behind by an interrupted checkpoint write", stale)
