@@ -76,6 +76,12 @@ class LivePacket:
     source_path: str = ""  # the image or video file this frame came from; "" for a camera
 
 
+WORKER_NICE = 3
+"""Niceness added to the analysis thread (Linux schedules threads one by one). On the real clip with both
+cores busy, the GUI thread's longest event-loop gap was 51.6 and 51.3 ms at +0 and 42.1 and 38.4 ms at +3,
+at the same 42 frames shown per second (``benchmarks/bench_gui.py --real --frames 2000 --nice N``)."""
+
+
 class LiveWorker(QThread):
     instances: ClassVar[weakref.WeakSet[LiveWorker]] = weakref.WeakSet()
     """Every worker ever made; tests assert none is still running after a window closed."""
@@ -95,7 +101,7 @@ class LiveWorker(QThread):
         realtime: bool = True,
         scan_cameras: bool = True,
         threads: int | None = 1,
-        nice: int = 0,
+        nice: int = WORKER_NICE,
         parent=None,
     ) -> None:
         super().__init__(parent)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import cv2
@@ -46,3 +47,25 @@ def test_stop_joins_the_background_detection_thread(qtbot, face_clip, shared_pip
         )
     assert not worker.isRunning()
     assert not _detect_threads(), "the attricam-detect thread outlived LiveWorker.stop()"
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="thread niceness is a Linux feature")
+def test_analysis_runs_at_a_lower_priority_than_the_gui_thread(qtbot):
+    """On two busy cores the GUI thread must win: the worker builds its pipeline (and analyses) niced."""
+    from attricam.desktop.live_worker import WORKER_NICE, LiveWorker
+
+    seen = []
+
+    def factory():
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        raise RuntimeError("no pipeline needed here")
+
+    gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    worker = LiveWorker(factory, realtime=False, scan_cameras=False)
+    worker.start()
+    try:
+        qtbot.waitUntil(lambda: bool(seen), timeout=30000)
+    finally:
+        worker.stop()
+    assert WORKER_NICE > 0 and seen == [min(gui + WORKER_NICE, 19)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui
