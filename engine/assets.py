@@ -3,8 +3,9 @@
 A checkout keeps it in ``assets/`` at the repository top; the wheel maps that
 folder into the ``attricam`` package (``attricam/assets/``, see
 ``pyproject.toml``), because a wheel can only carry files inside packages.
-Both places are searched in that order; when neither holds the file, the
-caller gets a message naming them, so a broken install fails loudly instead of
+One path rule finds both (:func:`attricam.engine.workspace.shipped_assets_dir`:
+the folder beside the package folders); when the file is not there, the caller
+gets a message naming the folder, so a broken install fails loudly instead of
 quietly predicting from random weights.
 """
 

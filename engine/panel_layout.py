@@ -85,6 +85,11 @@ class PanelMemory:
     """Which of the layout's attempts (fuller forms first) the last search settled on. A search while the
     same people are in view starts there: in a crowd, the fuller forms it skips failed a moment ago."""
 
+    @property
+    def refresh_due(self) -> bool:
+        """This frame runs the full search whatever the panels could do."""
+        return self.followed + 1 >= self.refresh_every
+
     def forget(self) -> None:
         """Lay the next frame out from scratch (the source changed)."""
         self.placed.clear()

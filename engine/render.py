@@ -240,11 +240,7 @@ def layout_panels(
     attempts = [(most, around_heads, False), (most, around_boxes, False)]
     attempts += [(rows, around_boxes, True) for rows in range(most, 0, -1)]
     first = 0
-    if (
-        memory is not None
-        and memory.followed + 1 < memory.refresh_every
-        and memory.placed.keys() & {f.face_id for f in faces}
-    ):
+    if memory is not None and not memory.refresh_due and memory.placed.keys() & {f.face_id for f in faces}:
         first = min(memory.attempt, len(attempts) - 1)  # the same people as a moment ago: skip what failed then
     for attempt, (rows, (anchors, obstacles), compact) in enumerate(attempts[first:], start=first):
         last = attempt == len(attempts) - 1
@@ -283,7 +279,7 @@ def _follow(
     obstacles: list[Rect],
 ) -> list[tuple[Rect, list[int]]] | None:
     """The previous frame's panels moved with their faces, or None when that no longer works."""
-    if memory.followed + 1 >= memory.refresh_every or set(memory.placed) != {f.face_id for f in faces}:
+    if memory.refresh_due or set(memory.placed) != {f.face_id for f in faces}:
         return None
     width, height = canvas_size
     taken: list[Rect] = []
