@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-__all__ = ["AugmentConfig", "AugmentedBatch", "augment_batch", "augment_batch_tracked", "center_crop"]
+__all__ = ["AugmentConfig", "augment_batch", "center_crop"]
 
 
 @dataclass(frozen=True)
@@ -63,24 +63,10 @@ def _affine_grid(theta: torch.Tensor, height: int, width: int) -> torch.Tensor:
     return torch.stack([grid_x, grid_y], dim=-1)
 
 
-@dataclass(frozen=True)
-class AugmentedBatch:
-    images: torch.Tensor  # (b, 3, height, width) float in [0, 1]
-    softened: torch.Tensor
-    """(b,) bool: down-sampled or blurred here, so the source photo's Blurry label may no longer hold."""
-
-
 def augment_batch(
     images: torch.Tensor, height: int, width: int, config: AugmentConfig, generator: torch.Generator | None = None
 ) -> torch.Tensor:
     """uint8 (b, H, W, 3) crops with a margin -> augmented float (b, 3, height, width) in [0, 1]."""
-    return augment_batch_tracked(images, height, width, config, generator).images
-
-
-def augment_batch_tracked(
-    images: torch.Tensor, height: int, width: int, config: AugmentConfig, generator: torch.Generator | None = None
-) -> AugmentedBatch:
-    """:func:`augment_batch`, also saying which images lost sharpness (same random draws, same images)."""
     b, src_h, src_w = images.shape[:3]
     x = _to_float(images)
 
@@ -105,10 +91,8 @@ def augment_batch_tracked(
     grid = _affine_grid(theta, height, width)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)  # (b, 3, height, width)
 
-    softened = torch.zeros(b, dtype=torch.bool)
     if config.lowres > 0:
         pick = torch.rand(b, generator=generator) < config.lowres
-        softened |= pick
         if pick.any():
             small = F.interpolate(x[pick], scale_factor=0.5, mode="area")
             x[pick] = F.interpolate(small, size=(height, width), mode="bilinear", align_corners=False)
@@ -119,8 +103,7 @@ def augment_batch_tracked(
     x = ((x - mean) * contrast + mean) * brightness
     x = x.clamp_(0.0, 1.0)
     if config.camera_shift:
-        from .camera_shift import CameraShift, apply_camera_shift_tracked
+        from .camera_shift import CameraShift, apply_camera_shift
 
-        x, blurred = apply_camera_shift_tracked(x, CameraShift(), generator)
-        softened |= blurred
-    return AugmentedBatch(x, softened)
+        x = apply_camera_shift(x, CameraShift(), generator)
+    return x

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import torch
 
-__all__ = ["CameraShift", "SHIFTED_VAL", "apply_camera_shift", "apply_camera_shift_tracked", "shifted_val_inputs"]
+__all__ = ["CameraShift", "SHIFTED_VAL", "apply_camera_shift", "shifted_val_inputs"]
 
 
 @dataclass(frozen=True)
@@ -78,13 +78,6 @@ def _degrade_one(image: np.ndarray, blur_sigma: float, lowres_factor: float, jpe
 
 def apply_camera_shift(x: torch.Tensor, shift: CameraShift, generator: torch.Generator | None = None) -> torch.Tensor:
     """float (b, 3, h, w) in [0, 1] -> degraded copy; each image draws its own degradations."""
-    return apply_camera_shift_tracked(x, shift, generator)[0]
-
-
-def apply_camera_shift_tracked(
-    x: torch.Tensor, shift: CameraShift, generator: torch.Generator | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """:func:`apply_camera_shift` plus a (b,) bool of the images it blurred or down-sampled."""
     b = x.shape[0]
     blur = torch.where(_pick(b, shift.p_blur, generator), _uniform(b, *shift.blur_sigma, generator), torch.zeros(b))
     lowres = torch.where(
@@ -118,7 +111,7 @@ def apply_camera_shift_tracked(
         for i in torch.nonzero(pixel).flatten().tolist():
             hwc[i] = _degrade_one(hwc[i], float(blur[i]), float(lowres[i]), int(jpeg[i]))
         x = torch.from_numpy(hwc).permute(0, 3, 1, 2)
-    return x, (blur > 0) | (lowres > 0)
+    return x
 
 
 def shifted_val_inputs(images: torch.Tensor, height: int, width: int, seed: int = 1234) -> torch.Tensor:

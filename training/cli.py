@@ -146,11 +146,6 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     p.add_argument(
         "--no-camera-shift", action="store_true", help="train without JPEG/blur/noise/low-res/colour-cast augmentation"
     )
-    p.add_argument(
-        "--blurry-unknown-when-softened",
-        action="store_true",
-        help="skip the Blurry label of faces the augmentation blurred or down-sampled and of half-resolution roots",
-    )
     p.add_argument("--no-stuck-fixes", action="store_true", help="flag stuck attributes but do not fix them")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workers", type=int, default=2, help="face-detection processes when building the cache")
@@ -238,7 +233,6 @@ def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str
         ema_decay=args.ema_decay,
         model=dict(args.model_option),
         augment={"camera_shift": False} if args.no_camera_shift else {},
-        blurry_unknown_when_softened=args.blurry_unknown_when_softened,
         stuck_fixes=not args.no_stuck_fixes,
         num_threads=args.threads,
         workers=args.workers,

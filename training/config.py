@@ -133,9 +133,6 @@ class TrainConfig:
     """Overrides of :class:`attricam.engine.model.AttributeModelConfig` fields other than the image size."""
     augment: dict = field(default_factory=dict)
     """Overrides of :class:`attricam.training.augment.AugmentConfig` fields."""
-    blurry_unknown_when_softened: bool = False
-    """Skip the Blurry target of faces whose pixels are softer than the photo it was given for: a
-    half-resolution root, or a blur or down-sampling drawn by the augmentation (:class:`TrainBatches`)."""
     export_onnx: bool = True
     name: str = "attricam"
 

@@ -18,12 +18,9 @@ import torch
 from attricam.engine.attributes import NUM_ATTRIBUTES
 
 from .cache import CropSpec, build_face_cache, cache_ready
-from .celeba import IMAGE_DIR, load_celeba
+from .celeba import load_celeba
 
-__all__ = ["DataSummary", "FaceArrays", "load_face_arrays", "softer_than_labelled"]
-
-CELEBA_ALIGNED_WIDTH = 178
-"""Width of CelebA's own aligned images, the photos its annotators labelled."""
+__all__ = ["DataSummary", "FaceArrays", "load_face_arrays"]
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +46,6 @@ class FaceArrays:
             tuple(self.filenames[i] for i in idx.tolist()),
             tuple(self.sources[i] for i in idx.tolist()),
         )
-
-
-def softer_than_labelled(faces: FaceArrays) -> torch.Tensor:
-    """(n,) bool: faces from a root whose images are narrower than CelebA's (a downscaled copy such as
-    ``celeba-lowres``), so their pixels are softer than the photo the Blurry label describes."""
-    from PIL import Image
-
-    soft: dict[str, bool] = {}
-    for source, filename in zip(faces.sources, faces.filenames):
-        if source not in soft:
-            with Image.open(Path(source) / IMAGE_DIR / filename) as image:
-                soft[source] = image.width < CELEBA_ALIGNED_WIDTH * 0.9
-    return torch.tensor([soft[s] for s in faces.sources], dtype=torch.bool)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,7 @@ import cv2
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from attricam.engine.attributes import ATTRIBUTE_NAMES
-
-from .augment import AugmentConfig, augment_batch_tracked
+from .augment import AugmentConfig, augment_batch
 from .data import FaceArrays
 from .sampling import BatchPlan, DistributedBatchSampler
 
@@ -27,10 +25,6 @@ __all__ = ["AUGMENT_BLOCK", "TrainBatches", "default_loader_workers", "train_loa
 
 AUGMENT_BLOCK = 16
 """Faces augmented with one generator."""
-
-BLURRY = ATTRIBUTE_NAMES.index("Blurry")
-UNKNOWN = -1.0
-"""A target the loss skips (:class:`attricam.training.losses.AttributeLoss`)."""
 
 
 def _block_seed(seed: int, epoch: int, step: int, block: int) -> int:
@@ -45,11 +39,6 @@ class TrainBatches(Dataset):
 
     ``rows`` maps the sampler's positions to rows of ``data`` (the training faces inside a
     memory-mapped cache that also holds the calibration slice), so no copy of the crops is made.
-
-    ``soft_rows`` (bool per row of ``data``), when given, marks faces whose pixels are softer than the
-    photo CelebA's annotators judged (a half-resolution copy): for them, and for every face the
-    augmentation blurs or down-samples, the Blurry target is :data:`UNKNOWN` rather than a "sharp" the
-    image no longer shows. Without it Blurry is trained against its own evidence (val AUC 0.65).
     """
 
     def __init__(
@@ -60,10 +49,9 @@ class TrainBatches(Dataset):
         augment: AugmentConfig,
         seed: int,
         rows: torch.Tensor | None = None,
-        soft_rows: torch.Tensor | None = None,
     ) -> None:
         self.data, self.height, self.width, self.augment, self.seed = data, height, width, augment, seed
-        self.rows, self.soft_rows = rows, soft_rows
+        self.rows = rows
 
     def __len__(self) -> int:
         return len(self.data) if self.rows is None else len(self.rows)
@@ -73,23 +61,14 @@ class TrainBatches(Dataset):
 
     def __getitem__(self, plan: BatchPlan) -> tuple[torch.Tensor, torch.Tensor]:
         first, last = plan.start // AUGMENT_BLOCK, (plan.stop - 1) // AUGMENT_BLOCK
-        parts, softened = [], []
+        parts = []
         for block in range(first, last + 1):
             rows = self._rows(plan.indices[block * AUGMENT_BLOCK : (block + 1) * AUGMENT_BLOCK])
             generator = torch.Generator().manual_seed(_block_seed(self.seed, plan.epoch, plan.step, block))
-            batch = augment_batch_tracked(self.data.images[rows], self.height, self.width, self.augment, generator)
-            parts.append(batch.images)
-            softened.append(batch.softened)
+            parts.append(augment_batch(self.data.images[rows], self.height, self.width, self.augment, generator))
         offset = first * AUGMENT_BLOCK
-        mine = slice(plan.start - offset, plan.stop - offset)
-        images = torch.cat(parts)[mine]  # (b, 3, H, W)
-        rows = self._rows(plan.rows)
-        labels = self.data.labels[rows]
-        if self.soft_rows is not None:
-            unknown = torch.cat(softened)[mine] | self.soft_rows[rows]
-            labels = labels.clone()
-            labels[unknown, BLURRY] = UNKNOWN
-        return images, labels
+        images = torch.cat(parts)[plan.start - offset : plan.stop - offset]  # (b, 3, H, W)
+        return images, self.data.labels[self._rows(plan.rows)]
 
 
 def default_loader_workers(device: torch.device, world_size: int = 1) -> int:

@@ -191,13 +191,10 @@ class AttributeLoss(nn.Module):
     def forward(
         self, logits: torch.Tensor, targets: torch.Tensor, attention: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """logits, targets (b, 40) -> scalar. ``attention`` (b, layers, heads, 40, h, w) feeds the head penalty.
-
-        A target below 0 means *unknown* (e.g. Blurry on a face the augmentation blurred): it adds nothing.
-        """
+        """logits, targets (b, 40) -> scalar. ``attention`` (b, layers, heads, 40, h, w) feeds the head penalty."""
         logits = logits.float()
         targets = targets.float()
-        data = self._data_term(logits, targets.clamp(min=0), targets >= 0)
+        data = self._data_term(logits, targets)
         total = data
         components = {"data": float(data.detach())}
         if self.diversity_weight > 0:
@@ -222,7 +219,7 @@ class AttributeLoss(nn.Module):
         self.last_components = components
         return total
 
-    def _data_term(self, logits: torch.Tensor, targets: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    def _data_term(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         c = self.config
         pos_w, neg_w = self.pos_weight, self.neg_weight
         if c.name == "ldam":
@@ -246,7 +243,7 @@ class AttributeLoss(nn.Module):
                 pos_term = (1 - p) ** self.gamma * pos_term
                 neg_term = p**self.gamma * neg_term
         loss = pos_w * targets * pos_term + neg_w * (1 - targets) * neg_term  # (b, 40)
-        return (loss * known).mean()  # unknown targets count as zero loss, so a batch's scale does not change
+        return loss.mean()
 
     def region_penalty(self, maps: torch.Tensor) -> torch.Tensor:
         """maps (b, q, y, x) -> mean over faces and localized attributes of -log(share inside the region)."""

@@ -47,7 +47,7 @@ from .checkpoint import (
     save_checkpoint,
 )
 from .config import TrainConfig
-from .data import DataSummary, FaceArrays, load_face_arrays, softer_than_labelled
+from .data import DataSummary, FaceArrays, load_face_arrays
 from .diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
 from .distributed import DistContext, all_reduce_sum, gather_objects, setup, sync_batchnorm
 from .ema import ModelEma
@@ -370,7 +370,6 @@ def main(
             AugmentConfig(**cfg.augment),
             cfg.seed,
             torch.from_numpy(train_rows),
-            soft_rows=softer_than_labelled(train) if cfg.blurry_unknown_when_softened else None,
         )
         loader = train_loader(batches, sampler, workers=workers, pin_memory=ctx.device.type == "cuda")
         last_epoch = (
