@@ -1,6 +1,7 @@
 """How far can thresholds alone take a model? Honest val figures next to an oracle ceiling.
 
     .venv/bin/python benchmarks/val_ceiling.py --model assets/attricam-default.pt [--model runs/lc50/model.pt ...]
+        [--floor Chubby=0.5 --floor Double_Chin=0.5 | --floor rare=0.5]
 
 For each model: the cross-fitted val figures of its own decision rule (as the model card reports them),
 then a ceiling that no decision rule can beat: each attribute's threshold chosen *on val itself*, with
@@ -10,6 +11,10 @@ real per-attribute choice of thresholds, and the points bound the best reachable
 (they are fitted on the faces they score, so the honest figures can only be lower). If no point
 reaches both product targets (accuracy 0.905, balanced accuracy 0.86), thresholds cannot get there:
 only a better ranking (higher AUC) can.
+
+``--floor NAME=P`` also scores, cross-fitted, the model's rule with those attributes (``rare``: all 14
+rare ones) required to reach calibrated probability P: the price of a stricter rule on val and on
+shifted val, and how many rare attributes stay at 0.5-1.5x their true rate on shifted val.
 """
 
 from __future__ import annotations
@@ -69,7 +74,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", action="append", required=True, type=Path)
     parser.add_argument("--cache", default=str(REPO / "cache"))
+    parser.add_argument("--floor", action="append", default=[], metavar="NAME=P")
     args = parser.parse_args()
+    floors = _floors(args.floor)
     torch.set_num_threads(2)
     for path in args.model:
         bundle = ModelBundle.load(path)
@@ -90,11 +97,57 @@ def main() -> int:
             f"  cross-fitted val: AUC {honest['mean_auc']:.4f}  accuracy {honest['mean_accuracy']:.4f}  "
             f"balanced accuracy {honest['mean_balanced_accuracy']:.4f}  rare F1 {honest['rare_mean_f1']:.4f}"
         )
+        if floors is not None:
+            _print_rule("shipped rule", report)
+            holdout_predictions = _held_out(model, holdout, cfg, flip=False)
+            _print_rule(
+                f"with floors {' '.join(args.floor)}",
+                cross_fit(holdout_predictions, val_predictions, fold, policy, floors),
+            )
         print("  oracle ceiling (cuts fitted on val itself): lam -> mean accuracy / mean balanced accuracy")
         for lam, accuracy, balanced in oracle_frontier(val_predictions.clean, val_predictions.labels):
             both = accuracy >= TARGET_ACCURACY and balanced >= TARGET_BALANCED
             print(f"    lam {lam:>9g}: {accuracy:.4f} / {balanced:.4f}{'   both targets' if both else ''}")
     return 0
+
+
+def _floors(specs: list[str]) -> np.ndarray | None:
+    """["Chubby=0.5", "rare=0.4"] -> (40,) floors (0 where none), or None without specs."""
+    from attricam.engine.attributes import ATTRIBUTE_NAMES, RARE_ATTRIBUTES
+
+    if not specs:
+        return None
+    floors = np.zeros(len(ATTRIBUTE_NAMES))
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        names = [a.name for a in RARE_ATTRIBUTES] if name == "rare" else [name]
+        for n in names:
+            if n not in ATTRIBUTE_NAMES:
+                raise SystemExit(f"--floor {spec}: unknown attribute {n!r}")
+            floors[ATTRIBUTE_NAMES.index(n)] = float(value)
+    return floors
+
+
+def _print_rule(label: str, report) -> None:
+    v, s = report.val_crossfit.summary(), report.shifted_val_crossfit.summary()
+    rare = [a for a in report.shifted_val_crossfit.attributes if a.name in _rare_names()]
+    outside = [
+        f"{a.name} {a.predicted_positive_rate / a.true_positive_rate:.2f}x"
+        for a in rare
+        if a.true_positive_rate and not 0.5 <= a.predicted_positive_rate / a.true_positive_rate <= 1.5
+    ]
+    print(
+        f"  {label}: val acc {v['mean_accuracy']:.4f} bal {v['mean_balanced_accuracy']:.4f} rare F1 "
+        f"{v['rare_mean_f1']:.4f} | shifted acc {s['mean_accuracy']:.4f} bal {s['mean_balanced_accuracy']:.4f} "
+        f"rare F1 {s['rare_mean_f1']:.4f} | {len(rare) - len(outside)}/{len(rare)} rare in band; out: "
+        + (", ".join(outside) or "none")
+    )
+
+
+def _rare_names() -> set[str]:
+    from attricam.engine.attributes import RARE_ATTRIBUTES
+
+    return {a.name for a in RARE_ATTRIBUTES}
 
 
 if __name__ == "__main__":

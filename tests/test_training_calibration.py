@@ -75,6 +75,22 @@ def test_cross_fit_never_scores_a_face_its_rule_was_fitted_on(monkeypatch):
     assert report.val_crossfit.count == 200 and report.shipped.faces == 2 * 600
 
 
+def test_cross_fit_floors_only_make_the_floored_attributes_stricter():
+    raw, labels = _synthetic(600, 3)
+    held = HeldOutPredictions(labels[:400], raw[:400], raw[:400])
+    val = HeldOutPredictions(labels[400:], raw[400:], raw[400:])
+    fold = np.arange(200) % 2 == 0
+    plain = cross_fit(held, val, fold, "hybrid_acc_balacc")
+    floors = np.zeros(labels.shape[1])
+    floors[0] = 0.9
+    strict = cross_fit(held, val, fold, "hybrid_acc_balacc", floors)
+    assert strict.shipped.rule.thresholds[0] >= 0.9
+    np.testing.assert_array_equal(strict.shipped.rule.thresholds[1:], plain.shipped.rule.thresholds[1:])
+    before, after = plain.val_crossfit.attributes, strict.val_crossfit.attributes
+    assert after[0].predicted_positive_rate <= before[0].predicted_positive_rate
+    assert [a.predicted_positive_rate for a in after[1:]] == [a.predicted_positive_rate for a in before[1:]]
+
+
 def test_calibration_slice_is_identity_disjoint_and_deterministic():
     files = [f"{i:06d}.jpg" for i in range(3000)]
     identities = {f: i // 5 for i, f in enumerate(files)}  # five images per person

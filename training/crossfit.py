@@ -78,19 +78,33 @@ class CrossFitReport:
     """Rule fitted on the calibration slice alone; val untouched by any choice."""
 
 
+def _with_floors(rule: DecisionRule, floors: np.ndarray | None) -> DecisionRule:
+    return rule if floors is None else DecisionRule(rule.scale, rule.bias, np.maximum(rule.thresholds, floors))
+
+
 def cross_fit(
-    calibration: HeldOutPredictions, val: HeldOutPredictions, val_fold: np.ndarray, policy: str
+    calibration: HeldOutPredictions,
+    val: HeldOutPredictions,
+    val_fold: np.ndarray,
+    policy: str,
+    floors: np.ndarray | None = None,
 ) -> CrossFitReport:
-    """``val_fold`` (n_val,) bool splits val in two (by identity); see the module docstring."""
+    """``val_fold`` (n_val,) bool splits val in two (by identity); see the module docstring.
+
+    ``floors`` (40,), when given, raises each fitted threshold to at least its floor: what a stricter
+    rule for some attributes would score, measured the same honest way.
+    """
     halves = (np.nonzero(val_fold)[0], np.nonzero(~val_fold)[0])
     rules = []
     for fit_half in halves:
         probs, labels = _stack(calibration, val.subset(fit_half))
-        rules.append(fit_decision_rule(probs, labels, policy).rule)
+        rules.append(_with_floors(fit_decision_rule(probs, labels, policy).rule, floors))
     scored = (halves[1], halves[0])  # rule 0 was fitted with half 0, so it scores half 1
     clean = _pooled(rules, [val.clean[i] for i in scored], [val.labels[i] for i in scored])
     shifted = _pooled(rules, [val.shifted[i] for i in scored], [val.labels[i] for i in scored])
-    slice_rule = fit_decision_rule(*_stack(calibration), policy).rule
+    slice_rule = _with_floors(fit_decision_rule(*_stack(calibration), policy).rule, floors)
     slice_only = score_rule(slice_rule, val.clean, val.labels)
     shipped = fit_decision_rule(*_stack(calibration, val), policy)
+    if floors is not None:
+        shipped = replace(shipped, rule=_with_floors(shipped.rule, floors))
     return CrossFitReport(shipped, clean, shifted, slice_only)
