@@ -1,7 +1,7 @@
 """What the shipped model says about real, non-CelebA photos: rare attributes per face, for a person to check.
 
     .venv/bin/python benchmarks/real_photos.py [--photos ../shared/real-photos] [--model assets/attricam-default.pt]
-        [--annotate out/real-photos]
+        [--annotate out/real-photos] [--floor Chubby=0.5 ...]
 
 Runs ``attricam analyze`` (the product path: detect, align, classify, the bundle's decision rule) over
 every photo and prints, per photo, how many faces were found and which rare attributes (train rate < 10 %)
@@ -33,7 +33,11 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=REPO / "assets" / "attricam-default.pt")
     parser.add_argument("--annotate", type=Path, default=None)
     parser.add_argument("--min-face", type=float, default=40.0, help="faces narrower than this (px) are listed apart")
+    parser.add_argument(
+        "--floor", action="append", default=[], metavar="NAME=P", help="count NAME only where its probability >= P too"
+    )
     args = parser.parse_args()
+    floors = {name: float(value) for name, _, value in (spec.partition("=") for spec in args.floor)}
 
     photos = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,7 +58,11 @@ def main() -> int:
         width = float(row["w"])
         small = width < args.min_face
         faces += not small
-        positives = [f"{a.name} {float(row['p_' + a.name]):.2f}" for a in RARE_ATTRIBUTES if row["y_" + a.name] == "1"]
+        positives = [
+            f"{a.name} {float(row['p_' + a.name]):.2f}"
+            for a in RARE_ATTRIBUTES
+            if row["y_" + a.name] == "1" and float(row["p_" + a.name]) >= floors.get(a.name, 0.0)
+        ]
         if not small:
             fired.update(p.split()[0] for p in positives)
         per_photo.setdefault(name, []).append(
