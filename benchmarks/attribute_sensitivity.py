@@ -23,11 +23,15 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+if TYPE_CHECKING:
+    from attricam.engine.results import FaceResult
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -69,6 +73,7 @@ def main() -> int:
     from attricam.engine.bundle import ModelBundle
     from attricam.engine.image_io import load_image
     from attricam.engine.pipeline import FacePipeline, PipelineSettings
+    from attricam.training.celeba import IMAGE_DIR
     from attricam.training.config import TrainConfig
     from attricam.training.data import CropSpec, load_face_arrays
     from attricam.training.evaluation import center_crop
@@ -115,47 +120,42 @@ def main() -> int:
 
     pipeline = FacePipeline(bundle, PipelineSettings(threads=2))
 
-    def largest_face(image: np.ndarray) -> np.ndarray | None:
-        faces = pipeline.analyze_image(image).faces
-        if not faces:
-            return None
-        face = max(faces, key=lambda f: f.box[2] - f.box[0])
-        return np.asarray(face.raw_probabilities[columns])
+    def largest_face(image: np.ndarray) -> FaceResult | None:
+        return max(pipeline.analyze_image(image).faces, key=_width, default=None)
 
-    images = []
+    native = []  # (image, its largest face): each val image is detected at full size once
     for filename in val.filenames[: args.faces]:
-        image = cv2.cvtColor(cv2.imread(str(args.data / "img_align_celeba" / filename)), cv2.COLOR_BGR2RGB)
-        images.append(cv2.copyMakeBorder(image, 60, 60, 60, 60, cv2.BORDER_REPLICATE))  # room around a small face
-    for width in (None, 60, 45, 35):
+        image = cv2.cvtColor(cv2.imread(str(args.data / IMAGE_DIR / filename)), cv2.COLOR_BGR2RGB)
+        image = cv2.copyMakeBorder(image, 60, 60, 60, 60, cv2.BORDER_REPLICATE)  # room around a small face
+        if (face := largest_face(image)) is not None:
+            native.append((image, face))
+    line("val via detector, native", np.array([face.raw_probabilities[columns] for _, face in native]))
+    for width in (60, 45, 35):
         rows = []
-        for image in images:
-            if width is not None:
-                native = pipeline.analyze_image(image).faces
-                if not native:
-                    continue
-                scale = width / max(f.box[2] - f.box[0] for f in native)
-                image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            if (p := largest_face(image)) is not None:
-                rows.append(p)
-        line(f"val via detector, {width or 'native'}{' px' if width else ''}", np.array(rows))
+        for image, face in native:
+            scale = width / _width(face)
+            small = largest_face(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+            if small is not None:
+                rows.append(small.raw_probabilities[columns])
+        line(f"val via detector, {width} px", np.array(rows))
 
     real, groups = [], []
     male, young = ATTRIBUTE_NAMES.index("Male"), ATTRIBUTE_NAMES.index("Young")
     for photo in sorted(args.photos.glob("*.jpg")):
         for face in pipeline.analyze_image(load_image(photo)).faces:
-            if face.box[2] - face.box[0] >= 40:
+            if _width(face) >= 40:
                 real.append(np.asarray(face.raw_probabilities[columns]))
                 groups.append(_group(bool(face.decisions[male]), bool(face.decisions[young])))
     line("real photos, faces >= 40 px", np.array(real))
 
     # CelebA's own labels, train partition: how often its annotators give these attributes per group.
     labels = _train_labels(args.data)
+    celeba_groups = np.array([_group(bool(m), bool(y)) for m, y in zip(labels[:, male], labels[:, young])])
     for group in GROUPS:
         in_group = np.array([g == group for g in groups])
         if in_group.any():
             line(f"  real, model says {group}", np.array(real)[in_group])
-        celeba = _group_mask(labels, group)
-        line(f"  CelebA train labels, {group}", labels[celeba][:, columns].astype(float))
+        line(f"  CelebA train labels, {group}", labels[celeba_groups == group][:, columns].astype(float))
     return 0
 
 
@@ -166,11 +166,8 @@ def _group(male: bool, young: bool) -> str:
     return f"{'man' if male else 'woman'}, {'young' if young else 'not young'}"
 
 
-def _group_mask(labels: np.ndarray, group: str) -> np.ndarray:
-    from attricam.engine.attributes import ATTRIBUTE_NAMES
-
-    male, young = labels[:, ATTRIBUTE_NAMES.index("Male")], labels[:, ATTRIBUTE_NAMES.index("Young")]
-    return np.array([_group(bool(m), bool(y)) == group for m, y in zip(male, young)])
+def _width(face: FaceResult) -> float:
+    return float(face.box[2] - face.box[0])
 
 
 def _train_labels(root: Path) -> np.ndarray:

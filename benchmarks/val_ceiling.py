@@ -90,7 +90,8 @@ def main() -> int:
         fold = calibration_mask(val.filenames, read_identities(roots[0]), 0.5, salt="attricam-val-fold")
         policy = bundle.metadata.get("threshold_policy", "hybrid_acc_balacc")
         val_predictions = _held_out(model, val, cfg, flip=False)
-        report = cross_fit(_held_out(model, holdout, cfg, flip=False), val_predictions, fold, policy)
+        holdout_predictions = _held_out(model, holdout, cfg, flip=False)
+        report = cross_fit(holdout_predictions, val_predictions, fold, policy)
         honest = report.val_crossfit.summary()
         print(f"\n{path}: trained on {len(fitted.labels)} train faces, {len(val.labels)} val faces, policy {policy}")
         print(
@@ -99,7 +100,6 @@ def main() -> int:
         )
         if floors is not None:
             _print_rule("shipped rule", report)
-            holdout_predictions = _held_out(model, holdout, cfg, flip=False)
             _print_rule(
                 f"with floors {' '.join(args.floor)}",
                 cross_fit(holdout_predictions, val_predictions, fold, policy, floors),
@@ -129,25 +129,17 @@ def _floors(specs: list[str]) -> np.ndarray | None:
 
 
 def _print_rule(label: str, report) -> None:
+    from attricam.training.finalize import shifted_rate_rows
+
     v, s = report.val_crossfit.summary(), report.shifted_val_crossfit.summary()
-    rare = [a for a in report.shifted_val_crossfit.attributes if a.name in _rare_names()]
-    outside = [
-        f"{a.name} {a.predicted_positive_rate / a.true_positive_rate:.2f}x"
-        for a in rare
-        if a.true_positive_rate and not 0.5 <= a.predicted_positive_rate / a.true_positive_rate <= 1.5
-    ]
+    rare = [r for r in shifted_rate_rows(report.shifted_val_crossfit) if r["rare"] and r["true_rate"]]
+    outside = [f"{r['attribute']} {r['ratio']:.2f}x" for r in rare if not 0.5 <= r["ratio"] <= 1.5]
     print(
         f"  {label}: val acc {v['mean_accuracy']:.4f} bal {v['mean_balanced_accuracy']:.4f} rare F1 "
         f"{v['rare_mean_f1']:.4f} | shifted acc {s['mean_accuracy']:.4f} bal {s['mean_balanced_accuracy']:.4f} "
         f"rare F1 {s['rare_mean_f1']:.4f} | {len(rare) - len(outside)}/{len(rare)} rare in band; out: "
         + (", ".join(outside) or "none")
     )
-
-
-def _rare_names() -> set[str]:
-    from attricam.engine.attributes import RARE_ATTRIBUTES
-
-    return {a.name for a in RARE_ATTRIBUTES}
 
 
 if __name__ == "__main__":
