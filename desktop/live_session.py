@@ -33,10 +33,13 @@ class LiveSession:
         self.explorer_shown = False
         self.unreadable = ""
         """Why the last source could not be opened while nothing is on screen ("" when all is well)."""
+        self.ended = False
+        """A video file that does not loop stopped at its last frame; resuming starts it again."""
 
     # ------------------------------------------------------------------ source
     def source_opened(self, spec: SourceSpec) -> None:
-        self.spec, self.unreadable, self.paused = spec, "", False
+        self.spec, self.unreadable, self.paused, self.ended = spec, "", False, False
+        self.packet = None  # the previous source's frame describes nothing of this one
 
     def source_closed(self) -> None:
         self.spec, self.packet = None, None
@@ -62,10 +65,15 @@ class LiveSession:
 
     # ------------------------------------------------------------------ frames
     def show(self, packet: LivePacket) -> bool:
-        """Take ``packet`` as the one on screen; True when the selected face changed (the first face is chosen
-        when the selected one left the frame), so the worker needs new render options."""
+        """Take ``packet`` as the one on screen; True when the selected face changed, so the worker needs new
+        render options: the selected person got a new id (tracks restarted on a step back or a model swap), or
+        left the frame (the first face is chosen)."""
         self.packet = packet
         ids = [f.face_id for f in packet.result.faces]
+        moved = packet.selection_moved
+        if moved is not None and moved[0] == self.selected_face and moved[1] in ids:
+            self.selected_face = moved[1]
+            return True
         if self.selected_face not in ids and ids:
             self.selected_face = ids[0]
             return True

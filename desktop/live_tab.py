@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
@@ -46,6 +46,10 @@ __all__ = ["LiveTab"]
 
 _PAINT_INTERVAL_MS = 15
 _PANEL_INTERVAL_S = 0.1
+_BUSY_AFTER_S = 0.3
+"""An analysis that takes longer than this gets a busy sign over the picture (a slow still, a model swap)."""
+_INFO_MS, _ERROR_MS = 4000, 10000
+"""How long a status toast stays over the picture; errors too expire, the picture under them is valid."""
 
 
 def _patterns(extensions) -> str:
@@ -69,6 +73,14 @@ class LiveTab(QWidget):
         self._shown_rate = ShownRate()
         self._panels_shown = 0.0
         self._pending_recent: tuple[SourceSpec, list[str]] | None = None
+        self._awaiting = 0  # the last frame-changing request sent to the worker (open, step, seek, model)
+        self._done = 0  # the last one the worker finished
+        self._busy_text = ""
+        self._busy_since = 0.0
+        self._snapshot_pending = False
+        self._shown_fps = 0.0
+        self.panel_serial = 0
+        """Serial of the packet the toolbar, face list and attribute panel describe (the HUD's is ``packet``)."""
 
         self.source_bar = SourceBar()
         self.empty_state = EmptyState()
@@ -117,10 +129,11 @@ class LiveTab(QWidget):
         self.source_bar.set_source_kind(None)
         self._message_timer = QTimer(self)
         self._message_timer.setSingleShot(True)
-        self._message_timer.setInterval(4000)
-        self._message_timer.timeout.connect(
-            lambda: self.video.set_message("") if self.video.message[1] == "info" else None
-        )
+        self._message_timer.setInterval(_INFO_MS)
+        self._message_timer.timeout.connect(lambda: self.video.set_message(""))
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setInterval(100)
+        self._busy_timer.timeout.connect(self._busy_tick)
         self._timer = QTimer(self)
         self._timer.setInterval(_PAINT_INTERVAL_MS)
         self._timer.timeout.connect(self._show_latest)
@@ -144,6 +157,11 @@ class LiveTab(QWidget):
         return self.session.selected_face
 
     @property
+    def busy(self) -> bool:
+        """A frame-changing request (open, step, seek, model) is still being analysed."""
+        return self._awaiting > self._done
+
+    @property
     def unreadable(self) -> str:
         """Why the last source could not be opened while nothing is on screen ("" when all is well)."""
         return self.session.unreadable
@@ -162,6 +180,7 @@ class LiveTab(QWidget):
         """Stop the paint timer and join the worker thread; safe to call twice."""
         self._timer.stop()
         self._message_timer.stop()
+        self._busy_timer.stop()
         self.worker.stop()
         self._save()
 
@@ -174,6 +193,9 @@ class LiveTab(QWidget):
         w.status.connect(self._status)
         w.snapshotSaved.connect(self._snapshot_saved)
         w.snapshotFailed.connect(self._snapshot_failed)
+        w.requestDone.connect(self._request_done)
+        w.ended.connect(self._ended)
+        w.finished.connect(lambda: self._request_done(self._awaiting))  # nothing more will come
         bar = self.source_bar
         bar.cameraChosen.connect(self.open_source)
         bar.openVideoRequested.connect(self.open_video_dialog)
@@ -212,7 +234,7 @@ class LiveTab(QWidget):
 
     # ------------------------------------------------------------------ sources
     def open_source(self, spec: SourceSpec) -> None:
-        self.worker.open_source(spec)
+        self._requested(self.worker.open_source(spec), f"opening {spec.label}")
 
     def open_paths(self, paths: list[str]) -> bool:
         """Dropped or chosen files or folders; False (with a message) when none is usable."""
@@ -282,6 +304,7 @@ class LiveTab(QWidget):
         self._pending_recent = None
         self.settings.last_source = spec.to_text()
         self.source_bar.set_source_kind(spec.kind)
+        self.source_bar.set_position("")
         self.set_paused(False)
         self.stack.setCurrentWidget(self.view_tabs)
         self.message.emit(f"Opened {spec.label}", 3000)
@@ -298,8 +321,8 @@ class LiveTab(QWidget):
 
     def _status(self, level: str, text: str) -> None:
         self.video.set_message(text, level)
-        if level == "info" and text:  # info fades; warnings and errors stay until the next status
-            self._message_timer.start()
+        if text:  # every toast fades (errors later): a camera that keeps failing says so again each second
+            self._message_timer.start(_INFO_MS if level == "info" else _ERROR_MS)
         if text and not self.video.has_frame() and level == "error":
             self.session.unreadable = text
             self.empty_state.set_unreadable(text, is_file=not text.startswith(("Camera", "Model")))
@@ -316,13 +339,27 @@ class LiveTab(QWidget):
 
     def load_bundle(self, bundle: ModelBundle | None) -> None:
         """Swap the live model; ``None`` returns to the default bundle."""
-        self.worker.set_bundle(bundle)
+        self._requested(self.worker.set_bundle(bundle), "loading the model")
 
     # ------------------------------------------------------------------ controls
     def set_paused(self, paused: bool) -> None:
+        """Pause or resume; resuming a video that ended starts it again from its first frame."""
+        if not paused and self.session.ended:
+            self.session.ended = False
+            self.seek(0)
         self.session.paused = bool(paused)
-        self.source_bar.set_paused(self.paused)
+        self.source_bar.set_paused(self.paused, ended=self.session.ended)
         self.worker.set_paused(self.paused)
+        if self.packet is not None:  # the HUD and the panels say so at once, not with the next frame
+            self._show_hud(self.packet)
+            self._show_panels(self.packet)
+
+    def _ended(self) -> None:
+        """A video without loop played its last frame: say so, and let Space start it again."""
+        self.session.ended = True
+        self._show_latest()  # the last frame, marked as the end, is in the mailbox already
+        self.set_paused(True)
+        self._status("info", "End of the video — Space plays it again")
 
     def toggle_pause(self) -> None:
         if self.session.pausable:
@@ -330,16 +367,70 @@ class LiveTab(QWidget):
 
     def step(self, delta: int = 1) -> None:
         """Filmstrip: previous/next image. Video: pause, then exactly one frame forward or back. Camera: forward."""
+        if self.busy:
+            self._refuse("← / →")
+            return
         plan = self.session.step_plan(delta)
         if plan.pause_first:
             self.set_paused(True)
         if plan.send:
-            self.worker.step(delta)
+            self._requested(self.worker.step(delta), self._step_target(delta))
+
+    def _step_target(self, delta: int) -> str:
+        packet, spec = self.packet, self.spec
+        if packet is not None and packet.filmstrip is not None and spec is not None:
+            index = min(max(packet.filmstrip[0] + delta, 0), len(spec.paths) - 1)
+            return Path(spec.paths[index]).name
+        if packet is not None and packet.video_frame is not None:
+            return f"frame {max(packet.video_frame[0] + delta, 1)}"
+        return "the next frame"
 
     def seek(self, frame: int) -> None:
         """Video files: jump to ``frame`` (0-based); a paused video shows that frame at once."""
         if self.session.seekable:
-            self.worker.seek(frame)
+            self.session.ended = False
+            self.source_bar.set_paused(self.paused)
+            self._requested(self.worker.seek(frame), f"frame {frame + 1}")
+
+    # ------------------------------------------------------------------ waiting for the worker
+    def _requested(self, request: int, text: str) -> None:
+        """A request that changes the frame on screen went out: until it is done, keys that act on "the current
+        image" wait (S) or are refused (← / →), and after 300 ms a busy sign shows what is being analysed."""
+        self._awaiting = max(self._awaiting, request)
+        self._busy_text = text
+        self._busy_since = time.perf_counter()
+        self._busy_timer.start()
+
+    def _request_done(self, request: int) -> None:
+        self._done = max(self._done, request)
+        if not self.busy:
+            self._show_latest()  # the frame it made (if any) is in the mailbox already
+            self._settle()
+
+    def _settle(self) -> None:
+        """The frame on screen is the one asked for: drop the busy sign and run a snapshot that waited."""
+        self._busy_timer.stop()
+        if self.video.busy:
+            self.video.set_busy("")
+            self.video.unsetCursor()
+        if self._snapshot_pending:
+            self._snapshot_pending = False
+            self.snapshot()
+
+    def _busy_tick(self) -> None:
+        elapsed = time.perf_counter() - self._busy_since
+        if not self.busy:
+            self._settle()
+        elif elapsed >= _BUSY_AFTER_S:
+            if not self.video.busy:
+                self.video.setCursor(Qt.CursorShape.BusyCursor)
+            self.video.set_busy(f"Analysing {self._busy_text.removeprefix('opening ')}…  {elapsed:.1f} s")
+
+    def _refuse(self, keys: str) -> None:
+        text = f"Still analysing {self._busy_text} — {keys} wait until it is shown"
+        self.video.set_message(text, "info")
+        self._message_timer.start(_INFO_MS)
+        self.message.emit(text, 3000)
 
     def _loop_toggled(self, loop: bool) -> None:
         self.settings.set_value("live/loop", loop)
@@ -377,9 +468,15 @@ class LiveTab(QWidget):
         self.view_tabs.setCurrentIndex(1 - self.view_tabs.currentIndex())
 
     def snapshot(self) -> None:
+        """Export the frame on screen; while another frame is being analysed, export that one once it is shown."""
+        if self.busy:
+            self._snapshot_pending = True
+            self.message.emit(f"Snapshot once {self._busy_text} is shown", 3000)
+            return
         if self.packet is None:
             self.message.emit("Nothing to save yet", 3000)
             return
+        self._show_panels(self.packet)  # the panel beside the picture shows what the PNG and JSON will say
         self.worker.snapshot(self.packet, self.settings.export_folder)
 
     def choose_export_folder(self) -> None:
@@ -409,15 +506,22 @@ class LiveTab(QWidget):
     # ------------------------------------------------------------------ drawing
     def _show_latest(self) -> None:
         packet = self.worker.take_latest()
-        if packet is None:
-            return
-        if self.session.show(packet):
-            self._push_options()  # the selected face left: the first face is selected now
-        result = packet.result
         now = time.perf_counter()
-        shown_fps = self._shown_rate.tick(now)
-        model = bundle_label(self.bundle) if self.bundle is not None and self.bundle.name == result.model_name else None
-        self.video.set_hud(hud_lines(packet, paused=self.paused, shown_fps=shown_fps, model_label=model))
+        if packet is None:
+            current = self.packet
+            if (
+                current is not None
+                and current.serial != self.panel_serial
+                and now - self._panels_shown >= _PANEL_INTERVAL_S
+            ):
+                self._show_panels(current)  # the last frame before a pause or the end: panels catch up with it
+            return
+        if packet.request > self._done:
+            self._done = packet.request
+        if self.session.show(packet):
+            self._push_options()  # the selected person has another id now, or left: the first face is selected
+        self._shown_fps = self._shown_rate.tick(now)
+        self._show_hud(packet)
         if self.session.explorer_shown:
             self._show_explorer(packet)
         display = packet.display
@@ -425,17 +529,33 @@ class LiveTab(QWidget):
             (packet.annotated.shape[1], packet.annotated.shape[0]), self.video.device_size()
         ):
             display = None  # made for another widget size (a resize in flight): let the view scale this one
-        self.video.set_frame(packet.annotated, result, display)
+        self.video.set_frame(packet.annotated, packet.result, display)
         if now - self._panels_shown >= _PANEL_INTERVAL_S or packet.filmstrip is not None or self.paused:
             # The bars are EMA-smoothed and unreadable at video rate: 10 Hz keeps the GUI thread light.
-            self._panels_shown = now
-            self._show_face(packet)
-            self.face_list.set_faces(result, self.selected_face)
-            self.source_bar.set_position(packet.position)
-            if packet.video_frame is not None:
-                self.source_bar.set_video_position(*packet.video_frame)
+            self._show_panels(packet)
+        if not self.busy and (self._busy_timer.isActive() or self._snapshot_pending):
+            self._settle()
         self.frames_shown += 1
         self.frameShown.emit(self.frames_shown)
+
+    def _show_hud(self, packet: LivePacket) -> None:
+        result = packet.result
+        model = bundle_label(self.bundle) if self.bundle is not None and self.bundle.name == result.model_name else None
+        lines = hud_lines(
+            packet, paused=self.paused, shown_fps=self._shown_fps, model_label=model, ended=self.session.ended
+        )
+        self.video.set_hud(lines)
+
+    def _show_panels(self, packet: LivePacket) -> None:
+        """Toolbar position, seek bar, face list and attribute panel, all from ``packet``."""
+        self._panels_shown = time.perf_counter()
+        self.panel_serial = packet.serial
+        self._show_face(packet)
+        self.face_list.set_faces(packet.result, self.selected_face)
+        ended = "   · ended" if self.session.ended else ""
+        self.source_bar.set_position(packet.position + ended)
+        if packet.video_frame is not None:
+            self.source_bar.set_video_position(*packet.video_frame)
 
     def _show_face(self, packet: LivePacket) -> None:
         face = packet.result.face(self.selected_face) if self.selected_face is not None else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import itertools
 import logging
 import os
 import queue
@@ -34,6 +35,7 @@ from attricam.engine.image_io import MediaLoadError
 from attricam.engine.panel_layout import PanelMemory
 from attricam.engine.render import RenderOptions, render_frame
 from attricam.engine.results import FrameResult
+from attricam.engine.tracking import iou_matrix
 
 from .attention_tiles import attention_tiles
 from .sources import (
@@ -52,6 +54,8 @@ from .video_view import fit_size
 __all__ = ["LivePacket", "LiveWorker"]
 
 _RECONNECT_INTERVAL_S = 1.0
+_FOLLOW_MIN_IOU = 0.3
+"""A renumbered face is the selected person when its box overlaps the person's last box at least this much."""
 log = logging.getLogger(__name__)
 
 
@@ -74,6 +78,9 @@ class LivePacket:
     display: QImage | None = None  # ``annotated`` scaled to the view size (made here, off the GUI thread)
     video_frame: tuple[int, int] | None = None  # (1-based frame number the HUD shows, frame count; 0 = unknown)
     source_path: str = ""  # the image or video file this frame came from; "" for a camera
+    request: int = 0  # id of the last frame-changing request (open, step, seek, model) applied before this frame
+    selection_moved: tuple[int, int] | None = None  # (old id, new id): the selected person got a new track id
+    ended: bool = False  # a video file that does not loop reached its last frame
 
 
 WORKER_NICE = 3
@@ -93,6 +100,8 @@ class LiveWorker(QThread):
     status = Signal(str, str)  # level ("info" | "warning" | "error"), message
     snapshotSaved = Signal(str, str)  # png path, json path
     snapshotFailed = Signal(str)
+    requestDone = Signal(int)  # id returned by open_source/step/seek/set_bundle: applied (a frame or not)
+    ended = Signal()  # a video file without loop reached its end: paused there
 
     def __init__(
         self,
@@ -129,6 +138,11 @@ class LiveWorker(QThread):
         self._latency_ms = 0.0
         self._view_size: tuple[int, int] | None = None
         self._loop = True
+        self._requests = itertools.count(1)
+        self._request = 0  # last frame-changing request applied
+        self._follow = False  # tracks restarted on (nearly) the same frame: match the selected face by its box
+        self._moved: tuple[int, int] | None = None  # selection renumbering of the last analysis
+        self._ended = False
 
     # ----------------------------------------------------------------- GUI side (any thread)
     def take_latest(self) -> LivePacket | None:
@@ -137,8 +151,9 @@ class LiveWorker(QThread):
             packet, self._mailbox = self._mailbox, None
         return packet
 
-    def open_source(self, spec: SourceSpec) -> None:
-        self._send("open", spec)
+    def open_source(self, spec: SourceSpec) -> int:
+        """Returns a request id; :attr:`requestDone` carries it once the source is open (or refused)."""
+        return self._send("open", spec, request=True)
 
     def close_source(self) -> None:
         self._send("close")
@@ -146,13 +161,13 @@ class LiveWorker(QThread):
     def set_paused(self, paused: bool) -> None:
         self._send("pause", paused)
 
-    def step(self, delta: int = 1) -> None:
+    def step(self, delta: int = 1) -> int:
         """Analyse exactly one frame forward (or back, video files) while paused, or move in the filmstrip."""
-        self._send("step", delta)
+        return self._send("step", delta, request=True)
 
-    def seek(self, frame: int) -> None:
+    def seek(self, frame: int) -> int:
         """Video files: show frame ``frame`` (0-based) next; playing or paused stays as it is."""
-        self._send("seek", frame)
+        return self._send("seek", frame, request=True)
 
     def set_loop(self, loop: bool) -> None:
         """Video files: start again at the first frame after the last one, or stop there."""
@@ -161,9 +176,9 @@ class LiveWorker(QThread):
     def set_options(self, options: RenderOptions, *, tiles: bool = False) -> None:
         self._send("options", (options, tiles))
 
-    def set_bundle(self, bundle: ModelBundle | None) -> None:
+    def set_bundle(self, bundle: ModelBundle | None) -> int:
         """Swap the model; ``None`` goes back to the default bundle."""
-        self._send("bundle", bundle)
+        return self._send("bundle", bundle, request=True)
 
     def set_view_size(self, width: int, height: int) -> None:
         """Size of the video widget: frames are scaled to fit it here, so the GUI only blits them."""
@@ -182,9 +197,11 @@ class LiveWorker(QThread):
         if self.isRunning():
             self.wait()
 
-    def _send(self, name: str, payload=None) -> None:
-        self._commands.put((name, payload))
+    def _send(self, name: str, payload=None, *, request: bool = False) -> int:
+        rid = next(self._requests) if request else 0
+        self._commands.put((name, payload, rid))
         self._wake.set()
+        return rid
 
     # ----------------------------------------------------------------- worker thread
     def run(self) -> None:
@@ -238,36 +255,51 @@ class LiveWorker(QThread):
         rerender = False
         while True:
             try:
-                name, payload = self._commands.get_nowait()
+                name, payload, rid = self._commands.get_nowait()
             except queue.Empty:
                 return rerender
-            if name == "open":
-                self._open(payload)
-            elif name == "close":
-                self._close_source()
-                self._last = None
-                self.sourceClosed.emit()
-            elif name == "pause":
-                self._paused = bool(payload)
-                if self._source is not None:
-                    self._source.restart_clock()
-            elif name == "step":
-                self._step(int(payload))
-            elif name == "seek":
-                self._seek(int(payload))
-            elif name == "loop":
-                self._loop = bool(payload)
-                if isinstance(self._source, VideoFileSource):
-                    self._source.loop = self._loop
-            elif name == "options":
-                self._options, self._want_tiles = payload
-                rerender = True
-            elif name == "bundle":
-                self._swap_bundle(payload)
-            elif name == "snapshot":
-                self._snapshot(*payload)
-            elif name == "scan":
-                self.camerasFound.emit(probe_cameras())
+            if rid:
+                self._request = rid
+            try:
+                self._apply(name, payload)
+            finally:
+                if rid:  # also when it failed: the GUI stops waiting for this request
+                    self.requestDone.emit(rid)
+            rerender = rerender or name == "options"
+
+    def _apply(self, name: str, payload) -> None:
+        if name == "open":
+            self._open(payload)
+        elif name == "close":
+            self._close_source()
+            self._last = None
+            self.sourceClosed.emit()
+        elif name == "pause":
+            self._paused = bool(payload)
+            if self._source is not None:
+                self._source.restart_clock()
+        elif name == "step":
+            self._step(int(payload))
+        elif name == "seek":
+            self._seek(int(payload))
+        elif name == "loop":
+            self._loop = bool(payload)
+            if isinstance(self._source, VideoFileSource):
+                self._source.loop = self._loop
+        elif name == "options":
+            options, self._want_tiles = payload
+            if self._moved is not None and options.selected_face == self._moved[0]:
+                # sent before the GUI saw the renumbering: the person it means has the new id now
+                options = dataclasses.replace(options, selected_face=self._moved[1])
+            elif self._moved is not None and options.selected_face == self._moved[1]:
+                self._moved = None  # the GUI follows the new id: later choices mean what they say
+            self._options = options
+        elif name == "bundle":
+            self._swap_bundle(payload)
+        elif name == "snapshot":
+            self._snapshot(*payload)
+        elif name == "scan":
+            self.camerasFound.emit(probe_cameras())
 
     def _open(self, spec: SourceSpec) -> None:
         try:
@@ -281,16 +313,22 @@ class LiveWorker(QThread):
         if isinstance(source, VideoFileSource):
             source.loop = self._loop
         self._fps, self._last_done = 0.0, 0.0
+        self._last, self._ended = None, False  # nobody on the new source is the person selected before
         self._restart_tracks()
         self.sourceOpened.emit(spec)
         self.status.emit("info", "")
         if first is not None:
             self._analyse(first, still=True)
 
-    def _restart_tracks(self) -> None:
-        """New faces ahead (another source, a seek): tracks, smoothing and panel positions start afresh."""
+    def _restart_tracks(self, *, follow: bool = False) -> None:
+        """New faces ahead (another source, a seek): tracks, smoothing and panel positions start afresh.
+
+        ``follow``: the next frame is next to the one on screen (a step back), so the selected person is found
+        again by the place of their box, not by the track id the restart gave someone else.
+        """
         self.pipeline.reset()
         self._panels.forget()
+        self._follow = follow
 
     def _close_source(self) -> None:
         if self._source is not None:
@@ -311,17 +349,18 @@ class LiveWorker(QThread):
             self._analyse(frame, still=True)
         elif isinstance(source, VideoFileSource) and self._paused and delta < 0:
             if source.frame_number > 1:
-                self._seek(source.frame_number - 2)  # the frame before the one on screen
+                self._seek(source.frame_number - 2, follow=True)  # the frame before the one on screen
         elif source is not None and source.live and self._paused and delta > 0:
             self._live_step(force=True)
 
-    def _seek(self, frame: int) -> None:
+    def _seek(self, frame: int, *, follow: bool = False) -> None:
         """Jump in a video file; tracks and EMAs start afresh, since the faces there are not the ones on screen."""
         source = self._source
         if not isinstance(source, VideoFileSource):
             return
         source.seek(frame)
-        self._restart_tracks()
+        self._ended = False
+        self._restart_tracks(follow=follow)
         if self._paused:
             self._live_step(force=True)
 
@@ -336,9 +375,12 @@ class LiveWorker(QThread):
         if frame is None:
             if isinstance(source, CameraSource):
                 self._reconnect(source)
+            elif not self._ended:
+                self._paused, self._ended = True, True
+                self._publish_again()  # the last frame, marked as the end
+                self.ended.emit()
             else:
                 self._paused = True
-                self.status.emit("info", "End of video")
             return
         self._analyse(frame, still=False)
 
@@ -359,9 +401,15 @@ class LiveWorker(QThread):
 
     def _analyse(self, frame: np.ndarray, *, still: bool) -> None:
         captured = time.perf_counter()
+        previous = self._last[1] if self._last is not None else None
         result = self.pipeline.analyze_image(frame) if still else self.pipeline.process(frame)
         if still:  # a still's face ids say nothing about the previous image's faces: lay it out afresh
             self._panels.forget()
+        moved = self._follow_selection(previous, result) if previous is not None else None
+        if moved is not None:  # chained with a renumbering the GUI has not taken up yet
+            first = self._moved[0] if self._moved is not None and self._moved[1] == moved[0] else moved[0]
+            self._moved = (first, moved[1]) if first != moved[1] else None
+        self._follow = False
         self._last = (frame, result, captured)
         self._latency_ms = -1.0  # measured when published
         now = time.perf_counter()
@@ -370,6 +418,22 @@ class LiveWorker(QThread):
             self._fps = rate if self._fps == 0 else 0.9 * self._fps + 0.1 * rate
         self._last_done = now
         self._publish(frame, result, captured)
+
+    def _follow_selection(self, previous: FrameResult, result: FrameResult) -> tuple[int, int] | None:
+        """After a restart of the tracks on (nearly) the same picture, the selected person keeps the selection
+        under whatever id they got: the new face whose box overlaps their last box most. Returns (old, new)."""
+        selected = self._options.selected_face
+        before = previous.face(selected) if selected is not None else None
+        if not self._follow or before is None or not result.faces:
+            return None
+        boxes = np.array([f.box for f in result.faces], np.float32).reshape(-1, 4)
+        overlap = iou_matrix(np.asarray(before.box, np.float32)[None], boxes)[0]
+        best = int(overlap.argmax())
+        new_id = result.faces[best].face_id
+        if overlap[best] < _FOLLOW_MIN_IOU or new_id == selected:
+            return None
+        self._options = dataclasses.replace(self._options, selected_face=new_id)
+        return selected, new_id
 
     def _publish_again(self) -> None:
         if self._last is not None:
@@ -407,6 +471,9 @@ class LiveWorker(QThread):
             if isinstance(source := self._source, VideoFileSource)
             else None,
             source_path=_current_path(self._source),
+            request=self._request,
+            selection_moved=self._moved,
+            ended=self._ended,
         )
         with self._mailbox_lock:
             self._mailbox = packet
@@ -421,6 +488,7 @@ class LiveWorker(QThread):
         self.modelChanged.emit(self.pipeline.bundle)
         self.status.emit("info", f"Model loaded: {self.pipeline.bundle.name}")
         source = self._source
+        self._follow = True  # set_bundle restarted the tracks: the selected person is found again by place
         if self._last is not None and source is not None and (source.still or self._paused):
             # Nothing new would arrive: analyse the frame on screen again, so bars, thresholds and the HUD's
             # model name all come from the new model (set_bundle restarted the tracks, so no EMA mixes models).

@@ -6,6 +6,7 @@ Video files also get a seek bar and a loop toggle; both are hidden for cameras a
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QComboBox,
@@ -13,13 +14,49 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSlider,
+    QStyle,
+    QStyleOptionSlider,
     QToolButton,
     QWidget,
 )
 
 from .sources import CAMERA_RESOLUTIONS, SourceSpec
 
-__all__ = ["SourceBar"]
+__all__ = ["SeekSlider", "SourceBar"]
+
+
+class SeekSlider(QSlider):
+    """A horizontal slider whose groove jumps to the clicked place (not one page towards it); the handle then
+    follows the mouse as usual, so a click that becomes a drag goes on from there."""
+
+    jumped = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+
+    def value_at(self, x: float) -> int:
+        """The value whose handle centre sits at widget x-coordinate ``x``."""
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        style = self.style()
+        groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderGroove, self)
+        handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, self)
+        span = max(groove.width() - handle.width(), 1)
+        offset = round(x - groove.x() - handle.width() / 2)
+        return QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), offset, span, option.upsideDown)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.maximum() > self.minimum():
+            option = QStyleOptionSlider()
+            self.initStyleOption(option)
+            handle = self.style().subControlRect(
+                QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, self
+            )
+            if not handle.contains(event.position().toPoint()):
+                value = self.value_at(event.position().x())
+                self.setValue(value)
+                self.jumped.emit(value)
+        super().mousePressEvent(event)  # on the handle now: a drag starts from the clicked place
 
 
 class SourceBar(QWidget):
@@ -49,7 +86,7 @@ class SourceBar(QWidget):
         self.next_button.setToolTip("Next image / single step (→)")
         self.position = QLabel("")
         self.position.setMinimumWidth(120)
-        self.seek_slider = QSlider(Qt.Orientation.Horizontal)
+        self.seek_slider = SeekSlider()
         self.seek_slider.setObjectName("SeekSlider")
         self.seek_slider.setToolTip("Video position: drag or click to jump")
         self.seek_slider.setMinimumWidth(160)
@@ -89,7 +126,9 @@ class SourceBar(QWidget):
         self.prev_button.clicked.connect(lambda: self.stepRequested.emit(-1))
         self.next_button.clicked.connect(lambda: self.stepRequested.emit(1))
         self.snapshot_button.clicked.connect(self.snapshotRequested)
-        self.seek_slider.sliderReleased.connect(lambda: self.seekRequested.emit(self.seek_slider.value()))
+        self._jumped_to: int | None = None
+        self.seek_slider.jumped.connect(self._jumped)
+        self.seek_slider.sliderReleased.connect(self._released)
         self.seek_slider.actionTriggered.connect(self._slider_action)
         self.loop_button.toggled.connect(self.loopToggled)
 
@@ -113,10 +152,11 @@ class SourceBar(QWidget):
             return None
         return SourceSpec("camera", camera=int(index), resolution=tuple(self.resolution_box.currentData()))
 
-    def set_paused(self, paused: bool) -> None:
+    def set_paused(self, paused: bool, *, ended: bool = False) -> None:
+        """``ended``: a video stopped at its last frame; the button then starts it again."""
         self.pause_button.blockSignals(True)
         self.pause_button.setChecked(paused)
-        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setText("Play again" if paused and ended else "Resume" if paused else "Pause")
         self.pause_button.blockSignals(False)
 
     def set_source_kind(self, kind: str | None) -> None:
@@ -151,6 +191,17 @@ class SourceBar(QWidget):
         if action in (QAbstractSlider.SliderAction.SliderMove.value, QAbstractSlider.SliderAction.SliderNoAction.value):
             return
         self.seekRequested.emit(self.seek_slider.sliderPosition())
+
+    def _jumped(self, value: int) -> None:
+        self._jumped_to = value
+        self.seekRequested.emit(value)
+
+    def _released(self) -> None:
+        """The end of a drag seeks once; a plain click already did when it jumped."""
+        value, jumped = self.seek_slider.value(), self._jumped_to
+        self._jumped_to = None
+        if value != jumped:
+            self.seekRequested.emit(value)
 
     def _camera_activated(self, *_) -> None:
         spec = self.camera_spec()

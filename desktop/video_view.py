@@ -47,6 +47,7 @@ class VideoView(QWidget):
         self._warning = ""
         self._message = ""
         self._message_level = "info"
+        self._busy = ""
         self.paint_count = 0
 
     # ------------------------------------------------------------------ state
@@ -92,6 +93,15 @@ class VideoView(QWidget):
     def set_message(self, text: str, level: str = "info") -> None:
         self._message, self._message_level = text, level
         self.update()
+
+    def set_busy(self, text: str) -> None:
+        """A busy sign in the middle of the picture ("Analysing bald_guys.jpg…  1.2 s"); empty hides it."""
+        self._busy = text
+        self.update()
+
+    @property
+    def busy(self) -> str:
+        return self._busy
 
     # ------------------------------------------------------------------ geometry
     def picture_rect(self) -> QRectF:
@@ -173,6 +183,17 @@ class VideoView(QWidget):
             painter.setPen(QColor("white"))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._warning)
             painter.setFont(font)
+        if self._busy:
+            w = min(self.width() - 16, metrics.horizontalAdvance(self._busy) + 40)
+            h = metrics.height() * 2 + 16
+            rect = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+            painter.fillRect(rect, QColor(20, 60, 120, 230))
+            painter.setPen(QColor("white"))
+            painter.drawText(
+                rect,
+                Qt.AlignmentFlag.AlignCenter,
+                metrics.elidedText(self._busy, Qt.TextElideMode.ElideMiddle, int(w) - 16),
+            )
         if self._message:
             colour = {"error": QColor(200, 50, 40, 230), "warning": QColor(200, 130, 20, 230)}.get(
                 self._message_level, QColor(40, 40, 40, 220)

@@ -84,7 +84,11 @@ def test_a_new_frame_keeps_the_selected_face_or_picks_the_first():
 def test_hud_for_video_and_filmstrip():
     video = hud_lines(_packet([0, 1]), paused=True, shown_fps=24.0, model_label="run-3/model.pt")
     assert video[0] == "clip.mp4   frame 5 / 40   PAUSED"
-    assert video[1] == " 24.0 fps shown ·  29.7 fps analysed"
+    assert video[1] == "paused · ← / → one frame · Space resumes"  # no stale rate while nothing plays
+    playing = hud_lines(_packet([0, 1]), paused=False, shown_fps=24.0)
+    assert playing[0] == "clip.mp4   frame 5 / 40" and playing[1] == " 24.0 fps shown ·  29.7 fps analysed"
+    ended = hud_lines(_packet([0, 1]), paused=True, shown_fps=24.0, ended=True)
+    assert ended[0].endswith("ENDED") and "Space plays it again" in ended[1]
     assert video[2] == "latency  12.4 ms (detect 3 · model 2 ms)"
     assert video[3] == "2 face(s) · run-3/model.pt"
     still = hud_lines(_packet([0], filmstrip=(0, 2)), paused=False, shown_fps=0.0)

@@ -1,0 +1,253 @@
+"""The live view as a person uses it (issue 21): selection that follows the person, one frame index everywhere,
+seek clicks, the end of a clip, toasts, a busy sign for slow stills, a window that fits 1280x720, relaunch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from .helpers import drop_files, wait_for_packet
+
+
+def _numbered_clip(path, frames: int = 40, fps: float = 25.0):
+    """A small MJPG clip whose frame k is a flat grey of brightness 5*k (so a frame names its own index)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (160, 120))
+    for k in range(frames):
+        writer.write(np.full((120, 160, 3), 5 * k, np.uint8))
+    writer.release()
+    return path
+
+
+def _brightness_index(frame) -> int:
+    return round(float(frame.mean()) / 5.0)
+
+
+def _crossing_clip(path, faces, frames: int = 8):
+    """Two real faces side by side; the left one shrinks and the right one grows (they cross at frame 3), so a
+    track restart after frame 3 numbers them the other way round (ids go largest first)."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (640, 400))
+    for k in range(frames):
+        j = k % 14 if k % 14 < 8 else 14 - k % 14  # longer clips swing back and forth
+        canvas = np.full((400, 640, 3), 128, np.uint8)
+        for face, centre, scale in ((faces[0], 160, 1.5 - 0.1 * j), (faces[1], 480, 0.9 + 0.1 * j)):
+            w, h = int(178 * scale), int(218 * scale)
+            tile = cv2.resize(face, (w, h))
+            x, y = centre - w // 2, 200 - h // 2
+            canvas[y : y + h, x : x + w] = tile
+        writer.write(cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def _selected_centre_x(live) -> float:
+    face = live.packet.result.face(live.selected_face)
+    return float(face.box[0] + face.box[2]) / 2
+
+
+def _assert_one_frame(live) -> None:
+    """Toolbar, seek bar, HUD, face list and attribute panel all describe the packet on screen."""
+    packet = live.packet
+    assert live.panel_serial == packet.serial, "the panels show an older frame than the picture"
+    assert live.source_bar.position.text().startswith(packet.position)
+    assert packet.position in live.video.hud[0]
+    if packet.video_frame is not None:
+        assert live.source_bar.seek_slider.value() == packet.video_frame[0] - 1
+    ids = [f.face_id for f in packet.result.faces]
+    assert [live.face_list.item(i).text().split()[1] for i in range(live.face_list.count())] == [f"#{i}" for i in ids]
+    face = packet.result.face(live.selected_face) if live.selected_face is not None else None
+    if face is None:
+        assert live.attributes.bars.probabilities is None
+    else:
+        np.testing.assert_array_equal(live.attributes.bars.probabilities, face.probabilities)
+        assert f"{int(face.decisions.sum())} positive" in live.attributes.title.text()
+
+
+def test_selection_follows_the_person_when_stepping_back_and_forth(qtbot, make_window, celeba_faces, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from attricam.desktop.sources import SourceSpec
+
+    clip = _crossing_clip(tmp_path / "cross.avi", celeba_faces)
+    window = make_window(SourceSpec("video", paths=(str(clip),)))
+    live = window.live
+    wait_for_packet(qtbot, window, lambda p: p.video_frame is not None)
+    live.set_paused(True)
+    live.seek(1)  # frame 2: the left face is the larger one, so it is #0 and the right one #1
+    qtbot.waitUntil(lambda: not live.busy and live.packet.video_frame[0] == 2, timeout=30000)
+    assert len(live.packet.result.faces) == 2
+    left = min(live.packet.result.faces, key=lambda f: f.box[0])
+    assert left.face_id == 0
+    live.video.setFocus()
+    for number in (3, 4, 5, 6):  # tracked forward: ids stay, although the right face is the larger one now
+        qtbot.keyClick(live.video, Qt.Key.Key_Right)
+        wait_for_packet(qtbot, window, lambda p, n=number: p.video_frame[0] == n and len(p.result.faces) == 2)
+    right = max(live.packet.result.faces, key=lambda f: f.box[0])
+    assert right.face_id == 1
+    live.select_face(right.face_id)  # Michelle, say
+    assert _selected_centre_x(live) > 320
+
+    qtbot.keyClick(live.video, Qt.Key.Key_Left)  # frame 5: tracks restart, the right face is #0 now
+    packet = wait_for_packet(qtbot, window, lambda p: p.video_frame[0] == 5 and len(p.result.faces) == 2)
+    assert max(packet.result.faces, key=lambda f: f.box[0]).face_id == 0, "the clip no longer renumbers"
+    qtbot.waitUntil(lambda: live.selected_face == 0, timeout=5000)
+    assert _selected_centre_x(live) > 320, "the selection went to the other person"
+    qtbot.waitUntil(lambda: live.packet.options.selected_face == 0, timeout=5000)  # the yellow box too
+    assert live.face_list.currentRow() == [f.face_id for f in live.packet.result.faces].index(0)
+    assert live.attributes.title.text().startswith("Face #0")
+
+    qtbot.keyClick(live.video, Qt.Key.Key_Left)  # frame 4
+    wait_for_packet(qtbot, window, lambda p: p.video_frame[0] == 4)
+    assert _selected_centre_x(live) > 320
+    qtbot.keyClick(live.video, Qt.Key.Key_Right)  # and forward again: frame 5
+    wait_for_packet(qtbot, window, lambda p: p.video_frame[0] == 5)
+    assert _selected_centre_x(live) > 320
+    assert live.packet.options.selected_face == live.selected_face
+
+
+def test_one_frame_index_everywhere_while_playing_pausing_stepping_and_exporting(
+    qtbot, make_window, celeba_faces, settings, tmp_path
+):
+    from PySide6.QtCore import Qt
+
+    from attricam.desktop.sources import SourceSpec
+
+    clip = _crossing_clip(tmp_path / "cross.avi", celeba_faces, frames=30)
+    window = make_window(SourceSpec("video", paths=(str(clip),)))
+    live = window.live
+    wait_for_packet(qtbot, window, lambda p: p.video_frame is not None and p.video_frame[0] >= 3)
+    qtbot.mouseClick(live.source_bar.pause_button, Qt.MouseButton.LeftButton)  # as a person pauses
+    assert live.paused and "PAUSED" in live.video.hud[0]
+    assert "fps shown" not in live.video.hud[1], "the HUD quotes a rate while nothing plays"
+    for _ in range(25):  # right after pausing, and as a frame still in flight arrives
+        _assert_one_frame(live)
+        qtbot.wait(20)
+    live.video.setFocus()
+    for _ in range(3):
+        qtbot.keyClick(live.video, Qt.Key.Key_Right)
+        wait_for_packet(qtbot, window)
+        _assert_one_frame(live)
+    qtbot.keyClick(live.video, Qt.Key.Key_Left)
+    wait_for_packet(qtbot, window)
+    _assert_one_frame(live)
+    with qtbot.waitSignal(live.worker.snapshotSaved, timeout=20000) as saved:
+        qtbot.keyClick(live.video, Qt.Key.Key_S)
+    _assert_one_frame(live)
+    sidecar = json.loads(Path(saved.args[1]).read_text())
+    assert sidecar["video_frame"] == live.packet.video_frame[0]
+    assert f"frame {sidecar['video_frame']} " in live.source_bar.position.text() + " "
+    assert len(sidecar["faces"]) == live.face_list.count()
+
+
+def test_a_click_on_the_seek_bar_jumps_to_the_clicked_place(qtbot, make_window, tmp_path):
+    from PySide6.QtCore import QPoint, Qt
+
+    from attricam.desktop.sources import SourceSpec
+
+    clip = _numbered_clip(tmp_path / "clip.avi", frames=40)
+    window = make_window(SourceSpec("video", paths=(str(clip),)))
+    live = window.live
+    wait_for_packet(qtbot, window, lambda p: p.video_frame is not None)
+    live.set_paused(True)
+    slider = live.source_bar.seek_slider
+    qtbot.waitUntil(lambda: slider.maximum() == 39, timeout=5000)
+    for fraction in (0.75, 0.25):
+        x = next(x for x in range(slider.width()) if slider.value_at(x) >= round(39 * fraction))
+        seeks = []
+        live.source_bar.seekRequested.connect(seeks.append)
+        qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(x, slider.height() // 2))
+        live.source_bar.seekRequested.disconnect(seeks.append)
+        assert seeks == [round(39 * fraction)], "one seek, to the clicked place (not a page step)"
+        packet = wait_for_packet(qtbot, window, lambda p, n=seeks[0]: p.video_frame[0] == n + 1)
+        assert _brightness_index(packet.frame) == seeks[0]
+        assert slider.value() == seeks[0] and live.paused
+
+
+def test_the_end_of_a_clip_without_loop_says_so_and_space_plays_it_again(qtbot, make_window, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from attricam.desktop.sources import SourceSpec
+
+    clip = _numbered_clip(tmp_path / "clip.avi", frames=15)
+    window = make_window()
+    live = window.live
+    qtbot.mouseClick(live.source_bar.loop_button, Qt.MouseButton.LeftButton)
+    assert not live.source_bar.loop_button.isChecked()
+    live.open_source(SourceSpec("video", paths=(str(clip),)))
+    qtbot.waitUntil(lambda: live.session.ended, timeout=20000)
+    assert live.paused and live.source_bar.pause_button.text() == "Play again"
+    assert live.packet.video_frame == (15, 15) and live.packet.ended
+    assert "ENDED" in live.video.hud[0] and "ended" in live.source_bar.position.text()
+    assert "End of the video" in live.video.message[0]
+    _assert_one_frame(live)
+    live.video.setFocus()
+    qtbot.keyClick(live.video, Qt.Key.Key_Space)
+    wait_for_packet(qtbot, window, lambda p: p.video_frame[0] <= 3)
+    assert not live.paused and not live.session.ended
+    assert live.source_bar.pause_button.text() == "Pause" and "ENDED" not in live.video.hud[0]
+    qtbot.waitUntil(lambda: live.session.ended, timeout=20000)  # and it ends again, once
+    qtbot.mouseClick(live.source_bar.pause_button, Qt.MouseButton.LeftButton)  # the button restarts it too
+    wait_for_packet(qtbot, window, lambda p: p.video_frame[0] <= 3)
+    assert not live.paused
+
+
+def test_an_error_toast_over_a_still_goes_away(qtbot, make_window, celeba_face_paths, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    monkeypatch.setattr("attricam.desktop.live_tab._ERROR_MS", 400)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    window = make_window()
+    live = window.live
+    drop_files(window, [celeba_face_paths[0], broken])
+    wait_for_packet(qtbot, window, lambda p: p.filmstrip == (0, 2))
+    live.video.setFocus()
+    qtbot.keyClick(live.video, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: live.video.message[1] == "error" and "broken.jpg" in live.video.message[0], timeout=10000)
+    assert live.packet.filmstrip == (0, 2)  # the valid image stays on screen under the toast
+    qtbot.waitUntil(lambda: live.video.message[0] == "", timeout=3000)
+    assert live.video.has_frame()
+
+
+def test_a_slow_still_shows_a_busy_sign_and_keys_wait_or_are_refused(
+    qtbot, make_window, celeba_face_paths, shared_pipeline, monkeypatch
+):
+    import time
+
+    from PySide6.QtCore import Qt
+
+    slow_shape = cv2.imread(str(celeba_face_paths[1])).shape
+    analyse = shared_pipeline.analyze_image
+
+    def slow(image):
+        if image.shape == slow_shape and image.mean() == pytest.approx(slow_mean[0]):
+            time.sleep(1.2)
+        return analyse(image)
+
+    from attricam.engine.image_io import load_image
+
+    slow_mean = [float(load_image(celeba_face_paths[1]).mean())]
+    monkeypatch.setattr(shared_pipeline, "analyze_image", slow)
+    window = make_window()
+    live = window.live
+    drop_files(window, celeba_face_paths[:3])
+    wait_for_packet(qtbot, window, lambda p: p.filmstrip == (0, 3))
+    assert not live.busy and live.video.busy == ""
+    live.video.setFocus()
+    qtbot.keyClick(live.video, Qt.Key.Key_Right)  # the slow one
+    qtbot.waitUntil(lambda: celeba_face_paths[1].name in live.video.busy, timeout=1000)
+    assert live.video.cursor().shape() == Qt.CursorShape.BusyCursor
+    qtbot.keyClick(live.video, Qt.Key.Key_Right)  # refused: it would skip past the slow image
+    assert "Still analysing" in live.video.message[0]
+    with qtbot.waitSignal(live.worker.snapshotSaved, timeout=20000) as saved:
+        qtbot.keyClick(live.video, Qt.Key.Key_S)  # waits, then exports the slow image, not the previous one
+    sidecar = json.loads(Path(saved.args[1]).read_text())
+    assert sidecar["source_path"] == str(celeba_face_paths[1].resolve())
+    assert live.packet.filmstrip == (1, 3) and not live.busy and live.video.busy == ""
+    assert live.source_bar.position.text().startswith("2 / 3")
+    assert live.video.cursor().shape() != Qt.CursorShape.BusyCursor
+    qtbot.keyClick(live.video, Qt.Key.Key_Right)  # accepted again
+    wait_for_packet(qtbot, window, lambda p: p.filmstrip == (2, 3))
