@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QTabWidget, QWidget
 
 from .live_tab import LiveTab
 from .live_worker import LiveWorker
@@ -59,8 +59,10 @@ class MainWindow(QMainWindow):
         self.dashboard = dashboard_tab or DashboardTab(settings)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.live, "Live")
-        self.tabs.addTab(self.training, "Training")
-        self.tabs.addTab(self.dashboard, "Dashboard")
+        # Their forms and plots are taller than a 1280x720 screen leaves: they scroll instead of making the
+        # whole window (and the Live tab) too tall to fit.
+        self.tabs.addTab(_scrolling(self.training), "Training")
+        self.tabs.addTab(_scrolling(self.dashboard), "Dashboard")
         self.setCentralWidget(self.tabs)
         self.model_label = QLabel("model: loading…")
         self.statusBar().addPermanentWidget(self.model_label)
@@ -232,6 +234,12 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1400, 860)
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None and not screen.isEmpty():  # e.g. a 1280x720 screen, or geometry from a larger one
+            frame = self.frameGeometry().size() - self.geometry().size()
+            self.resize(
+                min(self.width(), screen.width() - frame.width()), min(self.height(), screen.height() - frame.height())
+            )
         tab = self.settings.value("window/tab", 0, int)
         self.tabs.setCurrentIndex(tab if 0 <= tab < self.tabs.count() else 0)
 
@@ -255,3 +263,13 @@ class MainWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
         self.closed.emit()
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area that resizes it: scroll bars only below its minimum size."""
+    area = QScrollArea()
+    area.setObjectName(f"{widget.objectName() or type(widget).__name__}Scroll")
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setWidget(widget)
+    return area

@@ -251,3 +251,29 @@ def test_a_slow_still_shows_a_busy_sign_and_keys_wait_or_are_refused(
     assert live.video.cursor().shape() != Qt.CursorShape.BusyCursor
     qtbot.keyClick(live.video, Qt.Key.Key_Right)  # accepted again
     wait_for_packet(qtbot, window, lambda p: p.filmstrip == (2, 3))
+
+
+def test_the_window_fits_a_1280x720_screen(qtbot, make_window, celeba_face_paths, tmp_path):
+    """Resized to what a 1280x720 screen leaves under a title bar, every tab fits and the Live tab stays usable."""
+    from PySide6.QtCore import QSize
+
+    window = make_window()
+    drop_files(window, celeba_face_paths[:2])
+    wait_for_packet(qtbot, window, lambda p: p.filmstrip == (0, 2))
+    window.resize(1280, 690)
+    qtbot.waitUntil(lambda: window.size() == QSize(1280, 690), timeout=5000)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 690, hint
+    live = window.live
+    assert live.video.height() >= 300 and live.video.width() >= 480
+    assert live.attributes.scroll.height() >= 150, "the attribute bars are squeezed away"
+    bar = live.source_bar
+    for button in (bar.open_video, bar.open_images, bar.prev_button, bar.next_button, bar.snapshot_button):
+        assert button.isVisible() and bar.rect().contains(button.geometry()), button.text()
+    window.grab().save(str(tmp_path / "live-1280x720.png"))
+    for index in (1, 2):
+        window.tabs.setCurrentIndex(index)
+        qtbot.wait(50)
+        page = window.tabs.currentWidget()
+        assert page.height() <= 690 and window.size() == QSize(1280, 690)
+        window.grab().save(str(tmp_path / f"tab{index}-1280x720.png"))
