@@ -4,6 +4,10 @@
 opens the desktop app; subcommands run headless. Each subcommand's module is
 imported only when chosen, so ``attricam analyze`` never loads Qt and the app
 never loads the trainer.
+
+No traceback reaches a user: a bad argument is one line and exit 2 (:class:`_OneLineParser`),
+and anything unexpected is one line naming a log file that holds the traceback, exit 1
+(:func:`_report_crash`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 
@@ -64,6 +70,13 @@ _SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``attricam train: error: argument --batch: ...``), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _load(module: str, name: str) -> Callable:
     import importlib
 
@@ -72,7 +85,7 @@ def _load(module: str, name: str) -> Callable:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """Only the chosen subcommand's module is imported: a broken trainer never breaks ``analyze``."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="attricam",
         description="AttriCam: live facial-attribute analysis. Without a COMMAND it opens the desktop app "
         "(options: --source PATH|CAMERA_INDEX --screenshot OUT.png --exit-after-frames N).",
@@ -98,9 +111,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"attricam: the desktop app needs {exc.name}: pip install 'attricam[gui]'", file=sys.stderr)
             return 2
 
-        return app_main(argv)
+        return _last_resort("attricam", lambda: app_main(argv))
     command = next((a for a in argv if a in _SUBCOMMANDS), None)
-    args = build_parser(command).parse_args(argv)
+    try:
+        args = build_parser(command).parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed as one line
+        return exc.code if isinstance(exc.code, int) else 2
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -109,11 +125,42 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     module, _, run_name, _ = _SUBCOMMANDS[args.command]
     _terminate_like_interrupt()
+    return _last_resort(f"attricam {args.command}", lambda: int(_load(module, run_name)(args) or 0))
+
+
+def _last_resort(prog: str, run: Callable[[], int]) -> int:
+    """Run a command; an output-path problem is one line (exit 2), anything unexpected one line and a log (exit 1)."""
+    from attricam.engine.output_paths import OutputPathError
+
     try:
-        return int(_load(module, run_name)(args) or 0)
+        return run()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OutputPathError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last resort: a user sees one line, the traceback goes to a log
+        return _report_crash(prog, exc)
+
+
+def _report_crash(prog: str, exc: BaseException) -> int:
+    """One stderr line naming the error and the log file that holds its traceback; exit status 1."""
+    import tempfile
+    import traceback
+
+    summary = (str(exc).strip().splitlines() or [""])[0][:300]
+    what = f"{type(exc).__name__}: {summary}" if summary else type(exc).__name__
+    text = f"attricam {__version__}: {' '.join(map(repr, sys.argv))}\n" + "".join(traceback.format_exception(exc))
+    try:
+        fd, name = tempfile.mkstemp(prefix="attricam-crash-", suffix=".log")
+        with open(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(text)
+        where = f"the traceback is in {Path(name)}"
+    except OSError as log_error:
+        where = f"no log could be written ({log_error.strerror or log_error})"
+    print(f"{prog}: internal error: {what} ({where})".replace("\n", " "), file=sys.stderr)
+    return 1
 
 
 def _terminate_like_interrupt() -> None:

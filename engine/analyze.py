@@ -45,7 +45,8 @@ from typing import TYPE_CHECKING, Any
 
 from .analyze_output import AnnotationWriter, CsvReport, JsonReport, OutputWriteError, csv_rows
 from .image_io import MediaLoadError, display_name, read_image
-from .output_paths import OutputPathError, check_output_file, check_output_folder, remove_stale_temps
+from .output_guard import OutputGuard, output_lock
+from .output_paths import OutputPathError, remove_stale_temps
 from .shards import Shard, parse_shard
 from .sources import VideoFrames, is_video, iter_media, video_fps
 
@@ -138,15 +139,20 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    """The subcommand: build the pipeline, analyse everything, return the exit status."""
-    options = AnalyzeOptions.from_args(args)
+    """The subcommand: check and lock the outputs, build the pipeline, analyse everything, return the exit status."""
     # FFmpeg would add its own lines ("moov atom not found") to our one line per bad file.
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     try:
-        check_outputs(options)
+        options = check_outputs(AnalyzeOptions.from_args(args))
+        with output_lock(_locked_outputs(options)):
+            _clear_stale_temps(options)
+            return _run_locked(options)
     except OutputPathError as exc:
         print(f"attricam analyze: error: {exc}", file=sys.stderr)
         return EXIT_SETUP_ERROR
+
+
+def _run_locked(options: AnalyzeOptions) -> int:
     try:
         pipeline = _build_pipeline(options)
     except (MediaLoadError, RuntimeError, ValueError, OSError) as exc:  # BundleError is a RuntimeError
@@ -176,19 +182,32 @@ def run_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def check_outputs(options: AnalyzeOptions) -> None:
-    """Every output path is usable before the model loads or any file is read; stale temporaries are cleared."""
-    check_output_file(options.csv, "--csv")
-    if options.json:
-        check_output_file(options.json, "--json")
-        if options.json.absolute() == options.csv.absolute():
-            raise OutputPathError(f"--csv and --json both name {display_name(options.csv)}; give them different files")
-    if options.annotate:
-        check_output_folder(options.annotate, "--annotate")
-    for target in (options.csv, options.json):
-        if target:
-            for stale in remove_stale_temps(target):
-                log.info("removed %s, left behind by an interrupted run", display_name(stale))
+def check_outputs(options: AnalyzeOptions) -> AnalyzeOptions:
+    """Every output is usable, and none is an input, the model or another output, before anything loads.
+
+    Returns the options with the outputs resolved (symlinks followed), which is where they are written.
+    """
+    guard = OutputGuard()
+    for path in options.paths:
+        guard.protect(path, f"the input {display_name(path)}")
+    if options.model:
+        guard.protect(options.model, "the model (--model)")
+        guard.protect(options.model.with_suffix(".onnx"), "the model's ONNX twin")
+    csv = guard.file(options.csv, "--csv")
+    json = guard.file(options.json, "--json") if options.json else None
+    annotate = guard.folder(options.annotate, "--annotate") if options.annotate else None
+    return replace(options, csv=csv, json=json, annotate=annotate)
+
+
+def _locked_outputs(options: AnalyzeOptions) -> list[tuple[Path, str]]:
+    return [(options.csv, "--csv")] + ([(options.json, "--json")] if options.json else [])
+
+
+def _clear_stale_temps(options: AnalyzeOptions) -> None:
+    """Temporaries of the locked outputs belong to dead runs (a live one would hold the lock)."""
+    for target, _ in _locked_outputs(options):
+        for stale in remove_stale_temps(target, older_than_s=0):
+            log.info("removed %s, left behind by an interrupted run", display_name(stale))
 
 
 def _build_pipeline(options: AnalyzeOptions) -> FacePipeline:

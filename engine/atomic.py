@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "temp_prefix"]
+
+_LONGEST_STEM = 100
+"""Longer stems are cut (plus a hash) in temporary names: ``.<stem>.XXXXXXXX.tmp<suffix>`` must fit 255 bytes."""
+
+
+def temp_prefix(target: Path) -> str:
+    """``.<stem>.`` of ``target``'s temporaries; a long stem is shortened and tagged with a hash of the whole."""
+    stem = target.stem
+    if len(stem.encode("utf-8", "surrogateescape")) > _LONGEST_STEM:
+        digest = hashlib.sha1(stem.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+        stem = f"{stem[: _LONGEST_STEM // 4]}~{digest}"  # a quarter: up to 4 bytes per character
+    return f".{stem}."
 
 
 @contextlib.contextmanager
@@ -22,7 +35,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target), suffix=f".tmp{target.suffix}", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     umask = os.umask(0)

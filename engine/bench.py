@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .output_paths import OutputPathError
+
 __all__ = ["add_bench_arguments", "run_bench", "process_start_time"]
 
 
@@ -28,15 +30,17 @@ def process_start_time() -> float:
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    from .arg_types import bounded_int, positive_int
+
     parser.add_argument("--source", type=Path, required=True, help="video file (looped if shorter than --frames)")
-    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--frames", type=positive_int, default=300)
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--model", type=Path, help="bundle .pt (default: the shipped one)")
     parser.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--full-detect-every", type=int, default=10, help="full MTCNN cadence in frames")
-    parser.add_argument("--min-face-size", type=int, default=60)
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch/onnxruntime")
+    parser.add_argument("--full-detect-every", type=positive_int, default=10, help="full MTCNN cadence in frames")
+    parser.add_argument("--min-face-size", type=bounded_int(12, 100_000), default=60)
+    parser.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch/onnxruntime")
     parser.add_argument("--no-render", action="store_true", help="skip rendering (pipeline only)")
     parser.add_argument(
         "--sync-detect", action="store_true", help="run the full cascade on the frame path (default: its own thread)"
@@ -55,6 +59,24 @@ def _frames(path: Path) -> Iterator[np.ndarray]:
         raise SystemExit(f"error: {exc}") from None
 
 
+def _check_bench_paths(args: argparse.Namespace) -> Path | None:
+    """The clip is a file and ``--json`` a writable file that is neither the clip nor the model; the resolved --json."""
+    from .image_io import display_name
+    from .output_guard import OutputGuard
+
+    if not Path(args.source).is_file():
+        raise OutputPathError(f"--source {display_name(args.source)} is not a video file")
+    if args.model and not Path(args.model).is_file():
+        raise OutputPathError(f"--model {display_name(args.model)}: model bundle not found")
+    if not args.json:
+        return None
+    guard = OutputGuard()
+    guard.protect(args.source, "the clip (--source)")
+    if args.model:
+        guard.protect(args.model, "the model (--model)")
+    return guard.file(args.json, "--json")
+
+
 def run_bench(args: argparse.Namespace) -> int:
     import psutil
 
@@ -64,6 +86,11 @@ def run_bench(args: argparse.Namespace) -> int:
     from .render import RenderOptions, render_frame
 
     started = process_start_time()
+    try:
+        json_out = _check_bench_paths(args)
+    except OutputPathError as exc:
+        print(f"attricam bench: error: {exc}", file=sys.stderr)
+        return 2
     bundle = ModelBundle.load(args.model) if args.model else load_default_bundle()
     settings = PipelineSettings(
         backend=args.backend,
@@ -125,10 +152,10 @@ def run_bench(args: argparse.Namespace) -> int:
     }
     text = json.dumps(figures, indent=2)
     print(text)
-    if args.json:
+    if json_out:
         from .atomic import atomic_write_text
 
-        atomic_write_text(args.json, text + "\n")
+        atomic_write_text(json_out, text + "\n")
     if not bundle.trained:
         print(f"WARNING: model {bundle.name} is UNTRAINED (random weights)", file=sys.stderr)
     return 0

@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 from .bundle import BundleError, ModelBundle, default_bundle_path
+from .image_io import display_name
 from .onnx_export import check_parity, export_onnx
+from .output_guard import OutputGuard, output_lock
+from .output_paths import OutputPathError
 
 __all__ = ["add_export_arguments", "run_export"]
 
@@ -21,12 +24,18 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     try:
+        guard = OutputGuard()
+        guard.protect(args.model, "the model (--model)")
+        out = guard.file(args.out or Path(args.model).with_suffix(".onnx"), "--out")
+        if out.suffix.lower() != ".onnx":
+            raise OutputPathError(f"--out {display_name(args.out)} must end in .onnx (it is an ONNX model)")
         bundle = ModelBundle.load(args.model)
-    except BundleError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (BundleError, OutputPathError) as exc:
+        print(f"attricam export-onnx: error: {exc}", file=sys.stderr)
         return 2
-    path = export_onnx(bundle, args.out)
-    report = check_parity(bundle, path)
+    with output_lock([(out, "--out")]):
+        path = export_onnx(bundle, out)
+        report = check_parity(bundle, path)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     print(
         f"parity vs torch on {report.faces} faces: max |dp| = {report.max_probability_diff:.2e}, "

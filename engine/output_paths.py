@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
 
+from .atomic import temp_prefix
 from .image_io import display_name
 
 __all__ = ["OutputPathError", "check_output_file", "check_output_folder", "remove_stale_temps"]
@@ -60,17 +62,19 @@ def _check_writable_folder(folder: Path, shown: str) -> None:
 
 
 def remove_stale_temps(target: Path, *, older_than_s: float = STALE_AFTER_S) -> list[Path]:
-    """Delete the hidden temporaries of ``target`` (``.<stem>.*.tmp<suffix>``, see :mod:`attricam.engine.atomic`) left by a killed run.
+    """Delete the hidden temporaries of ``target`` (``.<stem>.<random>.tmp<suffix>``, see :mod:`attricam.engine.atomic`) left by a killed run.
 
-    Only files untouched for ``older_than_s`` go, so a concurrent writer's file is spared; returns what was removed.
+    Only the exact pattern of ``target`` matches (not ``a.b.csv``'s when clearing ``a.csv``'s), and only
+    files untouched for ``older_than_s`` go, so an unlocked concurrent writer's file is spared; a caller
+    holding :func:`attricam.engine.output_guard.output_lock` on ``target`` passes 0. Returns what was removed.
     """
     if not target.parent.is_dir():
         return []
     removed = []
     now = time.time()
-    prefix, suffix = f".{target.stem}.", f".tmp{target.suffix}"
+    pattern = re.compile(re.escape(temp_prefix(target)) + r"[a-z0-9_]+" + re.escape(f".tmp{target.suffix}"))
     for candidate in target.parent.iterdir():  # not glob: a stem may hold [ or *
-        if not (candidate.name.startswith(prefix) and candidate.name.endswith(suffix)):
+        if not pattern.fullmatch(candidate.name):
             continue
         with contextlib.suppress(OSError):
             if candidate.is_file() and now - candidate.stat().st_mtime >= older_than_s:

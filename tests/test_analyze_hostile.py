@@ -73,7 +73,7 @@ def test_bad_output_paths_fail_before_the_first_file(case: str, tmp_path: Path, 
         "csv-under-file": "--csv plain.txt/out.csv: plain.txt is a regular file, so nothing can be created under it",
         "json-under-file": "--json plain.txt/sub/out.json: plain.txt is a regular file",
         "annotate-is-file": "--annotate plain.txt is a file, not a folder",
-        "same-file": "--csv and --json both name out.csv",
+        "same-file": "--json out.csv is the same file as --csv",
     }[case]
     run = run_cli([str(image), *args, "--model", str(random_bundle_path)], tmp_path, timeout=120)
     assert run.returncode == 2, run.stderr

@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import multiprocessing as mp
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -317,12 +318,15 @@ def merge_face_caches(
 
 
 def add_cache_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    from attricam.engine.arg_types import positive_int
     from attricam.engine.shards import parse_shard
 
+    from .config_checks import parse_partitions
+
     parser.add_argument("--data", type=Path, action="append", help=f"CelebA root(s); default {DATA_ROOT_HELP}")
-    parser.add_argument("--partitions", default="train,val")
+    parser.add_argument("--partitions", type=parse_partitions, default=("train", "val"))
     parser.add_argument("--cache", type=Path, default=None, help="cache directory (default ./cache)")
-    parser.add_argument("--workers", type=int, default=2, help="face-detection processes")
+    parser.add_argument("--workers", type=positive_int, default=2, help="face-detection processes")
     parser.add_argument(
         "--shard", type=parse_shard, default=None, metavar="i/n",
         help="build only share i (0-based) of n of each split; 'env' takes torchrun's RANK/WORLD_SIZE. "
@@ -332,8 +336,20 @@ def add_cache_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 
 
 def run_cache(args: argparse.Namespace) -> int:
-    for root in args.data or [default_data_root()]:
-        splits = load_celeba(root, tuple(args.partitions.split(",")))
+    from attricam.engine.output_paths import OutputPathError, check_output_folder
+
+    from .preflight import SetupError, check_data_root
+
+    roots = args.data or [default_data_root()]
+    try:
+        for root in roots:
+            check_data_root(root)
+        check_output_folder(Path(args.cache) if args.cache else default_cache_dir(), "--cache")
+    except (SetupError, OutputPathError) as exc:
+        print(f"attricam cache: error: {exc}", file=sys.stderr)
+        return 2
+    for root in roots:
+        splits = load_celeba(root, args.partitions)
         for name, split in splits.items():
             files = args.shard.take(split.filenames) if args.shard else split.filenames
             if files:

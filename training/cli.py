@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 
+from attricam.engine.arg_types import bounded_float, bounded_int, positive_int
 from attricam.engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
 
 from .config import (
@@ -24,7 +27,9 @@ from .config import (
     THRESHOLD_POLICIES,
     TrainConfig,
     default_data_root,
+    field_type,
 )
+from .config_checks import BOUNDS, MAX_IMAGE_SIDE, MAX_MODEL_WIDTH, ConfigError, check_config, load_config_file
 from .events import ErrorEvent, Event, EventCallback, JsonLinesWriter, StepEvent, StoppedEvent
 
 __all__ = [
@@ -45,6 +50,14 @@ def _roots(values: list[str] | None) -> tuple[str, ...]:
     return tuple(roots) if roots else (str(default_data_root()),)
 
 
+def _bounded(name: str):
+    """The argparse converter of a :class:`TrainConfig` field, with the range :data:`BOUNDS` gives it."""
+    bound = BOUNDS[name]
+    if field_type(next(f for f in fields(TrainConfig) if f.name == name)) is float:
+        return bounded_float(bound.low, bound.high, low_open=bound.low_open)
+    return bounded_int(int(bound.low), None if bound.high is None else int(bound.high))
+
+
 def _image_size(text: str) -> tuple[int, int]:
     try:
         h, w = (int(v) for v in text.lower().split("x"))
@@ -52,6 +65,8 @@ def _image_size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"image size must look like 96x80 (height x width), got {text!r}") from None
     if h % 8 or w % 8:
         raise argparse.ArgumentTypeError("image height and width must be multiples of 8 (the model's stride)")
+    if not (8 <= h <= MAX_IMAGE_SIDE and 8 <= w <= MAX_IMAGE_SIDE):
+        raise argparse.ArgumentTypeError(f"image height and width must be between 8 and {MAX_IMAGE_SIDE}, got {text}")
     return h, w
 
 
@@ -59,8 +74,9 @@ def _loss_option(text: str) -> tuple[str, float | bool | None]:
     key, _, value = text.partition("=")
     if not value:
         raise argparse.ArgumentTypeError(f"loss option must be key=value, got {text!r}")
-    parsed = {"true": True, "false": False, "none": None}.get(value.lower())
-    return key.replace("-", "_"), parsed if value.lower() in ("true", "false", "none") else float(value)
+    if value.lower() in ("true", "false", "none"):
+        return key.replace("-", "_"), {"true": True, "false": False, "none": None}[value.lower()]
+    return key.replace("-", "_"), bounded_float(-math.inf)(value)
 
 
 def _model_option(text: str) -> tuple[str, int | tuple[int, ...]]:
@@ -72,6 +88,8 @@ def _model_option(text: str) -> tuple[str, int | tuple[int, ...]]:
         numbers = ()
     if not key or not numbers:
         raise argparse.ArgumentTypeError(f"model option must be key=int or key=int,int,..., got {text!r}")
+    if not all(1 <= n <= MAX_MODEL_WIDTH for n in numbers):
+        raise argparse.ArgumentTypeError(f"model option {key} must be between 1 and {MAX_MODEL_WIDTH}, got {value}")
     return key.replace("-", "_"), numbers if "," in value else numbers[0]
 
 
@@ -97,18 +115,18 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         f"e.g. weighted,bce+balanced,bce+curriculum (losses: {', '.join(LOSS_NAMES)}; samplers: "
         f"{', '.join(SAMPLERS)}; without +SAMPLER: --sampler)",
     )
-    p.add_argument("--epochs", type=int, default=12)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--weight-decay", type=float, default=0.05)
-    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--epochs", type=_bounded("epochs"), default=12)
+    p.add_argument("--lr", type=_bounded("lr"), default=2e-3)
+    p.add_argument("--weight-decay", type=_bounded("weight_decay"), default=0.05)
+    p.add_argument("--batch", type=_bounded("batch_size"), default=128)
     p.add_argument(
         "--image-size",
         type=_image_size,
         default=(IMAGE_HEIGHT, IMAGE_WIDTH),
         help=f"HEIGHTxWIDTH, default {IMAGE_HEIGHT}x{IMAGE_WIDTH}",
     )
-    p.add_argument("--weight-cap", type=float, default=None, help="cap of the positive weights (default 50)")
-    p.add_argument("--gamma", type=float, default=None, help="focal gamma (default 2)")
+    p.add_argument("--weight-cap", type=bounded_float(1), default=None, help="cap of the positive weights (default 50)")
+    p.add_argument("--gamma", type=bounded_float(0), default=None, help="focal gamma (default 2)")
     p.add_argument(
         "--loss-option",
         type=_loss_option,
@@ -125,11 +143,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         metavar="KEY=VALUE",
         help="a field of the model's config, e.g. stem_width=32 or stage_widths=64,128 (default: the shipped size)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_bounded("seed"), default=0)
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out (next epoch)")
     p.add_argument("--cache", default=None, help="face cache directory (default ./cache)")
-    p.add_argument("--train-limit", type=int, default=None, help="first N train images per root")
-    p.add_argument("--val-limit", type=int, default=None)
+    p.add_argument("--train-limit", type=positive_int, default=None, help="first N train images per root")
+    p.add_argument("--val-limit", type=positive_int, default=None)
     p.add_argument(
         "--threshold-policy",
         default="auto",
@@ -138,17 +156,24 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     )
     p.add_argument(
         "--calibration-fraction",
-        type=float,
+        type=_bounded("calibration_fraction"),
         default=0.12,
         help="share of train identities held back to select the checkpoint and fit calibration (0: use val)",
     )
-    p.add_argument("--ema-decay", type=float, default=0.998, help="weight EMA that is evaluated and shipped (0: off)")
+    p.add_argument(
+        "--ema-decay",
+        type=_bounded("ema_decay"),
+        default=0.998,
+        help="weight EMA that is evaluated and shipped (0: off)",
+    )
     p.add_argument(
         "--no-camera-shift", action="store_true", help="train without JPEG/blur/noise/low-res/colour-cast augmentation"
     )
     p.add_argument("--no-stuck-fixes", action="store_true", help="flag stuck attributes but do not fix them")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--workers", type=int, default=2, help="face-detection processes when building the cache")
+    p.add_argument("--threads", type=_bounded("num_threads"), default=2)
+    p.add_argument(
+        "--workers", type=_bounded("workers"), default=2, help="face-detection processes when building the cache"
+    )
     p.add_argument("--device", default="auto", choices=DEVICES, help="auto: cuda when PyTorch sees a GPU, else cpu")
     p.add_argument(
         "--precision",
@@ -158,11 +183,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     )
     p.add_argument(
         "--loader-workers",
-        type=int,
+        type=_bounded("loader_workers"),
         default=None,
         help="DataLoader processes augmenting batches ahead (default: 0 on CPU, up to 8 per GPU)",
     )
-    p.add_argument("--max-epochs-this-run", type=int, default=None, help="stop (resumably) after N epochs")
+    p.add_argument("--max-epochs-this-run", type=positive_int, default=None, help="stop (resumably) after N epochs")
     p.add_argument(
         "--finalize-now",
         action="store_true",
@@ -203,9 +228,7 @@ def parse_recipe(recipe: str, default_sampler: str = "random") -> tuple[str, str
 
 def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str | None = None) -> TrainConfig:
     if getattr(args, "config", None):
-        import json
-
-        return TrainConfig.from_dict(json.loads(Path(args.config).read_text()))
+        return load_config_file(args.config)
     options = dict(args.loss_option)
     if args.weight_cap is not None:
         options["weight_cap"] = args.weight_cap
@@ -310,13 +333,20 @@ def _setup_problem(args: argparse.Namespace) -> str:
                 loss, sampler = parse_recipe(name, args.sampler)
             except SystemExit as exc:
                 return f"--compare: {exc}"
-            configs.append(config_from_args(args, loss, str(Path(args.out) / name), sampler))
+            try:
+                configs.append(config_from_args(args, loss, str(Path(args.out) / name), sampler))
+            except (ConfigError, ValueError) as exc:
+                return f"--compare {name}: {exc}"
     else:
-        configs = [config_from_args(args, args.loss, args.out)]
+        try:
+            configs = [config_from_args(args, args.loss, args.out)]
+        except ValueError as exc:  # ConfigError, and TrainConfig's own checks of choices
+            return f"--config {exc}" if args.config else str(exc)
     try:
         for cfg in configs:
+            check_config(cfg)
             check_train_setup(cfg, resume=resume)
-    except SetupError as exc:
+    except (ConfigError, SetupError) as exc:
         return str(exc)
     return ""
 
@@ -416,17 +446,34 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     parser.add_argument("--model", required=True, help="model bundle (.pt)")
     parser.add_argument("--data", action="append", help=f"CelebA root(s); default {DATA_ROOT_HELP}")
     parser.add_argument("--split", default="val", choices=("train", "val", "test"))
-    parser.add_argument("--limit", type=int, default=None, help="first N images per root")
+    parser.add_argument("--limit", type=positive_int, default=None, help="first N images per root")
     parser.add_argument("--cache", default=None)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=positive_int, default=2)
     parser.add_argument("--out", default=None, help="report directory (default: beside the bundle)")
     parser.add_argument(
         "--no-shifted", action="store_true", help="skip the camera-shifted copy of the split (pose, JPEG, blur, ...)"
     )
     parser.add_argument("--no-plots", action="store_true", help="skip the matplotlib PNGs")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=positive_int, default=2)
     _add_event_arguments(parser)
     return parser
+
+
+def _evaluate_problem(args: argparse.Namespace) -> str:
+    """The first reason ``evaluate`` cannot start (model, roots, output folder), or ''; checked before data loads."""
+    from attricam.engine.bundle import BundleError, ModelBundle
+    from attricam.engine.output_paths import OutputPathError, check_output_folder
+
+    from .preflight import SetupError, check_data_root
+
+    try:
+        ModelBundle.load(args.model)
+        for root in _roots(args.data):
+            check_data_root(root)
+        check_output_folder(Path(args.out) if args.out else Path(args.model).parent, "--out")
+    except (BundleError, SetupError, OutputPathError, OSError, ValueError) as exc:
+        return str(exc)
+    return ""
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -435,6 +482,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     events = args.json_events or args.events
     emit, sinks = _callbacks(args)
+    if problem := _evaluate_problem(args):
+        emit(ErrorEvent(problem))
+        print(f"attricam evaluate: error: {problem}", file=sys.stderr)
+        _close(sinks)
+        return 2
     try:
         evaluate_bundle(
             Path(args.model),

@@ -148,6 +148,8 @@ class TrainConfig:
             raise ValueError(f"unknown device {self.device!r}; valid: {', '.join(DEVICES)}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
+        if not isinstance(self.epochs, int) or self.epochs < 1:  # zero epochs would ship random weights as trained
+            raise ValueError(f"epochs must be >= 1, got {self.epochs!r}")
 
     def to_dict(self) -> dict:
         d = asdict(self)

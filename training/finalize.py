@@ -121,7 +121,7 @@ def finalize_run(
     rule = fit.rule if fit else DecisionRule.uncalibrated()
     rates = [h["images_per_s"] for h in history]
     metadata = {
-        "trained": True,
+        "trained": bool(history),  # no finished epoch: the weights are still the random initialisation
         "name": cfg.name,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "recipe": {"loss": cfg.loss, **cfg.loss_options},

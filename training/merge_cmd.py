@@ -19,12 +19,16 @@ log = logging.getLogger(__name__)
 
 
 def add_merge_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    from attricam.engine.arg_types import positive_int
+
+    from .config_checks import parse_partitions
+
     sub = parser.add_subparsers(dest="what", required=True, metavar="{cache,csv}")
     cache = sub.add_parser("cache", help="join shard face caches (attricam cache --shard i/n)")
     cache.add_argument("--data", type=Path, action="append", help="CelebA root(s); default $ATTRICAM_DATA")
-    cache.add_argument("--partitions", default="train,val")
+    cache.add_argument("--partitions", type=parse_partitions, default=("train", "val"))
     cache.add_argument("--cache", type=Path, default=None, help="cache directory the shards were written to")
-    cache.add_argument("--shards", type=int, required=True, metavar="N", help="n of the --shard i/n runs")
+    cache.add_argument("--shards", type=positive_int, required=True, metavar="N", help="n of the --shard i/n runs")
     csv = sub.add_parser("csv", help="join shard CSVs (attricam analyze --shard i/n) in shard order")
     csv.add_argument("parts", nargs="+", metavar="SHARD.csv", help="shard CSVs, shard 0 first")
     csv.add_argument("--out", required=True, metavar="OUT.csv")
@@ -40,12 +44,23 @@ def run_merge(args: argparse.Namespace) -> int:
             log.info("merged %d shard CSVs (%d rows) into %s", len(args.parts), rows, args.out)
             return 0
         from .cache import merge_face_caches
-        from .celeba import default_data_root, load_celeba
+        from .celeba import load_celeba
+        from .config import default_data_root
+        from .preflight import check_data_root
 
-        for root in args.data or [default_data_root()]:
-            for split in load_celeba(root, tuple(args.partitions.split(","))).values():
+        roots = args.data or [default_data_root()]
+        for root in roots:
+            check_data_root(root)
+        merged = 0
+        for root in roots:
+            for split in load_celeba(root, args.partitions).values():
                 if len(split):
                     merge_face_caches(root, split.filenames, args.shards, args.cache)
+                    merged += 1
+        if not merged:
+            raise ValueError(
+                f"no {','.join(args.partitions)} images under {', '.join(map(str, roots))}: nothing to merge"
+            )
         return 0
     except (OSError, ValueError) as exc:
         print(f"attricam merge: error: {exc}", file=sys.stderr)

@@ -18,7 +18,7 @@ from attricam.engine.output_paths import remove_stale_temps
 from .celeba import ATTR_FILE, IMAGE_DIR, PARTITION_FILE
 from .config import CHECKPOINT_NAME, TrainConfig
 
-__all__ = ["SetupError", "check_data_root", "check_train_setup"]
+__all__ = ["SetupError", "check_checkpoint_readable", "check_data_root", "check_train_setup"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,19 @@ def check_data_root(root: str | Path) -> None:
         )
 
 
+def check_checkpoint_readable(path: Path) -> None:
+    """A checkpoint torch can read safely (``weights_only``): a truncated or foreign file is one line, not a traceback."""
+    from .checkpoint import load_checkpoint
+
+    try:
+        payload = load_checkpoint(path)
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds (zip, unpickling, storage) for one cause
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise SetupError(f"{path} cannot be resumed: not a readable checkpoint ({reason})") from None
+    if not isinstance(payload, dict) or not {"epoch", "config", "model"} <= payload.keys():
+        raise SetupError(f"{path} cannot be resumed: not an AttriCam training checkpoint")
+
+
 def check_train_setup(cfg: TrainConfig, *, resume: bool) -> None:
     """Loss options, the checkpoint against ``--resume``, the data roots; clears stale checkpoint temporaries."""
     from .losses import build_loss
@@ -68,5 +81,7 @@ def check_train_setup(cfg: TrainConfig, *, resume: bool) -> None:
         log.info("removed %s, left behind by an interrupted checkpoint write", stale)
     if checkpoint.exists() and not resume:
         raise SetupError(f"{checkpoint} exists; pass --resume to continue it or choose another --out")
+    if checkpoint.exists() and resume:
+        check_checkpoint_readable(checkpoint)
     for root in cfg.data:
         check_data_root(root)
