@@ -1,7 +1,12 @@
 """Start the desktop app: ``attricam [--source PATH|CAMERA] [--screenshot OUT.png --exit-after-frames N]``.
 
 The headless hooks run the real window (also under ``QT_QPA_PLATFORM=offscreen``):
-it analyses N frames of the source, saves a grab of the whole window and exits 0.
+it analyses N frames of the source (a video ends with its last frame, whatever the loop setting), saves a
+grab of the whole window and exits 0. Headless runs read and write no saved preferences except an INI file
+named with ``--settings``, so the same command does the same on every machine.
+
+Started with a display and a ``--source`` that cannot be opened, the window opens and says why (someone who
+started it from a launcher sees no terminal); headless, the reason goes to stderr and the exit code is 2.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ import gc
 import logging
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
-__all__ = ["build_parser", "freeze_after_first_model", "main", "parse_source"]
+__all__ = ["build_parser", "freeze_after_first_model", "has_display", "main", "parse_source"]
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=180.0, help="headless mode: give up after this many seconds (exit 1)"
     )
     parser.add_argument(
-        "--settings", metavar="INI", help="keep preferences in this INI file instead of the user's store"
+        "--settings",
+        metavar="INI",
+        help="keep preferences in this INI file instead of the user's store (headless runs use none without it)",
     )
     parser.add_argument("--size", default=None, help="window size WxH (default: remembered geometry)")
     return parser
@@ -87,11 +95,15 @@ def freeze_after_first_model(window) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    headless = args.screenshot is not None or args.exit_after_frames is not None
+    startup_error = ""
     try:
         initial = parse_source(args.source, args.resolution)
     except ValueError as exc:
         print(f"attricam: {exc}", file=sys.stderr)
-        return 2
+        if headless:
+            return 2
+        initial, startup_error = None, str(exc)
 
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
@@ -104,7 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(["attricam"])
     app.setApplicationName("AttriCam")
     app.setOrganizationName("AttriCam")
-    store = QSettings(args.settings, QSettings.Format.IniFormat) if args.settings else default_settings()
+    if startup_error and not has_display(app):
+        return 2  # nobody would see the window: stderr said why
+    scratch = tempfile.TemporaryDirectory(prefix="attricam-headless-") if headless and not args.settings else None
+    if args.settings:
+        store = QSettings(args.settings, QSettings.Format.IniFormat)
+    elif scratch is not None:  # headless: nothing read from or written to the user's saved state
+        store = QSettings(str(Path(scratch.name) / "settings.ini"), QSettings.Format.IniFormat)
+    else:
+        store = default_settings()
     settings = AppSettings(store)
     if args.attribute:
         from attricam.engine.attributes import attribute_index
@@ -114,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         except KeyError as exc:
             print(f"attricam: {exc.args[0]}", file=sys.stderr)
             return 2
-    window = MainWindow(settings, initial_source=initial)
+    window = MainWindow(settings, initial_source=initial, startup_error=startup_error)
     freeze_after_first_model(window)
     if args.size:
         w, _, h = args.size.lower().partition("x")
@@ -133,9 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
 
     outcome = {"code": 0}
-    headless = args.screenshot is not None or args.exit_after_frames is not None
     if headless:
         wanted = max(1, args.exit_after_frames or 1)
+        window.live.set_loop(False, remember=False)  # a video ends with its last frame
 
         def finish(code: int, reason: str = "") -> None:
             if window.isVisible() and args.screenshot:
@@ -163,6 +183,13 @@ def main(argv: list[str] | None = None) -> int:
 
         window.live.frameShown.connect(on_frame)
 
+        def on_end() -> None:  # fewer frames in the clip than asked for: it ends with the clip
+            if not outcome.get("ending"):
+                outcome["ending"] = True
+                QTimer.singleShot(50, lambda: finish(0))
+
+        window.live.worker.ended.connect(on_end)
+
         def on_status(level: str, text: str) -> None:
             # A source that cannot be opened (or a model that cannot load) will never yield a frame: say why
             # at once instead of waiting for --timeout.
@@ -181,4 +208,11 @@ def main(argv: list[str] | None = None) -> int:
     wake.start(250)
     app.exec()
     window.shutdown()
+    if scratch is not None:
+        scratch.cleanup()
     return outcome["code"]
+
+
+def has_display(app) -> bool:
+    """False on Qt's windowless platforms (``offscreen``, ``minimal``), where a window helps nobody."""
+    return app.platformName() not in ("offscreen", "minimal", "")

@@ -12,6 +12,7 @@ class EmptyState(QWidget):
     openVideoRequested = Signal()
     openImagesRequested = Signal()
     rescanRequested = Signal()
+    reopenRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -27,9 +28,12 @@ class EmptyState(QWidget):
         self.open_video = QPushButton("Open video…")
         self.open_images = QPushButton("Open images…")
         self.rescan = QPushButton("Look for cameras again")
+        self.reopen = QPushButton("")
+        self.reopen.setObjectName("ReopenButton")
+        self.reopen.hide()
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        for button in (self.open_video, self.open_images, self.rescan):
+        for button in (self.reopen, self.open_video, self.open_images, self.rescan):
             button.setMinimumHeight(32)
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -44,7 +48,13 @@ class EmptyState(QWidget):
         self.open_video.clicked.connect(self.openVideoRequested)
         self.open_images.clicked.connect(self.openImagesRequested)
         self.rescan.clicked.connect(self.rescanRequested)
+        self.reopen.clicked.connect(self.reopenRequested)
         self.set_no_camera()
+
+    def set_reopen(self, label: str) -> None:
+        """Offer the source of the last session ("Reopen clip.mp4"); empty hides the button."""
+        self.reopen.setText(f"Reopen {label}" if label else "")
+        self.reopen.setVisible(bool(label))
 
     def set_no_camera(self) -> None:
         self.headline.setText("No camera found")

@@ -167,12 +167,19 @@ class LiveTab(QWidget):
         return self.session.unreadable
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self, initial: SourceSpec | None = None) -> None:
-        """Start the worker; ``initial`` (e.g. from the command line) beats the remembered source."""
+    def start(self, initial: SourceSpec | None = None, error: str = "") -> None:
+        """Start the worker; ``initial`` (e.g. from the command line) beats the remembered source.
+
+        ``error``: why the source asked for on the command line cannot be opened; the empty state says so and
+        no camera replaces it."""
         self._initial = initial
         self._push_options()
         if initial is not None:
             self.open_source(initial)  # queued: runs as soon as the model has loaded
+        if error:
+            self.session.unreadable = error
+            self.empty_state.set_unreadable(error)
+            self.message.emit(error, 0)
         self.worker.start()
         self._timer.start()
 
@@ -208,6 +215,7 @@ class LiveTab(QWidget):
         self.empty_state.openVideoRequested.connect(self.open_video_dialog)
         self.empty_state.openImagesRequested.connect(self.open_images_dialog)
         self.empty_state.rescanRequested.connect(self._rescan)
+        self.empty_state.reopenRequested.connect(self._reopen_last)
         self.video.faceClicked.connect(self.select_face)
         self.video.resized.connect(self.worker.set_view_size)
         self.face_list.faceSelected.connect(self.select_face)
@@ -284,18 +292,34 @@ class LiveTab(QWidget):
             return
         initial = getattr(self, "_initial", None)
         remembered = SourceSpec.from_text(self.settings.last_source)
-        if initial is not None:
-            return  # already queued by start()
-        if (
-            remembered is not None
-            and remembered.exists()
-            and (remembered.kind != "camera" or remembered.camera in indices)
-        ):
-            if remembered.kind == "camera":
-                self.source_bar.set_resolution(remembered.resolution)
+        if initial is not None or self.unreadable:
+            return  # already queued by start(), or what was asked for failed: no camera replaces it
+        if remembered is not None and remembered.kind == "camera" and remembered.camera in indices:
+            self.source_bar.set_resolution(remembered.resolution)
             self.open_source(remembered)
         elif indices:
             self.open_source(self.source_bar.camera_spec())
+        elif remembered is not None and remembered.kind != "camera" and remembered.exists():
+            # A file is not resumed behind the user's back: the empty state offers it (File > Open recent too).
+            self.empty_state.set_reopen(remembered.label)
+
+    def _reopen_last(self) -> None:
+        remembered = SourceSpec.from_text(self.settings.last_source)
+        if remembered is not None and remembered.exists():
+            self.open_source(remembered)
+        else:
+            self.empty_state.set_reopen("")
+            self._status("error", "The last source is gone; open another one")
+
+    def set_loop(self, loop: bool, *, remember: bool = True) -> None:
+        """Video files: play again from the start after the last frame, or stop there. ``remember=False``
+        (headless runs) leaves the user's saved choice alone."""
+        self.source_bar.blockSignals(True)
+        self.source_bar.set_loop(loop)
+        self.source_bar.blockSignals(False)
+        if remember:
+            self.settings.set_value("live/loop", loop)
+        self.worker.set_loop(loop)
 
     def _source_opened(self, spec: SourceSpec) -> None:
         self.session.source_opened(spec)
@@ -500,6 +524,7 @@ class LiveTab(QWidget):
         self.explorer.set_filter(filter_)
 
     def _push_options(self) -> None:
+        self.attributes.set_show_unreliable(self.overlay.unreliable.isChecked())
         self.session.explorer_shown = self.view_tabs.currentWidget() is self.explorer
         self.worker.set_options(self.overlay.options(self.selected_face), tiles=self.session.explorer_shown)
 

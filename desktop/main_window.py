@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
         *,
         worker: LiveWorker | None = None,
         initial_source: SourceSpec | None = None,
+        startup_error: str = "",
         training_tab: QWidget | None = None,
         dashboard_tab: QWidget | None = None,
     ) -> None:
@@ -75,7 +76,7 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
         self._restore_geometry()
         self._closed = False
-        self.live.start(initial_source)
+        self.live.start(initial_source, error=startup_error)
         self.live.video.setFocus()
 
     # ------------------------------------------------------------------ menus and keys

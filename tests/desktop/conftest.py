@@ -106,10 +106,12 @@ def make_window(qtbot, settings, shared_pipeline, no_cameras):
     windows = []
     threads = torch.get_num_threads()  # the live worker sets 1 intra-op thread for the whole process
 
-    def factory(initial_source=None, app_settings=None, **worker_options):
+    def factory(initial_source=None, app_settings=None, window_options=None, **worker_options):
         shared_pipeline.set_bundle(_random_bundle())
         worker = LiveWorker(lambda: shared_pipeline, **worker_options)
-        window = MainWindow(app_settings or settings, worker=worker, initial_source=initial_source)
+        window = MainWindow(
+            app_settings or settings, worker=worker, initial_source=initial_source, **(window_options or {})
+        )
         window.training.ask_before_close = False
         qtbot.addWidget(window)
         window.resize(1280, 800)

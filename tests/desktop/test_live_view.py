@@ -277,3 +277,76 @@ def test_the_window_fits_a_1280x720_screen(qtbot, make_window, celeba_face_paths
         page = window.tabs.currentWidget()
         assert page.height() <= 690 and window.size() == QSize(1280, 690)
         window.grab().save(str(tmp_path / f"tab{index}-1280x720.png"))
+
+
+def test_a_relaunch_without_camera_shows_the_empty_state_and_offers_the_last_file(
+    qtbot, make_window, settings, tmp_path
+):
+    from PySide6.QtCore import Qt
+
+    from attricam.desktop.sources import SourceSpec
+
+    clip = _numbered_clip(tmp_path / "clip.avi", frames=15)
+    settings.last_source = SourceSpec("video", paths=(str(clip),)).to_text()
+    window = make_window()
+    live = window.live
+    qtbot.waitUntil(lambda: live._cameras == [], timeout=10000)
+    qtbot.wait(300)  # long enough for a resumed clip to show
+    assert live.spec is None and live.packet is None
+    assert live.stack.currentWidget() is live.empty_state
+    assert live.empty_state.headline.text() == "No camera found"
+    reopen = live.empty_state.reopen
+    assert reopen.isVisibleTo(live) and reopen.text() == "Reopen clip.avi"
+    qtbot.mouseClick(reopen, Qt.MouseButton.LeftButton)
+    wait_for_packet(qtbot, window, lambda p: p.video_frame is not None)
+    assert live.stack.currentWidget() is live.view_tabs
+
+
+def test_a_bad_source_with_a_display_opens_the_window_and_says_why(qtbot, make_window, monkeypatch):
+    monkeypatch.setattr("attricam.desktop.live_worker.probe_cameras", lambda *a, **k: [0])
+    opened = []
+    monkeypatch.setattr("attricam.desktop.live_worker.open_source", lambda spec, **_: opened.append(spec))
+    window = make_window(window_options={"startup_error": "/videos/nope.mp4: file not found"})
+    live = window.live
+    qtbot.waitUntil(lambda: live._cameras == [0], timeout=10000)
+    qtbot.wait(200)
+    assert opened == [], "a camera replaced the source that was asked for"
+    assert live.stack.currentWidget() is live.empty_state
+    assert live.empty_state.headline.text() == "This file cannot be read"
+    assert "/videos/nope.mp4: file not found" in live.empty_state.hint.text()
+
+
+def _run_app(tmp_path, *args, config=None):
+    import os
+    import subprocess
+    import sys
+
+    from .test_headless import REPO
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(config)}
+    command = [sys.executable, "-m", "attricam.desktop", *args]
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("saved_loop", ["true", "false"])
+def test_headless_runs_end_with_the_clip_and_ignore_the_saved_gui_state(tmp_path, saved_loop):
+    import time
+
+    clip = _numbered_clip(tmp_path / "clip.avi", frames=15)
+    config = tmp_path / "config"
+    store = config / "AttriCam" / "AttriCam.conf"
+    store.parent.mkdir(parents=True)
+    store.write_text(f"[live]\nloop={saved_loop}\nlast_source=images:{tmp_path / 'gone.jpg'}\n")
+    before = store.read_bytes()
+    out = tmp_path / "shot.png"
+    started = time.monotonic()
+    done = _run_app(tmp_path, "--source", str(clip), "--screenshot", str(out), "--exit-after-frames", "500",
+                    "--timeout", "100", config=config)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert time.monotonic() - started < 60, "it waited for the time-out instead of ending with the clip"
+    assert out.is_file() and store.read_bytes() == before
+
+
+def test_a_bad_source_without_a_display_exits_at_once_with_the_reason(tmp_path):
+    done = _run_app(tmp_path, "--source", str(tmp_path / "nope.mp4"), config=tmp_path / "config")
+    assert done.returncode == 2 and "nope.mp4: file not found" in done.stderr
