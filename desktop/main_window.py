@@ -29,6 +29,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+O", "open images"),
     ("Ctrl+Shift+O", "open video"),
     ("Ctrl+Alt+O", "open a folder (recursive)"),
+    ("Ctrl+M", "load a model bundle"),
     ("Ctrl+1 / 2 / 3", "Live / Training / Dashboard tab"),
     ("Ctrl+Q", "quit"),
 )
@@ -86,7 +87,7 @@ class MainWindow(QMainWindow):
             ("Open &images…", QKeySequence.StandardKey.Open, self.live.open_images_dialog),
             ("Open &video…", "Ctrl+Shift+O", self.live.open_video_dialog),
             ("Open &folder…", "Ctrl+Alt+O", self.live.open_folder_dialog),
-            ("&Snapshot", None, self.live.snapshot),
+            ("&Snapshot\tS", None, self.live.snapshot),  # S itself is a Live-tab key: the menu only names it
             ("Export &folder…", None, self.live.choose_export_folder),
             ("&Quit", QKeySequence.StandardKey.Quit, self.close),
         ):

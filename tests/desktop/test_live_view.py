@@ -350,3 +350,22 @@ def test_headless_runs_end_with_the_clip_and_ignore_the_saved_gui_state(tmp_path
 def test_a_bad_source_without_a_display_exits_at_once_with_the_reason(tmp_path):
     done = _run_app(tmp_path, "--source", str(tmp_path / "nope.mp4"), config=tmp_path / "config")
     assert done.returncode == 2 and "nope.mp4: file not found" in done.stderr
+
+
+def test_every_key_is_listed_in_help_and_menus_name_their_keys(qtbot, make_window):
+    from PySide6.QtGui import QKeySequence
+
+    from attricam.desktop.main_window import SHORTCUTS
+
+    window = make_window()
+    listed = " / ".join(k for k, _ in SHORTCUTS)
+    for shortcut in window._shortcuts:
+        key = shortcut.key().toString()
+        assert key.split("+")[-1] in listed, f"{key} missing from Help > Keyboard shortcuts"
+    for menu in (a.menu() for a in window.menuBar().actions()):
+        for action in menu.actions():
+            key = action.shortcut().toString(QKeySequence.SequenceFormat.PortableText)
+            if key:
+                assert key in listed, f"{action.text()}: {key} missing from Help > Keyboard shortcuts"
+    snapshot = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text().startswith("&Snapshot"))
+    assert snapshot.text().endswith("\tS")
