@@ -5,7 +5,9 @@ CSV contract (one row per face, columns in this order)::
     path, face, x, y, w, h, score, p_<Attr> x 40, y_<Attr> x 40
 
 * ``path`` — the file as found (as given on the command line, or below a given
-  folder). A video frame is ``<video>#frame=<index>``, ``index`` counting from 0
+  folder). A path a spreadsheet would run as a formula (starting with ``=``, ``+``,
+  ``-``, ``@``, a tab or a carriage return) gets a leading ``'``
+  (:func:`attricam.engine.analyze_output.spreadsheet_safe`). A video frame is ``<video>#frame=<index>``, ``index`` counting from 0
   in the file, so the contract stays the same for stills and clips.
 * ``face`` — 0, 1, ... (largest first) in a still; the tracker's face id in a
   video, stable while a face stays in view. ``-1`` marks an image or analysed
@@ -47,7 +49,7 @@ from .analyze_output import AnnotationWriter, CsvReport, JsonReport, OutputWrite
 from .image_io import MediaLoadError, display_name, read_image
 from .output_guard import OutputGuard, output_lock
 from .output_paths import OutputPathError, remove_stale_temps
-from .shards import Shard, parse_shard
+from .shards import Shard, ShardManifest, file_sha256, listing_digest, manifest_path, parse_shard
 from .sources import VideoFrames, is_video, iter_media, video_fps
 
 if TYPE_CHECKING:  # the pipeline pulls in torch and MTCNN: imported only when a run starts
@@ -101,6 +103,8 @@ class AnalyzeSummary:
     interrupted: bool = False
     stopped: str = ""
     """Why the run stopped early because an output could not be written ('' when it did not)."""
+    listing: str = ""
+    """:func:`attricam.engine.shards.listing_digest` of every file found, before sharding."""
 
 
 def _positive_int(text: str) -> int:
@@ -164,6 +168,7 @@ def _run_locked(options: AnalyzeOptions) -> int:
             file=sys.stderr,
         )
     summary = analyze_media(pipeline, options)
+    _record_shard(options, summary)
     log.info(
         "%d file(s) read, %d failed, %d CSV row(s) -> %s",
         summary.files_read,
@@ -180,6 +185,22 @@ def _run_locked(options: AnalyzeOptions) -> int:
         print("attricam analyze: error: no readable image or video among the given paths", file=sys.stderr)
         return EXIT_NOTHING_READ
     return EXIT_OK
+
+
+def _record_shard(options: AnalyzeOptions, summary: AnalyzeSummary) -> None:
+    """Beside a shard's CSV, the manifest ``merge csv`` checks it against; a whole run's CSV has none."""
+    manifest = manifest_path(options.csv)
+    with contextlib.suppress(OSError):  # without a manifest, merge csv refuses the shard: nothing is lost
+        if not options.shard:
+            manifest.unlink(missing_ok=True)  # left by an earlier sharded run into the same CSV
+            return
+        ShardManifest(
+            shard=options.shard,
+            listing=summary.listing,
+            files=summary.files_read + summary.files_failed,
+            csv_sha256=file_sha256(options.csv),
+            complete=not (summary.interrupted or summary.stopped),
+        ).write(options.csv)
 
 
 def check_outputs(options: AnalyzeOptions) -> AnalyzeOptions:
@@ -226,6 +247,7 @@ def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSum
     """Analyse every file under ``options.paths`` into the outputs; bad files are reported and skipped."""
     exclude = [options.annotate] if options.annotate else []
     files = list(iter_media(options.paths, exclude=exclude))
+    listing = listing_digest(files) if options.shard else ""
     if options.shard:
         files = options.shard.take(files)
     read = failed = 0
@@ -284,8 +306,9 @@ def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSum
             rows = csv.rows if csv else 0
             stopped = f"{exc}: stopped after {read} file(s); the outputs keep their {rows} CSV row(s)"
     return AnalyzeSummary(
-        files_read=read, files_failed=failed, rows=csv.rows if csv else 0, interrupted=interrupted, stopped=stopped
-    )
+        files_read=read, files_failed=failed, rows=csv.rows if csv else 0, interrupted=interrupted, stopped=stopped,
+        listing=listing,
+    )  # fmt: skip
 
 
 @contextlib.contextmanager

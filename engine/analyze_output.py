@@ -18,6 +18,7 @@ import csv
 import errno
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -27,12 +28,21 @@ import numpy as np
 
 from .atomic import atomic_path, atomic_write_bytes
 from .attributes import ATTRIBUTE_NAMES
+from .reliability import ModelReliability
 from .results import FrameResult
 
 if TYPE_CHECKING:
     from .bundle import ModelBundle
 
-__all__ = ["CSV_COLUMNS", "AnnotationWriter", "CsvReport", "JsonReport", "OutputWriteError", "csv_rows"]
+__all__ = [
+    "CSV_COLUMNS",
+    "AnnotationWriter",
+    "CsvReport",
+    "JsonReport",
+    "OutputWriteError",
+    "csv_rows",
+    "spreadsheet_safe",
+]
 
 _FATAL_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
 """Write errors that every later file would hit too: they stop the batch instead of skipping one file."""
@@ -81,6 +91,22 @@ def _write_all(handle: BinaryIO, data: bytes) -> None:
         if not written:
             raise OSError(errno.ENOSPC, "no space left on device")
         view = view[written:]
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet (Excel, LibreOffice, Sheets) run a cell as a formula: CSV injection."""
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """``cell``, with a leading ``'`` when a spreadsheet would run it as a formula (OWASP's CSV-injection advice).
+
+    Only text is touched: a number such as ``-1`` or ``-3.5`` (a face id, a box edge) stays as it is,
+    so the CSV contract's columns read the same; a file named ``=HYPERLINK(...).jpg`` reads ``'=HYPERLINK(...).jpg``.
+    """
+    if not cell.startswith(_FORMULA_STARTS) or _PLAIN_NUMBER.fullmatch(cell):
+        return cell
+    return "'" + cell
 
 
 CSV_COLUMNS: tuple[str, ...] = (
@@ -142,7 +168,7 @@ class CsvReport:
 
     def _append(self, rows: list[list[str]]) -> None:
         text = io.StringIO()
-        csv.writer(text, lineterminator="\n").writerows(rows)
+        csv.writer(text, lineterminator="\n").writerows([[spreadsheet_safe(cell) for cell in row] for row in rows])
         self._out.append(text.getvalue().encode("utf-8", "surrogateescape"))  # undecodable names: their own bytes
 
     def add_rows(self, rows: list[list[str]]) -> None:
@@ -175,6 +201,12 @@ class JsonReport:
             "model_trained": bundle.trained,
             "thresholds": {name: float(t) for name, t in zip(ATTRIBUTE_NAMES, bundle.decision_rule.thresholds)},
             "calibrated": not bundle.decision_rule.is_identity,
+            "second_opinion": bundle.opinion is not None,
+            "reliability": {
+                key: r.to_dict()
+                for key, fused in (("fused", True), ("model_only", False))
+                if (r := ModelReliability.from_metadata(bundle.metadata, fused=fused)) is not None
+            },
         }
         with atomic_path(target) as tmp, open(tmp, "wb", buffering=0) as handle:
             out = _WholeRecordFile(handle, target)

@@ -54,6 +54,20 @@ def _fake_root(root: Path) -> Path:
     return root
 
 
+def _shard_set(folder: Path) -> None:
+    """Three shard CSVs of one job with their manifests, a truncated copy of shard 1 and a CSV without manifest."""
+    from attricam.engine.shards import ShardManifest, file_sha256, parse_shard
+
+    folder.mkdir()
+    for i in range(3):
+        part = folder / f"p{i}.csv"
+        part.write_text(f"path,face\nf{i}.jpg,-1\n")
+        ShardManifest(parse_shard(f"{i}/3"), "job", 1, file_sha256(part), True).write(part)
+    (folder / "cut.csv").write_bytes((folder / "p1.csv").read_bytes()[:-3])
+    (folder / "cut.csv.shard.json").write_bytes((folder / "p1.csv.shard.json").read_bytes())
+    (folder / "plain.csv").write_text("path,face\nf1.jpg,-1\n")
+
+
 class _Evil:
     def __reduce__(self):
         return (os.system, ("touch pwned",))
@@ -101,6 +115,7 @@ def scratch(tmp_path: Path, random_bundle_path: Path, monkeypatch: pytest.Monkey
     (tmp_path / "configs" / "invalid.json").write_text('{"data": ["root"], "out": ')
     (tmp_path / "configs" / "nan.json").write_text('{"data": ["root"], "out": "run", "lr": NaN}')
     (tmp_path / "configs" / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    _shard_set(tmp_path / "shards")
     monkeypatch.chdir(tmp_path)
     yield tmp_path
 
@@ -187,6 +202,29 @@ CASES: dict[str, tuple[list[str], int, str]] = {
     "export-missing-model": (["export-onnx", "--model", "none.pt"], 2, "model bundle not found"),
     "export-hostile-model": (["export-onnx", "--model", "junk.pt", "--out", "x.onnx"], 2, "junk.pt"),
     # merge
+    "merge-csv-missing-shard": (
+        ["merge", "csv", "shards/p0.csv", "shards/p2.csv", "--out", "all.csv"], 2, "shard(s) 1/3 missing",
+    ),
+    "merge-csv-shard-twice": (
+        ["merge", "csv", "shards/p0.csv", "shards/p0.csv", "shards/p1.csv", "shards/p2.csv", "--out", "all.csv"], 2,
+        "shard 0/3 is given twice",
+    ),
+    "merge-csv-truncated": (
+        ["merge", "csv", "shards/p0.csv", "shards/cut.csv", "shards/p2.csv", "--out", "all.csv"], 2,
+        "changed or truncated",
+    ),
+    "merge-csv-no-manifest": (
+        ["merge", "csv", "shards/p0.csv", "shards/plain.csv", "shards/p2.csv", "--out", "all.csv"], 2,
+        "no shard manifest",
+    ),
+    "merge-csv-out-is-a-shard": (
+        ["merge", "csv", "shards/p0.csv", "shards/p1.csv", "shards/p2.csv", "--out", "shards/p1.csv"], 2,
+        "is the shard shards/p1.csv",
+    ),
+    "merge-csv-out-is-fifo": (
+        ["merge", "csv", "shards/p0.csv", "shards/p1.csv", "shards/p2.csv", "--out", "fifo.csv"], 2,
+        "is not a regular file",
+    ),
     "merge-cache-shards-0": (["merge", "cache", "--data", "root", "--shards", "0"], 2, "--shards: must be >= 1"),
     "merge-cache-missing-root": (["merge", "cache", "--data", "nowhere", "--shards", "2"], 2, "data root nowhere"),
     "merge-cache-no-images": (
@@ -236,6 +274,40 @@ def test_merge_cache_end_to_end(celeba_root: Path, tmp_path: Path, capsys: pytes
     merged = build_face_cache(root, names, tmp_path / "cache")  # found, not rebuilt: no detector runs
     assert set(merged.filenames) | set(merged.no_face) | set(merged.unreadable) == set(names)
     assert len(merged.filenames) >= 3 and len(merged.images) == len(merged.filenames)
+
+
+def test_merge_csv_joins_a_whole_set_in_any_order(scratch: Path) -> None:
+    parts = [f"shards/p{i}.csv" for i in (2, 0, 1)]
+    assert main(["merge", "csv", *parts, "--out", "all.csv"]) == 0
+    assert (scratch / "all.csv").read_text() == "path,face\nf0.jpg,-1\nf1.jpg,-1\nf2.jpg,-1\n"
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(scratch: Path) -> None:
+    import csv
+
+    names = ["=HYPERLINK(1).png", "+sum.png", "-x.png", "@cmd.png", "plain.png"]
+    for name in names:
+        shutil.copy(scratch / "photo.jpg", scratch / "in" / name)
+    assert main(["analyze", *(f"in/{n}" for n in names), "--csv", "o.csv", "--model", "m.pt"]) == 0
+    with open(scratch / "o.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["path"] for r in rows] == [f"in/{n}" for n in names]  # a path starting with a folder is harmless
+    assert main(["analyze", *names[:1], "--csv", "bare.csv", "--model", "m.pt"]) == 1  # not there: no row
+    (scratch / names[0]).write_bytes((scratch / "photo.jpg").read_bytes())
+    (scratch / names[2]).write_bytes((scratch / "photo.jpg").read_bytes())
+    assert main(["analyze", "--model", "m.pt", "--csv", "bare.csv", "--", names[0], names[2], "photo.jpg"]) == 0
+    with open(scratch / "bare.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["path"] for r in rows] == ["'=HYPERLINK(1).png", "'-x.png", "photo.jpg"]
+    assert all(r["face"] == "-1" for r in rows)  # numbers, negative ones too, stay numbers
+
+
+def test_spreadsheet_safe_touches_only_formulas() -> None:
+    from attricam.engine.analyze_output import spreadsheet_safe
+
+    assert [spreadsheet_safe(c) for c in ("=1+2", "+A1", "-2+3", "@SUM(A1)", "\tx", "-1", "-3.5", "+4", "a=b")] == [
+        "'=1+2", "'+A1", "'-2+3", "'@SUM(A1)", "'\tx", "-1", "-3.5", "+4", "a=b",
+    ]  # fmt: skip
 
 
 def test_a_locked_output_is_refused_while_its_run_lives(scratch: Path, capsys: pytest.CaptureFixture[str]) -> None:

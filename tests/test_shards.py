@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -23,18 +24,70 @@ def test_shards_cover_every_item_once_in_order(monkeypatch):
         parse_shard("3/3")
 
 
+def _shard_csv(path, text: str | bytes, shard: str, *, listing: str = "job", complete: bool = True):
+    """A shard CSV as ``analyze --shard`` leaves it: the CSV and its manifest."""
+    from attricam.engine.shards import ShardManifest, file_sha256
+
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    ShardManifest(parse_shard(shard), listing, 1, file_sha256(path), complete).write(path)
+    return path
+
+
 def test_merge_csv_refuses_overlaps_and_foreign_headers(tmp_path):
-    a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
-    a.write_text('path,face\nx.jpg,0\n"we,ird.jpg",0\n')
-    b.write_text("path,face\ny.jpg,0\ny.jpg,1\n")
-    assert merge_csv([a, b], tmp_path / "all.csv") == 4
+    a = _shard_csv(tmp_path / "a.csv", 'path,face\nx.jpg,0\n"we,ird.jpg",0\n', "0/2")
+    b = _shard_csv(tmp_path / "b.csv", "path,face\ny.jpg,0\ny.jpg,1\n", "1/2")
+    assert merge_csv([b, a], tmp_path / "all.csv") == 4  # any order in, shard order out
     assert (tmp_path / "all.csv").read_text() == 'path,face\nx.jpg,0\n"we,ird.jpg",0\ny.jpg,0\ny.jpg,1\n'
-    c.write_text("path,face\nx.jpg,0\n")
+    c = _shard_csv(tmp_path / "c.csv", "path,face\nx.jpg,0\n", "1/2")
     with pytest.raises(ValueError, match="overlapping"):
         merge_csv([a, c], tmp_path / "bad.csv")
-    c.write_text("path,score\nz.jpg,0\n")
+    c = _shard_csv(tmp_path / "c.csv", "path,score\nz.jpg,0\n", "1/2")
     with pytest.raises(ValueError, match="header"):
         merge_csv([a, c], tmp_path / "bad.csv")
+    assert not (tmp_path / "bad.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("missing", "shard(s) 1/3 missing"),
+        ("twice", "shard 0/3 is given twice"),
+        ("truncated", "changed or truncated since its run wrote it"),
+        ("interrupted", "shard 2/3 did not finish"),
+        ("no-manifest", "no shard manifest"),
+        ("other-job", "are shards of different runs"),
+        ("other-count", "are shards of different runs"),
+        ("short-record", "record 3 has 1 fields, not 2"),
+    ],
+)
+def test_merge_csv_refuses_an_incomplete_set(case, expected, tmp_path):
+    parts = [_shard_csv(tmp_path / f"p{i}.csv", f"path,face\nf{i}.jpg,0\n", f"{i}/3") for i in range(3)]
+    if case == "missing":
+        parts = [parts[0], parts[2]]
+    elif case == "twice":
+        parts = [parts[0], parts[0], parts[1], parts[2]]
+    elif case == "truncated":
+        parts[1].write_bytes(parts[1].read_bytes()[:-4])
+    elif case == "interrupted":
+        _shard_csv(parts[2], "path,face\nf2.jpg,0\n", "2/3", complete=False)
+    elif case == "no-manifest":
+        (tmp_path / "p1.csv.shard.json").unlink()
+    elif case == "other-job":
+        _shard_csv(parts[1], "path,face\nf1.jpg,0\n", "1/3", listing="another job")
+    elif case == "other-count":
+        _shard_csv(parts[1], "path,face\nf1.jpg,0\n", "1/4")
+    elif case == "short-record":
+        _shard_csv(parts[1], "path,face\nf1.jpg,0\nf1b.jpg\n", "1/3")
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        merge_csv(parts, tmp_path / "all.csv")
+    assert not (tmp_path / "all.csv").exists()
+
+
+def test_merge_csv_keeps_names_that_are_not_utf8(tmp_path):
+    a = _shard_csv(tmp_path / "a.csv", b"path,face\ncaf\xe9.png,-1\n", "0/2")
+    b = _shard_csv(tmp_path / "b.csv", b"path,face\n\xff\xfe.png,-1\n", "1/2")
+    assert merge_csv([a, b], tmp_path / "all.csv") == 2
+    assert (tmp_path / "all.csv").read_bytes() == b"path,face\ncaf\xe9.png,-1\n\xff\xfe.png,-1\n"
 
 
 def test_an_old_npz_cache_is_converted_to_a_memory_map(tmp_path):

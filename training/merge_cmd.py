@@ -2,8 +2,10 @@
 
 * ``merge cache``: the face caches of shards ``0/n .. n-1/n`` of each split -> the split's whole
   cache, identical to an unsharded ``attricam cache`` (same key, same bytes), which training then finds.
-* ``merge csv``: the shard CSVs of ``attricam analyze --shard`` (given in shard order) -> one CSV,
-  identical to an unsharded analysis of the same paths.
+* ``merge csv``: the shard CSVs of ``attricam analyze --shard`` -> one CSV in shard order, identical
+  to an unsharded analysis of the same paths; each shard is proved by the manifest its run wrote
+  beside it (:func:`attricam.engine.shards.check_shard_set`), so a missing, repeated, truncated or
+  unfinished shard is refused instead of silently dropping or doubling rows.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ def add_merge_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     cache.add_argument("--cache", type=Path, default=None, help="cache directory the shards were written to")
     cache.add_argument("--shards", type=positive_int, required=True, metavar="N", help="n of the --shard i/n runs")
     csv = sub.add_parser("csv", help="join shard CSVs (attricam analyze --shard i/n) in shard order")
-    csv.add_argument("parts", nargs="+", metavar="SHARD.csv", help="shard CSVs, shard 0 first")
+    csv.add_argument(
+        "parts", nargs="+", metavar="SHARD.csv", help="shard CSVs (each with the .shard.json its run wrote)"
+    )
     csv.add_argument("--out", required=True, metavar="OUT.csv")
     return parser
 
@@ -38,9 +42,16 @@ def add_merge_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 def run_merge(args: argparse.Namespace) -> int:
     try:
         if args.what == "csv":
-            from attricam.engine.shards import merge_csv
+            from attricam.engine.output_guard import OutputGuard, output_lock
+            from attricam.engine.shards import manifest_path, merge_csv
 
-            rows = merge_csv(args.parts, args.out)
+            guard = OutputGuard()
+            for part in args.parts:
+                guard.protect(part, f"the shard {part}")
+                guard.protect(manifest_path(part), f"the manifest of {part}")
+            out = guard.file(args.out, "--out")
+            with output_lock([(out, "--out")]):
+                rows = merge_csv(args.parts, out)
             log.info("merged %d shard CSVs (%d rows) into %s", len(args.parts), rows, args.out)
             return 0
         from .cache import merge_face_caches
