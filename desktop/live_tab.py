@@ -10,6 +10,7 @@ public methods only.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from .model_files import bundle_label
 from .overlay_controls import OverlayControls
 from .settings import AppSettings
 from .source_bar import SourceBar
-from .sources import SourceSpec, classify_paths
+from .sources import SourceSpec, classify_paths, is_video_path
 from .video_view import VideoView, fit_size
 
 __all__ = ["LiveTab"]
@@ -79,6 +80,7 @@ class LiveTab(QWidget):
         self._busy_since = 0.0
         self._snapshot_pending = False
         self._shown_fps = 0.0
+        self._return_to: SourceSpec | None = None  # the filmstrip (at its video item) a video was played from
         self.panel_serial = 0
         """Serial of the packet the toolbar, face list and attribute panel describe (the HUD's is ``packet``)."""
 
@@ -212,6 +214,8 @@ class LiveTab(QWidget):
         bar.snapshotRequested.connect(self.snapshot)
         bar.seekRequested.connect(self.seek)
         bar.loopToggled.connect(self._loop_toggled)
+        bar.playItemRequested.connect(self.play_strip_video)
+        bar.backRequested.connect(self.back_to_filmstrip)
         self.empty_state.openVideoRequested.connect(self.open_video_dialog)
         self.empty_state.openImagesRequested.connect(self.open_images_dialog)
         self.empty_state.rescanRequested.connect(self._rescan)
@@ -329,6 +333,12 @@ class LiveTab(QWidget):
         self.settings.last_source = spec.to_text()
         self.source_bar.set_source_kind(spec.kind)
         self.source_bar.set_position("")
+        played_from = self._return_to
+        if played_from is not None and spec == SourceSpec("video", paths=(played_from.paths[played_from.start],)):
+            self.source_bar.set_back(played_from.label)
+        else:
+            self._return_to = None
+            self.source_bar.set_back("")
         self.set_paused(False)
         self.stack.setCurrentWidget(self.view_tabs)
         self.message.emit(f"Opened {spec.label}", 3000)
@@ -386,8 +396,31 @@ class LiveTab(QWidget):
         self._status("info", "End of the video — Space plays it again")
 
     def toggle_pause(self) -> None:
-        if self.session.pausable:
+        """Space: pause or resume; on a filmstrip's video item, play that video."""
+        if self._strip_video() is not None:
+            self.play_strip_video()
+        elif self.session.pausable:
             self.set_paused(not self.paused)
+
+    def _strip_video(self) -> SourceSpec | None:
+        """The filmstrip on screen, started at its current item, when that item is a video (else None)."""
+        packet, spec = self.packet, self.spec
+        if spec is None or spec.kind != "images" or packet is None or packet.filmstrip is None:
+            return None
+        index = packet.filmstrip[0]
+        return dataclasses.replace(spec, start=index) if is_video_path(spec.paths[index]) else None
+
+    def play_strip_video(self) -> None:
+        """Play the video item of the filmstrip on screen; "Back to the list" (Backspace) returns to it."""
+        strip = self._strip_video()
+        if strip is None or self.busy:
+            return
+        self._return_to = strip
+        self.open_source(SourceSpec("video", paths=(strip.paths[strip.start],)))
+
+    def back_to_filmstrip(self) -> None:
+        if self._return_to is not None:
+            self.open_source(self._return_to)
 
     def step(self, delta: int = 1) -> None:
         """Filmstrip: previous/next image. Video: pause, then exactly one frame forward or back. Camera: forward."""
@@ -579,6 +612,8 @@ class LiveTab(QWidget):
         self.face_list.set_faces(packet.result, self.selected_face)
         ended = "   · ended" if self.session.ended else ""
         self.source_bar.set_position(packet.position + ended)
+        if packet.filmstrip is not None:
+            self.source_bar.set_play_item(self._strip_video() is not None)
         if packet.video_frame is not None:
             self.source_bar.set_video_position(*packet.video_frame)
 

@@ -68,6 +68,8 @@ class SourceBar(QWidget):
     snapshotRequested = Signal()
     seekRequested = Signal(int)  # 0-based video frame
     loopToggled = Signal(bool)
+    playItemRequested = Signal()  # a filmstrip's video item: play it
+    backRequested = Signal()  # back to the filmstrip a video was played from
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,11 +100,15 @@ class SourceBar(QWidget):
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.pause_button.setToolTip("Pause / resume (Space)")
+        self.back_button = QPushButton("◂ Back to the list")
+        self.back_button.setToolTip("Back to the images and videos this video was played from (Backspace)")
+        self.back_button.hide()
         self.snapshot_button = QPushButton("Snapshot")
         self.snapshot_button.setToolTip("Save the annotated frame as PNG + JSON (S)")
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.back_button)
         layout.addWidget(QLabel("Camera"))
         layout.addWidget(self.camera_box)
         layout.addWidget(self.resolution_box)
@@ -131,6 +137,8 @@ class SourceBar(QWidget):
         self.seek_slider.sliderReleased.connect(self._released)
         self.seek_slider.actionTriggered.connect(self._slider_action)
         self.loop_button.toggled.connect(self.loopToggled)
+        self.back_button.clicked.connect(self.backRequested)
+        self._play_item = False
 
     def set_cameras(self, indices: list[int]) -> None:
         self.camera_box.clear()
@@ -159,8 +167,25 @@ class SourceBar(QWidget):
         self.pause_button.setText("Play again" if paused and ended else "Resume" if paused else "Pause")
         self.pause_button.blockSignals(False)
 
+    def set_play_item(self, playable: bool) -> None:
+        """A filmstrip shows a video's first frame: the Pause button becomes "Play video"."""
+        if playable == self._play_item:
+            return
+        self._play_item = playable
+        self.pause_button.blockSignals(True)
+        self.pause_button.setChecked(False)
+        self.pause_button.setText("Play video" if playable else "Pause")
+        self.pause_button.blockSignals(False)
+        self.pause_button.setEnabled(playable)
+
+    def set_back(self, label: str) -> None:
+        """Offer the way back to a filmstrip ("◂ Back to 12 images + 1 video"); empty hides it."""
+        self.back_button.setText(f"◂ Back to {label}" if label else "")
+        self.back_button.setVisible(bool(label))
+
     def set_source_kind(self, kind: str | None) -> None:
         """Filmstrips and video files step both ways; a camera steps forward only (while paused)."""
+        self.set_play_item(False)
         self.prev_button.setEnabled(kind in ("images", "video"))
         self.next_button.setEnabled(kind is not None)
         self.pause_button.setEnabled(kind in ("camera", "video"))
@@ -209,5 +234,11 @@ class SourceBar(QWidget):
             self.cameraChosen.emit(spec)
 
     def _pause_toggled(self, paused: bool) -> None:
+        if self._play_item:
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(False)  # stays a "Play video" button
+            self.pause_button.blockSignals(False)
+            self.playItemRequested.emit()
+            return
         self.pause_button.setText("Resume" if paused else "Pause")
         self.pauseToggled.emit(paused)

@@ -28,6 +28,7 @@ __all__ = [
     "SourceSpec",
     "VideoFileSource",
     "classify_paths",
+    "is_video_path",
     "open_source",
     "probe_cameras",
     "wait_interruptibly",
@@ -51,6 +52,8 @@ class SourceSpec:
     paths: tuple[str, ...] = ()
     camera: int = 0
     resolution: tuple[int, int] = (640, 480)
+    start: int = 0
+    """Filmstrips: the item shown first (coming back from a video played out of the strip)."""
 
     @property
     def label(self) -> str:
@@ -58,7 +61,11 @@ class SourceSpec:
             return f"Camera {self.camera} ({self.resolution[0]}x{self.resolution[1]})"
         if self.kind == "video":
             return Path(self.paths[0]).name
-        return Path(self.paths[0]).name if len(self.paths) == 1 else f"{len(self.paths)} images"
+        if len(self.paths) == 1:
+            return Path(self.paths[0]).name
+        videos = sum(is_video_path(p) for p in self.paths)
+        images = f"{len(self.paths) - videos} images"
+        return images + (f" + {videos} video{'s' if videos > 1 else ''}" if videos else "")
 
     def to_text(self) -> str:
         if self.kind == "camera":
@@ -83,24 +90,24 @@ class SourceSpec:
         return self.kind == "camera" or all(Path(p).is_file() for p in self.paths)
 
 
+def is_video_path(path: str) -> bool:
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+
+
 def classify_paths(paths: list[str]) -> SourceSpec | None:
     """Dropped or chosen files and folders -> a source, or None when nothing in them is usable.
 
     Folders are expanded recursively like ``attricam analyze`` (:func:`attricam.engine.sources.iter_media`: sorted,
-    hidden files skipped). A video named explicitly wins; otherwise all images form a filmstrip; a folder
-    holding only videos opens its first one.
+    hidden files skipped). One video alone plays; anything more (images, several videos, a folder of both) is a
+    filmstrip in which a video shows its first frame and plays on Space (the same files ``analyze`` reads).
     """
     named = [Path(p) for p in paths]
-    explicit_videos = [str(p) for p in named if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS]
-    if explicit_videos:
-        return SourceSpec("video", paths=(explicit_videos[0],))
     files = [str(p) for p in iter_media([p for p in named if p.exists()]) if p.is_file()]
-    images = [p for p in files if Path(p).suffix.lower() in IMAGE_EXTENSIONS]
-    if images:
-        return SourceSpec("images", paths=tuple(images))
-    videos = [p for p in files if Path(p).suffix.lower() in VIDEO_EXTENSIONS]
-    if videos:
-        return SourceSpec("video", paths=(videos[0],))
+    media = [p for p in files if Path(p).suffix.lower() in IMAGE_EXTENSIONS or is_video_path(p)]
+    if len(media) == 1 and is_video_path(media[0]):
+        return SourceSpec("video", paths=(media[0],))
+    if media:
+        return SourceSpec("images", paths=tuple(media))
     if files:  # unknown extension named explicitly: let the image loader name the problem
         return SourceSpec("images", paths=tuple(files))
     return None
@@ -288,7 +295,7 @@ class ImageSequenceSource(FrameSource):
         super().__init__(spec)
         if not spec.paths:
             raise SourceError("no images given")
-        self.index = 0
+        self.index = min(max(spec.start, 0), len(spec.paths) - 1)
 
     def __len__(self) -> int:
         return len(self.spec.paths)
@@ -303,13 +310,24 @@ class ImageSequenceSource(FrameSource):
         self.index = new
         return changed
 
+    @property
+    def current_is_video(self) -> bool:
+        return is_video_path(self.current_path)
+
     def read(self) -> np.ndarray:
-        """Raises :class:`ImageLoadError` (message names the file) for a broken image."""
-        return load_image(self.current_path)
+        """The current image, or a video's first frame. Raises :class:`MediaLoadError` (message names the file)."""
+        if not self.current_is_video:
+            return load_image(self.current_path)
+        with VideoReader(self.current_path, quiet=False) as video:
+            frame = video.read()
+        if frame is None:
+            raise VideoLoadError(f"{Path(self.current_path).name}: no frame could be read (not a video?)")
+        return frame
 
     @property
     def position(self) -> str:
-        return f"{self.index + 1} / {len(self)}  {Path(self.current_path).name}"
+        video = "   video: Space plays it" if self.current_is_video else ""
+        return f"{self.index + 1} / {len(self)}  {Path(self.current_path).name}{video}"
 
 
 def open_source(spec: SourceSpec, *, realtime: bool = True) -> FrameSource:

@@ -369,3 +369,42 @@ def test_every_key_is_listed_in_help_and_menus_name_their_keys(qtbot, make_windo
                 assert key in listed, f"{action.text()}: {key} missing from Help > Keyboard shortcuts"
     snapshot = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text().startswith("&Snapshot"))
     assert snapshot.text().endswith("\tS")
+
+
+def test_open_folder_shows_its_videos_too_and_plays_them(qtbot, make_window, celeba_face_paths, tmp_path, monkeypatch):
+    import shutil
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    folder = tmp_path / "trip"
+    (folder / "clips").mkdir(parents=True)
+    shutil.copy(celeba_face_paths[0], folder / "a.jpg")
+    shutil.copy(celeba_face_paths[1], folder / "b.jpg")
+    _numbered_clip(folder / "clips" / "c.avi", frames=15)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    window = make_window()
+    live = window.live
+    open_folder = next(a for a in window.menuBar().actions()[0].menu().actions() if a.text().startswith("Open &folder"))
+    open_folder.trigger()  # File > Open folder…
+    wait_for_packet(qtbot, window, lambda p: p.filmstrip == (0, 3))
+    assert live.spec.paths[-1] == str(folder / "clips" / "c.avi")
+    live.video.setFocus()
+    qtbot.keyClick(live.video, Qt.Key.Key_Right)
+    wait_for_packet(qtbot, window, lambda p: p.filmstrip == (1, 3))
+    qtbot.keyClick(live.video, Qt.Key.Key_Right)
+    packet = wait_for_packet(qtbot, window, lambda p: p.filmstrip == (2, 3))
+    assert _brightness_index(packet.frame) == 0  # the video's first frame
+    assert "c.avi" in live.source_bar.position.text() and "Space plays it" in live.video.hud[0]
+    assert live.source_bar.pause_button.isEnabled() and live.source_bar.pause_button.text() == "Play video"
+    qtbot.keyClick(live.video, Qt.Key.Key_Space)
+    wait_for_packet(qtbot, window, lambda p: p.video_frame is not None and p.video_frame[0] >= 3)
+    assert live.spec.kind == "video" and live.source_bar.back_button.isVisible()
+    assert live.source_bar.back_button.text() == "◂ Back to 2 images + 1 video"
+    qtbot.mouseClick(live.source_bar.back_button, Qt.MouseButton.LeftButton)
+    wait_for_packet(qtbot, window, lambda p: p.filmstrip == (2, 3))
+    assert live.spec.kind == "images" and not live.source_bar.back_button.isVisible()
+    qtbot.mouseClick(live.source_bar.pause_button, Qt.MouseButton.LeftButton)  # the button plays it too
+    wait_for_packet(qtbot, window, lambda p: p.video_frame is not None)
+    qtbot.keyClick(live.video, Qt.Key.Key_Backspace)
+    wait_for_packet(qtbot, window, lambda p: p.filmstrip == (2, 3))

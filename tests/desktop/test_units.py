@@ -43,7 +43,9 @@ def test_classify_paths(tmp_path):
     image, video, other = tmp_path / "a.jpg", tmp_path / "b.mp4", tmp_path / "c.txt"
     for p in (image, video, other):
         p.write_bytes(b"x")
-    assert classify_paths([str(image), str(video)]).kind == "video"
+    assert classify_paths([str(image), str(video)]).paths == (str(image), str(video))  # a filmstrip of both
+    assert classify_paths([str(video)]).kind == "video"
+    assert classify_paths([str(tmp_path)]).paths == (str(image), str(video))  # a folder: images and videos
     assert classify_paths([str(image)]).paths == (str(image),)
     assert classify_paths([str(other)]).kind == "images"  # the loader will name the problem
     assert classify_paths([str(tmp_path / "missing.jpg")]) is None
