@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.14.1
-	$(BIN)/pip install --quiet -e '.[gui,training,dev]'
+	$(BIN)/pip install --quiet -e '.[gui,training,dev,descriptor]'
 	$(BIN)/pip install --quiet --no-deps facenet-pytorch==2.6.0  # the reference MTCNN of tests and benchmarks
 	$(BIN)/python -m attricam.engine.mtcnn_onnx  # MTCNN's nets as ONNX, once, so the app needs no torch to detect faces
 	@$(MAKE) --no-print-directory system-deps

@@ -1,4 +1,8 @@
-"""40 attribute rows for one face: probability bar, calibrated threshold tick, rarity badge.
+"""40 attribute rows for one face: probability bar, calibrated threshold tick, rarity badge, reliability mark.
+
+An attribute whose held-out AUC is under the reliability bar (:mod:`attricam.engine.reliability`) is drawn
+dimmed with a "?" mark and is never highlighted as positive unless ``set_show_unreliable(True)``; the
+tooltip gives its AUC, precision and recall.
 
 Custom-painted (one widget, not 40 x 4 child widgets) so refreshing it at video
 rate costs one paint. Rows follow the sort and filter chosen in
@@ -13,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from attricam.engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES, AttributeInfo, RarityTier
+from attricam.engine.reliability import ModelReliability
 from attricam.engine.render import TIER_COLORS
 
 __all__ = ["FILTERS", "SORT_KEYS", "AttributeBars", "ordered_attributes"]
@@ -22,7 +27,9 @@ FILTERS = ("all", "rare", "uncommon", "common")
 _ROW_H = 22
 _NAME_W = 150
 _BADGE_W = 118
+_MARK_W = 20
 _VALUE_W = 44
+_DIM_ALPHA = 110
 
 
 def ordered_attributes(probabilities: np.ndarray | None, sort: str, filter_: str) -> list[int]:
@@ -71,12 +78,35 @@ class AttributeBars(QWidget):
         self._selected: int | None = None
         self._hover = -1
         self._sort, self._filter = "probability", "all"
+        self._reliability: ModelReliability | None = None
+        self._show_unreliable = False
         self._update_height()
 
     # ------------------------------------------------------------------ state
     def set_values(self, probabilities: np.ndarray | None, decisions: np.ndarray | None) -> None:
         self._probabilities, self._decisions = probabilities, decisions
         self._reorder()
+
+    def set_reliability(self, reliability: ModelReliability | None) -> None:
+        """Held-out figures of the answer shown (None: unmeasured, nothing is dimmed)."""
+        if reliability is not self._reliability:
+            self._reliability = reliability
+            self.update()
+
+    def set_show_unreliable(self, show: bool) -> None:
+        self._show_unreliable = bool(show)
+        self.update()
+
+    def reliable(self) -> np.ndarray:
+        """(40,) bool: attributes at or above the reliability bar."""
+        return np.ones(NUM_ATTRIBUTES, bool) if self._reliability is None else self._reliability.reliable
+
+    def shown_positive(self) -> np.ndarray:
+        """(40,) bool: rows highlighted as positive (decided, and reliable unless unreliable ones are shown)."""
+        if self._decisions is None:
+            return np.zeros(NUM_ATTRIBUTES, bool)
+        decided = np.asarray(self._decisions, bool)
+        return decided if self._show_unreliable else decided & self.reliable()
 
     @property
     def probabilities(self) -> np.ndarray | None:
@@ -114,7 +144,7 @@ class AttributeBars(QWidget):
         self.setFixedHeight(max(1, len(self._order)) * _ROW_H + 4)
 
     def sizeHint(self) -> QSize:
-        return QSize(_NAME_W + _BADGE_W + _VALUE_W + 160, self.height())
+        return QSize(_NAME_W + _BADGE_W + _MARK_W + _VALUE_W + 160, self.height())
 
     def row_rect(self, index: int) -> QRectF | None:
         """Widget rectangle of an attribute's row, or None when filtered out."""
@@ -131,7 +161,9 @@ class AttributeBars(QWidget):
         hover = self._row_at(event.position().y())
         if hover != self._hover:
             self._hover = hover
-            self.setToolTip(_tooltip(hover, self._probabilities, self._thresholds) if hover >= 0 else "")
+            self.setToolTip(
+                _tooltip(hover, self._probabilities, self._thresholds, self._reliability) if hover >= 0 else ""
+            )
             self.update()
 
     def leaveEvent(self, event) -> None:
@@ -155,14 +187,19 @@ class AttributeBars(QWidget):
         small.setBold(True)
         bold = QFont(base_font)
         bold.setBold(True)
-        bar_x = _NAME_W + _BADGE_W + 8
+        bar_x = _NAME_W + _BADGE_W + _MARK_W + 8
         bar_w = max(40, self.width() - bar_x - _VALUE_W - 8)
+        shown, reliable = self.shown_positive(), self.reliable()
+        dim_text = QColor(text)
+        dim_text.setAlpha(_DIM_ALPHA)
         for row, index in enumerate(self._order):
             info = ATTRIBUTES[index]
             top = 2 + row * _ROW_H
             row_rect = QRectF(0, top, self.width(), _ROW_H)
             p = float(self._probabilities[index]) if self._probabilities is not None else None
-            positive = bool(self._decisions[index]) if self._decisions is not None else False
+            positive = bool(shown[index])
+            trusted = bool(reliable[index])
+            row_text = text if trusted else dim_text
             if index == self._selected:
                 painter.fillRect(row_rect, QColor(255, 210, 0, 70))
             elif index == self._hover:
@@ -171,7 +208,7 @@ class AttributeBars(QWidget):
                 painter.fillRect(row_rect, QColor(60, 200, 120, 40))
             # name
             painter.setFont(bold if positive else base_font)
-            painter.setPen(text)
+            painter.setPen(row_text)
             painter.drawText(
                 QRectF(6, top, _NAME_W - 8, _ROW_H),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
@@ -186,6 +223,14 @@ class AttributeBars(QWidget):
             painter.setFont(small)
             painter.setPen(QColor("white") if colour.lightness() < 170 else QColor("black"))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, info.badge)
+            # reliability mark: ✓ measured reliable, ? under the bar (nothing when the bundle has no figures)
+            if self._reliability is not None:
+                painter.setPen(QColor(40, 170, 90) if trusted else QColor(230, 150, 30))
+                painter.drawText(
+                    QRectF(_NAME_W + _BADGE_W - 4, top, _MARK_W, _ROW_H),
+                    Qt.AlignmentFlag.AlignCenter,
+                    "✓" if trusted else "?",
+                )
             # bar
             track = QRectF(bar_x, top + 5, bar_w, _ROW_H - 10)
             painter.setBrush(QColor(128, 128, 128, 60))
@@ -193,12 +238,15 @@ class AttributeBars(QWidget):
             painter.drawRect(track)
             if p is not None:
                 fill = QRectF(track.x(), track.y(), track.width() * min(max(p, 0.0), 1.0), track.height())
-                painter.setBrush(QColor(40, 190, 110) if positive else QColor(110, 130, 160))
+                colour = QColor(40, 190, 110) if positive else QColor(110, 130, 160)
+                if not trusted:
+                    colour.setAlpha(_DIM_ALPHA)
+                painter.setBrush(colour)
                 painter.drawRect(fill)
             tx = track.x() + track.width() * float(self._thresholds[index])
             painter.setPen(QColor(230, 60, 50))
             painter.drawLine(int(tx), int(top + 2), int(tx), int(top + _ROW_H - 2))
-            painter.setPen(text)
+            painter.setPen(row_text)
             painter.setFont(bold if positive else base_font)
             painter.drawText(
                 QRectF(bar_x + bar_w + 4, top, _VALUE_W, _ROW_H),
@@ -208,10 +256,19 @@ class AttributeBars(QWidget):
         painter.end()
 
 
-def _tooltip(index: int, probabilities: np.ndarray | None, thresholds: np.ndarray) -> str:
+def _tooltip(
+    index: int, probabilities: np.ndarray | None, thresholds: np.ndarray, reliability: ModelReliability | None = None
+) -> str:
     info = ATTRIBUTES[index]
     p = "–" if probabilities is None else f"{float(probabilities[index]):.3f}"
+    trust = ""
+    if reliability is not None:
+        figures = reliability.attributes[index]
+        trust = "<br>" + figures.tooltip().split("\n", 1)[1]
+        if not figures.reliable:
+            trust += "<br><b>unreliable</b>: not highlighted as positive (toggle “Unreliable attributes”)"
     return (
         f"<b>{info.display_name}</b><br>probability {p}, calibrated threshold {float(thresholds[index]):.3f}<br>"
-        f"{info.tier.label}: {100 * info.frequency:.1f} % of training faces are positive<br>click to show its attention"
+        f"{info.tier.label}: {100 * info.frequency:.1f} % of training faces are positive{trust}"
+        "<br>click to show its attention"
     )

@@ -53,7 +53,11 @@ class AttributePanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll = scroll
-        legend = QLabel("bar = probability · red tick = calibrated threshold · green = positive")
+        legend = QLabel(
+            "bar = probability · red tick = calibrated threshold · green = positive · "
+            "? = unreliable (held-out AUC under the bar; hover for figures)"
+        )
+        legend.setWordWrap(True)
         legend.setStyleSheet("color: gray; font-size: 9pt;")
 
         top = QHBoxLayout()
@@ -92,10 +96,17 @@ class AttributePanel(QWidget):
             self.title.setText("No face" if face_count == 0 else f"{face_count} faces — pick one")
             self.bars.set_values(None, None)
             return
-        positives = int(face.decisions.sum())
-        suffix = f" of {face_count}" if face_count > 1 else ""
-        self.title.setText(f"Face #{face.face_id}{suffix} · {positives} positive")
+        self.bars.set_thresholds(face.thresholds)  # a fused answer has its own rule (engine.second_opinion)
+        self.bars.set_reliability(face.reliability)
         self.bars.set_values(face.probabilities, face.decisions)
+        positives = int(self.bars.shown_positive().sum())
+        suffix = f" of {face_count}" if face_count > 1 else ""
+        opinion = " · + face network" if face.second_opinion else ""
+        self.title.setText(f"Face #{face.face_id}{suffix} · {positives} positive{opinion}")
+
+    def set_show_unreliable(self, show: bool) -> None:
+        """Highlight positives of unreliable attributes too (the overlay controls' toggle)."""
+        self.bars.set_show_unreliable(show)
 
     def set_thresholds(self, thresholds) -> None:
         """The model's calibrated thresholds (the red ticks)."""

@@ -564,5 +564,7 @@ def _default_pipeline(threads: int | None = 1):
     as in ``attricam bench``, so no video frame waits ~45 ms for it; :meth:`LiveWorker.stop` joins that thread."""
     from attricam.engine.pipeline import FacePipeline, PipelineSettings
 
-    settings = PipelineSettings(backend="auto", threads=threads, background_detection=True, background_nice=5)
+    settings = PipelineSettings(
+        backend="auto", threads=threads, background_detection=True, background_nice=5, descriptor_async=True
+    )
     return FacePipeline(bundle=load_default_bundle(), settings=settings)

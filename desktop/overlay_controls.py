@@ -36,12 +36,17 @@ class OverlayControls(QWidget):
         self.boxes.setChecked(True)
         self.landmarks = QCheckBox("Landmarks (L)")
         self.bars = QCheckBox("Bars on video")
+        self.unreliable = QCheckBox("Unreliable attributes")
+        self.unreliable.setToolTip(
+            "Also highlight positives of attributes whose held-out AUC is under the reliability bar "
+            "(dimmed and marked ? otherwise)"
+        )
 
         opacity_row = QHBoxLayout()
         opacity_row.addWidget(self.opacity, 1)
         opacity_row.addWidget(self.opacity_label)
         toggles = QHBoxLayout()
-        for box in (self.boxes, self.landmarks, self.bars):
+        for box in (self.boxes, self.landmarks, self.bars, self.unreliable):
             toggles.addWidget(box)
         toggles.addStretch(1)
         form = QFormLayout(self)
@@ -57,7 +62,7 @@ class OverlayControls(QWidget):
 
         for box in (self.attribute_box, self.layer_box, self.head_box, self.colormap_box):
             box.currentIndexChanged.connect(self.changed)
-        for check in (self.boxes, self.landmarks, self.bars):
+        for check in (self.boxes, self.landmarks, self.bars, self.unreliable):
             check.toggled.connect(self.changed)
         self.opacity.valueChanged.connect(self._opacity_changed)
 
@@ -109,6 +114,7 @@ class OverlayControls(QWidget):
             show_landmarks=self.landmarks.isChecked(),
             show_bars=self.bars.isChecked(),
             selected_face=selected_face,
+            show_unreliable=self.unreliable.isChecked(),
             show_hud=False,  # the GUI paints its own HUD; exports switch the engine HUD back on
         )
 
@@ -123,6 +129,7 @@ class OverlayControls(QWidget):
             "boxes": self.boxes.isChecked(),
             "landmarks": self.landmarks.isChecked(),
             "bars": self.bars.isChecked(),
+            "unreliable": self.unreliable.isChecked(),
         }
 
     def restore(self, state: dict) -> None:
@@ -137,6 +144,7 @@ class OverlayControls(QWidget):
         self.boxes.setChecked(_as_bool(state.get("boxes", True)))
         self.landmarks.setChecked(_as_bool(state.get("landmarks", False)))
         self.bars.setChecked(_as_bool(state.get("bars", False)))
+        self.unreliable.setChecked(_as_bool(state.get("unreliable", False)))
 
 
 def _as_bool(value) -> bool:

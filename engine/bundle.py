@@ -29,6 +29,7 @@ from .bundle_checks import BUNDLE_HASH_KEY, decision_hash, find_non_finite
 from .bundle_reader import UnsafeBundleError, read_torch_zip
 from .decision import DecisionRule
 from .model_config import AttributeModelConfig, state_dict_shapes
+from .second_opinion import SecondOpinion
 
 if TYPE_CHECKING:
     import torch
@@ -63,11 +64,18 @@ class ModelBundle:
     path: Path | None = None
     calibration: dict[str, Any] | None = None
     """Per-attribute Platt parameters ``{"method": "platt", "scale": [40], "bias": [40]}``; None = identity."""
+    second_opinion: dict[str, Any] | None = None
+    """:meth:`SecondOpinion.to_dict` of the face-descriptor probes fused into the logits; None = the model alone."""
 
     @property
     def decision_rule(self) -> DecisionRule:
         """Calibration + bounded thresholds: the only way probabilities become decisions."""
         return DecisionRule.from_dict(self.calibration, self.thresholds)
+
+    @property
+    def opinion(self) -> SecondOpinion | None:
+        """The parsed second opinion (:mod:`attricam.engine.second_opinion`), or None."""
+        return SecondOpinion.from_dict(self.second_opinion) if self.second_opinion else None
 
     @property
     def trained(self) -> bool:
@@ -118,6 +126,8 @@ class ModelBundle:
         }
         if self.calibration:
             payload["calibration"] = self.calibration
+        if self.second_opinion:
+            payload["second_opinion"] = self.second_opinion
         payload[BUNDLE_HASH_KEY] = decision_hash(self)
         with atomic_path(path) as tmp:
             torch.save(payload, tmp)
@@ -138,7 +148,13 @@ class ModelBundle:
             config = AttributeModelConfig.from_dict(payload["config"])
             calibration = payload.get("calibration")
             bundle = cls(
-                config, payload["state_dict"], list(payload["thresholds"]), dict(payload["metadata"]), path, calibration
+                config,
+                payload["state_dict"],
+                list(payload["thresholds"]),
+                dict(payload["metadata"]),
+                path,
+                calibration,
+                payload.get("second_opinion"),
             )
             _check_weights(bundle)  # now, not at the first frame
         except Exception as exc:  # noqa: BLE001 - a hostile payload can fail in any way; it is named, not hidden
@@ -148,6 +164,7 @@ class ModelBundle:
         _check_integrity(bundle, payload.get(BUNDLE_HASH_KEY))
         try:
             _ = bundle.decision_rule  # validates the calibration's shape
+            _ = bundle.opinion
         except (ValueError, KeyError, TypeError) as exc:
             raise BundleError(f"{path}: bundle contents are inconsistent (decision rule: {exc})") from None
         return bundle

@@ -45,13 +45,16 @@ BUNDLE_HASH_KEY = "decision_hash"
 ONNX_HASH_KEY = "attricam_bundle_hash"
 """Key of the same hash in the ONNX model's ``metadata_props``."""
 NON_DECISION_FIELDS = frozenset({"metadata", "path"})
+OPTIONAL_DECISION_FIELDS = frozenset({"second_opinion"})
+"""Decision fields added after bundles were shipped: left out of the hash while unset, so older hashes hold."""
 WEIGHTS_FIELD = "state_dict"
 """Its arrays are hashed as the tensors they were saved from, whichever loader read them."""
 
 
 def decision_fields(bundle: Any) -> dict[str, Any]:
     """The bundle's fields that change a prediction, by name."""
-    return {f.name: getattr(bundle, f.name) for f in dataclasses.fields(bundle) if f.name not in NON_DECISION_FIELDS}
+    fields = {f.name: getattr(bundle, f.name) for f in dataclasses.fields(bundle) if f.name not in NON_DECISION_FIELDS}
+    return {k: v for k, v in fields.items() if not (k in OPTIONAL_DECISION_FIELDS and v is None)}
 
 
 def decision_hash(bundle: Any) -> str:

@@ -26,15 +26,27 @@ import numpy as np
 from .alignment import align_face
 from .background_detection import BackgroundDetector
 from .bundle import ModelBundle, load_default_bundle
+from .descriptor_worker import DescriptorWorker, TrackDescriptors
 from .detection import Detection, DetectorSettings, FaceDetector
+from .face_descriptor import FaceDescriptor, descriptor_unavailable_reason, load_face_descriptor
+from .reliability import ModelReliability
 from .results import FaceResult, FrameResult, StageTimings
 from .runtime import AttributeClassifier, load_classifier, resolve_device
 from .scene_change import CutDetector, appearance_signature
+from .second_opinion import SecondOpinion
 from .tracking import FaceTracker, iou_matrix
 
 __all__ = ["PipelineSettings", "FacePipeline"]
 
 log = logging.getLogger(__name__)
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A missing optional package is said once per process, not once per pipeline or frame."""
+    if message not in _warned:
+        _warned.add(message)
+        log.warning("%s", message)
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,17 @@ class PipelineSettings:
     """Frame-histogram distance above which a frame starts a new shot and every track ends; 0 disables."""
     max_appearance_change: float = 0.6
     """Look change (``appearance_distance``) above which a face does not continue the track it overlaps."""
+    second_opinion: bool = True
+    """Fuse the bundle's face-descriptor probes (:mod:`attricam.engine.second_opinion`) when it has them and the
+    optional descriptor packages are installed; False uses the attribute model alone."""
+    descriptor_async: bool = False
+    """Live video: compute each track's descriptor in a separate process (:mod:`attricam.engine.descriptor_worker`),
+    so no frame waits ~80 ms for it; a track shows the model's own answer until its descriptor arrives. False
+    computes due descriptors inside ``process`` (deterministic: ``analyze`` and tests)."""
+    descriptor_refresh_s: float = 1.0
+    """A live track's descriptor is recomputed after this many seconds (async) ..."""
+    descriptor_refresh_frames: int = 30
+    """... or after this many frames (synchronous video analysis)."""
 
 
 def _box_area(detection: Detection) -> float:
@@ -106,6 +129,8 @@ class FacePipeline:
         self._submitted_ids: set[int] = set()
         self._frame_index = -1
         self._force_full = True
+        self._descriptor_worker: DescriptorWorker | None = None
+        self._track_descriptors = TrackDescriptors()
         self.set_bundle(bundle or load_default_bundle())
 
     # --- configuration -------------------------------------------------------------------
@@ -126,9 +151,29 @@ class FacePipeline:
         )
         self.bundle, self.classifier = bundle, classifier
         self._rule = bundle.decision_rule
+        self._opinion, self._describer = self._second_opinion_for(bundle)
+        self._reliability = {
+            fused: ModelReliability.from_metadata(bundle.metadata, fused=fused) for fused in (False, True)
+        }
         self.reset()
         if not bundle.trained:
             log.warning("model %s is UNTRAINED (random weights): its probabilities are meaningless", bundle.name)
+
+    def _second_opinion_for(self, bundle: ModelBundle) -> tuple[SecondOpinion | None, FaceDescriptor | None]:
+        """The bundle's second opinion and the descriptor network to feed it, or (None, None) with one log line."""
+        opinion = bundle.opinion if self.settings.second_opinion else None
+        if opinion is None:
+            return None, None
+        reason = descriptor_unavailable_reason()
+        if reason is not None:
+            _warn_once(f"second opinion off: {reason}; using the attribute model alone")
+            return None, None
+        return opinion, None if self.settings.descriptor_async else load_face_descriptor()
+
+    @property
+    def second_opinion_active(self) -> bool:
+        """True when faces get the fused answer (the bundle has a second opinion and the descriptor can run)."""
+        return self._opinion is not None
 
     def update_settings(self, **changes: Any) -> None:
         """Change cadence, face size or smoothing live (backend/device changes need a new pipeline)."""
@@ -140,10 +185,12 @@ class FacePipeline:
         self.tracker.iou_threshold = self.settings.iou_threshold
         self.tracker.max_appearance_change = self.settings.max_appearance_change
         self._cuts.threshold = self.settings.cut_threshold
+        self._track_descriptors.refresh_s = self.settings.descriptor_refresh_s
 
     def reset(self) -> None:
         """Forget tracks: call when the source changes."""
         self.tracker.reset()
+        self._track_descriptors.clear()
         self._cuts.reset()
         if self._background is not None:
             self._background.discard()
@@ -156,6 +203,9 @@ class FacePipeline:
         if self._background is not None:
             self._background.close()
             self._background = None
+        if self._descriptor_worker is not None:
+            self._descriptor_worker.close()
+            self._descriptor_worker = None
 
     def wait_for_detection(self, timeout: float | None = None) -> bool:
         """Block until the background search in flight (if any) is done; for tests and benchmarks."""
@@ -180,7 +230,37 @@ class FacePipeline:
         if full and not self.settings.background_detection:
             self.tracker.drop_unseen(set(ids))
         track_ms = (time.perf_counter() - t0) * 1000
-        return self._classify(frame, detections, ids, start, detect_done, full, track_ms, smooth=True)
+        descriptors = self._track_descriptors_for(frame, detections, ids)
+        return self._classify(
+            frame, detections, ids, start, detect_done, full, track_ms, smooth=True, descriptors=descriptors
+        )
+
+    def _track_descriptors_for(
+        self, frame: np.ndarray, detections: list[Detection], ids: list[int]
+    ) -> list[np.ndarray | None]:
+        """Each tracked face's newest descriptor (None while it has none), refreshing the ones due."""
+        store = self._track_descriptors
+        if self._opinion is None:
+            return [None] * len(ids)
+        store.keep_only({t.face_id for t in self.tracker.tracks})
+        box_of = {face_id: d.box for face_id, d in zip(ids, detections)}
+        if self.settings.descriptor_async:
+            if self._descriptor_worker is None:
+                self._descriptor_worker = DescriptorWorker()
+            for face_id, vector in self._descriptor_worker.poll():
+                if face_id in box_of:
+                    store.store(face_id, vector)
+            due = store.due(ids)
+            if due:
+                self._descriptor_worker.submit(due[0], frame, box_of[due[0]])
+        elif self._describer is not None:
+            store.refresh_s = float(self.settings.descriptor_refresh_frames)
+            due = store.due(ids, now=float(self._frame_index))
+            if due:
+                vectors = self._describer.describe(frame, [box_of[t] for t in due])
+                for face_id, vector in zip(due, vectors):
+                    store.store(face_id, vector, now=float(self._frame_index))
+        return [store.vectors.get(face_id) for face_id in ids]
 
     def _end_shot(self) -> None:
         """A scene cut: nobody keeps an id, a search in flight is stale, and this frame searches in full."""
@@ -257,8 +337,21 @@ class FacePipeline:
         finally:
             self.detector.with_settings(self._live_detector_settings())
         detect_done = time.perf_counter()
+        descriptors: list[np.ndarray | None] = [None] * len(detections)
+        if self._opinion is not None and self._describer is None:
+            self._describer = load_face_descriptor()  # an async (live) pipeline analysing a still
+        if self._opinion is not None and self._describer is not None and detections:
+            descriptors = list(self._describer.describe(image, [d.box for d in detections]))
         return self._classify(
-            image, detections, list(range(len(detections))), start, detect_done, True, 0.0, smooth=False
+            image,
+            detections,
+            list(range(len(detections))),
+            start,
+            detect_done,
+            True,
+            0.0,
+            smooth=False,
+            descriptors=descriptors,
         )
 
     def _classify(
@@ -272,6 +365,7 @@ class FacePipeline:
         track_ms: float,
         *,
         smooth: bool,
+        descriptors: list[np.ndarray | None] | None = None,
     ) -> FrameResult:
         c = self.bundle.config
         aligned = [align_face(frame, d.landmarks, width=c.image_width, height=c.image_height) for d in detections]
@@ -284,10 +378,13 @@ class FacePipeline:
         output = self.classifier.predict(crops)
         classify_done = time.perf_counter()
 
-        calibrated = self._rule.calibrate(output.probabilities)
         faces = []
         for i, (det, face_id, crop) in enumerate(zip(detections, ids, aligned)):
-            raw = calibrated[i]
+            descriptor = descriptors[i] if descriptors else None
+            rule, network = self._rule, output.probabilities[i : i + 1]
+            if descriptor is not None and self._opinion is not None:
+                rule, network = self._opinion.rule, self._opinion.fuse(network, descriptor[None])
+            raw = rule.calibrate(network)[0]
             probabilities = self.tracker.smooth(face_id, raw) if smooth else raw.copy()
             faces.append(
                 FaceResult(
@@ -297,11 +394,13 @@ class FacePipeline:
                     landmarks=det.landmarks,
                     probabilities=probabilities,
                     raw_probabilities=raw,
-                    decisions=self._rule.decide(probabilities),
-                    thresholds=self._rule.thresholds,
+                    decisions=rule.decide(probabilities),
+                    thresholds=rule.thresholds,
                     attention=output.attention[i],
                     aligned=crop.image,
                     align_matrix=crop.matrix,
+                    second_opinion=descriptor is not None,
+                    reliability=self._reliability[descriptor is not None],
                 )
             )
         end = time.perf_counter()

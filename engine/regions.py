@@ -22,11 +22,14 @@ __all__ = ["LOCALIZED_ATTRIBUTES", "REGION_ATTRIBUTES", "attention_share", "attr
 
 REGION_ATTRIBUTES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     {
-        "eyes": ("Eyeglasses", "Narrow_Eyes"),
-        "mouth": ("Smiling", "Mouth_Slightly_Open", "Mustache", "Wearing_Lipstick"),
+        "eyes": ("Eyeglasses", "Narrow_Eyes", "Bags_Under_Eyes"),
+        "brows": ("Arched_Eyebrows", "Bushy_Eyebrows"),
+        "upper_lip": ("Mustache",),
+        "mouth": ("Smiling", "Mouth_Slightly_Open", "Wearing_Lipstick"),
         "chin": ("Goatee",),
         "forehead": ("Bangs",),
         "top_of_head": ("Wearing_Hat",),
+        "ears": ("Wearing_Earrings",),
         "below_chin": ("Wearing_Necktie", "Wearing_Necklace"),
     }
 )
@@ -38,25 +41,38 @@ LOCALIZED_ATTRIBUTES: tuple[str, ...] = tuple(name for names in REGION_ATTRIBUTE
 def face_regions(width: int, height: int, grid: tuple[int, int]) -> dict[str, np.ndarray]:
     """Boolean token masks (grid_h, grid_w) per region for a ``width x height`` aligned crop.
 
-    A token belongs to a region when its centre lies inside the region's box; boxes are
-    sized in inter-ocular distances (iod) from the template landmarks.
+    A token belongs to a region when its centre lies inside one of the region's boxes; boxes are
+    sized in inter-ocular distances (iod) from the template landmarks. On the default 80 x 96 crop
+    (a 10 x 12 grid of 8-px tokens) the brows are rows 4-5, the eyes rows 5-6, the upper lip rows
+    7-8 (the mouth 7-9) and the ears the two outer columns on each side at rows 6-9.
     """
     lm = template_for(width, height)
-    eye_y, mouth_y = float(lm[:2, 1].mean()), float(lm[3:, 1].mean())
+    eye_y, nose_y, mouth_y = float(lm[:2, 1].mean()), float(lm[2, 1]), float(lm[3:, 1].mean())
     iod = float(lm[1, 0] - lm[0, 0])
-    boxes = {  # x1, y1, x2, y2 in crop pixels
-        "eyes": (lm[0, 0] - 0.6 * iod, eye_y - 0.4 * iod, lm[1, 0] + 0.6 * iod, eye_y + 0.4 * iod),
-        "mouth": (lm[3, 0] - 0.5 * iod, mouth_y - 0.5 * iod, lm[4, 0] + 0.5 * iod, mouth_y + 0.5 * iod),
-        "chin": (lm[3, 0] - 0.5 * iod, mouth_y + 0.3 * iod, lm[4, 0] + 0.5 * iod, mouth_y + 1.25 * iod),
-        "forehead": (lm[0, 0] - 1.0 * iod, eye_y - 1.9 * iod, lm[1, 0] + 1.0 * iod, eye_y - 0.35 * iod),
-        "top_of_head": (0.0, 0.0, float(width), eye_y - 0.8 * iod),
-        "below_chin": (0.0, mouth_y + 0.9 * iod, float(width), float(height)),
+    left, right = float(lm[0, 0]), float(lm[1, 0])
+    mouth_left, mouth_right = float(lm[3, 0]), float(lm[4, 0])
+    boxes = {  # region -> boxes (x1, y1, x2, y2) in crop pixels
+        "eyes": [(left - 0.6 * iod, eye_y - 0.4 * iod, right + 0.6 * iod, eye_y + 0.4 * iod)],
+        "brows": [(left - 0.6 * iod, eye_y - 0.8 * iod, right + 0.6 * iod, eye_y - 0.15 * iod)],
+        "upper_lip": [(mouth_left - 0.3 * iod, nose_y - 0.1 * iod, mouth_right + 0.3 * iod, mouth_y + 0.2 * iod)],
+        "mouth": [(mouth_left - 0.5 * iod, mouth_y - 0.5 * iod, mouth_right + 0.5 * iod, mouth_y + 0.5 * iod)],
+        "chin": [(mouth_left - 0.5 * iod, mouth_y + 0.3 * iod, mouth_right + 0.5 * iod, mouth_y + 1.25 * iod)],
+        "forehead": [(left - 1.0 * iod, eye_y - 1.9 * iod, right + 1.0 * iod, eye_y - 0.35 * iod)],
+        "top_of_head": [(0.0, 0.0, float(width), eye_y - 0.8 * iod)],
+        "ears": [
+            (0.0, eye_y, left - 0.8 * iod, mouth_y + 0.8 * iod),
+            (right + 0.8 * iod, eye_y, float(width), mouth_y + 0.8 * iod),
+        ],
+        "below_chin": [(0.0, mouth_y + 0.9 * iod, float(width), float(height))],
     }
     grid_h, grid_w = grid
     cy = (np.arange(grid_h) + 0.5) * height / grid_h
     cx = (np.arange(grid_w) + 0.5) * width / grid_w
     yy, xx = np.meshgrid(cy, cx, indexing="ij")
-    return {name: (xx >= x1) & (xx <= x2) & (yy >= y1) & (yy <= y2) for name, (x1, y1, x2, y2) in boxes.items()}
+    return {
+        name: np.logical_or.reduce([(xx >= x1) & (xx <= x2) & (yy >= y1) & (yy <= y2) for x1, y1, x2, y2 in parts])
+        for name, parts in boxes.items()
+    }
 
 
 def attribute_region_masks(width: int, height: int, grid: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

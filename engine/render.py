@@ -80,6 +80,12 @@ class RenderOptions:
     selected_face: int | None = None
     fps: float | None = None
     show_hud: bool = True
+    show_unreliable: bool = False
+    """Also list positives of attributes under the reliability bar (:mod:`attricam.engine.reliability`), marked "?"."""
+
+    def shown_positive(self, face: FaceResult) -> np.ndarray:
+        """(40,) bool: the positives a view highlights: reliable ones, or all with ``show_unreliable``."""
+        return np.asarray(face.decisions, bool) if self.show_unreliable else face.shown_positive
 
     def overlay_settings(self) -> dict[str, Any]:
         """What the heatmap shows, in the words the GUI uses (layers and heads 1-based): for export sidecars."""
@@ -89,6 +95,7 @@ class RenderOptions:
             "head": "mean" if self.head is None else self.head + 1,
             "opacity": round(float(self.opacity), 3),
             "colormap": self.colormap,
+            "show_unreliable": self.show_unreliable,
         }
 
 
@@ -196,7 +203,8 @@ def _label(
 
 def _panel_rows(face: FaceResult, options: RenderOptions) -> list[int]:
     """Positives first (most probable on top), then the overlay attribute."""
-    order = [int(i) for i in np.argsort(-face.probabilities) if face.decisions[i]][: options.top_k]
+    shown = options.shown_positive(face)
+    order = [int(i) for i in np.argsort(-face.probabilities) if shown[i]][: options.top_k]
     if options.attribute is not None and options.attribute not in order:
         order.append(options.attribute)
     return order or [int(np.argmax(face.probabilities))]
@@ -331,8 +339,9 @@ _NAME_CHARS, _COMPACT_NAME_CHARS, _COMPACT_BAR_W = 17, 10, 30
 
 def _row_text(face: FaceResult, index: int, options: RenderOptions, *, compact: bool = False) -> str:
     mark = "*" if index == options.attribute else ""
+    doubt = "" if face.reliable[index] else "?"  # under the reliability bar: a guess, not a reading
     name = ATTRIBUTES[index].name[: _COMPACT_NAME_CHARS if compact else _NAME_CHARS]
-    return f"{mark}{name} {float(face.probabilities[index]):.2f}"
+    return f"{mark}{name}{doubt} {float(face.probabilities[index]):.2f}"
 
 
 def _panel_width(
@@ -380,7 +389,7 @@ def _attribute_panel(
         cv2.rectangle(canvas, (px + 2, y), (px + 2 + int(bar_w * p), y + _ROW_H - 4), color, -1)
         tick = px + 2 + int(bar_w * float(face.thresholds[index]))
         cv2.line(canvas, (tick, y - 1), (tick, y + _ROW_H - 3), (255, 255, 255), 1)
-        text_color = (255, 255, 255) if face.decisions[index] else (170, 170, 170)
+        text_color = (255, 255, 255) if options.shown_positive(face)[index] else (170, 170, 170)
         origin = (px + bar_w + 6, y + _ROW_H - 5)
         text = _row_text(face, index, options, compact=compact)
         cv2.putText(canvas, text, origin, _FONT, _ROW_SCALE, text_color, 1, cv2.LINE_AA)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .attributes import ATTRIBUTE_NAMES
+from .reliability import ModelReliability
 
 __all__ = ["FaceResult", "FrameResult", "StageTimings"]
 
@@ -42,6 +43,22 @@ class FaceResult:
     attention: np.ndarray  # (layers, heads, 40, grid_h, grid_w) float32, rows sum to 1 over the grid
     aligned: np.ndarray  # (H, W, 3) uint8: the crop the model saw
     align_matrix: np.ndarray  # (2, 3) float32: frame pixel -> crop pixel
+    second_opinion: bool = False
+    """True when the face descriptor's probes were fused in (:mod:`attricam.engine.second_opinion`)."""
+    reliability: ModelReliability | None = None
+    """Held-out figures of the answer this face got (fused or model alone); None when the bundle has none."""
+
+    @property
+    def reliable(self) -> np.ndarray:
+        """(40,) bool: attributes measured at or above the reliability bar (all True when unmeasured)."""
+        if self.reliability is None:
+            return np.ones(len(ATTRIBUTE_NAMES), bool)
+        return self.reliability.reliable
+
+    @property
+    def shown_positive(self) -> np.ndarray:
+        """(40,) bool: decisions a view highlights by default, i.e. positive and reliable."""
+        return np.asarray(np.asarray(self.decisions, bool) & self.reliable, bool)
 
     def attention_map(self, attribute: int, layer: int = -1, head: int | None = None) -> np.ndarray:
         """(grid_h, grid_w) map for one attribute; ``head=None`` averages the heads."""
@@ -66,6 +83,8 @@ class FaceResult:
             "landmarks": self.landmarks.round(2).tolist(),
             "probabilities": {n: round(float(p), 5) for n, p in zip(ATTRIBUTE_NAMES, self.probabilities)},
             "decisions": {n: bool(d) for n, d in zip(ATTRIBUTE_NAMES, self.decisions)},
+            "second_opinion": self.second_opinion,
+            "unreliable": [n for n, ok in zip(ATTRIBUTE_NAMES, self.reliable) if not ok],
         }
 
 
@@ -89,4 +108,9 @@ class FrameResult:
             "model_trained": self.model_trained,
             "timings_ms": self.timings.as_dict(),
             "faces": [f.as_dict() for f in self.faces],
+            "reliability": {
+                ("fused" if f.second_opinion else "model_only"): f.reliability.to_dict()
+                for f in self.faces
+                if f.reliability is not None
+            },
         }

@@ -1,0 +1,158 @@
+"""Describe every CelebA face once with the pretrained face network, through the product's own detector.
+
+Each image goes through the engine's :class:`FaceDetector` exactly as the face cache does (half-resolution
+images on a 2x upscaled copy), and the chosen face's MTCNN box is handed to
+:class:`attricam.engine.face_descriptor.FaceDescriptor` — the same box-to-descriptor path as ``analyze`` and
+the live view, so the probes fitted on these descriptors see at run time what they saw here. The MTCNN box
+and landmarks are kept too, so the attribute model's outputs for the same faces can be recomputed through
+the product path (``align_face`` on the original pixels) without detecting again.
+
+dlib costs ~80 ms per face, so the work is split into chunks written as they finish (an interrupted run
+resumes) over ``--workers`` processes; the result is one ``.npz`` per root and partition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from attricam.engine.atomic import atomic_path
+from attricam.engine.face_descriptor import DESCRIPTOR_NAME, DESCRIPTOR_SIZE, descriptor_unavailable_reason
+
+from .celeba import IMAGE_DIR, load_celeba
+
+__all__ = ["DescriptorTable", "describe_split", "load_descriptor_table", "main"]
+
+log = logging.getLogger(__name__)
+_CHUNK = 100
+LOWRES_BELOW = 120
+
+
+@dataclass(frozen=True)
+class DescriptorTable:
+    """One root's partition: a row per image, ``found`` False where no face was detected (zeros elsewhere)."""
+
+    filenames: tuple[str, ...]
+    descriptors: np.ndarray  # (n, 128) float32
+    boxes: np.ndarray  # (n, 4) float32, original pixels
+    landmarks: np.ndarray  # (n, 5, 2) float32, original pixels
+    found: np.ndarray  # (n,) bool
+
+    def rows(self, filenames: Sequence[str]) -> np.ndarray:
+        """Row index of each of ``filenames`` (-1 when absent)."""
+        where = {f: i for i, f in enumerate(self.filenames)}
+        return np.array([where.get(f, -1) for f in filenames], np.int64)
+
+
+_state: dict = {}
+
+
+def _init_worker() -> None:
+    import torch
+
+    from attricam.engine.detection import FaceDetector
+    from attricam.engine.face_descriptor import load_face_descriptor
+
+    from .cache import _pick_face
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+    _state.update(detector=FaceDetector(), descriptor=load_face_descriptor(), pick=_pick_face)
+
+
+def _describe_chunk(job: tuple[str, list[str], str]) -> str:
+    root, files, out = job
+    n = len(files)
+    desc = np.zeros((n, DESCRIPTOR_SIZE), np.float32)
+    boxes = np.zeros((n, 4), np.float32)
+    marks = np.zeros((n, 5, 2), np.float32)
+    found = np.zeros(n, bool)
+    for i, name in enumerate(files):
+        bgr = cv2.imread(str(Path(root) / IMAGE_DIR / name), cv2.IMREAD_COLOR)
+        if bgr is None:
+            continue
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        h, w = rgb.shape[:2]
+        factor = 2 if w < LOWRES_BELOW else 1
+        probe = cv2.resize(rgb, (w * factor, h * factor), interpolation=cv2.INTER_CUBIC) if factor > 1 else rgb
+        face = _state["pick"](_state["detector"].detect(probe), probe.shape[1], probe.shape[0])
+        if face is None:
+            continue
+        desc[i] = _state["descriptor"].describe(probe, [face.box])[0]
+        boxes[i], marks[i], found[i] = face.box / factor, face.landmarks / factor, True
+    with atomic_path(Path(out)) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, filenames=np.array(files), descriptors=desc, boxes=boxes, landmarks=marks, found=found)
+    return out
+
+
+def _table_path(out_dir: Path, root: Path, partition: str) -> Path:
+    return out_dir / f"{DESCRIPTOR_NAME}-{root.resolve().name}-{partition}.npz"
+
+
+def describe_split(root: Path, partition: str, filenames: Sequence[str], out_dir: Path, workers: int) -> Path:
+    """Write ``out_dir/<name>-<root>-<partition>.npz`` (resuming finished chunks) and return its path."""
+    final = _table_path(out_dir, root, partition)
+    if final.is_file():
+        return final
+    parts = final.with_suffix(".parts")
+    parts.mkdir(parents=True, exist_ok=True)
+    chunks = [list(filenames[i : i + _CHUNK]) for i in range(0, len(filenames), _CHUNK)]
+    jobs = [(str(root), c, str(parts / f"{k:05d}.npz")) for k, c in enumerate(chunks)]
+    todo = [j for j in jobs if not Path(j[2]).is_file()]
+    log.info("%s %s: %d images, %d of %d chunks to describe", root, partition, len(filenames), len(todo), len(jobs))
+    start = time.perf_counter()
+    with mp.get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
+        for done, _ in enumerate(pool.imap_unordered(_describe_chunk, todo), 1):
+            rate = done * _CHUNK / (time.perf_counter() - start)
+            log.info("%s %s: chunk %d/%d (%.1f images/s)", root.name, partition, done, len(todo), rate)
+    tables = [np.load(j[2]) for j in jobs]
+    with atomic_path(final) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **{k: np.concatenate([t[k] for t in tables]) for k in tables[0].files})
+    return final
+
+
+def load_descriptor_table(path: Path) -> DescriptorTable:
+    with np.load(path) as data:
+        return DescriptorTable(
+            tuple(str(f) for f in data["filenames"]),
+            data["descriptors"].astype(np.float32),
+            data["boxes"].astype(np.float32),
+            data["landmarks"].astype(np.float32),
+            data["found"].astype(bool),
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m attricam.training.descriptors", description=__doc__)
+    parser.add_argument("--data", type=Path, action="append", required=True, help="CelebA root (repeatable)")
+    parser.add_argument("--partition", action="append", default=None, help="train and/or val (default both)")
+    parser.add_argument("--out", type=Path, required=True, help="folder of the descriptor tables")
+    parser.add_argument("--workers", type=int, default=max(1, min(2, os.cpu_count() or 1)))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    reason = descriptor_unavailable_reason()
+    if reason:
+        parser.error(reason)
+    args.out.mkdir(parents=True, exist_ok=True)
+    seen: set[str] = set()
+    for root in args.data:
+        splits = load_celeba(root, tuple(args.partition or ("train", "val")))
+        for partition, split in splits.items():
+            files = [f for f in split.filenames if f not in seen]  # a half-size copy of a full-size face adds nothing
+            seen.update(files)
+            if files:
+                print(describe_split(root, partition, files, args.out, args.workers))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,380 @@
+"""Fit a bundle's second opinion (:mod:`attricam.engine.second_opinion`) and measure it honestly.
+
+Who sees which faces:
+
+* **probes** — one logistic regression per attribute on the descriptors of the train faces *outside* the
+  bundle's calibration slice (the faces its network trained on); their ridge strength is chosen by
+  identity-grouped 3-fold cross-validation on those same faces.
+* **blend weights and the fused decision rule** — on the calibration slice (faces no weight saw; the network
+  selected its checkpoint on them, so the model-only figures there are, if anything, flattering).
+* **scores** — (1) the calibration slice cross-fitted: blend fitted on one identity half, AUC on the other,
+  averaged over both halves and ``--splits`` random identity splits; (2) val, which chose nothing: blend and rule
+  from the calibration slice alone, the rule's figures cross-fitted over val's identity halves exactly as
+  :func:`attricam.training.crossfit.cross_fit` does for the model alone. Both are reported beside the model
+  alone under the same protocol.
+* **reliability** shown to users — per attribute AUC, precision and recall of the shipped fused rule on
+  faces no weight saw: the calibration slice and val pooled, split by identity in two, each half decided by
+  blend weights and a rule fitted on the other.
+
+    python -m attricam.training.second_opinion_fit --model assets/attricam-default.pt \\
+        --descriptors runs/teacher --data ../shared/celeba --data ../shared/celeba-lowres --out runs/fused/model.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from attricam.engine.alignment import align_face
+from attricam.engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES, attribute_index
+from attricam.engine.bundle import ModelBundle
+from attricam.engine.decision import DecisionRule, logit
+from attricam.engine.face_descriptor import DESCRIPTOR_NAME
+from attricam.engine.reliability import RELIABLE_AUC
+from attricam.engine.runtime import load_classifier
+from attricam.engine.second_opinion import SecondOpinion
+
+from .calibration import fit_decision_rule
+from .celeba import IMAGE_DIR, load_celeba, read_identities
+from .descriptors import load_descriptor_table
+from .metrics import evaluate_predictions, roc_auc
+from .splits import calibration_mask
+
+__all__ = ["FaceSet", "fit_blend", "fit_probes", "main"]
+
+log = logging.getLogger(__name__)
+BLEND_GRID = np.round(np.arange(0.0, 3.01, 0.1), 2)
+BLEND_SHRINK_K = 40.0
+"""Per-attribute blend weights are shrunk towards the global one by ``K / (positives + K)``."""
+RIDGE_GRID = (1e-4, 1e-3, 1e-2, 3e-2, 1e-1)
+
+
+@dataclass(frozen=True)
+class FaceSet:
+    """Faces with a detected face: where they came from, labels, identities, descriptors, landmarks."""
+
+    paths: tuple[Path, ...]
+    labels: np.ndarray  # (n, 40) 0/1
+    identities: np.ndarray  # (n,) int
+    descriptors: np.ndarray  # (n, 128)
+    landmarks: np.ndarray  # (n, 5, 2)
+
+    def subset(self, index: np.ndarray) -> FaceSet:
+        return FaceSet(
+            tuple(self.paths[i] for i in index),
+            self.labels[index],
+            self.identities[index],
+            self.descriptors[index],
+            self.landmarks[index],
+        )
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def _identity_halves(identities: np.ndarray, seed: int) -> np.ndarray:
+    """Bool (n,): a random half of the identities."""
+    unique = np.unique(identities)
+    chosen = np.random.default_rng(seed).permutation(unique)[: len(unique) // 2]
+    return np.isin(identities, chosen)
+
+
+# --- probes -----------------------------------------------------------------------------
+def _fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
+    """All 40 logistic regressions at once (full-batch L-BFGS): (40, d) weights, (40,) biases."""
+    xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+    w = torch.zeros(y.shape[1], x.shape[1], dtype=torch.float64, requires_grad=True)
+    rate = yt.mean(0).clamp(1e-4, 1 - 1e-4)
+    b = torch.log(rate / (1 - rate)).clone().requires_grad_(True)
+    opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        z = xt @ w.T + b
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, yt) + ridge * (w**2).sum(1).mean()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return w.detach().numpy().astype(np.float32), b.detach().numpy().astype(np.float32)
+
+
+def _mean_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.nanmean([roc_auc(scores[:, j], labels[:, j]) for j in range(labels.shape[1])]))
+
+
+def fit_probes(faces: FaceSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+    """-> mean, std, weight (40, 128), bias (40,), and the ridge search (identity-grouped 3-fold CV)."""
+    mean, std = faces.descriptors.mean(0), faces.descriptors.std(0) + 1e-6
+    x, y = (faces.descriptors - mean) / std, faces.labels.astype(np.float32)
+    fold = np.unique(faces.identities, return_inverse=True)[1] % 3
+    search = {}
+    for ridge in RIDGE_GRID:
+        scores = np.zeros_like(y)
+        for k in range(3):
+            w, b = _fit_logistic(x[fold != k], y[fold != k], ridge)
+            scores[fold == k] = x[fold == k] @ w.T + b
+        search[ridge] = _mean_auc(scores, y)
+        log.info("probe ridge %g: CV mean AUC %.4f", ridge, search[ridge])
+    best = max(search, key=lambda r: search[r])
+    w, b = _fit_logistic(x, y, best)
+    return mean, std, w, b, {"ridge": best, "cv_mean_auc": search}
+
+
+# --- blend -------------------------------------------------------------------------------
+def _auc_grid(z_model: np.ndarray, z_probe: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(grid, 40) AUC of ``z_model + w z_probe`` for each grid weight."""
+    return np.array(
+        [[roc_auc(z_model[:, j] + w * z_probe[:, j], labels[:, j]) for j in range(labels.shape[1])] for w in BLEND_GRID]
+    )
+
+
+def fit_blend(z_model: np.ndarray, z_probe: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per-attribute blend weights: each attribute's AUC-best grid weight, shrunk towards the global best."""
+    grid = np.nan_to_num(_auc_grid(z_model, z_probe, labels), nan=0.5)
+    global_w = BLEND_GRID[int(np.argmax(grid.mean(1)))]
+    own = BLEND_GRID[np.argmax(grid, axis=0)]
+    positives = np.minimum(labels.sum(0), (1 - labels).sum(0))
+    shrink = BLEND_SHRINK_K / (positives + BLEND_SHRINK_K)
+    return np.asarray((1 - shrink) * own + shrink * global_w, np.float32)
+
+
+def _fused(raw: np.ndarray, z_probe: np.ndarray, blend: np.ndarray) -> np.ndarray:
+    return np.asarray(1 / (1 + np.exp(-np.clip(logit(raw) + blend * z_probe, -40, 40))), np.float32)
+
+
+# --- data ---------------------------------------------------------------------------------
+def _load_faces(roots: Sequence[Path], partition: str, descriptor_dir: Path) -> FaceSet:
+    identities = read_identities(roots[0])
+    parts = []
+    for root in roots:
+        split = load_celeba(root, (partition,))[partition]
+        path = descriptor_dir / f"{DESCRIPTOR_NAME}-{root.resolve().name}-{partition}.npz"
+        if not path.is_file():
+            continue
+        table = load_descriptor_table(path)
+        rows = table.rows(split.filenames)
+        keep = np.nonzero((rows >= 0) & table.found[np.maximum(rows, 0)])[0]
+        r = rows[keep]
+        parts.append(
+            FaceSet(
+                tuple(root / IMAGE_DIR / split.filenames[i] for i in keep),
+                split.labels[keep],
+                np.array([identities.get(split.filenames[i], -1 - i) for i in keep]),
+                table.descriptors[r],
+                table.landmarks[r],
+            )
+        )
+    return FaceSet(
+        tuple(p for part in parts for p in part.paths),
+        np.concatenate([p.labels for p in parts]),
+        np.concatenate([p.identities for p in parts]),
+        np.concatenate([p.descriptors for p in parts]),
+        np.concatenate([p.landmarks for p in parts]),
+    )
+
+
+def _model_outputs(bundle: ModelBundle, faces: FaceSet, batch: int = 64) -> np.ndarray:
+    """The network's raw probabilities through the product path: ``align_face`` on the original pixels."""
+    classifier = load_classifier(bundle, "torch", torch.device("cpu"), None)
+    c = bundle.config
+    out = []
+    for start in range(0, len(faces), batch):
+        crops = []
+        for path, marks in zip(faces.paths[start : start + batch], faces.landmarks[start : start + batch]):
+            rgb = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+            crops.append(align_face(rgb, marks, width=c.image_width, height=c.image_height).image)
+        out.append(classifier.predict(np.stack(crops)).probabilities)
+    return np.concatenate(out).astype(np.float32)
+
+
+# --- measurement ------------------------------------------------------------------------------
+def _calibration_crossfit(raw, z_probe, labels, identities, splits: int) -> dict:
+    """Blend fitted on one identity half of the calibration slice, AUC on the other; both ways, ``splits`` times."""
+    model_auc, fused_auc = [], []
+    for seed in range(splits):
+        half = _identity_halves(identities, seed)
+        for fit, score in ((half, ~half), (~half, half)):
+            blend = fit_blend(logit(raw[fit]), z_probe[fit], labels[fit])
+            y = labels[score]
+            model_auc.append([roc_auc(raw[score][:, j], y[:, j]) for j in range(40)])
+            fused_auc.append([roc_auc(_fused(raw[score], z_probe[score], blend)[:, j], y[:, j]) for j in range(40)])
+    m, f = np.nanmean(model_auc, 0), np.nanmean(fused_auc, 0)
+    gains = np.nanmean(np.array(fused_auc) - np.array(model_auc), 1)
+    return {
+        "faces": len(labels),
+        "identities": len(np.unique(identities)),
+        "splits": splits,
+        "model_mean_auc": float(m.mean()),
+        "fused_mean_auc": float(f.mean()),
+        "gain": float(f.mean() - m.mean()),
+        "gain_range_over_splits": [float(gains.min()), float(gains.max())],
+        "per_attribute_gain": {n: float(g) for n, g in zip(ATTRIBUTE_NAMES, f - m)},
+    }
+
+
+def _val_scores(cal_raw, cal_probe, cal_y, blend, val_raw, val_probe, val_y, val_fold, policy) -> dict:
+    """Model alone and fused on val: AUC of the outputs (val chose nothing), decisions cross-fitted over val halves."""
+    out = {}
+    for name, cal, val in (
+        ("model", cal_raw, val_raw),
+        ("fused", _fused(cal_raw, cal_probe, blend), _fused(val_raw, val_probe, blend)),
+    ):
+        halves = (np.nonzero(val_fold)[0], np.nonzero(~val_fold)[0])
+        margins = np.zeros_like(val)
+        for fit_half, score_half in ((halves[0], halves[1]), (halves[1], halves[0])):
+            rule = fit_decision_rule(
+                np.concatenate([cal, val[fit_half]]), np.concatenate([cal_y, val_y[fit_half]]), policy
+            ).rule
+            margins[score_half] = rule.calibrate(val[score_half]) - rule.thresholds + 0.5
+        result = evaluate_predictions(np.clip(margins, 0, 1), val_y, 0.5)
+        summary = result.summary()
+        summary["mean_auc"] = _mean_auc(val, val_y)
+        out[name] = {k: float(v) for k, v in summary.items()}
+        out[name]["auc"] = {n: roc_auc(val[:, j], val_y[:, j]) for j, n in enumerate(ATTRIBUTE_NAMES)}
+    return out
+
+
+def _reliability(raw, z_probe, labels, identities, policy) -> dict:
+    """Per attribute AUC / precision / recall of the fused rule, each identity half decided by fits on the other."""
+    half = _identity_halves(identities, 12345)
+    decisions = np.zeros(labels.shape, bool)
+    auc = []
+    for fit, score in ((half, ~half), (~half, half)):
+        blend = fit_blend(logit(raw[fit]), z_probe[fit], labels[fit])
+        rule = fit_decision_rule(_fused(raw[fit], z_probe[fit], blend), labels[fit], policy).rule
+        fused = _fused(raw[score], z_probe[score], blend)
+        decisions[score] = rule.decide(rule.calibrate(fused))
+        auc.append([roc_auc(fused[:, j], labels[score][:, j]) for j in range(40)])
+    y = labels.astype(bool)
+    tp = (decisions & y).sum(0)
+    precision = np.where(decisions.sum(0) > 0, tp / np.maximum(decisions.sum(0), 1), np.nan)
+    recall = np.where(y.sum(0) > 0, tp / np.maximum(y.sum(0), 1), np.nan)
+    aucs = np.nanmean(np.array(auc), 0)
+    return {
+        "source": "calibration slice + val, identity-split in two, each half decided by fits on the other",
+        "faces": len(labels),
+        "bar_auc": RELIABLE_AUC,
+        "auc": [round(float(a), 4) for a in aucs],
+        "precision": [None if np.isnan(p) else round(float(p), 4) for p in precision],
+        "recall": [None if np.isnan(r) else round(float(r), 4) for r in recall],
+        "positives": [int(p) for p in y.sum(0)],
+    }
+
+
+def _group_rates(rule: DecisionRule, fused: np.ndarray, labels: np.ndarray) -> list[dict]:
+    """Decision rates of the attributes that follow CelebA's demographic priors, per sex/age group of val."""
+    decided = rule.decide(rule.calibrate(fused))
+    male, young = labels[:, attribute_index("Male")] > 0, labels[:, attribute_index("Young")] > 0
+    rows = []
+    for group, mask in (
+        ("young women", ~male & young),
+        ("older women", ~male & ~young),
+        ("young men", male & young),
+        ("older men", male & ~young),
+    ):
+        for name in ("Chubby", "Double_Chin", "Bald", "Gray_Hair"):
+            j = attribute_index(name)
+            rows.append(
+                {
+                    "group": group,
+                    "faces": int(mask.sum()),
+                    "attribute": name,
+                    "decided_rate": float(decided[mask, j].mean()) if mask.any() else float("nan"),
+                    "true_rate": float(labels[mask, j].mean()) if mask.any() else float("nan"),
+                }
+            )
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m attricam.training.second_opinion_fit", description=__doc__)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--descriptors", type=Path, required=True, help="folder of attricam.training.descriptors")
+    parser.add_argument("--data", type=Path, action="append", required=True)
+    parser.add_argument("--out", type=Path, required=True, help="the bundle with its second opinion (.pt)")
+    parser.add_argument("--splits", type=int, default=10)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    torch.set_num_threads(2)
+
+    bundle = ModelBundle.load(args.model)
+    cfg = bundle.metadata.get("train_config", {})
+    fraction = float(cfg.get("calibration_fraction", 0.12))
+    policy = str(bundle.metadata.get("threshold_policy", "hybrid_acc_balacc"))
+    train = _load_faces(args.data, "train", args.descriptors)
+    val = _load_faces(args.data[:1], "val", args.descriptors)
+    identities = read_identities(args.data[0])
+    names = [p.name for p in train.paths]
+    in_slice = calibration_mask(names, identities, fraction)
+    fit_set, cal = train.subset(np.nonzero(~in_slice)[0]), train.subset(np.nonzero(in_slice)[0])
+    log.info("probe faces %d, calibration slice %d, val %d", len(fit_set), len(cal), len(val))
+
+    mean, std, weight, bias, search = fit_probes(fit_set)
+    probe = SecondOpinion(DESCRIPTOR_NAME, mean, std, weight, bias, np.zeros(40), DecisionRule.uncalibrated())
+    cal_probe, val_probe = probe.probe_logits(cal.descriptors), probe.probe_logits(val.descriptors)
+    cal_raw, val_raw = _model_outputs(bundle, cal), _model_outputs(bundle, val)
+
+    calibration_report = _calibration_crossfit(cal_raw, cal_probe, cal.labels, cal.identities, args.splits)
+    log.info("calibration slice cross-fitted: %s", {k: v for k, v in calibration_report.items() if "per_" not in k})
+    blend = fit_blend(logit(cal_raw), cal_probe, cal.labels)
+    val_fold = calibration_mask([p.name for p in val.paths], identities, 0.5, salt="attricam-val-fold")
+    val_report = _val_scores(cal_raw, cal_probe, cal.labels, blend, val_raw, val_probe, val.labels, val_fold, policy)
+    log.info("val: model AUC %.4f, fused AUC %.4f", val_report["model"]["mean_auc"], val_report["fused"]["mean_auc"])
+
+    pooled_raw = np.concatenate([cal_raw, val_raw])
+    pooled_probe = np.concatenate([cal_probe, val_probe])
+    pooled_y = np.concatenate([cal.labels, val.labels])
+    pooled_ids = np.concatenate([cal.identities, val.identities])
+    reliability = _reliability(pooled_raw, pooled_probe, pooled_y, pooled_ids, policy)
+    fit = fit_decision_rule(_fused(cal_raw, cal_probe, blend), cal.labels, policy)
+    opinion = SecondOpinion(DESCRIPTOR_NAME, mean, std, weight, bias, blend, fit.rule)
+    groups = _group_rates(fit.rule, _fused(val_raw, val_probe, blend), val.labels)
+    model_reliability = {
+        "source": "val (the model's own rule, cross-fitted over val's identity halves)",
+        "faces": len(val),
+        "bar_auc": RELIABLE_AUC,
+        "auc": [round(float(val_report["model"]["auc"][n]), 4) for n in ATTRIBUTE_NAMES],
+    }
+
+    metadata = dict(bundle.metadata)
+    metadata["second_opinion"] = {
+        "descriptor": DESCRIPTOR_NAME,
+        "probe_faces": len(fit_set),
+        "probe_search": {str(k): v for k, v in search.items()} if isinstance(search, dict) else search,
+        "blend_faces": len(cal),
+        "blend": {n: float(w) for n, w in zip(ATTRIBUTE_NAMES, blend)},
+        "calibration_slice_crossfit": calibration_report,
+        "val": {k: {m: v for m, v in d.items() if m != "auc"} for k, d in val_report.items()},
+        "val_auc": {k: d["auc"] for k, d in val_report.items()},
+        "group_rates_val": groups,
+        "decision_fit": fit.to_dict(),
+    }
+    metadata["reliability"] = {"fused": reliability, "model_only": model_reliability}
+    fused_bundle = ModelBundle(
+        bundle.config, bundle.state_dict, list(bundle.thresholds), metadata, None, bundle.calibration, opinion.to_dict()
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fused_bundle.save(args.out)
+    summary = {
+        "calibration_slice": {k: v for k, v in calibration_report.items() if k != "per_attribute_gain"},
+        "val_model": {k: v for k, v in val_report["model"].items() if k != "auc"},
+        "val_fused": {k: v for k, v in val_report["fused"].items() if k != "auc"},
+        "unreliable": [n for n, a in zip(ATTRIBUTE_NAMES, reliability["auc"]) if a < RELIABLE_AUC],
+        "rare_attributes": [a.name for a in ATTRIBUTES if a.is_rare],
+    }
+    print(json.dumps(summary, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
