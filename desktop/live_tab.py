@@ -380,6 +380,7 @@ class LiveTab(QWidget):
         """Pause or resume; resuming a video that ended starts it again from its first frame."""
         if not paused and self.session.ended:
             self.session.ended = False
+            self.video.set_message("")  # "End of the video" is over
             self.seek(0)
         self.session.paused = bool(paused)
         self.source_bar.set_paused(self.paused, ended=self.session.ended)
@@ -588,6 +589,7 @@ class LiveTab(QWidget):
         ):
             display = None  # made for another widget size (a resize in flight): let the view scale this one
         self.video.set_frame(packet.annotated, packet.result, display)
+        self._show_position(packet)  # with every frame, like the HUD: both name the frame on screen
         if now - self._panels_shown >= _PANEL_INTERVAL_S or packet.filmstrip is not None or self.paused:
             # The bars are EMA-smoothed and unreadable at video rate: 10 Hz keeps the GUI thread light.
             self._show_panels(packet)
@@ -610,6 +612,9 @@ class LiveTab(QWidget):
         self.panel_serial = packet.serial
         self._show_face(packet)
         self.face_list.set_faces(packet.result, self.selected_face)
+        self._show_position(packet)
+
+    def _show_position(self, packet: LivePacket) -> None:
         ended = "   · ended" if self.session.ended else ""
         self.source_bar.set_position(packet.position + ended)
         if packet.filmstrip is not None:

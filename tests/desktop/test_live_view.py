@@ -119,6 +119,9 @@ def test_one_frame_index_everywhere_while_playing_pausing_stepping_and_exporting
     window = make_window(SourceSpec("video", paths=(str(clip),)))
     live = window.live
     wait_for_packet(qtbot, window, lambda p: p.video_frame is not None and p.video_frame[0] >= 3)
+    for _ in range(15):  # playing: the toolbar names the frame the HUD names, not one of 100 ms ago
+        assert live.source_bar.position.text() == live.packet.position and live.packet.position in live.video.hud[0]
+        qtbot.wait(20)
     qtbot.mouseClick(live.source_bar.pause_button, Qt.MouseButton.LeftButton)  # as a person pauses
     assert live.paused and "PAUSED" in live.video.hud[0]
     assert "fps shown" not in live.video.hud[1], "the HUD quotes a rate while nothing plays"

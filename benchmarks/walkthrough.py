@@ -1,0 +1,266 @@
+"""Walk through the live view as a person does, in a real X window, and save a screenshot of every step.
+
+    xvfb-run -s "-screen 0 1280x720x24" .venv/bin/python benchmarks/walkthrough.py --out out/walkthrough
+
+(or with a display of your own: ``.venv/bin/python benchmarks/walkthrough.py``). Without ``$DISPLAY`` it starts
+``Xvfb`` itself when installed (``apt-get install xvfb``), and a window manager (openbox) when there is one, so
+the window has a title bar and is placed the way a desktop places it.
+
+The real window with the shipped model on the xcb platform, driven by mouse clicks and key presses on the
+real widgets (``QTest``): relaunch without a camera, the real clip (``make_real_clip.py``, built in a temporary
+folder) playing, paused, stepped forward and back with a face selected, a click on the seek bar, the end of
+the clip with Loop off, a folder of real photos and the clip (a slow photo's busy sign, a broken file's toast
+and its expiry, the clip as a filmstrip item), and the window at 1280x720. Each screenshot is of the whole X
+screen; ``steps.txt`` beside them says what each shows and the state the window reported (frame on screen,
+toolbar text, HUD, selected face). Media stay in the temporary folder: nothing of ``../shared`` is copied
+into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def _start_x(size: str) -> list[subprocess.Popen]:
+    """Xvfb (and openbox) on a free display when there is no ``$DISPLAY``; the processes to stop at the end."""
+    if os.environ.get("DISPLAY"):
+        return []
+    if shutil.which("Xvfb") is None:
+        raise SystemExit("no $DISPLAY and no Xvfb: install it (apt-get install xvfb) or run under xvfb-run")
+    display = next(f":{n}" for n in range(91, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    started = [subprocess.Popen(["Xvfb", display, "-screen", "0", f"{size}x24", "-nolisten", "tcp"])]
+    os.environ["DISPLAY"] = display
+    for _ in range(100):
+        if Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
+            break
+        time.sleep(0.05)
+    if shutil.which("openbox"):
+        started.append(subprocess.Popen(["openbox"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.5)
+    return started
+
+
+class Walk:
+    def __init__(self, app, window, out: Path) -> None:
+        self.app, self.window, self.live, self.out = app, window, window.live, out
+        self.count = 0
+        self.notes: list[str] = []
+
+    def wait(self, predicate=lambda: False, timeout: float = 30.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.app.processEvents()
+            if predicate():
+                return True
+            time.sleep(0.01)
+        return False
+
+    def packet_after(self, predicate=lambda p: True, timeout: float = 60.0):
+        start = self.live.packet.serial if self.live.packet is not None else 0
+        ok = self.wait(lambda: (p := self.live.packet) is not None and p.serial > start and predicate(p), timeout)
+        if not ok:
+            self.notes.append("   (waited in vain for the next frame)")
+        return self.live.packet
+
+    def key(self, key, text: str = "") -> None:
+        from PySide6.QtTest import QTest
+
+        self.live.video.setFocus()
+        QTest.keyClick(self.live.video, key)
+        self.app.processEvents()
+
+    def click(self, widget, pos=None) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        QTest.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos if pos is not None else widget.rect().center())
+        self.app.processEvents()
+
+    def shot(self, name: str, what: str) -> None:
+        self.wait(timeout=0.15)  # let the last paint land
+        self.count += 1
+        path = self.out / f"{self.count:02d}-{name}.png"
+        screen = self.window.screen()
+        screen.grabWindow(0).save(str(path))
+        live, packet = self.live, self.live.packet
+        state = [f"toolbar={live.source_bar.position.text()!r}", f"hud={live.video.hud[:1]}"]
+        if packet is not None:
+            state += [
+                f"packet={packet.position!r}",
+                f"selected={live.selected_face}",
+                f"faces={len(packet.result.faces)}",
+            ]
+        state += [f"message={live.video.message[0]!r}", f"busy={live.video.busy!r}"]
+        self.notes.append(f"{path.name}: {what}\n   " + " · ".join(state))
+        print(self.notes[-1], flush=True)
+
+
+def _centre(live) -> tuple[float, float]:
+    face = live.packet.result.face(live.selected_face)
+    return (float(face.box[0] + face.box[2]) / 2, float(face.box[1] + face.box[3]) / 2) if face else (-1e9, -1e9)
+
+
+def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return float(((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5)
+
+
+def walk(walker: Walk, clip: Path, folder: Path) -> None:
+    from PySide6.QtCore import QPoint, Qt
+
+    from benchmarks.make_real_clip import scene_starts
+
+    live, w = walker.live, walker
+    w.wait(lambda: live.bundle is not None and live._cameras is not None, 120)
+    w.wait(timeout=0.5)
+    w.shot("relaunch-empty-state", "started with a remembered clip and no camera: the empty state, 'Reopen clip'")
+
+    w.click(live.empty_state.reopen)
+    w.packet_after(lambda p: p.video_frame is not None and p.video_frame[0] > 200, 60)
+    w.shot("playing", "the real clip playing (HUD and toolbar frame numbers)")
+    w.key(Qt.Key.Key_Space)
+    w.wait(timeout=0.3)
+    w.shot("paused", "Space: PAUSED in the HUD, no stale rate, toolbar = HUD = panel")
+    for start in scene_starts():  # a shot with several people
+        live.seek(start + 8)
+        w.wait(lambda: not live.busy, 30)
+        if len(live.packet.result.faces) >= 2:
+            break
+    for _ in range(2):
+        w.key(Qt.Key.Key_Right)
+        w.packet_after()
+    target = max(live.packet.result.faces, key=lambda f: f.face_id)  # the face a renumbering moves
+    centre = live.video.frame_to_widget((target.box[0] + target.box[2]) / 2, (target.box[1] + target.box[3]) / 2)
+    w.click(live.video, QPoint(int(centre.x()), int(centre.y())))
+    w.wait(timeout=0.3)
+    w.shot(
+        "selected-face",
+        f"a shot with {len(live.packet.result.faces)} people, two steps forward, face #{target.face_id} clicked",
+    )
+    before = _centre(live)
+    w.key(Qt.Key.Key_Left)
+    w.packet_after()
+    w.wait(timeout=0.3)
+    moved = live.packet.selection_moved
+    w.shot(
+        "stepped-back",
+        f"← one frame: tracks restart ({'ids renumbered ' + str(moved) if moved else 'same ids'}); "
+        f"the selected box moved {_distance(before, _centre(live)):.0f} px, so it is the same person",
+    )
+    w.key(Qt.Key.Key_Right)
+    w.packet_after()
+    w.shot("stepped-forward", f"→ again: still the same person (moved {_distance(before, _centre(live)):.0f} px)")
+
+    slider = live.source_bar.seek_slider
+    x = next(x for x in range(slider.width()) if slider.value_at(x) >= slider.maximum() * 3 // 4)
+    w.click(slider, QPoint(x, slider.height() // 2))
+    w.packet_after()
+    w.shot("seek-click", "a click at three quarters of the seek bar jumps there")
+
+    w.click(live.source_bar.loop_button)  # Loop off
+    live.seek(max(slider.maximum() - 20, 0))
+    w.packet_after()
+    w.key(Qt.Key.Key_Space)
+    w.wait(lambda: live.session.ended, 30)
+    w.wait(timeout=0.3)
+    w.shot("ended", "Loop off, the clip played to its end: ENDED, 'Play again', the toolbar says ended")
+    w.key(Qt.Key.Key_Space)
+    w.packet_after(lambda p: p.video_frame is not None and p.video_frame[0] <= 5)
+    w.shot("played-again", "Space after the end starts the clip again")
+    w.key(Qt.Key.Key_Space)
+
+    live.open_paths([str(folder)])
+    w.packet_after(lambda p: p.filmstrip is not None and p.filmstrip[0] == 0, 120)
+    w.shot("folder", f"a folder of real photos, a broken file and the clip: {live.spec.label}")
+    names = [Path(p).name for p in live.spec.paths]
+    while live.packet.filmstrip[0] < names.index("bald_guys.jpg") - 1:
+        w.key(Qt.Key.Key_Right)
+        w.packet_after(timeout=120)
+    w.key(Qt.Key.Key_Right)
+    w.wait(lambda: bool(live.video.busy), 5)
+    w.shot("busy", "stepping onto bald_guys.jpg (slow): the busy sign over the previous picture")
+    w.key(Qt.Key.Key_Right)
+    w.shot("refused", "→ again while it is analysed: refused with a message")
+    w.wait(lambda: not live.busy, 120)
+    w.shot("slow-still-shown", "bald_guys.jpg analysed: toolbar, HUD and panel agree")
+    w.key(Qt.Key.Key_Right)  # broken.jpg
+    w.wait(lambda: live.video.message[1] == "error", 30)
+    w.shot("error-toast", "broken.jpg: the error toast over the previous (valid) picture")
+    w.wait(lambda: live.video.message[0] == "", 15)
+    w.shot("toast-gone", "about ten seconds later the toast is gone")
+    w.key(Qt.Key.Key_Right)  # the clip
+    w.packet_after(lambda p: p.filmstrip is not None and p.filmstrip[0] == len(names) - 1, 60)
+    w.shot("video-item", "the clip as the folder's last item: its first frame, 'Play video'")
+    w.key(Qt.Key.Key_Space)
+    w.packet_after(lambda p: p.video_frame is not None, 60)
+    w.wait(timeout=1.0)
+    w.shot("video-from-folder", "Space plays it; '◂ Back to …' returns to the folder")
+    w.click(live.source_bar.back_button)
+    w.packet_after(lambda p: p.filmstrip is not None, 60)
+
+    w.window.showNormal()
+    w.window.resize(1280, 690)
+    w.wait(timeout=0.5)
+    w.shot("1280x720", "the window at 1280x720 (less its title bar)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=REPO / "out" / "walkthrough")
+    parser.add_argument("--screen", default="1280x720", help="Xvfb screen size when this script starts one")
+    args = parser.parse_args()
+    x_server = _start_x(args.screen)
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        from PySide6.QtCore import QSettings
+        from PySide6.QtWidgets import QApplication
+
+        from attricam.desktop.main_window import MainWindow
+        from attricam.desktop.settings import AppSettings
+        from attricam.desktop.sources import SourceSpec
+        from benchmarks.make_real_clip import default_photos_root, make_real_clip
+
+        with tempfile.TemporaryDirectory(prefix="attricam-walk-") as tmp:
+            media = Path(tmp)
+            clip = make_real_clip(media / "clip.avi")
+            folder = media / "photos"
+            folder.mkdir()
+            for name in ("2008_001322.jpg", "Tom_Cruise_avp_2014_4.jpg", "bald_guys.jpg"):
+                (folder / name).symlink_to(default_photos_root() / name)
+            (folder / "broken.jpg").write_bytes(b"not a jpeg")
+            (folder / "zz-clip.avi").symlink_to(clip)
+            store = AppSettings(QSettings(str(media / "settings.ini"), QSettings.Format.IniFormat))
+            store.last_source = SourceSpec("video", paths=(str(clip),)).to_text()
+            store.export_folder = str(media / "exports")
+            app = QApplication.instance() or QApplication(["attricam"])
+            window = MainWindow(store)
+            window.training.ask_before_close = False
+            window.show()
+            walker = Walk(app, window, args.out)
+            try:
+                walk(walker, clip, folder)
+            finally:
+                (args.out / "steps.txt").write_text("\n".join(walker.notes) + "\n")
+                window.close()
+                window.shutdown()
+    finally:
+        for process in reversed(x_server):
+            process.terminate()
+            process.wait(timeout=10)
+    print(f"screenshots and steps.txt in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
