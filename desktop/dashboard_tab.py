@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from attricam.engine.atomic import atomic_path
 from attricam.engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
 from attricam.engine.bundle import ModelBundle
+from attricam.engine.reliability import ModelReliability
 from attricam.engine.render import TIER_COLORS
 from attricam.training.config import default_data_root
 from attricam.training.events import ErrorEvent, EvaluatedEvent, Event, LogEvent, ProgressEvent
@@ -325,6 +326,12 @@ class DashboardTab(QWidget):
             return self.data.weights
         return LossWeights.of_bundle(self.bundle)
 
+    def _reliability(self) -> ModelReliability | None:
+        """The shown model's per-attribute reliability: of its fused answer when it has a second opinion."""
+        if self.bundle is None:
+            return None
+        return ModelReliability.from_metadata(self.bundle.metadata, fused=self.bundle.second_opinion is not None)
+
     def _show_table(self) -> None:
         headers = ["attribute", "tier", "train frequency", "all-negative accuracy"]
         formats = ["{}", "{}", "{:.2%}", "{:.2%}"]
@@ -335,6 +342,12 @@ class DashboardTab(QWidget):
             formats.append("{:.2f}")
             for row, weight in zip(rows, weights.pos_weight):
                 row.append(float(weight))
+        reliability = self._reliability()
+        if reliability is not None:  # what the live bars mark ✓ or ?: held-out figures carried by the bundle
+            headers += ["held-out AUC", "precision", "recall", "reliable"]
+            formats += ["{:.3f}", "{:.3f}", "{:.3f}", "{}"]
+            for row, figures in zip(rows, reliability.attributes):
+                row += [figures.auc, figures.precision, figures.recall, "yes" if figures.reliable else "NO"]
         if self.data is not None:
             headers += ["F1", "accuracy", "gain over all-negative", "AUC", "predicted pos", "true pos"]
             formats += ["{:.3f}", "{:.3f}", "{:+.3f}", "{:.3f}", "{:.1%}", "{:.1%}"]

@@ -79,6 +79,8 @@ class AnalyzeOptions:
     """Analyse every N-th frame of a video (stills are always analysed)."""
     shard: Shard | None = None
     """Analyse only this share of the files found (see :mod:`attricam.engine.shards`)."""
+    second_opinion: bool = True
+    """Fuse the bundle's face-descriptor probes when it has them (:mod:`attricam.engine.second_opinion`)."""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> AnalyzeOptions:
@@ -92,6 +94,7 @@ class AnalyzeOptions:
             model=Path(args.model) if args.model else None,
             every=args.every,
             shard=getattr(args, "shard", None),
+            second_opinion=not getattr(args, "no_second_opinion", False),
         )
 
 
@@ -128,6 +131,11 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="default: cuda when present")
     parser.add_argument("--model", metavar="BUNDLE.pt", help="model bundle (default: the shipped model)")
     parser.add_argument("--every", type=_positive_int, default=1, metavar="N", help="videos: analyse every N-th frame")
+    parser.add_argument(
+        "--no-second-opinion",
+        action="store_true",
+        help="the attribute model alone, without the bundle's face-descriptor probes (faster, less accurate)",
+    )
     parser.add_argument(
         "--shard", type=parse_shard, default=None, metavar="i/n",
         help="analyse share i (0-based) of n of the files found, in path order ('env': torchrun's RANK/WORLD_SIZE); "
@@ -237,7 +245,7 @@ def _build_pipeline(options: AnalyzeOptions) -> FacePipeline:
 
     # A batch never writes predictions of random weights: a missing shipped model is an error naming where it goes.
     bundle = ModelBundle.load(options.model) if options.model else load_default_bundle(allow_random=False)
-    settings = PipelineSettings(backend=options.backend, device=options.device)
+    settings = PipelineSettings(backend=options.backend, device=options.device, second_opinion=options.second_opinion)
     if options.every > 1:  # sampled frames are too far apart for O-Net to refine the previous boxes
         settings = replace(settings, full_detect_every=1)
     return FacePipeline(bundle, settings)

@@ -43,6 +43,11 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch/onnxruntime")
     parser.add_argument("--no-render", action="store_true", help="skip rendering (pipeline only)")
     parser.add_argument(
+        "--no-second-opinion",
+        action="store_true",
+        help="the attribute model alone (default: the bundle's face-descriptor probes, computed per track off the frame path)",
+    )
+    parser.add_argument(
         "--sync-detect", action="store_true", help="run the full cascade on the frame path (default: its own thread)"
     )
 
@@ -99,6 +104,8 @@ def run_bench(args: argparse.Namespace) -> int:
         full_detect_every=args.full_detect_every,
         min_face_size=args.min_face_size,
         background_detection=not args.sync_detect,
+        second_opinion=not args.no_second_opinion,
+        descriptor_async=True,  # as the live app: descriptors in their own process, never on the frame path
     )
     pipeline = FacePipeline(bundle, settings)
     options = RenderOptions(attribute=0, show_landmarks=True)
@@ -106,6 +113,7 @@ def run_bench(args: argparse.Namespace) -> int:
     frame_ms: list[float] = []
     decode_ms: list[float] = []
     faces: list[int] = []
+    fused: list[int] = []
     stages: dict[str, list[float]] = {"detect_ms": [], "align_ms": [], "classify_ms": [], "track_ms": []}
     startup_s = None
     frames = _frames(args.source)
@@ -122,6 +130,7 @@ def run_bench(args: argparse.Namespace) -> int:
         decode_ms.append((t1 - t0) * 1000)
         frame_ms.append((t2 - t1) * 1000)
         faces.append(len(result.faces))
+        fused.append(sum(f.second_opinion for f in result.faces))
         for key in stages:
             stages[key].append(getattr(result.timings, key))
     pipeline.close()
@@ -146,6 +155,8 @@ def run_bench(args: argparse.Namespace) -> int:
         "background_detection": not args.sync_detect,
         "model": bundle.name,
         "model_trained": bundle.trained,
+        "second_opinion": pipeline.second_opinion_active,
+        "fused_face_share": round(sum(fused) / max(1, sum(faces)), 3),
         "decode_ms_p50": round(float(np.median(decode_ms)), 2),
         "stage_ms_p50": {k: round(float(np.median(v)), 2) for k, v in stages.items()},
         "render": not args.no_render,
