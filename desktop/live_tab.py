@@ -588,7 +588,8 @@ class LiveTab(QWidget):
             (packet.annotated.shape[1], packet.annotated.shape[0]), self.video.device_size()
         ):
             display = None  # made for another widget size (a resize in flight): let the view scale this one
-        self.video.set_frame(packet.annotated, packet.result, display)
+        frame_size = (packet.frame.shape[1], packet.frame.shape[0])
+        self.video.set_frame(packet.annotated, packet.result, display, frame_size)
         self._show_position(packet)  # with every frame, like the HUD: both name the frame on screen
         if now - self._panels_shown >= _PANEL_INTERVAL_S or packet.filmstrip is not None or self.paused:
             # The bars are EMA-smoothed and unreadable at video rate: 10 Hz keeps the GUI thread light.

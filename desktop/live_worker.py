@@ -33,11 +33,12 @@ from attricam.engine.bundle import ModelBundle, load_default_bundle
 from attricam.engine.export import default_stem, export_snapshot
 from attricam.engine.image_io import MediaLoadError
 from attricam.engine.panel_layout import PanelMemory
-from attricam.engine.render import RenderOptions, render_frame
+from attricam.engine.render import RenderOptions
 from attricam.engine.results import FrameResult
 from attricam.engine.tracking import iou_matrix
 
 from .attention_tiles import attention_tiles
+from .screen_render import render_for_view
 from .sources import (
     CameraSource,
     FrameSource,
@@ -65,7 +66,7 @@ class LivePacket:
 
     serial: int
     frame: np.ndarray  # (h, w, 3) uint8 RGB, as captured
-    annotated: np.ndarray  # (h, w, 3) uint8 RGB, engine renderer output
+    annotated: np.ndarray  # (h, w, 3) uint8 RGB, engine renderer output drawn at the view's size (screen pixels)
     result: FrameResult
     options: RenderOptions
     tiles: tuple[np.ndarray, ...] | None  # 40 attention tiles of the grid face, or None when the grid is hidden
@@ -137,6 +138,7 @@ class LiveWorker(QThread):
         self._last_done = 0.0
         self._latency_ms = 0.0
         self._view_size: tuple[int, int] | None = None
+        self._render_view: tuple[int, int] | None = None  # the view size the panel memory's offsets are for
         self._loop = True
         self._requests = itertools.count(1)
         self._request = 0  # last frame-changing request applied
@@ -442,14 +444,18 @@ class LiveWorker(QThread):
 
     def _publish(self, frame: np.ndarray, result: FrameResult, captured: float) -> None:
         options = dataclasses.replace(self._options, fps=self._fps or None)
-        annotated = render_frame(frame, result, options, self._panels)
+        view = self._view_size
+        if view != self._render_view:  # panels remembered at another zoom would land in the wrong place
+            self._panels.forget()
+            self._render_view = view
+        annotated, _ = render_for_view(frame, result, options, self._panels, view)
         tiles, tiles_face = None, None
         if self._want_tiles and result.faces:
             face = result.face(options.selected_face) if options.selected_face is not None else None
             face = face or result.faces[0]
             tiles = attention_tiles(face, options)
             tiles_face = face.face_id
-        display = _display_image(annotated, self._view_size)
+        display = _display_image(annotated, view)
         self._serial += 1
         if self._latency_ms < 0:  # first publication of this analysis: capture -> rendered
             self._latency_ms = (time.perf_counter() - captured) * 1000.0
@@ -551,7 +557,11 @@ def _display_image(rgb: np.ndarray, view: tuple[int, int] | None) -> QImage | No
         return None
     h, w = rgb.shape[:2]
     tw, th = fit_size((w, h), view)
-    scaled = cv2.resize(rgb, (tw, th), interpolation=cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR)
+    scaled = (
+        rgb
+        if (tw, th) == (w, h)
+        else cv2.resize(rgb, (tw, th), interpolation=cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR)
+    )
     bgra = np.ascontiguousarray(cv2.cvtColor(scaled, cv2.COLOR_RGB2BGRA))
     return QImage(bgra.data, tw, th, 4 * tw, QImage.Format.Format_RGB32).copy()
 

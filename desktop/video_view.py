@@ -51,13 +51,20 @@ class VideoView(QWidget):
         self.paint_count = 0
 
     # ------------------------------------------------------------------ state
-    def set_frame(self, annotated_rgb, result: FrameResult, display: QImage | None = None) -> None:
+    def set_frame(
+        self,
+        annotated_rgb,
+        result: FrameResult,
+        display: QImage | None = None,
+        frame_size: tuple[int, int] | None = None,
+    ) -> None:
         """Show a frame. ``display``, when given, is the same picture already scaled to fit this widget
-        (made off the GUI thread), so painting is a plain blit."""
+        (made off the GUI thread), so painting is a plain blit. ``frame_size`` (w, h): the analysed frame's
+        size, in which ``result``'s boxes are, when the picture was drawn at another size."""
         if display is not None:
             display.setDevicePixelRatio(self.devicePixelRatioF())
         self._image = display if display is not None else rgb_to_qimage(annotated_rgb)
-        self._frame_size = (annotated_rgb.shape[1], annotated_rgb.shape[0])
+        self._frame_size = frame_size or (annotated_rgb.shape[1], annotated_rgb.shape[0])
         self._result = result
         self.update()
 

@@ -411,3 +411,37 @@ def test_open_folder_shows_its_videos_too_and_plays_them(qtbot, make_window, cel
     wait_for_packet(qtbot, window, lambda p: p.video_frame is not None)
     qtbot.keyClick(live.video, Qt.Key.Key_Backspace)
     wait_for_packet(qtbot, window, lambda p: p.filmstrip == (2, 3))
+
+
+def _label_height_on_screen(packet) -> int:
+    """Rows of the black id-label box above the first face, in the pixels of the picture on screen."""
+    scale = packet.annotated.shape[1] / packet.frame.shape[1]
+    face = packet.result.faces[0]
+    x, top = int(face.box[0] * scale) + 1, int(face.box[1] * scale)
+    column = packet.annotated[max(top - 40, 0) : top + 1, x]
+    black = (column.max(axis=1) == 0)[::-1]  # from the box's top edge upwards
+    start = int(np.argmax(black))
+    return int(np.argmin(black[start:])) if black.any() else 0
+
+
+def test_id_labels_are_the_same_size_on_screen_for_a_tiny_and_a_huge_image(qtbot, make_window, celeba_faces, tmp_path):
+    small = tmp_path / "small.png"
+    cv2.imwrite(str(small), cv2.cvtColor(celeba_faces[0], cv2.COLOR_RGB2BGR))  # 178 x 218, shown ~3x larger
+    huge = np.full((2333, 1434, 3), 120, np.uint8)
+    huge[500:1724, 220:1220] = cv2.resize(celeba_faces[1], (1000, 1224))  # shown at about a quarter
+    large = tmp_path / "large.png"
+    cv2.imwrite(str(large), cv2.cvtColor(huge, cv2.COLOR_RGB2BGR))
+    window = make_window()
+    live = window.live
+    drop_files(window, [small, large])
+    heights = []
+    for index in (0, 1):
+        if index:
+            live.step(1)
+        packet = wait_for_packet(qtbot, window, lambda p, i=index: p.filmstrip == (i, 2) and len(p.result.faces) >= 1)
+        view_w, view_h = live.video.device_size()
+        assert packet.annotated.shape[1] <= view_w and packet.annotated.shape[0] <= view_h  # drawn at screen size
+        heights.append(_label_height_on_screen(packet))
+    assert 12 <= heights[0] <= 24 and abs(heights[0] - heights[1]) <= 1, heights
+    # the snapshot is still drawn on the image itself, like `attricam analyze --annotate`
+    assert live.packet.frame.shape[:2] == (2333, 1434)

@@ -1,0 +1,63 @@
+"""The engine renderer, drawn in screen pixels: ids, on-video bars and heatmaps on the frame as it is shown.
+
+The engine draws its labels and bar panels in the pixels of the picture it is given (right for a PNG export,
+like the CLI's). Drawn on a 1434x2333 photo shown 700 px tall, an id label became ~4 px high; on a 178x218
+CelebA crop shown 560 px tall, it covered the hat and the bangs. So the live view scales the frame to the
+view first and draws on that, with the faces' boxes, landmarks and crop transforms scaled to match: every
+label and bar is then the same size on screen at any image size or zoom. The analysis itself (and the
+snapshot, rendered from the original frame and result) never sees the scaled copy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+
+from attricam.engine.panel_layout import PanelMemory
+from attricam.engine.render import RenderOptions, render_frame
+from attricam.engine.results import FaceResult, FrameResult
+
+from .video_view import fit_size
+
+__all__ = ["render_for_view", "scaled_result"]
+
+
+def scaled_result(result: FrameResult, scale: float) -> FrameResult:
+    """``result`` for the frame resized by ``scale``: boxes and landmarks scaled, crop transforms adjusted."""
+    if scale == 1.0:
+        return result
+    faces = tuple(_scaled_face(face, scale) for face in result.faces)
+    return dataclasses.replace(result, faces=faces)
+
+
+def _scaled_face(face: FaceResult, scale: float) -> FaceResult:
+    matrix = np.asarray(face.align_matrix, np.float32).copy()
+    matrix[:, :2] /= scale  # crop = M @ (x / s, y / s, 1) for a point (x, y) of the scaled frame
+    return dataclasses.replace(
+        face,
+        box=(np.asarray(face.box, np.float32) * scale).astype(np.float32),
+        landmarks=(np.asarray(face.landmarks, np.float32) * scale).astype(np.float32),
+        align_matrix=matrix,
+    )
+
+
+def render_for_view(
+    frame: np.ndarray,
+    result: FrameResult,
+    options: RenderOptions,
+    memory: PanelMemory | None,
+    view: tuple[int, int] | None,
+) -> tuple[np.ndarray, float]:
+    """The annotated frame (h, w, 3 uint8 RGB) at the size it fits ``view`` (device pixels), and the scale
+    from the frame to it; without a known view, the frame's own size (scale 1)."""
+    h, w = frame.shape[:2]
+    if view is None or view[0] < 2 or view[1] < 2:
+        return render_frame(frame, result, options, memory), 1.0
+    tw, th = fit_size((w, h), view)
+    scale = tw / w
+    if (tw, th) == (w, h):
+        return render_frame(frame, result, options, memory), 1.0
+    shown = cv2.resize(frame, (tw, th), interpolation=cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR)
+    return render_frame(shown, scaled_result(result, scale), options, memory), scale
