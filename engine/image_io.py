@@ -20,9 +20,11 @@ Choices, and why:
   Files above :data:`MAX_PIXELS` are refused with a clear error instead of
   Pillow's ``DecompressionBombError``.
 * **Memory** — other formats cannot decode at a reduced size, so the decoded
-  raster is bounded (:data:`MAX_DECODED_BYTES`) and shrunk in its own mode
-  (``reduce``) before anything is converted or copied: a 485 KB 16-bit
-  grayscale PNG of 15,800² px peaks near its 0.5 GB raster, not at 9 GB.
+  raster is bounded (:data:`MAX_DECODED_BYTES`, estimated before decoding from
+  the mode's bytes per pixel and Pillow's per-row overhead, so a 1 x 249,000,000
+  PNG is refused too) and shrunk in its own mode (``reduce``, RGBA in strips)
+  before anything is converted or copied: a 485 KB 16-bit grayscale PNG of
+  15,800² px peaks near its 0.5 GB raster, not at 9 GB.
 * **Animation** — only the first frame of an animated GIF/WebP/PNG is used;
   :attr:`LoadedImage.frames` tells the caller so it can say so.
 * **Names** — a file name with a newline or another unprintable character is
@@ -152,6 +154,7 @@ def read_image(path: str | Path, *, max_side: int = MAX_SIDE) -> LoadedImage:
             turned = oriented.size != reduced.size  # a quarter turn swapped width and height
             source_size = (height, width) if turned else (width, height)
             del reduced
+            image.close()  # frees the full raster now (leaving ``with`` only closes the file), before converting
         rgb = _to_rgb(oriented)
         if max(source_size) > max_side:  # sized from the file's own aspect, not from a reduced copy's rounding
             scale = max_side / max(source_size)
@@ -202,11 +205,20 @@ def missing_reason(path: Path) -> str:
     return "file not found"
 
 
+_ROW_OVERHEAD = 8
+"""Bytes Pillow spends per raster row beyond its pixels (a line pointer): what a 1 x 249,000,000 image costs."""
+
+
 def _decoded_bytes(image: Image.Image) -> int:
-    """Pillow's in-memory size of the decoded raster: 1 byte per pixel for 1/L/P, 2 for I;16, 4 otherwise."""
+    """Pillow's in-memory size of the decoded raster, rows included.
+
+    Pixels take 1 byte for 1/L/P, 2 for I;16, 4 for everything else (RGB is stored padded, as RGBX);
+    each row adds :data:`_ROW_OVERHEAD`, which dominates for a tall, thin bomb (measured on Pillow 11:
+    a 1 x 20,000,000 L image takes 9 bytes a row).
+    """
     width, height = image.size
     per_pixel = 1 if image.mode in ("1", "L", "P") else 2 if image.mode.startswith("I;16") else 4
-    return width * height * per_pixel
+    return height * (width * per_pixel + _ROW_OVERHEAD)
 
 
 def _bytes_text(size: int) -> str:
@@ -214,15 +226,31 @@ def _bytes_text(size: int) -> str:
 
 
 def _shrink_decoded(image: Image.Image, max_side: int) -> Image.Image:
-    """An integer-factor reduction in the image's own mode, so no full-size converted copy ever exists."""
+    """An integer-factor reduction in the image's own mode, so no full-size converted copy ever exists.
+
+    Pillow reduces RGBA and LA through a premultiplied full-size copy (twice the raster: 2 GB for a
+    15,800² RGBA PNG), so the image is reduced in strips of whole boxes, each copied on its own; the
+    result is the same as one :meth:`PIL.Image.Image.reduce` call.
+    """
     factor = max(image.size) // max_side
     if factor < 2:
         return image
+    width, height = image.size
     try:
-        return image.reduce(factor)
+        if image.mode not in ("RGBA", "LA"):
+            return image.reduce(factor)
+        reduced = Image.new(image.mode, (-(-width // factor), -(-height // factor)))
+        rows = factor * max(1, _STRIP_BYTES // max(1, width * 4 * factor))  # whole boxes of rows per strip
+        for top in range(0, height, rows):
+            strip = image.crop((0, top, width, min(height, top + rows)))
+            reduced.paste(strip.reduce(factor), (0, top // factor))
+        return reduced
     except ValueError:  # 1, P and I;16 modes: a box resize works on them directly
-        width, height = image.size
         return image.resize((max(1, width // factor), max(1, height // factor)), Image.Resampling.BOX)
+
+
+_STRIP_BYTES = 64 << 20
+"""Raster bytes per strip of :func:`_shrink_decoded`: the most its premultiplied copies add."""
 
 
 def _check_file(path: Path) -> None:

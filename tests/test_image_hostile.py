@@ -36,7 +36,7 @@ def peak_mb():
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-path = write_blank_png(Path({path!r}), 15800, 15800, bit_depth={bits})
+path = write_blank_png(Path({path!r}), 15800, 15800, bit_depth={bits}, colour_type={colour_type})
 image = read_image(path)
 print(json.dumps({{"shape": list(image.pixels.shape), "source": list(image.source_size),
                   "file_bytes": path.stat().st_size,
@@ -45,10 +45,17 @@ print(json.dumps({{"shape": list(image.pixels.shape), "source": list(image.sourc
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("bits", [8, 16])
-def test_png_bomb_decodes_within_a_memory_ceiling(bits: int, tmp_path: Path) -> None:
-    """A ~0.5 MB 15,800² grayscale PNG (under the 250 MP limit) must not take the machine down."""
-    code = _BOMB_PROBE.format(ceiling=_CEILING_BYTES, repo=str(REPO_ROOT), path=str(tmp_path / "bomb.png"), bits=bits)
+@pytest.mark.parametrize("bits, colour_type", [(8, 0), (16, 0), (8, 6)])
+def test_png_bomb_decodes_within_a_memory_ceiling(bits: int, colour_type: int, tmp_path: Path) -> None:
+    """A ~0.5-1 MB 15,800² grayscale or RGBA PNG (under the 250 MP limit) must not take the machine down.
+
+    RGBA sits just under the decoded-size limit (1.0 GB raster); Pillow's RGBA reduce used to copy it
+    premultiplied at full size (2.1 GB peak), so it is reduced in strips.
+    """
+    code = _BOMB_PROBE.format(
+        ceiling=_CEILING_BYTES, repo=str(REPO_ROOT), path=str(tmp_path / "bomb.png"), bits=bits,
+        colour_type=colour_type,
+    )  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, check=False
@@ -56,7 +63,7 @@ def test_png_bomb_decodes_within_a_memory_ceiling(bits: int, tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["shape"] == [4096, 4096, 3] and report["source"] == [15800, 15800]
-    assert report["file_bytes"] < 600_000
+    assert report["file_bytes"] < 1_000_000
     assert report["peak_mb"] < 1300, report
 
 
@@ -71,6 +78,25 @@ def test_decoded_size_above_the_limit_is_refused_before_decoding(
         ImageLoadError, match=r"wide.png: decoding needs 24 MB \(3000x2000 RGB\), more than the 20 MB limit"
     ):
         read_image(path)
+
+
+@pytest.mark.parametrize("bits, colour_type, needed", [(8, 0, "2.2 GB"), (16, 0, "2.5 GB"), (8, 6, "3.0 GB")])
+def test_a_tall_thin_png_is_refused_by_its_row_overhead(
+    bits: int, colour_type: int, needed: str, tmp_path: Path
+) -> None:
+    """1 x 249,000,000 px: a tiny raster, but Pillow spends 8 bytes a row on top (2.3-5.8 GB peaks before)."""
+    from .hostile import write_blank_png
+
+    path = write_blank_png(tmp_path / "tall.png", 1, 249_000_000, bit_depth=bits, colour_type=colour_type)
+    with pytest.raises(ImageLoadError, match=rf"tall.png: decoding needs {needed} \(1x249000000 "):
+        read_image(path)
+
+
+def test_rgba_reduced_in_strips_equals_one_reduce(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(0)
+    image = Image.fromarray(rng.integers(0, 256, (1003, 517, 4), dtype=np.uint8), "RGBA")
+    monkeypatch.setattr(image_io, "_STRIP_BYTES", 517 * 4 * 3 * 7)  # 21 rows a strip, the last one partial
+    assert np.array_equal(np.asarray(image_io._shrink_decoded(image, 300)), np.asarray(image.reduce(3)))
 
 
 def test_animated_gif_reports_its_frame_count(tmp_path: Path) -> None:
