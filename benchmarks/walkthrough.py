@@ -192,7 +192,12 @@ def walk(walker: Walk, clip: Path, folder: Path) -> None:
     w.key(Qt.Key.Key_Right)
     w.shot("refused", "→ again while it is analysed: refused with a message")
     w.wait(lambda: not live.busy, 120)
-    w.shot("slow-still-shown", "bald_guys.jpg analysed: toolbar, HUD and panel agree")
+    w.shot("slow-still-shown", "bald_guys.jpg analysed: toolbar, HUD and panel agree; ids readable at this size")
+    w.click(live.overlay.bars)
+    w.packet_after()
+    w.shot("bars-on-video", "Bars on video over 25 faces of a large photo, drawn in screen pixels")
+    w.click(live.overlay.bars)
+    w.packet_after()
     w.key(Qt.Key.Key_Right)  # broken.jpg
     w.wait(lambda: live.video.message[1] == "error", 30)
     w.shot("error-toast", "broken.jpg: the error toast over the previous (valid) picture")
