@@ -254,11 +254,22 @@ def _build_pipeline(options: AnalyzeOptions) -> FacePipeline:
 def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSummary:
     """Analyse every file under ``options.paths`` into the outputs; bad files are reported and skipped."""
     exclude = [options.annotate] if options.annotate else []
-    files = list(iter_media(options.paths, exclude=exclude))
+    unreadable: list[str] = []
+    files = list(
+        iter_media(
+            options.paths,
+            exclude=exclude,
+            on_error=lambda folder, error: unreadable.append(
+                f"SKIPPED {display_name(folder)}: cannot read this folder ({error.strerror or error}); its files are not analysed"
+            ),
+        )
+    )
     listing = listing_digest(files) if options.shard else ""
     if options.shard:
         files = options.shard.take(files)
-    read = failed = 0
+    for line in unreadable:
+        _say(line)
+    read, failed = 0, len(unreadable)
     interrupted = False
     stopped = ""
     csv: CsvReport | None = None

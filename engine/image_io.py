@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ __all__ = [
     "display_name",
     "load_image",
     "missing_reason",
+    "not_a_file_reason",
     "read_image",
 ]
 
@@ -197,12 +199,38 @@ def missing_reason(path: Path) -> str:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return "symbolic link loop (the link points back at itself)"
-        if path.is_symlink():
-            return f"dangling symbolic link (its target {display_name(os.readlink(path))} does not exist)"
-        if exc.errno == errno.EACCES:
-            return "permission denied"
+        if exc.errno == errno.EACCES:  # before is_symlink, which would raise the same error
+            return "permission denied (a folder on its path cannot be searched)"
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+            return f"cannot be read ({exc.strerror or exc})"
+        with contextlib.suppress(OSError):
+            if path.is_symlink():
+                return f"dangling symbolic link (its target {display_name(os.readlink(path))} does not exist)"
         return "file not found"
     return "file not found"
+
+
+def not_a_file_reason(path: Path) -> str:
+    """Why ``path`` is no media file although named, or '' when it is a regular file (then it may be opened).
+
+    Checked before opening: a FIFO would block the reader (or read as an empty file), a directory
+    or device is never an image or a video, and a missing path gets :func:`missing_reason`.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return missing_reason(path)
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device or socket"
+        return f"is {kind}, not a regular file"
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        return "permission denied" if exc.errno == errno.EACCES else f"cannot be opened ({exc.strerror or exc})"
+    return ""
 
 
 _ROW_OVERHEAD = 8
@@ -256,10 +284,8 @@ _STRIP_BYTES = 64 << 20
 def _check_file(path: Path) -> None:
     """Cheap checks first, so the common user mistakes get specific messages."""
     name = display_name(path)
-    if not path.exists():
-        raise ImageLoadError(f"{name}: {missing_reason(path)}")
-    if path.is_dir():
-        raise ImageLoadError(f"{name}: is a directory, not an image")
+    if reason := not_a_file_reason(path):
+        raise ImageLoadError(f"{name}: {reason}{', not an image' if reason == 'is a directory' else ''}")
     try:
         size = path.stat().st_size
     except OSError as exc:

@@ -59,12 +59,16 @@ class OutputGuard:
         """Never write over ``path`` (``what`` names it in the refusal: "the input photo.jpg", "--model")."""
         path = Path(path)
         resolved = _resolve(path)
-        if resolved.is_dir():
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):  # absent or unreadable: it cannot be written over through a link either
+            self._files[resolved] = what
+            return
+        if stat.S_ISDIR(st.st_mode):
             self._folders[resolved] = what
             return
         self._files[resolved] = what
-        if (inode := _inode(path)) is not None:
-            self._inodes[inode] = what
+        self._inodes[(st.st_dev, st.st_ino)] = what
 
     def file(self, path: str | Path, option: str) -> Path:
         """The resolved path to write ``option``'s file at; :class:`OutputPathError` when it must not be written."""

@@ -1,6 +1,7 @@
 """Where frames come from in batch mode: files and folders expanded to media, videos read frame by frame.
 
-Folder expansion is recursive, sorted and by extension (so a run over the same
+Folder expansion is recursive (symbolically linked subfolders included, each real
+folder once), sorted and by extension (so a run over the same
 folder always yields rows in the same order), and skips hidden files: macOS
 ``._IMG_0001.jpg`` resource forks and half-written ``.name.tmp.jpg`` files
 carry image suffixes but are not images. A path named explicitly is always
@@ -20,9 +21,11 @@ frames the container declares, so a truncated file says it ended early.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read by OpenCV's FFmpeg backend when it first starts
@@ -30,9 +33,20 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read by OpenCV's FFmpeg
 import cv2
 import numpy as np
 
-from .image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaLoadError, display_name, missing_reason
+from .image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaLoadError, display_name, not_a_file_reason
 
-__all__ = ["VideoFrames", "VideoLoadError", "VideoReader", "is_video", "iter_media", "iter_video_frames", "video_fps"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "MAX_VIDEO_PIXELS",
+    "VideoFrames",
+    "VideoLoadError",
+    "VideoReader",
+    "is_video",
+    "iter_media",
+    "iter_video_frames",
+    "video_fps",
+]
 
 
 class VideoLoadError(MediaLoadError):
@@ -44,20 +58,29 @@ def is_video(path: str | Path) -> bool:
     return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
-def iter_media(paths: Iterable[str | Path], *, exclude: Iterable[str | Path] = ()) -> Iterator[Path]:
+def iter_media(
+    paths: Iterable[str | Path],
+    *,
+    exclude: Iterable[str | Path] = (),
+    on_error: Callable[[Path, OSError], None] | None = None,
+) -> Iterator[Path]:
     """Files named in ``paths`` as given, folders expanded recursively to their images and videos.
 
     Each file is yielded once, in argument order and sorted within a folder.
     Anything under a folder in ``exclude`` is skipped during expansion (the
     CLI excludes its own ``--annotate`` output so a rerun does not analyse it).
+    Subfolders that are symbolic links are followed (each real folder is walked
+    once, so a link cycle ends); a folder that cannot be listed is passed to
+    ``on_error`` (default: a logged warning) instead of vanishing without a word.
     """
     wanted = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
     excluded = [Path(p).resolve() for p in exclude]
+    report = on_error or _warn_unreadable
     seen: set[Path] = set()
     for given in paths:
         given = Path(given)
-        if given.is_dir():
-            candidates = sorted(p for p in given.rglob("*") if _is_media_file(p, wanted, excluded, root=given))
+        if _is_dir(given):
+            candidates = sorted(_walk_media(given, wanted, excluded, report))
         else:
             candidates = [given]
         for candidate in candidates:
@@ -65,6 +88,45 @@ def iter_media(paths: Iterable[str | Path], *, exclude: Iterable[str | Path] = (
             if key not in seen:
                 seen.add(key)
                 yield candidate
+
+
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()`` that answers False instead of raising (a path inside an unreadable folder)."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _warn_unreadable(folder: Path, error: OSError) -> None:
+    log.warning(
+        "%s: cannot read this folder (%s); its files are skipped", display_name(folder), error.strerror or error
+    )
+
+
+def _walk_media(
+    root: Path, suffixes: frozenset[str], excluded: list[Path], report: Callable[[Path, OSError], None]
+) -> Iterator[Path]:
+    walked: set[tuple[int, int]] = set()
+
+    def unreadable(error: OSError) -> None:
+        report(Path(error.filename) if error.filename else root, error)
+
+    for folder, dirs, files in os.walk(root, onerror=unreadable, followlinks=True):
+        try:
+            st = os.stat(folder)
+        except OSError:
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in walked:  # a link back to a folder already walked: a cycle, or a second way in
+            dirs[:] = []
+            continue
+        walked.add((st.st_dev, st.st_ino))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            path = Path(folder) / name
+            if _is_media_file(path, suffixes, excluded, root=root):
+                yield path
 
 
 def _identity(path: Path) -> Path:
@@ -78,8 +140,11 @@ def _identity(path: Path) -> Path:
 def _is_media_file(path: Path, suffixes: frozenset[str], excluded: list[Path], *, root: Path) -> bool:
     if path.suffix.lower() not in suffixes:
         return False
-    if not path.is_file() and not (path.is_symlink() and not path.exists()):  # a broken link is kept: named later
-        return False
+    try:
+        if not path.is_file() and not (path.is_symlink() and not path.exists()):  # a broken link is kept: named later
+            return False
+    except OSError:  # listed but not searchable: kept, so the reader names it with the reason
+        pass
     if any(part.startswith(".") for part in path.relative_to(root).parts):
         return False
     resolved = _identity(path)
@@ -111,6 +176,19 @@ def native_output_silenced() -> Iterator[None]:
             os.close(copy)
 
 
+MAX_VIDEO_PIXELS = 40_000_000
+"""Largest video frame (width x height): 8K UHD (33 MP) and a margin. Decoding one frame costs about
+10 bytes a pixel (FFmpeg's YUV, OpenCV's BGR, our RGB), so a 16,000² MJPG (3 MB on disk) would take
+2.6 GB per frame; a video cannot be decoded at a reduced size, so larger frames are refused."""
+
+
+def _too_large(path: Path, width: int, height: int) -> str:
+    return (
+        f"{display_name(path)}: {width}x{height} frames are {width * height / 1e6:.0f} megapixels, "
+        f"more than the {MAX_VIDEO_PIXELS / 1e6:.0f} megapixel limit for video"
+    )
+
+
 class VideoReader:
     """One open video file: the only place AttriCam drives ``cv2.VideoCapture`` for a file.
 
@@ -124,9 +202,10 @@ class VideoReader:
     def __init__(self, path: str | Path, *, quiet: bool = True) -> None:
         self.path = Path(path)
         self._quiet = quiet
-        if not self.path.is_file():
-            reason = "is a directory, not a video" if self.path.is_dir() else missing_reason(self.path)
-            raise VideoLoadError(f"{display_name(self.path)}: {reason}")
+        if reason := not_a_file_reason(self.path):  # a FIFO or mode-000 file would read as a bad codec
+            raise VideoLoadError(
+                f"{display_name(self.path)}: {reason}{', not a video' if reason == 'is a directory' else ''}"
+            )
         with self._silenced():
             self._capture = cv2.VideoCapture(str(self.path))
         if not self._capture.isOpened():
@@ -139,6 +218,12 @@ class VideoReader:
         """Frames per second the container declares; 0.0 when it does not say (some AVI/MJPG files)."""
         self.frame_count = max(0, int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
         """Frame count in the container's header; 0 when it does not say."""
+        width, height = (
+            int(self._capture.get(prop) or 0) for prop in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT)
+        )
+        if width * height > MAX_VIDEO_PIXELS:  # known from the header, before a frame is decoded
+            self._capture.release()
+            raise VideoLoadError(_too_large(self.path, width, height))
 
     def read(self) -> np.ndarray | None:
         """The next frame, (H, W, 3) uint8 RGB, or None at the end of the file."""
@@ -146,6 +231,8 @@ class VideoReader:
             ok, bgr = self._capture.read()
         if not ok or bgr is None:
             return None
+        if bgr.shape[0] * bgr.shape[1] > MAX_VIDEO_PIXELS:  # the header understated it: refuse before converting
+            raise VideoLoadError(_too_large(self.path, bgr.shape[1], bgr.shape[0]))
         return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
 
     def grab(self) -> bool:

@@ -367,6 +367,50 @@ def test_a_long_output_name_still_has_room_for_its_temporary(tmp_path: Path) -> 
     assert remove_stale_temps(tmp_path / "a.csv", older_than_s=0) == [] and neighbour.exists()
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to run as another user")
+def test_unreadable_files_and_folders_are_named_and_the_rest_analysed(random_bundle_path: Path) -> None:
+    """As a user who cannot read some of it (root reads everything): each unreadable thing is one line, the rest is kept."""
+    import csv
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="attricam-perm-"))  # in /tmp: reachable by the other user
+    try:
+        blank = Image.fromarray(np.full((48, 64, 3), 128, np.uint8))
+        for sub in ("locked", "photos/ok", "photos/secret"):
+            (folder / sub).mkdir(parents=True)
+        for name in ("good.png", "locked/x.png", "photos/ok/a.png", "photos/secret/b.png"):
+            blank.save(folder / name)
+        (folder / "v.mp4").write_bytes(b"\x00" * 64)
+        shutil.copy(random_bundle_path, folder / "m.pt")
+        from attricam.engine.mtcnn_onnx import ensure_exported
+
+        nets = ensure_exported()  # the detector's ONNX cache, copied where the other user can read it
+        shutil.copytree(nets, folder / "cache" / nets.name)
+        for path in (folder / "locked", folder / "photos/secret", folder / "v.mp4"):
+            path.chmod(0)
+        folder.chmod(0o777)  # the rest keeps root's umask 022: readable by all
+        run = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *attricam_command(), "analyze",
+             "good.png", "locked/x.png", "v.mp4", "photos", "--csv", "out.csv", "--model", "m.pt"],
+            cwd=folder, capture_output=True, text=True, timeout=300, check=False,
+            env={**checkout_env(), "ATTRICAM_CACHE": str(folder / "cache"), "HOME": str(folder)},
+        )  # fmt: skip
+        assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+        lines = [line for line in run.stderr.splitlines() if line.startswith("SKIPPED")]
+        assert sorted(lines) == [
+            "SKIPPED locked/x.png: permission denied (a folder on its path cannot be searched)",
+            "SKIPPED photos/secret: cannot read this folder (Permission denied); its files are not analysed",
+            "SKIPPED v.mp4: permission denied",
+        ], run.stderr
+        with open(folder / "out.csv", newline="", encoding="utf-8") as handle:
+            assert [r["path"] for r in csv.DictReader(handle)] == ["good.png", "photos/ok/a.png"]
+    finally:
+        for path in (folder / "locked", folder / "photos/secret", folder / "v.mp4"):
+            path.chmod(0o700)
+        shutil.rmtree(folder)
+
+
 def test_zero_epochs_are_refused_wherever_a_config_is_made() -> None:
     from attricam.training.config import TrainConfig
 

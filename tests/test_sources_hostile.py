@@ -70,3 +70,60 @@ def test_corrupt_video_decoder_noise_stays_off_stderr(tmp_path: Path) -> None:
     assert 0 < frames < declared == 40 and done.stderr == "", done.stderr
     complete = VideoFrames(write_mjpg_avi(tmp_path / "whole.avi"))
     assert sum(1 for _ in complete) == 40 and not complete.ended_early
+
+
+def test_video_frames_over_the_pixel_limit_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 16,000² MJPG costs 2.6 GB a frame to decode: refused from the header, or at the first oversized frame."""
+    from attricam.engine import sources
+
+    path = write_mjpg_avi(tmp_path / "clip.avi", frames=3)
+    reader = sources.VideoReader(path)  # 160x120: fine under the real limit
+    monkeypatch.setattr(sources, "MAX_VIDEO_PIXELS", 160 * 120 - 1)
+    with pytest.raises(sources.VideoLoadError, match="160x120 frames are 0 megapixels, more than the 0 megapixel"):
+        reader.read()  # a header that understated the size: caught before the colour conversion
+    reader.close()
+    with pytest.raises(sources.VideoLoadError, match=r"clip.avi: 160x120 frames are"):
+        list(VideoFrames(path))
+
+
+def test_symlinked_subfolders_are_followed_once(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "b.jpg").write_bytes(b"x")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"x")
+    (folder / "linked").symlink_to(outside)
+    (folder / "again").symlink_to(outside)  # a second way into the same folder: walked once
+    (folder / "up").symlink_to(tmp_path)  # a cycle through the parent
+    found = list(iter_media([folder]))
+    assert found[0] == folder / "a.jpg" and len(found) == 2
+    assert found[1].resolve() == outside / "b.jpg"
+
+
+def test_an_unreadable_subfolder_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "photos"
+    (folder / "secret").mkdir(parents=True)
+    (folder / "a.jpg").write_bytes(b"x")
+    real_scandir = os.scandir
+
+    def scandir(path):  # what listing a mode-000 folder does for a user other than root
+        if Path(path).name == "secret":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    errors: list[tuple[Path, str]] = []
+    found = list(iter_media([folder], on_error=lambda p, e: errors.append((p, e.strerror))))
+    assert found == [folder / "a.jpg"] and errors == [(folder / "secret", "Permission denied")]
+
+
+def test_a_fifo_named_like_media_is_not_read(tmp_path: Path) -> None:
+    from attricam.engine.image_io import ImageLoadError, read_image
+
+    os.mkfifo(tmp_path / "pipe.jpg")
+    os.mkfifo(tmp_path / "pipe.mp4")
+    with pytest.raises(ImageLoadError, match=r"pipe.jpg: is a FIFO \(named pipe\), not a regular file"):
+        read_image(tmp_path / "pipe.jpg")
+    with pytest.raises(Exception, match=r"pipe.mp4: is a FIFO \(named pipe\), not a regular file"):
+        list(VideoFrames(tmp_path / "pipe.mp4"))
