@@ -80,6 +80,7 @@ class LiveTab(QWidget):
         self._busy_since = 0.0
         self._snapshot_pending = False
         self._shown_fps = 0.0
+        self._hud_sent: tuple[int, int, int, int] | None = None
         self._return_to: SourceSpec | None = None  # the filmstrip (at its video item) a video was played from
         self.panel_serial = 0
         """Serial of the packet the toolbar, face list and attribute panel describe (the HUD's is ``packet``)."""
@@ -606,6 +607,16 @@ class LiveTab(QWidget):
             packet, paused=self.paused, shown_fps=self._shown_fps, model_label=model, ended=self.session.ended
         )
         self.video.set_hud(lines)
+        rect, ratio = self.video.hud_rect(), self.video.devicePixelRatioF()
+        hud = (
+            int(rect.x() * ratio),
+            int(rect.y() * ratio),
+            int(rect.width() * ratio) + 1,
+            int(rect.height() * ratio) + 1,
+        )
+        if hud != self._hud_sent:  # the bars on the video keep off the HUD; sent when it changes size
+            self._hud_sent = hud
+            self.worker.set_hud_rect(hud)
 
     def _show_panels(self, packet: LivePacket) -> None:
         """Toolbar position, seek bar, face list and attribute panel, all from ``packet``."""

@@ -139,6 +139,7 @@ class LiveWorker(QThread):
         self._latency_ms = 0.0
         self._view_size: tuple[int, int] | None = None
         self._render_view: tuple[int, int] | None = None  # the view size the panel memory's offsets are for
+        self._hud_rect: tuple[int, int, int, int] | None = None
         self._loop = True
         self._requests = itertools.count(1)
         self._request = 0  # last frame-changing request applied
@@ -185,6 +186,11 @@ class LiveWorker(QThread):
     def set_view_size(self, width: int, height: int) -> None:
         """Size of the video widget: frames are scaled to fit it here, so the GUI only blits them."""
         self._view_size = (int(width), int(height))
+
+    def set_hud_rect(self, rect: tuple[int, int, int, int] | None) -> None:
+        """Where the view paints its HUD (device pixels of the view): the on-video bars keep off it (the frame
+        on screen is drawn again when it changed)."""
+        self._send("hud", rect)
 
     def snapshot(self, packet: LivePacket, folder: str) -> None:
         self._send("snapshot", (packet, folder))
@@ -267,7 +273,7 @@ class LiveWorker(QThread):
             finally:
                 if rid:  # also when it failed: the GUI stops waiting for this request
                     self.requestDone.emit(rid)
-            rerender = rerender or name == "options"
+            rerender = rerender or name in ("options", "hud")
 
     def _apply(self, name: str, payload) -> None:
         if name == "open":
@@ -296,6 +302,8 @@ class LiveWorker(QThread):
             elif self._moved is not None and options.selected_face == self._moved[1]:
                 self._moved = None  # the GUI follows the new id: later choices mean what they say
             self._options = options
+        elif name == "hud":
+            self._hud_rect = payload
         elif name == "bundle":
             self._swap_bundle(payload)
         elif name == "snapshot":
@@ -448,7 +456,7 @@ class LiveWorker(QThread):
         if view != self._render_view:  # panels remembered at another zoom would land in the wrong place
             self._panels.forget()
             self._render_view = view
-        annotated, _ = render_for_view(frame, result, options, self._panels, view)
+        annotated, _ = render_for_view(frame, result, options, self._panels, view, self._hud_rect)
         tiles, tiles_face = None, None
         if self._want_tiles and result.faces:
             face = result.face(options.selected_face) if options.selected_face is not None else None

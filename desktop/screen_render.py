@@ -49,15 +49,32 @@ def render_for_view(
     options: RenderOptions,
     memory: PanelMemory | None,
     view: tuple[int, int] | None,
+    hud: tuple[int, int, int, int] | None = None,
 ) -> tuple[np.ndarray, float]:
     """The annotated frame (h, w, 3 uint8 RGB) at the size it fits ``view`` (device pixels), and the scale
-    from the frame to it; without a known view, the frame's own size (scale 1)."""
+    from the frame to it; without a known view, the frame's own size (scale 1).
+
+    ``hud`` (x, y, w, h in the view's device pixels): where the view paints its HUD; the on-video bar panels
+    keep off it (the picture is centred in the view, as :meth:`VideoView.picture_rect` places it)."""
     h, w = frame.shape[:2]
     if view is None or view[0] < 2 or view[1] < 2:
         return render_frame(frame, result, options, memory), 1.0
     tw, th = fit_size((w, h), view)
     scale = tw / w
+    clear = _in_picture(hud, view, (tw, th))
     if (tw, th) == (w, h):
-        return render_frame(frame, result, options, memory), 1.0
+        return render_frame(frame, result, options, memory, clear), 1.0
     shown = cv2.resize(frame, (tw, th), interpolation=cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR)
-    return render_frame(shown, scaled_result(result, scale), options, memory), scale
+    return render_frame(shown, scaled_result(result, scale), options, memory, clear), scale
+
+
+def _in_picture(
+    rect: tuple[int, int, int, int] | None, view: tuple[int, int], picture: tuple[int, int]
+) -> list[tuple[int, int, int, int]]:
+    """``rect`` (view pixels) in the pixels of the picture centred in the view; [] when they do not meet."""
+    if rect is None:
+        return []
+    ox, oy = (view[0] - picture[0]) // 2, (view[1] - picture[1]) // 2
+    x0, y0 = max(rect[0] - ox, 0), max(rect[1] - oy, 0)
+    x1, y1 = min(rect[0] + rect[2] - ox, picture[0]), min(rect[1] + rect[3] - oy, picture[1])
+    return [(x0, y0, x1 - x0, y1 - y0)] if x1 > x0 and y1 > y0 else []

@@ -9,7 +9,7 @@ transient status messages. Clicking a face emits its id.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from attricam.engine.results import FrameResult
@@ -77,6 +77,21 @@ class VideoView(QWidget):
 
     def set_hud(self, lines: list[str]) -> None:
         self._hud_lines = lines
+
+    def hud_rect(self) -> QRectF:
+        """Where the HUD box is painted (widget pixels); empty without HUD lines."""
+        if not self._hud_lines:
+            return QRectF()
+        metrics = QFontMetrics(self._hud_font())
+        width = max(metrics.horizontalAdvance(line) for line in self._hud_lines) + 16
+        return QRectF(8, 8, width, metrics.height() * len(self._hud_lines) + 10)
+
+    def _hud_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(max(9.0, font.pointSizeF()))
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setFamily("DejaVu Sans Mono")
+        return font
 
     @property
     def hud(self) -> list[str]:
@@ -167,16 +182,11 @@ class VideoView(QWidget):
         if self._image is not None:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawImage(self.picture_rect(), self._image)
-        font = QFont(self.font())
-        font.setPointSizeF(max(9.0, font.pointSizeF()))
-        font.setStyleHint(QFont.StyleHint.Monospace)
-        font.setFamily("DejaVu Sans Mono")
+        font = self._hud_font()
         painter.setFont(font)
         metrics = painter.fontMetrics()
         if self._hud_lines:
-            width = max(metrics.horizontalAdvance(line) for line in self._hud_lines) + 16
-            height = metrics.height() * len(self._hud_lines) + 10
-            painter.fillRect(QRectF(8, 8, width, height), _HUD_BG)
+            painter.fillRect(self.hud_rect(), _HUD_BG)
             painter.setPen(QColor(235, 235, 235))
             for i, line in enumerate(self._hud_lines):
                 painter.drawText(QPointF(16, 8 + 5 + metrics.ascent() + i * metrics.height()), line)

@@ -410,12 +410,17 @@ def _connect_panel(canvas: np.ndarray, box: np.ndarray, rect: Rect) -> None:
 
 
 def render_frame(
-    frame: np.ndarray, result: FrameResult, options: RenderOptions | None = None, memory: PanelMemory | None = None
+    frame: np.ndarray,
+    result: FrameResult,
+    options: RenderOptions | None = None,
+    memory: PanelMemory | None = None,
+    keep_clear: Sequence[Rect] = (),
 ) -> np.ndarray:
     """Annotated RGB copy of ``frame`` (h, w, 3 uint8) for ``result``.
 
     ``memory`` (one per live video) lets panels follow their faces from frame to frame: steadier on screen,
-    and the layout search runs only when a panel can no longer follow (:class:`PanelMemory`).
+    and the layout search runs only when a panel can no longer follow (:class:`PanelMemory`). ``keep_clear``:
+    rects (x, y, w, h in frame pixels) the bar panels stay off, e.g. where a viewer paints its own HUD.
     """
     options = options or RenderOptions()
     canvas = np.ascontiguousarray(frame, dtype=np.uint8).copy()
@@ -435,7 +440,8 @@ def render_frame(
     hud_origin = (4, canvas.shape[0] - 6)
     if options.show_bars:  # after every box and label, so the layout can keep them all visible
         hud_rect = [(0, canvas.shape[0] - 24, _label_width_of(hud) + 8, 24)] if hud else []
-        layout = layout_panels(result, options, (canvas.shape[1], canvas.shape[0]), hud_rect, memory)
+        clear = [*hud_rect, *keep_clear]
+        layout = layout_panels(result, options, (canvas.shape[1], canvas.shape[0]), clear, memory)
         for face, (rect, order) in zip(result.faces, layout):
             _attribute_panel(canvas, face, options, rect, order)
     if hud:

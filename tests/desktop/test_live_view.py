@@ -3,6 +3,7 @@ seek clicks, the end of a clip, toasts, a busy sign for slow stills, a window th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -445,3 +446,33 @@ def test_id_labels_are_the_same_size_on_screen_for_a_tiny_and_a_huge_image(qtbot
     assert 12 <= heights[0] <= 24 and abs(heights[0] - heights[1]) <= 1, heights
     # the snapshot is still drawn on the image itself, like `attricam analyze --annotate`
     assert live.packet.frame.shape[:2] == (2333, 1434)
+
+
+def test_bars_on_the_video_keep_off_the_hud(qtbot, make_window, celeba_faces, tmp_path):
+    from attricam.desktop.screen_render import render_for_view
+
+    canvas = np.full((640, 800, 3), 110, np.uint8)
+    for i, (y, x) in enumerate(((0, 10), (300, 10), (300, 300), (300, 580))):  # one face in the top-left corner:
+        canvas[y : y + 245, x : x + 200] = cv2.resize(celeba_faces[i % 3], (200, 245))  # its bars go beside it
+    path = tmp_path / "row.png"
+    cv2.imwrite(str(path), cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
+    window = make_window()
+    live = window.live
+    live.overlay.bars.setChecked(True)
+    drop_files(window, [path])
+    wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 2 and p.options.show_bars)
+    hud = live._hud_sent
+    qtbot.waitUntil(lambda: live.worker._hud_rect == hud, timeout=5000)  # drawn again once the HUD was known
+    qtbot.wait(100)
+    packet, view = live.packet, live.worker._view_size
+    assert hud is not None and hud[2] > 100
+    plain, _ = render_for_view(
+        packet.frame, packet.result, dataclasses.replace(packet.options, show_bars=False), None, view
+    )
+    picture = packet.annotated
+    ox, oy = (view[0] - picture.shape[1]) // 2, (view[1] - picture.shape[0]) // 2
+    x0, y0 = max(hud[0] - ox, 0), max(hud[1] - oy, 0)
+    x1, y1 = hud[0] + hud[2] - ox, hud[1] + hud[3] - oy
+    assert x1 > x0 and y1 > y0, "the HUD does not cover the picture here"
+    assert (picture != plain).any(), "no bars were drawn"
+    np.testing.assert_array_equal(picture[y0:y1, x0:x1], plain[y0:y1, x0:x1], "a bar panel lies under the HUD")
