@@ -13,6 +13,7 @@ import json
 import os
 import pickle
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -230,6 +231,9 @@ CASES: dict[str, tuple[list[str], int, str]] = {
     "merge-cache-no-images": (
         ["merge", "cache", "--data", "root", "--partitions", "val", "--shards", "2"], 2, "no val images under root",
     ),
+    "merge-cache-dir-is-file": (
+        ["merge", "cache", "--data", "root", "--cache", "plain.txt", "--shards", "2"], 2, "is a file, not a folder",
+    ),
     "merge-cache-no-shards": (
         ["merge", "cache", "--data", "root", "--cache", "folder", "--shards", "2"], 2, "no finished cache of shard",
     ),
@@ -308,6 +312,36 @@ def test_spreadsheet_safe_touches_only_formulas() -> None:
     assert [spreadsheet_safe(c) for c in ("=1+2", "+A1", "-2+3", "@SUM(A1)", "\tx", "-1", "-3.5", "+4", "a=b")] == [
         "'=1+2", "'+A1", "'-2+3", "'@SUM(A1)", "'\tx", "-1", "-3.5", "+4", "a=b",
     ]  # fmt: skip
+
+
+def test_a_long_csv_name_is_written_whole(scratch: Path) -> None:
+    """245 characters: the temporary and the lock file beside it have longer names, shortened with a hash."""
+    name = f"{'n' * 245}.csv"
+    assert main(["analyze", "photo.jpg", "--csv", name, "--model", "m.pt"]) == 0
+    assert (scratch / name).read_text().count("\n") == 2
+    assert not [p for p in scratch.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.slow
+def test_a_second_run_on_the_same_csv_is_refused_while_the_first_lives(scratch: Path) -> None:
+    for i in range(40):
+        shutil.copy(scratch / "photo.jpg", scratch / "in" / f"{i:02d}.jpg")
+    args = [*attricam_command(), "-v", "analyze", "in", "--csv", "busy.csv", "--model", "m.pt"]
+    first = subprocess.Popen(args, cwd=scratch, stderr=subprocess.PIPE, text=True, env=checkout_env())
+    assert first.stderr is not None
+    for line in first.stderr:
+        if "[3/41]" in line:
+            first.send_signal(signal.SIGSTOP)  # mid-run, holding its lock, for as long as the second one takes
+            break
+    try:
+        second = subprocess.run(args, cwd=scratch, capture_output=True, text=True, env=checkout_env(), timeout=120)
+    finally:
+        first.send_signal(signal.SIGCONT)
+    rest = first.communicate(timeout=300)[1]
+    assert second.returncode == 2 and second.stderr.count("\n") == 1, second.stderr
+    assert f"is being written by another attricam run (pid {first.pid})" in second.stderr
+    assert first.returncode == 0, rest
+    assert (scratch / "busy.csv").read_text().count("\n") == 42  # the header and all 41 files: nothing lost
 
 
 def test_a_locked_output_is_refused_while_its_run_lives(scratch: Path, capsys: pytest.CaptureFixture[str]) -> None:

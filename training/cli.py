@@ -470,7 +470,8 @@ def _evaluate_problem(args: argparse.Namespace) -> str:
         ModelBundle.load(args.model)
         for root in _roots(args.data):
             check_data_root(root)
-        check_output_folder(Path(args.out) if args.out else Path(args.model).parent, "--out")
+        model = Path(args.model)
+        check_output_folder(Path(args.out) if args.out else model.parent / f"{model.stem}-eval", "--out")
     except (BundleError, SetupError, OutputPathError, OSError, ValueError) as exc:
         return str(exc)
     return ""

@@ -54,6 +54,8 @@ def run_merge(args: argparse.Namespace) -> int:
                 rows = merge_csv(args.parts, out)
             log.info("merged %d shard CSVs (%d rows) into %s", len(args.parts), rows, args.out)
             return 0
+        from attricam.engine.output_paths import check_output_folder
+
         from .cache import merge_face_caches
         from .celeba import load_celeba
         from .config import default_data_root
@@ -62,6 +64,8 @@ def run_merge(args: argparse.Namespace) -> int:
         roots = args.data or [default_data_root()]
         for root in roots:
             check_data_root(root)
+        if args.cache is not None:
+            check_output_folder(args.cache, "--cache")
         merged = 0
         for root in roots:
             for split in load_celeba(root, args.partitions).values():
