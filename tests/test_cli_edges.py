@@ -158,6 +158,9 @@ CASES: dict[str, tuple[list[str], int, str]] = {
     "train-resume-malicious": (
         ["train", "--data", "root", "--out", "evil", "--resume"], 2, "cannot be resumed: not a readable checkpoint",
     ),
+    "train-out-is-file": (["train", "--data", "root", "--out", "plain.txt"], 2, "--out plain.txt is a file"),
+    "train-events-dir": (["train", "--data", "root", "--out", "new", "--events", "folder"], 2, "--events folder is a"),
+    "evaluate-events-dir": (["evaluate", "--model", "m.pt", "--events", "folder"], 2, "--events folder is a"),
     # train --config: hostile files
     "config-missing": (["train", "--config", "configs/none.json"], 2, "does not exist"),
     "config-invalid-json": (["train", "--config", "configs/invalid.json"], 2, "is not valid JSON"),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from attricam.engine.arg_types import bounded_float, bounded_int, positive_int
 from attricam.engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
+from attricam.engine.output_paths import OutputPathError
 
 from .config import (
     DATA_ROOT_HELP,
@@ -303,9 +304,14 @@ def _rank() -> int:
 
 
 def _callbacks(args: argparse.Namespace) -> tuple[EventCallback, list]:
+    """The event sinks asked for; raises OutputPathError when ``--events`` cannot be appended to."""
+    from attricam.engine.output_paths import check_output_file
+
     sinks: list = []
     if _rank():
         return (lambda event: None), sinks
+    if args.events:
+        check_output_file(Path(args.events), "--events")
     if args.json_events:
         sinks.append(JsonLinesWriter(sys.stdout))
     elif sys.stderr.isatty():
@@ -367,7 +373,11 @@ def run_train(args: argparse.Namespace) -> int:
             "attricam train: error: --config trains one recipe; it cannot be combined with --compare", file=sys.stderr
         )
         return 2
-    emit, sinks = _callbacks(args)
+    try:
+        emit, sinks = _callbacks(args)
+    except OutputPathError as exc:
+        print(f"attricam train: error: {exc}", file=sys.stderr)
+        return 2
     problem = _setup_problem(args)
     if problem:
         emit(ErrorEvent(problem))
@@ -482,7 +492,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from .evaluate_cmd import evaluate_bundle
 
     events = args.json_events or args.events
-    emit, sinks = _callbacks(args)
+    try:
+        emit, sinks = _callbacks(args)
+    except OutputPathError as exc:
+        print(f"attricam evaluate: error: {exc}", file=sys.stderr)
+        return 2
     if problem := _evaluate_problem(args):
         emit(ErrorEvent(problem))
         print(f"attricam evaluate: error: {problem}", file=sys.stderr)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from attricam.engine.attributes import ATTRIBUTE_NAMES
 from attricam.engine.model_config import AttributeModelConfig, state_dict_shapes
-from attricam.engine.output_paths import remove_stale_temps
+from attricam.engine.output_paths import OutputPathError, check_output_folder, remove_stale_temps
 
 from .celeba import ATTR_FILE, IMAGE_DIR, PARTITION_FILE
 from .config import CHECKPOINT_NAME, TrainConfig
@@ -76,6 +76,10 @@ def check_train_setup(cfg: TrainConfig, *, resume: bool) -> None:
         state_dict_shapes(AttributeModelConfig.from_dict({**cfg.model, "image_height": cfg.image_height}))
     except (TypeError, ValueError) as exc:
         raise SetupError(f"--model-option: {exc}") from None
+    try:  # a run folder that is a file, or on a read-only disk, fails here, not after the data has loaded
+        check_output_folder(Path(cfg.out), "--out")
+    except OutputPathError as exc:
+        raise SetupError(str(exc)) from None
     checkpoint = Path(cfg.out) / CHECKPOINT_NAME
     for stale in remove_stale_temps(checkpoint):
         log.info("removed %s, left behind by an interrupted checkpoint write", stale)
