@@ -360,6 +360,17 @@ def test_a_locked_output_is_refused_while_its_run_lives(scratch: Path, capsys: p
     assert not list(scratch.glob(".busy.csv*")), "the lock file goes with the run"
 
 
+def test_a_run_folder_in_use_is_refused(scratch: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from attricam.engine.output_guard import output_lock
+
+    with output_lock([((scratch / "live" / "checkpoint.pt").resolve(), "--out")]):
+        before = _snapshot(scratch)
+        code = main(["train", "--data", "root", "--out", "live", "--resume"])
+        assert _snapshot(scratch) == before
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "is being written by another attricam run" in err
+
+
 def test_an_unexpected_error_is_one_line_naming_a_log(
     scratch: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

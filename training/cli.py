@@ -7,6 +7,7 @@ The lead's ``attricam/cli.py`` registers the subcommands with
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import os
@@ -359,6 +360,8 @@ def _setup_problem(args: argparse.Namespace) -> str:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train as asked; a run that ends early says so with a ``stopped`` event, a failure with an ``error`` one."""
+    from attricam.engine.output_guard import output_lock
+
     from .checkpoint import IncompatibleCheckpoint
     from .trainer import CHECKPOINT_NAME
     from .trainer import main as train_main
@@ -385,6 +388,16 @@ def run_train(args: argparse.Namespace) -> int:
         _close(sinks)
         return 2
     cfg = config_from_args(args, args.loss, args.out) if not args.compare else None
+    run_lock = contextlib.ExitStack()
+    try:  # one live run per run folder: a second (e.g. two --resume) would overwrite the first's checkpoints
+        if not _rank():  # torchrun's other ranks share rank 0's folder
+            folder = Path(cfg.out if cfg is not None else args.out).resolve()
+            run_lock.enter_context(output_lock([(folder / CHECKPOINT_NAME, "--out")]))
+    except OutputPathError as exc:
+        emit(ErrorEvent(str(exc)))
+        print(f"attricam train: error: {exc}", file=sys.stderr)
+        _close(sinks)
+        return 2
     try:
         if args.compare:
             from .compare import run_comparison
@@ -432,6 +445,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise
     finally:
         _close(sinks)
+        run_lock.close()
 
 
 def _close(sinks: list) -> None:
