@@ -459,6 +459,27 @@ def test_unreadable_files_and_folders_are_named_and_the_rest_analysed(random_bun
         shutil.rmtree(folder)
 
 
+@pytest.mark.parametrize("command", ["export-onnx", "analyze", "bench", "merge"])
+def test_a_read_only_disk_is_one_line(command: str, scratch: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mount = scratch / "ro"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here ({done.stderr.decode().strip()})")
+    try:
+        argv = {
+            "export-onnx": ["export-onnx", "--model", "m.pt", "--out", "ro/m.onnx"],
+            "analyze": ["analyze", "photo.jpg", "--csv", "ro/out.csv"],
+            "bench": ["bench", "--source", "photo.jpg", "--json", "ro/bench.json"],
+            "merge": ["merge", "csv", "shards/p0.csv", "shards/p1.csv", "shards/p2.csv", "--out", "ro/all.csv"],
+        }[command]
+        code = main(argv)
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "cannot write in ro (Read-only file system)" in lines[0], lines
+
+
 def test_zero_epochs_are_refused_wherever_a_config_is_made() -> None:
     from attricam.training.config import TrainConfig
 
