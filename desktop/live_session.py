@@ -8,10 +8,12 @@ rules are testable without a window or a worker thread.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
 from .live_worker import LivePacket
-from .sources import SourceSpec
+from .sources import SourceSpec, is_video_path
 
 __all__ = ["LiveSession", "StepPlan"]
 
@@ -35,6 +37,16 @@ class LiveSession:
         """Why the last source could not be opened while nothing is on screen ("" when all is well)."""
         self.ended = False
         """A video file that does not loop stopped at its last frame; resuming starts it again."""
+        self.awaiting = 0
+        """Id of the last frame-changing request sent to the worker (open, step, seek, model)."""
+        self.done = 0
+        """Id of the last request the worker finished (or whose frame is on screen)."""
+        self.waiting_for = ""
+        """What the request in flight analyses ("bald_guys.jpg", "frame 12"), for the busy sign."""
+        self.snapshot_pending = False
+        """S was pressed while a frame was being analysed: export that frame once it is on screen."""
+        self.return_to: SourceSpec | None = None
+        """The filmstrip (started at its video item) the video on screen was played from."""
 
     # ------------------------------------------------------------------ source
     def source_opened(self, spec: SourceSpec) -> None:
@@ -63,12 +75,43 @@ class LiveSession:
             return StepPlan(False, False)
         return StepPlan(not self.paused, True)
 
+    # ------------------------------------------------------------------ requests in flight
+    @property
+    def busy(self) -> bool:
+        """A frame-changing request is still being analysed: the frame on screen is not the one asked for."""
+        return self.awaiting > self.done
+
+    def requested(self, request: int, what: str) -> None:
+        self.awaiting, self.waiting_for = max(self.awaiting, request), what
+
+    def finished(self, request: int) -> None:
+        self.done = max(self.done, request)
+
+    def step_target(self, delta: int) -> str:
+        """What a step of ``delta`` will show: the file's name in a filmstrip, the frame number in a video."""
+        packet, spec = self.packet, self.spec
+        if packet is not None and packet.filmstrip is not None and spec is not None:
+            index = min(max(packet.filmstrip[0] + delta, 0), len(spec.paths) - 1)
+            return Path(spec.paths[index]).name
+        if packet is not None and packet.video_frame is not None:
+            return f"frame {max(packet.video_frame[0] + delta, 1)}"
+        return "the next frame"
+
+    def strip_video(self) -> SourceSpec | None:
+        """The filmstrip on screen, started at its current item, when that item is a video (else None)."""
+        packet, spec = self.packet, self.spec
+        if spec is None or spec.kind != "images" or packet is None or packet.filmstrip is None:
+            return None
+        index = packet.filmstrip[0]
+        return dataclasses.replace(spec, start=index) if is_video_path(spec.paths[index]) else None
+
     # ------------------------------------------------------------------ frames
     def show(self, packet: LivePacket) -> bool:
         """Take ``packet`` as the one on screen; True when the selected face changed, so the worker needs new
         render options: the selected person got a new id (tracks restarted on a step back or a model swap), or
         left the frame (the first face is chosen)."""
         self.packet = packet
+        self.finished(packet.request)  # the frame asked for is on screen, whether or not its signal came first
         ids = [f.face_id for f in packet.result.faces]
         moved = packet.selection_moved
         if moved is not None and moved[0] == self.selected_face and moved[1] in ids:

@@ -10,11 +10,10 @@ public methods only.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
@@ -40,7 +39,7 @@ from .model_files import bundle_label
 from .overlay_controls import OverlayControls
 from .settings import AppSettings
 from .source_bar import SourceBar
-from .sources import SourceSpec, classify_paths, is_video_path
+from .sources import SourceSpec, classify_paths
 from .video_view import VideoView, fit_size
 
 __all__ = ["LiveTab"]
@@ -74,14 +73,9 @@ class LiveTab(QWidget):
         self._shown_rate = ShownRate()
         self._panels_shown = 0.0
         self._pending_recent: tuple[SourceSpec, list[str]] | None = None
-        self._awaiting = 0  # the last frame-changing request sent to the worker (open, step, seek, model)
-        self._done = 0  # the last one the worker finished
-        self._busy_text = ""
         self._busy_since = 0.0
-        self._snapshot_pending = False
         self._shown_fps = 0.0
         self._hud_sent: tuple[int, int, int, int] | None = None
-        self._return_to: SourceSpec | None = None  # the filmstrip (at its video item) a video was played from
         self.panel_serial = 0
         """Serial of the packet the toolbar, face list and attribute panel describe (the HUD's is ``packet``)."""
 
@@ -162,7 +156,7 @@ class LiveTab(QWidget):
     @property
     def busy(self) -> bool:
         """A frame-changing request (open, step, seek, model) is still being analysed."""
-        return self._awaiting > self._done
+        return self.session.busy
 
     @property
     def unreadable(self) -> str:
@@ -205,7 +199,7 @@ class LiveTab(QWidget):
         w.snapshotFailed.connect(self._snapshot_failed)
         w.requestDone.connect(self._request_done)
         w.ended.connect(self._ended)
-        w.finished.connect(lambda: self._request_done(self._awaiting))  # nothing more will come
+        w.finished.connect(lambda: self._request_done(self.session.awaiting))  # nothing more will come
         bar = self.source_bar
         bar.cameraChosen.connect(self.open_source)
         bar.openVideoRequested.connect(self.open_video_dialog)
@@ -334,11 +328,11 @@ class LiveTab(QWidget):
         self.settings.last_source = spec.to_text()
         self.source_bar.set_source_kind(spec.kind)
         self.source_bar.set_position("")
-        played_from = self._return_to
+        played_from = self.session.return_to
         if played_from is not None and spec == SourceSpec("video", paths=(played_from.paths[played_from.start],)):
             self.source_bar.set_back(played_from.label)
         else:
-            self._return_to = None
+            self.session.return_to = None
             self.source_bar.set_back("")
         self.set_paused(False)
         self.stack.setCurrentWidget(self.view_tabs)
@@ -399,30 +393,22 @@ class LiveTab(QWidget):
 
     def toggle_pause(self) -> None:
         """Space: pause or resume; on a filmstrip's video item, play that video."""
-        if self._strip_video() is not None:
+        if self.session.strip_video() is not None:
             self.play_strip_video()
         elif self.session.pausable:
             self.set_paused(not self.paused)
 
-    def _strip_video(self) -> SourceSpec | None:
-        """The filmstrip on screen, started at its current item, when that item is a video (else None)."""
-        packet, spec = self.packet, self.spec
-        if spec is None or spec.kind != "images" or packet is None or packet.filmstrip is None:
-            return None
-        index = packet.filmstrip[0]
-        return dataclasses.replace(spec, start=index) if is_video_path(spec.paths[index]) else None
-
     def play_strip_video(self) -> None:
         """Play the video item of the filmstrip on screen; "Back to the list" (Backspace) returns to it."""
-        strip = self._strip_video()
+        strip = self.session.strip_video()
         if strip is None or self.busy:
             return
-        self._return_to = strip
+        self.session.return_to = strip
         self.open_source(SourceSpec("video", paths=(strip.paths[strip.start],)))
 
     def back_to_filmstrip(self) -> None:
-        if self._return_to is not None:
-            self.open_source(self._return_to)
+        if self.session.return_to is not None:
+            self.open_source(self.session.return_to)
 
     def step(self, delta: int = 1) -> None:
         """Filmstrip: previous/next image. Video: pause, then exactly one frame forward or back. Camera: forward."""
@@ -433,16 +419,7 @@ class LiveTab(QWidget):
         if plan.pause_first:
             self.set_paused(True)
         if plan.send:
-            self._requested(self.worker.step(delta), self._step_target(delta))
-
-    def _step_target(self, delta: int) -> str:
-        packet, spec = self.packet, self.spec
-        if packet is not None and packet.filmstrip is not None and spec is not None:
-            index = min(max(packet.filmstrip[0] + delta, 0), len(spec.paths) - 1)
-            return Path(spec.paths[index]).name
-        if packet is not None and packet.video_frame is not None:
-            return f"frame {max(packet.video_frame[0] + delta, 1)}"
-        return "the next frame"
+            self._requested(self.worker.step(delta), self.session.step_target(delta))
 
     def seek(self, frame: int) -> None:
         """Video files: jump to ``frame`` (0-based); a paused video shows that frame at once."""
@@ -455,13 +432,12 @@ class LiveTab(QWidget):
     def _requested(self, request: int, text: str) -> None:
         """A request that changes the frame on screen went out: until it is done, keys that act on "the current
         image" wait (S) or are refused (← / →), and after 300 ms a busy sign shows what is being analysed."""
-        self._awaiting = max(self._awaiting, request)
-        self._busy_text = text
+        self.session.requested(request, text)
         self._busy_since = time.perf_counter()
         self._busy_timer.start()
 
     def _request_done(self, request: int) -> None:
-        self._done = max(self._done, request)
+        self.session.finished(request)
         if not self.busy:
             self._show_latest()  # the frame it made (if any) is in the mailbox already
             self._settle()
@@ -469,11 +445,9 @@ class LiveTab(QWidget):
     def _settle(self) -> None:
         """The frame on screen is the one asked for: drop the busy sign and run a snapshot that waited."""
         self._busy_timer.stop()
-        if self.video.busy:
-            self.video.set_busy("")
-            self.video.unsetCursor()
-        if self._snapshot_pending:
-            self._snapshot_pending = False
+        self.video.set_busy("")
+        if self.session.snapshot_pending:
+            self.session.snapshot_pending = False
             self.snapshot()
 
     def _busy_tick(self) -> None:
@@ -481,12 +455,10 @@ class LiveTab(QWidget):
         if not self.busy:
             self._settle()
         elif elapsed >= _BUSY_AFTER_S:
-            if not self.video.busy:
-                self.video.setCursor(Qt.CursorShape.BusyCursor)
-            self.video.set_busy(f"Analysing {self._busy_text.removeprefix('opening ')}…  {elapsed:.1f} s")
+            self.video.set_busy(f"Analysing {self.session.waiting_for.removeprefix('opening ')}…  {elapsed:.1f} s")
 
     def _refuse(self, keys: str) -> None:
-        text = f"Still analysing {self._busy_text} — {keys} wait until it is shown"
+        text = f"Still analysing {self.session.waiting_for} — {keys} wait until it is shown"
         self.video.set_message(text, "info")
         self._message_timer.start(_INFO_MS)
         self.message.emit(text, 3000)
@@ -529,8 +501,8 @@ class LiveTab(QWidget):
     def snapshot(self) -> None:
         """Export the frame on screen; while another frame is being analysed, export that one once it is shown."""
         if self.busy:
-            self._snapshot_pending = True
-            self.message.emit(f"Snapshot once {self._busy_text} is shown", 3000)
+            self.session.snapshot_pending = True
+            self.message.emit(f"Snapshot once {self.session.waiting_for} is shown", 3000)
             return
         if self.packet is None:
             self.message.emit("Nothing to save yet", 3000)
@@ -576,8 +548,6 @@ class LiveTab(QWidget):
             ):
                 self._show_panels(current)  # the last frame before a pause or the end: panels catch up with it
             return
-        if packet.request > self._done:
-            self._done = packet.request
         if self.session.show(packet):
             self._push_options()  # the selected person has another id now, or left: the first face is selected
         self._shown_fps = self._shown_rate.tick(now)
@@ -595,7 +565,7 @@ class LiveTab(QWidget):
         if now - self._panels_shown >= _PANEL_INTERVAL_S or packet.filmstrip is not None or self.paused:
             # The bars are EMA-smoothed and unreadable at video rate: 10 Hz keeps the GUI thread light.
             self._show_panels(packet)
-        if not self.busy and (self._busy_timer.isActive() or self._snapshot_pending):
+        if not self.busy and (self._busy_timer.isActive() or self.session.snapshot_pending):
             self._settle()
         self.frames_shown += 1
         self.frameShown.emit(self.frames_shown)
@@ -630,7 +600,7 @@ class LiveTab(QWidget):
         ended = "   · ended" if self.session.ended else ""
         self.source_bar.set_position(packet.position + ended)
         if packet.filmstrip is not None:
-            self.source_bar.set_play_item(self._strip_video() is not None)
+            self.source_bar.set_play_item(self.session.strip_video() is not None)
         if packet.video_frame is not None:
             self.source_bar.set_video_position(*packet.video_frame)
 

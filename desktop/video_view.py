@@ -117,7 +117,12 @@ class VideoView(QWidget):
         self.update()
 
     def set_busy(self, text: str) -> None:
-        """A busy sign in the middle of the picture ("Analysing bald_guys.jpg…  1.2 s"); empty hides it."""
+        """A busy sign in the middle of the picture ("Analysing bald_guys.jpg…  1.2 s") and a busy cursor over
+        it; empty hides both."""
+        if text and not self._busy:
+            self.setCursor(Qt.CursorShape.BusyCursor)
+        elif self._busy and not text:
+            self.unsetCursor()
         self._busy = text
         self.update()
 

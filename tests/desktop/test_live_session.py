@@ -102,3 +102,35 @@ def test_shown_rate_counts_frames_in_the_last_two_seconds():
         value = rate.tick(10.0 + i * 0.1)
     assert value == pytest.approx(10.0)
     assert rate.tick(20.0) == 0.0  # a long pause: only this frame is in the window
+
+
+def test_a_request_in_flight_is_busy_until_its_frame_is_shown_or_it_is_done():
+    import dataclasses
+
+    session = LiveSession()
+    session.source_opened(SourceSpec("images", paths=("a.jpg", "b.jpg", "c.mp4")))
+    session.show(dataclasses.replace(_packet([0], filmstrip=(0, 3)), request=1))
+    assert not session.busy
+    session.requested(2, session.step_target(1))
+    assert session.busy and session.waiting_for == "b.jpg"
+    session.show(dataclasses.replace(_packet([0], serial=2, filmstrip=(1, 3)), request=2))
+    assert not session.busy
+    session.requested(3, session.step_target(5))  # past the end: the last item; the worker says "done", no frame
+    assert session.waiting_for == "c.mp4" and session.busy
+    session.finished(3)
+    assert not session.busy
+    assert session.strip_video() is None  # b.jpg is on screen
+    session.show(dataclasses.replace(_packet([0], serial=3, filmstrip=(2, 3)), request=3))
+    assert session.strip_video() == dataclasses.replace(session.spec, start=2)
+
+
+def test_a_renumbered_person_keeps_the_selection():
+    import dataclasses
+
+    session = LiveSession()
+    session.source_opened(VIDEO)
+    session.show(_packet([0, 1]))
+    session.select_face(1)
+    moved = dataclasses.replace(_packet([0, 1], serial=2), selection_moved=(1, 0))
+    assert session.show(moved) and session.selected_face == 0  # new options for the worker
+    assert not session.show(dataclasses.replace(moved, serial=3)) and session.selected_face == 0  # once only
