@@ -89,14 +89,15 @@ class OutputGuard:
         return resolved
 
     def folder(self, path: str | Path, option: str) -> Path:
-        """The resolved folder ``option`` writes into; it must not be an input folder or hold an output."""
+        """The resolved folder ``option`` writes into; it must be neither an input folder nor another output."""
         path = Path(path)
         check_output_folder(path, option)
         resolved = _resolve(path)
         shown = f"{option} {display_name(path)}"
-        for folder, what in self._folders.items():
-            if resolved == folder:
-                raise OutputPathError(f"{shown} is {what}; write into another folder")
+        if what := self._folders.get(resolved):
+            raise OutputPathError(f"{shown} is {what}; write into another folder")
+        if other := self._outputs.get(resolved):
+            raise OutputPathError(f"{shown} is the same path as {other}; give each output its own path")
         self._outputs[resolved] = option
         return resolved
 

@@ -135,6 +135,8 @@ CASES: dict[str, tuple[list[str], int, str]] = {
         "is the same file as --csv",
     ),
     "analyze-csv-in-input-folder": (["analyze", "in", "--csv", "in/x.jpg"], 2, "would be read as an input"),
+    "analyze-annotate-is-input-folder": (["analyze", "in", "--csv", "o.csv", "--annotate", "in"], 2, "is the input in"),
+    "analyze-annotate-is-csv": (["analyze", "in", "--csv", "new/o", "--annotate", "new/o"], 2, "same path as --csv"),
     "analyze-csv-fifo": (["analyze", "photo.jpg", "--csv", "fifo.csv"], 2, "is not a regular file"),
     "analyze-csv-device": (["analyze", "photo.jpg", "--csv", "/dev/null"], 2, "is not a regular file"),
     "analyze-csv-dir": (["analyze", "photo.jpg", "--csv", "folder"], 2, "is a directory"),
