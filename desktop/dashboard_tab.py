@@ -57,6 +57,10 @@ from .settings import AppSettings
 
 __all__ = ["DashboardTab"]
 
+_ROC_PADDING = 0.06
+"""Room around the ROC's 0..1 square: with less, the 0.0 and 1.0 labels stick out of their axes and pyqtgraph
+drops them."""
+
 _BY_FREQUENCY = sorted(range(NUM_ATTRIBUTES), key=lambda i: ATTRIBUTES[i].frequency)
 
 
@@ -105,8 +109,11 @@ class DashboardTab(QWidget):
         self._show_progress(False)
 
         self.roc_plot = make_plot("ROC per attribute", "false positive rate", "true positive rate")
-        self.roc_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
+        self.roc_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=_ROC_PADDING)
         self.roc_plot.getPlotItem().vb.disableAutoRange()
+        rates = [[(v / 5, f"{v / 5:.1f}") for v in range(6)]]  # 0.0 … 1.0, both ends labelled (_ROC_PADDING)
+        for side in ("bottom", "left"):
+            self.roc_plot.getAxis(side).setTicks(rates)
         self.roc_scale = frequency_color_bar(self.roc_plot)
         self.f1_plot = make_plot("F1 vs training frequency", "training frequency (log)", "F1")
         self.weight_plot = make_plot("Positive weight applied vs F1", "positive weight (log)", "F1")
@@ -264,7 +271,7 @@ class DashboardTab(QWidget):
         self.data = data
         for plot in self.plots.values():
             plot.clear()
-        self.roc_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
+        self.roc_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=_ROC_PADDING)
         self._show_table()
         if data is None:
             self.flow.set_attention(None, None)

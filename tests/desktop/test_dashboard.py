@@ -114,6 +114,14 @@ def test_gain_axis_names_every_attribute_and_roc_has_a_colour_scale(qtbot, setti
 
     labels = [item.labelText for item in tab.roc_scale.childItems() if isinstance(item, pg.AxisItem)]
     assert tab.roc_scale.isVisible() and any("training frequency" in text for text in labels)
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(400, 400, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    for side in ("bottom", "left"):  # both rates run 0 to 1 and the drawn labels say so at both ends
+        drawn = [spec[2] for spec in tab.roc_plot.getAxis(side).generateDrawSpecs(painter)[2]]
+        assert "0.0" in drawn and "1.0" in drawn, (side, drawn)
+    painter.end()
     tab.shutdown()
 
 
