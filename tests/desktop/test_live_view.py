@@ -476,3 +476,34 @@ def test_bars_on_the_video_keep_off_the_hud(qtbot, make_window, celeba_faces, tm
     assert x1 > x0 and y1 > y0, "the HUD does not cover the picture here"
     assert (picture != plain).any(), "no bars were drawn"
     np.testing.assert_array_equal(picture[y0:y1, x0:x1], plain[y0:y1, x0:x1], "a bar panel lies under the HUD")
+
+
+def test_the_selection_follows_the_person_when_the_model_is_swapped_on_a_paused_frame(
+    qtbot, make_window, celeba_faces, tmp_path
+):
+    from PySide6.QtCore import Qt
+
+    from attricam.desktop.sources import SourceSpec
+    from attricam.engine.bundle import random_bundle
+
+    clip = _crossing_clip(tmp_path / "cross.avi", celeba_faces)
+    window = make_window(SourceSpec("video", paths=(str(clip),)))
+    live = window.live
+    wait_for_packet(qtbot, window, lambda p: p.video_frame is not None)
+    live.set_paused(True)
+    live.seek(1)
+    qtbot.waitUntil(lambda: not live.busy and live.packet.video_frame[0] == 2, timeout=30000)
+    live.video.setFocus()
+    for number in (3, 4, 5, 6):  # tracked: the left face keeps #0 although the right one is larger now
+        qtbot.keyClick(live.video, Qt.Key.Key_Right)
+        wait_for_packet(qtbot, window, lambda p, n=number: p.video_frame[0] == n and len(p.result.faces) == 2)
+    right = max(live.packet.result.faces, key=lambda f: f.box[0])
+    assert right.face_id == 1
+    live.select_face(right.face_id)
+    live.load_bundle(random_bundle(seed=3))  # the frame is analysed again afresh: the larger (right) face is #0
+    wait_for_packet(qtbot, window)
+    qtbot.waitUntil(lambda: not live.busy and len(live.packet.result.faces) == 2, timeout=30000)
+    qtbot.waitUntil(lambda: max(live.packet.result.faces, key=lambda f: f.box[0]).face_id == 0, timeout=10000)
+    assert live.packet.video_frame[0] == 6
+    assert _selected_centre_x(live) > 320, "the model swap handed the selection to the other person"
+    assert live.attributes.title.text().startswith(f"Face #{live.selected_face}")
