@@ -25,7 +25,7 @@ import numpy as np
 from .assets import DEFAULT_BUNDLE_NAME, find_asset, missing_asset_message
 from .atomic import atomic_path
 from .attributes import ATTRIBUTE_NAMES, NUM_ATTRIBUTES
-from .bundle_checks import BUNDLE_HASH_KEY, decision_hash, find_non_finite
+from .bundle_checks import BUNDLE_HASH_KEY, check_walkable, decision_hash, find_non_finite
 from .bundle_reader import UnsafeBundleError, read_torch_zip
 from .decision import DecisionRule
 from .model_config import AttributeModelConfig, state_dict_shapes
@@ -36,9 +36,20 @@ if TYPE_CHECKING:
 
     from .model import CrossAttentionAttributeModel
 
-__all__ = ["BUNDLE_FORMAT", "BundleError", "ModelBundle", "default_bundle_path", "load_default_bundle", "random_bundle"]
+__all__ = [
+    "BUNDLE_FORMAT",
+    "MAX_INPUT_PIXELS",
+    "BundleError",
+    "ModelBundle",
+    "default_bundle_path",
+    "load_default_bundle",
+    "random_bundle",
+]
 
 BUNDLE_FORMAT = "attricam-bundle/1"
+MAX_INPUT_PIXELS = 512 * 512
+"""Largest model input a bundle may declare (the shipped one is 96 x 80): a 4096 x 4096 config made one
+face cost 3 GB. Training refuses larger sides too (:mod:`attricam.training.config_checks`)."""
 log = logging.getLogger(__name__)
 
 
@@ -146,6 +157,12 @@ class ModelBundle:
             raise BundleError(f"{path}: bundle predicts other attributes than the 40 CelebA ones")
         try:
             config = AttributeModelConfig.from_dict(payload["config"])
+            if config.image_height * config.image_width > MAX_INPUT_PIXELS:
+                raise ValueError(
+                    f"input {config.image_height}x{config.image_width} is larger than {MAX_INPUT_PIXELS:,} pixels "
+                    "(one face would need gigabytes)"
+                )
+            check_walkable(payload["metadata"], "metadata")
             calibration = payload.get("calibration")
             bundle = cls(
                 config,
@@ -217,7 +234,10 @@ def _check_weights(bundle: ModelBundle) -> None:
 
 def _check_integrity(bundle: ModelBundle, recorded_hash: str | None) -> None:
     """NaN/inf anywhere in the decision data is refused; a hash that no longer matches is reported."""
-    where = find_non_finite(bundle)
+    try:
+        where = find_non_finite(bundle)
+    except ValueError as exc:  # decision data too deeply shared to walk: refused, never hung on
+        raise BundleError(f"{bundle.path}: bundle contents are inconsistent ({exc})") from None
     if where:
         raise BundleError(f"{bundle.path}: bundle holds non-finite numbers (NaN or infinity) in {where}")
     if recorded_hash and recorded_hash != bundle.decision_hash:
