@@ -490,5 +490,23 @@ def test_zero_epochs_are_refused_wherever_a_config_is_made() -> None:
             TrainConfig(data=("root",), out="run", epochs=epochs)
 
 
+def test_resuming_a_run_killed_while_finishing_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """All epochs in the checkpoint, no bundle yet: the log said "epoch 2/1"."""
+    import logging
+
+    from attricam.training.trainer import main as train_main
+
+    from .test_training_trainer import _config, _faces
+
+    cfg = _config(tmp_path / "run", epochs=1)
+    faces = (_faces(32, 0), _faces(16, 1))
+    train_main(cfg, faces=faces)
+    (tmp_path / "run" / "model.pt").unlink()  # as if killed before the bundle was written
+    with caplog.at_level(logging.INFO, logger="attricam.training.trainer"):
+        result = train_main(cfg, faces=faces, resume=True)
+    assert "all epochs (1/1) are done; finishing the run" in caplog.text and "epoch 2/1" not in caplog.text
+    assert result["finished"] and (tmp_path / "run" / "model.pt").is_file()
+
+
 if sys.platform != "linux":  # FIFOs, /dev/null and flock are what these cases are about
     pytestmark = pytest.mark.skip(reason="Linux-only edge cases")

@@ -355,7 +355,15 @@ def main(
         run = _build_run(cfg, ctx, len(train_labels), len(sampler))
         if ckpt is not None:
             run.restore(ckpt)
-            log.info("resumed %s at epoch %d/%d", checkpoint_path, run.start_epoch + 1, cfg.epochs)
+            if run.start_epoch < cfg.epochs:
+                log.info("resumed %s at epoch %d/%d", checkpoint_path, run.start_epoch + 1, cfg.epochs)
+            else:  # killed while finishing: every epoch is in the checkpoint, only the bundle and reports are left
+                log.info(
+                    "resumed %s: all epochs (%d/%d) are done; finishing the run",
+                    checkpoint_path,
+                    cfg.epochs,
+                    cfg.epochs,
+                )
         if ctx.is_main:
             Path(cfg.out).mkdir(parents=True, exist_ok=True)
         if callback:
