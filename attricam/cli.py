@@ -18,7 +18,6 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import NoReturn
 
 from . import __version__
@@ -146,20 +145,9 @@ def _last_resort(prog: str, run: Callable[[], int]) -> int:
 
 def _report_crash(prog: str, exc: BaseException) -> int:
     """One stderr line naming the error and the log file that holds its traceback; exit status 1."""
-    import tempfile
-    import traceback
+    from attricam.engine.crash_log import crash_line
 
-    summary = (str(exc).strip().splitlines() or [""])[0][:300]
-    what = f"{type(exc).__name__}: {summary}" if summary else type(exc).__name__
-    text = f"attricam {__version__}: {' '.join(map(repr, sys.argv))}\n" + "".join(traceback.format_exception(exc))
-    try:
-        fd, name = tempfile.mkstemp(prefix="attricam-crash-", suffix=".log")
-        with open(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(text)
-        where = f"the traceback is in {Path(name)}"
-    except OSError as log_error:
-        where = f"no log could be written ({log_error.strerror or log_error})"
-    print(f"{prog}: internal error: {what} ({where})".replace("\n", " "), file=sys.stderr)
+    print(crash_line(prog, exc), file=sys.stderr)
     return 1
 
 

@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from attricam.engine.atomic import atomic_path
 
+    from .crash_handler import install_crash_handler
     from .main_window import MainWindow
     from .settings import AppSettings, default_settings
 
@@ -206,7 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     wake = QTimer()  # lets Python run its Ctrl+C handler while Qt's loop is in C++
     wake.timeout.connect(lambda: None)
     wake.start(250)
-    app.exec()
+    restore_hooks = install_crash_handler(show_dialog=not headless and has_display(app))
+    try:  # an exception in a slot or thread is one line and a log file, not a traceback
+        app.exec()
+    finally:
+        restore_hooks()
     window.shutdown()
     if scratch is not None:
         scratch.cleanup()
