@@ -84,6 +84,17 @@ class LivePacket:
     ended: bool = False  # a video file that does not loop reached its last frame
 
 
+@dataclass(frozen=True)
+class _Where:
+    """The place in the source of an analysed frame, taken when it was read (see :meth:`LiveWorker._where`)."""
+
+    position: str
+    source_label: str
+    filmstrip: tuple[int, int] | None
+    video_frame: tuple[int, int] | None
+    source_path: str
+
+
 WORKER_NICE = 3
 """Niceness added to the analysis thread (Linux schedules threads one by one). On the real clip with both
 cores busy, the GUI thread's longest event-loop gap was 51.6 and 51.3 ms at +0 and 42.1 and 38.4 ms at +3,
@@ -133,7 +144,7 @@ class LiveWorker(QThread):
         self._serial = 0
         self.pipeline = None
         self._source: FrameSource | None = None
-        self._last: tuple[np.ndarray, FrameResult, float] | None = None  # frame, result, capture time
+        self._last: tuple[np.ndarray, FrameResult, float, _Where] | None = None  # frame, result, capture time, where
         self._fps = 0.0
         self._last_done = 0.0
         self._latency_ms = 0.0
@@ -420,14 +431,14 @@ class LiveWorker(QThread):
             first = self._moved[0] if self._moved is not None and self._moved[1] == moved[0] else moved[0]
             self._moved = (first, moved[1]) if first != moved[1] else None
         self._follow = False
-        self._last = (frame, result, captured)
+        self._last = (frame, result, captured, self._where())
         self._latency_ms = -1.0  # measured when published
         now = time.perf_counter()
         if self._last_done and not still:
             rate = 1.0 / max(now - self._last_done, 1e-6)
             self._fps = rate if self._fps == 0 else 0.9 * self._fps + 0.1 * rate
         self._last_done = now
-        self._publish(frame, result, captured)
+        self._publish(*self._last)
 
     def _follow_selection(self, previous: FrameResult, result: FrameResult) -> tuple[int, int] | None:
         """After a restart of the tracks on (nearly) the same picture, the selected person keeps the selection
@@ -445,12 +456,23 @@ class LiveWorker(QThread):
         self._options = dataclasses.replace(self._options, selected_face=new_id)
         return selected, new_id
 
+    def _where(self) -> _Where:
+        """Where in the source the frame just read is: its packets say so even after the source moved on (a
+        filmstrip's step onto a broken file leaves the previous picture on screen, with its own position)."""
+        source = self._source
+        return _Where(
+            position=source.position if source is not None else "",
+            source_label=source.spec.label if source is not None else "",
+            filmstrip=(source.index, len(source)) if isinstance(source, ImageSequenceSource) else None,
+            video_frame=(source.frame_number, source.frame_count) if isinstance(source, VideoFileSource) else None,
+            source_path=_current_path(source),
+        )
+
     def _publish_again(self) -> None:
         if self._last is not None:
-            frame, result, captured = self._last
-            self._publish(frame, result, captured)
+            self._publish(*self._last)
 
-    def _publish(self, frame: np.ndarray, result: FrameResult, captured: float) -> None:
+    def _publish(self, frame: np.ndarray, result: FrameResult, captured: float, where: _Where) -> None:
         options = dataclasses.replace(self._options, fps=self._fps or None)
         view = self._view_size
         if view != self._render_view:  # panels remembered at another zoom would land in the wrong place
@@ -477,14 +499,12 @@ class LiveWorker(QThread):
             tiles_face=tiles_face,
             fps=self._fps,
             latency_ms=self._latency_ms,
-            position=self._source.position if self._source is not None else "",
-            source_label=self._source.spec.label if self._source is not None else "",
-            filmstrip=(source.index, len(source)) if isinstance(source := self._source, ImageSequenceSource) else None,
+            position=where.position,
+            source_label=where.source_label,
+            filmstrip=where.filmstrip,
             display=display,
-            video_frame=(source.frame_number, source.frame_count)
-            if isinstance(source := self._source, VideoFileSource)
-            else None,
-            source_path=_current_path(self._source),
+            video_frame=where.video_frame,
+            source_path=where.source_path,
             request=self._request,
             selection_moved=self._moved,
             ended=self._ended,

@@ -212,6 +212,10 @@ def test_an_error_toast_over_a_still_goes_away(qtbot, make_window, celeba_face_p
     qtbot.keyClick(live.video, Qt.Key.Key_Right)
     qtbot.waitUntil(lambda: live.video.message[1] == "error" and "broken.jpg" in live.video.message[0], timeout=10000)
     assert live.packet.filmstrip == (0, 2)  # the valid image stays on screen under the toast
+    live.select_attribute(3)  # drawn again: its packet still names the picture on screen, not the broken file
+    packet = wait_for_packet(qtbot, window, lambda p: p.options.attribute == 3)
+    assert packet.filmstrip == (0, 2) and packet.source_path == str(celeba_face_paths[0].resolve())
+    assert live.source_bar.position.text().startswith("1 / 2")
     qtbot.waitUntil(lambda: live.video.message[0] == "", timeout=3000)
     assert live.video.has_frame()
 
