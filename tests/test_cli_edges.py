@@ -109,7 +109,7 @@ def scratch(tmp_path: Path, random_bundle_path: Path, monkeypatch: pytest.Monkey
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "checkpoint.pt").write_bytes((tmp_path / "m.pt").read_bytes()[:700])  # truncated zip
     (tmp_path / "evil").mkdir()
-    (tmp_path / "evil" / "checkpoint.pt").write_bytes(pickle.dumps(_Evil()))
+    (tmp_path / "evil" / "checkpoint.pt").write_bytes(pickle.dumps(_Evil(), protocol=2))
     (tmp_path / "configs").mkdir()
     for name, content in _CONFIGS.items():
         (tmp_path / "configs" / f"{name}.json").write_text(json.dumps(content))
