@@ -133,6 +133,7 @@ def run_bench(args: argparse.Namespace) -> int:
         fused.append(sum(f.second_opinion for f in result.faces))
         for key in stages:
             stages[key].append(getattr(result.timings, key))
+    descriptors = pipeline.descriptors_computed
     pipeline.close()
     total_s = sum(frame_ms) / 1000
     figures = {
@@ -157,6 +158,8 @@ def run_bench(args: argparse.Namespace) -> int:
         "model_trained": bundle.trained,
         "second_opinion": pipeline.second_opinion_active,
         "fused_face_share": round(sum(fused) / max(1, sum(faces)), 3),
+        "descriptors_computed": descriptors,
+        "face_frames": int(sum(faces)),
         "decode_ms_p50": round(float(np.median(decode_ms)), 2),
         "stage_ms_p50": {k: round(float(np.median(v)), 2) for k, v in stages.items()},
         "render": not args.no_render,

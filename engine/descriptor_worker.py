@@ -70,6 +70,8 @@ class DescriptorWorker:
         self._requests: Any = None
         self._answers: Any = None
         self._in_flight: int | None = None
+        self.completed = 0
+        """Descriptors delivered so far (benchmarks amortise their cost over the faces shown)."""
 
     @property
     def busy(self) -> bool:
@@ -110,6 +112,7 @@ class DescriptorWorker:
             if vector is None:
                 log.warning("face descriptor failed (%s); that face keeps the model's own answer", error or "?")
                 continue
+            self.completed += 1
             done.append((int(key), np.asarray(vector, np.float32)))
 
     def close(self) -> None:

@@ -131,6 +131,7 @@ class FacePipeline:
         self._force_full = True
         self._descriptor_worker: DescriptorWorker | None = None
         self._track_descriptors = TrackDescriptors()
+        self._described_inline = 0
         self.set_bundle(bundle or load_default_bundle())
 
     # --- configuration -------------------------------------------------------------------
@@ -169,6 +170,12 @@ class FacePipeline:
             _warn_once(f"second opinion off: {reason}; using the attribute model alone")
             return None, None
         return opinion, None if self.settings.descriptor_async else load_face_descriptor()
+
+    @property
+    def descriptors_computed(self) -> int:
+        """Face descriptors computed so far, inline and by the live worker (for benchmarks)."""
+        worker = self._descriptor_worker.completed if self._descriptor_worker is not None else 0
+        return self._described_inline + worker
 
     @property
     def second_opinion_active(self) -> bool:
@@ -258,6 +265,7 @@ class FacePipeline:
             due = store.due(ids, now=float(self._frame_index))
             if due:
                 vectors = self._describer.describe(frame, [box_of[t] for t in due])
+                self._described_inline += len(due)
                 for face_id, vector in zip(due, vectors):
                     store.store(face_id, vector, now=float(self._frame_index))
         return [store.vectors.get(face_id) for face_id in ids]
@@ -342,6 +350,7 @@ class FacePipeline:
             self._describer = load_face_descriptor()  # an async (live) pipeline analysing a still
         if self._opinion is not None and self._describer is not None and detections:
             descriptors = list(self._describer.describe(image, [d.box for d in detections]))
+            self._described_inline += len(detections)
         return self._classify(
             image,
             detections,

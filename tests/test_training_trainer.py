@@ -196,3 +196,15 @@ def test_no_fix_is_applied_after_the_last_epoch(tmp_path, monkeypatch):
     assert [e.epoch for e in events if isinstance(e, StuckEvent)] == [0, 1]
     history = load_checkpoint(tmp_path / "run" / CHECKPOINT_NAME)["history"]
     assert [bool(h["fixes"]) for h in history] == [True, False] and history[-1]["stuck"] == ["Bald"]
+
+
+def test_init_from_starts_at_a_bundles_weights_and_refuses_another_architecture(tmp_path, random_bundle_path):
+    bundle = ModelBundle.load(random_bundle_path)  # the default model size and input
+    shape = {"image_height": 96, "image_width": 80, "model": {}}
+    cfg = _config(tmp_path, init_from=str(random_bundle_path), **shape)
+    model = build_training(cfg, steps_per_epoch=1, num_train=10, device=torch.device("cpu"))[0]
+    for name, value in model.state_dict().items():
+        assert np.array_equal(value.numpy(), np.asarray(bundle.state_dict[name])), name
+    wider = _config(tmp_path, init_from=str(random_bundle_path), **{**shape, "model": {"stem_width": 8}})
+    with pytest.raises(ValueError, match="differs from this run"):
+        build_training(wider, steps_per_epoch=1, num_train=10, device=torch.device("cpu"))

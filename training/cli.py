@@ -145,6 +145,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         metavar="KEY=VALUE",
         help="a field of the model's config, e.g. stem_width=32 or stage_widths=64,128 (default: the shipped size)",
     )
+    p.add_argument(
+        "--init-from",
+        default=None,
+        metavar="BUNDLE.pt",
+        help="start from this bundle's weights (fine-tuning, e.g. with new attention regions); its model config must match",
+    )
     p.add_argument("--seed", type=_bounded("seed"), default=0)
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out (next epoch)")
     p.add_argument("--cache", default=None, help="face cache directory (default ./cache)")
@@ -257,6 +263,7 @@ def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str
         calibration_fraction=args.calibration_fraction,
         ema_decay=args.ema_decay,
         model=dict(args.model_option),
+        init_from=args.init_from,
         augment={"camera_shift": False} if args.no_camera_shift else {},
         stuck_fixes=not args.no_stuck_fixes,
         num_threads=args.threads,

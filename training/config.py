@@ -131,6 +131,8 @@ class TrainConfig:
     """DataLoader processes that augment batches ahead (None: 0 on CPU, up to 8 per GPU)."""
     model: dict = field(default_factory=dict)
     """Overrides of :class:`attricam.engine.model.AttributeModelConfig` fields other than the image size."""
+    init_from: str | None = None
+    """A bundle whose weights the run starts from instead of a random init (same model config): fine-tuning."""
     augment: dict = field(default_factory=dict)
     """Overrides of :class:`attricam.training.augment.AugmentConfig` fields."""
     export_onnx: bool = True

@@ -99,11 +99,25 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if precision == "bf16" else torch.float16
 
 
+def _load_initial_weights(model: CrossAttentionAttributeModel, path: str) -> None:
+    """Copy a bundle's weights into ``model`` (safely loaded); a bundle of another architecture is refused."""
+    from attricam.engine.bundle import ModelBundle
+
+    bundle = ModelBundle.load(path)
+    if bundle.config != model.config:
+        raise ValueError(f"--init-from {path}: its model config {bundle.config} differs from this run's {model.config}")
+    model.load_state_dict({k: torch.as_tensor(v) for k, v in bundle.state_dict.items()})
+    log.info("starting from the weights of %s", path)
+
+
 def build_training(cfg: TrainConfig, steps_per_epoch: int, num_train: int, device: torch.device):
     """Model, loss, optimizer and warmup-cosine scheduler, freshly initialised from ``cfg.seed``."""
     torch.manual_seed(cfg.seed)
     # channels-last: ~15 % faster convolutions on CPU, tensor-core layout on GPUs; the state dict is the same.
-    model = build_model(model_config_for(cfg)).to(device, memory_format=torch.channels_last)
+    model = build_model(model_config_for(cfg))
+    if cfg.init_from:
+        _load_initial_weights(model, cfg.init_from)
+    model = model.to(device, memory_format=torch.channels_last)
     criterion = build_loss(cfg.loss, num_samples=max(num_train, 1), **cfg.loss_options).to(device)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
