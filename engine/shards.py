@@ -73,8 +73,11 @@ MANIFEST_FORMAT = "attricam-shard-csv/1"
 
 
 def manifest_path(csv_path: str | Path) -> Path:
-    """The manifest beside a shard CSV: ``part-0.csv`` -> ``part-0.csv.shard.json``."""
-    csv_path = Path(csv_path)
+    """The manifest beside a shard CSV: ``part-0.csv`` -> ``part-0.csv.shard.json``.
+
+    Beside the file itself, links resolved: ``analyze`` writes through a linked ``--csv`` to its target.
+    """
+    csv_path = Path(os.path.realpath(csv_path))
     return csv_path.with_name(csv_path.name + ".shard.json")
 
 
