@@ -219,9 +219,11 @@ def check_outputs(options: AnalyzeOptions) -> AnalyzeOptions:
     guard = OutputGuard()
     for path in options.paths:
         guard.protect(path, f"the input {display_name(path)}")
-    if options.model:
-        guard.protect(options.model, "the model (--model)")
-        guard.protect(options.model.with_suffix(".onnx"), "the model's ONNX twin")
+    from .bundle import default_bundle_path
+
+    model = options.model or default_bundle_path()
+    guard.protect(model, "the model (--model)" if options.model else "the shipped model")
+    guard.protect(model.with_suffix(".onnx"), "the model's ONNX twin")
     csv = guard.file(options.csv, "--csv")
     json = guard.file(options.json, "--json") if options.json else None
     annotate = guard.folder(options.annotate, "--annotate") if options.annotate else None

@@ -75,10 +75,13 @@ def _check_bench_paths(args: argparse.Namespace) -> Path | None:
         raise OutputPathError(f"--model {display_name(args.model)}: model bundle not found")
     if not args.json:
         return None
+    from .bundle import default_bundle_path
+
     guard = OutputGuard()
     guard.protect(args.source, "the clip (--source)")
-    if args.model:
-        guard.protect(args.model, "the model (--model)")
+    model = Path(args.model) if args.model else default_bundle_path()
+    guard.protect(model, "the model (--model)" if args.model else "the shipped model")
+    guard.protect(model.with_suffix(".onnx"), "the model's ONNX twin")
     return guard.file(args.json, "--json")
 
 

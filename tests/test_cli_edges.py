@@ -26,6 +26,7 @@ from PIL import Image
 
 from attricam.cli import main
 from attricam.engine.attributes import ATTRIBUTE_NAMES
+from attricam.engine.bundle import default_bundle_path
 
 from .test_analyze_cli import attricam_command, checkout_env
 
@@ -133,6 +134,15 @@ CASES: dict[str, tuple[list[str], int, str]] = {
     "analyze-same-resolved": (
         ["analyze", "photo.jpg", "--csv", "folder/same.csv", "--json", "./folder/../folder/same.csv"], 2,
         "is the same file as --csv",
+    ),
+    "analyze-csv-is-shipped-model": (
+        ["analyze", "photo.jpg", "--csv", str(default_bundle_path())], 2, "is the shipped model",
+    ),
+    "analyze-json-is-onnx-twin": (
+        ["analyze", "photo.jpg", "--csv", "o.csv", "--json", "m.onnx", "--model", "m.pt"], 2, "is the model's ONNX twin",
+    ),
+    "bench-json-is-shipped-model": (
+        ["bench", "--source", "photo.jpg", "--json", str(default_bundle_path())], 2, "is the shipped model",
     ),
     "analyze-csv-in-input-folder": (["analyze", "in", "--csv", "in/x.jpg"], 2, "would be read as an input"),
     "analyze-annotate-is-input-folder": (["analyze", "in", "--csv", "o.csv", "--annotate", "in"], 2, "is the input in"),
