@@ -100,8 +100,7 @@ class SourceBar(QWidget):
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.pause_button.setToolTip("Pause / resume (Space)")
-        self.back_button = QPushButton("◂ Back to the list")
-        self.back_button.setToolTip("Back to the images and videos this video was played from (Backspace)")
+        self.back_button = QPushButton("◂ Back")
         self.back_button.hide()
         self.snapshot_button = QPushButton("Snapshot")
         self.snapshot_button.setToolTip("Save the annotated frame as PNG + JSON (S)")
@@ -179,8 +178,9 @@ class SourceBar(QWidget):
         self.pause_button.setEnabled(playable)
 
     def set_back(self, label: str) -> None:
-        """Offer the way back to a filmstrip ("◂ Back to 12 images + 1 video"); empty hides it."""
-        self.back_button.setText(f"◂ Back to {label}" if label else "")
+        """Offer the way back to a filmstrip (tooltip "Back to 12 images + 1 video"); empty hides it. The button
+        says only "◂ Back": with the seek bar and Loop also shown, the bar must still fit a 1280 px window."""
+        self.back_button.setToolTip(f"Back to {label} (Backspace)" if label else "")
         self.back_button.setVisible(bool(label))
 
     def set_source_kind(self, kind: str | None) -> None:

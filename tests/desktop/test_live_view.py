@@ -279,6 +279,12 @@ def test_the_window_fits_a_1280x720_screen(qtbot, make_window, celeba_face_paths
     for button in (bar.open_video, bar.open_images, bar.prev_button, bar.next_button, bar.snapshot_button):
         assert button.isVisible() and bar.rect().contains(button.geometry()), button.text()
     window.grab().save(str(tmp_path / "live-1280x720.png"))
+    bar.set_source_kind("video")  # the widest toolbar: a video played from a folder (seek bar, Loop, Back)
+    bar.set_back("12 images + 1 video")
+    qtbot.wait(50)
+    assert window.width() == 1280 and window.minimumSizeHint().width() <= 1280, window.minimumSizeHint()
+    bar.set_back("")
+    bar.set_source_kind("images")
     for index in (1, 2):
         window.tabs.setCurrentIndex(index)
         qtbot.wait(50)
@@ -408,7 +414,7 @@ def test_open_folder_shows_its_videos_too_and_plays_them(qtbot, make_window, cel
     qtbot.keyClick(live.video, Qt.Key.Key_Space)
     wait_for_packet(qtbot, window, lambda p: p.video_frame is not None and p.video_frame[0] >= 3)
     assert live.spec.kind == "video" and live.source_bar.back_button.isVisible()
-    assert live.source_bar.back_button.text() == "◂ Back to 2 images + 1 video"
+    assert live.source_bar.back_button.toolTip() == "Back to 2 images + 1 video (Backspace)"
     qtbot.mouseClick(live.source_bar.back_button, Qt.MouseButton.LeftButton)
     wait_for_packet(qtbot, window, lambda p: p.filmstrip == (2, 3))
     assert live.spec.kind == "images" and not live.source_bar.back_button.isVisible()
