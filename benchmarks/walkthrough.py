@@ -209,7 +209,7 @@ def walk(walker: Walk, clip: Path, folder: Path) -> None:
     w.key(Qt.Key.Key_Space)
     w.packet_after(lambda p: p.video_frame is not None, 60)
     w.wait(timeout=1.0)
-    w.shot("video-from-folder", "Space plays it; '◂ Back to …' returns to the folder")
+    w.shot("video-from-folder", "Space plays it; '◂ Back' (Backspace) returns to the folder")
     w.click(live.source_bar.back_button)
     w.packet_after(lambda p: p.filmstrip is not None, 60)
 
