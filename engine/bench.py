@@ -88,18 +88,22 @@ def _check_bench_paths(args: argparse.Namespace) -> Path | None:
 def run_bench(args: argparse.Namespace) -> int:
     import psutil
 
-    from .bundle import ModelBundle, load_default_bundle
+    from .bundle import BundleError, ModelBundle, load_default_bundle
+    from .image_io import MediaLoadError
     from .panel_layout import PanelMemory
     from .pipeline import FacePipeline, PipelineSettings
     from .render import RenderOptions, render_frame
+    from .sources import VideoReader
 
     started = process_start_time()
-    try:
+    try:  # every input and output is checked before the pipeline starts
         json_out = _check_bench_paths(args)
-    except OutputPathError as exc:
+        with VideoReader(args.source):  # opens, and its frame size is within bounds
+            pass
+        bundle = ModelBundle.load(args.model) if args.model else load_default_bundle()
+    except (OutputPathError, MediaLoadError, BundleError) as exc:
         print(f"attricam bench: error: {exc}", file=sys.stderr)
         return 2
-    bundle = ModelBundle.load(args.model) if args.model else load_default_bundle()
     settings = PipelineSettings(
         backend=args.backend,
         device=args.device,

@@ -29,6 +29,7 @@ from attricam.engine.attributes import ATTRIBUTE_NAMES
 from attricam.engine.bundle import default_bundle_path
 
 from .test_analyze_cli import attricam_command, checkout_env
+from .test_sources_hostile import write_mjpg_avi
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -105,6 +106,7 @@ def scratch(tmp_path: Path, random_bundle_path: Path, monkeypatch: pytest.Monkey
     shutil.copy(tmp_path / "photo.jpg", tmp_path / "in" / "face.jpg")
     (tmp_path / "plain.txt").write_text("a regular file")
     (tmp_path / "junk.pt").write_bytes(os.urandom(2048))
+    write_mjpg_avi(tmp_path / "clip.avi", frames=2)
     shutil.copy(random_bundle_path, tmp_path / "m.pt")
     _fake_root(tmp_path / "root")
     (tmp_path / "run").mkdir()
@@ -206,6 +208,8 @@ CASES: dict[str, tuple[list[str], int, str]] = {
     "bench-json-dir": (["bench", "--source", "photo.jpg", "--json", "folder"], 2, "is a directory"),
     "bench-json-is-source": (["bench", "--source", "photo.jpg", "--json", "photo.jpg"], 2, "is the clip"),
     "bench-missing-source": (["bench", "--source", "none.mp4"], 2, "is not a video file"),
+    "bench-source-not-video": (["bench", "--source", "junk.pt"], 2, "junk.pt: cannot open video"),
+    "bench-hostile-model": (["bench", "--source", "clip.avi", "--model", "junk.pt"], 2, "junk.pt"),
     # cache
     "cache-missing-root": (["cache", "--data", "/nonexistent"], 2, "data root /nonexistent does not exist"),
     "cache-workers-0": (["cache", "--data", "root", "--workers", "0"], 2, "--workers: must be >= 1"),
