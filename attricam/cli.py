@@ -106,9 +106,11 @@ def main(argv: list[str] | None = None) -> int:
             from attricam.desktop.app import main as app_main  # the GUI: no subcommand given
         except ModuleNotFoundError as exc:
             if exc.name not in _GUI_PACKAGES:
-                raise
+                return _report_crash("attricam", exc)
             print(f"attricam: the desktop app needs {exc.name}: pip install 'attricam[gui]'", file=sys.stderr)
             return 2
+        except Exception as exc:  # noqa: BLE001 - the app's modules failed to import: one line and a log
+            return _report_crash("attricam", exc)
 
         return _last_resort("attricam", lambda: app_main(argv))
     command = next((a for a in argv if a in _SUBCOMMANDS), None)
@@ -116,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser(command).parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed as one line
         return exc.code if isinstance(exc.code, int) else 2
+    except Exception as exc:  # noqa: BLE001 - a subcommand module that fails to import or to add its options
+        return _report_crash(f"attricam {command}" if command else "attricam", exc)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )

@@ -408,6 +408,22 @@ def test_an_unexpected_error_is_one_line_naming_a_log(
         log.unlink()
 
 
+def test_a_subcommand_that_fails_to_load_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import attricam.engine.bench
+
+    def broken(parser: object) -> None:
+        raise NameError("name 'SOMETHING' is not defined")
+
+    monkeypatch.setattr(attricam.engine.bench, "add_bench_arguments", broken)
+    code = main(["bench", "--source", "x.mp4"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(lines) == 1
+    assert lines[0].startswith("attricam bench: internal error: NameError: name 'SOMETHING' is not defined (")
+    Path(lines[0].split("the traceback is in ", 1)[1].rstrip(")")).unlink()
+
+
 def test_the_console_script_prints_one_line(tmp_path: Path) -> None:
     run = subprocess.run(
         [*attricam_command(), "train", "--out", str(tmp_path / "run"), "--batch", "0"],
