@@ -241,7 +241,7 @@ class LiveTab(QWidget):
 
     # ------------------------------------------------------------------ sources
     def open_source(self, spec: SourceSpec) -> None:
-        self._requested(self.worker.open_source(spec), f"opening {spec.label}")
+        self._requested(self.worker.open_source(spec), spec.label)
 
     def open_paths(self, paths: list[str]) -> bool:
         """Dropped or chosen files or folders; False (with a message) when none is usable."""
@@ -455,7 +455,7 @@ class LiveTab(QWidget):
         if not self.busy:
             self._settle()
         elif elapsed >= _BUSY_AFTER_S:
-            self.video.set_busy(f"Analysing {self.session.waiting_for.removeprefix('opening ')}…  {elapsed:.1f} s")
+            self.video.set_busy(f"Analysing {self.session.waiting_for}…  {elapsed:.1f} s")
 
     def _refuse(self, keys: str) -> None:
         text = f"Still analysing {self.session.waiting_for} — {keys} wait until it is shown"
