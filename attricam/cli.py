@@ -5,7 +5,7 @@ opens the desktop app; subcommands run headless. Each subcommand's module is
 imported only when chosen, so ``attricam analyze`` never loads Qt and the app
 never loads the trainer.
 
-No traceback reaches a user: a bad argument is one line and exit 2 (:class:`_OneLineParser`),
+No traceback reaches a user: a bad argument is one line and exit 2 (:class:`attricam.engine.arg_types.OneLineParser`),
 and anything unexpected is one line naming a log file that holds the traceback, exit 1
 (:func:`_report_crash`).
 """
@@ -18,7 +18,8 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import NoReturn
+
+from attricam.engine.arg_types import OneLineParser
 
 from . import __version__
 
@@ -69,13 +70,6 @@ _SUBCOMMANDS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (``attricam train: error: argument --batch: ...``), exit 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
 def _load(module: str, name: str) -> Callable:
     import importlib
 
@@ -84,7 +78,7 @@ def _load(module: str, name: str) -> Callable:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """Only the chosen subcommand's module is imported: a broken trainer never breaks ``analyze``."""
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="attricam",
         description="AttriCam: live facial-attribute analysis. Without a COMMAND it opens the desktop app "
         "(options: --source PATH|CAMERA_INDEX --screenshot OUT.png --exit-after-frames N).",
@@ -140,6 +134,10 @@ def _last_resort(prog: str, run: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except SystemExit as exc:  # argparse inside the app, or a command's own exit status
+        if isinstance(exc.code, int) or exc.code is None:
+            return exc.code or 0
+        raise
     except OutputPathError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2

@@ -25,33 +25,48 @@ log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="attricam", description="AttriCam desktop app (live facial-attribute analysis)"
-    )
+    from attricam.engine.arg_types import OneLineParser, bounded_float, positive_int
+
+    parser = OneLineParser(prog="attricam", description="AttriCam desktop app (live facial-attribute analysis)")
     parser.add_argument(
         "--source", help="camera index (0, 1, …), a video file, image files (comma-separated) or a folder"
     )
-    parser.add_argument("--resolution", default="640x480", help="camera resolution WxH (default 640x480)")
+    parser.add_argument(
+        "--resolution", type=_size_option, default="640x480", help="camera resolution WxH (default 640x480)"
+    )
     parser.add_argument("--bundle", help="model bundle (.pt) to load instead of the default")
     parser.add_argument("--attribute", help="attribute whose attention to overlay, e.g. Eyeglasses")
     parser.add_argument("--tab", choices=("live", "training", "dashboard"), help="tab to show first")
     parser.add_argument("--screenshot", metavar="OUT.png", help="save a grab of the window, then exit")
     parser.add_argument(
         "--exit-after-frames",
-        type=int,
+        type=positive_int,
         metavar="N",
         help="exit after N analysed frames (with --screenshot: grab first)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=180.0, help="headless mode: give up after this many seconds (exit 1)"
+        "--timeout",
+        type=bounded_float(0, low_open=True),
+        default=180.0,
+        help="headless mode: give up after this many seconds (exit 1)",
     )
     parser.add_argument(
         "--settings",
         metavar="INI",
         help="keep preferences in this INI file instead of the user's store (headless runs use none without it)",
     )
-    parser.add_argument("--size", default=None, help="window size WxH (default: remembered geometry)")
+    parser.add_argument(
+        "--size", type=_size_option, default=None, help="window size WxH (default: remembered geometry)"
+    )
     return parser
+
+
+def _size_option(text: str) -> str:
+    """``--size`` / ``--resolution``: checked as WIDTHxHEIGHT, kept as the text the rest of the app reads."""
+    from attricam.engine.arg_types import size_wxh
+
+    size_wxh(text)
+    return text.lower()
 
 
 def parse_source(text: str | None, resolution: str = "640x480"):

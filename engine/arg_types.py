@@ -10,8 +10,20 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from typing import NoReturn
 
-__all__ = ["bounded_float", "bounded_int", "non_negative_int", "positive_int"]
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``attricam train: error: argument --batch: ...``), exit 2.
+
+    Subparsers made from it are of the same class, so every subcommand answers the same way.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+__all__ = ["OneLineParser", "bounded_float", "bounded_int", "non_negative_int", "positive_int", "size_wxh"]
 
 
 def bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -54,3 +66,15 @@ def bounded_float(low: float, high: float | None = None, *, low_open: bool = Fal
 
     convert.__name__ = "number"
     return convert
+
+
+def size_wxh(text: str) -> tuple[int, int]:
+    """``640x480`` -> (640, 480): a window or camera size, each side 1..16384 px."""
+    width, sep, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        size = (0, 0)
+    if not sep or not all(1 <= side <= 16384 for side in size):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 640x480, got {text!r}")
+    return size

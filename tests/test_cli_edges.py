@@ -424,6 +424,24 @@ def test_a_subcommand_that_fails_to_load_is_one_line(
     Path(lines[0].split("the traceback is in ", 1)[1].rstrip(")")).unlink()
 
 
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--size", "abc"], "--size: expected WIDTHxHEIGHT"),
+        (["--resolution", "0x0"], "--resolution: expected WIDTHxHEIGHT"),
+        (["--exit-after-frames", "0"], "--exit-after-frames: must be >= 1"),
+        (["--timeout", "nan"], "--timeout: must be a finite number"),
+    ],
+)
+def test_the_app_refuses_bad_options_in_one_line(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("PySide6")
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("attricam: error: argument ") and expected in lines[0], lines
+
+
 def test_the_console_script_prints_one_line(tmp_path: Path) -> None:
     run = subprocess.run(
         [*attricam_command(), "train", "--out", str(tmp_path / "run"), "--batch", "0"],
