@@ -302,13 +302,17 @@ def test_snapshot_sidecar_names_the_file_the_overlay_and_the_frame_the_hud_shows
     live.overlay.head_box.setCurrentIndex(live.overlay.head_box.findData(1))
     live.overlay.opacity.setValue(70)
     live.overlay.colormap_box.setCurrentText("viridis")
-    wait_for_packet(qtbot, window, lambda p: p.options.head == 1 and p.options.opacity == 0.7)
+    live.overlay.unreliable.click()  # the one toggle that also highlights attributes under the reliability bar
+    wait_for_packet(
+        qtbot, window, lambda p: p.options.head == 1 and p.options.opacity == 0.7 and p.options.show_unreliable
+    )
     payload = _snapshot_payload(qtbot, window)
     assert payload["source"] == celeba_face_paths[1].name
     assert payload["source_path"] == str(celeba_face_paths[1].resolve())
     assert payload["filmstrip"] == {"index": 2, "count": 3}
     assert payload["overlay"] == {
-        "attribute": "Eyeglasses", "layer": 1, "head": 2, "opacity": 0.7, "colormap": "viridis"
+        "attribute": "Eyeglasses", "layer": 1, "head": 2, "opacity": 0.7, "colormap": "viridis",
+        "show_unreliable": True,
     }  # fmt: skip
 
     live.open_source(SourceSpec("video", paths=(str(_numbered_clip(tmp_path / "clip.avi")),)))
