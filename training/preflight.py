@@ -64,6 +64,24 @@ def check_checkpoint_readable(path: Path) -> None:
         raise SetupError(f"{path} cannot be resumed: not an AttriCam training checkpoint")
 
 
+def _check_init_from(cfg: TrainConfig) -> None:
+    """``--init-from``: a readable bundle of this run's architecture."""
+    from attricam.engine.bundle import BundleError, ModelBundle
+
+    try:
+        bundle = ModelBundle.load(cfg.init_from)
+    except BundleError as exc:
+        raise SetupError(f"--init-from: {exc}") from None
+    wanted = AttributeModelConfig.from_dict(
+        {**cfg.model, "image_height": cfg.image_height, "image_width": cfg.image_width}
+    )
+    if bundle.config != wanted:
+        raise SetupError(
+            f"--init-from {cfg.init_from}: its model ({bundle.config}) differs from this run's ({wanted}); "
+            "pass the same --model-option and --image-size"
+        )
+
+
 def check_train_setup(cfg: TrainConfig, *, resume: bool) -> None:
     """Loss options, the checkpoint against ``--resume``, the data roots; clears stale checkpoint temporaries."""
     from .losses import build_loss
@@ -76,6 +94,8 @@ def check_train_setup(cfg: TrainConfig, *, resume: bool) -> None:
         state_dict_shapes(AttributeModelConfig.from_dict({**cfg.model, "image_height": cfg.image_height}))
     except (TypeError, ValueError) as exc:
         raise SetupError(f"--model-option: {exc}") from None
+    if cfg.init_from:
+        _check_init_from(cfg)
     try:  # a run folder that is a file, or on a read-only disk, fails here, not after the data has loaded
         check_output_folder(Path(cfg.out), "--out")
     except OutputPathError as exc:
