@@ -116,18 +116,23 @@ class DescriptorWorker:
             done.append((int(key), np.asarray(vector, np.float32)))
 
     def close(self) -> None:
+        """Stop the child and join the queue's feeder thread, so no thread or process outlives the pipeline."""
         if self._process is None:
             return
         with contextlib.suppress(Exception):
             self._requests.put(None)
-        self._process.join(timeout=2)
-        if self._process.is_alive():
+        self._process.join(timeout=3)
+        terminated = self._process.is_alive()
+        if terminated:
             self._process.terminate()
             self._process.join(timeout=2)
         for q in (self._requests, self._answers):
             with contextlib.suppress(Exception):
                 q.close()
-                q.cancel_join_thread()
+                if terminated:
+                    q.cancel_join_thread()  # the child died holding unread requests: do not wait for them
+                else:
+                    q.join_thread()
         self._process, self._requests, self._answers, self._in_flight = None, None, None, None
 
 

@@ -181,3 +181,30 @@ def test_without_the_descriptor_package_the_model_answers_alone_and_says_so_once
     assert lines == ["second opinion off: dlib is not installed (test); using the attribute model alone"]
     face = first.analyze_image(celeba_faces[0]).faces[0]
     assert not face.second_opinion and np.array_equal(face.thresholds, base.decision_rule.thresholds)
+
+
+@NEEDS_DLIB
+@pytest.mark.slow
+def test_the_live_worker_describes_a_track_in_its_own_process_and_leaves_nothing_running(celeba_faces):
+    import threading
+
+    from attricam.engine.descriptor_worker import DescriptorWorker
+    from attricam.engine.detection import FaceDetector
+    from attricam.engine.face_descriptor import load_face_descriptor
+
+    image = celeba_faces[0]
+    box = FaceDetector().detect(image)[0].box
+    before = {t.ident for t in threading.enumerate()}
+    worker = DescriptorWorker(nice=0)
+    assert worker.submit(7, image, box)
+    assert not worker.submit(8, image, box)  # one request in flight: refused, never queued
+    answers = []
+    for _ in range(60):
+        answers += worker.poll(timeout=1.0)
+        if answers:
+            break
+    worker.close()
+    assert [key for key, _ in answers] == [7] and worker.completed == 1
+    expected = load_face_descriptor().describe(image, [box])[0]
+    assert np.allclose(answers[0][1], expected, atol=1e-4)  # the crop around the box changes nothing
+    assert not [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
