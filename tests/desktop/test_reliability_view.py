@@ -41,16 +41,21 @@ def _reliability() -> ModelReliability:
 
 def test_unreliable_positive_is_dimmed_until_the_toggle_is_clicked(qtbot):
     from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
 
     from attricam.desktop.attribute_panel import AttributePanel
     from attricam.desktop.overlay_controls import OverlayControls
 
+    window = QWidget()
+    qtbot.addWidget(window)
     panel, overlay = AttributePanel(), OverlayControls()
-    qtbot.addWidget(panel)
-    qtbot.addWidget(overlay)
+    layout = QVBoxLayout(window)
+    layout.addWidget(overlay)
+    layout.addWidget(panel, 1)
     overlay.changed.connect(lambda: panel.set_show_unreliable(overlay.unreliable.isChecked()))
-    panel.resize(520, 600)
-    panel.show()
+    window.resize(560, 900)
+    window.show()
+    qtbot.waitExposed(window)
     panel.set_face(_face(_reliability()), 1)
     smiling, big_lips = attribute_index("Smiling"), attribute_index("Big_Lips")
     shown = panel.bars.shown_positive()
