@@ -10,6 +10,8 @@ next one. What the tab knows about the run comes from the typed events of
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +34,7 @@ from PySide6.QtWidgets import (
 from attricam.engine.atomic import atomic_write_text
 from attricam.engine.attributes import attribute_index
 from attricam.engine.bundle import BundleError, ModelBundle
-from attricam.training.config import CHECKPOINT_NAME, TrainConfig, default_data_root
+from attricam.training.config import BUNDLE_NAME, CHECKPOINT_NAME, TrainConfig, default_data_root
 from attricam.training.events import (
     EpochEvent,
     ErrorEvent,
@@ -56,10 +58,12 @@ from .training_plots import TrainingPlots
 __all__ = ["RunState", "TrainingTab", "report_rows"]
 
 _GUI_CONFIG = "gui_config.json"
+_QUIET_LOGGERS = ("onnx_ir", "onnxscript", "torch.onnx")
+"""Libraries whose INFO lines (dozens per ONNX export) say nothing to a user: counted, not shown."""
 _REPORT_HEADERS = (
     "attribute",
     "train freq",
-    "threshold",
+    "threshold (shipped)",
     "accuracy",
     "all-neg acc",
     "gain",
@@ -89,11 +93,20 @@ _REPORT_FORMATS = (
 
 
 def report_rows(report: dict) -> list[tuple]:
-    """Per-attribute rows of a val report (``attricam.training.metrics.EvaluationResult.to_dict`` layout)."""
+    """Per-attribute rows of a val report (``attricam.training.metrics.EvaluationResult.to_dict`` layout).
+
+    A training run's report is cross-fitted (each half of val decided by a rule fitted without it), so its
+    rows carry no single threshold (NaN); the threshold shown is then the shipped bundle's, from the report's
+    ``metadata.decision_fit`` (on the calibrated probability).
+    """
+    shipped = report.get("metadata", {}).get("decision_fit", {}).get("thresholds") or []
     rows = []
-    for a in report.get("attributes", []):
+    for i, a in enumerate(report.get("attributes", [])):
+        threshold = a.get("threshold", float("nan"))
+        if not math.isfinite(threshold) and i < len(shipped):
+            threshold = shipped[i]
         rows.append((
-            a["name"], a["frequency"], a["threshold"], a["accuracy"], a["baseline_accuracy"],
+            a["name"], a["frequency"], threshold, a["accuracy"], a["baseline_accuracy"],
             a.get("gain_over_baseline", a["accuracy"] - a["baseline_accuracy"]), a["balanced_accuracy"],
             a["precision"], a["recall"], a["f1"], a["auc"], a["predicted_positive_rate"], a["true_positive_rate"],
         ))  # fmt: skip
@@ -111,6 +124,15 @@ class RunState:
     finished: FinishedEvent | None = None
     stopped: StoppedEvent | None = None
     error: str = ""
+
+
+def _fresh_folder(finished: Path) -> Path:
+    """``runs/x`` -> the first of ``runs/x-2``, ``runs/x-3``, ... that does not exist yet."""
+    stem = re.sub(r"-\d+$", "", finished.name)
+    n = 2
+    while (finished.parent / f"{stem}-{n}").exists():
+        n += 1
+    return finished.parent / f"{stem}-{n}"
 
 
 class TrainingTab(QWidget):
@@ -208,7 +230,9 @@ class TrainingTab(QWidget):
         self.load_button.clicked.connect(self._load_result)
         self.default_button.clicked.connect(lambda: self.loadBundleRequested.emit(None))
         self.job.event.connect(self._on_event)
-        self.job.log.connect(self.log_view.appendPlainText)
+        self.job.log.connect(self._log_line)
+        self.quiet_lines = 0
+        """Library INFO lines kept out of the Log tab (see :data:`_QUIET_LOGGERS`)."""
         self.job.finished.connect(self._on_finished)
         self._set_running(False)
 
@@ -221,8 +245,12 @@ class TrainingTab(QWidget):
         config = self.form.config(**self.extra_config)
         out = Path(config.out)
         if (out / CHECKPOINT_NAME).exists() and not resume:
-            self._state(f"{out} already holds a checkpoint: use Resume, or clear the run folder field", error=True)
-            return False
+            if not (out / BUNDLE_NAME).exists():  # an unfinished run: never overwritten, only resumed
+                self._state(f"{out} holds an unfinished run: use Resume, or clear the run folder field", error=True)
+                return False
+            out = _fresh_folder(out)  # a finished run: this Start is a new run beside it
+            self.form.out.setText(str(out))
+            config = self.form.config(**self.extra_config)
         out.mkdir(parents=True, exist_ok=True)
         config_path = out / _GUI_CONFIG
         atomic_write_text(config_path, json.dumps(config.to_dict(), indent=2))
@@ -303,6 +331,14 @@ class TrainingTab(QWidget):
             self.pause_button.setText("Pause")
             self.pause_button.blockSignals(False)
 
+    def _log_line(self, line: str) -> None:
+        """A line of the job's output into the Log tab, unless it is a library's INFO chatter."""
+        parts = line.split(maxsplit=2)
+        if len(parts) >= 2 and parts[0] == "INFO" and parts[1].rstrip(":").startswith(_QUIET_LOGGERS):
+            self.quiet_lines += 1
+            return
+        self.log_view.appendPlainText(line)
+
     def _state(self, text: str, *, error: bool = False) -> None:
         self.state_label.setText(text)
         self.state_label.setStyleSheet("color: #c92a2a;" if error else "")
@@ -328,6 +364,7 @@ class TrainingTab(QWidget):
             self.progress.setValue(run.epochs_done)
             parts = [f"epoch {event.epoch + 1}/{event.epochs}: loss {event.train_loss:.4f}"]
             parts += [f"{k} {v:.3f}" for k, v in event.val.items() if k in ("mean_auc", "mean_f1", "rare_mean_f1")]
+            parts.append(f"best so far: epoch {event.best_epoch + 1}")  # 1-based, as the Result box says
             self.log_view.appendPlainText(" · ".join(parts))
         elif isinstance(event, FinishedEvent):
             self._run_finished(event)
@@ -364,7 +401,11 @@ class TrainingTab(QWidget):
         self.result_label.setText(f"Finished: {event.bundle}\nbest epoch {event.best_epoch + 1} · {summary}")
         self._result_bundle = event.bundle
         self.load_button.setEnabled(True)
-        self._state("Finished.")
+        self.log_view.appendPlainText(f"finished: best epoch {event.best_epoch + 1} → {event.bundle}")
+        if self.quiet_lines:
+            self.log_view.appendPlainText(f"({self.quiet_lines} ONNX export INFO lines not shown)")
+            self.quiet_lines = 0
+        self._state("Finished. Start again trains a new run in a fresh folder beside it.")
         if event.report and Path(event.report).is_file():
             self.show_report(json.loads(Path(event.report).read_text()))
             self.right_tabs.setCurrentWidget(self.report)

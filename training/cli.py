@@ -23,6 +23,8 @@ from attricam.engine.output_paths import OutputPathError
 from .config import (
     DATA_ROOT_HELP,
     DEVICES,
+    FREEZE_CHOICES,
+    FROZEN_DEFAULT_EPOCHS,
     LOSS_NAMES,
     PRECISIONS,
     SAMPLERS,
@@ -117,7 +119,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         f"e.g. weighted,bce+balanced,bce+curriculum (losses: {', '.join(LOSS_NAMES)}; samplers: "
         f"{', '.join(SAMPLERS)}; without +SAMPLER: --sampler)",
     )
-    p.add_argument("--epochs", type=_bounded("epochs"), default=12)
+    p.add_argument(
+        "--epochs", type=_bounded("epochs"), default=None, help=f"default 12 ({FROZEN_DEFAULT_EPOCHS} with --freeze)"
+    )
     p.add_argument("--lr", type=_bounded("lr"), default=2e-3)
     p.add_argument("--weight-decay", type=_bounded("weight_decay"), default=0.05)
     p.add_argument("--batch", type=_bounded("batch_size"), default=128)
@@ -147,9 +151,20 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     )
     p.add_argument(
         "--init-from",
+        "--from",
+        dest="init_from",
         default=None,
         metavar="BUNDLE.pt",
         help="start from this bundle's weights (fine-tuning, e.g. with new attention regions); its model config must match",
+    )
+    p.add_argument(
+        "--freeze",
+        default=None,
+        choices=FREEZE_CHOICES,
+        help="with --from: keep the bundle's CNN and train the attribute queries, cross-attention and heads afresh "
+        "(seeded) on token grids cached once per face (cache/tokens-*.npy, shared by every run on that bundle and "
+        "faces); calibration, report, bundle and ONNX twin as for a full run. No augmentation: the tokens are "
+        f"those of the un-augmented centre crop (no flips). --epochs defaults to {FROZEN_DEFAULT_EPOCHS}",
     )
     p.add_argument("--seed", type=_bounded("seed"), default=0)
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out (next epoch)")
@@ -249,7 +264,7 @@ def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str
         loss=loss,
         loss_options=options,
         sampler=sampler or args.sampler,
-        epochs=args.epochs,
+        epochs=args.epochs or (FROZEN_DEFAULT_EPOCHS if args.freeze else 12),
         lr=args.lr,
         weight_decay=args.weight_decay,
         batch_size=args.batch,
@@ -264,6 +279,7 @@ def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str
         ema_decay=args.ema_decay,
         model=dict(args.model_option),
         init_from=args.init_from,
+        freeze=args.freeze,
         augment={"camera_shift": False} if args.no_camera_shift else {},
         stuck_fixes=not args.no_stuck_fixes,
         num_threads=args.threads,
@@ -431,11 +447,7 @@ def run_train(args: argparse.Namespace) -> int:
             emit(ErrorEvent(str(exc)))
             print(f"attricam train: error: {exc}", file=sys.stderr)
             return 2
-        log.info(
-            "run %s: %s",
-            "finished" if result.get("finished") else "paused",
-            {k: v for k, v in result.items() if k != "history"},
-        )
+        log.info("%s", result_line(result))
         if not result.get("finished"):
             emit(StoppedEvent(str(result.get("checkpoint", "")), int(result.get("epochs_done", 0))))
         return 0
@@ -453,6 +465,14 @@ def run_train(args: argparse.Namespace) -> int:
     finally:
         _close(sinks)
         run_lock.close()
+
+
+def result_line(result: dict) -> str:
+    """The run's closing log line; its best epoch 1-based, as every other line and the app say it."""
+    shown = {k: v for k, v in result.items() if k != "history"}
+    if "best_epoch" in shown:
+        shown["best_epoch"] = int(shown["best_epoch"]) + 1
+    return f"run {'finished' if result.get('finished') else 'paused'}: {shown}"
 
 
 def _close(sinks: list) -> None:

@@ -21,6 +21,8 @@ __all__ = [
     "CHECKPOINT_NAME",
     "DATA_ROOT_HELP",
     "DEVICES",
+    "FREEZE_CHOICES",
+    "FROZEN_DEFAULT_EPOCHS",
     "DEFAULT_THRESHOLD_POLICY",
     "LOSS_HELP",
     "LOSS_NAMES",
@@ -49,6 +51,10 @@ SAMPLERS = ("random", "balanced", "curriculum")
 """The batch orders of :mod:`attricam.training.sampling`."""
 DEVICES = ("auto", "cpu", "cuda")
 """``auto``: cuda when PyTorch sees a GPU, else cpu."""
+FREEZE_CHOICES = ("backbone",)
+"""What ``--freeze`` can keep fixed: ``backbone`` (the CNN and its token projection; see training/frozen_tokens.py)."""
+FROZEN_DEFAULT_EPOCHS = 4
+"""Epochs of a frozen-backbone run when none are given: the head converges in a few passes over cached tokens."""
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 """Autocast dtype of the forward pass; ``auto``: bf16 on GPUs that have it, else fp16 on GPUs, fp32 on CPU."""
 
@@ -133,6 +139,9 @@ class TrainConfig:
     """Overrides of :class:`attricam.engine.model.AttributeModelConfig` fields other than the image size."""
     init_from: str | None = None
     """A bundle whose weights the run starts from instead of a random init (same model config): fine-tuning."""
+    freeze: str | None = None
+    """``backbone``: keep ``init_from``'s CNN and train only queries, cross-attention and heads on cached token
+    grids (no augmentation: tokens are computed once per face from the centre crop)."""
     augment: dict = field(default_factory=dict)
     """Overrides of :class:`attricam.training.augment.AugmentConfig` fields."""
     export_onnx: bool = True
@@ -150,6 +159,10 @@ class TrainConfig:
             raise ValueError(f"unknown device {self.device!r}; valid: {', '.join(DEVICES)}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
+        if self.freeze is not None and self.freeze not in FREEZE_CHOICES:
+            raise ValueError(f"unknown freeze {self.freeze!r}; valid: {', '.join(FREEZE_CHOICES)}")
+        if self.freeze and not self.init_from:
+            raise ValueError(f"freeze={self.freeze} keeps a trained bundle's {self.freeze}: name it with --from BUNDLE")
         if not isinstance(self.epochs, int) or self.epochs < 1:  # zero epochs would ship random weights as trained
             raise ValueError(f"epochs must be >= 1, got {self.epochs!r}")
 

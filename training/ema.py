@@ -15,8 +15,10 @@ __all__ = ["ModelEma"]
 
 
 class ModelEma:
-    def __init__(self, model: nn.Module, decay: float = 0.998) -> None:
+    def __init__(self, model: nn.Module, decay: float = 0.998, frozen: tuple[str, ...] = ()) -> None:
+        """``frozen``: state-dict prefixes of weights that never train; kept bit-identical, not averaged."""
         self.decay = decay
+        self.frozen = frozen
         self.steps = 0
         self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
@@ -25,6 +27,8 @@ class ModelEma:
         self.steps += 1
         d = min(self.decay, (1 + self.steps) / (10 + self.steps))
         for k, v in model.state_dict().items():
+            if self.frozen and k.startswith(self.frozen):
+                continue
             ema = self.state[k]
             if ema.dtype.is_floating_point:
                 ema.mul_(d).add_(v.detach(), alpha=1 - d)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import importlib.util
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,7 @@ from .splits import calibration_mask
 __all__ = ["export_onnx_if_available", "finalize_run"]
 
 log = logging.getLogger(__name__)
+_ONNX_LOGGERS = ("onnx_ir", "onnxscript", "torch.onnx")
 
 
 def export_onnx_if_available(bundle: ModelBundle, path: Path) -> str:
@@ -45,18 +47,32 @@ def export_onnx_if_available(bundle: ModelBundle, path: Path) -> str:
         return ""
     from attricam.engine.onnx_export import export_onnx
 
+    quiet = [logging.getLogger(name) for name in _ONNX_LOGGERS]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:  # dozens of INFO lines per export (passes applied, initializers merged): noise to a user
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
     try:
         export_onnx(bundle, path)
     except Exception:  # an export failure must not lose the trained bundle
         log.exception("ONNX export to %s failed", path)
         return ""
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+    log.info("wrote the ONNX twin %s", path)
     return str(path)
 
 
-def _held_out(model, faces: FaceArrays, cfg: TrainConfig, device) -> tuple[HeldOutPredictions, Predictions]:
+def _held_out(
+    model, faces: FaceArrays, cfg: TrainConfig, device, shifted_inputs: Callable | None = None
+) -> tuple[HeldOutPredictions, Predictions]:
     clean = predict_detailed(model, faces.images, cfg.image_height, cfg.image_width, device=device)
-    shifted_inputs = shifted_val_inputs(faces.images, cfg.image_height, cfg.image_width)
-    shifted = predict_detailed(model, shifted_inputs, cfg.image_height, cfg.image_width, device=device)
+    shifted_in = (
+        shifted_inputs(faces)
+        if shifted_inputs is not None
+        else shifted_val_inputs(faces.images, cfg.image_height, cfg.image_width)
+    )
+    shifted = predict_detailed(model, shifted_in, cfg.image_height, cfg.image_width, device=device)
     return HeldOutPredictions(faces.labels.numpy(), clean.probabilities, shifted.probabilities), clean
 
 
@@ -92,11 +108,14 @@ def finalize_run(
     *,
     holdout: FaceArrays | None = None,
     loss_weights: dict | None = None,
+    shifted_inputs: Callable[[FaceArrays], torch.Tensor] | None = None,
 ) -> dict:
     """Fit the decision rule on held-out faces, score val cross-fitted, and write bundle, ONNX twin and report.
 
     ``loss_weights`` (:meth:`attricam.training.losses.AttributeLoss.applied_weights` at the end of training) goes into the
-    bundle's metadata as trained, so the dashboard shows the weights really applied.
+    bundle's metadata as trained, so the dashboard shows the weights really applied. ``shifted_inputs(faces)``
+    replaces :func:`shifted_val_inputs` (a frozen-backbone run passes the cached token grids of those inputs,
+    and ``faces.images`` then holds the clean token grids).
     """
     out = Path(cfg.out)
     if best["state"] is not None:
@@ -104,10 +123,12 @@ def finalize_run(
     model.eval()
     policy = cfg.threshold_policy  # "auto" is resolved by each fit on its own faces (attricam.training.thresholds)
     empty = HeldOutPredictions(*(np.zeros((0, model.config.num_attributes), np.float32) for _ in range(3)))
-    calibration = _held_out(model, holdout, cfg, device)[0] if holdout is not None and len(holdout) else empty
+    calibration = (
+        _held_out(model, holdout, cfg, device, shifted_inputs)[0] if holdout is not None and len(holdout) else empty
+    )
     rule, fit, report, val_summary, attention, regions, shifted_rows = None, None, None, {}, {}, [], []
     if len(val):
-        val_held, val_clean = _held_out(model, val, cfg, device)
+        val_held, val_clean = _held_out(model, val, cfg, device, shifted_inputs)
         identities = read_identities(cfg.data[0]) if cfg.data and Path(cfg.data[0]).is_dir() else {}
         fold = calibration_mask(val.filenames, identities, 0.5, salt="attricam-val-fold")
         report = cross_fit(calibration, val_held, fold, policy)

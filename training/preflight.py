@@ -65,7 +65,7 @@ def check_checkpoint_readable(path: Path) -> None:
 
 
 def _check_init_from(cfg: TrainConfig) -> None:
-    """``--init-from``: a readable bundle of this run's architecture."""
+    """``--init-from``: a readable bundle of this run's architecture (its own, when no ``--model-option`` names one)."""
     from attricam.engine.bundle import BundleError, ModelBundle
 
     try:
@@ -75,6 +75,9 @@ def _check_init_from(cfg: TrainConfig) -> None:
     wanted = AttributeModelConfig.from_dict(
         {**cfg.model, "image_height": cfg.image_height, "image_width": cfg.image_width}
     )
+    same_size = (bundle.config.image_height, bundle.config.image_width) == (cfg.image_height, cfg.image_width)
+    if not cfg.model and same_size:
+        return  # the trainer builds the bundle's own architecture (trainer._initial_model)
     if bundle.config != wanted:
         raise SetupError(
             f"--init-from {cfg.init_from}: its model ({bundle.config}) differs from this run's ({wanted}); "

@@ -31,7 +31,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from attricam.engine.attributes import NUM_ATTRIBUTES, TRAIN_POSITIVE_RATE
-from attricam.engine.model import AttributeModelConfig, CrossAttentionAttributeModel, build_model
+from attricam.engine.model import AttributeModelConfig, CrossAttentionAttributeModel
 
 from .augment import AugmentConfig
 from .cache import CropSpec
@@ -54,6 +54,7 @@ from .ema import ModelEma
 from .evaluation import Predictions, attention_summary, predict_detailed
 from .events import EpochEvent, EventCallback, StartedEvent, StepEvent
 from .finalize import finalize_run
+from .frozen_tokens import FROZEN_PREFIXES, TokenBatches
 from .loader import TrainBatches, default_loader_workers, train_loader
 from .losses import AttributeLoss, build_loss
 from .metrics import evaluate_predictions
@@ -99,28 +100,56 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if precision == "bf16" else torch.float16
 
 
-def _load_initial_weights(model: CrossAttentionAttributeModel, path: str) -> None:
-    """Copy a bundle's weights into ``model`` (safely loaded); a bundle of another architecture is refused."""
+def _initial_model(cfg: TrainConfig) -> CrossAttentionAttributeModel:
+    """The model ``cfg.init_from`` holds (safely loaded), of its own architecture unless ``cfg.model`` names one;
+    a bundle of another architecture or image size than the run's is refused."""
     from attricam.engine.bundle import ModelBundle
 
+    path = cfg.init_from
     bundle = ModelBundle.load(path)
-    if bundle.config != model.config:
-        raise ValueError(f"--init-from {path}: its model config {bundle.config} differs from this run's {model.config}")
-    model.load_state_dict({k: torch.as_tensor(v) for k, v in bundle.state_dict.items()})
-    log.info("starting from the weights of %s", path)
+    config = model_config_for(cfg)
+    same_size = (bundle.config.image_height, bundle.config.image_width) == (cfg.image_height, cfg.image_width)
+    if not cfg.model and same_size:
+        config = bundle.config  # --from BUNDLE without --model-option: the bundle's own architecture
+    if bundle.config != config:
+        raise ValueError(f"--init-from {path}: its model config {bundle.config} differs from this run's {config}")
+    model = _model_class(cfg)(config)
+    weights = {k: torch.as_tensor(v) for k, v in bundle.state_dict.items()}
+    if cfg.freeze:  # keep the CNN; the attribute queries, cross-attention and heads start afresh (seeded)
+        from .frozen_tokens import FROZEN_PREFIXES
+
+        model.load_state_dict({k: v for k, v in weights.items() if k.startswith(FROZEN_PREFIXES)}, strict=False)
+        log.info("kept the CNN of %s; queries, cross-attention and heads are trained from a fresh start", path)
+    else:
+        model.load_state_dict(weights)
+        log.info("starting from the weights of %s", path)
+    return model
+
+
+def _model_class(cfg: TrainConfig) -> type[CrossAttentionAttributeModel]:
+    """The plain model, or on a frozen backbone the one that also takes cached token grids."""
+    if not cfg.freeze:
+        return CrossAttentionAttributeModel
+    from .frozen_tokens import FrozenBackboneModel
+
+    return FrozenBackboneModel
 
 
 def build_training(cfg: TrainConfig, steps_per_epoch: int, num_train: int, device: torch.device):
     """Model, loss, optimizer and warmup-cosine scheduler, freshly initialised from ``cfg.seed``."""
     torch.manual_seed(cfg.seed)
     # channels-last: ~15 % faster convolutions on CPU, tensor-core layout on GPUs; the state dict is the same.
-    model = build_model(model_config_for(cfg))
-    if cfg.init_from:
-        _load_initial_weights(model, cfg.init_from)
+    model = _initial_model(cfg) if cfg.init_from else _model_class(cfg)(model_config_for(cfg))
+    if cfg.freeze:
+        from .frozen_tokens import freeze_backbone
+
+        log.info("frozen %s: %d parameters left to train", cfg.freeze, freeze_backbone(model))
     model = model.to(device, memory_format=torch.channels_last)
     criterion = build_loss(cfg.loss, num_samples=max(num_train, 1), **cfg.loss_options).to(device)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
         (no_decay if p.ndim <= 1 or name.endswith("attribute_queries") else decay).append(p)
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
@@ -176,7 +205,9 @@ def train_one_epoch(
     positives = torch.zeros(NUM_ATTRIBUTES, device=device)
     started = time.perf_counter()
     for step, (images, targets) in enumerate(loader):
-        images = images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+        images = images.to(device, non_blocking=True)  # (b, 3, H, W) images, or (b, hw, dim) cached tokens
+        if images.ndim == 4:
+            images = images.contiguous(memory_format=torch.channels_last)
         targets = targets.to(device, non_blocking=True)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             logits, attention = model(images)  # (b, 40), (b, layers, heads, 40, gh, gw)
@@ -321,8 +352,8 @@ def _build_run(cfg: TrainConfig, ctx: DistContext, num_train: int, steps_per_epo
     train_model: torch.nn.Module = model
     if ctx.distributed:
         train_model = DistributedDataParallel(model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
-    ema = ModelEma(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
-    eval_model = build_model(model.config).to(ctx.device) if ema is not None else model
+    ema = ModelEma(model, cfg.ema_decay, frozen=FROZEN_PREFIXES if cfg.freeze else ()) if cfg.ema_decay > 0 else None
+    eval_model = type(model)(model.config).to(ctx.device) if ema is not None else model
     scaler = torch.amp.GradScaler(ctx.device.type, enabled=autocast_dtype(cfg.precision, ctx.device) == torch.float16)
     return _Run(model, train_model, eval_model, criterion, optimizer, scheduler, scaler, ema)
 
@@ -367,6 +398,9 @@ def main(
             rank=ctx.rank, world_size=ctx.world_size,
         )  # fmt: skip
         run = _build_run(cfg, ctx, len(train_labels), len(sampler))
+        shifted_inputs = None
+        if cfg.freeze:  # every face set becomes its cached token grids; the CNN never runs again in this run
+            train, val, holdout, shifted_inputs = _token_inputs(run.model, cfg, train, val, held_rows, callback)
         if ckpt is not None:
             run.restore(ckpt)
             if run.start_epoch < cfg.epochs:
@@ -385,13 +419,17 @@ def main(
         workers = (
             cfg.loader_workers if cfg.loader_workers is not None else default_loader_workers(ctx.device, ctx.world_size)
         )
-        batches = TrainBatches(
-            train,
-            cfg.image_height,
-            cfg.image_width,
-            AugmentConfig(**cfg.augment),
-            cfg.seed,
-            torch.from_numpy(train_rows),
+        batches = (
+            TokenBatches(train, torch.from_numpy(train_rows))
+            if cfg.freeze
+            else TrainBatches(
+                train,
+                cfg.image_height,
+                cfg.image_width,
+                AugmentConfig(**cfg.augment),
+                cfg.seed,
+                torch.from_numpy(train_rows),
+            )
         )
         loader = train_loader(batches, sampler, workers=workers, pin_memory=ctx.device.type == "cuda")
         last_epoch = (
@@ -417,7 +455,26 @@ def main(
     return finalize_run(
         cfg, run.model, run.best.as_dict(), [h.to_dict() for h in run.history], val, summaries,
         run.wall_before, ctx.device, callback, holdout=holdout, loss_weights=run.criterion.applied_weights(),
+        shifted_inputs=shifted_inputs,
     )  # fmt: skip
+
+
+def _token_inputs(model, cfg: TrainConfig, train, val, held_rows, callback):
+    """(train, val, calibration slice, shifted-input lookup) as cached token grids of ``model``'s frozen CNN."""
+    from .events import LogEvent
+    from .frozen_tokens import prepare_token_inputs
+
+    started = time.perf_counter()
+    spec = CropSpec(width=cfg.image_width, height=cfg.image_height, margin=cfg.margin)
+
+    def log_line(message: str) -> None:
+        log.info(message)
+        if callback:
+            callback(LogEvent(message))
+
+    inputs = prepare_token_inputs(model, train, val, held_rows, spec, cache_dir=cfg.cache_dir, log_line=log_line)
+    log_line(f"token grids ready in {time.perf_counter() - started:.1f} s (frozen {cfg.freeze}, no augmentation)")
+    return inputs.train, inputs.val, inputs.holdout, inputs.shifted_inputs
 
 
 def _train_epochs(

@@ -1,0 +1,199 @@
+"""The Training tab's loose ends (issue 20): each test drives the widget the way a user's run does."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from attricam.engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES
+
+
+def _epoch(epoch: int, rates, stuck=(), fixes=(), best: int = 0, epochs: int = 2):
+    from attricam.training.events import EpochEvent
+
+    val = {"mean_f1": 0.3, "rare_mean_f1": 0.1, "common_mean_f1": 0.5, "mean_auc": 0.6}
+    return EpochEvent(epoch, epochs, 0.5, 1e-3, 1.0, 8.0, list(rates), val, list(stuck), list(fixes), best)
+
+
+def _texts(plots) -> list[str]:
+    return [plots.events.item(i).text() for i in range(plots.events.count())]
+
+
+def test_report_threshold_column_shows_the_shipped_thresholds_not_nan(qtbot, settings):
+    from attricam.desktop.training_tab import TrainingTab
+
+    attributes = [
+        {
+            "name": a.name, "frequency": a.frequency, "threshold": float("nan"), "accuracy": 0.9,
+            "baseline_accuracy": 0.8, "balanced_accuracy": 0.7, "precision": 0.5, "recall": 0.5, "f1": 0.5,
+            "auc": 0.9, "predicted_positive_rate": 0.1, "true_positive_rate": 0.1,
+        }
+        for a in ATTRIBUTES
+    ]  # fmt: skip
+    thresholds = [0.2 + 0.01 * i for i in range(40)]
+    report = {"attributes": attributes, "metadata": {"decision_fit": {"thresholds": thresholds}}}
+    tab = TrainingTab(settings)
+    qtbot.addWidget(tab)
+    tab.show_report(report)
+    column = [tab.report.horizontalHeaderItem(c).text() for c in range(tab.report.columnCount())].index(
+        "threshold (shipped)"
+    )
+    shown = [tab.report.item(r, column).text() for r in range(tab.report.rowCount())]
+    assert len(shown) == 40 and "nan" not in shown
+    assert shown[0] == f"{thresholds[0]:.2f}"
+
+
+def test_stuck_rule_in_the_plots_is_the_trainers():
+    from attricam.desktop import training_plots as tp
+    from attricam.training.diagnosis import DiagnosisConfig
+
+    c = DiagnosisConfig()
+    assert (
+        c.patience_epochs, c.stuck_rate, c.min_true_rate, c.relative_rate,
+    ) == (tp.STUCK_PATIENCE, tp.STUCK_RATE, tp.MIN_TRUE_RATE, tp.RELATIVE_RATE)  # fmt: skip
+    assert (c.positive_stuck_rate, c.positive_max_true_rate) == (tp.POSITIVE_STUCK_RATE, tp.POSITIVE_MAX_TRUE_RATE)
+
+
+def test_a_short_run_that_looks_stuck_never_says_no_stuck_attribute(qtbot, settings):
+    """A 10-face, 2-epoch run: rare attributes at 100 % predicted, no flag yet (patience) -> amber, and said so."""
+    from attricam.desktop.training_tab import TrainingTab
+
+    tab = TrainingTab(settings)
+    qtbot.addWidget(tab)
+    rates = np.array([a.frequency for a in ATTRIBUTES])
+    mustache, chin = ATTRIBUTE_NAMES.index("Mustache"), ATTRIBUTE_NAMES.index("Double_Chin")
+    rates[[mustache, chin]] = 1.0
+    tab._on_event(_epoch(0, rates))
+    plots = tab.plots
+    assert {"Mustache", "Double_Chin"} <= set(plots.unflagged_stuck)
+    assert not any("no stuck attribute" in t for t in _texts(plots))
+    assert any("look stuck on the chart but are not flagged" in t and "epoch 3" in t for t in _texts(plots))
+    brushes = plots.predicted_bars.opts["brushes"]
+    order = [a.name for a in sorted(ATTRIBUTES, key=lambda a: a.frequency)]
+    assert brushes[order.index("Mustache")].color().name() == "#f59f00"
+    # once the trainer flags it, the bar is red and it is no longer "unflagged"
+    tab._on_event(_epoch(2, rates, stuck=["Mustache", "Double_Chin"], epochs=3))
+    assert plots.predicted_bars.opts["brushes"][order.index("Mustache")].color().name() == "#e03131"
+    assert "Mustache" not in plots.unflagged_stuck
+    # a healthy epoch still says so
+    plots.clear()
+    tab._on_event(_epoch(0, [a.frequency for a in ATTRIBUTES]))
+    assert _texts(plots) == ["epoch 1: no stuck attribute"]
+
+
+def test_every_attribute_is_named_whole_on_the_stuck_chart(qtbot):
+    from attricam.desktop.training_plots import TrainingPlots
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    names = plots.rate_plot.getAxis("bottom").label_texts()
+    assert sorted(names) == sorted(ATTRIBUTE_NAMES)
+
+
+def test_start_after_a_finished_run_opens_a_fresh_run_folder(qtbot, settings, celeba_root, tmp_path, monkeypatch):
+    from attricam.desktop.training_tab import TrainingTab
+
+    tab = TrainingTab(settings)
+    tab.ask_before_close = False
+    qtbot.addWidget(tab)
+    started: list[list[str]] = []
+    monkeypatch.setattr(tab.job, "start", started.append)
+    finished = tmp_path / "runs" / "gui-weighted"
+    finished.mkdir(parents=True)
+    for name in ("checkpoint.pt", "model.pt"):
+        (finished / name).write_bytes(b"x")
+    tab.form.data_root.setText(str(celeba_root))
+    tab.form.out.setText(str(finished))
+    assert tab.start(), tab.state_label.text()
+    fresh = tmp_path / "runs" / "gui-weighted-2"
+    assert tab.form.out.text() == str(fresh) and started[0][2] == str(fresh / "gui_config.json")
+    assert (fresh / "gui_config.json").is_file()
+    tab._set_running(False)
+    (fresh / "checkpoint.pt").write_bytes(b"x")  # stopped mid-run: no model.pt, so Start must not overwrite it
+    assert not tab.start()
+    assert "unfinished run" in tab.state_label.text() and len(started) == 1
+
+
+def test_best_epoch_is_one_based_in_the_result_box_and_the_log(qtbot, settings):
+    from attricam.desktop.training_tab import TrainingTab
+    from attricam.training.events import FinishedEvent
+
+    tab = TrainingTab(settings)
+    qtbot.addWidget(tab)
+    rates = [a.frequency for a in ATTRIBUTES]
+    tab._on_event(_epoch(0, rates, best=0))
+    tab._on_event(_epoch(1, rates, best=1))
+    tab._on_event(FinishedEvent("runs/x/model.pt", "", 1, {"mean_f1": 0.5}, ""))
+    log = tab.log_view.toPlainText()
+    assert "best so far: epoch 2" in log and "finished: best epoch 2" in log
+    assert "best epoch 2" in tab.result_label.text()
+
+
+def test_cli_result_line_gives_the_best_epoch_one_based():
+    from attricam.training.cli import result_line
+
+    line = result_line({"finished": True, "best_epoch": 1, "bundle": "b", "history": [1, 2]})
+    assert "'best_epoch': 2" in line and "history" not in line
+
+
+def test_onnx_info_lines_stay_out_of_the_log_tab(qtbot, settings):
+    from attricam.desktop.training_tab import TrainingTab
+
+    tab = TrainingTab(settings)
+    qtbot.addWidget(tab)
+    tab.job.log.emit("INFO attricam.training.trainer: epoch 1/2 loss 0.5")
+    for _ in range(30):
+        tab.job.log.emit("INFO onnx_ir.passes.common.unused_removal: Removed 83 unused nodes")
+        tab.job.log.emit("INFO onnxscript.rewriter: Applied 41 of general pattern rewrite rules.")
+    tab.job.log.emit("WARNING onnxscript.optimizer: something a user must see")
+    text = tab.log_view.toPlainText()
+    assert "epoch 1/2" in text and "WARNING onnxscript" in text
+    assert "unused nodes" not in text and "rewrite rules" not in text and tab.quiet_lines == 60
+
+
+def test_onnx_export_logs_no_library_info_lines(caplog, random_bundle_path, tmp_path):
+    import logging
+
+    from attricam.engine.bundle import ModelBundle
+    from attricam.training.finalize import export_onnx_if_available
+
+    caplog.set_level(logging.INFO)
+    assert export_onnx_if_available(ModelBundle.load(random_bundle_path), tmp_path / "m.onnx")
+    noisy = [r.name for r in caplog.records if r.name.startswith(("onnx_ir", "onnxscript")) and r.levelno < 30]
+    assert noisy == []
+    assert logging.getLogger("onnx_ir").level == logging.NOTSET  # restored
+
+
+def _scene_rect(item):
+    return item.mapRectToScene(item.boundingRect())
+
+
+@pytest.mark.parametrize("fix_epochs", [(1, 2, 3, 4), (2, 3)])
+def test_fix_labels_and_legends_do_not_overlap(qtbot, fix_epochs):
+    from attricam.desktop.training_plots import TrainingPlots
+    from attricam.training.events import FixEvent
+
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.resize(900, 700)
+    plots.show()
+    qtbot.waitExposed(plots)
+    rates = [a.frequency for a in ATTRIBUTES]
+    for epoch in range(1, 6):
+        plots.add_event(_epoch(epoch - 1, rates, epochs=5))
+        if epoch in fix_epochs:
+            for action in ("raise_lr", "boost_pos_weight"):
+                plots.add_event(FixEvent(epoch - 1, action, "x"))
+    plots.loss_plot.getPlotItem().getViewBox().autoRange()
+    qtbot.wait(50)
+    labels = [plots.fix_markers[e][0].label for e in fix_epochs]
+    rects = [_scene_rect(label) for label in labels]
+    for i in range(len(rects)):
+        for j in range(i + 1, len(rects)):
+            assert not rects[i].intersects(rects[j]), (fix_epochs[i], fix_epochs[j])
+    for plot in (plots.loss_plot, plots.f1_plot, plots.rate_plot):
+        assert plot.getPlotItem().legend is None  # legends live under the plots, never over lines or labels
+    assert "F1 rare" in plots.f1_legend.text() and "fix applied" in plots.loss_legend.text()
+    assert not math.isnan(labels[0].orthoPos)

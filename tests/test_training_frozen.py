@@ -1,0 +1,85 @@
+"""Retraining on a frozen backbone: cached token grids, only the head trained, a full run's bundle and report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from attricam.engine.bundle import ModelBundle
+from attricam.training.augment import center_crop
+from attricam.training.cache import CropSpec
+from attricam.training.config import TrainConfig
+from attricam.training.frozen_tokens import FROZEN_PREFIXES, FrozenBackboneModel, token_grids
+from attricam.training.trainer import main, model_config_for
+
+from .test_training_trainer import _config, _faces
+
+
+def _bundle(tmp_path) -> str:
+    torch.manual_seed(3)
+    model = FrozenBackboneModel(model_config_for(_config("unused")))
+    return str(ModelBundle.from_model(model, thresholds=[0.5] * 40).save(tmp_path / "start.pt"))
+
+
+def test_tokens_through_the_head_match_the_images_through_the_model(tmp_path):
+    torch.manual_seed(0)
+    model = FrozenBackboneModel(model_config_for(_config("unused"))).eval()
+    faces = _faces(20, seed=1)
+    spec = CropSpec(width=24, height=32, margin=4)
+    tokens = token_grids(model, faces, spec, cache_dir=tmp_path)
+    assert tokens.dtype == torch.float16 and tokens.shape == (20, 4 * 3, 32)
+    with torch.no_grad():
+        from_images, _ = model(center_crop(faces.images, 32, 24))
+        from_tokens, _ = model(tokens)
+    assert torch.allclose(from_images, from_tokens, atol=2e-2)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert len(files) == 2 and all(f.startswith("tokens-") for f in files)
+    token_grids(model, faces, spec, cache_dir=tmp_path)  # the second call reads the cache
+    assert sorted(p.name for p in tmp_path.iterdir()) == files
+
+
+def test_freeze_needs_a_bundle():
+    with pytest.raises(ValueError, match="--from BUNDLE"):
+        _config("x", freeze="backbone")
+    with pytest.raises(ValueError, match="valid: backbone"):
+        _config("x", freeze="everything", init_from="a.pt")
+
+
+def test_a_frozen_run_trains_the_head_only_and_ships_a_full_bundle(tmp_path):
+    start = _bundle(tmp_path)
+    cache = tmp_path / "cache"
+    faces = (_faces(96, seed=0), _faces(48, seed=1))
+    cfg = _config(tmp_path / "run", init_from=start, freeze="backbone", cache_dir=str(cache), loss="focal")
+    result = main(cfg, faces=faces)
+    assert result["finished"] and result["val"]
+    first = ModelBundle.load(start).state_dict
+    trained = ModelBundle.load(result["bundle"]).state_dict
+    for name, value in first.items():
+        same = bool((torch.as_tensor(value) == torch.as_tensor(trained[name])).all())
+        assert same == name.startswith(FROZEN_PREFIXES), name
+    report = json.loads((tmp_path / "run" / "val_report.json").read_text())
+    assert report["metadata"]["train_config"]["freeze"] == "backbone"
+    assert len(report["history"]) == cfg.epochs
+    built = sorted(p.name for p in cache.iterdir())
+    assert len(built) == 6  # clean train, clean val, shifted val: .npy + .json each (no calibration slice here)
+    again = TrainConfig(**{**cfg.__dict__, "out": str(tmp_path / "run2"), "loss": "bce", "sampler": "balanced"})
+    assert main(again, faces=faces)["finished"]
+    assert sorted(p.name for p in cache.iterdir()) == built  # the second recipe reuses the token grids
+
+
+def test_from_a_bundle_without_model_options_takes_its_architecture(tmp_path):
+    from attricam.training.preflight import _check_init_from
+    from attricam.training.trainer import build_training
+
+    start = _bundle(tmp_path)  # the tiny test architecture
+    cfg = _config(tmp_path / "run", init_from=start, model={})  # the run names no architecture of its own
+    _check_init_from(cfg)  # not refused before data loads
+    model = build_training(cfg, steps_per_epoch=1, num_train=10, device=torch.device("cpu"))[0]
+    assert model.config == ModelBundle.load(start).config
+    frozen = build_training(
+        _config(tmp_path / "f", init_from=start, model={}, freeze="backbone"), 1, 10, torch.device("cpu")
+    )[0]
+    trainable = {n for n, p in frozen.named_parameters() if p.requires_grad}
+    assert trainable and not any(n.startswith(FROZEN_PREFIXES) for n in trainable)
