@@ -83,3 +83,32 @@ def test_from_a_bundle_without_model_options_takes_its_architecture(tmp_path):
     )[0]
     trainable = {n for n, p in frozen.named_parameters() if p.requires_grad}
     assert trainable and not any(n.startswith(FROZEN_PREFIXES) for n in trainable)
+
+
+def test_the_comparison_tells_which_rare_attributes_were_stuck_and_which_broke_free(tmp_path):
+    from attricam.engine.attributes import RARE_ATTRIBUTES
+    from attricam.training.compare import comparison_markdown, stuck_at_half, write_comparison_plot
+
+    names = [a.name for a in RARE_ATTRIBUTES]
+    naive = {n: [0.0, 0.05] for n in names}
+    naive[names[0]] = [0.04, 0.05]  # predicted near its own rate: not trapped
+    fixed = {n: [0.06, 0.05] for n in names}
+    fixed[names[1]] = [0.01, 0.05]
+    assert stuck_at_half({k: tuple(v) for k, v in naive.items()}) == sorted(names[1:])
+    rows = []
+    for recipe, rates, frozen in (("bce", naive, "backbone"), ("weighted", fixed, "backbone")):
+        stuck = stuck_at_half({k: tuple(v) for k, v in rates.items()})
+        rows.append({
+            "recipe": recipe, "rare_pred_pos_rate@0.5": 0.1, "rare_f1@0.5": 0.2, "rare_pred_pos_rate": 0.1,
+            "rare_f1": 0.3, "mean_accuracy": 0.9, "mean_balanced_accuracy": 0.8, "mean_accuracy@0.5": 0.9,
+            "mean_balanced_accuracy@0.5": 0.8, "mean_auc": 0.9, "stuck_flags": [], "stuck_at_0.5": stuck,
+            "rare_rates@0.5": rates, "frozen": frozen,
+        })  # fmt: skip
+    text = comparison_markdown(rows, "test")
+    weighted_line = next(line for line in text.splitlines() if line.startswith("| weighted | " + names[1]))
+    assert names[2] in weighted_line.split("|")[3]  # broke free
+    assert f"| {names[1]} | 5.0 % | 0.0 % (stuck) | 1.0 % (stuck) |" in text
+    write_comparison_plot(rows, tmp_path / "comparison.png")
+    assert (tmp_path / "comparison.png").stat().st_size > 1000
+    rows[0]["stuck_at_0.5"] = []
+    assert "features are already trained" in comparison_markdown(rows, "test")
