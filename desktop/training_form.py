@@ -4,6 +4,11 @@ The rows are derived from the dataclass (:func:`attricam.training.config.tunable
 label, range, choices and help live beside the field), so adding a
 hyper-parameter there adds it here. Each field's widget is also an attribute of
 the form named like the field (``form.epochs``, ``form.loss``).
+
+"Start from a bundle" and "Frozen backbone" set ``init_from`` and ``freeze``: a frozen run
+keeps the bundle's CNN (the shipped model when no bundle is named) and trains only the
+attribute queries, cross-attention and heads on token grids cached once per face, so a
+recipe takes about a minute instead of many; it trains on un-augmented tokens.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from attricam.engine.bundle import default_bundle_path
 from attricam.engine.workspace import workspace_dir
-from attricam.training.config import TrainConfig, field_type, tunable_fields
+from attricam.training.config import FROZEN_DEFAULT_EPOCHS, TrainConfig, field_type, tunable_fields
 
 __all__ = ["TrainingForm"]
 
@@ -88,8 +94,35 @@ class TrainingForm(QWidget):
                 widget.currentIndexChanged.connect(
                     lambda _, w=widget, helps=f.metadata["choice_help"]: w.setToolTip(helps.get(w.currentData(), ""))
                 )
+        self.init_from = QLineEdit("")
+        self.init_from.setPlaceholderText("none: random weights (frozen: the shipped model)")
+        self.init_from.setToolTip("a model bundle (.pt) whose weights the run starts from (attricam train --from)")
+        self.freeze = QCheckBox("Frozen backbone: retrain only the head (about a minute per recipe)")
+        self.freeze.setToolTip(
+            "Keep the bundle's CNN and train the attribute queries, cross-attention and heads afresh on token grids "
+            "computed once per face and cached (cache/tokens-*.npy; the first run builds them, a few minutes). "
+            "No augmentation: the tokens are those of the un-augmented face. attricam train --freeze backbone"
+        )
+        self.freeze.toggled.connect(self._freeze_toggled)
+        form.addRow("Start from bundle", _path_row(self.init_from, self._pick_bundle))
+        form.addRow("", self.freeze)
         form.addRow("Run folder", _path_row(self.out, self._pick_out))
         self.set_config(TrainConfig(data=(data_root,), out=""))
+
+    def _freeze_toggled(self, frozen: bool) -> None:
+        """A frozen run needs few epochs: switching it on takes the default (12) down to the frozen default."""
+        full_default = next(f.default for f in tunable_fields() if f.name == "epochs")
+        if frozen and self.fields["epochs"].value() == full_default:
+            self.fields["epochs"].setValue(FROZEN_DEFAULT_EPOCHS)
+        elif not frozen and self.fields["epochs"].value() == FROZEN_DEFAULT_EPOCHS:
+            self.fields["epochs"].setValue(full_default)
+
+    def _pick_bundle(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Model bundle", str(default_bundle_path().parent), "Model bundles (*.pt)"
+        )
+        if path:
+            self.init_from.setText(path)
 
     def _pick_root(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "CelebA root", self.data_root.text())
@@ -106,7 +139,17 @@ class TrainingForm(QWidget):
         root = Path(self.data_root.text().strip())
         if not (root / "img_align_celeba").is_dir() or not (root / "list_attr_celeba.txt").is_file():
             return f"{root}: not a CelebA root (needs img_align_celeba/ and list_attr_celeba.txt)"
+        bundle = self._bundle()
+        if bundle and not Path(bundle).is_file():
+            return f"{bundle}: no such model bundle to start from"
         return ""
+
+    def _bundle(self) -> str | None:
+        """The bundle to start from: the field, else the shipped model for a frozen run, else none."""
+        text = self.init_from.text().strip()
+        if text:
+            return text
+        return str(default_bundle_path()) if self.freeze.isChecked() else None
 
     def values(self) -> dict[str, Any]:
         """The tunable fields as the form shows them (0 of an optional count is None, "all")."""
@@ -129,7 +172,14 @@ class TrainingForm(QWidget):
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             out = str(workspace_dir() / "runs" / f"gui-{self.fields['loss'].currentData()}-{stamp}")
             self.out.setText(out)
-        values = {"data": (self.data_root.text().strip(),), "out": out, "name": Path(out).name, **self.values()}
+        values = {
+            "data": (self.data_root.text().strip(),),
+            "out": out,
+            "name": Path(out).name,
+            **self.values(),
+            "init_from": self._bundle(),
+            "freeze": "backbone" if self.freeze.isChecked() else None,
+        }
         values.update(overrides)
         return TrainConfig(**values)
 
@@ -147,4 +197,8 @@ class TrainingForm(QWidget):
                 widget.setChecked(bool(value))
             else:
                 widget.setValue(value or 0)
+        self.freeze.blockSignals(True)  # the recipe's own epochs, not the toggle's defaults
+        self.freeze.setChecked(config.freeze == "backbone")
+        self.freeze.blockSignals(False)
+        self.init_from.setText(config.init_from or "")
         self.out.setText(config.out)

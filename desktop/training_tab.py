@@ -376,6 +376,8 @@ class TrainingTab(QWidget):
             self._state(f"Training failed: {event.message}", error=True)
         elif isinstance(event, LogEvent):
             self.log_view.appendPlainText(event.message)
+            if event.message.startswith("token"):  # a frozen run's one-time token cache: minutes, so say how far
+                self.progress.setFormat(event.message)
 
     def _on_finished(self, code: int, crashed: bool) -> None:
         self._set_running(False)

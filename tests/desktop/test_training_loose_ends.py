@@ -197,3 +197,33 @@ def test_fix_labels_and_legends_do_not_overlap(qtbot, fix_epochs):
         assert plot.getPlotItem().legend is None  # legends live under the plots, never over lines or labels
     assert "F1 rare" in plots.f1_legend.text() and "fix applied" in plots.loss_legend.text()
     assert not math.isnan(labels[0].orthoPos)
+
+
+def test_the_form_offers_a_frozen_backbone_run_from_a_bundle(qtbot, settings, celeba_root, tmp_path):
+    from attricam.desktop.training_tab import TrainingTab
+    from attricam.engine.bundle import default_bundle_path
+    from attricam.training.config import FROZEN_DEFAULT_EPOCHS
+    from attricam.training.events import LogEvent
+
+    tab = TrainingTab(settings)
+    qtbot.addWidget(tab)
+    form = tab.form
+    form.data_root.setText(str(celeba_root))
+    form.out.setText(str(tmp_path / "run"))
+    assert form.config().freeze is None and form.config().init_from is None
+    assert form.epochs.value() == 12
+    form.freeze.setChecked(True)
+    assert form.epochs.value() == FROZEN_DEFAULT_EPOCHS
+    config = form.config()
+    assert (config.freeze, config.init_from) == ("backbone", str(default_bundle_path()))  # the shipped CNN
+    form.init_from.setText(str(tmp_path / "missing.pt"))
+    assert "no such model bundle" in form.validate()
+    form.init_from.setText(str(default_bundle_path()))
+    form.epochs.setValue(3)
+    again = form.config()
+    form.set_config(form.config().__class__(data=(str(celeba_root),), out=""))
+    assert not form.freeze.isChecked() and form.init_from.text() == ""
+    form.set_config(again)
+    assert form.config() == again and form.epochs.value() == 3  # the recipe's epochs, not the toggle's
+    tab._on_event(LogEvent("token cache (train): 2048/14264 faces"))
+    assert tab.progress.format() == "token cache (train): 2048/14264 faces"
