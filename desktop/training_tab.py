@@ -9,6 +9,7 @@ next one. What the tab knows about the run comes from the typed events of
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -33,7 +34,8 @@ from PySide6.QtWidgets import (
 
 from attricam.engine.atomic import atomic_write_text
 from attricam.engine.attributes import attribute_index
-from attricam.engine.bundle import BundleError, ModelBundle
+from attricam.engine.bundle import BundleError, ModelBundle, default_bundle_path
+from attricam.engine.workspace import workspace_dir
 from attricam.training.config import BUNDLE_NAME, CHECKPOINT_NAME, TrainConfig, default_data_root
 from attricam.training.events import (
     EpochEvent,
@@ -53,6 +55,7 @@ from .metrics_table import MetricsTable
 from .model_files import bundle_label
 from .settings import AppSettings
 from .training_form import TrainingForm
+from .training_journey import JOURNEY_RECIPES, JourneyView
 from .training_plots import TrainingPlots
 
 __all__ = ["RunState", "TrainingTab", "report_rows"]
@@ -158,6 +161,15 @@ class TrainingTab(QWidget):
         self.pause_button.setCheckable(True)
         self.stop_button = QPushButton("Stop")
         self.resume_button = QPushButton("Resume from checkpoint…")
+        self.journey_button = QPushButton("Imbalance journey: 6 recipes on the frozen backbone")
+        self.journey_button.setObjectName("StartJourney")
+        self.journey_button.setToolTip(
+            "attricam train --compare " + ",".join(JOURNEY_RECIPES) + " --from BUNDLE --freeze backbone: the course "
+            "page's naive BCE, weighted, focal and aggressive focal, then the balanced and curriculum samplers, each "
+            "retrained on the bundle's frozen CNN (the shipped model unless one is named above), side by side"
+        )
+        self.journey_folder: Path | None = None
+        """The run folder of the journey in progress (or last run); None when the job is a single run."""
         self.watch_button = QPushButton("Watch a run's event log…")
         self.watch_button.setToolTip("Plot a run started from the command line (attricam train --events FILE), live")
         self.progress = QProgressBar()
@@ -172,6 +184,7 @@ class TrainingTab(QWidget):
         recipe_layout = QVBoxLayout(recipe)
         recipe_layout.addWidget(self.form)
         recipe_layout.addLayout(buttons)
+        recipe_layout.addWidget(self.journey_button)
         recipe_layout.addWidget(self.resume_button)
         recipe_layout.addWidget(self.watch_button)
         recipe_layout.addWidget(self.progress)
@@ -210,6 +223,8 @@ class TrainingTab(QWidget):
         self.right_tabs = QTabWidget()
         self.right_tabs.addTab(self.plots, "Live plots")
         self.right_tabs.addTab(self.report, "Per-attribute report")
+        self.journey = JourneyView()
+        self.right_tabs.addTab(self.journey, "Journey")
         self.right_tabs.addTab(self.log_view, "Log")
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -225,6 +240,8 @@ class TrainingTab(QWidget):
         self.pause_button.toggled.connect(self._pause_toggled)
         self.stop_button.clicked.connect(self.stop)
         self.resume_button.clicked.connect(self._resume_dialog)
+        self.journey_button.clicked.connect(self.start_journey)
+        self.journey.loadRequested.connect(self._load_bundle_path)
         self.watch_button.clicked.connect(self._watch_dialog)
         self.follower.event.connect(self._on_event)
         self.load_button.clicked.connect(self._load_result)
@@ -267,6 +284,43 @@ class TrainingTab(QWidget):
         self.progress.setFormat("preparing data (face cache)…")
         self.job.start(["train", "--config", str(config_path), *(["--resume"] if resume else [])])
         self._state(f"Running {config.loss} for {config.epochs} epochs → {out}")
+        self._set_running(True)
+        return True
+
+    def start_journey(self) -> bool:
+        """The course page's recipes, one after the other on the bundle's frozen CNN, then the comparison."""
+        problem = self.form.validate()
+        if problem:
+            self._state(problem, error=True)
+            return False
+        named = self.form.out.text().strip()
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path(named) if named else workspace_dir() / "runs" / f"journey-{stamp}"
+        if (out / "comparison.json").exists() or any(out.glob("*/checkpoint.pt")):
+            out = _fresh_folder(out)  # never over a finished or half-done journey
+        self.form.out.setText(str(out))
+        config = self.form.config(**self.extra_config)
+        bundle = config.init_from or str(default_bundle_path())
+        self.form.out.setText("")
+        self.journey_folder = out
+        self.settings.set_value("training/data_root", config.data[0])
+        self.run = RunState()
+        self.follower.stop()
+        self.plots.clear()
+        self.log_view.appendPlainText(f"--- imbalance journey → {out}")
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("preparing data (face cache, token grids)…")
+        args = ["train", "--compare", ",".join(JOURNEY_RECIPES), "--from", bundle, "--freeze", "backbone"]
+        args += ["--data", config.data[0], "--out", str(out), "--seed", str(config.seed)]
+        args += ["--threads", str(config.num_threads), "--workers", str(config.workers)]
+        if config.train_limit:
+            args += ["--train-limit", str(config.train_limit)]
+        if config.val_limit:
+            args += ["--val-limit", str(config.val_limit)]
+        if not config.export_onnx:
+            args.append("--no-onnx")
+        self.job.start(args)
+        self._state(f"Imbalance journey: {len(JOURNEY_RECIPES)} recipes on the frozen CNN of {bundle} → {out}")
         self._set_running(True)
         return True
 
@@ -322,6 +376,7 @@ class TrainingTab(QWidget):
         self.start_button.setEnabled(not running)
         self.resume_button.setEnabled(not running)
         self.watch_button.setEnabled(not running)
+        self.journey_button.setEnabled(not running)
         self.form.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
@@ -348,6 +403,9 @@ class TrainingTab(QWidget):
         self.plots.add_event(event)
         run = self.run
         if isinstance(event, StartedEvent):
+            if self.journey_folder is not None and event.start_epoch == 0:  # the next recipe: its own plots
+                self.plots.clear()
+                self.log_view.appendPlainText(f"--- recipe {event.run}")
             run.epochs, run.start_epoch, run.epochs_done = event.epochs, event.start_epoch, event.start_epoch
             self.progress.setRange(0, event.epochs)
             self.progress.setValue(event.start_epoch)
@@ -381,6 +439,15 @@ class TrainingTab(QWidget):
 
     def _on_finished(self, code: int, crashed: bool) -> None:
         self._set_running(False)
+        if self.journey_folder is not None:
+            folder, self.journey_folder = self.journey_folder, None
+            self.progress.setRange(0, 1)
+            if self.journey.show_comparison(folder):
+                self.progress.setValue(1)
+                self.progress.setFormat("journey done")
+                self.right_tabs.setCurrentWidget(self.journey)
+                self._state(f"Imbalance journey done: {folder / 'comparison.md'}")
+                return
         run = self.run
         if run.finished is not None:
             self.progress.setFormat("done")
@@ -417,6 +484,14 @@ class TrainingTab(QWidget):
         rows = report_rows(report)
         colours = [tier_color(attribute_index(r[0])) for r in rows]
         self.report.set_rows(_REPORT_HEADERS, rows, _REPORT_FORMATS, colours)
+
+    def _load_bundle_path(self, path: str) -> None:
+        try:
+            bundle = ModelBundle.load(path)
+        except BundleError as exc:
+            self._state(str(exc), error=True)
+            return
+        self.loadBundleRequested.emit(bundle)
 
     def _load_result(self) -> None:
         """Load the last finished run's bundle: a later run that was started and stopped does not hide it."""

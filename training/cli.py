@@ -13,7 +13,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 from attricam.engine.arg_types import bounded_float, bounded_int, positive_int
@@ -430,7 +430,8 @@ def run_train(args: argparse.Namespace) -> int:
 
             def config_for(name: str) -> TrainConfig:
                 loss, sampler = parsed[name]
-                return config_from_args(args, loss, str(Path(args.out) / name), sampler)
+                cfg = config_from_args(args, loss, str(Path(args.out) / name), sampler)
+                return replace(cfg, name=f"{args.name}-{name}")  # each bundle and event names its recipe
 
             run_comparison(recipes, config_for, emit)
             return 0

@@ -227,3 +227,49 @@ def test_the_form_offers_a_frozen_backbone_run_from_a_bundle(qtbot, settings, ce
     assert form.config() == again and form.epochs.value() == 3  # the recipe's epochs, not the toggle's
     tab._on_event(LogEvent("token cache (train): 2048/14264 faces"))
     assert tab.progress.format() == "token cache (train): 2048/14264 faces"
+
+
+def test_the_journey_runs_the_course_recipes_frozen_and_shows_them_side_by_side(
+    qtbot, settings, celeba_root, tmp_path, monkeypatch, random_bundle_path
+):
+    import json as _json
+
+    from attricam.desktop.training_journey import JOURNEY_RECIPES
+    from attricam.desktop.training_tab import TrainingTab
+    from attricam.engine.bundle import default_bundle_path
+
+    tab = TrainingTab(settings)
+    tab.ask_before_close = False
+    qtbot.addWidget(tab)
+    started: list[list[str]] = []
+    monkeypatch.setattr(tab.job, "start", started.append)
+    tab.form.data_root.setText(str(celeba_root))
+    tab.form.out.setText(str(tmp_path / "journey"))
+    assert tab.start_journey()
+    args = started[0]
+    assert args[:2] == ["train", "--compare"] and args[2].split(",") == list(JOURNEY_RECIPES)
+    assert (
+        args[args.index("--from") + 1] == str(default_bundle_path()) and args[args.index("--freeze") + 1] == "backbone"
+    )
+    assert args[args.index("--out") + 1] == str(tmp_path / "journey")
+    rows = []
+    for i, recipe in enumerate(JOURNEY_RECIPES):
+        rows.append({
+            "recipe": recipe, "rare_pred_pos_rate@0.5": 0.05 * i, "rare_f1@0.5": 0.1 * i, "rare_f1": 0.4,
+            "mean_auc": 0.9, "stuck_at_0.5": [], "bundle": str(random_bundle_path), "seconds": 50.0,
+            "frozen": "backbone",
+        })  # fmt: skip
+    (tmp_path / "journey").mkdir()
+    (tmp_path / "journey" / "comparison.json").write_text(_json.dumps({"budget": "2 epochs", "rows": rows}))
+    tab._on_finished(0, False)
+    view = tab.journey
+    assert tab.right_tabs.currentWidget() is view and view.table.rowCount() == len(JOURNEY_RECIPES)
+    assert "5.0 min" in view.summary.text() and "does not appear" in view.summary.text()  # said, not staged
+    assert tab.start_button.isEnabled() and tab.journey_button.isEnabled()
+    with qtbot.waitSignal(tab.loadBundleRequested, timeout=10000) as loaded:
+        view.recipe_box.setCurrentIndex(3)
+        view.load_button.click()
+    assert str(loaded.args[0].path) == str(random_bundle_path)
+    tab.form.out.setText(str(tmp_path / "journey"))
+    assert tab.start_journey()  # a second journey never lands on the first one's folder
+    assert started[1][started[1].index("--out") + 1] == str(tmp_path / "journey-2")
