@@ -26,13 +26,15 @@ sys.path.insert(0, str(REPO))
 
 
 def main() -> int:
-    from attricam.engine.attributes import RARE_ATTRIBUTES
+    from attricam.engine.attributes import ATTRIBUTES, RARE_ATTRIBUTES
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "real-photos")
     parser.add_argument("--model", type=Path, default=REPO / "assets" / "attricam-default.pt")
     parser.add_argument("--annotate", type=Path, default=None)
     parser.add_argument("--min-face", type=float, default=40.0, help="faces narrower than this (px) are listed apart")
+    parser.add_argument("--all", action="store_true", help="list every positive per face, not only the rare ones")
+    parser.add_argument("--no-second-opinion", action="store_true", help="the attribute model alone")
     parser.add_argument(
         "--floor", action="append", default=[], metavar="NAME=P", help="count NAME only where its probability >= P too"
     )
@@ -44,12 +46,21 @@ def main() -> int:
         csv_path = Path(tmp) / "faces.csv"
         command = [sys.executable, "-m", "attricam", "analyze", *map(str, photos), "--csv", str(csv_path)]
         command += ["--model", str(args.model)]
+        if args.no_second_opinion:
+            command.append("--no-second-opinion")
         if args.annotate:
             command += ["--annotate", str(args.annotate)]
         subprocess.run(command, check=True, cwd=REPO)
         with open(csv_path, newline="") as handle:
             rows = [r for r in csv.DictReader(handle) if r["face"] != "-1"]
 
+    from attricam.engine.bundle import ModelBundle
+    from attricam.engine.reliability import ModelReliability
+
+    bundle = ModelBundle.load(args.model)
+    fused = bundle.second_opinion is not None and not args.no_second_opinion
+    figures = ModelReliability.from_metadata(bundle.metadata, fused=fused)
+    reliable = figures.reliable if figures is not None else [True] * len(ATTRIBUTES)
     fired: Counter[str] = Counter()
     faces = 0
     per_photo = {}
@@ -65,14 +76,21 @@ def main() -> int:
         ]
         if not small:
             fired.update(p.split()[0] for p in positives)
-        per_photo.setdefault(name, []).append(
-            {"face": int(row["face"]), "width": round(width), "small": small, "rare_positives": positives}
-        )
+        entry = {"face": int(row["face"]), "width": round(width), "small": small, "rare_positives": positives}
+        if args.all:  # "?" marks an attribute the app dims and does not highlight (under the reliability bar)
+            entry["positives"] = [
+                f"{a.name}{'' if reliable[a.index] else '?'} {float(row['p_' + a.name]):.2f}"
+                for a in ATTRIBUTES
+                if row["y_" + a.name] == "1"
+            ]
+        per_photo.setdefault(name, []).append(entry)
     for name, entries in per_photo.items():
         print(f"{name}: {len(entries)} faces")
         for e in entries:
             tag = " (small)" if e["small"] else ""
             print(f"  face {e['face']} w={e['width']}px{tag}: {', '.join(e['rare_positives']) or '-'}")
+            if "positives" in e:
+                print(f"      all: {', '.join(e['positives']) or '-'}")
     summary = {
         "photos": len(photos),
         "faces_at_least_min_face": faces,

@@ -5,8 +5,9 @@ Who sees which faces:
 * **probes** — one logistic regression per attribute on the descriptors of the train faces *outside* the
   bundle's calibration slice (the faces its network trained on); their ridge strength is chosen by
   identity-grouped 3-fold cross-validation on those same faces.
-* **blend weights and the fused decision rule** — on the calibration slice (faces no weight saw; the network
-  selected its checkpoint on them, so the model-only figures there are, if anything, flattering).
+* **blend weights** — on the calibration slice (faces no weight saw; the network selected its checkpoint on
+  them, so the model-only figures there are, if anything, flattering). **The fused decision rule** — on the
+  calibration slice and val, as the model's own rule is (its val figures are cross-fitted over val's halves).
 * **scores** — (1) the calibration slice cross-fitted: blend fitted on one identity half, AUC on the other,
   averaged over both halves and ``--splits`` random identity splits; (2) val, which chose nothing: blend and rule
   from the calibration slice alone, the rule's figures cross-fitted over val's identity halves exactly as
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,7 @@ import numpy as np
 import torch
 
 from attricam.engine.alignment import align_face
+from attricam.engine.atomic import atomic_write_text
 from attricam.engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES, attribute_index
 from attricam.engine.bundle import ModelBundle
 from attricam.engine.decision import DecisionRule, logit
@@ -126,7 +129,7 @@ def fit_probes(faces: FaceSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
         log.info("probe ridge %g: CV mean AUC %.4f", ridge, search[ridge])
     best = max(search, key=lambda r: search[r])
     w, b = _fit_logistic(x, y, best)
-    return mean, std, w, b, {"ridge": best, "cv_mean_auc": search}
+    return mean, std, w, b, {"ridge": best, "cv_mean_auc": {str(k): v for k, v in search.items()}}
 
 
 # --- blend -------------------------------------------------------------------------------
@@ -295,6 +298,72 @@ def _group_rates(rule: DecisionRule, fused: np.ndarray, labels: np.ndarray) -> l
     return rows
 
 
+def render_markdown(metadata: dict, command: str) -> str:
+    """The model card's section on the second opinion and reliability, from the measured figures."""
+    so, rel = metadata["second_opinion"], metadata["reliability"]["fused"]
+    cal, val = so["calibration_slice_crossfit"], so["val"]
+    lines = [
+        "## Second opinion: a pretrained face network",
+        "",
+        f"Descriptor `{so['descriptor']}` (dlib's face-recognition ResNet, ~3 M faces, public domain); one logistic "
+        f"probe per attribute fitted on {so['probe_faces']} train faces outside the calibration slice (ridge "
+        f"{so['probe_search'].get('ridge', '?') if isinstance(so['probe_search'], dict) else '?'} by identity-grouped "
+        f"3-fold CV), blended into the model's logits with per-attribute weights fitted on the calibration slice "
+        f"({so['blend_faces']} faces) and shrunk towards the global weight; the fused outputs get their own Platt "
+        "calibration and thresholds (calibration slice + val, as the model's own rule).",
+        "",
+        "| Figure | Model alone | Fused | Gain |",
+        "|---|---:|---:|---:|",
+        f"| calibration slice, cross-fitted over identity halves ({cal['faces']} faces, {cal['identities']} identities, "
+        f"{cal['splits']} splits): mean AUC | {cal['model_mean_auc']:.4f} | {cal['fused_mean_auc']:.4f} | "
+        f"{cal['gain']:+.4f} (per split {cal['gain_range_over_splits'][0]:+.4f} to {cal['gain_range_over_splits'][1]:+.4f}) |",
+    ]
+    for key, label in (
+        ("mean_auc", "mean AUC"),
+        ("mean_accuracy", "mean accuracy"),
+        ("mean_balanced_accuracy", "mean balanced accuracy"),
+        ("rare_mean_f1", "rare-14 mean F1"),
+    ):
+        m, f = val["model"][key], val["fused"][key]
+        lines.append(f"| val (780 faces; decisions cross-fitted): {label} | {m:.4f} | {f:.4f} | {f - m:+.4f} |")
+    gains = sorted(cal["per_attribute_gain"].items(), key=lambda kv: -kv[1])
+    lines += [
+        "",
+        "Largest calibration-slice gains: "
+        + ", ".join(f"{n} {g:+.3f}" for n, g in gains[:8])
+        + "; smallest: "
+        + ", ".join(f"{n} {g:+.3f}" for n, g in gains[-4:])
+        + ".",
+        "",
+        "### Reliability shown to users",
+        "",
+        f"{rel['source']} ({rel['faces']} faces). Attributes under AUC {rel['bar_auc']:.2f} are dimmed, marked ? "
+        "and never highlighted as positive unless the user turns on 'Unreliable attributes' "
+        "(`engine/reliability.py` says why 0.80).",
+        "",
+        "| Attribute | AUC | Precision | Recall | Positives | Shown |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+
+    def fmt(value: float | None) -> str:
+        return "–" if value is None else f"{value:.3f}"
+
+    for i, name in enumerate(ATTRIBUTE_NAMES):
+        auc = rel["auc"][i]
+        shown = "yes" if auc is None or auc >= rel["bar_auc"] else "**dimmed**"
+        lines.append(
+            f"| {name} | {fmt(auc)} | {fmt(rel['precision'][i])} | {fmt(rel['recall'][i])} | {rel['positives'][i]} | {shown} |"
+        )
+    lines += ["", "### Decision rates by CelebA sex/age group on val (fused rule) against the true rates", ""]
+    lines += ["| Group | Faces | Attribute | Decided | True |", "|---|---:|---|---:|---:|"]
+    for row in so["group_rates_val"]:
+        lines.append(
+            f"| {row['group']} | {row['faces']} | {row['attribute']} | {row['decided_rate']:.3f} | {row['true_rate']:.3f} |"
+        )
+    lines += ["", "```", f"python -m attricam.training.second_opinion_fit {command}".strip(), "```", ""]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m attricam.training.second_opinion_fit", description=__doc__)
     parser.add_argument("--model", type=Path, required=True)
@@ -302,6 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, action="append", required=True)
     parser.add_argument("--out", type=Path, required=True, help="the bundle with its second opinion (.pt)")
     parser.add_argument("--splits", type=int, default=10)
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(2)
@@ -335,7 +405,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     pooled_y = np.concatenate([cal.labels, val.labels])
     pooled_ids = np.concatenate([cal.identities, val.identities])
     reliability = _reliability(pooled_raw, pooled_probe, pooled_y, pooled_ids, policy)
-    fit = fit_decision_rule(_fused(cal_raw, cal_probe, blend), cal.labels, policy)
+    # As the model's own rule: fitted on the calibration slice and all of val (its figures are the cross-fitted ones).
+    fit = fit_decision_rule(
+        np.concatenate([_fused(cal_raw, cal_probe, blend), _fused(val_raw, val_probe, blend)]),
+        np.concatenate([cal.labels, val.labels]),
+        policy,
+    )
     opinion = SecondOpinion(DESCRIPTOR_NAME, mean, std, weight, bias, blend, fit.rule)
     groups = _group_rates(fit.rule, _fused(val_raw, val_probe, blend), val.labels)
     model_reliability = {
@@ -349,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     metadata["second_opinion"] = {
         "descriptor": DESCRIPTOR_NAME,
         "probe_faces": len(fit_set),
-        "probe_search": {str(k): v for k, v in search.items()} if isinstance(search, dict) else search,
+        "probe_search": search,
         "blend_faces": len(cal),
         "blend": {n: float(w) for n, w in zip(ATTRIBUTE_NAMES, blend)},
         "calibration_slice_crossfit": calibration_report,
@@ -364,6 +439,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     fused_bundle.save(args.out)
+    report = {"model": str(args.model), "second_opinion": metadata["second_opinion"], "reliability": reliability}
+    atomic_write_text(args.out.with_suffix(".second_opinion.json"), json.dumps(report, indent=1))
+    atomic_write_text(args.out.with_suffix(".second_opinion.md"), render_markdown(metadata, " ".join(argv or [])))
     summary = {
         "calibration_slice": {k: v for k, v in calibration_report.items() if k != "per_attribute_gain"},
         "val_model": {k: v for k, v in val_report["model"].items() if k != "auc"},
