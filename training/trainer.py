@@ -329,14 +329,23 @@ def _checkpoint_to_resume(path: Path, cfg: TrainConfig, resume: bool) -> dict[st
     return ckpt
 
 
+_FACES_SEEN: dict[tuple, tuple[FaceArrays, DataSummary]] = {}
+"""The faces this process read last, by (roots, partition, cache, crop, limit)."""
+
+
 def _load_faces(cfg: TrainConfig, ctx: DistContext) -> tuple[FaceArrays, FaceArrays, tuple[DataSummary, DataSummary]]:
     """Train and val faces; rank 0 first, so only it builds a missing cache while the others wait."""
     spec = CropSpec(width=cfg.image_width, height=cfg.image_height, margin=cfg.margin)
 
     def load(partition: str, limit: int | None) -> tuple[FaceArrays, DataSummary]:
-        return load_face_arrays(
-            cfg.data, partition, cache_dir=cfg.cache_dir, spec=spec, workers=cfg.workers, limit=limit
-        )
+        key = (tuple(cfg.data), partition, cfg.cache_dir, spec, limit)
+        if key not in _FACES_SEEN:  # --compare trains recipe after recipe on the same faces: read them once
+            if len(_FACES_SEEN) >= 2:  # only the latest run's train and val faces are kept
+                _FACES_SEEN.clear()
+            _FACES_SEEN[key] = load_face_arrays(
+                cfg.data, partition, cache_dir=cfg.cache_dir, spec=spec, workers=cfg.workers, limit=limit
+            )
+        return _FACES_SEEN[key]
 
     if not ctx.is_main:
         ctx.barrier()
