@@ -69,6 +69,10 @@ class PipelineSettings:
     detect_max_side: int = 320
     """Live frames are downscaled to this long side for the full cascade."""
     still_min_face_size: int = 20
+    still_min_score: float = 0.90
+    """Stills (the GUI's images, ``analyze``, exports) show no detection below this MTCNN score as a person. On
+    CelebA val every face scored >= 0.963 and on ``../shared/real-photos`` every real face >= 0.976, while the
+    false faces seen (jacket-cuff buttons 0.84, a background patch in bald_guys.jpg 0.74) scored lower."""
     still_max_side: int = 1600
     max_faces: int = 8
     """Largest faces kept per live frame (each costs a classification every frame)."""
@@ -341,7 +345,8 @@ class FacePipeline:
         start = time.perf_counter()
         self.detector.with_settings(self._still_detector_settings())
         try:
-            detections = _largest_first(self.detector.detect(image), self.settings.still_max_faces)
+            found = [d for d in self.detector.detect(image) if d.score >= self.settings.still_min_score]
+            detections = _largest_first(found, self.settings.still_max_faces)
         finally:
             self.detector.with_settings(self._live_detector_settings())
         detect_done = time.perf_counter()

@@ -208,3 +208,14 @@ def test_the_live_worker_describes_a_track_in_its_own_process_and_leaves_nothing
     expected = load_face_descriptor().describe(image, [box])[0]
     assert np.allclose(answers[0][1], expected, atol=1e-4)  # the crop around the box changes nothing
     assert not [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+
+
+def test_stills_do_not_show_low_score_detections_as_people(random_bundle_path, celeba_faces, monkeypatch):
+    from attricam.engine.detection import Detection
+
+    pipeline = FacePipeline(ModelBundle.load(random_bundle_path), PipelineSettings(device="cpu", backend="torch"))
+    real = pipeline.detector.detect(celeba_faces[0])[0]
+    cuff = Detection(np.array([5, 5, 23, 26], np.float32), 0.84, real.landmarks * 0.1 + 5)  # buttons, as on obama3.jpg
+    monkeypatch.setattr(pipeline.detector, "detect", lambda image: [real, cuff])
+    faces = pipeline.analyze_image(celeba_faces[0]).faces
+    assert len(faces) == 1 and faces[0].score == real.score

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from attricam.engine.alignment import align_face
-from attricam.engine.atomic import atomic_write_text
+from attricam.engine.atomic import atomic_path, atomic_write_text
 from attricam.engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES, attribute_index
 from attricam.engine.bundle import ModelBundle
 from attricam.engine.decision import DecisionRule, logit
@@ -187,7 +187,7 @@ def _load_faces(roots: Sequence[Path], partition: str, descriptor_dir: Path) -> 
 
 def _model_outputs(bundle: ModelBundle, faces: FaceSet, batch: int = 64) -> np.ndarray:
     """The network's raw probabilities through the product path: ``align_face`` on the original pixels."""
-    classifier = load_classifier(bundle, "torch", torch.device("cpu"), None)
+    classifier = load_classifier(bundle, "torch", "cpu", None)
     c = bundle.config
     out = []
     for start in range(0, len(faces), batch):
@@ -388,7 +388,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     fit_set, cal = train.subset(np.nonzero(~in_slice)[0]), train.subset(np.nonzero(in_slice)[0])
     log.info("probe faces %d, calibration slice %d, val %d", len(fit_set), len(cal), len(val))
 
-    mean, std, weight, bias, search = fit_probes(fit_set)
+    probes_file = args.out.with_suffix(".probes.npz")  # the ridge search costs minutes: kept for a rerun
+    if probes_file.is_file():
+        with np.load(probes_file) as saved:
+            mean, std, weight, bias = (saved[k] for k in ("mean", "std", "weight", "bias"))
+            search = json.loads(str(saved["search"]))
+        log.info("probes from %s", probes_file)
+    else:
+        mean, std, weight, bias, search = fit_probes(fit_set)
+        probes_file.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(probes_file) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, mean=mean, std=std, weight=weight, bias=bias, search=json.dumps(search))
     probe = SecondOpinion(DESCRIPTOR_NAME, mean, std, weight, bias, np.zeros(40), DecisionRule.uncalibrated())
     cal_probe, val_probe = probe.probe_logits(cal.descriptors), probe.probe_logits(val.descriptors)
     cal_raw, val_raw = _model_outputs(bundle, cal), _model_outputs(bundle, val)
