@@ -273,3 +273,33 @@ def test_the_journey_runs_the_course_recipes_frozen_and_shows_them_side_by_side(
     tab.form.out.setText(str(tmp_path / "journey"))
     assert tab.start_journey()  # a second journey never lands on the first one's folder
     assert started[1][started[1].index("--out") + 1] == str(tmp_path / "journey-2")
+
+
+@pytest.mark.slow
+def test_a_frozen_run_from_the_tab_keeps_the_bundles_cnn(qtbot, settings, celeba_root, tmp_path, random_bundle_path):
+    import torch
+
+    from attricam.desktop.training_tab import TrainingTab
+    from attricam.engine.bundle import ModelBundle
+    from attricam.training.frozen_tokens import FROZEN_PREFIXES
+
+    from .test_training_tab import configure_tiny_run
+
+    tab = TrainingTab(settings)
+    tab.ask_before_close = False
+    qtbot.addWidget(tab)
+    configure_tiny_run(tab, celeba_root, tmp_path / "run", epochs=2)
+    tab.extra_config["cache_dir"] = str(tmp_path / "cache")
+    tab.form.freeze.setChecked(True)
+    tab.form.init_from.setText(str(random_bundle_path))
+    assert tab.start()
+    qtbot.waitUntil(lambda: not tab.job.running, timeout=480000)
+    assert tab.finished_event is not None, tab.log_view.toPlainText()[-3000:]
+    assert "token grids ready" in tab.log_view.toPlainText()
+    start, trained = ModelBundle.load(random_bundle_path), ModelBundle.load(tab.finished_event.bundle)
+    for name, value in start.state_dict.items():
+        if name.startswith(FROZEN_PREFIXES):
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(trained.state_dict[name])), name
+    assert trained.metadata["train_config"]["freeze"] == "backbone"
+    assert list((tmp_path / "cache").glob("tokens-*.npy"))
+    tab.shutdown()
