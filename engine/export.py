@@ -51,6 +51,7 @@ def export_snapshot(
     options = options or RenderOptions()
     png = write_png(folder / f"{stem}.png", render_frame(frame, result, options))
     payload = {"source": source, "image": png.name, "overlay": options.overlay_settings(), **result.as_dict()}
+    payload["reliability"] = result.reliability_dict()
     payload.update(details or {})
     json_path = folder / f"{stem}.json"
     try:

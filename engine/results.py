@@ -108,9 +108,13 @@ class FrameResult:
             "model_trained": self.model_trained,
             "timings_ms": self.timings.as_dict(),
             "faces": [f.as_dict() for f in self.faces],
-            "reliability": {
-                ("fused" if f.second_opinion else "model_only"): f.reliability.to_dict()
-                for f in self.faces
-                if f.reliability is not None
-            },
+        }
+
+    def reliability_dict(self) -> dict[str, Any]:
+        """The held-out figures behind this frame's answers, keyed ``fused`` / ``model_only`` (snapshot sidecars;
+        ``analyze --json`` states them once in its header instead of once per frame)."""
+        return {
+            ("fused" if f.second_opinion else "model_only"): f.reliability.to_dict()
+            for f in self.faces
+            if f.reliability is not None
         }

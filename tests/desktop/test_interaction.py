@@ -314,6 +314,8 @@ def test_snapshot_sidecar_names_the_file_the_overlay_and_the_frame_the_hud_shows
         "attribute": "Eyeglasses", "layer": 1, "head": 2, "opacity": 0.7, "colormap": "viridis",
         "show_unreliable": True,
     }  # fmt: skip
+    assert set(payload["reliability"]) <= {"fused", "model_only"}  # the figures behind the bars' ✓ and ? marks
+    assert all("unreliable" in face and "second_opinion" in face for face in payload["faces"])
 
     live.open_source(SourceSpec("video", paths=(str(_numbered_clip(tmp_path / "clip.avi")),)))
     wait_for_packet(qtbot, window, lambda p: p.video_frame is not None and p.video_frame[0] >= 5)
