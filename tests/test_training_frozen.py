@@ -112,3 +112,19 @@ def test_the_comparison_tells_which_rare_attributes_were_stuck_and_which_broke_f
     assert (tmp_path / "comparison.png").stat().st_size > 1000
     rows[0]["stuck_at_0.5"] = []
     assert "features are already trained" in comparison_markdown(rows, "test")
+
+
+def test_token_batches_keep_the_samplers_order_and_repeats():
+    from attricam.training.data import FaceArrays
+    from attricam.training.frozen_tokens import TokenBatches
+    from attricam.training.sampling import BatchPlan
+
+    n = 10
+    tokens = torch.arange(n, dtype=torch.float16).view(n, 1, 1).expand(n, 3, 2).contiguous()
+    labels = torch.arange(n, dtype=torch.float32).view(n, 1).expand(n, 40).contiguous()
+    faces = FaceArrays(tokens, labels, tuple(map(str, range(n))), ("s",) * n)
+    rows = torch.tensor([9, 8, 7, 6, 5, 4, 3, 2, 1, 0])  # the training rows inside the cache
+    plan = BatchPlan(epoch=0, step=0, indices=torch.tensor([3, 1, 3, 0, 7]), start=0, stop=5)
+    x, y = TokenBatches(faces, rows)[plan]
+    assert x.dtype == torch.float32 and x[:, 0, 0].tolist() == [6, 8, 6, 9, 2]
+    assert y[:, 0].tolist() == [6, 8, 6, 9, 2]
