@@ -99,3 +99,20 @@ def test_calibration_slice_is_identity_disjoint_and_deterministic():
     np.testing.assert_array_equal(mask, calibration_mask(files, identities, 0.12))
     for person in range(600):
         assert len(set(mask[person * 5 : person * 5 + 5])) == 1
+
+
+def test_platt_stays_put_when_the_network_nearly_separates_the_classes():
+    """A full Newton step overshot on Blond_Hair of the calibration slice (scale -3e5, every face 'blond')."""
+    import numpy as np
+
+    from attricam.training.calibration import fit_platt
+
+    rng = np.random.default_rng(0)
+    y = (rng.random((1700, 1)) < 0.12).astype(np.uint8)
+    z = np.where(y > 0, rng.normal(6.0, 2.0, y.shape), rng.normal(-7.0, 2.0, y.shape))
+    z[y[:, 0] > 0][:3] = -9.0  # a few labelled positives the network is sure are negative
+    raw = 1 / (1 + np.exp(-z))
+    scale, bias = fit_platt(raw, y)
+    assert np.isfinite(scale).all() and 0.05 < scale[0] < 5 and abs(bias[0]) < 20
+    p = 1 / (1 + np.exp(-(scale * np.log(raw / (1 - raw)) + bias)))
+    assert abs(p.mean() - y.mean()) < 0.02  # calibrated: the mean probability is the positive rate

@@ -63,6 +63,12 @@ def fit_platt(raw_probabilities: np.ndarray, labels: np.ndarray, iterations: int
     target = np.where(y > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))  # (n, q)
     a, b = np.ones(z.shape[1]), np.zeros(z.shape[1])
     ridge = 1e-3  # keeps the 2x2 systems solvable when an attribute has no positives
+
+    def loss(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        s = a * z + b  # cross-entropy against the smoothed targets, computed stably from the logit
+        return (np.logaddexp(0.0, s) - target * s).sum(0) + 0.5 * ridge * ((a - 1) ** 2 + b**2)
+
+    current = loss(a, b)
     for _ in range(iterations):
         p = 1 / (1 + np.exp(-np.clip(a * z + b, -40, 40)))
         r = p - target
@@ -72,8 +78,18 @@ def fit_platt(raw_probabilities: np.ndarray, labels: np.ndarray, iterations: int
         det = h_aa * h_bb - h_ab**2
         step_a = (h_bb * g_a - h_ab * g_b) / det
         step_b = (h_aa * g_b - h_ab * g_a) / det
-        a, b = a - step_a, b - step_b
-        if max(np.abs(step_a).max(), np.abs(step_b).max()) < 1e-7:
+        # Damped Newton: halve an attribute's step until its loss does not rise. A full step can overshoot
+        # when the network's logits nearly separate the classes (seen: Blond_Hair's scale ran to -3e5).
+        scale = np.ones_like(a)
+        for _ in range(30):
+            trial = loss(a - scale * step_a, b - scale * step_b)
+            worse = trial > current + 1e-12
+            if not worse.any():
+                break
+            scale = np.where(worse, scale / 2, scale)
+        a, b = a - scale * step_a, b - scale * step_b
+        current = loss(a, b)
+        if max(np.abs(scale * step_a).max(), np.abs(scale * step_b).max()) < 1e-7:
             break
     return a.astype(np.float32), b.astype(np.float32)
 
