@@ -381,8 +381,21 @@ def _setup_problem(args: argparse.Namespace) -> str:
     return ""
 
 
+def sleeping_omp_threads() -> None:
+    """Make OpenMP's idle threads sleep rather than spin (``OMP_WAIT_POLICY=PASSIVE``), unless the user chose.
+
+    On a machine whose cores are shared (the live view, another job), spinning threads wait for a
+    descheduled peer at every parallel region: measured on 2 busy cores (load ~4), the trainer ran at
+    36-68 img/s spinning and 194-195 img/s sleeping, a frozen-backbone step at 81 against 966 img/s.
+    It only takes effect before torch is first imported, so it is called first thing.
+    """
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Train as asked; a run that ends early says so with a ``stopped`` event, a failure with an ``error`` one."""
+    sleeping_omp_threads()
     from attricam.engine.output_guard import output_lock
 
     from .checkpoint import IncompatibleCheckpoint
@@ -531,6 +544,7 @@ def _evaluate_problem(args: argparse.Namespace) -> str:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Evaluate as asked; with --json-events/--events, progress and the result as events, a failure as ``error``."""
+    sleeping_omp_threads()
     from .evaluate_cmd import evaluate_bundle
 
     events = args.json_events or args.events

@@ -53,7 +53,7 @@ DEVICES = ("auto", "cpu", "cuda")
 """``auto``: cuda when PyTorch sees a GPU, else cpu."""
 FREEZE_CHOICES = ("backbone",)
 """What ``--freeze`` can keep fixed: ``backbone`` (the CNN and its token projection; see training/frozen_tokens.py)."""
-FROZEN_DEFAULT_EPOCHS = 2
+FROZEN_DEFAULT_EPOCHS = 3
 """Epochs of a frozen-backbone run when none are given: the head converges in a few passes over cached tokens."""
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 """Autocast dtype of the forward pass; ``auto``: bf16 on GPUs that have it, else fp16 on GPUs, fp32 on CPU."""

@@ -219,12 +219,12 @@ def test_the_form_offers_a_frozen_backbone_run_from_a_bundle(qtbot, settings, ce
     form.init_from.setText(str(tmp_path / "missing.pt"))
     assert "no such model bundle" in form.validate()
     form.init_from.setText(str(default_bundle_path()))
-    form.epochs.setValue(3)
+    form.epochs.setValue(5)
     again = form.config()
     form.set_config(form.config().__class__(data=(str(celeba_root),), out=""))
     assert not form.freeze.isChecked() and form.init_from.text() == ""
     form.set_config(again)
-    assert form.config() == again and form.epochs.value() == 3  # the recipe's epochs, not the toggle's
+    assert form.config() == again and form.epochs.value() == 5  # the recipe's epochs, not the toggle's
     tab._on_event(LogEvent("token cache (train): 2048/14264 faces"))
     assert tab.progress.format() == "token cache (train): 2048/14264 faces"
 
