@@ -155,7 +155,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         dest="init_from",
         default=None,
         metavar="BUNDLE.pt",
-        help="start from this bundle's weights (fine-tuning, e.g. with new attention regions); its model config must match",
+        help="start from this bundle's weights (fine-tuning, e.g. with new attention regions), in its own architecture "
+        "unless --model-option names one (which must then match it)",
     )
     p.add_argument(
         "--freeze",
