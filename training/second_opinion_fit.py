@@ -28,7 +28,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -150,6 +150,11 @@ def fit_blend(z_model: np.ndarray, z_probe: np.ndarray, labels: np.ndarray) -> n
     return np.asarray((1 - shrink) * own + shrink * global_w, np.float32)
 
 
+def _floored(rule: DecisionRule, floors: np.ndarray | None) -> DecisionRule:
+    """The rule with each threshold raised to at least its floor (``--floor NAME=P``)."""
+    return rule if floors is None else DecisionRule(rule.scale, rule.bias, np.maximum(rule.thresholds, floors))
+
+
 def _fused(raw: np.ndarray, z_probe: np.ndarray, blend: np.ndarray) -> np.ndarray:
     return np.asarray(1 / (1 + np.exp(-np.clip(logit(raw) + blend * z_probe, -40, 40))), np.float32)
 
@@ -224,7 +229,7 @@ def _calibration_crossfit(raw, z_probe, labels, identities, splits: int) -> dict
     }
 
 
-def _val_scores(cal_raw, cal_probe, cal_y, blend, val_raw, val_probe, val_y, val_fold, policy) -> dict:
+def _val_scores(cal_raw, cal_probe, cal_y, blend, val_raw, val_probe, val_y, val_fold, policy, floors=None) -> dict:
     """Model alone and fused on val: AUC of the outputs (val chose nothing), decisions cross-fitted over val halves."""
     out = {}
     for name, cal, val in (
@@ -237,6 +242,7 @@ def _val_scores(cal_raw, cal_probe, cal_y, blend, val_raw, val_probe, val_y, val
             rule = fit_decision_rule(
                 np.concatenate([cal, val[fit_half]]), np.concatenate([cal_y, val_y[fit_half]]), policy
             ).rule
+            rule = _floored(rule, floors if name == "fused" else None)
             margins[score_half] = rule.calibrate(val[score_half]) - rule.thresholds + 0.5
         result = evaluate_predictions(np.clip(margins, 0, 1), val_y, 0.5)
         summary = result.summary()
@@ -246,14 +252,14 @@ def _val_scores(cal_raw, cal_probe, cal_y, blend, val_raw, val_probe, val_y, val
     return out
 
 
-def _reliability(raw, z_probe, labels, identities, policy) -> dict:
+def _reliability(raw, z_probe, labels, identities, policy, floors=None) -> dict:
     """Per attribute AUC / precision / recall of the fused rule, each identity half decided by fits on the other."""
     half = _identity_halves(identities, 12345)
     decisions = np.zeros(labels.shape, bool)
     auc = []
     for fit, score in ((half, ~half), (~half, half)):
         blend = fit_blend(logit(raw[fit]), z_probe[fit], labels[fit])
-        rule = fit_decision_rule(_fused(raw[fit], z_probe[fit], blend), labels[fit], policy).rule
+        rule = _floored(fit_decision_rule(_fused(raw[fit], z_probe[fit], blend), labels[fit], policy).rule, floors)
         fused = _fused(raw[score], z_probe[score], blend)
         decisions[score] = rule.decide(rule.calibrate(fused))
         auc.append([roc_auc(fused[:, j], labels[score][:, j]) for j in range(40)])
@@ -364,6 +370,16 @@ def render_markdown(metadata: dict, command: str) -> str:
     return "\n".join(lines)
 
 
+def _parse_floors(specs: Sequence[str]) -> np.ndarray | None:
+    if not specs:
+        return None
+    floors = np.zeros(len(ATTRIBUTE_NAMES), np.float32)
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        floors[attribute_index(name)] = float(value)
+    return floors
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m attricam.training.second_opinion_fit", description=__doc__)
     parser.add_argument("--model", type=Path, required=True)
@@ -371,6 +387,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, action="append", required=True)
     parser.add_argument("--out", type=Path, required=True, help="the bundle with its second opinion (.pt)")
     parser.add_argument("--splits", type=int, default=10)
+    parser.add_argument(
+        "--floor",
+        action="append",
+        default=[],
+        metavar="NAME=P",
+        help="the fused rule calls NAME only at a calibrated probability of at least P (scored the same honest way)",
+    )
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -407,20 +430,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info("calibration slice cross-fitted: %s", {k: v for k, v in calibration_report.items() if "per_" not in k})
     blend = fit_blend(logit(cal_raw), cal_probe, cal.labels)
     val_fold = calibration_mask([p.name for p in val.paths], identities, 0.5, salt="attricam-val-fold")
-    val_report = _val_scores(cal_raw, cal_probe, cal.labels, blend, val_raw, val_probe, val.labels, val_fold, policy)
+    floors = _parse_floors(args.floor)
+    val_report = _val_scores(
+        cal_raw, cal_probe, cal.labels, blend, val_raw, val_probe, val.labels, val_fold, policy, floors
+    )
     log.info("val: model AUC %.4f, fused AUC %.4f", val_report["model"]["mean_auc"], val_report["fused"]["mean_auc"])
 
     pooled_raw = np.concatenate([cal_raw, val_raw])
     pooled_probe = np.concatenate([cal_probe, val_probe])
     pooled_y = np.concatenate([cal.labels, val.labels])
     pooled_ids = np.concatenate([cal.identities, val.identities])
-    reliability = _reliability(pooled_raw, pooled_probe, pooled_y, pooled_ids, policy)
+    reliability = _reliability(pooled_raw, pooled_probe, pooled_y, pooled_ids, policy, floors)
     # As the model's own rule: fitted on the calibration slice and all of val (its figures are the cross-fitted ones).
     fit = fit_decision_rule(
         np.concatenate([_fused(cal_raw, cal_probe, blend), _fused(val_raw, val_probe, blend)]),
         np.concatenate([cal.labels, val.labels]),
         policy,
     )
+    fit = replace(fit, rule=_floored(fit.rule, floors))
     opinion = SecondOpinion(DESCRIPTOR_NAME, mean, std, weight, bias, blend, fit.rule)
     groups = _group_rates(fit.rule, _fused(val_raw, val_probe, blend), val.labels)
     model_reliability = {
@@ -441,6 +468,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "val": {k: {m: v for m, v in d.items() if m != "auc"} for k, d in val_report.items()},
         "val_auc": {k: d["auc"] for k, d in val_report.items()},
         "group_rates_val": groups,
+        "floors": {} if floors is None else {n: float(f) for n, f in zip(ATTRIBUTE_NAMES, floors) if f > 0},
         "decision_fit": fit.to_dict(),
     }
     metadata["reliability"] = {"fused": reliability, "model_only": model_reliability}
