@@ -168,6 +168,7 @@ def test_evaluate_writes_everything_the_dashboard_shows(tmp_path, monkeypatch, c
 
     faces = type(faces)(torch.from_numpy(images), faces.labels, faces.filenames, faces.sources)
     monkeypatch.setattr(attricam.training.evaluate_cmd, "load_face_arrays", lambda *a, **k: (faces, DataSummary(())))
+    monkeypatch.setattr("attricam.training.preflight.check_data_root", lambda root: None)  # synthetic faces, no root
     out = tmp_path / "eval"
     argv = ["evaluate", "--model", str(tmp_path / "model.pt"), "--data", str(tmp_path), "--out", str(out),
             "--no-shifted", "--no-plots", "--json-events"]  # fmt: skip
