@@ -296,8 +296,8 @@ class TrainingTab(QWidget):
         named = self.form.out.text().strip()
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path(named) if named else workspace_dir() / "runs" / f"journey-{stamp}"
-        if (out / "comparison.json").exists() or any(out.glob("*/checkpoint.pt")):
-            out = _fresh_folder(out)  # never over a finished or half-done journey
+        if (out / "comparison.json").exists():
+            out = _fresh_folder(out)  # never over a finished journey; a stopped one continues where it stopped
         self.form.out.setText(str(out))
         config = self.form.config(**self.extra_config)
         bundle = config.init_from or str(default_bundle_path())
@@ -319,6 +319,8 @@ class TrainingTab(QWidget):
             args += ["--val-limit", str(config.val_limit)]
         if not config.export_onnx:
             args.append("--no-onnx")
+        if any(out.glob("*/checkpoint.pt")):
+            args.append("--resume")  # a stopped journey: its recipes continue from their checkpoints
         self.job.start(args)
         self._state(f"Imbalance journey: {len(JOURNEY_RECIPES)} recipes on the frozen CNN of {bundle} → {out}")
         self._set_running(True)
@@ -448,6 +450,11 @@ class TrainingTab(QWidget):
                 self.right_tabs.setCurrentWidget(self.journey)
                 self._state(f"Imbalance journey done: {folder / 'comparison.md'}")
                 return
+            self.progress.setFormat("journey stopped")
+            if not self.run.error:
+                self.form.out.setText(str(folder))
+                self._state(f"Imbalance journey stopped; the journey button continues it in {folder}")
+            return
         run = self.run
         if run.finished is not None:
             self.progress.setFormat("done")

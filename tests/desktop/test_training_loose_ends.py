@@ -303,3 +303,23 @@ def test_a_frozen_run_from_the_tab_keeps_the_bundles_cnn(qtbot, settings, celeba
     assert trained.metadata["train_config"]["freeze"] == "backbone"
     assert list((tmp_path / "cache").glob("tokens-*.npy"))
     tab.shutdown()
+
+
+def test_a_stopped_journey_continues_in_its_folder(qtbot, settings, celeba_root, tmp_path, monkeypatch):
+    from attricam.desktop.training_tab import TrainingTab
+
+    tab = TrainingTab(settings)
+    tab.ask_before_close = False
+    qtbot.addWidget(tab)
+    started: list[list[str]] = []
+    monkeypatch.setattr(tab.job, "start", started.append)
+    tab.form.data_root.setText(str(celeba_root))
+    tab.form.out.setText(str(tmp_path / "journey"))
+    assert tab.start_journey()
+    (tmp_path / "journey" / "bce").mkdir(parents=True)
+    (tmp_path / "journey" / "bce" / "checkpoint.pt").write_bytes(b"x")  # one recipe done, then Stop
+    tab._on_finished(130, True)
+    assert "continues it" in tab.state_label.text() and tab.form.out.text() == str(tmp_path / "journey")
+    assert tab.start_journey()
+    assert started[1][started[1].index("--out") + 1] == str(tmp_path / "journey") and "--resume" in started[1]
+    assert "--resume" not in started[0]
