@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from .metrics_table import MetricsTable
 
@@ -49,7 +49,9 @@ class JourneyView(QWidget):
         self.table.setObjectName("JourneyTable")
         self.plot = QLabel()
         self.plot.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.plot.setMinimumHeight(200)
+        self.plot.setMinimumSize(200, 160)
+        self.plot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # the picture follows the room
+        self._picture = QPixmap()
         self.recipe_box = QComboBox()
         self.load_button = QPushButton("Load this recipe's model into the live view")
         self.load_button.setEnabled(False)
@@ -59,9 +61,9 @@ class JourneyView(QWidget):
         chooser.addWidget(self.load_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addWidget(self.table, 2)
+        layout.addWidget(self.table, 1)
         layout.addLayout(chooser)
-        layout.addWidget(self.plot, 3)
+        layout.addWidget(self.plot, 2)
 
     def show_comparison(self, folder: str | Path) -> bool:
         """Fill the table, plot and chooser from ``folder/comparison.json``; False when there is none."""
@@ -88,10 +90,26 @@ class JourneyView(QWidget):
             if r.get("bundle"):
                 self.recipe_box.addItem(r["recipe"], r["bundle"])
         self.load_button.setEnabled(self.recipe_box.count() > 0)
-        pixmap = QPixmap(str(folder / "comparison.png"))
-        self.plot.setPixmap(pixmap if not pixmap.isNull() else QPixmap())
+        self._picture = QPixmap(str(folder / "comparison.png"))
+        self._fit_picture()
         self.summary.setText(self._story(data.get("budget", "")))
         return True
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_picture()
+
+    def _fit_picture(self) -> None:
+        """The comparison plot, whole, at the size of its room (never cut, never blown past 1:1)."""
+        if self._picture.isNull():
+            self.plot.clear()
+            return
+        size = self._picture.size().scaled(self.plot.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        if size.width() > self._picture.width():
+            size = self._picture.size()
+        self.plot.setPixmap(
+            self._picture.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        )
 
     def _story(self, budget: str) -> str:
         if not self.rows:
