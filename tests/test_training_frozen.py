@@ -128,3 +128,29 @@ def test_token_batches_keep_the_samplers_order_and_repeats():
     x, y = TokenBatches(faces, rows)[plan]
     assert x.dtype == torch.float32 and x[:, 0, 0].tolist() == [6, 8, 6, 9, 2]
     assert y[:, 0].tolist() == [6, 8, 6, 9, 2]
+
+
+def test_compare_on_a_frozen_backbone_from_the_command_line(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    import attricam.training.trainer
+    from attricam.training.cli import main as cli_main
+    from tests.test_training_trainer import TINY_MODEL
+
+    start = _bundle(tmp_path)
+    real_main = attricam.training.trainer.main
+    faces = (_faces(48, 0), _faces(24, 1))
+
+    def tiny_main(cfg, callback=None, **kw):  # synthetic faces and the tiny model instead of CelebA
+        return real_main(replace(cfg, model=TINY_MODEL, margin=4, num_threads=1), callback, faces=faces, **kw)
+
+    monkeypatch.setattr(attricam.training.trainer, "main", tiny_main)
+    argv = ["train", "--compare", "bce,weighted+balanced", "--from", start, "--freeze", "backbone", "--batch", "16"]
+    argv += ["--image-size", "32x24", "--no-onnx", "--threads", "1", "--cache", str(tmp_path / "cache")]
+    assert cli_main([*argv, "--out", str(tmp_path / "journey")]) == 0
+    table = json.loads((tmp_path / "journey" / "comparison.json").read_text())
+    assert [r["recipe"] for r in table["rows"]] == ["bce", "weighted+balanced"]
+    assert all(r["frozen"] == "backbone" and r["bundle"] for r in table["rows"])
+    assert "frozen backbone of" in table["budget"] and "3 epochs" in table["budget"]
+    assert (tmp_path / "journey" / "comparison.png").is_file()
+    assert len(list((tmp_path / "cache").glob("tokens-*.npy"))) == 3  # train, val, shifted val: shared by both
