@@ -52,9 +52,15 @@ from .diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
 from .distributed import DistContext, all_reduce_sum, gather_objects, setup, sync_batchnorm
 from .ema import ModelEma
 from .evaluation import Predictions, attention_summary, predict_detailed
-from .events import EpochEvent, EventCallback, StartedEvent, StepEvent
+from .events import EpochEvent, EventCallback, LogEvent, StartedEvent, StepEvent
 from .finalize import finalize_run
-from .frozen_tokens import FROZEN_PREFIXES, TokenBatches
+from .frozen_tokens import (
+    FROZEN_PREFIXES,
+    FrozenBackboneModel,
+    TokenBatches,
+    freeze_backbone,
+    prepare_token_inputs,
+)
 from .loader import TrainBatches, default_loader_workers, train_loader
 from .losses import AttributeLoss, build_loss
 from .metrics import evaluate_predictions
@@ -116,8 +122,6 @@ def _initial_model(cfg: TrainConfig) -> CrossAttentionAttributeModel:
     model = _model_class(cfg)(config)
     weights = {k: torch.as_tensor(v) for k, v in bundle.state_dict.items()}
     if cfg.freeze:  # keep the CNN; the attribute queries, cross-attention and heads start afresh (seeded)
-        from .frozen_tokens import FROZEN_PREFIXES
-
         model.load_state_dict({k: v for k, v in weights.items() if k.startswith(FROZEN_PREFIXES)}, strict=False)
         log.info("kept the CNN of %s; queries, cross-attention and heads are trained from a fresh start", path)
     else:
@@ -128,11 +132,7 @@ def _initial_model(cfg: TrainConfig) -> CrossAttentionAttributeModel:
 
 def _model_class(cfg: TrainConfig) -> type[CrossAttentionAttributeModel]:
     """The plain model, or on a frozen backbone the one that also takes cached token grids."""
-    if not cfg.freeze:
-        return CrossAttentionAttributeModel
-    from .frozen_tokens import FrozenBackboneModel
-
-    return FrozenBackboneModel
+    return FrozenBackboneModel if cfg.freeze else CrossAttentionAttributeModel
 
 
 def build_training(cfg: TrainConfig, steps_per_epoch: int, num_train: int, device: torch.device):
@@ -141,8 +141,6 @@ def build_training(cfg: TrainConfig, steps_per_epoch: int, num_train: int, devic
     # channels-last: ~15 % faster convolutions on CPU, tensor-core layout on GPUs; the state dict is the same.
     model = _initial_model(cfg) if cfg.init_from else _model_class(cfg)(model_config_for(cfg))
     if cfg.freeze:
-        from .frozen_tokens import freeze_backbone
-
         log.info("frozen %s: %d parameters left to train", cfg.freeze, freeze_backbone(model))
     model = model.to(device, memory_format=torch.channels_last)
     criterion = build_loss(cfg.loss, num_samples=max(num_train, 1), **cfg.loss_options).to(device)
@@ -470,9 +468,6 @@ def main(
 
 def _token_inputs(model, cfg: TrainConfig, train, val, held_rows, callback):
     """(train, val, calibration slice, shifted-input lookup) as cached token grids of ``model``'s frozen CNN."""
-    from .events import LogEvent
-    from .frozen_tokens import prepare_token_inputs
-
     started = time.perf_counter()
     spec = CropSpec(width=cfg.image_width, height=cfg.image_height, margin=cfg.margin)
 
