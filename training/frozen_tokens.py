@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -36,7 +37,9 @@ from attricam.engine.model import CrossAttentionAttributeModel
 from .augment import center_crop
 from .cache import CropSpec, default_cache_dir
 from .camera_shift import shifted_val_inputs
+from .config import TrainConfig
 from .data import FaceArrays
+from .events import EventCallback, LogEvent
 from .sampling import BatchPlan
 
 __all__ = [
@@ -46,6 +49,7 @@ __all__ = [
     "TokenInputs",
     "backbone_fingerprint",
     "freeze_backbone",
+    "frozen_inputs",
     "prepare_token_inputs",
     "token_grids",
 ]
@@ -205,6 +209,31 @@ def prepare_token_inputs(
             grids = token_grids(model, faces, spec, variant="shifted", cache_dir=cache_dir, progress=progress_for(name))
             shifted[faces.filenames] = grids
     return TokenInputs(train_t, val_t, train_t.subset(held_rows), shifted)
+
+
+def frozen_inputs(
+    model: CrossAttentionAttributeModel,
+    cfg: TrainConfig,
+    train: FaceArrays,
+    val: FaceArrays,
+    held_rows: np.ndarray,
+    callback: EventCallback | None,
+) -> tuple[FaceArrays, FaceArrays, FaceArrays, Callable[[FaceArrays], torch.Tensor]]:
+    """(train, val, calibration slice, shifted-input lookup) as the cached token grids of ``model``'s CNN.
+
+    Progress goes to the log and, as :class:`LogEvent` lines, to ``callback`` (the app's progress bar).
+    """
+    started = time.perf_counter()
+    spec = CropSpec(width=cfg.image_width, height=cfg.image_height, margin=cfg.margin)
+
+    def log_line(message: str) -> None:
+        log.info(message)
+        if callback:
+            callback(LogEvent(message))
+
+    inputs = prepare_token_inputs(model, train, val, held_rows, spec, cache_dir=cfg.cache_dir, log_line=log_line)
+    log_line(f"token grids ready in {time.perf_counter() - started:.1f} s (frozen {cfg.freeze}, no augmentation)")
+    return inputs.train, inputs.val, inputs.holdout, inputs.shifted_inputs
 
 
 class TokenBatches(Dataset):

@@ -52,15 +52,9 @@ from .diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
 from .distributed import DistContext, all_reduce_sum, gather_objects, setup, sync_batchnorm
 from .ema import ModelEma
 from .evaluation import Predictions, attention_summary, predict_detailed
-from .events import EpochEvent, EventCallback, LogEvent, StartedEvent, StepEvent
+from .events import EpochEvent, EventCallback, StartedEvent, StepEvent
 from .finalize import finalize_run
-from .frozen_tokens import (
-    FROZEN_PREFIXES,
-    FrozenBackboneModel,
-    TokenBatches,
-    freeze_backbone,
-    prepare_token_inputs,
-)
+from .frozen_tokens import FROZEN_PREFIXES, FrozenBackboneModel, TokenBatches, freeze_backbone, frozen_inputs
 from .loader import TrainBatches, default_loader_workers, train_loader
 from .losses import AttributeLoss, build_loss
 from .metrics import evaluate_predictions
@@ -407,7 +401,7 @@ def main(
         run = _build_run(cfg, ctx, len(train_labels), len(sampler))
         shifted_inputs = None
         if cfg.freeze:  # every face set becomes its cached token grids; the CNN never runs again in this run
-            train, val, holdout, shifted_inputs = _token_inputs(run.model, cfg, train, val, held_rows, callback)
+            train, val, holdout, shifted_inputs = frozen_inputs(run.model, cfg, train, val, held_rows, callback)
         if ckpt is not None:
             run.restore(ckpt)
             if run.start_epoch < cfg.epochs:
@@ -464,21 +458,6 @@ def main(
         run.wall_before, ctx.device, callback, holdout=holdout, loss_weights=run.criterion.applied_weights(),
         shifted_inputs=shifted_inputs,
     )  # fmt: skip
-
-
-def _token_inputs(model, cfg: TrainConfig, train, val, held_rows, callback):
-    """(train, val, calibration slice, shifted-input lookup) as cached token grids of ``model``'s frozen CNN."""
-    started = time.perf_counter()
-    spec = CropSpec(width=cfg.image_width, height=cfg.image_height, margin=cfg.margin)
-
-    def log_line(message: str) -> None:
-        log.info(message)
-        if callback:
-            callback(LogEvent(message))
-
-    inputs = prepare_token_inputs(model, train, val, held_rows, spec, cache_dir=cfg.cache_dir, log_line=log_line)
-    log_line(f"token grids ready in {time.perf_counter() - started:.1f} s (frozen {cfg.freeze}, no augmentation)")
-    return inputs.train, inputs.val, inputs.holdout, inputs.shifted_inputs
 
 
 def _train_epochs(
