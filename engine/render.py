@@ -432,7 +432,8 @@ def render_frame(
         x1, y1, x2, y2 = face.box.astype(int)
         if options.show_boxes:
             cv2.rectangle(canvas, (x1, y1), (x2, y2), _SELECTED_COLOR if selected else _BOX_COLOR, 2 if selected else 1)
-            _label(canvas, _face_label(face), (x1, max(y1 - 2, 14)), (255, 255, 255))
+            text = _face_label(face)
+            _label(canvas, text, _label_origin(text, (x1, y1, x2, y2), keep_clear, canvas.shape), (255, 255, 255))
         if options.show_landmarks:
             for x, y in face.landmarks.astype(int):
                 cv2.circle(canvas, (int(x), int(y)), 2, (255, 60, 60), -1, cv2.LINE_AA)
@@ -447,6 +448,26 @@ def render_frame(
     if hud:
         _label(canvas, hud, hud_origin, (255, 255, 120) if result.model_trained else (255, 90, 90))
     return canvas
+
+
+def _label_origin(
+    text: str, box: tuple[int, int, int, int], keep_clear: Sequence[Rect], shape: tuple[int, ...]
+) -> tuple[int, int]:
+    """Where a face's id label goes: above its box, or below it (then inside its top) when a viewer's HUD
+    (``keep_clear``) covers that place, so the id a user clicks by is never hidden."""
+    x1, y1, _, y2 = box
+    width = _label_width_of(text) + 4
+    height = LABEL_HEIGHT
+    candidates = (max(y1 - 2, 14), min(y2 + height, shape[0] - 2), y1 + height)
+    for y in candidates:
+        rect = (x1, y - height, width, height)
+        if not any(_overlaps(rect, other) for other in keep_clear):
+            return x1, y
+    return x1, candidates[0]
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def _hud_text(result: FrameResult, options: RenderOptions) -> str:

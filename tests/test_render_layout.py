@@ -213,3 +213,17 @@ def test_followed_panels_are_searched_again_every_refresh_and_after_a_face_joins
     before = searches[0]
     layout_panels(_result([*faces, newcomer]), RenderOptions(), (640, 360), memory=memory)
     assert searches[0] > before, "a face joined but the old layout was kept"
+
+
+def test_an_id_label_under_a_viewers_hud_moves_below_its_face():
+    rng = np.random.default_rng(4)
+    frame = np.full((300, 300, 3), 128, np.uint8)
+    face = _face(0, 20, 30, 100, rng=rng)  # the label's usual place (above the box) is the top-left corner
+    hud = (0, 0, 200, 40)  # where the live view paints its HUD, in frame pixels
+    plain = render_frame(frame, _result([face]), RenderOptions(show_bars=False))
+    moved = render_frame(frame, _result([face]), RenderOptions(show_bars=False), keep_clear=[hud])
+    x, y, w, h = hud
+    assert (plain[y : y + h, x : x + w] == 0).all(axis=-1).any()  # without a HUD the black label sits there
+    assert not (moved[y : y + h, x : x + w] == 0).all(axis=-1).any()  # with it, nothing is drawn under the HUD
+    below = moved[30 + 120 : 30 + 120 + 20, 20:80]
+    assert (below == 0).all(axis=-1).any()  # ... the label is under the box instead
