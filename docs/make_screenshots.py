@@ -22,6 +22,13 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+def _show_tab(window, label: str) -> None:
+    """Select a main tab by its label: Training and Dashboard sit inside scroll areas, so their widgets are not
+    the tab pages themselves (``setCurrentWidget`` on them silently does nothing)."""
+    index = next(i for i in range(window.tabs.count()) if window.tabs.tabText(i) == label)
+    window.tabs.setCurrentIndex(index)
+
+
 def _wait(app, predicate, timeout: float) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -80,7 +87,7 @@ def main() -> int:
     live.toggle_explorer()
 
     training = window.training
-    window.tabs.setCurrentWidget(training)
+    _show_tab(window, "Training")
     if args.events.is_file():
         training.watch_events(args.events)
         training.follower.stop()
@@ -93,12 +100,12 @@ def main() -> int:
         training.extra_config = {"export_onnx": False}
         training.start()
         _wait(app, lambda: not training.job.running, 900)
-        training.right_tabs.setCurrentIndex(0)
+    training.right_tabs.setCurrentIndex(0)  # the live plots: loss, is-it-stuck, rare vs common F1
     _wait(app, lambda: False, 0.5)
     window.grab().save(str(args.out / "training.png"))
 
     dashboard = window.dashboard
-    window.tabs.setCurrentWidget(dashboard)
+    _show_tab(window, "Dashboard")
     dashboard.root_edit.setText(str(args.data))
     dashboard.limit.setValue(100)
     if dashboard.evaluate():
