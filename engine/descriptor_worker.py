@@ -72,6 +72,9 @@ class DescriptorWorker:
         self._in_flight: int | None = None
         self.completed = 0
         """Descriptors delivered so far (benchmarks amortise their cost over the faces shown)."""
+        self.failed = False
+        """The child process died (e.g. killed, or a script without a ``__main__`` guard); faces keep the model's
+        own answer and no new process is started."""
 
     @property
     def busy(self) -> bool:
@@ -87,7 +90,7 @@ class DescriptorWorker:
 
     def submit(self, key: int, frame: np.ndarray, box: np.ndarray) -> bool:
         """Hand over the face in ``box`` under ``key`` (a track id); False when a request is still in flight."""
-        if self._in_flight is not None:
+        if self._in_flight is not None or self.failed:
             return False
         if self._process is None:
             self._start()
@@ -106,6 +109,8 @@ class DescriptorWorker:
             try:
                 key, vector, error = self._answers.get(block, timeout) if block else self._answers.get_nowait()
             except queue.Empty:
+                if self._in_flight is not None and not self._process.is_alive():
+                    self._give_up()
                 return done
             block = False
             self._in_flight = None
@@ -115,6 +120,13 @@ class DescriptorWorker:
             self.completed += 1
             done.append((int(key), np.asarray(vector, np.float32)))
 
+    def _give_up(self) -> None:
+        log.warning(
+            "the face-descriptor process ended (exit code %s); faces keep the attribute model's own answer",
+            self._process.exitcode,
+        )
+        self.failed, self._in_flight = True, None
+
     def close(self) -> None:
         """Stop the child and join the queue's feeder thread, so no thread or process outlives the pipeline."""
         if self._process is None:
@@ -122,8 +134,8 @@ class DescriptorWorker:
         with contextlib.suppress(Exception):
             self._requests.put(None)
         self._process.join(timeout=3)
-        terminated = self._process.is_alive()
-        if terminated:
+        terminated = self._process.is_alive() or self._process.exitcode != 0  # killed or crashed: requests unread
+        if self._process.is_alive():
             self._process.terminate()
             self._process.join(timeout=2)
         for q in (self._requests, self._answers):

@@ -219,3 +219,21 @@ def test_stills_do_not_show_low_score_detections_as_people(random_bundle_path, c
     monkeypatch.setattr(pipeline.detector, "detect", lambda image: [real, cuff])
     faces = pipeline.analyze_image(celeba_faces[0]).faces
     assert len(faces) == 1 and faces[0].score == real.score
+
+
+@NEEDS_DLIB
+@pytest.mark.slow
+def test_a_dead_descriptor_process_is_said_once_and_faces_keep_the_models_answer(celeba_faces, caplog):
+    from attricam.engine.descriptor_worker import DescriptorWorker
+
+    image = celeba_faces[0]
+    box = np.array([40, 60, 140, 190], np.float32)
+    worker = DescriptorWorker(nice=0)
+    assert worker.submit(1, image, box)
+    worker._process.kill()
+    worker._process.join(timeout=10)
+    with caplog.at_level(logging.WARNING, logger="attricam.engine.descriptor_worker"):
+        assert worker.poll() == [] and worker.poll() == []
+    assert worker.failed and not worker.submit(2, image, box)
+    assert [r.getMessage() for r in caplog.records if "descriptor process ended" in r.getMessage()].__len__() == 1
+    worker.close()
