@@ -24,7 +24,7 @@ from attricam.engine.decision import DecisionRule
 from .calibration import CalibrationFit, fit_decision_rule
 from .metrics import EvaluationResult, evaluate_predictions, roc_auc
 
-__all__ = ["HeldOutPredictions", "CrossFitReport", "cross_fit", "score_rule"]
+__all__ = ["HeldOutPredictions", "CrossFitReport", "cross_fit", "score_rule", "with_floors"]
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ class CrossFitReport:
     """Rule fitted on the calibration slice alone; val untouched by any choice."""
 
 
-def _with_floors(rule: DecisionRule, floors: np.ndarray | None) -> DecisionRule:
+def with_floors(rule: DecisionRule, floors: np.ndarray | None) -> DecisionRule:
+    """The rule with each threshold raised to at least its floor (None: unchanged)."""
     return rule if floors is None else DecisionRule(rule.scale, rule.bias, np.maximum(rule.thresholds, floors))
 
 
@@ -98,13 +99,13 @@ def cross_fit(
     rules = []
     for fit_half in halves:
         probs, labels = _stack(calibration, val.subset(fit_half))
-        rules.append(_with_floors(fit_decision_rule(probs, labels, policy).rule, floors))
+        rules.append(with_floors(fit_decision_rule(probs, labels, policy).rule, floors))
     scored = (halves[1], halves[0])  # rule 0 was fitted with half 0, so it scores half 1
     clean = _pooled(rules, [val.clean[i] for i in scored], [val.labels[i] for i in scored])
     shifted = _pooled(rules, [val.shifted[i] for i in scored], [val.labels[i] for i in scored])
-    slice_rule = _with_floors(fit_decision_rule(*_stack(calibration), policy).rule, floors)
+    slice_rule = with_floors(fit_decision_rule(*_stack(calibration), policy).rule, floors)
     slice_only = score_rule(slice_rule, val.clean, val.labels)
     shipped = fit_decision_rule(*_stack(calibration, val), policy)
     if floors is not None:
-        shipped = replace(shipped, rule=_with_floors(shipped.rule, floors))
+        shipped = replace(shipped, rule=with_floors(shipped.rule, floors))
     return CrossFitReport(shipped, clean, shifted, slice_only)

@@ -47,6 +47,7 @@ from attricam.engine.second_opinion import SecondOpinion
 
 from .calibration import fit_decision_rule
 from .celeba import IMAGE_DIR, load_celeba, read_identities
+from .crossfit import with_floors
 from .descriptors import load_descriptor_table
 from .metrics import evaluate_predictions, roc_auc
 from .splits import calibration_mask
@@ -150,11 +151,6 @@ def fit_blend(z_model: np.ndarray, z_probe: np.ndarray, labels: np.ndarray) -> n
     return np.asarray((1 - shrink) * own + shrink * global_w, np.float32)
 
 
-def _floored(rule: DecisionRule, floors: np.ndarray | None) -> DecisionRule:
-    """The rule with each threshold raised to at least its floor (``--floor NAME=P``)."""
-    return rule if floors is None else DecisionRule(rule.scale, rule.bias, np.maximum(rule.thresholds, floors))
-
-
 def _fused(raw: np.ndarray, z_probe: np.ndarray, blend: np.ndarray) -> np.ndarray:
     return np.asarray(1 / (1 + np.exp(-np.clip(logit(raw) + blend * z_probe, -40, 40))), np.float32)
 
@@ -242,7 +238,7 @@ def _val_scores(cal_raw, cal_probe, cal_y, blend, val_raw, val_probe, val_y, val
             rule = fit_decision_rule(
                 np.concatenate([cal, val[fit_half]]), np.concatenate([cal_y, val_y[fit_half]]), policy
             ).rule
-            rule = _floored(rule, floors if name == "fused" else None)
+            rule = with_floors(rule, floors if name == "fused" else None)
             margins[score_half] = rule.calibrate(val[score_half]) - rule.thresholds + 0.5
         result = evaluate_predictions(np.clip(margins, 0, 1), val_y, 0.5)
         summary = result.summary()
@@ -259,7 +255,7 @@ def _reliability(raw, z_probe, labels, identities, policy, floors=None) -> dict:
     auc = []
     for fit, score in ((half, ~half), (~half, half)):
         blend = fit_blend(logit(raw[fit]), z_probe[fit], labels[fit])
-        rule = _floored(fit_decision_rule(_fused(raw[fit], z_probe[fit], blend), labels[fit], policy).rule, floors)
+        rule = with_floors(fit_decision_rule(_fused(raw[fit], z_probe[fit], blend), labels[fit], policy).rule, floors)
         fused = _fused(raw[score], z_probe[score], blend)
         decisions[score] = rule.decide(rule.calibrate(fused))
         auc.append([roc_auc(fused[:, j], labels[score][:, j]) for j in range(40)])
@@ -447,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         np.concatenate([cal.labels, val.labels]),
         policy,
     )
-    fit = replace(fit, rule=_floored(fit.rule, floors))
+    fit = replace(fit, rule=with_floors(fit.rule, floors))
     opinion = SecondOpinion(DESCRIPTOR_NAME, mean, std, weight, bias, blend, fit.rule)
     groups = _group_rates(fit.rule, _fused(val_raw, val_probe, blend), val.labels)
     model_reliability = {
