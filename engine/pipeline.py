@@ -90,12 +90,18 @@ class PipelineSettings:
     """Frame-histogram distance above which a frame starts a new shot and every track ends; 0 disables."""
     max_appearance_change: float = 0.6
     """Look change (``appearance_distance``) above which a face does not continue the track it overlaps."""
+    hold_frames: int = 3
+    """Live video (``background_detection``): a tracked face that O-Net loses for a frame is shown as on the frame
+    before, marked ``held``, for up to this many frames while its place still looks the same. A face turned to
+    profile or half out of the picture scored just under O-Net's bar every other frame and blinked between "no
+    face" and the face when stepped through (real photos: gaps of 1-3 frames). 0 turns it off; offline analysis
+    (no background detection) reports detected faces only."""
     second_opinion: bool = True
     """Fuse the bundle's face-descriptor probes (:mod:`attricam.engine.second_opinion`) when it has them and the
     optional descriptor packages are installed; False uses the attribute model alone."""
     descriptor_async: bool = False
     """Live video: compute each track's descriptor in a separate process (:mod:`attricam.engine.descriptor_worker`),
-    so no frame waits ~80 ms for it; a track shows the model's own answer until its descriptor arrives. False
+    so no frame waits for it (~5 ms, ~80 ms with dlib's own network); a track shows the model's own answer until its descriptor arrives. False
     computes due descriptors inside ``process`` (deterministic: ``analyze`` and tests)."""
     descriptor_refresh_s: float = 1.0
     """A live track's descriptor is recomputed after this many seconds (async) ..."""

@@ -7,7 +7,7 @@ the live view, so the probes fitted on these descriptors see at run time what th
 and landmarks are kept too, so the attribute model's outputs for the same faces can be recomputed through
 the product path (``align_face`` on the original pixels) without detecting again.
 
-dlib costs ~80 ms per face, so the work is split into chunks written as they finish (an interrupted run
+Detection dominates (the descriptor itself is ~5 ms per face in onnxruntime), so the work is split into chunks written as they finish (an interrupted run
 resumes) over ``--workers`` processes; the result is one ``.npz`` per root and partition.
 """
 
