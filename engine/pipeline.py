@@ -101,8 +101,8 @@ class PipelineSettings:
     optional descriptor packages are installed; False uses the attribute model alone."""
     descriptor_async: bool = False
     """Live video: compute each track's descriptor in a separate process (:mod:`attricam.engine.descriptor_worker`),
-    so no frame waits for it (~5 ms, ~80 ms with dlib's own network); a track shows the model's own answer until its descriptor arrives. False
-    computes due descriptors inside ``process`` (deterministic: ``analyze`` and tests)."""
+    so no frame waits for it (~5 ms; ~80 ms with dlib's own network); a track shows the model's own answer until
+    its descriptor arrives. False computes due descriptors inside ``process`` (deterministic: ``analyze`` and tests)."""
     descriptor_refresh_s: float = 1.0
     """A live track's descriptor is recomputed after this many seconds (async) ..."""
     descriptor_refresh_frames: int = 30
