@@ -1,7 +1,8 @@
 """An ``attricam train|evaluate --json-events`` child process, its events turned into Qt signals.
 
 The GUI runs the same commands a user runs, as ``python -m attricam`` with this
-interpreter, so the job needs no repository checkout or working directory.
+interpreter, so the job needs no repository checkout or working directory: the child imports
+the installed package (a wheel, or an editable install of a checkout) as the window did.
 Standard output is read with :class:`attricam.training.events.EventStream` (the reader
 :class:`~attricam.desktop.events_follower.EventsFollower` uses on a file): ``event``
 carries the typed dataclasses, ``log`` every other line, stderr included.
@@ -18,18 +19,13 @@ import os
 import signal
 import sys
 import weakref
-from pathlib import Path
 from typing import ClassVar
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
-import attricam
 from attricam.training.events import EventStream
 
 __all__ = ["JobProcess"]
-
-_CODE_ROOT = Path(attricam.__file__).resolve().parent.parent
-"""The folder the ``attricam`` package was imported from: the clone, or site-packages for a wheel."""
 
 
 class JobProcess(QObject):
@@ -64,9 +60,6 @@ class JobProcess(QObject):
         process = QProcess(self)
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")
-        # The child imports the code this window runs (a checkout beside an older install, a test of a branch);
-        # for an installed wheel this folder is site-packages, already on the path.
-        env.insert("PYTHONPATH", os.pathsep.join(p for p in (str(_CODE_ROOT), env.value("PYTHONPATH")) if p))
         process.setProcessEnvironment(env)
         process.readyReadStandardOutput.connect(self._read_stdout)
         process.readyReadStandardError.connect(self._read_stderr)

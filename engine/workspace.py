@@ -1,8 +1,8 @@
 """Where AttriCam keeps files it makes (runs, face caches) and finds what it ships, clone or wheel.
 
-The package's folders sit at the top of a clone (``engine/``, ``training/``, ``desktop/``, with
-``attricam/engine`` and the others as links to them) and inside ``site-packages/attricam/`` once a
-wheel is installed. So a file's *resolved* folder says which: in a clone its parent is the repository,
+The package's folders sit at the top of a clone (``engine/``, ``training/``, ``desktop/``, mapped to
+``attricam.engine`` and the others by setuptools' ``package-dir``) and inside ``site-packages/attricam/``
+once a wheel is installed. So a file's *resolved* folder says which: in a clone its parent is the repository,
 holding ``pyproject.toml`` and ``assets/``; in a wheel its parent is the ``attricam`` package, whose
 ``assets/`` is the shipped model's data package. What a user makes goes into the clone when there is
 one (``runs/``, ``cache/``, as the README shows), else into a per-user data folder, never into
