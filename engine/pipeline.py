@@ -32,7 +32,7 @@ from .face_descriptor import FaceDescriptor, descriptor_unavailable_reason, load
 from .reliability import ModelReliability
 from .results import FaceResult, FrameResult, StageTimings
 from .runtime import AttributeClassifier, load_classifier, resolve_device
-from .scene_change import CutDetector, appearance_signature
+from .scene_change import CutDetector, appearance_distance, appearance_signature
 from .second_opinion import SecondOpinion
 from .tracking import FaceTracker, iou_matrix
 
@@ -139,6 +139,7 @@ class FacePipeline:
         self._submitted_ids: set[int] = set()
         self._frame_index = -1
         self._force_full = True
+        self._shown: dict[int, FaceResult] = {}
         self._descriptor_worker: DescriptorWorker | None = None
         self._track_descriptors = TrackDescriptors()
         self._described_inline = 0
@@ -213,6 +214,7 @@ class FacePipeline:
             self._background.discard()
         self._frame_index = -1
         self._force_full = True
+        self._shown = {}
 
     def close(self) -> None:
         """Stop and join the background detection thread (if one was started). The pipeline stays usable
@@ -235,8 +237,15 @@ class FacePipeline:
         self._frame_index += 1
         if self._cuts.threshold > 0 and self._cuts.is_cut(frame):
             self._end_shot()
-        if self.settings.background_detection and not self._force_full:
+        background = self.settings.background_detection
+        if background and not self._force_full:
             detections, full = self._refine_and_merge(frame)
+            if not detections and any(t.missed == 0 for t in self.tracker.tracks):
+                # Everyone on screen a frame ago is lost at once: most likely a cut the histogram missed (a jump
+                # to another part of the same picture). Search this frame now, as after a detected cut, rather
+                # than show a frame without faces until the background answer arrives.
+                self._force_full = True
+                detections, full = self._detect_in_frame(frame)
         else:
             detections, full = self._detect_in_frame(frame)
         detect_done = time.perf_counter()
@@ -244,13 +253,36 @@ class FacePipeline:
         t0 = time.perf_counter()
         signatures = [appearance_signature(frame, d.box) for d in detections]
         ids = self.tracker.assign(np.array([d.box for d in detections], np.float32), signatures)
-        if full and not self.settings.background_detection:
+        if full and not background:
             self.tracker.drop_unseen(set(ids))
+        held = self._held_faces(frame, set(ids)) if background else []
         track_ms = (time.perf_counter() - t0) * 1000
         descriptors = self._track_descriptors_for(frame, detections, ids)
-        return self._classify(
+        result = self._classify(
             frame, detections, ids, start, detect_done, full, track_ms, smooth=True, descriptors=descriptors
         )
+        if held:
+            result = replace(result, faces=result.faces + tuple(held))
+        self._shown = {face.face_id: face for face in result.faces}
+        return result
+
+    def _held_faces(self, frame: np.ndarray, seen: set[int]) -> list[FaceResult]:
+        """Faces on screen a moment ago that this frame's detection missed, as they were, marked ``held``.
+
+        Only tracks the tracker still keeps (no cut, no swap, no search that looked there and found nothing),
+        missed for at most ``hold_frames`` frames, and whose place in this frame still looks like the face did.
+        """
+        held = []
+        for track in self.tracker.tracks:
+            last = self._shown.get(track.face_id)
+            if track.face_id in seen or last is None or track.missed > self.settings.hold_frames:
+                continue
+            if track.signature is not None:
+                change = appearance_distance(track.signature, appearance_signature(frame, track.box))
+                if change > self.settings.max_appearance_change:
+                    continue  # the picture under the box changed: the person left, or the shot did
+            held.append(replace(last, held=True))
+        return held
 
     def _track_descriptors_for(
         self, frame: np.ndarray, detections: list[Detection], ids: list[int]
@@ -323,14 +355,27 @@ class FacePipeline:
         return detections, answer is not None
 
     def _merge_answer(self, detections: list[Detection]) -> None:
-        """End tracks that the search saw in its frame's place but found no face in (O-Net drifted onto a non-face)."""
+        """End tracks that the search saw in its frame's place but found no face in (O-Net drifted onto a non-face).
+
+        A face near the smallest size the search looks for is found by one search and missed by the next (real
+        photos: 35x44 and 54x72 px faces with ``min_face_size`` 60), so a miss proves nothing there: such a track
+        ends only when O-Net's last score on it was not sure either. Otherwise it blinked out for ten frames and
+        came back under a new id."""
         found = np.array([d.box for d in detections], np.float32).reshape(-1, 4)
         overlap = iou_matrix(self.tracker.boxes, found).max(axis=1, initial=0.0)
         stale = {
-            t.face_id for t, o in zip(self.tracker.tracks, overlap) if t.face_id in self._submitted_ids and o < 0.1
+            t.face_id
+            for t, o in zip(self.tracker.tracks, overlap)
+            if t.face_id in self._submitted_ids and o < 0.1 and not self._below_search(t.face_id, t.box)
         }
         if stale:
             self.tracker.drop_unseen({t.face_id for t in self.tracker.tracks} - stale)
+
+    def _below_search(self, face_id: int, box: np.ndarray) -> bool:
+        """A sure face (last O-Net score >= 0.9) too small for the search to be sure of finding it."""
+        last = self._shown.get(face_id)
+        side = float(max(box[2] - box[0], box[3] - box[1]))
+        return last is not None and last.score >= 0.9 and side < 1.25 * self.settings.min_face_size
 
     def _submit(self, frame: np.ndarray) -> None:
         if self._background is None:

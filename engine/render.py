@@ -60,6 +60,8 @@ TIER_COLORS: dict[RarityTier, tuple[int, int, int]] = {  # RGB
     RarityTier.COMMON: (150, 150, 150),
 }
 _BOX_COLOR = (40, 220, 120)
+_HELD_COLOR = (150, 150, 150)
+"""A face the detector missed on this frame, shown where it was a moment ago (``FaceResult.held``)."""
 _SELECTED_COLOR = (255, 210, 0)
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 
@@ -355,7 +357,7 @@ def _panel_width(
 
 
 def _face_label(face: FaceResult) -> str:
-    return f"#{face.face_id} {face.score:.2f}"
+    return f"#{face.face_id} held" if face.held else f"#{face.face_id} {face.score:.2f}"
 
 
 def _label_width(face: FaceResult) -> int:
@@ -431,7 +433,8 @@ def render_frame(
         selected = options.selected_face == face.face_id
         x1, y1, x2, y2 = face.box.astype(int)
         if options.show_boxes:
-            cv2.rectangle(canvas, (x1, y1), (x2, y2), _SELECTED_COLOR if selected else _BOX_COLOR, 2 if selected else 1)
+            colour = _SELECTED_COLOR if selected else _HELD_COLOR if face.held else _BOX_COLOR
+            cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, 2 if selected else 1)
             text = _face_label(face)
             _label(canvas, text, _label_origin(text, (x1, y1, x2, y2), keep_clear, canvas.shape), (255, 255, 255))
         if options.show_landmarks:

@@ -47,6 +47,9 @@ class FaceResult:
     """True when the face descriptor's probes were fused in (:mod:`attricam.engine.second_opinion`)."""
     reliability: ModelReliability | None = None
     """Held-out figures of the answer this face got (fused or model alone); None when the bundle has none."""
+    held: bool = False
+    """Live video: the detector missed this tracked face on this frame, so it is shown as on the frame before
+    (box, bars and attention unchanged) for a frame or two instead of blinking out (``PipelineSettings.hold_frames``)."""
 
     @property
     def reliable(self) -> np.ndarray:
@@ -84,6 +87,7 @@ class FaceResult:
             "probabilities": {n: round(float(p), 5) for n, p in zip(ATTRIBUTE_NAMES, self.probabilities)},
             "decisions": {n: bool(d) for n, d in zip(ATTRIBUTE_NAMES, self.decisions)},
             "second_opinion": self.second_opinion,
+            "held": self.held,
             "unreliable": [n for n, ok in zip(ATTRIBUTE_NAMES, self.reliable) if not ok],
         }
 
