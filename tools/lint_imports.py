@@ -9,6 +9,7 @@ modules, not files, so it reads the same as a run on an installed copy.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -19,14 +20,16 @@ from .package_layout import REPO_ROOT, stage_sources
 
 __all__ = ["lint_imports", "main"]
 
+_LINT_IMPORTS = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+"""The ``lint-imports`` console script, run by this interpreter (wherever its scripts folder is)."""
+
 
 def lint_imports(sources: Path, args: list[str], root: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
     """Run ``lint-imports`` over the packages staged in ``sources`` with ``root``'s contracts."""
-    script = Path(sys.executable).with_name("lint-imports")
-    if not script.is_file():
+    if importlib.util.find_spec("importlinter") is None:
         raise SystemExit("import-linter is not installed: pip install -e '.[test]'")
     env = {**os.environ, "PYTHONPATH": str(sources)}  # the staged copy, never an installed one
-    command = [str(script), "--no-cache", *args, str(root / "pyproject.toml")]
+    command = [sys.executable, "-c", _LINT_IMPORTS, "--no-cache", *args, str(root / "pyproject.toml")]
     return subprocess.run(command, cwd=sources, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
