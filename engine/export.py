@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 
 from .atomic import atomic_path, atomic_write_text
-from .render import RenderOptions, render_frame
+from .comparison import ModelComparison
+from .render import RenderOptions, render_comparison, render_frame
 from .results import FrameResult
 
 __all__ = ["default_stem", "export_snapshot", "write_png"]
@@ -40,18 +41,26 @@ def export_snapshot(
     stem: str | None = None,
     source: str | None = None,
     details: dict[str, Any] | None = None,
+    comparison: ModelComparison | None = None,
 ) -> tuple[Path, Path]:
     """Write ``<stem>.png`` (annotated) and ``<stem>.json`` (per-face results) into ``folder``.
 
     The sidecar names the source, records the overlay settings the PNG was drawn with and merges
     ``details`` (e.g. ``source_path``, ``video_frame``) so a snapshot can be traced back to its frame.
+    With a ``comparison`` (a second model on the same faces) the PNG carries both models side by side
+    (:func:`render_comparison`) and the sidecar a ``comparison`` entry (:meth:`ModelComparison.as_dict`).
     """
     folder = Path(folder)
     stem = stem or default_stem()
     options = options or RenderOptions()
-    png = write_png(folder / f"{stem}.png", render_frame(frame, result, options))
+    picture = (
+        render_frame(frame, result, options) if comparison is None else render_comparison(frame, comparison, options)
+    )
+    png = write_png(folder / f"{stem}.png", picture)
     payload = {"source": source, "image": png.name, "overlay": options.overlay_settings(), **result.as_dict()}
     payload["reliability"] = result.reliability_dict()
+    if comparison is not None:
+        payload["comparison"] = comparison.as_dict()
     payload.update(details or {})
     json_path = folder / f"{stem}.json"
     try:
