@@ -1,10 +1,10 @@
-"""The oracle ceiling that benchmarks/val_ceiling.py reports must be exact, or its 'unreachable' claim means nothing."""
+"""The oracle ceiling that experiments/val_ceiling.py reports must be exact, or its 'unreachable' claim means nothing."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.val_ceiling import oracle_frontier, threshold_sweep
+from experiments.val_ceiling import oracle_frontier, threshold_sweep
 
 
 def _brute_force(scores: np.ndarray, labels: np.ndarray) -> set[tuple[float, float]]:

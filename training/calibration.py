@@ -31,8 +31,8 @@ __all__ = ["RARE_MIN_THRESHOLD", "CalibrationFit", "fit_decision_rule", "fit_pla
 RARE_MIN_THRESHOLD = 0.3
 """At 0.15 the F1-optimal cuts of the wider model let Chubby fire on 22 and Double_Chin on 15 of the 43
 faces in ``../shared/real-photos`` (ordinary group-photo faces); at 0.3 cross-fitted val loses 0.006 of
-balanced accuracy and 0.007 of rare F1 and gains 0.001 of accuracy (``benchmarks/real_photos.py``,
-``benchmarks/flip_tta.py``). At 0.5, rare F1 falls by 0.10."""
+balanced accuracy and 0.007 of rare F1 and gains 0.001 of accuracy (``experiments/real_photos.py``,
+``experiments/flip_tta.py``). At 0.5, rare F1 falls by 0.10."""
 SHRINK_K = 20.0
 BOOTSTRAPS = 25
 

@@ -32,6 +32,7 @@ __all__ = [
     "THRESHOLD_POLICIES",
     "TrainConfig",
     "default_data_root",
+    "shared_data_dir",
     "field_type",
     "tunable_fields",
 ]
@@ -79,13 +80,20 @@ DATA_ROOT_HELP = (
 """Where :func:`default_data_root` looks, in words for ``--help`` texts."""
 
 
+def shared_data_dir(name: str) -> Path:
+    """``../shared/NAME`` beside the checkout (an installed wheel: the user data folder's NAME).
+
+    The one place that knows where the data sets live that no repository may hold: ``celeba``,
+    ``celeba-lowres`` and ``real-photos``. Scripts default their ``--data`` / ``--photos`` to it.
+    """
+    root = checkout_root()
+    return root.parent / "shared" / name if root else user_data_dir() / name
+
+
 def default_data_root() -> Path:
     """``$ATTRICAM_DATA`` or ``../shared/celeba`` beside the repository (see :data:`DATA_ROOT_HELP`)."""
     env = os.environ.get("ATTRICAM_DATA")
-    if env:
-        return Path(env)
-    root = checkout_root()
-    return root.parent / "shared" / "celeba" if root else user_data_dir() / "celeba"
+    return Path(env) if env else shared_data_dir("celeba")
 
 
 def _tunable(default, label: str, help: str = "", **meta) -> typing.Any:

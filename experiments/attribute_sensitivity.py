@@ -1,6 +1,6 @@
 """Which input change moves an attribute? Val faces altered one factor at a time, next to real photos.
 
-    .venv/bin/python benchmarks/attribute_sensitivity.py [--model assets/attricam-default.pt]
+    .venv/bin/python -m experiments.attribute_sensitivity [--model assets/attricam-default.pt]
         [--attribute Chubby --attribute Double_Chin ...] [--faces 150]
 
 Chubby and Double_Chin fire on many ordinary faces in ``../shared/real-photos`` but rarely on val. This
@@ -20,7 +20,6 @@ the gap is in who is in the photos, which CelebA's labels cannot teach.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,11 +29,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from attricam.training.config import default_data_root, shared_data_dir
+
 if TYPE_CHECKING:
     from attricam.engine.results import FaceResult
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
 
@@ -80,8 +80,8 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=REPO / "assets" / "attricam-default.pt")
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "celeba")
-    parser.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "real-photos")
+    parser.add_argument("--data", type=Path, default=default_data_root())
+    parser.add_argument("--photos", type=Path, default=shared_data_dir("real-photos"))
     parser.add_argument("--attribute", action="append", default=None)
     parser.add_argument("--faces", type=int, default=150, help="val images for the face-size lines")
     parser.add_argument("--cache", default=str(REPO / "cache"))

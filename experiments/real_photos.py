@@ -1,6 +1,6 @@
 """What the shipped model says about real, non-CelebA photos: rare attributes per face, for a person to check.
 
-    .venv/bin/python benchmarks/real_photos.py [--photos ../shared/real-photos] [--model assets/attricam-default.pt]
+    .venv/bin/python -m experiments.real_photos [--photos ../shared/real-photos] [--model assets/attricam-default.pt]
         [--annotate out/real-photos] [--floor Chubby=0.5 ...]
 
 Runs ``attricam analyze`` (the product path: detect, align, classify, the bundle's decision rule) over
@@ -21,15 +21,16 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from attricam.training.config import shared_data_dir
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def main() -> int:
     from attricam.engine.attributes import ATTRIBUTES, RARE_ATTRIBUTES
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "real-photos")
+    parser.add_argument("--photos", type=Path, default=shared_data_dir("real-photos"))
     parser.add_argument("--model", type=Path, default=REPO / "assets" / "attricam-default.pt")
     parser.add_argument("--annotate", type=Path, default=None)
     parser.add_argument("--min-face", type=float, default=40.0, help="faces narrower than this (px) are listed apart")

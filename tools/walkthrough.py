@@ -1,8 +1,8 @@
 """Walk through the live view as a person does, in a real X window, and save a screenshot of every step.
 
-    xvfb-run -s "-screen 0 1280x720x24" .venv/bin/python benchmarks/walkthrough.py --out out/walkthrough
+    xvfb-run -s "-screen 0 1280x720x24" .venv/bin/python -m tools.walkthrough --out out/walkthrough
 
-(or with a display of your own: ``.venv/bin/python benchmarks/walkthrough.py``). Without ``$DISPLAY`` it starts
+(or with a display of your own: ``.venv/bin/python -m tools.walkthrough``). Without ``$DISPLAY`` it starts
 ``Xvfb`` itself when installed (``apt-get install xvfb``), and a window manager (openbox) when there is one, so
 the window has a title bar and is placed the way a desktop places it.
 
@@ -22,14 +22,11 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 
 def _start_x(size: str) -> list[subprocess.Popen]:

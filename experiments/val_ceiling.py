@@ -1,6 +1,6 @@
 """How far can thresholds alone take a model? Honest val figures next to an oracle ceiling.
 
-    .venv/bin/python benchmarks/val_ceiling.py --model assets/attricam-default.pt [--model runs/lc50/model.pt ...]
+    .venv/bin/python -m experiments.val_ceiling --model assets/attricam-default.pt [--model runs/lc50/model.pt ...]
         [--floor Chubby=0.5 --floor Double_Chin=0.5 | --floor rare=0.5]
 
 For each model: the cross-fitted val figures of its own decision rule (as the model card reports them),
@@ -20,14 +20,14 @@ shifted val, and how many rare attributes stay at 0.5-1.5x their true rate on sh
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from attricam.training.config import shared_data_dir
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 TARGET_ACCURACY, TARGET_BALANCED = 0.905, 0.86
 LAMBDAS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 1e6)
@@ -69,7 +69,7 @@ def main() -> int:
     from attricam.training.data import CropSpec, load_face_arrays
     from attricam.training.splits import calibration_mask
     from attricam.training.trainer import split_calibration
-    from benchmarks.flip_tta import _held_out
+    from experiments.flip_tta import held_out_predictions
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", action="append", required=True, type=Path)
@@ -83,14 +83,14 @@ def main() -> int:
         cfg = TrainConfig.from_dict(bundle.metadata["train_config"])
         model = bundle.build_model().eval()
         spec = CropSpec(width=cfg.image_width, height=cfg.image_height, margin=cfg.margin)
-        roots = [r if Path(r).is_dir() else str(REPO.parent / "shared" / Path(r).name) for r in cfg.data]
+        roots = [r if Path(r).is_dir() else str(shared_data_dir(Path(r).name)) for r in cfg.data]
         train, _ = load_face_arrays(roots, "train", cache_dir=args.cache, spec=spec, limit=cfg.train_limit)
         val, _ = load_face_arrays(roots, "val", cache_dir=args.cache, spec=spec)
         fitted, holdout = split_calibration(train, cfg, identities=read_identities(roots[0]))
         fold = calibration_mask(val.filenames, read_identities(roots[0]), 0.5, salt="attricam-val-fold")
         policy = bundle.metadata.get("threshold_policy", "hybrid_acc_balacc")
-        val_predictions = _held_out(model, val, cfg, flip=False)
-        holdout_predictions = _held_out(model, holdout, cfg, flip=False)
+        val_predictions = held_out_predictions(model, val, cfg, flip=False)
+        holdout_predictions = held_out_predictions(model, holdout, cfg, flip=False)
         report = cross_fit(holdout_predictions, val_predictions, fold, policy)
         honest = report.val_crossfit.summary()
         print(f"\n{path}: trained on {len(fitted.labels)} train faces, {len(val.labels)} val faces, policy {policy}")

@@ -1,6 +1,6 @@
 """Share of CelebA images on which the still-image detector finds a face.
 
-    .venv/bin/python benchmarks/detection_rate.py [--data ../shared/celeba] [--limit N]
+    .venv/bin/python -m experiments.detection_rate [--data ../shared/celeba] [--limit N]
 
 Target (engine issue): faces found on >= 99 % of the images in ../shared/celeba. These are aligned
 portraits, many with black privacy bars over parts of the face; a miss here is a miss live.
@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
 """Val-partition metrics measured through the whole product path: ``attricam analyze`` (detect -> align ->
 classify -> calibrated decisions), then compared with the CelebA labels.
 
-    .venv/bin/python benchmarks/val_through_pipeline.py [--data ../shared/celeba] [--model assets/attricam-default.pt]
+    .venv/bin/python -m experiments.val_through_pipeline [--data ../shared/celeba] [--model assets/attricam-default.pt]
 
 The model card's figures come from the cached aligned crops; this script checks that the same numbers hold
 when every val image goes through the CLI like a user's photo would. An image where no face is found counts
@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def main() -> int:

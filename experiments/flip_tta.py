@@ -6,7 +6,7 @@ training (:func:`attricam.training.crossfit.cross_fit`), once on the plain proba
 the mean of plain and mirrored. The cost side is printed too: flip TTA doubles the
 network's work per face (ONNX faces/s halves).
 
-    python benchmarks/flip_tta.py --model runs/v3/model.pt
+    python experiments/flip_tta.py --model runs/v3/model.pt
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch
 from attricam.engine.bundle import ModelBundle
 from attricam.training.camera_shift import shifted_val_inputs
 from attricam.training.celeba import read_identities
-from attricam.training.config import TrainConfig
+from attricam.training.config import TrainConfig, shared_data_dir
 from attricam.training.crossfit import HeldOutPredictions, cross_fit
 from attricam.training.data import CropSpec, load_face_arrays
 from attricam.training.evaluation import center_crop
@@ -41,7 +41,7 @@ def _probabilities(model: torch.nn.Module, inputs: torch.Tensor, flip: bool) -> 
     return torch.cat(out).numpy()
 
 
-def _held_out(model, faces, cfg: TrainConfig, flip: bool) -> HeldOutPredictions:
+def held_out_predictions(model, faces, cfg: TrainConfig, flip: bool) -> HeldOutPredictions:
     clean = center_crop(faces.images, cfg.image_height, cfg.image_width)
     shifted = shifted_val_inputs(faces.images, cfg.image_height, cfg.image_width)
     return HeldOutPredictions(
@@ -59,7 +59,7 @@ def main() -> None:
     cfg = TrainConfig.from_dict(bundle.metadata["train_config"])
     model = bundle.build_model().eval()
     spec = CropSpec(width=cfg.image_width, height=cfg.image_height, margin=cfg.margin)
-    roots = [r if Path(r).is_dir() else str(Path("..") / "shared" / Path(r).name) for r in cfg.data]
+    roots = [r if Path(r).is_dir() else str(shared_data_dir(Path(r).name)) for r in cfg.data]
     train, _ = load_face_arrays(roots, "train", cache_dir=args.cache, spec=spec)
     val, _ = load_face_arrays(roots, "val", cache_dir=args.cache, spec=spec)
     _, holdout = split_calibration(train, cfg, identities=read_identities(roots[0]))
@@ -71,7 +71,9 @@ def main() -> None:
     )
     for flip in (False, True):
         start = time.perf_counter()
-        report = cross_fit(_held_out(model, holdout, cfg, flip), _held_out(model, val, cfg, flip), fold, policy)
+        report = cross_fit(
+            held_out_predictions(model, holdout, cfg, flip), held_out_predictions(model, val, cfg, flip), fold, policy
+        )
         v, s = report.val_crossfit.summary(), report.shifted_val_crossfit.summary()
         label = "flip TTA" if flip else "plain"
         print(

@@ -1,6 +1,6 @@
 """How the decision-rule settings trade accuracy, balanced accuracy and rare-attribute rates, measured without val.
 
-    .venv/bin/python benchmarks/decision_policies.py [--model runs/v2/model.pt] [--data ../shared/celeba ...]
+    .venv/bin/python -m experiments.decision_policies [--model runs/v2/model.pt] [--data ../shared/celeba ...]
 
 The shipped rule's policy and rare-attribute floor are chosen here, on the calibration slice of train
 only (the identity-disjoint faces the trainer held back), so that val stays unused by any choice: the
@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def main() -> int:
