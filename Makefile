@@ -41,7 +41,7 @@ system-deps:
 	@sh scripts/qt-system-deps.sh $(BIN)/python
 
 bench: install
-	$(BIN)/python benchmarks/bench_live.py
+	$(BIN)/python -m benchmarks.bench_live
 
 clean:
 	rm -rf $(VENV) .pytest_cache

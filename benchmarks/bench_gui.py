@@ -15,7 +15,7 @@ Prints (and writes as JSON):
 Runs offscreen unless a display is set. The clip is composed on demand from
 ``../shared/celeba`` (``benchmarks/make_clip.py``) and never committed.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py --frames 10000 --faces 2
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.bench_gui --frames 10000 --faces 2
 
 ``--real`` plays the real-looking 640x360 clip with cuts and 0-4 faces (``make_real_clip.py``) instead.
 """
@@ -29,13 +29,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.report import emit_figures
+
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-
-from benchmarks.report import emit_figures  # noqa: E402 - needs the repo on sys.path
 
 
 def main(argv: list[str] | None = None) -> int:

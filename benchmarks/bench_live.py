@@ -6,14 +6,14 @@ Prints (and writes as JSON) the figures the engine issue asks for:
   run as a fresh process so startup includes interpreter and imports;
 * ratio = our frame_ms_p50 / reference median (target <= 0.30), p95 (target <= 33 ms).
 
-    .venv/bin/python benchmarks/bench_live.py [--frames 300] [--faces 1] [--json out/bench_live.json]
+    .venv/bin/python -m benchmarks.bench_live [--frames 300] [--faces 1] [--json out/bench_live.json]
 
 ``--real`` uses the real-looking 640x360 clip instead (``make_real_clip.py``: real photos and CelebA,
 1-4 faces, camera motion, hard cuts) and also runs the old path (full cascade on the frame path,
 ``--sync-detect``) for comparison. Every run records the 1-minute load average beside its figures:
 on a shared 2-core machine the figures mean little without it.
 
-    .venv/bin/python benchmarks/bench_live.py --real --frames 575
+    .venv/bin/python -m benchmarks.bench_live --real --frames 575
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.report import emit_figures
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
-
-from benchmarks.report import emit_figures  # noqa: E402 - needs the repo on sys.path
 
 _FIGURE_KEYS = (
     "fps",

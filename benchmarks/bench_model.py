@@ -1,6 +1,6 @@
 """Attribute-model throughput: aligned faces per second, batched, torch vs onnxruntime, plus bundle size.
 
-    .venv/bin/python benchmarks/bench_model.py [--model assets/attricam-default.pt] [--batch 64] [--repeats 20]
+    .venv/bin/python -m benchmarks.bench_model [--model assets/attricam-default.pt] [--batch 64] [--repeats 20]
 
 Target (engine issue): >= 500 faces/s with onnxruntime on 2 CPU cores; bundle <= 10 MB.
 """
@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def faces_per_second(classifier, crops: np.ndarray, repeats: int) -> float:

@@ -1,6 +1,6 @@
 """What the face network's second opinion costs: ``analyze`` throughput and the live frame path, with and without.
 
-    .venv/bin/python benchmarks/bench_second_opinion.py [--images 150] [--frames 400] [--json out/bench_second_opinion.json]
+    .venv/bin/python -m benchmarks.bench_second_opinion [--images 150] [--frames 400] [--json out/bench_second_opinion.json]
 
 Each comparison runs the product's own commands back to back on the same machine, so they share its load:
 
@@ -26,10 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from benchmarks.report import emit_figures
 
-from benchmarks.report import emit_figures  # noqa: E402 - needs the repo on sys.path
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _analyze_rate(images: list[Path], *extra: str) -> float:

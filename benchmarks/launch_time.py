@@ -4,7 +4,7 @@ Checks the same path a user takes, including Qt's xcb plugin and its system libr
 display (a desktop, or ``Xvfb :77 &`` then ``DISPLAY=:77``) and ``xdotool``. Each launch is killed once
 its window shows; the first launch is the cold one (files not yet in the page cache).
 
-    DISPLAY=:77 .venv/bin/python benchmarks/launch_time.py --runs 3 [--screenshot out/launch.xwd]
+    DISPLAY=:77 .venv/bin/python -m benchmarks.launch_time --runs 3 [--screenshot out/launch.xwd]
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from benchmarks.report import emit_figures
 
-from benchmarks.report import emit_figures  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 
 def launch_once(timeout_s: float, screenshot: Path | None) -> float:

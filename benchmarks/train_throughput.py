@@ -1,8 +1,8 @@
 """Training throughput: images/s of ``train_one_epoch`` (augmentation, forward, backward, step) at the default size.
 
-    .venv/bin/python benchmarks/train_throughput.py [--device cpu|cuda|auto] [--precision auto|fp32|bf16|fp16]
+    .venv/bin/python -m benchmarks.train_throughput [--device cpu|cuda|auto] [--precision auto|fp32|bf16|fp16]
         [--batch 128] [--steps 20] [--loader-workers N] [--threads 2] [--cache faces-<key>.json] [--json OUT]
-    torchrun --nproc-per-node N benchmarks/train_throughput.py --device cuda   # global images/s over N ranks
+    torchrun --nproc-per-node N -m benchmarks.train_throughput --device cuda   # global images/s over N ranks
 
 Uses the default model and loss (``weighted``) at 96x80, on random crops or, with ``--cache``,
 on a memory-mapped face cache. The first two steps warm up and are not counted. Target (issue 13):
@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 
 def main() -> int:
