@@ -31,13 +31,13 @@ _MARGIN = 0.4
 """Each crop handed to the worker grows the box by this fraction per side: dlib's chip reaches past the box."""
 
 
-def _serve(requests: Any, answers: Any, nice: int) -> None:  # pragma: no cover - runs in the child process
+def _serve(requests: Any, answers: Any, nice: int, name: str) -> None:  # pragma: no cover - runs in the child
     if nice:
         with contextlib.suppress(OSError):
             os.nice(nice)
     from .face_descriptor import load_face_descriptor
 
-    describer = load_face_descriptor()
+    describer = load_face_descriptor(name)
     while True:
         job = requests.get()
         if job is None:
@@ -65,7 +65,9 @@ def crop_around(frame: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndar
 class DescriptorWorker:
     """A child process computing one descriptor at a time; ``submit`` refuses while one is in flight."""
 
-    def __init__(self, *, nice: int = 5) -> None:
+    def __init__(self, name: str = "dlib-resnet-v1", *, nice: int = 5) -> None:
+        self._name = name
+        """Which descriptor (:data:`attricam.engine.face_descriptor.DESCRIPTOR_SIZES`) the child computes."""
         self._nice = nice
         self._process: Any = None
         self._requests: Any = None
@@ -85,7 +87,10 @@ class DescriptorWorker:
         context = mp.get_context("spawn")
         self._requests, self._answers = context.Queue(), context.Queue()
         self._process = context.Process(
-            target=_serve, args=(self._requests, self._answers, self._nice), name="attricam-descriptor", daemon=True
+            target=_serve,
+            args=(self._requests, self._answers, self._nice, self._name),
+            name="attricam-descriptor",
+            daemon=True,
         )
         self._process.start()
 

@@ -15,6 +15,11 @@ The network (dlib's ``dnn_face_recognition_ex.cpp``), 150 x 150 RGB chip in, 128
     | res_down 256, 2 x res 256 | res_down 256                      # 35 -> 17 -> 8 -> 4 -> 2
     mean over space, fc_no_bias 256 -> 128
 
+Besides the 128-D descriptor (trained to tell identities apart, so it discards much of what is not identity),
+the graph also gives the last block's 2 x 2 x 256 map flattened (``grid``, 1,024 numbers): on CelebA val a
+linear probe reads the attributes from it at mean AUC 0.907 against 0.846 from the descriptor
+(``experiments/face_network_layers.py``), because it keeps expression, hair and where on the face things are.
+
 A residual block is ``relu(x + affine(con(relu(affine(con(x))))))`` with 3 x 3 convolutions; a ``res_down``
 block strides its first convolution by 2 without padding and adds ``avg_pool 2x2/2`` of its input. dlib adds
 tensors of different shapes over the larger shape with zeros outside the smaller one (``tt::add``): the
@@ -36,6 +41,7 @@ import numpy as np
 
 __all__ = [
     "CHIP_SIZE",
+    "OUTPUTS",
     "DlibResNet",
     "OnnxFaceNetwork",
     "build_graph",
@@ -45,6 +51,10 @@ __all__ = [
 ]
 
 CHIP_SIZE = 150
+OUTPUTS = ("descriptors", "grid")
+"""The graph's outputs: dlib's 128-D descriptor, and the last block's map (256 x 2 x 2, channel-major)."""
+_GRAPH_VERSION = 2
+"""Part of the cache file's name: a new graph layout is converted again instead of read from an old file."""
 _LAYER_NAME = re.compile(
     rb"\x01([\x03-\x15])(con_4|affine_|relu_|add_prev_|avg_pool_2|max_pool_2|fc_2|input_rgb_image_sized)"
 )
@@ -171,7 +181,8 @@ def read_dlib_resnet(path: Path) -> DlibResNet:
 
 
 def build_graph(net: DlibResNet) -> Any:
-    """The ONNX model: ``chips`` (batch, 150, 150, 3) uint8 RGB -> ``descriptors`` (batch, 128) float32."""
+    """The ONNX model: ``chips`` (batch, 150, 150, 3) uint8 RGB -> ``descriptors`` (batch, 128) and ``grid``
+    (batch, 1024) float32."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -224,13 +235,17 @@ def build_graph(net: DlibResNet) -> Any:
             shortcut = pad(shortcut, 0, branch_size - shortcut_size, f"{name}.pad_shortcut")
         x = node("Relu", [node("Add", [y, shortcut], f"{name}.add")], f"{name}.relu2")
         size, channels = max(branch_size, shortcut_size), out_channels
+    node("Flatten", [x], "grid", axis=1)
     x = node("ReduceMean", [x, const("spatial_axes", np.array([2, 3], np.int64))], "pooled", keepdims=0)
     node("MatMul", [x, const("projection", net.projection)], "descriptors")
     graph = helper.make_graph(
         nodes,
         "dlib_face_recognition_resnet_v1",
         [helper.make_tensor_value_info("chips", TensorProto.UINT8, ["batch", CHIP_SIZE, CHIP_SIZE, 3])],
-        [helper.make_tensor_value_info("descriptors", TensorProto.FLOAT, ["batch", net.projection.shape[1]])],
+        [
+            helper.make_tensor_value_info("descriptors", TensorProto.FLOAT, ["batch", net.projection.shape[1]]),
+            helper.make_tensor_value_info("grid", TensorProto.FLOAT, ["batch", channels * size * size]),
+        ],
         initializer=weights,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="attricam")
@@ -243,7 +258,7 @@ def cache_path(dat_file: Path) -> Path:
     """``$ATTRICAM_CACHE/dlib-resnet-<weights hash>.onnx`` (default ``~/.cache/attricam``): new weights, new file."""
     root = Path(os.environ.get("ATTRICAM_CACHE") or Path.home() / ".cache" / "attricam")
     digest = hashlib.sha256(Path(dat_file).read_bytes()).hexdigest()[:12]
-    return root / f"dlib-resnet-{digest}.onnx"
+    return root / f"dlib-resnet-{digest}-g{_GRAPH_VERSION}.onnx"
 
 
 def ensure_exported(dat_file: Path) -> Path:
@@ -260,12 +275,16 @@ def ensure_exported(dat_file: Path) -> Path:
 
 
 class OnnxFaceNetwork:
-    """Chips (n, 150, 150, 3) uint8 RGB -> (n, 128) float32 descriptors, one onnxruntime call per batch.
+    """Chips (n, 150, 150, 3) uint8 RGB -> (n, d) float32 features of one of :data:`OUTPUTS`, one onnxruntime
+    call per batch.
 
     ``threads`` is onnxruntime's intra-op pool: 1 for a helper process beside the live path, more for ``analyze``
     and training-time extraction."""
 
-    def __init__(self, dat_file: Path, threads: int = 1) -> None:
+    def __init__(self, dat_file: Path, output: str = "descriptors", threads: int = 1) -> None:
+        if output not in OUTPUTS:
+            raise ValueError(f"face network output {output!r}: expected one of {', '.join(OUTPUTS)}")
+        self.output = output
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -279,8 +298,9 @@ class OnnxFaceNetwork:
     def __call__(self, chips: np.ndarray) -> np.ndarray:
         chips = np.ascontiguousarray(chips, np.uint8).reshape(-1, CHIP_SIZE, CHIP_SIZE, 3)
         if len(chips) == 0:
-            return np.zeros((0, 128), np.float32)
-        return np.asarray(self._session.run(None, {"chips": chips})[0], np.float32)
+            width = self._session.get_outputs()[OUTPUTS.index(self.output)].shape[1]
+            return np.zeros((0, width), np.float32)
+        return np.asarray(self._session.run([self.output], {"chips": chips})[0], np.float32)
 
 
 def main() -> None:

@@ -180,7 +180,13 @@ class FacePipeline:
         if reason is not None:
             _warn_once(f"second opinion off: {reason}; using the attribute model alone")
             return None, None
-        return opinion, None if self.settings.descriptor_async else load_face_descriptor()
+        if self.settings.descriptor_async:
+            return opinion, None
+        describer = load_face_descriptor(opinion.descriptor)
+        if describer is None:
+            _warn_once(f"second opinion off: {opinion.descriptor} cannot run here; using the attribute model alone")
+            return None, None
+        return opinion, describer
 
     @property
     def descriptors_computed(self) -> int:
@@ -295,7 +301,7 @@ class FacePipeline:
         box_of = {face_id: d.box for face_id, d in zip(ids, detections)}
         if self.settings.descriptor_async:
             if self._descriptor_worker is None:
-                self._descriptor_worker = DescriptorWorker()
+                self._descriptor_worker = DescriptorWorker(self._opinion.descriptor)
             for face_id, vector in self._descriptor_worker.poll():
                 if face_id in box_of:
                     store.store(face_id, vector)
@@ -403,7 +409,7 @@ class FacePipeline:
         detect_done = time.perf_counter()
         descriptors: list[np.ndarray | None] = [None] * len(detections)
         if self._opinion is not None and self._describer is None:
-            self._describer = load_face_descriptor()  # an async (live) pipeline analysing a still
+            self._describer = load_face_descriptor(self._opinion.descriptor)  # an async pipeline analysing a still
         if self._opinion is not None and self._describer is not None and detections:
             descriptors = list(self._describer.describe(image, [d.box for d in detections]))
             self._described_inline += len(detections)

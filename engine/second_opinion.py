@@ -24,7 +24,7 @@ import numpy as np
 
 from .attributes import NUM_ATTRIBUTES
 from .decision import DecisionRule, logit
-from .face_descriptor import DESCRIPTOR_SIZE
+from .face_descriptor import DESCRIPTOR_SIZES
 
 __all__ = ["SecondOpinion"]
 
@@ -43,28 +43,31 @@ def _array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
 class SecondOpinion:
     descriptor: str
     """:data:`attricam.engine.face_descriptor.DESCRIPTOR_NAME` of the network the probes were fitted on."""
-    mean: np.ndarray  # (128,)
-    std: np.ndarray  # (128,)
-    weight: np.ndarray  # (40, 128)
+    mean: np.ndarray  # (d,), d = DESCRIPTOR_SIZES[descriptor]
+    std: np.ndarray  # (d,)
+    weight: np.ndarray  # (40, d)
     bias: np.ndarray  # (40,)
     blend: np.ndarray  # (40,)
     rule: DecisionRule
     """Calibration and thresholds of the fused outputs."""
 
     def __post_init__(self) -> None:
-        d, q = DESCRIPTOR_SIZE, NUM_ATTRIBUTES
+        if self.descriptor not in DESCRIPTOR_SIZES:
+            known = ", ".join(DESCRIPTOR_SIZES)
+            raise ValueError(f"second opinion descriptor {self.descriptor!r}: this version knows {known}")
+        d, q = DESCRIPTOR_SIZES[self.descriptor], NUM_ATTRIBUTES
         for name, shape in (("mean", (d,)), ("std", (d,)), ("weight", (q, d)), ("bias", (q,)), ("blend", (q,))):
             object.__setattr__(self, name, _array(getattr(self, name), shape, name))
         if (self.std <= 0).any():
             raise ValueError("second opinion std: must be positive")
 
     def probe_logits(self, descriptors: np.ndarray) -> np.ndarray:
-        """(n, 128) descriptors -> (n, 40) probe logits."""
+        """(n, d) descriptors -> (n, 40) probe logits."""
         x = (np.asarray(descriptors, np.float32) - self.mean) / self.std
         return np.asarray(x @ self.weight.T + self.bias, np.float32)
 
     def fuse(self, raw_probabilities: np.ndarray, descriptors: np.ndarray) -> np.ndarray:
-        """(n, 40) network probabilities and (n, 128) descriptors -> (n, 40) fused network probabilities."""
+        """(n, 40) network probabilities and (n, d) descriptors -> (n, 40) fused network probabilities."""
         z = logit(raw_probabilities) + self.blend * self.probe_logits(descriptors)
         return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))), np.float32)
 

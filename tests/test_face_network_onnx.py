@@ -20,7 +20,7 @@ NEEDS_DLIB = pytest.mark.skipif(
 @pytest.fixture
 def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ATTRICAM_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(fd, "_loaded", None)
+    monkeypatch.setattr(fd, "_loaded", {})
     return tmp_path / "cache"
 
 
@@ -39,7 +39,10 @@ def test_onnx_descriptors_equal_dlibs_on_real_faces(celeba_faces, private_cache)
 
     by_onnx = OnnxFaceNetwork(dat_file)(np.stack(chips))
 
+    grid = OnnxFaceNetwork(dat_file, "grid")(np.stack(chips))
+
     assert by_onnx.shape == (len(chips), 128) and by_onnx.dtype == np.float32
+    assert grid.shape == (len(chips), 1024) and np.isfinite(grid).all() and (grid >= 0).all()  # after a relu
     assert np.abs(by_onnx - by_dlib).max() < 1e-4
     # Different people get different descriptors (the comparison above is not of constants).
     assert np.linalg.norm(by_dlib[0] - by_dlib[1]) > 0.3
@@ -51,6 +54,11 @@ def test_the_loaded_descriptor_runs_the_onnx_graph(private_cache):
     describer = fd.load_face_descriptor()
     assert isinstance(describer.network, OnnxFaceNetwork)
     assert describer.describe_chips([]).shape == (0, 128)
+    grid = fd.load_face_descriptor("dlib-resnet-v1-grid")
+    chip = np.full((150, 150, 3), 90, np.uint8)
+    assert grid is not None and grid.describe_chips([chip, chip]).shape == (2, 1024)
+    with pytest.raises(ValueError, match="unknown face descriptor"):
+        fd.load_face_descriptor("resnet-9000")
 
 
 def test_a_file_that_is_not_dlibs_resnet_is_refused_by_name(tmp_path: Path):
@@ -79,3 +87,5 @@ def test_when_conversion_fails_dlibs_own_network_answers_and_the_log_says_so(
     assert "using dlib's network" in caplog.text
     chip = np.full((150, 150, 3), 128, np.uint8)
     assert describer.describe_chips([chip]).shape == (1, 128)
+    # dlib's own network has no grid output: that descriptor is unavailable, never computed wrongly.
+    assert fd.load_face_descriptor("dlib-resnet-v1-grid") is None

@@ -237,3 +237,21 @@ def test_a_dead_descriptor_process_is_said_once_and_faces_keep_the_models_answer
     assert worker.failed and not worker.submit(2, image, box)
     assert [r.getMessage() for r in caplog.records if "descriptor process ended" in r.getMessage()].__len__() == 1
     worker.close()
+
+
+def test_a_second_opinion_reads_the_descriptor_it_names_and_refuses_one_it_does_not_know():
+    rng = np.random.default_rng(3)
+    rule = DecisionRule(np.full(40, 0.9), np.full(40, -0.1), np.full(40, 0.4))
+
+    def opinion(name: str, width: int) -> SecondOpinion:
+        return SecondOpinion(
+            name, np.zeros(width), np.ones(width), rng.normal(0, 0.1, (40, width)), np.zeros(40), np.ones(40), rule
+        )
+
+    grid = opinion("dlib-resnet-v1-grid", 1024)
+    assert grid.probe_logits(rng.normal(size=(2, 1024))).shape == (2, 40)
+    assert SecondOpinion.from_dict(grid.to_dict()).descriptor == "dlib-resnet-v1-grid"
+    with pytest.raises(ValueError, match="expected shape"):
+        opinion("dlib-resnet-v1-grid", 128)
+    with pytest.raises(ValueError, match="this version knows"):
+        opinion("resnet-9000", 128)

@@ -40,7 +40,7 @@ from attricam.engine.atomic import atomic_path, atomic_write_text
 from attricam.engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES, attribute_index
 from attricam.engine.bundle import ModelBundle
 from attricam.engine.decision import DecisionRule, logit
-from attricam.engine.face_descriptor import DESCRIPTOR_NAME
+from attricam.engine.face_descriptor import DESCRIPTOR_NAME, DESCRIPTOR_SIZES
 from attricam.engine.reliability import RELIABLE_AUC
 from attricam.engine.runtime import load_classifier
 from attricam.engine.second_opinion import SecondOpinion
@@ -48,7 +48,7 @@ from attricam.engine.second_opinion import SecondOpinion
 from .calibration import fit_decision_rule
 from .celeba import IMAGE_DIR, load_celeba, read_identities
 from .crossfit import with_floors
-from .descriptors import load_descriptor_table
+from .descriptors import load_descriptor_table, table_path
 from .metrics import evaluate_predictions, roc_auc
 from .splits import calibration_mask
 
@@ -68,7 +68,7 @@ class FaceSet:
     paths: tuple[Path, ...]
     labels: np.ndarray  # (n, 40) 0/1
     identities: np.ndarray  # (n,) int
-    descriptors: np.ndarray  # (n, 128)
+    descriptors: np.ndarray  # (n, d)
     landmarks: np.ndarray  # (n, 5, 2)
 
     def subset(self, index: np.ndarray) -> FaceSet:
@@ -115,13 +115,15 @@ def _mean_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(np.nanmean([roc_auc(scores[:, j], labels[:, j]) for j in range(labels.shape[1])]))
 
 
-def fit_probes(faces: FaceSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
-    """-> mean, std, weight (40, 128), bias (40,), and the ridge search (identity-grouped 3-fold CV)."""
+def fit_probes(
+    faces: FaceSet, ridges: Sequence[float] = RIDGE_GRID
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+    """-> mean, std, weight (40, d), bias (40,), and the ridge search (identity-grouped 3-fold CV)."""
     mean, std = faces.descriptors.mean(0), faces.descriptors.std(0) + 1e-6
     x, y = (faces.descriptors - mean) / std, faces.labels.astype(np.float32)
     fold = np.unique(faces.identities, return_inverse=True)[1] % 3
     search = {}
-    for ridge in RIDGE_GRID:
+    for ridge in ridges:
         scores = np.zeros_like(y)
         for k in range(3):
             w, b = _fit_logistic(x[fold != k], y[fold != k], ridge)
@@ -156,12 +158,12 @@ def _fused(raw: np.ndarray, z_probe: np.ndarray, blend: np.ndarray) -> np.ndarra
 
 
 # --- data ---------------------------------------------------------------------------------
-def _load_faces(roots: Sequence[Path], partition: str, descriptor_dir: Path) -> FaceSet:
+def _load_faces(roots: Sequence[Path], partition: str, descriptor_dir: Path, name: str) -> FaceSet:
     identities = read_identities(roots[0])
     parts = []
     for root in roots:
         split = load_celeba(root, (partition,))[partition]
-        path = descriptor_dir / f"{DESCRIPTOR_NAME}-{root.resolve().name}-{partition}.npz"
+        path = table_path(descriptor_dir, root, partition, name)
         if not path.is_file():
             continue
         table = load_descriptor_table(path)
@@ -383,6 +385,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, action="append", required=True)
     parser.add_argument("--out", type=Path, required=True, help="the bundle with its second opinion (.pt)")
     parser.add_argument("--splits", type=int, default=10)
+    parser.add_argument("--descriptor", choices=sorted(DESCRIPTOR_SIZES), default=DESCRIPTOR_NAME)
+    parser.add_argument(
+        "--ridge", type=float, action="append", default=None, help=f"probe ridge to search (default {RIDGE_GRID})"
+    )
     parser.add_argument(
         "--floor",
         action="append",
@@ -399,8 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = bundle.metadata.get("train_config", {})
     fraction = float(cfg.get("calibration_fraction", 0.12))
     policy = str(bundle.metadata.get("threshold_policy", "hybrid_acc_balacc"))
-    train = _load_faces(args.data, "train", args.descriptors)
-    val = _load_faces(args.data[:1], "val", args.descriptors)
+    train = _load_faces(args.data, "train", args.descriptors, args.descriptor)
+    val = _load_faces(args.data[:1], "val", args.descriptors, args.descriptor)
     identities = read_identities(args.data[0])
     names = [p.name for p in train.paths]
     in_slice = calibration_mask(names, identities, fraction)
@@ -414,11 +420,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             search = json.loads(str(saved["search"]))
         log.info("probes from %s", probes_file)
     else:
-        mean, std, weight, bias, search = fit_probes(fit_set)
+        mean, std, weight, bias, search = fit_probes(fit_set, tuple(args.ridge or RIDGE_GRID))
         probes_file.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(probes_file) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, mean=mean, std=std, weight=weight, bias=bias, search=json.dumps(search))
-    probe = SecondOpinion(DESCRIPTOR_NAME, mean, std, weight, bias, np.zeros(40), DecisionRule.uncalibrated())
+    probe = SecondOpinion(args.descriptor, mean, std, weight, bias, np.zeros(40), DecisionRule.uncalibrated())
     cal_probe, val_probe = probe.probe_logits(cal.descriptors), probe.probe_logits(val.descriptors)
     cal_raw, val_raw = _model_outputs(bundle, cal), _model_outputs(bundle, val)
 
@@ -444,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         policy,
     )
     fit = replace(fit, rule=with_floors(fit.rule, floors))
-    opinion = SecondOpinion(DESCRIPTOR_NAME, mean, std, weight, bias, blend, fit.rule)
+    opinion = SecondOpinion(args.descriptor, mean, std, weight, bias, blend, fit.rule)
     groups = _group_rates(fit.rule, _fused(val_raw, val_probe, blend), val.labels)
     model_reliability = {
         "source": "val (the model's own rule, cross-fitted over val's identity halves)",
@@ -455,7 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     metadata = dict(bundle.metadata)
     metadata["second_opinion"] = {
-        "descriptor": DESCRIPTOR_NAME,
+        "descriptor": args.descriptor,
         "probe_faces": len(fit_set),
         "probe_search": search,
         "blend_faces": len(cal),
