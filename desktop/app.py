@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--resolution", type=_size_option, default="640x480", help="camera resolution WxH (default 640x480)"
     )
     parser.add_argument("--bundle", help="model bundle (.pt) to load instead of the default")
+    parser.add_argument(
+        "--compare", metavar="BUNDLE.pt", help="a second model bundle whose answers stand beside the live model's"
+    )
     parser.add_argument("--attribute", help="attribute whose attention to overlay, e.g. Eyeglasses")
     parser.add_argument("--tab", choices=("live", "training", "dashboard"), help="tab to show first")
     parser.add_argument("--screenshot", metavar="OUT.png", help="save a grab of the window, then exit")
@@ -157,11 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         window.resize(int(w), int(h))
     if args.tab:
         window.tabs.setCurrentIndex(("live", "training", "dashboard").index(args.tab))
-    if args.bundle:
+    for path, load in ((args.bundle, window.live.load_bundle), (args.compare, window.live.load_compare_bundle)):
+        if not path:
+            continue
         from attricam.engine.bundle import BundleError, ModelBundle
 
         try:
-            window.live.load_bundle(ModelBundle.load(args.bundle))
+            load(ModelBundle.load(path))
         except BundleError as exc:
             print(f"attricam: {exc}", file=sys.stderr)
             window.shutdown()

@@ -16,8 +16,10 @@ from pathlib import Path
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -30,12 +32,13 @@ from attricam.engine.image_io import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 from .attention_grid import AttentionExplorer
 from .attribute_panel import AttributePanel
+from .comparison_panel import ComparisonPanel
 from .empty_state import EmptyState
 from .face_list import FaceList
 from .live_hud import ShownRate, hud_lines
 from .live_session import LiveSession
 from .live_worker import LivePacket, LiveWorker
-from .model_files import bundle_label
+from .model_files import bundle_label, choose_bundle
 from .overlay_controls import OverlayControls
 from .settings import AppSettings
 from .source_bar import SourceBar
@@ -68,6 +71,8 @@ class LiveTab(QWidget):
         self.worker = worker or LiveWorker()
         self.session = LiveSession()
         self.bundle: ModelBundle | None = None
+        self.compare_bundle: ModelBundle | None = None
+        """The second model whose answers stand beside the live model's (Compare A | B), or None."""
         self.frames_shown = 0
         self._cameras: list[int] | None = None
         self._shown_rate = ShownRate()
@@ -94,13 +99,18 @@ class LiveTab(QWidget):
         self.face_list = FaceList()
         self.overlay = OverlayControls()
         self.attributes = AttributePanel()
+        self.comparison = ComparisonPanel()
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setDocumentMode(True)
+        self.side_tabs.addTab(self.attributes, "Attributes")
+        self.side_tabs.addTab(self.comparison, "Compare A | B")
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(4, 0, 0, 0)
         for title, widget, stretch in (
             ("Faces (click one in the video or here)", self.face_list, 0),
             ("Attention overlay", self.overlay, 0),
-            ("Attributes of the selected face", self.attributes, 1),
+            ("Attributes of the selected face", self.side_tabs, 1),
         ):
             box = QGroupBox(title)
             inner = QVBoxLayout(box)
@@ -109,7 +119,12 @@ class LiveTab(QWidget):
             side_layout.addWidget(box, stretch)
         splitter = QSplitter()
         splitter.addWidget(self.stack)
-        splitter.addWidget(side)
+        side_scroll = QScrollArea()  # on a small screen (1280x720 at 125 %) the panels scroll, never the window
+        side_scroll.setObjectName("LiveSidePanel")
+        side_scroll.setWidget(side)
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        splitter.addWidget(side_scroll)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([760, 520])
@@ -199,6 +214,7 @@ class LiveTab(QWidget):
         w.snapshotFailed.connect(self._snapshot_failed)
         w.requestDone.connect(self._request_done)
         w.ended.connect(self._ended)
+        w.compareChanged.connect(self._compare_changed)
         w.finished.connect(lambda: self._request_done(self.session.awaiting))  # nothing more will come
         bar = self.source_bar
         bar.cameraChosen.connect(self.open_source)
@@ -221,6 +237,9 @@ class LiveTab(QWidget):
         self.overlay.changed.connect(self._overlay_changed)
         self.attributes.attributeClicked.connect(self.select_attribute)
         self.attributes.orderChanged.connect(self._order_changed)
+        self.comparison.attributeClicked.connect(self.select_attribute)
+        self.comparison.chooseRequested.connect(self.choose_compare_bundle)
+        self.comparison.stopRequested.connect(lambda: self.load_compare_bundle(None))
         self.explorer.attributeClicked.connect(self.select_attribute)
         self.view_tabs.currentChanged.connect(lambda _: self._push_options())
 
@@ -364,11 +383,32 @@ class LiveTab(QWidget):
         self.overlay.set_model_shape(layers=bundle.config.layers, heads=bundle.config.heads)
         self.attributes.set_thresholds(bundle.decision_rule.thresholds)
         self.video.set_model_warning(bundle.notice)  # says why: untrained, or no shipped model found
+        if self.compare_bundle is not None:
+            self.comparison.set_models(bundle_label(bundle), bundle_label(self.compare_bundle))
         self.modelChanged.emit(bundle)
 
     def load_bundle(self, bundle: ModelBundle | None) -> None:
         """Swap the live model; ``None`` returns to the default bundle."""
         self._requested(self.worker.set_bundle(bundle), "loading the model")
+
+    def load_compare_bundle(self, bundle: ModelBundle | None) -> None:
+        """Put ``bundle`` beside the live model on the same faces (Compare A | B); ``None`` stops comparing."""
+        self._requested(self.worker.set_compare_bundle(bundle), "the second model" if bundle else "one model")
+
+    def choose_compare_bundle(self) -> None:
+        """Model > Compare with a second model…: any saved ``.pt``."""
+        bundle, problem = choose_bundle(self, self.settings.value("model/open_folder", "runs", str))
+        if problem:
+            self.show_error(problem)
+        if bundle is not None:
+            self.settings.set_value("model/open_folder", str(bundle.path.parent) if bundle.path else "runs")
+            self.load_compare_bundle(bundle)
+
+    def _compare_changed(self, bundle: ModelBundle | None) -> None:
+        self.compare_bundle = bundle
+        first = bundle_label(self.bundle) if self.bundle is not None else None
+        self.comparison.set_models(first, bundle_label(bundle) if bundle is not None else None)
+        self.side_tabs.setCurrentWidget(self.comparison if bundle is not None else self.attributes)
 
     # ------------------------------------------------------------------ controls
     def set_paused(self, paused: bool) -> None:
@@ -485,7 +525,8 @@ class LiveTab(QWidget):
 
     def step_attribute(self, delta: int) -> None:
         """Move the overlay attribute up/down the attribute panel's current order."""
-        order = self.attributes.visible_attributes()
+        panel = self.comparison.bars if self.side_tabs.currentWidget() is self.comparison else self.attributes
+        order = panel.visible_attributes()
         if not order:
             return
         current = self.overlay.attribute
@@ -524,6 +565,7 @@ class LiveTab(QWidget):
 
     def _overlay_changed(self) -> None:
         self.attributes.set_selected_attribute(self.overlay.attribute)
+        self.comparison.set_selected_attribute(self.overlay.attribute)
         self.explorer.set_selected(self.overlay.attribute)
         self._push_options()
 
@@ -607,6 +649,10 @@ class LiveTab(QWidget):
     def _show_face(self, packet: LivePacket) -> None:
         face = packet.result.face(self.selected_face) if self.selected_face is not None else None
         self.attributes.set_face(face, len(packet.result.faces))
+        if self.comparison.comparing:
+            self.comparison.show_comparison(
+                packet.comparison, packet.compare_tiles, self.selected_face, packet.options.attribute
+            )
 
     def _show_explorer(self, packet: LivePacket) -> None:
         face = packet.result.face(packet.tiles_face) if packet.tiles_face is not None else None

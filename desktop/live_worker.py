@@ -30,6 +30,7 @@ from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
 from attricam.engine.bundle import ModelBundle, load_default_bundle
+from attricam.engine.comparison import ModelComparison
 from attricam.engine.export import default_stem, export_snapshot
 from attricam.engine.image_io import MediaLoadError
 from attricam.engine.panel_layout import PanelMemory
@@ -38,6 +39,7 @@ from attricam.engine.results import FrameResult
 from attricam.engine.tracking import iou_matrix
 
 from .attention_tiles import attention_tiles
+from .live_comparison import LiveComparison
 from .screen_render import render_for_view
 from .sources import (
     CameraSource,
@@ -82,6 +84,8 @@ class LivePacket:
     request: int = 0  # id of the last frame-changing request (open, step, seek, model) applied before this frame
     selection_moved: tuple[int, int] | None = None  # (old id, new id): the selected person got a new track id
     ended: bool = False  # a video file that does not loop reached its last frame
+    comparison: ModelComparison | None = None  # a second model's answer for the same faces (Model > Compare with…)
+    compare_tiles: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None  # (face id, (A, B)) attention crops
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,8 @@ class LiveWorker(QThread):
     snapshotFailed = Signal(str)
     requestDone = Signal(int)  # id returned by open_source/step/seek/set_bundle: applied (a frame or not)
     ended = Signal()  # a video file without loop reached its end: paused there
+    heldChanged = Signal(bool)  # live analysis held (True) or going again (False), see set_held
+    compareChanged = Signal(object)  # the second model's ModelBundle, or None when comparing stopped
 
     def __init__(
         self,
@@ -141,14 +147,18 @@ class LiveWorker(QThread):
         self._panels = PanelMemory()  # panels follow their faces from one video frame to the next
         self._want_tiles = False
         self._paused = False
+        self._held = False
         self._serial = 0
         self.pipeline = None
         self._source: FrameSource | None = None
         self._last: tuple[np.ndarray, FrameResult, float, _Where] | None = None  # frame, result, capture time, where
+        self._compare = LiveComparison()
+        self._comparison: ModelComparison | None = None  # the second model's answer for ``_last``
         self._fps = 0.0
         self._last_done = 0.0
         self._latency_ms = 0.0
         self._view_size: tuple[int, int] | None = None
+        self._view_ratio = 1.0  # the view's device pixels per logical pixel (1.5 at a 150 % display scale)
         self._render_view: tuple[int, int] | None = None  # the view size the panel memory's offsets are for
         self._hud_rect: tuple[int, int, int, int] | None = None
         self._loop = True
@@ -175,6 +185,12 @@ class LiveWorker(QThread):
     def set_paused(self, paused: bool) -> None:
         self._send("pause", paused)
 
+    def set_held(self, held: bool) -> None:
+        """Stop analysing a playing source while ``held`` (the window holds it while a training or evaluation job
+        needs the cores and the Live tab is not on screen); the user's pause is left as it is, and playing goes on
+        from where it was when released. A held camera's frames are dropped."""
+        self._send("hold", bool(held))
+
     def step(self, delta: int = 1) -> int:
         """Analyse exactly one frame forward (or back, video files) while paused, or move in the filmstrip."""
         return self._send("step", delta, request=True)
@@ -194,8 +210,14 @@ class LiveWorker(QThread):
         """Swap the model; ``None`` goes back to the default bundle."""
         return self._send("bundle", bundle, request=True)
 
-    def set_view_size(self, width: int, height: int) -> None:
-        """Size of the video widget: frames are scaled to fit it here, so the GUI only blits them."""
+    def set_compare_bundle(self, bundle: ModelBundle | None) -> int:
+        """Run ``bundle`` too, on the same faces, and publish both answers (None: stop comparing)."""
+        return self._send("compare", bundle, request=True)
+
+    def set_view_size(self, width: int, height: int, ratio: float = 1.0) -> None:
+        """Size of the video widget in device pixels: frames are scaled to fit it here, so the GUI only blits them;
+        ids and bars are drawn ``ratio`` (device pixels per logical one) times larger, like the window's text."""
+        self._view_ratio = float(ratio)
         self._view_size = (int(width), int(height))
 
     def set_hud_rect(self, rect: tuple[int, int, int, int] | None) -> None:
@@ -248,7 +270,7 @@ class LiveWorker(QThread):
                     rerender = self._apply_commands()
                     if self._stopping.is_set():
                         break
-                    if self._source is not None and self._source.live and not self._paused:
+                    if self._source is not None and self._source.live and not self._paused and not self._held:
                         self._live_step()
                     elif rerender:
                         self._publish_again()
@@ -297,6 +319,12 @@ class LiveWorker(QThread):
             self._paused = bool(payload)
             if self._source is not None:
                 self._source.restart_clock()
+        elif name == "hold":
+            if payload != self._held:
+                self._held = payload
+                if self._source is not None:
+                    self._source.restart_clock()  # a video goes on at its own pace, not catching up on the hold
+                self.heldChanged.emit(payload)
         elif name == "step":
             self._step(int(payload))
         elif name == "seek":
@@ -317,6 +345,8 @@ class LiveWorker(QThread):
             self._hud_rect = payload
         elif name == "bundle":
             self._swap_bundle(payload)
+        elif name == "compare":
+            self._set_compare(payload)
         elif name == "snapshot":
             self._snapshot(*payload)
         elif name == "scan":
@@ -348,6 +378,7 @@ class LiveWorker(QThread):
         again by the place of their box, not by the track id the restart gave someone else.
         """
         self.pipeline.reset()
+        self._compare.reset()
         self._panels.forget()
         self._follow = follow
 
@@ -431,6 +462,7 @@ class LiveWorker(QThread):
             first = self._moved[0] if self._moved is not None and self._moved[1] == moved[0] else moved[0]
             self._moved = (first, moved[1]) if first != moved[1] else None
         self._follow = False
+        self._comparison = self._compare.compare(frame, result, self.pipeline.bundle, still=still)
         self._last = (frame, result, captured, self._where())
         self._latency_ms = -1.0  # measured when published
         now = time.perf_counter()
@@ -478,7 +510,7 @@ class LiveWorker(QThread):
         if view != self._render_view:  # panels remembered at another zoom would land in the wrong place
             self._panels.forget()
             self._render_view = view
-        annotated, _ = render_for_view(frame, result, options, self._panels, view, self._hud_rect)
+        annotated, _ = render_for_view(frame, result, options, self._panels, view, self._hud_rect, self._view_ratio)
         tiles, tiles_face = None, None
         if self._want_tiles and result.faces:
             face = result.face(options.selected_face) if options.selected_face is not None else None
@@ -486,6 +518,7 @@ class LiveWorker(QThread):
             tiles = attention_tiles(face, options)
             tiles_face = face.face_id
         display = _display_image(annotated, view)
+        comparison = self._comparison if self._comparison is not None and self._comparison.first is result else None
         self._serial += 1
         if self._latency_ms < 0:  # first publication of this analysis: capture -> rendered
             self._latency_ms = (time.perf_counter() - captured) * 1000.0
@@ -508,6 +541,8 @@ class LiveWorker(QThread):
             request=self._request,
             selection_moved=self._moved,
             ended=self._ended,
+            comparison=comparison,
+            compare_tiles=self._compare.tiles(comparison, options),
         )
         with self._mailbox_lock:
             self._mailbox = packet
@@ -528,6 +563,21 @@ class LiveWorker(QThread):
             # model name all come from the new model (set_bundle restarted the tracks, so no EMA mixes models).
             self._analyse(self._last[0], still=source.still)
 
+    def _set_compare(self, bundle: ModelBundle | None) -> None:
+        try:
+            self._compare.set_bundle(bundle, self.pipeline.settings)
+        except Exception as exc:  # noqa: BLE001 - a bad bundle must not kill the live view
+            self.status.emit("error", f"Second model not loaded: {exc}")
+            return
+        self.compareChanged.emit(bundle)
+        if bundle is not None:
+            self.status.emit("info", f"Comparing with {self._compare.model.label}")
+        if self._last is not None:  # the frame on screen gets (or loses) the second answer at once
+            frame, result, _, _ = self._last
+            still = self._source is not None and self._source.still
+            self._comparison = self._compare.compare(frame, result, self.pipeline.bundle, still=still)
+            self._publish_again()
+
     def _snapshot(self, packet: LivePacket, folder: str) -> None:
         stem = default_stem()
         try:
@@ -540,6 +590,7 @@ class LiveWorker(QThread):
                 stem,
                 source=_source_name(packet),
                 details=_snapshot_details(packet),
+                comparison=packet.comparison,
             )
         except Exception as exc:  # noqa: BLE001 - disk full, permissions: tell the user
             self.snapshotFailed.emit(f"Snapshot not saved: {exc}")

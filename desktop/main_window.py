@@ -8,6 +8,7 @@ from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QTabWidget, QWidget
 
+from .cpu_share import CpuShare
 from .live_tab import LiveTab
 from .live_worker import LiveWorker
 from .model_files import bundle_label, choose_bundle
@@ -31,6 +32,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+Shift+O", "open video"),
     ("Ctrl+Alt+O", "open a folder (recursive)"),
     ("Ctrl+M", "load a model bundle"),
+    ("Ctrl+Shift+M", "compare with a second model (side by side)"),
     ("Ctrl+1 / 2 / 3", "Live / Training / Dashboard tab"),
     ("Ctrl+Q", "quit"),
 )
@@ -73,7 +75,11 @@ class MainWindow(QMainWindow):
         self.live.message.connect(self.statusBar().showMessage)
         self.live.modelChanged.connect(self._model_changed)
         self.training.loadBundleRequested.connect(self._load_bundle)
+        if hasattr(self.training, "compareBundleRequested"):
+            self.training.compareBundleRequested.connect(self._compare_bundle)
         self.dashboard.set_live_bundle_source(lambda: self.live.bundle)
+        jobs = [job for tab in (self.training, self.dashboard) if (job := getattr(tab, "job", None)) is not None]
+        self.cpu_share = CpuShare(self.tabs, self.live, self.live.worker, jobs, self)
         self._build_menus()
         self._build_shortcuts()
         self._restore_geometry()
@@ -108,6 +114,16 @@ class MainWindow(QMainWindow):
         default = QAction("Back to the &default model", self)
         default.triggered.connect(lambda: self._load_bundle(None))
         model_menu.addAction(default)
+        model_menu.addSeparator()
+        compare = QAction("&Compare with a second model…", self)
+        compare.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        compare.triggered.connect(self._choose_compare_bundle)
+        model_menu.addAction(compare)
+        self.stop_compare_action = QAction("&Stop comparing", self)
+        self.stop_compare_action.setEnabled(False)
+        self.stop_compare_action.triggered.connect(lambda: self.live.load_compare_bundle(None))
+        self.live.worker.compareChanged.connect(lambda bundle: self.stop_compare_action.setEnabled(bundle is not None))
+        model_menu.addAction(self.stop_compare_action)
         help_menu = self.menuBar().addMenu("&Help")
         keys = QAction("&Keyboard shortcuts", self)
         keys.triggered.connect(self._show_shortcuts)
@@ -201,6 +217,14 @@ class MainWindow(QMainWindow):
         self.live.load_bundle(bundle)
         self.tabs.setCurrentWidget(self.live)
 
+    def _compare_bundle(self, bundle) -> None:
+        self.live.load_compare_bundle(bundle)
+        self.tabs.setCurrentWidget(self.live)
+
+    def _choose_compare_bundle(self) -> None:
+        self.tabs.setCurrentWidget(self.live)
+        self.live.choose_compare_bundle()
+
     def open_bundle_dialog(self) -> None:
         """Model > Load model bundle…: any saved ``.pt`` (a run folder's model.pt, a colleague's bundle)."""
         start = self.settings.value("model/open_folder", "runs", str)
@@ -253,6 +277,7 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         QApplication.instance().removeEventFilter(self._guard)
+        self.cpu_share.close()
         self.live.shutdown()
         self.training.shutdown()
         self.dashboard.shutdown()

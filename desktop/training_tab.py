@@ -140,6 +140,7 @@ def _fresh_folder(finished: Path) -> Path:
 
 class TrainingTab(QWidget):
     loadBundleRequested = Signal(object)  # ModelBundle, or None for the default model
+    compareBundleRequested = Signal(object)  # ModelBundle to stand beside the live model (Live tab, Compare A | B)
     runFinished = Signal(object)  # the trainer's FinishedEvent
 
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
@@ -242,6 +243,8 @@ class TrainingTab(QWidget):
         self.resume_button.clicked.connect(self._resume_dialog)
         self.journey_button.clicked.connect(self.start_journey)
         self.journey.loadRequested.connect(self._load_bundle_path)
+        self.journey.compareRequested.connect(self._compare_bundle_path)
+        self.journey.sideBySideRequested.connect(self._side_by_side)
         self.watch_button.clicked.connect(self._watch_dialog)
         self.follower.event.connect(self._on_event)
         self.load_button.clicked.connect(self._load_result)
@@ -499,6 +502,25 @@ class TrainingTab(QWidget):
             self._state(str(exc), error=True)
             return
         self.loadBundleRequested.emit(bundle)
+
+    def _read_bundle(self, path: str) -> ModelBundle | None:
+        try:
+            return ModelBundle.load(path)
+        except BundleError as exc:
+            self._state(str(exc), error=True)
+            return None
+
+    def _compare_bundle_path(self, path: str) -> None:
+        bundle = self._read_bundle(path)
+        if bundle is not None:
+            self.compareBundleRequested.emit(bundle)
+
+    def _side_by_side(self, first: str, second: str) -> None:
+        """The journey's naive recipe as the live model and its best one beside it, on the Live tab."""
+        bundles = self._read_bundle(first), self._read_bundle(second)
+        if bundles[0] is not None and bundles[1] is not None:
+            self.loadBundleRequested.emit(bundles[0])
+            self.compareBundleRequested.emit(bundles[1])
 
     def _load_result(self) -> None:
         """Load the last finished run's bundle: a later run that was started and stopped does not hide it."""
