@@ -82,7 +82,7 @@ class DashboardTab(QWidget):
 
         self.caption = QLabel("No model loaded yet.")
         self.caption.setWordWrap(True)
-        self.root_edit = QLineEdit(self.settings.value("dashboard/data_root", str(default_data_root()), str))
+        self.root_edit = QLineEdit(self.settings.data_root or str(default_data_root()))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._pick_root)
         self.limit = QSpinBox(minimum=0, maximum=1_000_000, value=400, specialValueText="all")
@@ -208,7 +208,7 @@ class DashboardTab(QWidget):
             return False
         if self.job.running:
             return False
-        self.settings.set_value("dashboard/data_root", str(root))
+        self.settings.data_root = str(root)
         workdir = Path(self._workdir.name)
         path = bundle.path
         if path is None:  # an in-memory bundle (the random one): save a copy for the worker process

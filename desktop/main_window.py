@@ -6,7 +6,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMainWindow, QMessageBox, QScrollArea, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QTabWidget,
+    QWidget,
+)
 
 from .cpu_share import CpuShare
 from .live_tab import LiveTab
@@ -80,12 +90,29 @@ class MainWindow(QMainWindow):
         self.dashboard.set_live_bundle_source(lambda: self.live.bundle)
         jobs = [job for tab in (self.training, self.dashboard) if (job := getattr(tab, "job", None)) is not None]
         self.cpu_share = CpuShare(self.tabs, self.live, self.live.worker, jobs, self)
+        self._share_data_root()
         self._build_menus()
         self._build_shortcuts()
         self._restore_geometry()
         self._closed = False
         self.live.start(initial_source, error=startup_error)
         self.live.video.setFocus()
+
+    def _share_data_root(self) -> None:
+        """One CelebA root for the Training and Dashboard tabs: typing or browsing it in one shows in the other
+        (and is remembered for both)."""
+        form = getattr(self.training, "form", None)
+        edits = [e for e in (getattr(form, "data_root", None), getattr(self.dashboard, "root_edit", None)) if e]
+        for edit in edits:
+            others = [other for other in edits if other is not edit]
+            edit.textChanged.connect(lambda text, others=others: self._data_root_changed(text, others))
+
+    def _data_root_changed(self, text: str, others: list[QLineEdit]) -> None:
+        for other in others:
+            if other.text() != text:
+                other.setText(text)
+        if (Path(text.strip()) / "img_align_celeba").is_dir():  # remembered once it names a CelebA root
+            self.settings.data_root = text.strip()
 
     # ------------------------------------------------------------------ menus and keys
     def _build_menus(self) -> None:

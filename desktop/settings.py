@@ -85,6 +85,19 @@ class AppSettings:
         self.store.setValue("export/folder", folder)
 
     @property
+    def data_root(self) -> str:
+        """The CelebA root the Training and Dashboard tabs share; "" when never set (they show the default). Reads
+        the two keys each tab kept before they shared one."""
+        for key in ("data/celeba_root", "training/data_root", "dashboard/data_root"):
+            if value := self._get(key, "", str):
+                return str(value)
+        return ""
+
+    @data_root.setter
+    def data_root(self, root: str) -> None:
+        self.store.setValue("data/celeba_root", root)
+
+    @property
     def open_folder(self) -> str:
         return self._get("live/open_folder", str(Path.home()), str)
 

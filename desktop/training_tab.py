@@ -155,7 +155,7 @@ class TrainingTab(QWidget):
         self.run = RunState()
         self._result_bundle: str | None = None  # bundle of the last finished run; survives later runs
 
-        self.form = TrainingForm(self.settings.value("training/data_root", str(default_data_root()), str))
+        self.form = TrainingForm(self.settings.data_root or str(default_data_root()))
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("StartTraining")
         self.pause_button = QPushButton("Pause")
@@ -274,7 +274,7 @@ class TrainingTab(QWidget):
         out.mkdir(parents=True, exist_ok=True)
         config_path = out / _GUI_CONFIG
         atomic_write_text(config_path, json.dumps(config.to_dict(), indent=2))
-        self.settings.set_value("training/data_root", config.data[0])
+        self.settings.data_root = config.data[0]
         self.run = RunState(epochs=config.epochs)
         if self._result_bundle:
             self.result_label.setText(f"Last finished model (loadable while this run trains): {self._result_bundle}")
@@ -306,7 +306,7 @@ class TrainingTab(QWidget):
         bundle = config.init_from or str(default_bundle_path())
         self.form.out.setText("")
         self.journey_folder = out
-        self.settings.set_value("training/data_root", config.data[0])
+        self.settings.data_root = config.data[0]
         self.run = RunState()
         self.follower.stop()
         self.plots.clear()
