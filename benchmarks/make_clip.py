@@ -101,12 +101,14 @@ def make_demo_clip(
     size: tuple[int, int] = (640, 480),
     faces: int = 1,
     fps: float = 30.0,
+    names: tuple[str, ...] = DEFAULT_FACES,
 ) -> Path:
     """Write the clip to ``out_path`` (``.mp4``: mp4v, ``.avi``: MJPG) atomically and return the path.
 
     The clip is read back with ``cv2.VideoCapture`` before it replaces
     ``out_path``; a codec this OpenCV build cannot round-trip raises
-    ``RuntimeError`` instead of leaving an unreadable file.
+    ``RuntimeError`` instead of leaving an unreadable file. ``names``: the CelebA images to use (the first
+    ``faces`` of them).
     """
     out_path = Path(out_path)
     if out_path.suffix.lower() not in _FOURCC:
@@ -116,7 +118,7 @@ def make_demo_clip(
     if frames < 1:
         raise ValueError(f"frames must be >= 1, got {frames}")
     root = Path(celeba_root) if celeba_root else default_celeba_root()
-    portraits = [load_image(root / "img_align_celeba" / name) for name in DEFAULT_FACES[:faces]]
+    portraits = [load_image(root / "img_align_celeba" / name) for name in names[:faces]]
     background = _background(*size)
     with atomic_path(out_path) as tmp:
         writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*_FOURCC[out_path.suffix.lower()]), fps, size)

@@ -1,11 +1,18 @@
-"""Regenerate docs/screenshots/{live,training,dashboard}.png from the real window (offscreen).
+"""Regenerate docs/screenshots/*.png from the real window (offscreen).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py [--events runs/default/events.jsonl]
+        [--journey runs/journey] [--only live,training,dashboard,journey]
 
 Live: the 640x480 demo clip of two CelebA faces (composed on demand, never
 committed), paused with an attention overlay. Training: the plots of a run's
 event log (a real ``attricam train --events`` run) or, without one, a tiny run
 trained here. Dashboard: an evaluation of the live model on CelebA val.
+Journey (``training_journey.png``): the imbalance journey's comparison of the
+``--journey`` folder, or, when it holds none, the journey run here from the
+Training tab's button (all train faces, about 5 minutes on 2 cores). Side by
+side (``live_compare.png``, and the exported PNG ``live_compare_export.png``):
+the journey's "naive vs best" button, the demo clip's frame seen by both models,
+the overlay on the rarest attribute they disagree on.
 """
 
 from __future__ import annotations
@@ -39,6 +46,65 @@ def _wait(app, predicate, timeout: float) -> bool:
     return False
 
 
+COMPARE_FACES = ("040595.jpg", "022397.jpg")
+"""CelebA train faces with rare attributes (bald, goatee; gray hair, double chin) for the side-by-side picture:
+where a naive and a weighted recipe part ways."""
+
+
+def _side_by_side(app, window, out: Path, workdir: Path, clip: Path) -> None:
+    """The journey's "naive vs best" button, then a paused frame of ``clip`` seen by both models with the overlay
+    on the rarest attribute they disagree on; the window and the exported PNG (S)."""
+    from attricam.desktop.sources import SourceSpec
+
+    live = window.live
+    _show_tab(window, "Live")
+    live.open_source(SourceSpec("video", paths=(str(clip),)))
+    assert _wait(app, lambda: live.packet is not None and live.packet.source_path.endswith(clip.name)
+                 and live.packet.result.frame_index >= 40 and len(live.packet.result.faces) >= 2, 120)  # fmt: skip
+    live.set_paused(True)
+    window.training.journey.side_by_side_button.click()
+    wanted = window.training.journey.naive_and_best()
+    assert wanted is not None, "the journey has no naive and best recipe to compare"
+
+    def compared() -> bool:
+        p = live.packet
+        return (
+            not live.busy and live.compare_bundle is not None and p is not None and p.comparison is not None
+            and p.comparison.second.model_name == live.compare_bundle.name and p.comparison.pair(live.selected_face) is not None
+        )  # fmt: skip
+
+    assert _wait(app, compared, 120), "the side-by-side view never showed both models"
+    comparison = live.packet.comparison
+    face = min(comparison.first.faces, key=lambda f: _rarest(comparison.disagreements(f.face_id)))
+    if face.face_id != live.selected_face:
+        live.select_face(face.face_id)
+        _wait(app, lambda: compared() and live.packet.options.selected_face == face.face_id, 20)
+    differ = live.packet.comparison.disagreements(live.selected_face)
+    if differ:
+        live.select_attribute(differ[0])
+        _wait(app, lambda: live.packet.options.attribute == differ[0] and live.packet.compare_tiles is not None, 20)
+    _wait(app, lambda: False, 0.5)
+    window.grab().save(str(out / "live_compare.png"))
+    window.settings.export_folder = str(workdir / "exports")
+    saved: list[str] = []
+    live.worker.snapshotSaved.connect(lambda png, _: saved.append(png))
+    live.snapshot()
+    assert _wait(app, lambda: bool(saved), 30), "the side-by-side snapshot was not saved"
+    Path(saved[0]).replace(out / "live_compare_export.png")
+
+
+_PARTS = ("live", "training", "dashboard", "journey")
+"""journey: training_journey.png, live_compare.png and live_compare_export.png."""
+
+
+def _rarest(attributes: list[int]) -> float:
+    """Frequency of the rarest attribute in the list (1 when empty): the face whose disagreement is rarest shows
+    the story best."""
+    from attricam.engine.attributes import ATTRIBUTES
+
+    return min((ATTRIBUTES[i].frequency for i in attributes), default=1.0)
+
+
 def main() -> int:
     from attricam.training.config import DATA_ROOT_HELP, default_data_root
 
@@ -47,10 +113,17 @@ def main() -> int:
     parser.add_argument(
         "--data", type=Path, default=default_data_root(), help=f"CelebA root (default {DATA_ROOT_HELP})"
     )
+    parser.add_argument("--journey", type=Path, default=REPO / "runs" / "journey")
     parser.add_argument("--attribute", default="Smiling")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--size", default="1440x900")
+    parser.add_argument(
+        "--only", default=",".join(_PARTS), help=f"comma-separated pictures to regenerate ({', '.join(_PARTS)})"
+    )
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    if only - set(_PARTS):
+        parser.error(f"unknown --only {', '.join(sorted(only - set(_PARTS)))}; valid: {', '.join(_PARTS)}")
 
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -79,13 +152,40 @@ def main() -> int:
     _wait(app, lambda: False, 0.5)
     window.tabs.setCurrentWidget(live)
     _wait(app, lambda: False, 0.3)
-    window.grab().save(str(args.out / "live.png"))
-    live.toggle_explorer()
-    _wait(app, lambda: live.packet is not None and live.packet.tiles is not None, 10)
-    _wait(app, lambda: False, 0.3)
-    window.grab().save(str(args.out / "live_explorer.png"))
-    live.toggle_explorer()
+    if "live" in only:
+        window.grab().save(str(args.out / "live.png"))
+        live.toggle_explorer()
+        _wait(app, lambda: live.packet is not None and live.packet.tiles is not None, 10)
+        _wait(app, lambda: False, 0.3)
+        window.grab().save(str(args.out / "live_explorer.png"))
+        live.toggle_explorer()
 
+    training = window.training
+    if "training" in only:
+        _training_plots(app, window, args, Path(workdir.name))
+    if "dashboard" in only:
+        _dashboard(app, window, args)
+    if "journey" in only:
+        _show_tab(window, "Training")
+        if not training.journey.show_comparison(args.journey):
+            training.form.data_root.setText(str(args.data))
+            training.form.out.setText(str(args.journey))
+            training.extra_config = {}
+            training.journey_button.click()
+            _wait(app, lambda: not training.job.running, 1800)
+        training.right_tabs.setCurrentWidget(training.journey)
+        _wait(app, lambda: False, 0.5)
+        window.grab().save(str(args.out / "training_journey.png"))
+        faces = make_demo_clip(REPO / "out" / "screenshot_compare.avi", args.data, frames=120, faces=2,
+                               names=COMPARE_FACES)  # fmt: skip
+        _side_by_side(app, window, args.out, Path(workdir.name), faces)
+    window.close()
+    window.shutdown()
+    print("\n".join(str(p) for p in sorted(args.out.glob("*.png"))))
+    return 0
+
+
+def _training_plots(app, window, args, workdir: Path) -> None:
     training = window.training
     _show_tab(window, "Training")
     if args.events.is_file():
@@ -93,7 +193,7 @@ def main() -> int:
         training.follower.stop()
     else:
         training.form.data_root.setText(str(args.data))
-        training.form.out.setText(str(Path(workdir.name) / "run"))
+        training.form.out.setText(str(workdir / "run"))
         for spin, value in ((training.form.epochs, 3), (training.form.batch_size, 16),
                             (training.form.train_limit, 96), (training.form.val_limit, 48)):  # fmt: skip
             spin.setValue(value)
@@ -104,6 +204,8 @@ def main() -> int:
     _wait(app, lambda: False, 0.5)
     window.grab().save(str(args.out / "training.png"))
 
+
+def _dashboard(app, window, args) -> None:
     dashboard = window.dashboard
     _show_tab(window, "Dashboard")
     dashboard.root_edit.setText(str(args.data))
@@ -115,10 +217,6 @@ def main() -> int:
     dashboard.tabs.setCurrentIndex(2)
     _wait(app, lambda: False, 0.3)
     window.grab().save(str(args.out / "dashboard_attention_flow.png"))
-    window.close()
-    window.shutdown()
-    print("\n".join(str(p) for p in sorted(args.out.glob("*.png"))))
-    return 0
 
 
 if __name__ == "__main__":

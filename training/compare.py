@@ -140,18 +140,21 @@ def write_comparison_plot(rows: Sequence[dict], path: Path) -> None:
     names = list(rows[0]["rare_rates@0.5"])
     x = np.arange(len(names))
     width = 0.8 / (len(rows) + 1)
-    fig, ax = plt.subplots(figsize=(max(8, 0.9 * len(names)), 4.5), dpi=110)
+    # Sized to be read where it is shown (the Training tab's Journey page, ~800 px wide): names whole, legend
+    # above the bars in one or two rows, nothing under another label.
+    fig, ax = plt.subplots(figsize=(max(7.5, 0.62 * len(names)), 4.6), dpi=110)
     true = [rows[0]["rare_rates@0.5"][n][1] for n in names]
     ax.bar(x - 0.4 + width / 2, true, width, color="#999999", label="true rate")
     for k, r in enumerate(rows, start=1):
         predicted = [r["rare_rates@0.5"][n][0] for n in names]
         ax.bar(x - 0.4 + width * (k + 0.5), predicted, width, label=r["recipe"])
-    ax.set_xticks(x, names, rotation=45, ha="right", fontsize=8)
-    ax.set_ylabel("predicted-positive rate at 0.5 (val)")
-    ax.set_title("Rare attributes: predicted vs true positive rate, per recipe")
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
-    fig.savefig(path)
+    ax.set_xticks(x, [n.replace("_", " ") for n in names], rotation=35, ha="right", fontsize=10)
+    ax.tick_params(axis="y", labelsize=9)
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    ax.set_ylabel("predicted-positive rate at 0.5 (val)", fontsize=10)
+    ax.set_title("Rare attributes: predicted vs true positive rate, per recipe", fontsize=11, pad=40)
+    ax.legend(fontsize=9, ncol=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
 
 
