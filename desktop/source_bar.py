@@ -1,18 +1,21 @@
 """Source toolbar: camera and resolution pickers, open file, filmstrip navigation, play controls.
 
-Video files also get a seek bar and a loop toggle; both are hidden for cameras and stills.
+Video files also get a seek bar and a loop toggle; both are hidden for cameras and stills. The bar fits a
+window 1024 logical pixels wide (a 1280x720 screen at 125 %): the resolution picker shows only while a camera
+is the source, and a long position text ("3 / 12  a-long-file-name.jpg") ends in "…" rather than widen the window.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QStyle,
     QStyleOptionSlider,
@@ -22,7 +25,31 @@ from PySide6.QtWidgets import (
 
 from .sources import CAMERA_RESOLUTIONS, SourceSpec
 
-__all__ = ["SeekSlider", "SourceBar"]
+__all__ = ["ElidedLabel", "SeekSlider", "SourceBar"]
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that may be narrower than its text: the middle then becomes "…" (``text()`` and the
+    tooltip keep it whole)."""
+
+    def __init__(self, minimum_width: int = 120, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._minimum_width = minimum_width
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._minimum_width, super().minimumSizeHint().height())
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle, rect.width())
+        painter.drawText(rect, int(self.alignment()), text)
+        painter.end()
 
 
 class SeekSlider(QSlider):
@@ -76,8 +103,11 @@ class SourceBar(QWidget):
         self.setObjectName("SourceBar")
         self.camera_box = QComboBox()
         self.camera_box.setMinimumWidth(130)
+        self.camera_box.setToolTip("Camera")
         self.camera_box.addItem("Looking for cameras…", None)
         self.resolution_box = QComboBox()
+        self.resolution_box.setToolTip("Camera resolution")
+        self.resolution_box.hide()  # until a camera is the source
         for w, h in CAMERA_RESOLUTIONS:
             self.resolution_box.addItem(f"{w}x{h}", (w, h))
         self.open_video = QPushButton("Open video…")
@@ -86,12 +116,11 @@ class SourceBar(QWidget):
         self.prev_button.setToolTip("Previous image / step back (←)")
         self.next_button = QToolButton(text="▶")
         self.next_button.setToolTip("Next image / single step (→)")
-        self.position = QLabel("")
-        self.position.setMinimumWidth(120)
+        self.position = ElidedLabel(120)
         self.seek_slider = SeekSlider()
         self.seek_slider.setObjectName("SeekSlider")
         self.seek_slider.setToolTip("Video position: drag or click to jump")
-        self.seek_slider.setMinimumWidth(160)
+        self.seek_slider.setMinimumWidth(100)
         self.seek_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrows stay frame steps, not slider moves
         self.loop_button = QToolButton(text="Loop")
         self.loop_button.setCheckable(True)
@@ -108,7 +137,6 @@ class SourceBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.back_button)
-        layout.addWidget(QLabel("Camera"))
         layout.addWidget(self.camera_box)
         layout.addWidget(self.resolution_box)
         layout.addSpacing(8)
@@ -191,6 +219,7 @@ class SourceBar(QWidget):
         self.pause_button.setEnabled(kind in ("camera", "video"))
         self.snapshot_button.setEnabled(kind is not None)
         self.seek_slider.setVisible(kind == "video")
+        self.resolution_box.setVisible(kind == "camera")
         self.loop_button.setVisible(kind == "video")
         if kind != "video":
             self.seek_slider.setRange(0, 0)

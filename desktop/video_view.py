@@ -31,7 +31,7 @@ _WARN_BG = QColor(180, 40, 30, 220)
 
 class VideoView(QWidget):
     faceClicked = Signal(int)
-    resized = Signal(int, int)  # device pixels: the worker scales frames to this
+    resized = Signal(int, int, float)  # device pixels, and device pixels per logical one: frames are scaled to it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -171,7 +171,7 @@ class VideoView(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        self.resized.emit(*self.device_size())
+        self.resized.emit(*self.device_size(), self.devicePixelRatioF())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
