@@ -55,6 +55,15 @@ _INFO_MS, _ERROR_MS = 4000, 10000
 """How long a status toast stays over the picture; errors too expire, the picture under them is valid."""
 
 
+class _SidePanelLayout(QVBoxLayout):
+    """The side panels' column: as tall as its scroll area, or its minimum height. A word-wrapped legend gives a
+    layout height-for-width, and a scroll area then sizes it to its preferred height (every attribute row),
+    scrolling the whole column at any window size instead of the attribute list alone."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
 def _patterns(extensions) -> str:
     return " ".join(f"*{e}" for e in sorted(extensions))
 
@@ -105,7 +114,7 @@ class LiveTab(QWidget):
         self.side_tabs.addTab(self.attributes, "Attributes")
         self.side_tabs.addTab(self.comparison, "Compare A | B")
         side = QWidget()
-        side_layout = QVBoxLayout(side)
+        side_layout = _SidePanelLayout(side)
         side_layout.setContentsMargins(4, 0, 0, 0)
         for title, widget, stretch in (
             ("Faces (click one in the video or here)", self.face_list, 0),
@@ -114,7 +123,7 @@ class LiveTab(QWidget):
         ):
             box = QGroupBox(title)
             inner = QVBoxLayout(box)
-            inner.setContentsMargins(6, 6, 6, 6)
+            inner.setContentsMargins(6, 4, 6, 4)
             inner.addWidget(widget)
             side_layout.addWidget(box, stretch)
         splitter = QSplitter()
@@ -124,6 +133,8 @@ class LiveTab(QWidget):
         side_scroll.setWidget(side)
         side_scroll.setWidgetResizable(True)
         side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # as wide as the panels need while the window can give it (440 keeps 1280x720 at 150 % in reach)
+        side_scroll.setMinimumWidth(min(side.minimumSizeHint().width() + 16, 440))
         splitter.addWidget(side_scroll)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QSlider, QWidget
 
 from attricam.engine.attributes import ATTRIBUTES
 from attricam.engine.render import COLORMAPS, RenderOptions
@@ -22,6 +22,9 @@ class OverlayControls(QWidget):
         for info in ATTRIBUTES:
             self.attribute_box.addItem(f"{info.display_name}  ·  {info.badge}", info.index)
         self.attribute_box.setMaxVisibleItems(20)
+        # as narrow as a short name needs, not the longest "name · badge": the panel fits a 1024 px window
+        self.attribute_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.attribute_box.setMinimumContentsLength(14)
         self.layer_box = QComboBox()
         self.head_box = QComboBox()
         self.set_model_shape(layers=2, heads=4)
@@ -45,10 +48,11 @@ class OverlayControls(QWidget):
         opacity_row = QHBoxLayout()
         opacity_row.addWidget(self.opacity, 1)
         opacity_row.addWidget(self.opacity_label)
-        toggles = QHBoxLayout()
-        for box in (self.boxes, self.landmarks, self.bars, self.unreliable):
-            toggles.addWidget(box)
-        toggles.addStretch(1)
+        opacity_row.addWidget(self.colormap_box)  # one row for both: the toggles below take two
+        toggles = QGridLayout()  # two by two: one row of four made the side panel ~500 px wide
+        for i, box in enumerate((self.boxes, self.landmarks, self.bars, self.unreliable)):
+            toggles.addWidget(box, i // 2, i % 2)
+        toggles.setColumnStretch(2, 1)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Attribute", self.attribute_box)
@@ -56,8 +60,7 @@ class OverlayControls(QWidget):
         layer_head.addWidget(self.layer_box, 1)
         layer_head.addWidget(self.head_box, 1)
         form.addRow("Layer / head", layer_head)
-        form.addRow("Opacity", opacity_row)
-        form.addRow("Colormap", self.colormap_box)
+        form.addRow("Opacity, colours", opacity_row)
         form.addRow(toggles)
 
         for box in (self.attribute_box, self.layer_box, self.head_box, self.colormap_box):

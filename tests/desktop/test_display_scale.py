@@ -68,6 +68,11 @@ def test_the_live_tab_fits_1024x546_logical_pixels_with_its_widest_toolbar(
     bar.set_source_kind("video")
     bar.set_back("12 images + 1 video")
     bar.set_position(f"1 / 2  {long_name.name}   video: Space plays it")
+    side = live.findChild(QScrollArea, "LiveSidePanel")
+    assert side is not None
+    window.resize(1280, 690)
+    qtbot.waitUntil(lambda: window.size() == QSize(1280, 690), timeout=5000)
+    qtbot.waitUntil(lambda: side.verticalScrollBar().maximum() == 0, timeout=5000)  # room: only the bars scroll
     window.resize(1024, 546)
     qtbot.waitUntil(lambda: window.size() == QSize(1024, 546), timeout=5000)
     hint = window.minimumSizeHint()
@@ -81,8 +86,7 @@ def test_the_live_tab_fits_1024x546_logical_pixels_with_its_widest_toolbar(
     assert bar.position.width() < bar.position.sizeHint().width()  # shortened on screen ("…") ...
     assert long_name.name in bar.position.text() and long_name.name in bar.position.toolTip()  # ... whole here
 
-    side = live.findChild(QScrollArea, "LiveSidePanel")
-    assert side is not None and side.verticalScrollBar().maximum() > 0, "the side panels should scroll"
+    assert side.verticalScrollBar().maximum() > 0, "the side panels should scroll"
     side.ensureWidgetVisible(live.attributes)
     qtbot.waitUntil(lambda: not live.attributes.visibleRegion().isEmpty(), timeout=5000)
     for index in (1, 2):
