@@ -445,14 +445,16 @@ def render_frame(
     for face in result.faces:
         if options.attribute is not None:
             _blend_heatmap(canvas, face, options.attribute, options)
+    labels = _label_origins(result.faces, options, keep_clear, canvas.shape) if options.show_boxes else {}
     for face in result.faces:
         selected = options.selected_face == face.face_id
         x1, y1, x2, y2 = face.box.astype(int)
         if options.show_boxes:
             colour = _SELECTED_COLOR if selected else _HELD_COLOR if face.held else _BOX_COLOR
             cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, 2 if selected else 1)
-            text = _face_label(face)
-            _label(canvas, text, _label_origin(text, (x1, y1, x2, y2), keep_clear, canvas.shape), (255, 255, 255))
+    for face in result.faces:
+        if face.face_id in labels:  # after every box, so no box line crosses an id
+            _label(canvas, _face_label(face), labels[face.face_id], (255, 255, 255))
         if options.show_landmarks:
             for x, y in face.landmarks.astype(int):
                 cv2.circle(canvas, (int(x), int(y)), 2, (255, 60, 60), -1, cv2.LINE_AA)
@@ -467,6 +469,23 @@ def render_frame(
     if hud:
         _label(canvas, hud, hud_origin, (255, 255, 120) if result.model_trained else (255, 90, 90))
     return canvas
+
+
+def _label_origins(
+    faces: Sequence[FaceResult], options: RenderOptions, keep_clear: Sequence[Rect], shape: tuple[int, ...]
+) -> dict[int, tuple[int, int]]:
+    """Each face's id-label origin, the selected face's first: a label that would cover one already placed
+    (side-by-side faces in a group photo, where "#3 1.00" hid the selected "#0 1.00") goes below its face."""
+    order = sorted(faces, key=lambda f: f.face_id != options.selected_face)
+    origins: dict[int, tuple[int, int]] = {}
+    placed: list[Rect] = []
+    for face in order:
+        text = _face_label(face)
+        x1, y1, x2, y2 = (int(v) for v in face.box)
+        x, y = _label_origin(text, (x1, y1, x2, y2), [*keep_clear, *placed], shape)
+        origins[face.face_id] = (x, y)
+        placed.append((x, y - LABEL_HEIGHT, _label_width_of(text) + 4, LABEL_HEIGHT))
+    return origins
 
 
 def _label_origin(
