@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -86,22 +85,24 @@ class ComparisonPanel(QWidget):
         legend.setWordWrap(True)
         legend.setStyleSheet("color: gray; font-size: 9pt;")
 
-        names = QGridLayout()
-        for k, label in enumerate(self.model_labels):
+        # the tiles on the left, the models' names, the face and Stop on their right: the page stays short
+        beside = QVBoxLayout()
+        for label in self.model_labels:
             label.setTextFormat(Qt.TextFormat.RichText)
-            names.addWidget(label, k, 0)
-        names.addWidget(self.stop_button, 0, 1, 2, 1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        names.setColumnStretch(0, 1)
-        tiles = QHBoxLayout()
+            label.setWordWrap(True)
+            beside.addWidget(label)
+        self.caption.setWordWrap(True)
+        beside.addWidget(self.caption)
+        beside.addStretch(1)
+        beside.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignLeft)
+        top = QHBoxLayout()
         for tile in self.tiles:
-            tiles.addWidget(tile)
-        tiles.addStretch(1)
+            top.addWidget(tile, 0, Qt.AlignmentFlag.AlignTop)
+        top.addLayout(beside, 1)
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(names)
-        layout.addWidget(self.caption)
-        layout.addLayout(tiles)
+        layout.addLayout(top)
         layout.addWidget(self.summary)
         layout.addWidget(scroll, 1)
         layout.addWidget(legend)

@@ -420,6 +420,8 @@ class LiveTab(QWidget):
         first = bundle_label(self.bundle) if self.bundle is not None else None
         self.comparison.set_models(first, bundle_label(bundle) if bundle is not None else None)
         self.side_tabs.setCurrentWidget(self.comparison if bundle is not None else self.attributes)
+        if self.packet is not None:  # the frame on screen may have come before this news: show its comparison
+            self._show_face(self.packet)
 
     # ------------------------------------------------------------------ controls
     def set_paused(self, paused: bool) -> None:

@@ -56,7 +56,7 @@ def test_a_second_model_stands_beside_the_live_one(
     qtbot.keyClick(live.video, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     packet = wait_for_packet(qtbot, window, lambda p: p.comparison is not None and p.compare_tiles is not None)
     assert analyse_threads and all(t is not threading.main_thread() for t in analyse_threads)  # worker thread only
-    assert live.side_tabs.currentWidget() is live.comparison
+    qtbot.waitUntil(lambda: live.side_tabs.currentWidget() is live.comparison)
     panel = live.comparison
     assert "other-run/model.pt" in panel.model_labels[1].text()
     assert [f.face_id for f in packet.comparison.second.faces] == [f.face_id for f in packet.result.faces]
@@ -113,11 +113,16 @@ def test_the_journey_puts_naive_and_best_side_by_side(qtbot, make_window, celeba
         and live.compare_bundle.path == best and not live.busy, timeout=30000,
     )  # fmt: skip
     assert window.tabs.currentWidget() is live
-    packet = wait_for_packet(qtbot, window, lambda p: p.comparison is not None, timeout=30000)
-    assert packet.comparison.first_label == "bce/model.pt" and packet.comparison.second_label == "weighted/model.pt"
+    qtbot.waitUntil(
+        lambda: live.packet.comparison is not None and live.packet.comparison.first_label == "bce/model.pt"
+        and live.packet.comparison.second_label == "weighted/model.pt", timeout=30000,
+    )  # fmt: skip
 
     # one click on a recipe compares it with whatever is live
     journey.recipe_box.setCurrentIndex(journey.recipe_box.findText("focal"))
     qtbot.mouseClick(journey.compare_button, Qt.MouseButton.LeftButton)
-    wait_for_packet(qtbot, window, lambda p: p.comparison is not None and p.comparison.second_label == "focal/model.pt")
+    qtbot.waitUntil(
+        lambda: live.packet.comparison is not None and live.packet.comparison.second_label == "focal/model.pt",
+        timeout=30000,
+    )
     assert live.bundle.path == naive
