@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from attricam.engine.bundle import ModelBundle
-from attricam.training.camera_shift import shifted_val_inputs
+from attricam.training.augment import shifted_val_inputs
 from attricam.training.celeba import read_identities
 from attricam.training.config import TrainConfig, shared_data_dir
 from attricam.training.crossfit import HeldOutPredictions, cross_fit

@@ -2,8 +2,8 @@
 
 import torch
 
-from attricam.training.augment import AugmentConfig, augment_batch
-from attricam.training.camera_shift import CameraShift, apply_camera_shift, shifted_val_inputs
+from attricam.training.augment import AugmentConfig, augment_batch, shifted_val_inputs
+from attricam.training.camera_shift import CameraShift, apply_camera_shift
 
 
 def _faces(n=16):

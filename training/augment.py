@@ -12,12 +12,14 @@ optional low-resolution degradation mimics webcams and the half-size
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["AugmentConfig", "augment_batch", "center_crop"]
+from .camera_shift import SHIFTED_VAL, CameraShift, apply_camera_shift
+
+__all__ = ["AugmentConfig", "augment_batch", "center_crop", "shifted_val_inputs"]
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,30 @@ def augment_batch(
     x = ((x - mean) * contrast + mean) * brightness
     x = x.clamp_(0.0, 1.0)
     if config.camera_shift:
-        from .camera_shift import CameraShift, apply_camera_shift
-
         x = apply_camera_shift(x, CameraShift(), generator)
     return x
+
+
+def shifted_val_inputs(images: torch.Tensor, height: int, width: int, seed: int = 1234) -> torch.Tensor:
+    """uint8 crops with a margin (n, H, W, 3) -> the deterministic shifted-val model inputs (n, 3, height, width).
+
+    Geometry covers what a live detector and a real pose do to the aligned crop: rotation up to
+    12 degrees, framing 15 % tighter or looser, shifts of most of the margin; then :data:`SHIFTED_VAL`.
+    """
+    geometry = replace(
+        AugmentConfig(),
+        flip=0.0,
+        max_shift=0.9,
+        scale=(0.85, 1.15),
+        rotation_deg=12.0,
+        brightness=0.3,
+        contrast=0.3,
+        lowres=0.0,
+        camera_shift=False,
+    )
+    generator = torch.Generator().manual_seed(seed)
+    out = []
+    for start in range(0, len(images), 256):
+        batch = augment_batch(images[start : start + 256], height, width, geometry, generator)
+        out.append(apply_camera_shift(batch, SHIFTED_VAL, generator))
+    return torch.cat(out) if out else torch.zeros((0, 3, height, width))

@@ -4,9 +4,9 @@ Webcams and phone snapshots differ from CelebA in ways the attribute model must
 shrug off: JPEG blocking, defocus and motion blur, sensor noise, low resolution,
 under/over-exposure, gamma, and white-balance casts. :func:`apply_camera_shift`
 applies a random mix of these to a float batch. Training uses it as
-augmentation; ``shifted val`` (:func:`shifted_val_inputs`) applies it, with
-stronger geometry (pose and framing), deterministically to the val faces so
-that evaluation measures behaviour under the same shift.
+augmentation; ``shifted val`` (:func:`attricam.training.augment.shifted_val_inputs`)
+applies it, with stronger geometry (pose and framing), deterministically to the
+val faces so that evaluation measures behaviour under the same shift.
 
 Colour casts are kept mild (a few percent per channel): hair colour is a label
 (Blond_Hair, Gray_Hair, ...), and a strong hue change would make labels wrong.
@@ -14,13 +14,13 @@ Colour casts are kept mild (a few percent per channel): hair colour is a label
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import torch
 
-__all__ = ["CameraShift", "SHIFTED_VAL", "apply_camera_shift", "shifted_val_inputs"]
+__all__ = ["CameraShift", "SHIFTED_VAL", "apply_camera_shift"]
 
 
 @dataclass(frozen=True)
@@ -112,30 +112,3 @@ def apply_camera_shift(x: torch.Tensor, shift: CameraShift, generator: torch.Gen
             hwc[i] = _degrade_one(hwc[i], float(blur[i]), float(lowres[i]), int(jpeg[i]))
         x = torch.from_numpy(hwc).permute(0, 3, 1, 2)
     return x
-
-
-def shifted_val_inputs(images: torch.Tensor, height: int, width: int, seed: int = 1234) -> torch.Tensor:
-    """uint8 crops with a margin (n, H, W, 3) -> the deterministic shifted-val model inputs (n, 3, height, width).
-
-    Geometry covers what a live detector and a real pose do to the aligned crop: rotation up to
-    12 degrees, framing 15 % tighter or looser, shifts of most of the margin; then :data:`SHIFTED_VAL`.
-    """
-    from .augment import AugmentConfig, augment_batch
-
-    geometry = replace(
-        AugmentConfig(),
-        flip=0.0,
-        max_shift=0.9,
-        scale=(0.85, 1.15),
-        rotation_deg=12.0,
-        brightness=0.3,
-        contrast=0.3,
-        lowres=0.0,
-        camera_shift=False,
-    )
-    generator = torch.Generator().manual_seed(seed)
-    out = []
-    for start in range(0, len(images), 256):
-        batch = augment_batch(images[start : start + 256], height, width, geometry, generator)
-        out.append(apply_camera_shift(batch, SHIFTED_VAL, generator))
-    return torch.cat(out) if out else torch.zeros((0, 3, height, width))

@@ -8,7 +8,7 @@ as CelebA's partitions are. The shipped rule is fitted on everything (``C`` and
 all of val); the figures reported for it are the cross-fitted ones.
 
 The same is done on *shifted val*: the val faces after
-:func:`attricam.training.camera_shift.shifted_val_inputs` (pose, framing, JPEG, blur,
+:func:`attricam.training.augment.shifted_val_inputs` (pose, framing, JPEG, blur,
 noise, low resolution, lighting and colour casts), scored with rules fitted
 without those faces.
 """

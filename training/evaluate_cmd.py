@@ -19,9 +19,8 @@ from attricam.engine.atomic import atomic_path
 from attricam.engine.bundle import ModelBundle
 from attricam.engine.model_config import CROP_MARGIN
 
-from .augment import center_crop
+from .augment import center_crop, shifted_val_inputs
 from .cache import CropSpec
-from .camera_shift import shifted_val_inputs
 from .crossfit import score_rule
 from .data import load_face_arrays
 from .evaluation import (

@@ -16,8 +16,8 @@ from attricam.engine.attributes import RARE_CUTOFF
 from attricam.engine.bundle import ModelBundle
 from attricam.engine.decision import DecisionRule
 
+from .augment import shifted_val_inputs
 from .calibration import fit_decision_rule
-from .camera_shift import shifted_val_inputs
 from .celeba import read_identities
 from .config import BUNDLE_NAME, TrainConfig
 from .crossfit import HeldOutPredictions, cross_fit

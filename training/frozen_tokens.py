@@ -10,7 +10,7 @@ The token grids, (n, gh * gw, dim) float16 with the position embedding added, ar
 per (backbone weights, crop geometry, face list, input variant) to ``cache/tokens-<key>.npy`` (+ a
 ``.json`` index) and read memory-mapped by every later run on the same bundle and faces. Two
 variants exist: ``clean`` (the centre crop the evaluation uses) and ``shifted`` (the deterministic
-camera-shifted val inputs of :func:`attricam.training.camera_shift.shifted_val_inputs`), so the
+camera-shifted val inputs of :func:`attricam.training.augment.shifted_val_inputs`), so the
 decision rule is fitted and val is scored on exactly the inputs a full run uses.
 
 What cannot be cached: augmentation. A frozen run trains on un-augmented tokens (no flips,
@@ -34,9 +34,8 @@ from torch.utils.data import Dataset
 from attricam.engine.atomic import atomic_path, atomic_write_text
 from attricam.engine.model import CrossAttentionAttributeModel
 
-from .augment import center_crop
+from .augment import center_crop, shifted_val_inputs
 from .cache import CropSpec, default_cache_dir
-from .camera_shift import shifted_val_inputs
 from .config import TrainConfig
 from .data import FaceArrays
 from .events import EventCallback, LogEvent
