@@ -496,6 +496,7 @@ def _label_origin(
     x1, y1, _, y2 = box
     width = _label_width_of(text) + 4
     height = LABEL_HEIGHT
+    x1 = max(min(x1, shape[1] - width), 0)  # a face at the right edge keeps its whole label in the picture
     candidates = (max(y1 - 2, 14), min(y2 + height, shape[0] - 2), y1 + height)
     for y in candidates:
         rect = (x1, y - height, width, height)

@@ -30,3 +30,11 @@ def test_labels_of_overlapping_faces_do_not_cover_each_other_and_the_selected_on
         chosen = left if selected == 3 else right
         above = [b for b in boxes if b[1] + b[3] <= int(chosen.box[1]) + 1 and abs(b[0] - int(chosen.box[0])) <= 1]
         assert above, f"the selected face #{selected}'s label is not above its box: {boxes}"
+
+
+def test_the_label_of_a_face_at_the_right_edge_stays_whole_in_the_picture():
+    frame = np.full((200, 300, 3), 128, np.uint8)
+    face = _face(0, 270, 60, 40, rng=np.random.default_rng(3))  # its box runs past the right edge
+    canvas = render_frame(frame, _result([face]), RenderOptions(show_bars=False, show_hud=False))
+    ((x, _, w, _),) = _label_boxes(canvas)
+    assert x + w <= 300 and w >= 40  # the whole "#0 0.99" box, not a sliver cut by the edge
