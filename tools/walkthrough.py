@@ -10,7 +10,9 @@ The real window with the shipped model on the xcb platform, driven by mouse clic
 real widgets (``QTest``): relaunch without a camera, the real clip (``make_real_clip.py``, built in a temporary
 folder) playing, paused, stepped forward and back with a face selected, a click on the seek bar, the end of
 the clip with Loop off, a folder of real photos and the clip (a slow photo's busy sign, a broken file's toast
-and its expiry, the clip as a filmstrip item), and the window at 1280x720. Each screenshot is of the whole X
+and its expiry, the clip as a filmstrip item), the window at 1280x720, a shot of turned and half-hidden faces
+stepped frame by frame (faces O-Net misses for a frame are held, never blink out), and the app started at 125 %
+and 150 % display scale on the same 1280x720 screen (``QT_SCALE_FACTOR``). Each screenshot is of the whole X
 screen; ``steps.txt`` beside them says what each shows and the state the window reported (frame on screen,
 toolbar text, HUD, selected face). Media stay in the temporary folder: nothing of ``../shared`` is copied
 into the repository.
@@ -22,6 +24,7 @@ import argparse
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -216,6 +219,65 @@ def walk(walker: Walk, clip: Path, folder: Path) -> None:
     w.shot("1280x720", "the window at 1280x720 (less its title bar)")
 
 
+def walk_profile(walker: Walk, clip: Path, first: int = 35, steps: int = 24) -> None:
+    """Step → through a shot of turned, small and half-hidden faces; note which faces each frame shows."""
+    from PySide6.QtCore import Qt
+
+    from attricam.desktop.sources import SourceSpec
+
+    live, w = walker.live, walker
+    live.open_source(SourceSpec("video", paths=(str(clip),)))
+    w.packet_after(lambda p: p.video_frame is not None, 60)
+    if not live.paused:
+        w.key(Qt.Key.Key_Space)
+    live.seek(first - 1)
+    w.wait(lambda: not live.busy and live.packet.video_frame[0] == first, 30)
+    shown, held_shot = [], False
+    for _ in range(steps):
+        w.key(Qt.Key.Key_Right)
+        w.wait(lambda: not live.busy, 30)
+        w.wait(timeout=0.3)  # a person's pace: the background search answers before the next press
+        faces = live.packet.result.faces
+        shown.append({f.face_id: f.held for f in faces})
+        if any(f.held for f in faces) and not held_shot:
+            held_shot = True
+            w.shot(
+                "profile-held",
+                f"stepping a shot of turned faces: frame {live.packet.video_frame[0]}, a face "
+                "O-Net missed on this frame is held (grey box, '#id held') instead of blinking out",
+            )
+    blinks = [
+        (t, face_id)
+        for t in range(1, len(shown))
+        for face_id in set(shown[t - 1]) - set(shown[t])
+        if any(face_id in later for later in shown[t + 1 : t + 4])
+    ]
+    row = " ".join(
+        "".join(("h" if f[i] else "#") if i in f else "." for f in shown) for i in sorted(set().union(*shown))
+    )
+    w.shot(
+        "profile-stepped",
+        f"{steps} frames stepped with → from frame {first}: per face (# shown, h held, . gone) "
+        f"{row}; a face missing between two frames that show it: {len(blinks)} times",
+    )
+
+
+def scaled_screenshots(out: Path, photo: Path, first_number: int) -> list[str]:
+    """The app at 125 % and 150 % on this 1280x720 screen (1024x546 and 853x450 logical under a title bar)."""
+    notes = []
+    for number, (scale, size) in enumerate((("1.25", "1024x546"), ("1.5", "853x450")), start=first_number):
+        path = out / f"{number:02d}-scale-{scale.replace('.', '')}.png"
+        env = {**os.environ, "QT_SCALE_FACTOR": scale}
+        command = [sys.executable, "-m", "attricam", "--source", str(photo), "--size", size]
+        done = subprocess.run(
+            [*command, "--screenshot", str(path), "--exit-after-frames", "1"], env=env, capture_output=True, text=True
+        )
+        what = f"the window at {float(scale):.0%} display scale, {size} logical pixels: ids as tall as the UI text"
+        notes.append(f"{path.name}: {what}" + ("" if done.returncode == 0 else f"\n   FAILED: {done.stderr[-300:]}"))
+        print(notes[-1], flush=True)
+    return notes
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO / "out" / "walkthrough")
@@ -231,11 +293,13 @@ def main() -> int:
         from attricam.desktop.main_window import MainWindow
         from attricam.desktop.settings import AppSettings
         from attricam.desktop.sources import SourceSpec
-        from benchmarks.make_real_clip import default_photos_root, make_real_clip
+        from benchmarks.make_real_clip import Scene, default_photos_root, make_real_clip
 
         with tempfile.TemporaryDirectory(prefix="attricam-walk-") as tmp:
             media = Path(tmp)
             clip = make_real_clip(media / "clip.avi")
+            turned = (Scene("2008_002079.jpg", (0.5, 0.5, 1.0), (0.52, 0.45, 0.85), 60),)
+            profile_clip = make_real_clip(media / "turned-faces.avi", scenes=turned)
             folder = media / "photos"
             folder.mkdir()
             for name in ("2008_001322.jpg", "Tom_Cruise_avp_2014_4.jpg", "bald_guys.jpg"):
@@ -252,10 +316,13 @@ def main() -> int:
             walker = Walk(app, window, args.out)
             try:
                 walk(walker, clip, folder)
+                walk_profile(walker, profile_clip)
             finally:
-                (args.out / "steps.txt").write_text("\n".join(walker.notes) + "\n")
                 window.close()
                 window.shutdown()
+                photo = default_photos_root() / "2008_002079.jpg"
+                walker.notes += scaled_screenshots(args.out, photo, walker.count + 1)
+                (args.out / "steps.txt").write_text("\n".join(walker.notes) + "\n")
     finally:
         for process in reversed(x_server):
             process.terminate()
