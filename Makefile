@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet torch==2.14.1
 	$(BIN)/pip install --quiet -e '.[gui,training,dev,descriptor]'
 	$(BIN)/pip install --quiet --no-deps facenet-pytorch==2.6.0  # the reference MTCNN of tests and benchmarks
-	$(BIN)/python -m attricam.engine.mtcnn_onnx  # MTCNN's nets as ONNX, once, so the app needs no torch to detect faces
+	$(BIN)/python -m attricam.engine.mtcnn_export  # MTCNN's nets as ONNX, once, so the app needs no torch to detect faces
 	$(BIN)/python -m attricam.engine.face_network_onnx  # dlib's face network as ONNX, once (the second opinion's descriptor, ~4 ms a face)
 	@$(MAKE) --no-print-directory system-deps
 	touch $(STAMP)

@@ -10,20 +10,21 @@ Two entry points:
   fraction of the cost; the live pipeline uses it between full detections.
 
 MTCNN's weights are facenet-pytorch's, shipped in ``assets/mtcnn/``; nothing is downloaded. The cascade itself
-is :class:`attricam.engine.mtcnn.MTCNNCascade` (torch), a torchvision-free port that gives the same boxes,
-scores and landmarks as ``facenet_pytorch.MTCNN``, or :class:`attricam.engine.mtcnn_onnx.OnnxMTCNN`, the same
-cascade on onnxruntime and numpy, which lets the live app run without importing torch (~680 MB RSS).
+is :class:`attricam.engine.mtcnn.MTCNNCascade`, a torchvision-free port that gives the same boxes, scores and
+landmarks as ``facenet_pytorch.MTCNN``, with its nets on onnxruntime (:mod:`attricam.engine.mtcnn_onnx`, which
+lets the live app run without importing torch, ~680 MB RSS) or torch (:mod:`attricam.engine.mtcnn_torch`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 import cv2
 import numpy as np
 
-__all__ = ["Cascade", "Detection", "DetectorSettings", "FaceDetector", "make_cascade"]
+from .mtcnn import DEFAULT_THRESHOLDS, MTCNNCascade, MTCNNRunner, normalize
+
+__all__ = ["Detection", "DetectorSettings", "FaceDetector", "make_cascade"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class DetectorSettings:
     """Smallest face searched by the full detector, in frame pixels."""
     detect_max_side: int = 320
     """Frames whose long side exceeds this are downscaled before the P-Net pyramid."""
-    thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
+    thresholds: tuple[float, float, float] = DEFAULT_THRESHOLDS
     refine_threshold: float = 0.6
     """O-Net score below which a tracked face counts as lost."""
     refine_margin: float = 0.05
@@ -63,50 +64,32 @@ def _solid_black_blocks(image: np.ndarray) -> np.ndarray:
     return cv2.dilate(blocks, np.ones((5, 5), np.uint8))
 
 
-def _normalize(patches: np.ndarray) -> np.ndarray:
-    """uint8 (n, h, w, 3) -> MTCNN input (n, 3, h, w) float32 in [-1, 1]."""
-    return (patches.transpose(0, 3, 1, 2).astype(np.float32) - np.float32(127.5)) * np.float32(0.0078125)
-
-
 def _onnx_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("onnxruntime") is not None
 
 
-class Cascade(Protocol):
-    """What :class:`FaceDetector` needs of an MTCNN cascade, on either runtime."""
-
-    thresholds: tuple[float, ...]
-    """P-, R- and O-Net score thresholds."""
-    min_face_size: int
-    """Smallest face searched for, in pixels of the image given to :meth:`detect`."""
-
-    def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, None]:
-        """RGB uint8 (h, w, 3) -> boxes (n, 4), scores (n,), landmarks (n, 5, 2), or three Nones."""
-        ...
-
-    def run_onet(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Normalised 48x48 patches (n, 3, 48, 48) -> O-Net's outputs."""
-        ...
-
-
-def make_cascade(backend: str = "auto", device: str = "cpu", threads: int | None = None) -> Cascade:
-    """MTCNN on ``backend``: 'onnx' (onnxruntime, no torch import), 'torch', or 'auto' (onnx on CPU when installed).
+def make_cascade(backend: str = "auto", device: str = "cpu", threads: int | None = None) -> MTCNNCascade:
+    """MTCNN with its nets on ``backend``: 'onnx' (onnxruntime, no torch import), 'torch', or 'auto' (onnx on CPU
+    when installed).
 
     The ONNX nets are exported from the shipped weights on first use (that one time imports torch).
     """
     if backend == "auto":
         backend = "onnx" if str(device) == "cpu" and _onnx_available() else "torch"
+    runner: MTCNNRunner
     if backend == "onnx":
-        from .mtcnn_onnx import OnnxMTCNN
+        from .mtcnn_onnx import OnnxRunner
 
-        return OnnxMTCNN(threads=threads)
-    if backend == "torch":
-        from .mtcnn import MTCNNCascade
+        runner = OnnxRunner(threads=threads)
+    elif backend == "torch":
+        from .mtcnn_torch import TorchRunner
 
-        return MTCNNCascade(device=device)
-    raise ValueError(f"unknown detector backend {backend!r}; choose torch, onnx or auto")
+        runner = TorchRunner(device=device)
+    else:
+        raise ValueError(f"unknown detector backend {backend!r}; choose torch, onnx or auto")
+    return MTCNNCascade(runner)
 
 
 def _square(boxes: np.ndarray, grow: float = 0.0) -> np.ndarray:
@@ -139,7 +122,7 @@ class FaceDetector:
         self.settings = settings or DetectorSettings()
         self.device = str(device)
         self._mtcnn = make_cascade(backend, self.device, threads)
-        self.backend = "onnx" if type(self._mtcnn).__name__ == "OnnxMTCNN" else "torch"
+        self.backend = self._mtcnn.backend
 
     def with_settings(self, settings: DetectorSettings) -> FaceDetector:
         self.settings = settings
@@ -189,7 +172,7 @@ class FaceDetector:
             return []
         squares = _square(np.asarray(boxes, dtype=np.float32), grow=self.settings.refine_margin)
         patches = np.stack([_crop_patch(image, sq, _ONET_SIZE) for sq in squares])
-        regression, points, probs = self._mtcnn.run_onet(_normalize(patches))
+        regression, points, probs = self._mtcnn.run_onet(normalize(patches.transpose(0, 3, 1, 2)))
         scores = probs[:, 1]
         results: list[Detection | None] = []
         for sq, reg, pts, score in zip(squares, regression, points, scores):

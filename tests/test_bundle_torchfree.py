@@ -58,7 +58,7 @@ def _torch_loaded(path: Path) -> dict:
 
 def test_onnx_pipeline_on_a_real_face_never_imports_torch(celeba_face_paths: list[Path]) -> None:
     _shipped()
-    from attricam.engine.mtcnn_onnx import ensure_exported
+    from attricam.engine.mtcnn_export import ensure_exported
 
     ensure_exported()  # the one-time MTCNN export imports torch: do it here, not in the child
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -482,7 +482,7 @@ def test_unreadable_files_and_folders_are_named_and_the_rest_analysed(random_bun
             blank.save(folder / name)
         (folder / "v.mp4").write_bytes(b"\x00" * 64)
         shutil.copy(random_bundle_path, folder / "m.pt")
-        from attricam.engine.mtcnn_onnx import ensure_exported
+        from attricam.engine.mtcnn_export import ensure_exported
 
         nets = ensure_exported()  # the detector's ONNX cache, copied where the other user can read it
         shutil.copytree(nets, folder / "cache" / nets.name)

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from attricam.engine.mtcnn import MTCNNCascade, nms, nms_min
+from attricam.engine.mtcnn_torch import TorchRunner
 
 from .conftest import REPO_ROOT, paste_face
 
@@ -18,7 +19,7 @@ SETTINGS = [(20, (0.6, 0.7, 0.7)), (12, (0.5, 0.6, 0.6))]  # facenet's defaults;
 
 @pytest.fixture(scope="module")
 def cascade() -> MTCNNCascade:
-    return MTCNNCascade()
+    return MTCNNCascade(TorchRunner())
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def test_largest_face_comes_first(cascade, celeba_faces):
 
 
 def test_onet_returns_regression_landmarks_probs(cascade):
-    regression, points, probs = cascade.onet(torch.zeros(3, 3, 48, 48))
+    regression, points, probs = cascade.runner.onet(torch.zeros(3, 3, 48, 48))
     assert regression.shape == (3, 4) and points.shape == (3, 10) and probs.shape == (3, 2)
     torch.testing.assert_close(probs.sum(dim=1), torch.ones(3))
 
@@ -83,8 +84,8 @@ def test_image_smaller_than_min_face_finds_nothing(cascade):
 
 
 def test_nms_keeps_best_and_drops_overlaps():
-    boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [0, 0, 10, 10.5]])
-    scores = torch.tensor([0.8, 0.9, 0.7, 0.95])
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [0, 0, 10, 10.5]], np.float32)
+    scores = np.array([0.8, 0.9, 0.7, 0.95], np.float32)
     assert nms(boxes, scores, 0.5).tolist() == [3, 2]
     assert nms(boxes, scores, 0.99).tolist() == [3, 1, 0, 2]
     # 'Min' overlap: a box inside a bigger one is dropped even though its IoU is small.

@@ -8,8 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from attricam.engine.mtcnn import MTCNNCascade
-from attricam.engine.mtcnn_onnx import OnnxMTCNN, _area_resize
+from attricam.engine.mtcnn import MTCNNCascade, area_resize
+from attricam.engine.mtcnn_onnx import OnnxRunner
+from attricam.engine.mtcnn_torch import TorchRunner
 
 from .conftest import REPO_ROOT, paste_face
 
@@ -17,8 +18,9 @@ SETTINGS = [(20, (0.6, 0.7, 0.7)), (12, (0.5, 0.6, 0.6)), (40, (0.6, 0.7, 0.7))]
 
 
 @pytest.fixture(scope="module")
-def pair() -> tuple[MTCNNCascade, OnnxMTCNN]:
-    return MTCNNCascade(), OnnxMTCNN()
+def pair() -> tuple[MTCNNCascade, MTCNNCascade]:
+    """The one cascade with its nets on torch, and on onnxruntime."""
+    return MTCNNCascade(TorchRunner()), MTCNNCascade(OnnxRunner())
 
 
 def test_area_resize_is_torch_area_interpolation():
@@ -28,7 +30,7 @@ def test_area_resize_is_torch_area_interpolation():
     image = np.random.default_rng(0).uniform(0, 255, (3, 37, 53)).astype(np.float32)
     for size in [(12, 17), (26, 38), (37, 53), (5, 50)]:
         expected = interpolate(torch.from_numpy(image)[None], size=size, mode="area")[0].numpy()
-        np.testing.assert_allclose(_area_resize(image, *size), expected, rtol=0, atol=1e-3)
+        np.testing.assert_allclose(area_resize(image, *size), expected, rtol=0, atol=1e-3)
 
 
 @pytest.mark.parametrize(("min_face_size", "thresholds"), SETTINGS)
