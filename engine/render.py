@@ -482,14 +482,18 @@ def _label_origins(
     for face in order:
         text = _face_label(face)
         x1, y1, x2, y2 = (int(v) for v in face.box)
-        x, y = _label_origin(text, (x1, y1, x2, y2), [*keep_clear, *placed], shape)
+        x, y = _label_origin(text, (x1, y1, x2, y2), keep_clear, shape, placed)
         origins[face.face_id] = (x, y)
         placed.append((x, y - LABEL_HEIGHT, _label_width_of(text) + 4, LABEL_HEIGHT))
     return origins
 
 
 def _label_origin(
-    text: str, box: tuple[int, int, int, int], keep_clear: Sequence[Rect], shape: tuple[int, ...]
+    text: str,
+    box: tuple[int, int, int, int],
+    keep_clear: Sequence[Rect],
+    shape: tuple[int, ...],
+    labels: Sequence[Rect] = (),
 ) -> tuple[int, int]:
     """Where a face's id label goes: above its box, or below it (then inside its top) when a viewer's HUD
     (``keep_clear``) covers that place, so the id a user clicks by is never hidden."""
@@ -498,10 +502,11 @@ def _label_origin(
     height = LABEL_HEIGHT
     x1 = max(min(x1, shape[1] - width), 0)  # a face at the right edge keeps its whole label in the picture
     candidates = (max(y1 - 2, 14), min(y2 + height, shape[0] - 2), y1 + height)
-    for y in candidates:
-        rect = (x1, y - height, width, height)
-        if not any(_overlaps(rect, other) for other in keep_clear):
-            return x1, y
+    for avoid in ([*keep_clear, *labels], keep_clear):  # never under the HUD; over another label only if need be
+        for y in candidates:
+            rect = (x1, y - height, width, height)
+            if not any(_overlaps(rect, other) for other in avoid):
+                return x1, y
     return x1, candidates[0]
 
 

@@ -38,3 +38,16 @@ def test_the_label_of_a_face_at_the_right_edge_stays_whole_in_the_picture():
     canvas = render_frame(frame, _result([face]), RenderOptions(show_bars=False, show_hud=False))
     ((x, _, w, _),) = _label_boxes(canvas)
     assert x + w <= 300 and w >= 40  # the whole "#0 0.99" box, not a sliver cut by the edge
+
+
+def test_a_label_never_goes_under_the_viewers_hud_even_when_its_other_places_are_taken():
+    """bald_guys.jpg at the top of the view: the places below and inside the box were taken by other labels, and
+    the label went back under the HUD."""
+    rng = np.random.default_rng(5)
+    frame = np.full((320, 300, 3), 128, np.uint8)
+    under_hud = _face(1, 20, 30, 100, rng=rng)  # box 20..120 x 30..150: its usual label place is under the HUD
+    below = _face(0, 20, 170, 60, rng=rng)  # the selected face's label sits just under the first box
+    hud = (0, 0, 200, 40)
+    options = RenderOptions(show_bars=False, show_hud=False, selected_face=0)
+    canvas = render_frame(frame, _result([under_hud, below]), options, keep_clear=[hud])
+    assert not (canvas[0:40, 0:200] == 0).all(axis=-1).any()  # nothing drawn where the HUD covers the picture
