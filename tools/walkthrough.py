@@ -11,7 +11,8 @@ real widgets (``QTest``): relaunch without a camera, the real clip (``make_real_
 folder) playing, paused, stepped forward and back with a face selected, a click on the seek bar, the end of
 the clip with Loop off, a folder of real photos and the clip (a slow photo's busy sign, a broken file's toast
 and its expiry, the clip as a filmstrip item), the window at 1280x720, a shot of turned and half-hidden faces
-stepped frame by frame (faces O-Net misses for a frame are held, never blink out), and the app started at 125 %
+stepped frame by frame (faces O-Net misses for a frame are held, never blink out), the File menu, Help ›
+Keyboard shortcuts and the Dashboard, the app started with a source that does not exist, and the app at 125 %
 and 150 % display scale on the same 1280x720 screen (``QT_SCALE_FACTOR``). Each screenshot is of the whole X
 screen; ``steps.txt`` beside them says what each shows and the state the window reported (frame on screen,
 toolbar text, HUD, selected face). Media stay in the temporary folder: nothing of ``../shared`` is copied
@@ -262,6 +263,46 @@ def walk_profile(walker: Walk, clip: Path, first: int = 35, steps: int = 24) -> 
     )
 
 
+def walk_menus_and_dashboard(walker: Walk) -> None:
+    """The File menu open, Help › Keyboard shortcuts (a modal box: grabbed and closed from a timer), the Dashboard."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    w, window = walker, walker.window
+    menus = {a.text().replace("&", ""): a for a in window.menuBar().actions()}
+    file_menu = menus["File"].menu()
+    file_menu.popup(window.menuBar().mapToGlobal(window.menuBar().actionGeometry(menus["File"]).bottomLeft()))
+    w.wait(timeout=0.5)
+    w.shot("file-menu", "File menu: every item names its key (Snapshot: S)")
+    file_menu.hide()
+    keys = next(a for a in menus["Help"].menu().actions() if a.text().replace("&", "").startswith("Keyboard"))
+
+    def grab_and_close() -> None:
+        w.shot("keyboard-shortcuts", "Help › Keyboard shortcuts: every key, Ctrl+M among them")
+        box = QApplication.activeModalWidget()
+        if box is not None:
+            box.close()
+
+    QTimer.singleShot(800, grab_and_close)
+    keys.trigger()  # runs the modal box until the timer closes it
+    window.tabs.setCurrentIndex(2)
+    w.wait(timeout=3.0)
+    w.shot("dashboard", "Dashboard: ROC curves with 0.0 and 1.0 labelled on both axes")
+    window.tabs.setCurrentIndex(0)
+
+
+def bad_source_window(walker: Walk, settings: Path) -> None:
+    """The app started from a launcher with a file that does not exist: a window that says why, not a silent exit."""
+    command = [sys.executable, "-m", "attricam", "--source", "/no/such/holiday.mp4", "--settings", str(settings)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        walker.wait(lambda: process.poll() is not None, 12.0)
+        walker.shot("bad-source", "attricam --source /no/such/holiday.mp4 with a display: the window says why")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def scaled_screenshots(out: Path, photo: Path, first_number: int) -> list[str]:
     """The app at 125 % and 150 % on this 1280x720 screen (1024x546 and 853x450 logical under a title bar)."""
     notes = []
@@ -317,9 +358,11 @@ def main() -> int:
             try:
                 walk(walker, clip, folder)
                 walk_profile(walker, profile_clip)
+                walk_menus_and_dashboard(walker)
             finally:
                 window.close()
                 window.shutdown()
+                bad_source_window(walker, media / "bad-source.ini")
                 photo = default_photos_root() / "2008_002079.jpg"
                 walker.notes += scaled_screenshots(args.out, photo, walker.count + 1)
                 (args.out / "steps.txt").write_text("\n".join(walker.notes) + "\n")
