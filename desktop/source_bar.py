@@ -102,7 +102,7 @@ class SourceBar(QWidget):
         super().__init__(parent)
         self.setObjectName("SourceBar")
         self.camera_box = QComboBox()
-        self.camera_box.setMinimumWidth(130)
+        self.camera_box.setMinimumWidth(100)
         self.camera_box.setToolTip("Camera")
         self.camera_box.addItem("Looking for cameras…", None)
         self.resolution_box = QComboBox()
@@ -120,7 +120,7 @@ class SourceBar(QWidget):
         self.seek_slider = SeekSlider()
         self.seek_slider.setObjectName("SeekSlider")
         self.seek_slider.setToolTip("Video position: drag or click to jump")
-        self.seek_slider.setMinimumWidth(100)
+        self.seek_slider.setMinimumWidth(80)
         self.seek_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrows stay frame steps, not slider moves
         self.loop_button = QToolButton(text="Loop")
         self.loop_button.setCheckable(True)

@@ -82,7 +82,7 @@ def test_the_live_tab_fits_1024x546_logical_pixels_with_its_widest_toolbar(
         assert button.isVisible() and bar.rect().contains(button.geometry()), button.text()
     for button in (bar.loop_button, bar.pause_button, bar.snapshot_button):
         assert button.isVisible() and bar.rect().contains(button.geometry()), button.text()
-    assert bar.seek_slider.isVisible() and bar.seek_slider.width() >= 100
+    assert bar.seek_slider.isVisible() and bar.seek_slider.width() >= 80
     assert bar.position.width() < bar.position.sizeHint().width()  # shortened on screen ("…") ...
     assert long_name.name in bar.position.text() and long_name.name in bar.position.toolTip()  # ... whole here
 
@@ -93,3 +93,14 @@ def test_the_live_tab_fits_1024x546_logical_pixels_with_its_widest_toolbar(
         window.tabs.setCurrentIndex(index)
         qtbot.waitUntil(lambda: window.tabs.currentWidget().isVisible(), timeout=5000)
         assert window.size() == QSize(1024, 546) and window.tabs.currentWidget().height() <= 546
+    window.tabs.setCurrentIndex(0)
+    bar.set_back("")  # a video opened as such, no camera: 1280x720 at 150 % (853x450 under a title bar)
+    bar.set_cameras([])
+    qtbot.waitUntil(lambda: window.minimumWidth() <= 853, timeout=5000)  # the Back button's room is given back
+    window.resize(853, 450)
+    qtbot.waitUntil(lambda: window.size() == QSize(853, 450), timeout=5000)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 853 and hint.height() <= 450, hint
+    for button in (bar.open_video, bar.next_button, bar.loop_button, bar.pause_button, bar.snapshot_button):
+        assert button.isVisible() and bar.rect().contains(button.geometry()), button.text()
+    assert live.video.width() >= 320 and live.video.height() >= 240
