@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 import io
 import json
+from dataclasses import MISSING, fields
 
 import pytest
 
-from attricam.training.cli import add_evaluate_arguments, add_train_arguments, config_from_args, get_args_parser
+from attricam.training.cli import (
+    add_evaluate_arguments,
+    add_train_arguments,
+    config_from_args,
+    get_args_parser,
+    option_flag,
+)
+from attricam.training.config import FROZEN_DEFAULT_EPOCHS, TrainConfig
 from attricam.training.events import JsonLinesWriter, StepEvent
 
 
@@ -38,6 +46,45 @@ def test_train_arguments_build_a_config():
     assert cfg.loss_options == {"alpha": 0.25, "weight_cap": 20.0, "gamma": 3.0}
     assert (cfg.image_height, cfg.image_width) == (64, 56)
     assert json.loads(json.dumps(cfg.to_dict()))["data"] == ["/a", "/b"]
+
+
+def test_every_config_field_has_exactly_one_option_and_the_same_default():
+    """The options are built from TrainConfig's fields: each field is set by one option (--image-size sets both
+    sides), and a command line naming nothing but --data and --out gives TrainConfig's own defaults."""
+    parser = add_train_arguments(argparse.ArgumentParser())
+    options = {name: action for action in parser._actions for name in action.option_strings}
+    flags = {f.name: option_flag(f) for f in fields(TrainConfig)}
+    assert set(flags.values()) <= set(options), sorted(set(flags.values()) - set(options))
+    shared = {flag for flag in flags.values() if list(flags.values()).count(flag) > 1}
+    assert shared == {"--image-size"}
+    plain = {
+        f.name: f for f in fields(TrainConfig) if options[flags[f.name]].dest == f.name and f.default is not MISSING
+    }
+    assert len(plain) > 20, sorted(plain)
+    for name, f in plain.items():
+        if name != "epochs":  # None on the command line: 12, or FROZEN_DEFAULT_EPOCHS with --freeze
+            assert options[flags[name]].default == f.default, name
+    args = _train_args("--data", "/a", "--out", "/tmp/run")
+    assert config_from_args(args, args.loss, args.out) == TrainConfig(data=("/a",), out="/tmp/run")
+    frozen = _train_args("--data", "/a", "--out", "/tmp/run", "--from", "m.pt", "--freeze", "backbone")
+    assert config_from_args(frozen, frozen.loss, frozen.out).epochs == FROZEN_DEFAULT_EPOCHS
+
+
+def test_every_field_is_settable_from_the_command_line():
+    argv = ["--data", "/a", "--out", "/tmp/run", "--batch", "64", "--threads", "3", "--cache", "/c", "--no-onnx"]
+    argv += ["--no-stuck-fixes", "--no-camera-shift", "--warmup-epochs", "0.5", "--margin", "8", "--grad-clip", "1"]
+    argv += ["--model-option", "stem_width=16", "--min-lr-ratio", "0.1", "--name", "n", "--from", "m.pt"]
+    args = _train_args(*argv)
+    cfg = config_from_args(args, args.loss, args.out)
+    assert (cfg.batch_size, cfg.num_threads, cfg.cache_dir, cfg.export_onnx, cfg.stuck_fixes) == (
+        64,
+        3,
+        "/c",
+        False,
+        False,
+    )
+    assert (cfg.warmup_epochs, cfg.margin, cfg.grad_clip, cfg.min_lr_ratio, cfg.name) == (0.5, 8, 1.0, 0.1, "n")
+    assert cfg.augment == {"camera_shift": False} and cfg.model == {"stem_width": 16} and cfg.init_from == "m.pt"
 
 
 @pytest.mark.parametrize("argv", [("--loss", "hinge"), ("--image-size", "95x80"), ("--threshold-policy", "max")])

@@ -13,22 +13,17 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import fields, replace
+from dataclasses import Field, fields, replace
 from pathlib import Path
 
 from attricam.engine.arg_types import bounded_float, bounded_int, positive_int
-from attricam.engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
 from attricam.engine.output_paths import OutputPathError
 
 from .config import (
     DATA_ROOT_HELP,
-    DEVICES,
-    FREEZE_CHOICES,
     FROZEN_DEFAULT_EPOCHS,
     LOSS_NAMES,
-    PRECISIONS,
     SAMPLERS,
-    THRESHOLD_POLICIES,
     TrainConfig,
     default_data_root,
     field_type,
@@ -97,21 +92,78 @@ def _model_option(text: str) -> tuple[str, int | tuple[int, ...]]:
     return key.replace("-", "_"), numbers if "," in value else numbers[0]
 
 
+_BY_HAND = ("data", "out", "loss_options", "model", "augment", "image_height", "image_width")
+"""Fields whose option is not one plain value: repeatable roots, KEY=VALUE pairs, HEIGHTxWIDTH, a flag that sets
+an augment entry. Their flag and help still come from the field's metadata; :func:`_add_by_hand` adds them."""
+_DECIDED_LATER = {"epochs": None}
+"""Options whose default is decided with the others: ``--epochs`` is 12, or FROZEN_DEFAULT_EPOCHS with --freeze."""
+
+
+def option_flag(f: Field) -> str:
+    """The ``attricam train`` option that sets field ``f`` (its metadata's ``flag``, else ``--field-name``)."""
+    return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+
+
+def _option_help(f: Field) -> str | None:
+    return f.metadata.get("cli_help") or f.metadata.get("help") or None
+
+
+def _add_field_option(p: argparse.ArgumentParser, f: Field) -> None:
+    """One :class:`TrainConfig` field as one option, from its metadata; the parsed value lands in ``args.<field>``."""
+    meta, flag = f.metadata, option_flag(f)
+    names = (flag, *meta.get("aliases", ()))
+    kwargs: dict = {"dest": f.name, "help": _option_help(f)}
+    if field_type(f) is bool:  # a flag that flips the field's default: --no-onnx clears export_onnx
+        kwargs["action"] = "store_false" if f.default else "store_true"
+    else:
+        kwargs["default"] = _DECIDED_LATER.get(f.name, f.default)
+        if "choices" in meta:
+            kwargs["choices"] = meta["choices"]
+        elif f.name in BOUNDS:
+            kwargs["type"] = _bounded(f.name)
+        if "metavar" in meta:
+            kwargs["metavar"] = meta["metavar"]
+    p.add_argument(*names, **kwargs)
+
+
+def _add_by_hand(p: argparse.ArgumentParser) -> None:
+    """The options of :data:`_BY_HAND` (parsed into ``args.<field>`` too; :func:`config_from_args` assembles them)."""
+    by_name = {f.name: f for f in fields(TrainConfig)}
+    p.add_argument(option_flag(by_name["data"]), dest="data", action="append", help=_option_help(by_name["data"]))
+    p.add_argument(option_flag(by_name["out"]), dest="out", help=_option_help(by_name["out"]))
+    p.add_argument(
+        option_flag(by_name["image_height"]),
+        dest="image_size",
+        type=_image_size,
+        default=(by_name["image_height"].default, by_name["image_width"].default),
+        help=_option_help(by_name["image_height"]),
+    )
+    for name in ("loss_options", "model"):
+        f = by_name[name]
+        parse = _loss_option if name == "loss_options" else _model_option
+        p.add_argument(
+            option_flag(f),
+            dest=name,
+            type=parse,
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help=_option_help(f),
+        )
+    augment = by_name["augment"]
+    p.add_argument(option_flag(augment), dest="no_camera_shift", action="store_true", help=_option_help(augment))
+
+
 def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``attricam train``'s options: one per :class:`TrainConfig` field, built from the field's metadata (flag, help,
+    choices; the range of :data:`BOUNDS`), then the options of the run itself (compare, resume, events, config)."""
     p = parser
-    p.add_argument(
-        "--data",
-        action="append",
-        help=f"CelebA root; repeat or comma-separate (full-size first). Default {DATA_ROOT_HELP}",
-    )
-    p.add_argument("--loss", default="weighted", choices=LOSS_NAMES)
-    p.add_argument(
-        "--sampler",
-        default="random",
-        choices=SAMPLERS,
-        help="batch order: random; balanced (faces drawn by 1/rate of their rarest positive attribute); "
-        "curriculum (balanced, rare-attribute faces admitted gradually over the first half of the run)",
-    )
+    _add_by_hand(p)
+    for f in fields(TrainConfig):
+        if f.name not in _BY_HAND:
+            _add_field_option(p, f)
+    p.add_argument("--weight-cap", type=bounded_float(1), default=None, help="cap of the positive weights (default 50)")
+    p.add_argument("--gamma", type=bounded_float(0), default=None, help="focal gamma (default 2)")
     p.add_argument(
         "--compare",
         default=None,
@@ -119,98 +171,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         f"e.g. weighted,bce+balanced,bce+curriculum (losses: {', '.join(LOSS_NAMES)}; samplers: "
         f"{', '.join(SAMPLERS)}; without +SAMPLER: --sampler)",
     )
-    p.add_argument(
-        "--epochs", type=_bounded("epochs"), default=None, help=f"default 12 ({FROZEN_DEFAULT_EPOCHS} with --freeze)"
-    )
-    p.add_argument("--lr", type=_bounded("lr"), default=2e-3)
-    p.add_argument("--weight-decay", type=_bounded("weight_decay"), default=0.05)
-    p.add_argument("--batch", type=_bounded("batch_size"), default=128)
-    p.add_argument(
-        "--image-size",
-        type=_image_size,
-        default=(IMAGE_HEIGHT, IMAGE_WIDTH),
-        help=f"HEIGHTxWIDTH, default {IMAGE_HEIGHT}x{IMAGE_WIDTH}",
-    )
-    p.add_argument("--weight-cap", type=bounded_float(1), default=None, help="cap of the positive weights (default 50)")
-    p.add_argument("--gamma", type=bounded_float(0), default=None, help="focal gamma (default 2)")
-    p.add_argument(
-        "--loss-option",
-        type=_loss_option,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any other LossConfig field, e.g. beta=0.999 or diversity_weight=0.2",
-    )
-    p.add_argument(
-        "--model-option",
-        type=_model_option,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a field of the model's config, e.g. stem_width=32 or stage_widths=64,128 (default: the shipped size)",
-    )
-    p.add_argument(
-        "--init-from",
-        "--from",
-        dest="init_from",
-        default=None,
-        metavar="BUNDLE.pt",
-        help="start from this bundle's weights (fine-tuning, e.g. with new attention regions), in its own architecture "
-        "unless --model-option names one (which must then match it)",
-    )
-    p.add_argument(
-        "--freeze",
-        default=None,
-        choices=FREEZE_CHOICES,
-        help="with --from: keep the bundle's CNN and train the attribute queries, cross-attention and heads afresh "
-        "(seeded) on token grids cached once per face (cache/tokens-*.npy, shared by every run on that bundle and "
-        "faces); calibration, report, bundle and ONNX twin as for a full run. No augmentation: the tokens are "
-        f"those of the un-augmented centre crop (no flips). --epochs defaults to {FROZEN_DEFAULT_EPOCHS}",
-    )
-    p.add_argument("--seed", type=_bounded("seed"), default=0)
     p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out (next epoch)")
-    p.add_argument("--cache", default=None, help="face cache directory (default ./cache)")
-    p.add_argument("--train-limit", type=positive_int, default=None, help="first N train images per root")
-    p.add_argument("--val-limit", type=positive_int, default=None)
-    p.add_argument(
-        "--threshold-policy",
-        default="auto",
-        choices=("auto", *THRESHOLD_POLICIES),
-        help="per-attribute threshold rule on val; auto = least shortfall to the product targets",
-    )
-    p.add_argument(
-        "--calibration-fraction",
-        type=_bounded("calibration_fraction"),
-        default=0.12,
-        help="share of train identities held back to select the checkpoint and fit calibration (0: use val)",
-    )
-    p.add_argument(
-        "--ema-decay",
-        type=_bounded("ema_decay"),
-        default=0.998,
-        help="weight EMA that is evaluated and shipped (0: off)",
-    )
-    p.add_argument(
-        "--no-camera-shift", action="store_true", help="train without JPEG/blur/noise/low-res/colour-cast augmentation"
-    )
-    p.add_argument("--no-stuck-fixes", action="store_true", help="flag stuck attributes but do not fix them")
-    p.add_argument("--threads", type=_bounded("num_threads"), default=2)
-    p.add_argument(
-        "--workers", type=_bounded("workers"), default=2, help="face-detection processes when building the cache"
-    )
-    p.add_argument("--device", default="auto", choices=DEVICES, help="auto: cuda when PyTorch sees a GPU, else cpu")
-    p.add_argument(
-        "--precision",
-        default="auto",
-        choices=PRECISIONS,
-        help="autocast dtype; auto: bf16 (or fp16 with a GradScaler) on GPUs, fp32 on CPU",
-    )
-    p.add_argument(
-        "--loader-workers",
-        type=_bounded("loader_workers"),
-        default=None,
-        help="DataLoader processes augmenting batches ahead (default: 0 on CPU, up to 8 per GPU)",
-    )
     p.add_argument("--max-epochs-this-run", type=positive_int, default=None, help="stop (resumably) after N epochs")
     p.add_argument(
         "--finalize-now",
@@ -218,9 +179,6 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         help="write the bundle from the best epoch in the checkpoint now (implies --resume)",
     )
     _add_event_arguments(p)
-    p.add_argument("--no-onnx", action="store_true")
-    p.add_argument("--name", default="attricam")
-    p.add_argument("--out", help="run directory (checkpoint, model.pt, reports); required without --config")
     p.add_argument(
         "--config",
         default=None,
@@ -251,46 +209,36 @@ def parse_recipe(recipe: str, default_sampler: str = "random") -> tuple[str, str
 
 
 def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str | None = None) -> TrainConfig:
+    """The run's :class:`TrainConfig`: ``--config``'s file, else one value per field from the options of
+    :func:`add_train_arguments` (``loss``, ``out`` and ``sampler`` given by the caller, for ``--compare``)."""
     if getattr(args, "config", None):
         return load_config_file(args.config)
-    options = dict(args.loss_option)
+    options = dict(args.loss_options)
     if args.weight_cap is not None:
         options["weight_cap"] = args.weight_cap
     if args.gamma is not None:
         options["gamma"] = args.gamma
     height, width = args.image_size
+    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name not in _BY_HAND}
+    values.update(
+        loss=loss,
+        sampler=sampler or args.sampler,
+        epochs=args.epochs or (FROZEN_DEFAULT_EPOCHS if args.freeze else _field_default("epochs")),
+    )
     return TrainConfig(
         data=_roots(args.data),
         out=out,
-        loss=loss,
         loss_options=options,
-        sampler=sampler or args.sampler,
-        epochs=args.epochs or (FROZEN_DEFAULT_EPOCHS if args.freeze else 12),
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        batch_size=args.batch,
-        seed=args.seed,
         image_height=height,
         image_width=width,
-        cache_dir=args.cache,
-        train_limit=args.train_limit,
-        val_limit=args.val_limit,
-        threshold_policy=args.threshold_policy,
-        calibration_fraction=args.calibration_fraction,
-        ema_decay=args.ema_decay,
-        model=dict(args.model_option),
-        init_from=args.init_from,
-        freeze=args.freeze,
+        model=dict(args.model),
         augment={"camera_shift": False} if args.no_camera_shift else {},
-        stuck_fixes=not args.no_stuck_fixes,
-        num_threads=args.threads,
-        workers=args.workers,
-        device=args.device,
-        precision=args.precision,
-        loader_workers=args.loader_workers,
-        export_onnx=not args.no_onnx,
-        name=args.name,
+        **values,
     )
+
+
+def _field_default(name: str):
+    return next(f.default for f in fields(TrainConfig) if f.name == name)
 
 
 class _ProgressBar:

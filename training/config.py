@@ -1,8 +1,9 @@
 """The frozen configuration of a training run, stored in every checkpoint and bundle as a plain dict.
 
-Fields a user tunes carry ``metadata`` (a label, a range, choices, help): the GUI's
-recipe form is built from them (:func:`tunable_fields`), so a hyper-parameter is
-listed here once. Like :mod:`attricam.training.events` this module imports only the
+Every field carries its ``attricam train`` option in ``metadata`` (flag, help, choices:
+:func:`attricam.training.cli.add_train_arguments` builds the parser from them), and fields a
+user tunes also a label and a range: the GUI's recipe form is built from those
+(:func:`tunable_fields`). So a hyper-parameter and its default are written here once. Like :mod:`attricam.training.events` this module imports only the
 standard library and the torch-free :mod:`attricam.engine.model_config`: the desktop may import it.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import os
 import typing
-from dataclasses import Field, asdict, dataclass, field, fields
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from pathlib import Path
 
 from attricam.engine.model_config import CROP_MARGIN, IMAGE_HEIGHT, IMAGE_WIDTH
@@ -96,64 +97,125 @@ def default_data_root() -> Path:
     return Path(env) if env else shared_data_dir("celeba")
 
 
-def _tunable(default, label: str, help: str = "", **meta) -> typing.Any:
-    """A field the recipe form shows: ``range=(lo, hi)``, ``step``, ``decimals`` or ``choices``."""
-    return field(default=default, metadata={"label": label, "help": help, **meta})
+def _cli(flag: str | None = None, help: str = "", **meta: typing.Any) -> dict[str, typing.Any]:
+    """A field's ``attricam train`` option, as field metadata: ``flag`` (default ``--field-name``; ``--no-...`` on a
+    True bool clears it), ``aliases``, ``help``, ``cli_help`` (the command line's, where it says more than the
+    form's), ``choices``, ``metavar``. :func:`attricam.training.cli.add_train_arguments` builds the options from it."""
+    return {"flag": flag, "help": help, **meta}
+
+
+def _option(default: typing.Any = MISSING, flag: str | None = None, help: str = "", **meta: typing.Any) -> typing.Any:
+    """A field with its command-line option (see :func:`_cli`)."""
+    return field(default=default, metadata=_cli(flag, help, **meta))
+
+
+def _tunable(default, label: str, help: str = "", flag: str | None = None, **meta) -> typing.Any:
+    """A field the recipe form shows too: ``range=(lo, hi)``, ``step``, ``decimals`` or ``choices``."""
+    return _option(default, flag, help, label=label, **meta)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    data: tuple[str, ...]
+    data: tuple[str, ...] = _option(
+        MISSING, "--data", f"CelebA root; repeat or comma-separate (full-size first). Default {DATA_ROOT_HELP}"
+    )
     """CelebA roots, full-size first (it wins on duplicate images)."""
-    out: str
+    out: str = _option(MISSING, "--out", "run directory (checkpoint, model.pt, reports); required without --config")
     loss: str = _tunable("weighted", "Loss", choices=LOSS_NAMES, choice_help=LOSS_HELP)
-    loss_options: dict = field(default_factory=dict)
+    loss_options: dict = field(
+        default_factory=dict,
+        metadata=_cli("--loss-option", "any other LossConfig field, e.g. beta=0.999 or diversity_weight=0.2"),
+    )
     """Extra :class:`attricam.training.losses.LossConfig` fields, e.g. ``{"gamma": 3.0, "weight_cap": 20}``."""
-    sampler: str = _tunable("random", "Sampler", choices=SAMPLERS, choice_help=SAMPLER_HELP)
+    sampler: str = _tunable(
+        "random",
+        "Sampler",
+        choices=SAMPLERS,
+        choice_help=SAMPLER_HELP,
+        cli_help="batch order: random; balanced (faces drawn by 1/rate of their rarest positive attribute); "
+        "curriculum (balanced, rare-attribute faces admitted gradually over the first half of the run)",
+    )
     """Batch order, a :data:`attricam.training.sampling.SAMPLERS` name: ``random``, ``balanced`` or ``curriculum``."""
-    epochs: int = _tunable(12, "Epochs", range=(1, 500))
+    epochs: int = _tunable(12, "Epochs", range=(1, 500), cli_help=f"default 12 ({FROZEN_DEFAULT_EPOCHS} with --freeze)")
     lr: float = _tunable(2e-3, "Learning rate", "peak AdamW learning rate", range=(1e-5, 1.0), step=5e-4, decimals=5)
     weight_decay: float = _tunable(0.05, "Weight decay", range=(0.0, 1.0), step=0.01, decimals=4)
-    batch_size: int = _tunable(128, "Batch size", range=(2, 4096))
-    warmup_epochs: float = 1.0
-    min_lr_ratio: float = 0.02
-    grad_clip: float = 5.0
+    batch_size: int = _tunable(128, "Batch size", flag="--batch", range=(2, 4096))
+    warmup_epochs: float = _option(1.0, help="epochs of linear learning-rate warm-up")
+    min_lr_ratio: float = _option(0.02, help="the cosine schedule's last learning rate, as a share of --lr")
+    grad_clip: float = _option(5.0, help="gradient norm clip")
     seed: int = _tunable(0, "Seed", range=(0, 2**31 - 1))
-    image_height: int = IMAGE_HEIGHT
-    image_width: int = IMAGE_WIDTH
-    margin: int = CROP_MARGIN
-    cache_dir: str | None = None
+    image_height: int = _option(IMAGE_HEIGHT, "--image-size", f"HEIGHTxWIDTH, default {IMAGE_HEIGHT}x{IMAGE_WIDTH}")
+    image_width: int = _option(IMAGE_WIDTH, "--image-size", f"HEIGHTxWIDTH, default {IMAGE_HEIGHT}x{IMAGE_WIDTH}")
+    margin: int = _option(CROP_MARGIN, help="pixels of face crop kept around the model input, for augmentation")
+    cache_dir: str | None = _option(None, "--cache", "face cache directory (default ./cache)")
     train_limit: int | None = _tunable(None, "Train images", "first N train images per root", range=(0, 1_000_000))
     """Use only the first n train images of each root (quick runs, recipe comparisons)."""
     val_limit: int | None = _tunable(None, "Val images", "first N val images per root", range=(0, 1_000_000))
-    calibration_fraction: float = 0.12
+    calibration_fraction: float = _option(
+        0.12, help="share of train identities held back to select the checkpoint and fit calibration (0: use val)"
+    )
     """Share of train identities held back to select the checkpoint and fit the decision rule (0: use val)."""
-    ema_decay: float = 0.998
+    ema_decay: float = _option(0.998, help="weight EMA that is evaluated and shipped (0: off)")
     """Decay of the weights' moving average that is evaluated, selected and shipped (0: off)."""
     threshold_policy: str = _tunable(
-        DEFAULT_THRESHOLD_POLICY, "Thresholds", choices=(DEFAULT_THRESHOLD_POLICY, *THRESHOLD_POLICIES)
+        DEFAULT_THRESHOLD_POLICY,
+        "Thresholds",
+        choices=(DEFAULT_THRESHOLD_POLICY, *THRESHOLD_POLICIES),
+        cli_help="per-attribute threshold rule on val; auto = least shortfall to the product targets",
     )
     """A :data:`THRESHOLD_POLICIES` name, or ``auto`` (least shortfall to the product targets)."""
-    stuck_fixes: bool = _tunable(True, "apply emergency fixes when an attribute is stuck")
-    num_threads: int = 2
-    workers: int = 2
-    device: str = "auto"
+    stuck_fixes: bool = _tunable(
+        True,
+        "apply emergency fixes when an attribute is stuck",
+        flag="--no-stuck-fixes",
+        cli_help="flag stuck attributes but do not fix them",
+    )
+    num_threads: int = _option(2, "--threads", "torch threads per process")
+    workers: int = _option(2, help="face-detection processes when building the cache")
+    device: str = _option("auto", help="auto: cuda when PyTorch sees a GPU, else cpu", choices=DEVICES)
     """A :data:`DEVICES` name; under torchrun each rank takes the GPU of its ``LOCAL_RANK``."""
-    precision: str = "auto"
+    precision: str = _option(
+        "auto", help="autocast dtype; auto: bf16 (or fp16 with a GradScaler) on GPUs, fp32 on CPU", choices=PRECISIONS
+    )
     """A :data:`PRECISIONS` name; fp16 runs with a GradScaler whose state is checkpointed."""
-    loader_workers: int | None = None
+    loader_workers: int | None = _option(
+        None, help="DataLoader processes augmenting batches ahead (default: 0 on CPU, up to 8 per GPU)"
+    )
     """DataLoader processes that augment batches ahead (None: 0 on CPU, up to 8 per GPU)."""
-    model: dict = field(default_factory=dict)
+    model: dict = field(
+        default_factory=dict,
+        metadata=_cli(
+            "--model-option",
+            "a field of the model's config, e.g. stem_width=32 or stage_widths=64,128 (default: the shipped size)",
+        ),
+    )
     """Overrides of :class:`attricam.engine.model.AttributeModelConfig` fields other than the image size."""
-    init_from: str | None = None
+    init_from: str | None = _option(
+        None,
+        "--init-from",
+        "start from this bundle's weights (fine-tuning, e.g. with new attention regions), in its own architecture "
+        "unless --model-option names one (which must then match it)",
+        aliases=("--from",),
+        metavar="BUNDLE.pt",
+    )
     """A bundle whose weights the run starts from instead of a random init (same model config): fine-tuning."""
-    freeze: str | None = None
+    freeze: str | None = _option(
+        None,
+        help="with --from: keep the bundle's CNN and train the attribute queries, cross-attention and heads afresh "
+        "(seeded) on token grids cached once per face (cache/tokens-*.npy, shared by every run on that bundle and "
+        "faces); calibration, report, bundle and ONNX twin as for a full run. No augmentation: the tokens are "
+        f"those of the un-augmented centre crop (no flips). --epochs defaults to {FROZEN_DEFAULT_EPOCHS}",
+        choices=FREEZE_CHOICES,
+    )
     """``backbone``: keep ``init_from``'s CNN and train only queries, cross-attention and heads on cached token
     grids (no augmentation: tokens are computed once per face from the centre crop)."""
-    augment: dict = field(default_factory=dict)
+    augment: dict = field(
+        default_factory=dict,
+        metadata=_cli("--no-camera-shift", "train without JPEG/blur/noise/low-res/colour-cast augmentation"),
+    )
     """Overrides of :class:`attricam.training.augment.AugmentConfig` fields."""
-    export_onnx: bool = True
-    name: str = "attricam"
+    export_onnx: bool = _option(True, "--no-onnx", "do not write the bundle's ONNX twin")
+    name: str = _option("attricam", help="the run's name, in its events and bundle")
 
     def __post_init__(self) -> None:
         if self.threshold_policy not in (DEFAULT_THRESHOLD_POLICY, *THRESHOLD_POLICIES):
