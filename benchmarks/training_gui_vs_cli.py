@@ -1,6 +1,6 @@
 """Training throughput from the Training tab against the command line, on the same frozen-backbone recipe.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/training_gui_vs_cli.py [--data ROOT] [--loss weighted]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.training_gui_vs_cli [--data ROOT] [--loss weighted]
         [--epochs 3] [--train-limit N] [--rounds 1] [--live-shown] [--json out/training_gui_vs_cli.json]
 
 The command line run is ``attricam train --data ROOT --from assets/attricam-default.pt --freeze backbone
@@ -31,7 +31,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
