@@ -13,11 +13,11 @@ Prints (and writes as JSON):
 * with ``--tracemalloc``, the Python allocation sites that grew most between the first RSS sample and the end.
 
 Runs offscreen unless a display is set. The clip is composed on demand from
-``../shared/celeba`` (``benchmarks/make_clip.py``) and never committed.
+``../shared/celeba`` (``tests/fixtures/demo_clip.py``) and never committed.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m benchmarks.bench_gui --frames 10000 --faces 2
 
-``--real`` plays the real-looking 640x360 clip with cuts and 0-4 faces (``make_real_clip.py``) instead.
+``--real`` plays the real-looking 640x360 clip with cuts and 0-4 faces (``tests/fixtures/real_clip.py``) instead.
 """
 
 from __future__ import annotations
@@ -41,8 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=100, help="frames shown before measuring")
     parser.add_argument("--faces", type=int, choices=(1, 2), default=2)
     parser.add_argument("--clip", type=Path, help="a 640x480 clip to use instead of composing one")
-    parser.add_argument("--real", action="store_true", help="use the real-looking clip with cuts (make_real_clip.py)")
-    parser.add_argument("--data", type=Path, default=None, help="CelebA root (default: benchmarks/make_clip.py's)")
+    parser.add_argument(
+        "--real", action="store_true", help="use the real-looking clip with cuts (tests/fixtures/real_clip.py)"
+    )
+    parser.add_argument("--data", type=Path, default=None, help="CelebA root (default: tests/fixtures/demo_clip.py's)")
     parser.add_argument("--attribute", default="Smiling", help="overlay attribute")
     parser.add_argument(
         "--realtime", action="store_true", help="pace the clip at its own fps (default: as fast as possible)"
@@ -66,10 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     from attricam.desktop.settings import AppSettings
     from attricam.desktop.sources import SourceSpec
     from attricam.engine.attributes import attribute_index
-    from benchmarks.make_clip import make_demo_clip
+    from tests.fixtures.demo_clip import make_demo_clip
 
     if args.real and args.clip is None:
-        from benchmarks.make_real_clip import make_real_clip
+        from tests.fixtures.real_clip import make_real_clip
 
         args.clip = make_real_clip(REPO / "out" / "real_clip.avi")
     clip = args.clip or make_demo_clip(REPO / "out" / f"bench_gui_{args.faces}face.avi", args.data, frames=300,

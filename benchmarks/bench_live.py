@@ -8,7 +8,7 @@ Prints (and writes as JSON) the figures the engine issue asks for:
 
     .venv/bin/python -m benchmarks.bench_live [--frames 300] [--faces 1] [--json out/bench_live.json]
 
-``--real`` uses the real-looking 640x360 clip instead (``make_real_clip.py``: real photos and CelebA,
+``--real`` uses the real-looking 640x360 clip instead (``tests/fixtures/real_clip.py``: real photos and CelebA,
 1-4 faces, camera motion, hard cuts) and also runs the old path (full cascade on the frame path,
 ``--sync-detect``) for comparison. Every run records the 1-minute load average beside its figures:
 on a shared 2-core machine the figures mean little without it.
@@ -76,7 +76,7 @@ def attricam_bench(clip: Path, frames: int, backend: str, out_json: Path, *extra
 
 
 def real_clip_bench(args: argparse.Namespace) -> int:
-    from benchmarks.make_real_clip import make_real_clip
+    from tests.fixtures.real_clip import make_real_clip
 
     clip = args.clip or make_real_clip(REPO / "out" / "real_clip.avi")
     keys = ("frame_ms_p50", "frame_ms_p95", "frame_ms_max", "faces_per_frame", "rss_mb", "startup_s", "backend",
@@ -119,7 +119,7 @@ def main() -> int:
 
     clip = args.clip
     if clip is None:
-        from benchmarks.make_clip import make_demo_clip
+        from tests.fixtures.demo_clip import make_demo_clip
 
         clip = make_demo_clip(REPO / "out" / f"demo_{args.faces}face.avi", args.data, frames=300, faces=args.faces)
     reference_ms = reference_detect_ms(clip, min(args.frames, 100))

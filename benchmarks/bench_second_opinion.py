@@ -6,7 +6,7 @@ Each comparison runs the product's own commands back to back on the same machine
 
 * ``attricam analyze`` over the first ``--images`` val images of CelebA (one face each), with and without
   ``--no-second-opinion``: images per second (target: fused at least half the model alone);
-* ``attricam bench`` over the real-looking clip (``make_real_clip.py``), both ways: frame p50 / p95 (target:
+* ``attricam bench`` over the real-looking clip (``tests/fixtures/real_clip.py``), both ways: frame p50 / p95 (target:
   unchanged, descriptors never run on the frame path), and the descriptor's cost amortised per face and frame:
   descriptors computed x their measured cost / face-frames shown (target <= 5 ms with the model's own classify);
 * the descriptor's own cost per face (chip + ResNet), timed in this process.
@@ -77,7 +77,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=default_data_root())
     parser.add_argument("--images", type=int, default=150)
     parser.add_argument("--frames", type=int, default=400)
-    parser.add_argument("--clip", type=Path, default=None, help="default: make_real_clip.py's clip")
+    parser.add_argument("--clip", type=Path, default=None, help="default: tests/fixtures/real_clip.py's clip")
     parser.add_argument("--json", type=Path, default=REPO / "out" / "bench_second_opinion.json")
     args = parser.parse_args()
 
@@ -87,7 +87,7 @@ def main() -> int:
     fused_rate = _analyze_rate(images)
     alone_rate = _analyze_rate(images, "--no-second-opinion")
 
-    from benchmarks.make_real_clip import make_real_clip
+    from tests.fixtures.real_clip import make_real_clip
 
     clip = args.clip or make_real_clip(REPO / "out" / "real_clip.avi")
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -150,7 +150,7 @@ def _wait(app, predicate, timeout: float) -> bool:
 def main() -> int:
     from attricam.engine.bundle import default_bundle_path
     from attricam.training.config import DATA_ROOT_HELP, default_data_root
-    from benchmarks.make_clip import make_demo_clip
+    from tests.fixtures.demo_clip import make_demo_clip
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=default_data_root(), help=f"CelebA root ({DATA_ROOT_HELP})")

@@ -132,7 +132,7 @@ def main() -> int:
     from attricam.desktop.settings import AppSettings
     from attricam.desktop.sources import SourceSpec
     from attricam.engine.attributes import attribute_index
-    from benchmarks.make_clip import make_demo_clip
+    from tests.fixtures.demo_clip import make_demo_clip
 
     args.out.mkdir(parents=True, exist_ok=True)
     clip = make_demo_clip(REPO / "out" / "screenshot_2face.avi", args.data, frames=120, faces=2)

@@ -25,7 +25,7 @@ from PIL import Image
 from attricam.engine.analyze_output import CSV_COLUMNS
 from attricam.engine.attributes import ATTRIBUTE_NAMES
 
-from .media import load_make_clip
+from .fixtures.demo_clip import make_demo_clip
 
 pytestmark = pytest.mark.slow
 
@@ -107,7 +107,7 @@ def _make_inputs(root: Path, face_path: Path, celeba_root: Path) -> None:
     (photos / "truncated.jpg").write_bytes(good[: len(good) // 2])
     (photos / "random.png").write_bytes(np.random.default_rng(1).integers(0, 256, 3000, dtype=np.uint8).tobytes())
     (photos / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 but then nothing")
-    load_make_clip().make_demo_clip(root / CLIP, celeba_root, frames=10, faces=2)
+    make_demo_clip(root / CLIP, celeba_root, frames=10, faces=2)
 
 
 @pytest.fixture(scope="module")

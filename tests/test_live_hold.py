@@ -17,10 +17,11 @@ from attricam.engine.bundle import ModelBundle
 from attricam.engine.pipeline import FacePipeline, PipelineSettings
 from attricam.engine.render import render_frame
 from attricam.engine.results import FrameResult
+from attricam.training.config import shared_data_dir
 
 from .conftest import paste_face
 
-REAL_PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "real-photos"
+REAL_PHOTOS = shared_data_dir("real-photos")
 
 
 def _step(pipeline: FacePipeline, frames: list[np.ndarray]) -> list[FrameResult]:
@@ -50,7 +51,7 @@ def bundle(random_bundle_path: Path) -> ModelBundle:
 
 def test_stepping_through_a_shot_of_turned_and_small_faces_never_blinks(bundle, celeba_root):
     """2008_002079.jpg: a man half out of the left edge, faces turned aside, one 35x44 px face at the back."""
-    from benchmarks.make_real_clip import Scene, render_scenes
+    from tests.fixtures.real_clip import Scene, render_scenes
 
     if not (REAL_PHOTOS / "2008_002079.jpg").is_file():
         pytest.skip(f"{REAL_PHOTOS}: real photos not found")

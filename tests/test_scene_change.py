@@ -11,13 +11,14 @@ from attricam.engine.bundle import ModelBundle
 from attricam.engine.pipeline import FacePipeline, PipelineSettings
 from attricam.engine.scene_change import CutDetector, appearance_distance, appearance_signature
 from attricam.engine.tracking import FaceTracker
+from attricam.training.config import shared_data_dir
 
-REAL_PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "real-photos"
+REAL_PHOTOS = shared_data_dir("real-photos")
 
 
 def _swap_frames(celeba_root: Path) -> tuple[list[np.ndarray], int]:
     """The benchmark clip's identity swap: person A, a hard cut, person B at the same place on the same backdrop."""
-    from benchmarks.make_real_clip import SWAP_FACES, Scene, render_scenes
+    from tests.fixtures.real_clip import SWAP_FACES, Scene, render_scenes
 
     scenes = tuple(Scene(f"celeba:{name}", (0.5, 0.5, 1.0), (0.5, 0.5, 0.95), 8) for name in SWAP_FACES)
     return list(render_scenes(scenes, REAL_PHOTOS, celeba_root)), 8
@@ -55,7 +56,7 @@ def test_the_same_face_moving_keeps_its_id(bundle, celeba_faces):
 
 
 def test_cut_detector_fires_on_cuts_only(celeba_root):
-    from benchmarks.make_real_clip import default_scenes, render_scenes, scene_starts
+    from tests.fixtures.real_clip import default_scenes, render_scenes, scene_starts
 
     if not REAL_PHOTOS.is_dir():
         pytest.skip(f"{REAL_PHOTOS}: real photos not found")

@@ -9,14 +9,14 @@ import pytest
 
 from attricam.engine.sources import VideoLoadError, is_video, iter_media, iter_video_frames, video_fps
 
-from .media import load_make_clip
+from .fixtures.demo_clip import make_demo_clip
 
 
 @pytest.fixture(scope="module")
 def demo_clip(celeba_root: Path, tmp_path_factory) -> Path:
-    """A 12-frame, two-face 640x480 mp4 (written by benchmarks/make_clip.py)."""
+    """A 12-frame, two-face 640x480 mp4 (written by tests/fixtures/demo_clip.py)."""
     out = tmp_path_factory.mktemp("clip") / "two_faces.mp4"
-    return load_make_clip().make_demo_clip(out, celeba_root, frames=12, faces=2, fps=24)
+    return make_demo_clip(out, celeba_root, frames=12, faces=2, fps=24)
 
 
 def _touch(path: Path) -> Path:
@@ -61,7 +61,7 @@ def test_demo_clip_reads_back_with_two_real_faces(demo_clip: Path) -> None:
 
 
 def test_demo_clip_as_mjpg_avi(celeba_root: Path, tmp_path: Path) -> None:
-    path = load_make_clip().make_demo_clip(tmp_path / "one.avi", celeba_root, frames=3, size=(320, 240), faces=1)
+    path = make_demo_clip(tmp_path / "one.avi", celeba_root, frames=3, size=(320, 240), faces=1)
     assert [i for i, _ in iter_video_frames(path)] == [0, 1, 2]
 
 

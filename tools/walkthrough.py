@@ -7,7 +7,7 @@
 the window has a title bar and is placed the way a desktop places it.
 
 The real window with the shipped model on the xcb platform, driven by mouse clicks and key presses on the
-real widgets (``QTest``): relaunch without a camera, the real clip (``make_real_clip.py``, built in a temporary
+real widgets (``QTest``): relaunch without a camera, the real clip (``tests/fixtures/real_clip.py``, built in a temporary
 folder) playing, paused, stepped forward and back with a face selected, a click on the seek bar, the end of
 the clip with Loop off, a folder of real photos and the clip (a slow photo's busy sign, a broken file's toast
 and its expiry, the clip as a filmstrip item), the window at 1280x720, a shot of turned and half-hidden faces
@@ -119,7 +119,7 @@ def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
 def walk(walker: Walk, clip: Path, folder: Path) -> None:
     from PySide6.QtCore import QPoint, Qt
 
-    from benchmarks.make_real_clip import scene_starts
+    from tests.fixtures.real_clip import scene_starts
 
     live, w = walker.live, walker
     w.wait(lambda: live.bundle is not None and live._cameras is not None, 120)
@@ -334,7 +334,7 @@ def main() -> int:
         from attricam.desktop.main_window import MainWindow
         from attricam.desktop.settings import AppSettings
         from attricam.desktop.sources import SourceSpec
-        from benchmarks.make_real_clip import Scene, default_photos_root, make_real_clip
+        from tests.fixtures.real_clip import Scene, default_photos_root, make_real_clip
 
         with tempfile.TemporaryDirectory(prefix="attricam-walk-") as tmp:
             media = Path(tmp)

@@ -30,7 +30,7 @@ def test_live_analysis_waits_while_a_job_runs_behind_another_tab(
     qtbot, make_window, celeba_root, tmp_path, sleeping_job
 ):
     from attricam.desktop.sources import SourceSpec
-    from benchmarks.make_clip import make_demo_clip
+    from tests.fixtures.demo_clip import make_demo_clip
 
     clip = make_demo_clip(tmp_path / "clip.avi", celeba_root, frames=40)
     window = make_window(SourceSpec("video", paths=(str(clip),)))

@@ -216,9 +216,9 @@ def test_model_swap_while_paused_updates_bars_thresholds_and_hud(qtbot, make_win
     import numpy as np
 
     from attricam.desktop.sources import SourceSpec
-    from tests.media import load_make_clip
+    from tests.fixtures.demo_clip import make_demo_clip
 
-    clip = load_make_clip().make_demo_clip(tmp_path / "clip.avi", celeba_root, frames=20)
+    clip = make_demo_clip(tmp_path / "clip.avi", celeba_root, frames=20)
     window = make_window(SourceSpec("video", paths=(str(clip),)))
     live = window.live
     wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 1)

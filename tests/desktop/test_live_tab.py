@@ -180,7 +180,7 @@ def test_clicking_a_face_selects_it(qtbot, make_window, celeba_faces, tmp_path):
 @pytest.mark.slow
 def test_video_pause_and_single_step(qtbot, make_window, celeba_root, tmp_path):
     from attricam.desktop.sources import SourceSpec
-    from benchmarks.make_clip import make_demo_clip
+    from tests.fixtures.demo_clip import make_demo_clip
 
     clip = make_demo_clip(tmp_path / "clip.avi", celeba_root, frames=40)
     window = make_window(SourceSpec("video", paths=(str(clip),)))

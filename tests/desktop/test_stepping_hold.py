@@ -3,13 +3,13 @@ the live pipeline the app runs (background search on its own thread)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+
+from attricam.training.config import shared_data_dir
 
 from .helpers import wait_for_packet
 
-REAL_PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "real-photos"
+REAL_PHOTOS = shared_data_dir("real-photos")
 
 
 def test_stepping_a_shot_of_turned_faces_with_the_arrow_key_never_blinks_a_face(
@@ -22,7 +22,7 @@ def test_stepping_a_shot_of_turned_faces_with_the_arrow_key_never_blinks_a_face(
     from attricam.desktop.sources import SourceSpec
     from attricam.engine.bundle import random_bundle
     from attricam.engine.pipeline import FacePipeline, PipelineSettings
-    from benchmarks.make_real_clip import Scene, make_real_clip
+    from tests.fixtures.real_clip import Scene, make_real_clip
 
     if not (REAL_PHOTOS / "2008_002079.jpg").is_file():
         pytest.skip(f"{REAL_PHOTOS}: real photos not found")
