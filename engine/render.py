@@ -495,13 +495,13 @@ def _label_origin(
     shape: tuple[int, ...],
     labels: Sequence[Rect] = (),
 ) -> tuple[int, int]:
-    """Where a face's id label goes: above its box, or below it (then inside its top) when a viewer's HUD
-    (``keep_clear``) covers that place, so the id a user clicks by is never hidden."""
+    """Where a face's id label goes: above its box, or below it, inside its top, inside its bottom when a viewer's
+    HUD (``keep_clear``) or another face's label (``labels``) is there, so the id a user clicks by is never hidden."""
     x1, y1, _, y2 = box
     width = _label_width_of(text) + 4
     height = LABEL_HEIGHT
     x1 = max(min(x1, shape[1] - width), 0)  # a face at the right edge keeps its whole label in the picture
-    candidates = (max(y1 - 2, 14), min(y2 + height, shape[0] - 2), y1 + height)
+    candidates = (max(y1 - 2, 14), min(y2 + height, shape[0] - 2), y1 + height, y2 - 2)
     for avoid in ([*keep_clear, *labels], keep_clear):  # never under the HUD; over another label only if need be
         for y in candidates:
             rect = (x1, y - height, width, height)

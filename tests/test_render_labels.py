@@ -51,3 +51,4 @@ def test_a_label_never_goes_under_the_viewers_hud_even_when_its_other_places_are
     options = RenderOptions(show_bars=False, show_hud=False, selected_face=0)
     canvas = render_frame(frame, _result([under_hud, below]), options, keep_clear=[hud])
     assert not (canvas[0:40, 0:200] == 0).all(axis=-1).any()  # nothing drawn where the HUD covers the picture
+    assert len(_label_boxes(canvas)) == 2  # nor over the other label: inside the bottom of its own box
