@@ -27,6 +27,8 @@ import numpy as np
 __all__ = ["DescriptorWorker", "TrackDescriptors"]
 
 log = logging.getLogger(__name__)
+_UNAVAILABLE = "unavailable"
+"""The child's answer when it cannot compute this descriptor at all (e.g. the ONNX conversion failed)."""
 _MARGIN = 0.4
 """Each crop handed to the worker grows the box by this fraction per side: dlib's chip reaches past the box."""
 
@@ -43,8 +45,11 @@ def _serve(requests: Any, answers: Any, nice: int, name: str) -> None:  # pragma
         if job is None:
             return
         key, crop, box = job
+        if describer is None:
+            answers.put((key, None, _UNAVAILABLE))
+            return
         try:
-            vector = describer.describe(crop, [box])[0] if describer is not None else None
+            vector = describer.describe(crop, [box])[0]
         except Exception as exc:  # noqa: BLE001 - the live view must keep running; the parent logs it
             answers.put((key, None, f"{type(exc).__name__}: {exc}"))
             continue
@@ -120,6 +125,10 @@ class DescriptorWorker:
                 return done
             block = False
             self._in_flight = None
+            if vector is None and error == _UNAVAILABLE:
+                log.warning("%s cannot be computed here; faces keep the attribute model's own answer", self._name)
+                self.failed = True
+                return done
             if vector is None:
                 log.warning("face descriptor failed (%s); that face keeps the model's own answer", error or "?")
                 continue

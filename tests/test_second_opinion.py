@@ -195,7 +195,7 @@ def test_the_live_worker_describes_a_track_in_its_own_process_and_leaves_nothing
     image = celeba_faces[0]
     box = FaceDetector().detect(image)[0].box
     before = {t.ident for t in threading.enumerate()}
-    worker = DescriptorWorker(nice=0)
+    worker = DescriptorWorker("dlib-resnet-v1-grid", nice=0)  # what the shipped bundle reads
     assert worker.submit(7, image, box)
     assert not worker.submit(8, image, box)  # one request in flight: refused, never queued
     answers = []
@@ -205,7 +205,8 @@ def test_the_live_worker_describes_a_track_in_its_own_process_and_leaves_nothing
             break
     worker.close()
     assert [key for key, _ in answers] == [7] and worker.completed == 1
-    expected = load_face_descriptor().describe(image, [box])[0]
+    expected = load_face_descriptor("dlib-resnet-v1-grid").describe(image, [box])[0]
+    assert answers[0][1].shape == (1024,)
     assert np.allclose(answers[0][1], expected, atol=1e-4)  # the crop around the box changes nothing
     assert not [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
 
@@ -255,3 +256,27 @@ def test_a_second_opinion_reads_the_descriptor_it_names_and_refuses_one_it_does_
         opinion("dlib-resnet-v1-grid", 128)
     with pytest.raises(ValueError, match="this version knows"):
         opinion("resnet-9000", 128)
+
+
+@NEEDS_DLIB
+@pytest.mark.slow
+def test_a_descriptor_the_child_cannot_compute_is_said_once_and_never_asked_again(
+    celeba_faces, tmp_path, monkeypatch, caplog
+):
+    from attricam.engine.descriptor_worker import DescriptorWorker
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("ATTRICAM_CACHE", str(blocker))  # the child cannot write the ONNX graph: no grid descriptor
+    worker = DescriptorWorker("dlib-resnet-v1-grid", nice=0)
+    image = celeba_faces[0]
+    box = np.array([40, 60, 140, 190], np.float32)
+    assert worker.submit(1, image, box)
+    with caplog.at_level(logging.WARNING, logger="attricam.engine.descriptor_worker"):
+        for _ in range(60):
+            assert worker.poll(timeout=1.0) == []
+            if worker.failed:
+                break
+    worker.close()
+    assert worker.failed and not worker.submit(2, image, box)
+    assert len([r for r in caplog.records if "cannot be computed here" in r.getMessage()]) == 1
