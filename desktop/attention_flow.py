@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
-from attricam.engine.attributes import ATTRIBUTES
+from attricam.engine.attributes import ATTRIBUTES, frequency_band_label
 from attricam.engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
 from attricam.engine.render import blend_heatmap
 
@@ -22,7 +22,8 @@ _LABEL_H = 28
 
 
 class AttentionFlowView(QWidget):
-    """Two panels: attributes rarer than 10 % (left) and more common than 30 % (right), rarest first."""
+    """Two panels: rare attributes (left) and common ones (right; cut-offs in :mod:`attricam.engine.attributes`),
+    rarest first."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,7 +63,10 @@ class AttentionFlowView(QWidget):
         title_font = QFont(self.font())
         title_font.setBold(True)
         for panel, (title, indices) in enumerate(
-            (("Rare (<10 % of training faces)", self.rare), ("Common (>30 % of training faces)", self.common))
+            (
+                (f"{frequency_band_label('rare', parenthesised=True)[:-1]} of training faces)", self.rare),
+                (f"{frequency_band_label('common', parenthesised=True)[:-1]} of training faces)", self.common),
+            )
         ):
             x0 = panel * half
             painter.setFont(title_font)

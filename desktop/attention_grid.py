@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from attricam.engine.attributes import ATTRIBUTES
+from attricam.engine.attributes import ATTRIBUTES, frequency_band_label
 from attricam.engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
 
 from .attribute_bars import FILTERS, ordered_attributes, tier_color
@@ -158,7 +158,8 @@ class AttentionExplorer(QWidget):
         super().__init__(parent)
         self.setObjectName("AttentionExplorer")
         self.filter_box = QComboBox()
-        for key, label in zip(FILTERS, ("All 40 attributes", "Rare (<10 %)", "Uncommon (10–30 %)", "Common (>30 %)")):
+        labels = ["All 40 attributes", *(frequency_band_label(b, parenthesised=True) for b in FILTERS[1:])]
+        for key, label in zip(FILTERS, labels):
             self.filter_box.addItem(label, key)
         self.caption = QLabel("")
         self.grid = AttentionGrid()

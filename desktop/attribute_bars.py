@@ -33,7 +33,7 @@ _DIM_ALPHA = 110
 
 
 def ordered_attributes(probabilities: np.ndarray | None, sort: str, filter_: str) -> list[int]:
-    """Attribute indices to show, in display order. ``rare`` <10 %, ``uncommon`` 10–30 %, ``common`` >30 %."""
+    """Attribute indices to show, in display order; the bands' cut-offs are :mod:`attricam.engine.attributes`'."""
     if sort not in SORT_KEYS:
         raise ValueError(f"unknown sort {sort!r}; valid: {', '.join(SORT_KEYS)}")
     if filter_ not in FILTERS:

@@ -14,13 +14,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from attricam.engine.attributes import frequency_band_label
 from attricam.engine.results import FaceResult
 
 from .attribute_bars import FILTERS, SORT_KEYS, AttributeBars
 
 __all__ = ["AttributePanel"]
 
-_FILTER_LABELS = {"all": "All", "rare": "Rare <10 %", "uncommon": "Uncommon 10–30 %", "common": "Common >30 %"}
+_FILTER_LABELS = {"all": "All", **{band: frequency_band_label(band) for band in FILTERS[1:]}}
 
 
 class AttributePanel(QWidget):

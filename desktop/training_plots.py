@@ -24,7 +24,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from attricam.engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
+from attricam.engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES, frequency_band_label
 from attricam.training.events import EpochEvent, Event, FixEvent, StepEvent, StuckEvent
 
 from .plot_style import VerticalLabelAxis, make_plot
@@ -42,8 +42,8 @@ _FIX_LABEL_HEIGHTS = (0.92, 0.74, 0.56, 0.38)
 
 _BY_FREQUENCY = sorted(range(NUM_ATTRIBUTES), key=lambda i: ATTRIBUTES[i].frequency)
 F1_SERIES: tuple[tuple[str, str, str], ...] = (  # key in EpochEvent.val, legend, colour
-    ("rare_mean_f1", "F1 rare (<10 %)", "#d6336c"),
-    ("common_mean_f1", "F1 common (>30 %)", "#1c7ed6"),
+    ("rare_mean_f1", f"F1 {frequency_band_label('rare', parenthesised=True).lower()}", "#d6336c"),
+    ("common_mean_f1", f"F1 {frequency_band_label('common', parenthesised=True).lower()}", "#1c7ed6"),
     ("mean_f1", "F1 all 40", "#555555"),
     ("mean_auc", "AUC (mean)", "#2b8a3e"),
 )

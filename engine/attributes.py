@@ -26,6 +26,7 @@ __all__ = [
     "ATTRIBUTES",
     "RARE_ATTRIBUTES",
     "attribute_index",
+    "frequency_band_label",
     "rarity_tier",
 ]
 
@@ -82,6 +83,26 @@ RARE_CUTOFF = 0.10
 """An attribute is rare below this train positive rate: the GUI's "Rare" filter, the rare-F1 target and its objective."""
 COMMON_CUTOFF = 0.30
 """An attribute is common above this train positive rate: the GUI's "Common" filter."""
+
+
+def _percent(cutoff: float) -> str:
+    return f"{100 * cutoff:g} %"
+
+
+_BAND_RANGES = {
+    "rare": f"<{_percent(RARE_CUTOFF)}",
+    "uncommon": f"{100 * RARE_CUTOFF:g}–{_percent(COMMON_CUTOFF)}",
+    "common": f">{_percent(COMMON_CUTOFF)}",
+}
+
+
+def frequency_band_label(band: str, *, parenthesised: bool = False) -> str:
+    """The GUI's name for a frequency band, written from the cut-offs: ``"Rare <10 %"``, ``"Uncommon 10–30 %"``,
+    ``"Common >30 %"`` (``parenthesised``: ``"Rare (<10 %)"``). ``band`` is ``rare``, ``uncommon`` or ``common``."""
+    if band not in _BAND_RANGES:
+        raise ValueError(f"unknown frequency band {band!r}: expected one of {', '.join(_BAND_RANGES)}")
+    range_text = _BAND_RANGES[band]
+    return f"{band.capitalize()} ({range_text})" if parenthesised else f"{band.capitalize()} {range_text}"
 
 
 class RarityTier(enum.Enum):

@@ -1,3 +1,5 @@
+import pytest
+
 from attricam.engine.attributes import (
     ATTRIBUTE_NAMES,
     ATTRIBUTES,
@@ -62,3 +64,16 @@ def test_frequencies_match_the_official_train_partition(celeba_root):
     assert rows == 162770
     for name, count, table in zip(ATTRIBUTE_NAMES, counts, TRAIN_POSITIVE_RATE):
         assert abs(count / rows - table) < 5e-5, name
+
+
+def test_frequency_band_labels_are_written_from_the_cutoffs():
+    from attricam.engine import attributes
+
+    assert [attributes.frequency_band_label(b) for b in ("rare", "uncommon", "common")] == [
+        "Rare <10 %",
+        "Uncommon 10–30 %",
+        "Common >30 %",
+    ]
+    assert attributes.frequency_band_label("common", parenthesised=True) == "Common (>30 %)"
+    with pytest.raises(ValueError, match="unknown frequency band"):
+        attributes.frequency_band_label("legendary")
