@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -46,6 +47,9 @@ from attricam.engine.workspace import workspace_dir
 
 from .celeba import IMAGE_DIR, load_celeba
 from .config import DATA_ROOT_HELP, default_data_root
+
+if TYPE_CHECKING:
+    from attricam.engine.detection import Detection, FaceDetector
 
 __all__ = [
     "CropSpec",
@@ -114,8 +118,18 @@ def cache_ready(root: str | Path, filenames: Sequence[str], cache_dir: str | Pat
     return index.is_file() or index.with_suffix(".npz").is_file()
 
 
-def _write_cache(index: Path, filenames, no_face, unreadable, chunks: Sequence[np.ndarray], spec: CropSpec) -> None:
-    """Crops (concatenated from ``chunks`` without holding them all) to ``.npy``, then the ``.json`` index."""
+def _write_cache(
+    index: Path,
+    filenames: Sequence[str] | np.ndarray,
+    no_face: Sequence[str] | np.ndarray,
+    unreadable: Sequence[str] | np.ndarray,
+    chunks: Sequence[np.ndarray],
+    spec: CropSpec,
+) -> None:
+    """Crops (concatenated from ``chunks`` without holding them all) to ``.npy``, then the ``.json`` index.
+
+    The three name lists are lists of ``str`` or numpy string arrays (as read back from a chunk's ``.npz``).
+    """
     from attricam.engine.atomic import atomic_path, atomic_write_text
 
     shape = (sum(len(c) for c in chunks), spec.height + 2 * spec.margin, spec.width + 2 * spec.margin, 3)
@@ -162,7 +176,7 @@ def _open_cache(root: Path, index: Path, spec: CropSpec) -> FaceCache:
     )
 
 
-_detector = None
+_detector: FaceDetector | None = None  # one per worker process, made by _init_worker
 
 
 def _init_worker() -> None:
@@ -176,7 +190,14 @@ def _init_worker() -> None:
     _detector = FaceDetector()
 
 
-def _pick_face(detections: list, width: int, height: int):
+def _worker_detector() -> FaceDetector:
+    """This worker process's detector."""
+    if _detector is None:
+        raise RuntimeError("no face detector in this process: chunks run in a pool made with initializer=_init_worker")
+    return _detector
+
+
+def _pick_face(detections: Sequence[Detection], width: int, height: int) -> Detection | None:
     """The detection whose box centre is nearest the image centre, among the larger ones (CelebA is centred)."""
     if not detections:
         return None
@@ -198,7 +219,7 @@ def _process_chunk(job: tuple[str, list[str], CropSpec]) -> tuple[list[str], np.
         h, w = rgb.shape[:2]
         factor = 2 if w < spec.lowres_below else 1
         probe = cv2.resize(rgb, (w * factor, h * factor), interpolation=cv2.INTER_CUBIC) if factor > 1 else rgb
-        face = _pick_face(_detector.detect(probe), probe.shape[1], probe.shape[0])
+        face = _pick_face(_worker_detector().detect(probe), probe.shape[1], probe.shape[0])
         if face is None:
             no_face.append(name)
             continue
@@ -274,7 +295,7 @@ def _build(
                     progress(done, len(filenames))
         rate = sum(len(c) for _, c in todo) / (time.perf_counter() - started)
         log.info("%s: detection+alignment at %.1f images/s", root, rate)
-    merged: dict[str, list] = {"filenames": [], "images": [], "no_face": [], "unreadable": []}
+    merged: dict[str, list[np.ndarray]] = {"filenames": [], "images": [], "no_face": [], "unreadable": []}
     for i in range(len(chunks)):
         with np.load(parts / f"{i:05d}.npz") as data:
             for k, values in merged.items():

@@ -18,6 +18,7 @@ Two steps, both per attribute:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class CalibrationFit:
     """Positives per attribute among the fitting faces (how much evidence each threshold rests on)."""
     faces: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "policy": self.policy,
             "faces": self.faces,
@@ -66,7 +67,8 @@ def fit_platt(raw_probabilities: np.ndarray, labels: np.ndarray, iterations: int
 
     def loss(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         s = a * z + b  # cross-entropy against the smoothed targets, computed stably from the logit
-        return (np.logaddexp(0.0, s) - target * s).sum(0) + 0.5 * ridge * ((a - 1) ** 2 + b**2)
+        total: np.ndarray = (np.logaddexp(0.0, s) - target * s).sum(0) + 0.5 * ridge * ((a - 1) ** 2 + b**2)  # (q,)
+        return total
 
     current = loss(a, b)
     for _ in range(iterations):

@@ -71,8 +71,9 @@ def _degrade_one(image: np.ndarray, blur_sigma: float, lowres_factor: float, jpe
     if jpeg_quality:
         array = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
         ok, encoded = cv2.imencode(".jpg", array, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)])
-        if ok:  # channel order does not matter for a round trip
-            image = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED).astype(np.float32) * (1 / 255)
+        decoded = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED) if ok else None
+        if decoded is not None:  # channel order does not matter for a round trip
+            image = decoded.astype(np.float32) * (1 / 255)
     return image
 
 

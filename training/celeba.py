@@ -14,6 +14,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class CelebAReport:
     unpartitioned_files: int = 0
     """Image files on disk that the partition file does not name."""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "root": self.root,
             "found": dict(self.found),
@@ -221,4 +222,5 @@ def train_positive_rates(root: str | Path) -> np.ndarray:
     rows = [v for f, v in attributes.items() if partition_of.get(f) == PARTITIONS["train"]]
     if not rows:
         raise ValueError(f"{root}: no annotated train rows")
-    return (np.stack(rows) > 0).mean(axis=0)
+    rates: np.ndarray = (np.stack(rows) > 0).mean(axis=0)  # (40,)
+    return rates

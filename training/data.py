@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import numpy as np
 import torch
@@ -20,7 +21,7 @@ from attricam.engine.attributes import NUM_ATTRIBUTES
 from .cache import CropSpec, build_face_cache, cache_ready
 from .celeba import load_celeba
 
-__all__ = ["DataSummary", "FaceArrays", "load_face_arrays"]
+__all__ = ["DataSummary", "FaceArrays", "SourceRow", "load_face_arrays"]
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +49,27 @@ class FaceArrays:
         )
 
 
+class SourceRow(TypedDict):
+    """One root's share of a partition, as the run report lists it (the last five only once it has images)."""
+
+    root: str
+    partition: str
+    present: int
+    faces: int
+    duplicates: int
+    limit: NotRequired[int | None]
+    no_face: NotRequired[int]
+    unreadable: NotRequired[int]
+    used: NotRequired[int]
+
+
 @dataclass(frozen=True)
 class DataSummary:
     """Per root and partition: images listed as present, faces found, and duplicates dropped."""
 
-    rows: tuple[dict, ...]
+    rows: tuple[SourceRow, ...]
 
-    def to_dict(self) -> list[dict]:
+    def to_dict(self) -> list[dict[str, object]]:
         return [dict(r) for r in self.rows]
 
 
@@ -73,7 +88,11 @@ def load_face_arrays(
     cache when one exists (runs with different limits share it), else from a cache of just those images.
     """
     spec = spec or CropSpec()
-    images, labels, names, sources, rows = [], [], [], [], []
+    images: list[np.ndarray] = []  # per root: (n, H + 2m, W + 2m, 3) uint8
+    labels: list[np.ndarray] = []  # per root: (n, 40)
+    names: list[str] = []
+    sources: list[str] = []
+    rows: list[SourceRow] = []
     seen: set[str] = set()
     for root in roots:
         split = load_celeba(root, (partition,))[partition]

@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -34,6 +35,10 @@ from attricam.engine.face_descriptor import (
 )
 
 from .celeba import IMAGE_DIR, load_celeba
+
+if TYPE_CHECKING:
+    from attricam.engine.detection import FaceDetector
+    from attricam.engine.face_descriptor import FaceDescriptor
 
 __all__ = ["DescriptorTable", "describe_split", "load_descriptor_table", "main", "redescribe", "table_path"]
 
@@ -58,19 +63,30 @@ class DescriptorTable:
         return np.array([where.get(f, -1) for f in filenames], np.int64)
 
 
-_state: dict = {}
+@dataclass(frozen=True)
+class _Worker:
+    """What each worker process holds, made once by :func:`_init_worker`."""
+
+    detector: FaceDetector
+    descriptor: FaceDescriptor
+
+
+_worker: _Worker | None = None
 
 
 def _init_worker(name: str) -> None:
+    global _worker
     import torch
 
     from attricam.engine.detection import FaceDetector
 
-    from .cache import _pick_face
-
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    _state.update(detector=FaceDetector(), descriptor=load_face_descriptor(name), pick=_pick_face)
+    descriptor = load_face_descriptor(name)
+    if descriptor is None:
+        reason = descriptor_unavailable_reason() or "its network cannot run here"
+        raise RuntimeError(f"face descriptor {name!r} unavailable: {reason}")
+    _worker = _Worker(FaceDetector(), descriptor)
 
 
 def _read_rgb(root: str, name: str) -> tuple[np.ndarray, int] | None:
@@ -85,9 +101,13 @@ def _read_rgb(root: str, name: str) -> tuple[np.ndarray, int] | None:
 
 
 def _describe_chunk(job: tuple[str, list[str], str]) -> str:
+    from .cache import _pick_face
+
+    if _worker is None:
+        raise RuntimeError("no face descriptor in this process: run chunks in a pool with initializer=_init_worker")
     root, files, out = job
     n = len(files)
-    desc = np.zeros((n, DESCRIPTOR_SIZES[_state["descriptor"].name]), np.float32)
+    desc = np.zeros((n, DESCRIPTOR_SIZES[_worker.descriptor.name]), np.float32)
     boxes = np.zeros((n, 4), np.float32)
     marks = np.zeros((n, 5, 2), np.float32)
     found = np.zeros(n, bool)
@@ -96,10 +116,10 @@ def _describe_chunk(job: tuple[str, list[str], str]) -> str:
         if read is None:
             continue
         probe, factor = read
-        face = _state["pick"](_state["detector"].detect(probe), probe.shape[1], probe.shape[0])
+        face = _pick_face(_worker.detector.detect(probe), probe.shape[1], probe.shape[0])
         if face is None:
             continue
-        desc[i] = _state["descriptor"].describe(probe, [face.box])[0]
+        desc[i] = _worker.descriptor.describe(probe, [face.box])[0]
         boxes[i], marks[i], found[i] = face.box / factor, face.landmarks / factor, True
     with atomic_path(Path(out)) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, filenames=np.array(files), descriptors=desc, boxes=boxes, landmarks=marks, found=found)
@@ -165,7 +185,8 @@ def describe_split(
             log.info("%s %s: chunk %d/%d (%.1f images/s)", root.name, partition, done, len(todo), rate)
     tables = [np.load(j[2]) for j in jobs]
     with atomic_path(final) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **{k: np.concatenate([t[k] for t in tables]) for k in tables[0].files})
+        columns = {k: np.concatenate([t[k] for t in tables]) for k in tables[0].files}
+        np.savez(fh, allow_pickle=False, **columns)  # plain arrays, as np.load read them (it refuses objects)
     return final
 
 

@@ -18,6 +18,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def resolve_device(choice: str, local_rank: int = 0) -> torch.device:
@@ -104,11 +107,11 @@ def all_reduce_sum(tensor: torch.Tensor, ctx: DistContext) -> torch.Tensor:
     return out.cpu()
 
 
-def gather_objects(value: object, ctx: DistContext) -> list:
+def gather_objects(value: T, ctx: DistContext) -> list[T]:
     """Every rank's ``value`` in rank order (picklable objects; ``[value]`` in one process)."""
     if not ctx.distributed:
         return [value]
-    parts: list = [None] * ctx.world_size
+    parts: list[T] = [value] * ctx.world_size  # placeholders; all_gather_object overwrites every slot
     dist.all_gather_object(parts, value)
     return parts
 

@@ -8,6 +8,7 @@ positive rate, and the gain over always answering "no".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -90,7 +91,7 @@ class AttributeMetrics:
     def gain_over_baseline(self) -> float:
         return self.accuracy - self.baseline_accuracy
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["gain_over_baseline"] = self.gain_over_baseline
         return d
@@ -146,7 +147,7 @@ class EvaluationResult:
             "rare_predicted_positive_rate": self.rare_predicted_positive_rate,
         }
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary(), "attributes": [a.to_dict() for a in self.attributes]}
 
 

@@ -68,6 +68,8 @@ def _check_init_from(cfg: TrainConfig) -> None:
     """``--init-from``: a readable bundle of this run's architecture (its own, when no ``--model-option`` names one)."""
     from attricam.engine.bundle import BundleError, ModelBundle
 
+    if cfg.init_from is None:
+        return  # no --init-from: nothing to check
     try:
         bundle = ModelBundle.load(cfg.init_from)
     except BundleError as exc:

@@ -24,6 +24,7 @@ the shortfalls; the chosen policy is then calibrated on all of val. ``assets/MOD
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class ThresholdCalibration:
     objectives: tuple[float, ...]
     """The value of the policy's objective at each chosen threshold (on the calibration data)."""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"policy": self.policy, "thresholds": list(self.thresholds), "objectives": list(self.objectives)}
 
 
