@@ -49,6 +49,7 @@ from .analyze_output import AnnotationWriter, CsvReport, JsonReport, OutputWrite
 from .image_io import MediaLoadError, display_name, read_image
 from .output_guard import OutputGuard, output_lock
 from .output_paths import OutputPathError, remove_stale_temps
+from .runtime import BACKENDS, DEVICES
 from .shards import Shard, ShardManifest, file_sha256, listing_digest, manifest_path, parse_shard
 from .sources import VideoFrames, is_video, iter_media, video_fps
 
@@ -124,11 +125,11 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--annotate", metavar="DIR", help="write annotated images/videos here, mirroring input paths")
     parser.add_argument(
         "--backend",
-        choices=("torch", "onnx", "auto"),
+        choices=BACKENDS,
         default="auto",
         help="default: onnx when the bundle has its twin",
     )
-    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="auto", help="default: cuda when present")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="default: cuda when present")
     parser.add_argument("--model", metavar="BUNDLE.pt", help="model bundle (default: the shipped model)")
     parser.add_argument("--every", type=_positive_int, default=1, metavar="N", help="videos: analyse every N-th frame")
     parser.add_argument(

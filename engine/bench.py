@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .output_paths import OutputPathError
+from .runtime import BACKENDS, DEVICES
 
 __all__ = ["add_bench_arguments", "run_bench", "process_start_time"]
 
@@ -36,8 +37,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=positive_int, default=300)
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--model", type=Path, help="bundle .pt (default: the shipped one)")
-    parser.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--full-detect-every", type=positive_int, default=10, help="full MTCNN cadence in frames")
     parser.add_argument("--min-face-size", type=bounded_int(12, 100_000), default=60)
     parser.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch/onnxruntime")

@@ -24,6 +24,8 @@ from .bundle import BundleError, ModelBundle
 from .bundle_checks import read_bundle_hash
 
 __all__ = [
+    "BACKENDS",
+    "DEVICES",
     "ClassifierOutput",
     "AttributeClassifier",
     "TorchClassifier",
@@ -34,6 +36,11 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "torch", "onnx")
+"""Who runs the network: ``auto`` is onnxruntime when the bundle has its ONNX twin, else torch."""
+DEVICES = ("auto", "cpu", "cuda")
+"""Where it runs: ``auto`` is cuda when a GPU is usable, else cpu."""
 _LEGACY_PARITY_TOLERANCE = 1e-3
 
 
@@ -72,7 +79,7 @@ def resolve_device(device: str) -> str:
     if device == "cuda" and not _cuda_available():
         raise RuntimeError("--device cuda was asked for, but no CUDA GPU is available; use --device cpu")
     if device not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {device!r}; choose cpu, cuda or auto")
+        raise ValueError(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
     return device
 
 

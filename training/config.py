@@ -15,6 +15,7 @@ from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from pathlib import Path
 
 from attricam.engine.model_config import CROP_MARGIN, IMAGE_HEIGHT, IMAGE_WIDTH
+from attricam.engine.runtime import DEVICES
 from attricam.engine.workspace import checkout_root, user_data_dir
 
 __all__ = [
@@ -51,8 +52,6 @@ LOSS_HELP = {
 }
 SAMPLERS = ("random", "balanced", "curriculum")
 """The batch orders of :mod:`attricam.training.sampling`."""
-DEVICES = ("auto", "cpu", "cuda")
-"""``auto``: cuda when PyTorch sees a GPU, else cpu."""
 FREEZE_CHOICES = ("backbone",)
 """What ``--freeze`` can keep fixed: ``backbone`` (the CNN and its token projection; see training/frozen_tokens.py)."""
 FROZEN_DEFAULT_EPOCHS = 3
