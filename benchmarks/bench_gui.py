@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         "--realtime", action="store_true", help="pace the clip at its own fps (default: as fast as possible)"
     )
     parser.add_argument("--nice", type=int, default=None, help="worker thread niceness (default: the app's)")
+    parser.add_argument("--compare", type=Path, help="a second model bundle beside the live one (Compare A | B)")
     parser.add_argument("--json", type=Path, default=REPO / "out" / "bench_gui.json")
     parser.add_argument("--tracemalloc", action="store_true", help="report Python allocation growth (slower)")
     args = parser.parse_args(argv)
@@ -84,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     worker = LiveWorker(realtime=args.realtime, scan_cameras=False, **worker_options)
     window = MainWindow(settings, worker=worker, initial_source=SourceSpec("video", paths=(str(clip),)))
     freeze_after_first_model(window)  # as the app does
+    if args.compare:
+        from attricam.engine.bundle import ModelBundle
+
+        window.live.load_compare_bundle(ModelBundle.load(args.compare))
     window.training.ask_before_close = False
     window.resize(1400, 860)
     window.show()
@@ -178,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = {
         "clip": str(clip),
         "faces": args.faces,
+        "compare": str(args.compare) if args.compare else None,
         "frames_measured": args.frames,
         "seconds": round(seconds, 2),
         "gui_frames_per_s": round(args.frames / seconds, 2),
