@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from .config import CHECKPOINT_NAME, TrainConfig
+from .evaluation import AttentionSummary
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -56,7 +57,7 @@ class EpochRecord:
     """Val summary at threshold 0.5 (plots only)."""
     selection: dict[str, float]
     """Summary on the faces that select the checkpoint (the calibration slice, else val)."""
-    attention: dict = field(default_factory=dict)
+    attention: AttentionSummary = field(default_factory=AttentionSummary)
     predicted_positive_rate: list[float] = field(default_factory=list)
     stuck: list[str] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
@@ -126,4 +127,5 @@ def save_checkpoint(path: Path, **payload: Any) -> None:
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    return torch.load(path, map_location="cpu", weights_only=True)
+    payload: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)  # the keys save_checkpoint wrote
+    return payload

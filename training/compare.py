@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
 
 from attricam.engine.atomic import atomic_write_text
 from attricam.engine.attributes import RARE_ATTRIBUTES, RARE_CUTOFF
@@ -30,16 +31,48 @@ from attricam.engine.attributes import RARE_ATTRIBUTES, RARE_CUTOFF
 from .config import CHECKPOINT_NAME, TrainConfig
 from .events import EventCallback
 
-__all__ = ["comparison_markdown", "rare_rates", "run_comparison", "stuck_at_half", "write_comparison_plot"]
+__all__ = [
+    "ComparisonRow",
+    "comparison_markdown",
+    "rare_rates",
+    "run_comparison",
+    "stuck_at_half",
+    "write_comparison_plot",
+]
 
 log = logging.getLogger(__name__)
 
 STUCK_RATE, MIN_TRUE_RATE, RELATIVE_RATE = 0.05, 0.02, 0.5
 """The trainer's all-negative rule (training/diagnosis.py ``DiagnosisConfig``), applied to val at 0.5."""
 
+ComparisonRow = TypedDict(
+    "ComparisonRow",
+    {
+        "recipe": str,
+        "rare_pred_pos_rate@0.5": float,
+        "rare_f1@0.5": float,
+        "rare_pred_pos_rate": float,
+        "rare_f1": float,
+        "mean_accuracy": float,
+        "mean_balanced_accuracy": float,
+        "mean_accuracy@0.5": float,
+        "mean_balanced_accuracy@0.5": float,
+        "mean_auc": float,
+        "stuck_flags": list[str],
+        "stuck_at_0.5": list[str],
+        "rare_rates@0.5": dict[str, list[float]],  # rare attribute -> [predicted rate at 0.5, true rate] on val
+        "frozen": str | None,  # the frozen part (``--freeze``), None when the whole model trained
+        "train_images_per_s": float,
+        "threshold_policy": str,
+        "bundle": NotRequired[str],  # the two a finished recipe adds
+        "seconds": NotRequired[float],
+    },
+)
+"""One recipe's line of ``comparison.json`` and the tables (keys with ``@0.5``: at the untuned threshold)."""
 
-def rare_rates(report: dict) -> dict[str, tuple[float, float]]:
-    """Rare attribute -> (predicted-positive rate at 0.5, true rate) on val."""
+
+def rare_rates(report: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """Rare attribute -> (predicted-positive rate at 0.5, true rate) on val, from a val report's JSON."""
     rare = {a.name for a in RARE_ATTRIBUTES}
     return {
         a["name"]: (float(a["predicted_positive_rate"]), float(a["true_positive_rate"]))
@@ -57,7 +90,7 @@ def stuck_at_half(rates: dict[str, tuple[float, float]]) -> list[str]:
     )
 
 
-def _row(name: str, report: dict) -> dict:
+def _row(name: str, report: dict[str, Any]) -> ComparisonRow:
     raw = report["at_threshold_0.5"]["summary"]
     rates = rare_rates(report)
     cal = report["summary"]
@@ -82,7 +115,7 @@ def _row(name: str, report: dict) -> dict:
     }
 
 
-def _story(rows: Sequence[dict]) -> list[str]:
+def _story(rows: Sequence[ComparisonRow]) -> list[str]:
     """Which rare attributes each recipe leaves stuck at 0.5 and which it frees relative to the first recipe."""
     if not rows or "rare_rates@0.5" not in rows[0]:
         return []
@@ -129,7 +162,7 @@ def _story(rows: Sequence[dict]) -> list[str]:
     return lines
 
 
-def write_comparison_plot(rows: Sequence[dict], path: Path) -> None:
+def write_comparison_plot(rows: Sequence[ComparisonRow], path: Path) -> None:
     """Grouped bars: per rare attribute, the true rate and each recipe's predicted rate at 0.5 (val)."""
     import matplotlib
 
@@ -158,7 +191,7 @@ def write_comparison_plot(rows: Sequence[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def comparison_markdown(rows: Sequence[dict], budget: str) -> str:
+def comparison_markdown(rows: Sequence[ComparisonRow], budget: str) -> str:
     lines = [
         (
             f"Budget per recipe: {budget}. Rare = the {len(RARE_ATTRIBUTES)} attributes with train rate < {100 * RARE_CUTOFF:g} %; '@0.5' = untuned threshold, "
@@ -185,10 +218,11 @@ def comparison_markdown(rows: Sequence[dict], budget: str) -> str:
 
 def run_comparison(
     recipes: Sequence[str], config_for: Callable[[str], TrainConfig], callback: EventCallback | None = None
-) -> list[dict]:
+) -> list[ComparisonRow]:
     from .trainer import main as train_main
 
-    rows, out = [], None
+    rows: list[ComparisonRow] = []
+    out: Path | None = None
     for name in recipes:
         cfg = config_for(name)
         out = Path(cfg.out).parent

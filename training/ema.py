@@ -8,10 +8,20 @@ not dominated by the random initialisation.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import torch
 from torch import nn
 
-__all__ = ["ModelEma"]
+__all__ = ["EmaState", "ModelEma"]
+
+
+class EmaState(TypedDict):
+    """:meth:`ModelEma.state_dict`, as checkpoints hold it."""
+
+    decay: float
+    steps: int
+    state: dict[str, torch.Tensor]
 
 
 class ModelEma:
@@ -20,7 +30,7 @@ class ModelEma:
         self.decay = decay
         self.frozen = frozen
         self.steps = 0
-        self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.state: dict[str, torch.Tensor] = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
@@ -35,10 +45,10 @@ class ModelEma:
             else:
                 ema.copy_(v)
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> EmaState:
         return {"decay": self.decay, "steps": self.steps, "state": self.state}
 
-    def load_state_dict(self, saved: dict) -> None:
+    def load_state_dict(self, saved: EmaState) -> None:
         self.decay, self.steps = float(saved["decay"]), int(saved["steps"])
         for k, v in saved["state"].items():
             self.state[k].copy_(v)

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 import torch
@@ -30,7 +31,9 @@ from .metrics import EvaluationResult, roc_curves
 
 __all__ = [
     "REGION_ATTRIBUTES",
+    "AttentionSummary",
     "Predictions",
+    "RegionShare",
     "attention_region_shares",
     "attention_summary",
     "face_regions",
@@ -67,7 +70,9 @@ def predict_detailed(
 
     ``progress(done, total)`` is called after every batch (faces predicted so far)."""
     model.eval()
-    probs, cosines, attention_sum = [], [], None
+    probs: list[torch.Tensor] = []  # (b, 40) each
+    cosines: list[torch.Tensor] = []  # (b,) each
+    attention_sum: torch.Tensor | None = None  # (layers, 40, gh, gw)
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size]
         x = batch if batch.is_floating_point() else center_crop(batch, height, width)
@@ -79,7 +84,7 @@ def predict_detailed(
         attention_sum = batch_sum if attention_sum is None else attention_sum + batch_sum
         if progress is not None:
             progress(start + len(batch), len(images))
-    if not probs:
+    if not probs or attention_sum is None:
         return Predictions(np.zeros((0, len(ATTRIBUTE_NAMES)), np.float32), np.zeros(0, np.float32), np.zeros(0))
     return Predictions(
         torch.cat(probs).numpy(), (attention_sum / len(images)).numpy(), torch.cat(cosines).numpy().astype(np.float64)
@@ -100,11 +105,33 @@ def predict(
     return out.probabilities, out.mean_attention
 
 
-def attention_region_shares(mean_attention: np.ndarray, width: int, height: int) -> list[dict]:
+class RegionShare(TypedDict):
+    """One localized attribute's last-layer attention inside its face region (a row of the report)."""
+
+    attribute: str
+    region: str
+    share: float
+    """Share of the attribute's attention inside the region."""
+    area: float
+    """The region's share of the crop's area."""
+    lift: float
+    """``share / area`` (NaN for an empty region)."""
+
+
+class AttentionSummary(TypedDict, total=False):
+    """The two attention figures of an epoch or evaluation; empty on epochs that did not measure them."""
+
+    map_cosine: float
+    """Mean pairwise cosine of each face's 40 last-layer maps, averaged over the faces."""
+    region_share: dict[str, float]
+    """Localized attribute -> share of its attention inside its region."""
+
+
+def attention_region_shares(mean_attention: np.ndarray, width: int, height: int) -> list[RegionShare]:
     """Rows of (attribute, region, share of last-layer attention inside, region's area share, lift)."""
     maps = mean_attention[-1]  # (40, gh, gw)
     regions = face_regions(width, height, maps.shape[1:])
-    rows = []
+    rows: list[RegionShare] = []
     for region, names in REGION_ATTRIBUTES.items():
         mask = regions[region]
         area = float(mask.mean())
@@ -122,7 +149,7 @@ def attention_region_shares(mean_attention: np.ndarray, width: int, height: int)
     return rows
 
 
-def attention_summary(predictions: Predictions, width: int, height: int) -> dict:
+def attention_summary(predictions: Predictions, width: int, height: int) -> AttentionSummary:
     """The two attention figures of the product: mean map cosine and each localized attribute's in-region share."""
     rows = attention_region_shares(predictions.mean_attention, width, height)
     return {
@@ -150,7 +177,7 @@ def markdown_table(result: EvaluationResult) -> str:
     return "\n".join(lines)
 
 
-def region_markdown(rows: list[dict]) -> str:
+def region_markdown(rows: list[RegionShare]) -> str:
     lines = ["| Attribute | Region | Attention share | Region area | Lift |", "|---|---|---:|---:|---:|"]
     lines += [
         f"| {r['attribute']} | {r['region']} | {r['share']:.3f} | {r['area']:.3f} | {r['lift']:.2f} |" for r in rows
@@ -158,8 +185,10 @@ def region_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_report(out_stem: Path, result: EvaluationResult, extra: dict, regions: list[dict]) -> tuple[Path, Path]:
-    """``<stem>.json`` (everything) and ``<stem>.md`` (tables)."""
+def write_report(
+    out_stem: Path, result: EvaluationResult, extra: dict[str, Any], regions: list[RegionShare]
+) -> tuple[Path, Path]:
+    """``<stem>.json`` (everything) and ``<stem>.md`` (tables); ``extra`` is the JSON header (title, model, data...)."""
     payload = {**extra, **result.to_dict(), "attention_regions": regions}
     json_path, md_path = out_stem.with_suffix(".json"), out_stem.with_suffix(".md")
     atomic_write_text(json_path, json.dumps(payload, indent=2, allow_nan=True))

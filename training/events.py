@@ -175,8 +175,8 @@ Event = (
 )
 EventCallback = Callable[[Event], None]
 
-EVENT_TYPES: dict[str, type] = {
-    cls.kind: cls  # type: ignore[attr-defined]  # the dataclass default of ``kind``
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls  # the dataclass default of ``kind``
     for cls in (
         StartedEvent, StepEvent, StuckEvent, FixEvent, EpochEvent, FinishedEvent,
         StoppedEvent, ProgressEvent, EvaluatedEvent, LogEvent, ErrorEvent,
@@ -250,8 +250,8 @@ class JsonLinesWriter:
     """An event callback appending one JSON object per line (flushed, so another process can tail it)."""
 
     def __init__(self, target: str | Path | IO[str]) -> None:
-        self._own = not hasattr(target, "write")
-        self._handle: IO[str] = open(target, "a", encoding="utf-8") if self._own else target  # type: ignore[arg-type]  # noqa: SIM115
+        self._own = isinstance(target, (str, Path))
+        self._handle: IO[str] = open(target, "a", encoding="utf-8") if isinstance(target, (str, Path)) else target  # noqa: SIM115
 
     def __call__(self, event: Event) -> None:
         self._handle.write(event_to_json(event) + "\n")

@@ -168,7 +168,10 @@ def token_grids(
 class TokenInputs:
     """Train, val and calibration faces as token grids, and the shifted grids :func:`finalize_run` scores on."""
 
-    def __init__(self, train: FaceArrays, val: FaceArrays, holdout: FaceArrays, shifted: dict) -> None:
+    def __init__(
+        self, train: FaceArrays, val: FaceArrays, holdout: FaceArrays, shifted: dict[tuple[str, ...], torch.Tensor]
+    ) -> None:
+        """``shifted``: a face set's file names -> its shifted token grids (n, gh * gw, dim)."""
         self.train, self.val, self.holdout, self._shifted = train, val, holdout, shifted
 
     def shifted_inputs(self, faces: FaceArrays) -> torch.Tensor:
@@ -202,7 +205,7 @@ def prepare_token_inputs(
     holdout = train.subset(held_rows)
     train_t = _as_tokens(train, token_grids(model, train, spec, cache_dir=cache_dir, progress=progress_for("train")))
     val_t = _as_tokens(val, token_grids(model, val, spec, cache_dir=cache_dir, progress=progress_for("val")))
-    shifted = {}
+    shifted: dict[tuple[str, ...], torch.Tensor] = {}
     for name, faces in (("val, shifted", val), ("calibration slice, shifted", holdout)):
         if len(faces):
             grids = token_grids(model, faces, spec, variant="shifted", cache_dir=cache_dir, progress=progress_for(name))

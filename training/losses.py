@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from typing import Any, TypedDict
 
 import numpy as np
 import torch
@@ -48,8 +49,10 @@ from .loss_weights import capped_pos_weights
 
 __all__ = [
     "LOSS_NAMES",
+    "AppliedWeights",
     "AttributeLoss",
     "LossConfig",
+    "LossState",
     "build_loss",
     "capped_pos_weights",
     "map_cosine",
@@ -57,6 +60,25 @@ __all__ = [
 ]
 
 EMERGENCY_WEIGHT_CAP = 100.0
+
+
+class AppliedWeights(TypedDict):
+    """The per-attribute weights the data term multiplies by (what a bundle records as ``loss_weights``)."""
+
+    loss: str
+    pos_weight: list[float]  # (40,)
+    neg_weight: list[float]  # (40,)
+    gamma: float
+
+
+class LossState(TypedDict):
+    """What diagnosis may have changed in the loss, saved in checkpoints."""
+
+    pos_weight: list[float]  # (40,)
+    neg_weight: list[float]  # (40,)
+    gamma: float
+    diversity_weight: float
+    epoch: int
 
 
 @dataclass(frozen=True)
@@ -92,7 +114,7 @@ class LossConfig:
     def needs_attention(self) -> bool:
         return self.head_similarity_weight > 0 or self.region_weight > 0 or self.map_diversity_weight > 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -155,7 +177,7 @@ class AttributeLoss(nn.Module):
     def enable_diversity(self, weight: float = 0.1) -> None:
         self.diversity_weight = max(self.diversity_weight, weight)
 
-    def applied_weights(self) -> dict:
+    def applied_weights(self) -> AppliedWeights:
         """The per-attribute weights the data term multiplies by now (emergency boosts and LDAM's deferred
         re-weighting included): what a bundle records, so nobody re-derives them from the recipe."""
         pos, neg = self.pos_weight.cpu().numpy().astype(np.float64), self.neg_weight.cpu().numpy().astype(np.float64)
@@ -171,7 +193,7 @@ class AttributeLoss(nn.Module):
             "gamma": float(self.gamma),
         }
 
-    def loss_state(self) -> dict:
+    def loss_state(self) -> LossState:
         return {
             "pos_weight": self.pos_weight.tolist(),
             "neg_weight": self.neg_weight.tolist(),
@@ -180,7 +202,7 @@ class AttributeLoss(nn.Module):
             "epoch": int(self.epoch),
         }
 
-    def load_loss_state(self, state: dict) -> None:
+    def load_loss_state(self, state: LossState) -> None:
         self.pos_weight.copy_(torch.tensor(state["pos_weight"]))
         self.neg_weight.copy_(torch.tensor(state["neg_weight"]))
         self.gamma = float(state["gamma"])
@@ -294,8 +316,9 @@ def head_similarity(attention: torch.Tensor) -> torch.Tensor:
     return (off / (heads * (heads - 1))).mean()
 
 
-def build_loss(name: str, frequencies: np.ndarray | None = None, **options) -> AttributeLoss:
-    """``build_loss("focal", gamma=3)``; unknown names or options fail naming the valid ones."""
+def build_loss(name: str, frequencies: np.ndarray | None = None, **options: Any) -> AttributeLoss:
+    """``build_loss("focal", gamma=3)``; unknown names or options fail naming the valid ones (``options`` are
+    :class:`LossConfig` fields with values as the command line or a config file gave them)."""
     if name not in LOSS_NAMES:
         raise ValueError(f"unknown loss {name!r}; valid: {', '.join(LOSS_NAMES)}")
     valid = set(LossConfig.__dataclass_fields__) - {"name"}
