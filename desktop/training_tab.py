@@ -202,10 +202,16 @@ class TrainingTab(QWidget):
         self.live_label.setStyleSheet("color: gray;")
         result_layout = QVBoxLayout(self.result_box)
         result_layout.addWidget(self.result_label)
+        self.compare_result_button = QPushButton("Compare with the live model")
+        self.compare_result_button.setToolTip(
+            "Keep the live model and put the new one beside it (Live tab, Compare A | B)"
+        )
+        self.compare_result_button.setEnabled(False)
         result_buttons = QHBoxLayout()
         result_buttons.addWidget(self.load_button)
-        result_buttons.addWidget(self.default_button)
+        result_buttons.addWidget(self.compare_result_button)
         result_layout.addLayout(result_buttons)
+        result_layout.addWidget(self.default_button)
         result_layout.addWidget(self.live_label)
 
         left = QWidget()
@@ -249,6 +255,9 @@ class TrainingTab(QWidget):
         self.follower.event.connect(self._on_event)
         self.load_button.clicked.connect(self._load_result)
         self.default_button.clicked.connect(lambda: self.loadBundleRequested.emit(None))
+        self.compare_result_button.clicked.connect(
+            lambda: self._compare_bundle_path(self._result_bundle) if self._result_bundle else None
+        )
         self.job.event.connect(self._on_event)
         self.job.log.connect(self._log_line)
         self.quiet_lines = 0
@@ -480,6 +489,7 @@ class TrainingTab(QWidget):
         self.result_label.setText(f"Finished: {event.bundle}\nbest epoch {event.best_epoch + 1} · {summary}")
         self._result_bundle = event.bundle
         self.load_button.setEnabled(True)
+        self.compare_result_button.setEnabled(True)
         self.log_view.appendPlainText(f"finished: best epoch {event.best_epoch + 1} → {event.bundle}")
         if self.quiet_lines:
             self.log_view.appendPlainText(f"({self.quiet_lines} ONNX export INFO lines not shown)")

@@ -126,3 +126,22 @@ def test_the_journey_puts_naive_and_best_side_by_side(qtbot, make_window, celeba
         timeout=30000,
     )
     assert live.bundle.path == naive
+
+
+def test_a_finished_run_is_compared_with_the_live_model_in_one_click(qtbot, make_window, celeba_face_paths, tmp_path):
+    from attricam.training.events import FinishedEvent
+
+    trained = _save_bundle(tmp_path / "gui-weighted-1", seed=4)
+    window = make_window()
+    drop_files(window, [celeba_face_paths[0]])
+    wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 1)
+    tab = window.training
+    assert not tab.compare_result_button.isEnabled()
+    tab._on_event(FinishedEvent(str(trained), "", 1, {"mean_f1": 0.5}, ""))  # what the trainer says at its end
+    qtbot.mouseClick(tab.compare_result_button, Qt.MouseButton.LeftButton)
+    live = window.live
+    qtbot.waitUntil(
+        lambda: live.packet.comparison is not None and live.packet.comparison.second_label == "gui-weighted-1/model.pt",
+        timeout=30000,
+    )
+    assert window.tabs.currentWidget() is live and live.bundle.path != trained  # the live model stays
