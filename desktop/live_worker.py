@@ -102,7 +102,7 @@ class _Where:
 WORKER_NICE = 3
 """Niceness added to the analysis thread (Linux schedules threads one by one). On the real clip with both
 cores busy, the GUI thread's longest event-loop gap was 51.6 and 51.3 ms at +0 and 42.1 and 38.4 ms at +3,
-at the same 42 frames shown per second (``benchmarks/bench_gui.py --real --frames 2000 --nice N``)."""
+at the same 42 frames shown per second (``python -m benchmarks.bench_gui --real --frames 2000 --nice N``)."""
 
 
 class LiveWorker(QThread):

@@ -6,7 +6,7 @@ training (:func:`attricam.training.crossfit.cross_fit`), once on the plain proba
 the mean of plain and mirrored. The cost side is printed too: flip TTA doubles the
 network's work per face (ONNX faces/s halves).
 
-    python experiments/flip_tta.py --model runs/v3/model.pt
+    .venv/bin/python -m experiments.flip_tta --model runs/v3/model.pt
 """
 
 from __future__ import annotations
