@@ -1,6 +1,6 @@
 """Regenerate docs/screenshots/*.png from the real window (offscreen).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py [--events runs/default/events.jsonl]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m tools.make_screenshots [--events runs/default/events.jsonl]
         [--journey runs/journey] [--only live,training,dashboard,journey]
 
 Live: the 640x480 demo clip of two CelebA faces (composed on demand, never
@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
