@@ -80,10 +80,6 @@ class BestRecord:
     score: float = -math.inf
     state: dict[str, torch.Tensor] | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        """The ``{"epoch", "score", "state"}`` mapping :func:`attricam.training.finalize.finalize_run` reads."""
-        return {"epoch": self.epoch, "score": self.score, "state": self.state}
-
 
 def rng_state() -> dict[str, Any]:
     state: dict[str, Any] = {"torch": torch.get_rng_state()}

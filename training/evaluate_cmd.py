@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 import torch
@@ -24,6 +24,8 @@ from .cache import CropSpec
 from .crossfit import score_rule
 from .data import load_face_arrays
 from .evaluation import (
+    AttentionSummary,
+    RegionShare,
     attention_region_shares,
     attention_summary,
     predict_detailed,
@@ -31,19 +33,32 @@ from .evaluation import (
     write_plots,
     write_report,
 )
-from .events import EvaluatedEvent, EventCallback, LogEvent, ProgressEvent
-from .finalize import shifted_rate_rows
+from .events import EvaluatedEvent, Event, EventCallback, LogEvent, ProgressEvent
+from .finalize import ShiftedRate, shifted_rate_rows
 from .metrics import evaluate_predictions, roc_points
 
-__all__ = ["applied_loss_weights", "evaluate_bundle", "rates_table"]
+__all__ = ["EvaluationOutcome", "applied_loss_weights", "evaluate_bundle", "rates_table"]
 
 _PROGRESS_BATCH = 64
 """Faces per inference batch: one progress event each."""
 
 
-def applied_loss_weights(bundle: ModelBundle) -> dict:
+class EvaluationOutcome(TypedDict):
+    """What :func:`evaluate_bundle` returns beside the files it writes."""
+
+    report: str
+    """The report's JSON path."""
+    summary: dict[str, float]
+    shifted_summary: dict[str, float]
+    """The same on camera-shifted inputs, {} without ``shifted``."""
+    regions: list[RegionShare]
+    attention: AttentionSummary
+
+
+def applied_loss_weights(bundle: ModelBundle) -> dict[str, Any]:
     """The loss weights the bundle was trained with: as recorded at the end of training, or else rebuilt from its
-    recipe (then without emergency boosts or deferred re-weighting, and ``source`` says so); {} without a recipe."""
+    recipe (then without emergency boosts or deferred re-weighting, and ``source`` says so); {} without a recipe.
+    The keys of :class:`attricam.training.losses.AppliedWeights` and ``source``, as the bundle's metadata holds them."""
     recorded = bundle.metadata.get("loss_weights")
     if isinstance(recorded, dict) and recorded.get("pos_weight"):
         return recorded
@@ -78,7 +93,7 @@ def evaluate_bundle(
     plots: bool = True,
     threads: int = 2,
     callback: EventCallback | None = None,
-) -> dict:
+) -> EvaluationOutcome:
     """Evaluate under the bundle's own decision rule; writes ``<out>/<split>_report.{json,md}``,
     ``<out>/<split>_arrays.npz`` and (with ``plots``) ``<out>/plots``.
 
@@ -86,7 +101,11 @@ def evaluate_bundle(
     (``attricam.training.camera_shift``): per attribute, predicted vs true positive rate. ``callback``
     receives log, progress and a final :class:`~attricam.training.events.EvaluatedEvent`.
     """
-    emit: Callable = callback or (lambda event: None)
+
+    def emit(event: Event) -> None:
+        if callback is not None:
+            callback(event)
+
     torch.set_num_threads(threads)
     bundle = ModelBundle.load(bundle_path)
     rule = bundle.decision_rule
@@ -110,7 +129,7 @@ def evaluate_bundle(
     attention = attention_summary(clean, c.image_width, c.image_height)
     out = out or bundle_path.parent / f"{bundle_path.stem}-eval"
     out.mkdir(parents=True, exist_ok=True)
-    roc = {}
+    roc: dict[str, dict[str, list[float]]] = {}  # attribute -> {"fpr": [...], "tpr": [...]}
     for j, a in enumerate(result.attributes):
         fpr, tpr = roc_points(calibrated[:, j], labels[:, j])
         if len(fpr):
@@ -123,7 +142,7 @@ def evaluate_bundle(
             attention=clean.mean_attention.astype(np.float32),  # (layers, 40, gh, gw)
             mean_face=(mean_face.permute(1, 2, 0).numpy() * 255).clip(0, 255).astype(np.uint8),  # (H, W, 3)
         )
-    extra = {
+    extra: dict[str, Any] = {  # the report's JSON header
         "title": f"{bundle.name} on {split}",
         "bundle": str(bundle_path),
         "split": split,
@@ -136,12 +155,14 @@ def evaluate_bundle(
         "arrays": arrays_path.name,
     }
     shifted_result = None
+    shifted_rates: list[ShiftedRate] = []
     if shifted:
         inputs = shifted_val_inputs(faces.images, c.image_height, c.image_width)
         shifted_probs = predict_detailed(model, inputs, c.image_height, c.image_width).probabilities
         shifted_result = score_rule(rule, shifted_probs, labels)
         extra["shifted"] = shifted_result.to_dict()
-        extra["shifted_rates"] = shifted_rate_rows(shifted_result)
+        shifted_rates = shifted_rate_rows(shifted_result)
+        extra["shifted_rates"] = shifted_rates
     json_path, md_path = write_report(out / f"{split}_report", result, extra, regions)
     if plots:
         write_plots(out / "plots", calibrated, labels, result)
@@ -153,7 +174,7 @@ def evaluate_bundle(
     if shifted_result is not None:
         lines += [
             f"Shifted {split} (pose, framing, JPEG, blur, noise, low-res, lighting, colour casts):",
-            rates_table(extra["shifted_rates"]),
+            rates_table(shifted_rates),
         ]
     if split == "val" and bundle.metadata.get("decision_fit", {}).get("faces"):
         lines.append(
@@ -173,7 +194,7 @@ def evaluate_bundle(
     }
 
 
-def rates_table(rows: list[dict]) -> str:
+def rates_table(rows: list[ShiftedRate]) -> str:
     """Markdown: predicted vs true positive rate per attribute; rare ones outside 0.5-1.5x are marked."""
     out = ["| attribute | train rate | true rate | predicted rate | ratio | F1 |", "|---|---|---|---|---|---|"]
     for r in rows:

@@ -55,7 +55,6 @@ class Predictions:
     map_cosine: np.ndarray  # (n,) mean pairwise cosine of each face's 40 default-view maps
 
 
-@torch.inference_mode()
 def predict_detailed(
     model: CrossAttentionAttributeModel,
     images: torch.Tensor,
@@ -69,26 +68,29 @@ def predict_detailed(
     """uint8 crops with a margin (n, H, W, 3), centre-cropped, or ready float inputs (n, 3, height, width).
 
     ``progress(done, total)`` is called after every batch (faces predicted so far)."""
-    model.eval()
-    probs: list[torch.Tensor] = []  # (b, 40) each
-    cosines: list[torch.Tensor] = []  # (b,) each
-    attention_sum: torch.Tensor | None = None  # (layers, 40, gh, gw)
-    for start in range(0, len(images), batch_size):
-        batch = images[start : start + batch_size]
-        x = batch if batch.is_floating_point() else center_crop(batch, height, width)
-        logits, attention = model(x.to(device))  # (b, 40), (b, layers, heads, 40, gh, gw)
-        probs.append(torch.sigmoid(logits.float()).cpu())
-        heads_mean = attention.float().mean(dim=2)  # (b, layers, 40, gh, gw)
-        cosines.append(map_cosine(heads_mean[:, -1]).cpu())
-        batch_sum = heads_mean.sum(dim=0).cpu()  # (layers, 40, gh, gw)
-        attention_sum = batch_sum if attention_sum is None else attention_sum + batch_sum
-        if progress is not None:
-            progress(start + len(batch), len(images))
-    if not probs or attention_sum is None:
-        return Predictions(np.zeros((0, len(ATTRIBUTE_NAMES)), np.float32), np.zeros(0, np.float32), np.zeros(0))
-    return Predictions(
-        torch.cat(probs).numpy(), (attention_sum / len(images)).numpy(), torch.cat(cosines).numpy().astype(np.float64)
-    )
+    with torch.inference_mode():
+        model.eval()
+        probs: list[torch.Tensor] = []  # (b, 40) each
+        cosines: list[torch.Tensor] = []  # (b,) each
+        attention_sum: torch.Tensor | None = None  # (layers, 40, gh, gw)
+        for start in range(0, len(images), batch_size):
+            batch = images[start : start + batch_size]
+            x = batch if batch.is_floating_point() else center_crop(batch, height, width)
+            logits, attention = model(x.to(device))  # (b, 40), (b, layers, heads, 40, gh, gw)
+            probs.append(torch.sigmoid(logits.float()).cpu())
+            heads_mean = attention.float().mean(dim=2)  # (b, layers, 40, gh, gw)
+            cosines.append(map_cosine(heads_mean[:, -1]).cpu())
+            batch_sum = heads_mean.sum(dim=0).cpu()  # (layers, 40, gh, gw)
+            attention_sum = batch_sum if attention_sum is None else attention_sum + batch_sum
+            if progress is not None:
+                progress(start + len(batch), len(images))
+        if not probs or attention_sum is None:
+            return Predictions(np.zeros((0, len(ATTRIBUTE_NAMES)), np.float32), np.zeros(0, np.float32), np.zeros(0))
+        return Predictions(
+            torch.cat(probs).numpy(),
+            (attention_sum / len(images)).numpy(),
+            torch.cat(cosines).numpy().astype(np.float64),
+        )
 
 
 def predict(

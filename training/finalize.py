@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as _dt
 import importlib.util
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 import torch
@@ -15,29 +16,73 @@ from attricam.engine.alignment import ALIGNER_VERSION
 from attricam.engine.attributes import RARE_CUTOFF
 from attricam.engine.bundle import ModelBundle
 from attricam.engine.decision import DecisionRule
+from attricam.engine.model import CrossAttentionAttributeModel
 
 from .augment import shifted_val_inputs
-from .calibration import fit_decision_rule
+from .calibration import CalibrationFit, fit_decision_rule
 from .celeba import read_identities
+from .checkpoint import BestRecord, EpochRecord
 from .config import BUNDLE_NAME, TrainConfig
-from .crossfit import HeldOutPredictions, cross_fit
-from .data import FaceArrays
+from .crossfit import CrossFitReport, HeldOutPredictions, cross_fit
+from .data import DataSummary, FaceArrays
 from .evaluation import (
+    AttentionSummary,
     Predictions,
+    RegionShare,
     attention_region_shares,
     attention_summary,
     predict_detailed,
     write_plots,
     write_report,
 )
-from .events import EventCallback, FinishedEvent
-from .metrics import evaluate_predictions
+from .events import EventCallback, FinishedEvent, ValSummary
+from .losses import AppliedWeights
+from .metrics import EvaluationResult, evaluate_predictions
 from .splits import calibration_mask
 
-__all__ = ["export_onnx_if_available", "finalize_run"]
+__all__ = ["ShiftedRate", "TrainResult", "export_onnx_if_available", "finalize_run", "shifted_rate_rows"]
 
 log = logging.getLogger(__name__)
 _ONNX_LOGGERS = ("onnx_ir", "onnxscript", "torch.onnx")
+
+
+class TrainResult(TypedDict, total=False):
+    """What :func:`attricam.training.trainer.main` returns (JSON-able as is).
+
+    A finished run (``finished`` True) has every key but the last three; a paused one has ``finished``
+    False, ``checkpoint`` and ``epochs_done``; a rank other than 0 has ``rank`` and ``epochs_done``.
+    """
+
+    bundle: str
+    onnx: str
+    """The ONNX twin's path, '' when not exported."""
+    report: str
+    """The val report's JSON, '' when there was no val set."""
+    finished: bool
+    best_epoch: int
+    """0-based."""
+    val: dict[str, float]
+    """Cross-fitted val summary (:meth:`EvaluationResult.summary`)."""
+    shifted_val: dict[str, float]
+    attention: AttentionSummary
+    history: list[dict[str, Any]]
+    """Every epoch's :meth:`EpochRecord.to_dict`."""
+    checkpoint: str
+    epochs_done: int
+    rank: int
+
+
+class ShiftedRate(TypedDict):
+    """One attribute on camera-shifted val: true against predicted positive rate (a row of the reports)."""
+
+    attribute: str
+    train_rate: float
+    rare: bool
+    true_rate: float
+    predicted_rate: float
+    ratio: float
+    """``predicted_rate / true_rate``, NaN when no val face has the attribute."""
+    f1: float
 
 
 def export_onnx_if_available(bundle: ModelBundle, path: Path) -> str:
@@ -64,7 +109,11 @@ def export_onnx_if_available(bundle: ModelBundle, path: Path) -> str:
 
 
 def _held_out(
-    model, faces: FaceArrays, cfg: TrainConfig, device, shifted_inputs: Callable | None = None
+    model: CrossAttentionAttributeModel,
+    faces: FaceArrays,
+    cfg: TrainConfig,
+    device: torch.device | str,
+    shifted_inputs: Callable[[FaceArrays], torch.Tensor] | None = None,
 ) -> tuple[HeldOutPredictions, Predictions]:
     clean = predict_detailed(model, faces.images, cfg.image_height, cfg.image_width, device=device)
     shifted_in = (
@@ -76,9 +125,9 @@ def _held_out(
     return HeldOutPredictions(faces.labels.numpy(), clean.probabilities, shifted.probabilities), clean
 
 
-def shifted_rate_rows(result) -> list[dict]:
+def shifted_rate_rows(result: EvaluationResult) -> list[ShiftedRate]:
     """Per attribute: true vs predicted positive rate (and their ratio) on shifted val."""
-    rows = []
+    rows: list[ShiftedRate] = []
     for a in result.attributes:
         ratio = a.predicted_positive_rate / a.true_positive_rate if a.true_positive_rate else float("nan")
         rows.append(
@@ -97,19 +146,19 @@ def shifted_rate_rows(result) -> list[dict]:
 
 def finalize_run(
     cfg: TrainConfig,
-    model,
-    best: dict,
-    history: list[dict],
+    model: CrossAttentionAttributeModel,
+    best: BestRecord,
+    history: Sequence[EpochRecord],
     val: FaceArrays,
-    summaries: tuple,
+    summaries: Sequence[DataSummary],
     wall_seconds: float,
     device: torch.device,
     callback: EventCallback | None,
     *,
     holdout: FaceArrays | None = None,
-    loss_weights: dict | None = None,
+    loss_weights: AppliedWeights | None = None,
     shifted_inputs: Callable[[FaceArrays], torch.Tensor] | None = None,
-) -> dict:
+) -> TrainResult:
     """Fit the decision rule on held-out faces, score val cross-fitted, and write bundle, ONNX twin and report.
 
     ``loss_weights`` (:meth:`attricam.training.losses.AttributeLoss.applied_weights` at the end of training) goes into the
@@ -118,15 +167,20 @@ def finalize_run(
     and ``faces.images`` then holds the clean token grids).
     """
     out = Path(cfg.out)
-    if best["state"] is not None:
-        model.load_state_dict(best["state"])
+    if best.state is not None:
+        model.load_state_dict(best.state)
     model.eval()
     policy = cfg.threshold_policy  # "auto" is resolved by each fit on its own faces (attricam.training.thresholds)
     empty = HeldOutPredictions(*(np.zeros((0, model.config.num_attributes), np.float32) for _ in range(3)))
     calibration = (
         _held_out(model, holdout, cfg, device, shifted_inputs)[0] if holdout is not None and len(holdout) else empty
     )
-    rule, fit, report, val_summary, attention, regions, shifted_rows = None, None, None, {}, {}, [], []
+    fit: CalibrationFit | None = None
+    report: CrossFitReport | None = None
+    val_summary: dict[str, float] = {}
+    attention: AttentionSummary = {}
+    regions: list[RegionShare] = []
+    shifted_rows: list[ShiftedRate] = []
     if len(val):
         val_held, val_clean = _held_out(model, val, cfg, device, shifted_inputs)
         identities = read_identities(cfg.data[0]) if cfg.data and Path(cfg.data[0]).is_dir() else {}
@@ -140,7 +194,9 @@ def finalize_run(
     elif len(calibration.labels):
         fit = fit_decision_rule(*calibration.fitting_set(), policy)
     rule = fit.rule if fit else DecisionRule.uncalibrated()
-    rates = [h["images_per_s"] for h in history]
+    rates = [h.images_per_s for h in history]
+    records = [h.to_dict() for h in history]
+    shifted_val = report.shifted_val_crossfit.summary() if report else {}
     metadata = {
         "trained": bool(history),  # no finished epoch: the weights are still the random initialisation
         "name": cfg.name,
@@ -149,7 +205,7 @@ def finalize_run(
         "loss_weights": {**loss_weights, "source": "trained"} if loss_weights else {},
         "train_config": cfg.to_dict(),
         "epochs": len(history),
-        "best_epoch": int(best["epoch"]) + 1,
+        "best_epoch": int(best.epoch) + 1,
         "selected_on": f"calibration slice of train ({len(calibration.labels)} faces)"
         if len(calibration.labels)
         else "val",
@@ -163,7 +219,7 @@ def finalize_run(
         "val": val_summary,
         "val_note": "cross-fitted: decisions on each half of val come from a rule fitted without it",
         "val_rule_from_calibration_slice_only": report.val_slice_only.summary() if report else {},
-        "shifted_val": report.shifted_val_crossfit.summary() if report else {},
+        "shifted_val": shifted_val,
         "shifted_val_rates": shifted_rows,
         "attention": attention,
     }
@@ -176,26 +232,28 @@ def finalize_run(
     report_path = ""
     if report is not None:
         extra = {
-            "title": f"{cfg.name}: validation report (best epoch {best['epoch'] + 1}, cross-fitted decisions)",
+            "title": f"{cfg.name}: validation report (best epoch {best.epoch + 1}, cross-fitted decisions)",
             "metadata": metadata,
             "at_threshold_0.5": evaluate_predictions(val_held.clean, val_held.labels, 0.5).to_dict(),
             "shifted_val": report.shifted_val_crossfit.to_dict(),
-            "history": history,
+            "history": records,
         }
         json_path, _ = write_report(out / "val_report", report.val_crossfit, extra, regions)
         write_plots(out / "plots", rule.calibrate(val_held.clean), val_held.labels, report.val_crossfit)
         report_path = str(json_path)
     if callback:
-        callback(FinishedEvent(str(bundle_path), report_path, int(best["epoch"]), val_summary, onnx_path))
-    log.info("wrote %s (best epoch %d) cross-fitted val %s", bundle_path, best["epoch"] + 1, val_summary)
+        callback(
+            FinishedEvent(str(bundle_path), report_path, int(best.epoch), ValSummary.optional(val_summary), onnx_path)
+        )
+    log.info("wrote %s (best epoch %d) cross-fitted val %s", bundle_path, best.epoch + 1, val_summary)
     return {
         "bundle": str(bundle_path),
         "onnx": onnx_path,
         "report": report_path,
         "finished": True,
-        "best_epoch": int(best["epoch"]),
+        "best_epoch": int(best.epoch),
         "val": val_summary,
-        "shifted_val": metadata["shifted_val"],
+        "shifted_val": shifted_val,
         "attention": attention,
-        "history": history,
+        "history": records,
     }

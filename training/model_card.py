@@ -15,6 +15,7 @@ import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
 
 from attricam.engine.assets import DEFAULT_BUNDLE_NAME
 from attricam.engine.atomic import atomic_path, atomic_write_text
@@ -28,13 +29,26 @@ from .thresholds import PRODUCT_TARGETS
 
 REPO_ROOT = checkout_root() or Path.cwd()
 
-__all__ = ["render_card", "ship"]
+__all__ = ["CardFiles", "render_card", "ship"]
 
 log = logging.getLogger(__name__)
 
 
 def _pct(v: float) -> str:
     return f"{100 * v:.1f} %"
+
+
+class CardFiles(TypedDict):
+    """What the card says about the shipped files and how they were made."""
+
+    bundle: str
+    """The bundle's path in the checkout (``assets/...``)."""
+    bundle_size: str
+    commands: list[str]
+    """Command lines that reproduce the run."""
+    notes: NotRequired[list[str]]
+    onnx: NotRequired[str]
+    """The ONNX twin's path, when the run exported one."""
 
 
 def _shown_root(root: str) -> str:
@@ -48,7 +62,8 @@ def _shown_root(root: str) -> str:
         return root
 
 
-def _data_table(rows: list[dict]) -> str:
+def _data_table(rows: list[dict[str, Any]]) -> str:
+    """The bundle metadata's ``data`` rows (:class:`attricam.training.data.SourceRow`, read back from JSON)."""
     lines = [
         "| Root | Partition | Images present | Faces found | No face | Duplicates dropped | Used |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -61,7 +76,8 @@ def _data_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _tradeoff_table(tradeoff: dict) -> str:
+def _tradeoff_table(tradeoff: dict[str, dict[str, float]]) -> str:
+    """Policy -> its val summary."""
     lines = [
         f"| Policy | Mean acc | Mean bal. acc | Mean F1 | Rare F1 ({len(RARE_ATTRIBUTES)}) |",
         "|---|---:|---:|---:|---:|",
@@ -74,7 +90,8 @@ def _tradeoff_table(tradeoff: dict) -> str:
     return "\n".join(lines)
 
 
-def _history_table(history: list[dict]) -> str:
+def _history_table(history: list[dict[str, Any]]) -> str:
+    """The report's ``history``: :meth:`attricam.training.checkpoint.EpochRecord.to_dict` of every epoch."""
     lines = [
         "| Epoch | Train loss | lr (end) | img/s | Selection mean AUC | Val mean AUC | Map cosine | Stuck | Fixes |",
         "|---:|---:|---:|---:|---:|---:|---:|---|---|",
@@ -91,7 +108,7 @@ def _history_table(history: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _summary_row(label: str, s: dict) -> str:
+def _summary_row(label: str, s: dict[str, float]) -> str:
     nan = float("nan")
     return (
         f"| {label} | {s.get('mean_auc', nan):.4f} | {s.get('mean_accuracy', nan):.4f} "
@@ -99,7 +116,8 @@ def _summary_row(label: str, s: dict) -> str:
     )
 
 
-def render_card(report: dict, comparison: dict | None, files: dict) -> str:
+def render_card(report: dict[str, Any], comparison: dict[str, Any] | None, files: CardFiles) -> str:
+    """The model card's Markdown from the val report's JSON and ``comparison.json`` (when there is one)."""
     from .compare import comparison_markdown
     from .evaluate_cmd import rates_table
     from .evaluation import markdown_table, region_markdown
@@ -258,13 +276,13 @@ def render_card(report: dict, comparison: dict | None, files: dict) -> str:
     return "\n".join(parts)
 
 
-def ship(run: Path, assets: Path, comparison_dir: Path | None, commands: list[str], notes: list[str] = ()) -> Path:
+def ship(run: Path, assets: Path, comparison_dir: Path | None, commands: list[str], notes: Sequence[str] = ()) -> Path:
     report = json.loads((run / "val_report.json").read_text())
     stem = Path(DEFAULT_BUNDLE_NAME).stem
     bundle_dst = assets / DEFAULT_BUNDLE_NAME
     with atomic_path(bundle_dst) as tmp:
         shutil.copyfile(run / BUNDLE_NAME, tmp)
-    files = {
+    files: CardFiles = {
         "bundle": f"assets/{DEFAULT_BUNDLE_NAME}",
         "bundle_size": f"{bundle_dst.stat().st_size / 1e6:.1f} MB",
         "commands": commands,

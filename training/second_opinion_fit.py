@@ -30,6 +30,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, TypedDict
 
 import cv2
 import numpy as np
@@ -59,6 +60,52 @@ BLEND_GRID = np.round(np.arange(0.0, 3.01, 0.1), 2)
 BLEND_SHRINK_K = 40.0
 """Per-attribute blend weights are shrunk towards the global one by ``K / (positives + K)``."""
 RIDGE_GRID = (1e-4, 1e-3, 1e-2, 3e-2, 1e-1)
+
+
+class ProbeSearch(TypedDict):
+    """The probes' ridge search: the chosen ridge and each candidate's cross-validated mean AUC."""
+
+    ridge: float
+    cv_mean_auc: dict[str, float]
+    """``str(ridge)`` -> mean AUC over the identity-grouped folds."""
+
+
+class BlendCrossfit(TypedDict):
+    """The blend's gain on the calibration slice, fitted on one identity half and scored on the other."""
+
+    faces: int
+    identities: int
+    splits: int
+    model_mean_auc: float
+    fused_mean_auc: float
+    gain: float
+    gain_range_over_splits: list[float]
+    """[smallest, largest] gain of one split."""
+    per_attribute_gain: dict[str, float]
+
+
+class Reliability(TypedDict):
+    """Per attribute (40 entries each) figures of one rule, each identity half decided by fits on the other."""
+
+    source: str
+    faces: int
+    bar_auc: float
+    auc: list[float]
+    precision: list[float | None]
+    """None where the rule never said yes."""
+    recall: list[float | None]
+    """None where no face has the attribute."""
+    positives: list[int]
+
+
+class GroupRate(TypedDict):
+    """How often one attribute is decided against how often it is true, in one sex/age group of val."""
+
+    group: str
+    faces: int
+    attribute: str
+    decided_rate: float
+    true_rate: float
 
 
 @dataclass(frozen=True)
@@ -117,12 +164,12 @@ def _mean_auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def fit_probes(
     faces: FaceSet, ridges: Sequence[float] = RIDGE_GRID
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, ProbeSearch]:
     """-> mean, std, weight (40, d), bias (40,), and the ridge search (identity-grouped 3-fold CV)."""
     mean, std = faces.descriptors.mean(0), faces.descriptors.std(0) + 1e-6
     x, y = (faces.descriptors - mean) / std, faces.labels.astype(np.float32)
     fold = np.unique(faces.identities, return_inverse=True)[1] % 3
-    search = {}
+    search: dict[float, float] = {}  # ridge -> CV mean AUC
     for ridge in ridges:
         scores = np.zeros_like(y)
         for k in range(3):
@@ -160,7 +207,7 @@ def _fused(raw: np.ndarray, z_probe: np.ndarray, blend: np.ndarray) -> np.ndarra
 # --- data ---------------------------------------------------------------------------------
 def _load_faces(roots: Sequence[Path], partition: str, descriptor_dir: Path, name: str) -> FaceSet:
     identities = read_identities(roots[0])
-    parts = []
+    parts: list[FaceSet] = []
     for root in roots:
         split = load_celeba(root, (partition,))[partition]
         path = table_path(descriptor_dir, root, partition, name)
@@ -192,20 +239,28 @@ def _model_outputs(bundle: ModelBundle, faces: FaceSet, batch: int = 64) -> np.n
     """The network's raw probabilities through the product path: ``align_face`` on the original pixels."""
     classifier = load_classifier(bundle, "torch", "cpu", None)
     c = bundle.config
-    out = []
+    out: list[np.ndarray] = []  # (b, 40) each
     for start in range(0, len(faces), batch):
         crops = []
         for path, marks in zip(faces.paths[start : start + batch], faces.landmarks[start : start + batch]):
-            rgb = cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+            bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if bgr is None:  # the descriptor table found a face in it, so it was readable then
+                raise FileNotFoundError(f"{path}: cannot be read")
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             crops.append(align_face(rgb, marks, width=c.image_width, height=c.image_height).image)
         out.append(classifier.predict(np.stack(crops)).probabilities)
     return np.concatenate(out).astype(np.float32)
 
 
 # --- measurement ------------------------------------------------------------------------------
-def _calibration_crossfit(raw, z_probe, labels, identities, splits: int) -> dict:
-    """Blend fitted on one identity half of the calibration slice, AUC on the other; both ways, ``splits`` times."""
-    model_auc, fused_auc = [], []
+def _calibration_crossfit(
+    raw: np.ndarray, z_probe: np.ndarray, labels: np.ndarray, identities: np.ndarray, splits: int
+) -> BlendCrossfit:
+    """Blend fitted on one identity half of the calibration slice, AUC on the other; both ways, ``splits`` times.
+
+    ``raw`` (n, 40) the model's probabilities, ``z_probe`` (n, 40) the probes' logits, ``identities`` (n,)."""
+    model_auc: list[list[float]] = []  # (2 * splits, 40)
+    fused_auc: list[list[float]] = []
     for seed in range(splits):
         half = _identity_halves(identities, seed)
         for fit, score in ((half, ~half), (~half, half)):
@@ -227,9 +282,22 @@ def _calibration_crossfit(raw, z_probe, labels, identities, splits: int) -> dict
     }
 
 
-def _val_scores(cal_raw, cal_probe, cal_y, blend, val_raw, val_probe, val_y, val_fold, policy, floors=None) -> dict:
-    """Model alone and fused on val: AUC of the outputs (val chose nothing), decisions cross-fitted over val halves."""
-    out = {}
+def _val_scores(
+    cal_raw: np.ndarray,
+    cal_probe: np.ndarray,
+    cal_y: np.ndarray,
+    blend: np.ndarray,
+    val_raw: np.ndarray,
+    val_probe: np.ndarray,
+    val_y: np.ndarray,
+    val_fold: np.ndarray,
+    policy: str,
+    floors: np.ndarray | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Model alone and fused on val: AUC of the outputs (val chose nothing), decisions cross-fitted over val halves.
+
+    -> ``{"model": ..., "fused": ...}``, each a val summary (floats) plus ``auc`` (attribute -> AUC)."""
+    out: dict[str, dict[str, Any]] = {}
     for name, cal, val in (
         ("model", cal_raw, val_raw),
         ("fused", _fused(cal_raw, cal_probe, blend), _fused(val_raw, val_probe, blend)),
@@ -250,11 +318,18 @@ def _val_scores(cal_raw, cal_probe, cal_y, blend, val_raw, val_probe, val_y, val
     return out
 
 
-def _reliability(raw, z_probe, labels, identities, policy, floors=None) -> dict:
+def _reliability(
+    raw: np.ndarray,
+    z_probe: np.ndarray,
+    labels: np.ndarray,
+    identities: np.ndarray,
+    policy: str,
+    floors: np.ndarray | None = None,
+) -> Reliability:
     """Per attribute AUC / precision / recall of the fused rule, each identity half decided by fits on the other."""
     half = _identity_halves(identities, 12345)
     decisions = np.zeros(labels.shape, bool)
-    auc = []
+    auc: list[list[float]] = []  # (2, 40)
     for fit, score in ((half, ~half), (~half, half)):
         blend = fit_blend(logit(raw[fit]), z_probe[fit], labels[fit])
         rule = with_floors(fit_decision_rule(_fused(raw[fit], z_probe[fit], blend), labels[fit], policy).rule, floors)
@@ -277,11 +352,11 @@ def _reliability(raw, z_probe, labels, identities, policy, floors=None) -> dict:
     }
 
 
-def _group_rates(rule: DecisionRule, fused: np.ndarray, labels: np.ndarray) -> list[dict]:
+def _group_rates(rule: DecisionRule, fused: np.ndarray, labels: np.ndarray) -> list[GroupRate]:
     """Decision rates of the attributes that follow CelebA's demographic priors, per sex/age group of val."""
     decided = rule.decide(rule.calibrate(fused))
     male, young = labels[:, attribute_index("Male")] > 0, labels[:, attribute_index("Young")] > 0
-    rows = []
+    rows: list[GroupRate] = []
     for group, mask in (
         ("young women", ~male & young),
         ("older women", ~male & ~young),
@@ -302,7 +377,7 @@ def _group_rates(rule: DecisionRule, fused: np.ndarray, labels: np.ndarray) -> l
     return rows
 
 
-def render_markdown(metadata: dict, command: str) -> str:
+def render_markdown(metadata: dict[str, Any], command: str) -> str:
     """The model card's section on the second opinion and reliability, from the measured figures."""
     so, rel = metadata["second_opinion"], metadata["reliability"]["fused"]
     cal, val = so["calibration_slice_crossfit"], so["val"]

@@ -51,9 +51,9 @@ from .data import DataSummary, FaceArrays, load_face_arrays
 from .diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
 from .distributed import DistContext, all_reduce_sum, gather_objects, setup, sync_batchnorm
 from .ema import ModelEma
-from .evaluation import Predictions, attention_summary, predict_detailed
-from .events import EpochEvent, EventCallback, StartedEvent, StepEvent
-from .finalize import finalize_run
+from .evaluation import AttentionSummary, Predictions, attention_summary, predict_detailed
+from .events import EpochEvent, Event, EventCallback, StartedEvent, StepEvent, ValSummary
+from .finalize import TrainResult, finalize_run
 from .frozen_tokens import FROZEN_PREFIXES, FrozenBackboneModel, TokenBatches, freeze_backbone, frozen_inputs
 from .loader import TrainBatches, default_loader_workers, train_loader
 from .losses import AttributeLoss, build_loss
@@ -76,17 +76,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class TrainResult(dict):
-    """Paths and numbers of a finished run (a dict, so it is JSON-able as is)."""
-
-
 def model_config_for(cfg: TrainConfig) -> AttributeModelConfig:
-    return replace(
-        AttributeModelConfig(),
-        image_height=cfg.image_height,
-        image_width=cfg.image_width,
-        **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.model.items()},
-    )
+    options: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.model.items()}
+    return replace(AttributeModelConfig(), image_height=cfg.image_height, image_width=cfg.image_width, **options)
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
@@ -106,6 +98,8 @@ def _initial_model(cfg: TrainConfig) -> CrossAttentionAttributeModel:
     from attricam.engine.bundle import ModelBundle
 
     path = cfg.init_from
+    if path is None:
+        raise ValueError("_initial_model needs cfg.init_from")
     bundle = ModelBundle.load(path)
     config = model_config_for(cfg)
     same_size = (bundle.config.image_height, bundle.config.image_width) == (cfg.image_height, cfg.image_width)
@@ -129,7 +123,9 @@ def _model_class(cfg: TrainConfig) -> type[CrossAttentionAttributeModel]:
     return FrozenBackboneModel if cfg.freeze else CrossAttentionAttributeModel
 
 
-def build_training(cfg: TrainConfig, steps_per_epoch: int, num_train: int, device: torch.device):
+def build_training(
+    cfg: TrainConfig, steps_per_epoch: int, num_train: int, device: torch.device
+) -> tuple[CrossAttentionAttributeModel, AttributeLoss, torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
     """Model, loss, optimizer and warmup-cosine scheduler, freshly initialised from ``cfg.seed``."""
     torch.manual_seed(cfg.seed)
     # channels-last: ~15 % faster convolutions on CPU, tensor-core layout on GPUs; the state dict is the same.
@@ -138,7 +134,8 @@ def build_training(cfg: TrainConfig, steps_per_epoch: int, num_train: int, devic
         log.info("frozen %s: %d parameters left to train", cfg.freeze, freeze_backbone(model))
     model = model.to(device, memory_format=torch.channels_last)
     criterion = build_loss(cfg.loss, num_samples=max(num_train, 1), **cfg.loss_options).to(device)
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue
@@ -246,7 +243,7 @@ def evaluate(model: CrossAttentionAttributeModel, faces: FaceArrays, cfg: TrainC
     sums = [p[1] for p in parts if p[1].size]
     return Predictions(
         np.concatenate([p[0] for p in parts]),
-        (sum(sums) / max(len(faces), 1)) if sums else part.mean_attention,
+        (sum(sums[1:], sums[0]) / max(len(faces), 1)) if sums else part.mean_attention,
         np.concatenate([p[2] for p in parts]),
     )
 
@@ -321,7 +318,7 @@ def _checkpoint_to_resume(path: Path, cfg: TrainConfig, resume: bool) -> dict[st
     return ckpt
 
 
-_FACES_SEEN: dict[tuple, tuple[FaceArrays, DataSummary]] = {}
+_FACES_SEEN: dict[tuple[tuple[str, ...], str, str | None, CropSpec, int | None], tuple[FaceArrays, DataSummary]] = {}
 """The faces this process read last, by (roots, partition, cache, crop, limit)."""
 
 
@@ -454,7 +451,7 @@ def main(
     if len(run.history) < cfg.epochs and not finalize_now:
         return TrainResult(checkpoint=str(checkpoint_path), finished=False, epochs_done=len(run.history))
     return finalize_run(
-        cfg, run.model, run.best.as_dict(), [h.to_dict() for h in run.history], val, summaries,
+        cfg, run.model, run.best, run.history, val, summaries,
         run.wall_before, ctx.device, callback, holdout=holdout, loss_weights=run.criterion.applied_weights(),
         shifted_inputs=shifted_inputs,
     )  # fmt: skip
@@ -487,7 +484,7 @@ def _train_epochs(
             run.eval_model.load_state_dict(run.ema.state)
         summary: dict[str, float] = {}
         selection: dict[str, float] = {}
-        attention: dict = {}
+        attention: AttentionSummary = {}
         predicted_rate = np.asarray(stats.train_predicted_positive_rate)
         score = -stats.loss
         if len(select):
@@ -537,12 +534,14 @@ def _train_epochs(
             run.save(Path(cfg.out) / CHECKPOINT_NAME, cfg, epoch, wall, ctx.world_size)
             _log_epoch(record, cfg)
         if callback:
-            for event in (*flags, *fixes):
+            events: list[Event] = [*flags, *fixes]
+            for event in events:
                 callback(event)
             callback(
                 EpochEvent(
                     epoch, cfg.epochs, stats.loss, record.lr, stats.seconds, stats.images_per_s,
-                    record.predicted_positive_rate, summary, record.stuck, record.fixes, run.best.epoch,
+                    record.predicted_positive_rate, ValSummary.optional(summary), record.stuck, record.fixes,
+                    run.best.epoch,
                 )
             )  # fmt: skip
     run.wall_before += time.perf_counter() - started
