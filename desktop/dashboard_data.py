@@ -1,15 +1,15 @@
 """Numbers behind the dashboard, Qt-free, read from what training wrote: no metric is computed here.
 
-Two sources, one shape: a stored val report (beside a trained bundle) gives the
-per-attribute metrics; an ``attricam evaluate`` report adds ROC points per
-attribute, and its arrays file the mean attention maps and the mean face. The
-loss weights shown are the ones the model was trained with, as recorded in the
-bundle or the evaluation report; nothing re-derives them from a recipe.
+Two sources, one shape (:class:`attricam.training.events.EvaluationReport`): a stored val
+report (beside a trained bundle) gives the per-attribute metrics; an ``attricam evaluate``
+report adds ROC points per attribute, and its arrays file the mean attention maps and the
+mean face. The loss weights shown are the ones the model was trained with, as recorded in
+the bundle or the evaluation report; nothing re-derives them from a recipe.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import numpy as np
 
 from attricam.engine.attributes import ATTRIBUTES, TRAIN_POSITIVE_RATE
 from attricam.engine.bundle import ModelBundle
+from attricam.training.events import AttributeMetrics, EvaluationReport
 
 __all__ = ["DashboardData", "LossWeights", "find_report", "imbalance_rows"]
 
@@ -35,7 +36,7 @@ class LossWeights:
 
     @classmethod
     def from_dict(cls, data: object) -> LossWeights | None:
-        if not isinstance(data, dict) or len(data.get("pos_weight") or []) != len(ATTRIBUTES):
+        if not isinstance(data, Mapping) or len(data.get("pos_weight") or []) != len(ATTRIBUTES):
             return None
         return cls(str(data.get("loss", "")), np.asarray(data["pos_weight"], np.float64), str(data.get("source", "")))
 
@@ -66,8 +67,8 @@ def find_report(bundle: ModelBundle) -> Path | None:
 class DashboardData:
     source: str
     """Where the numbers come from, for the caption."""
-    metrics: list[dict]
-    """Per attribute (official order): attricam.training.metrics.AttributeMetrics.to_dict() fields."""
+    metrics: tuple[AttributeMetrics, ...]
+    """Per attribute, official order."""
     count: int = 0
     roc: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     """Attribute index -> (fpr, tpr) points, from an evaluation report."""
@@ -78,32 +79,32 @@ class DashboardData:
     """(H, W, 3) uint8 mean aligned crop, the backdrop of the attention maps."""
 
     @classmethod
-    def from_report(cls, report: dict, source: str) -> DashboardData:
-        """A report JSON (a trainer's ``val_report.json`` or an ``attricam evaluate`` report)."""
-        by_name = {a["name"]: a for a in report.get("attributes", [])}
-        metrics = [by_name[a.name] for a in ATTRIBUTES if a.name in by_name]
+    def from_report(cls, report: EvaluationReport, source: str) -> DashboardData:
+        """A trainer's ``val_report.json`` or an ``attricam evaluate`` report."""
+        by_name = {a.name: a for a in report.attributes}
+        metrics = tuple(by_name[a.name] for a in ATTRIBUTES if a.name in by_name)
         if len(metrics) != len(ATTRIBUTES):
             raise ValueError(f"{source}: report lacks per-attribute rows for some of the 40 attributes")
-        roc = {}
-        for j, a in enumerate(ATTRIBUTES):
-            points = (report.get("roc") or {}).get(a.name)
-            if points:
-                roc[j] = (np.asarray(points["fpr"], np.float64), np.asarray(points["tpr"], np.float64))
+        roc = {
+            j: (np.asarray(report.roc[a.name][0], np.float64), np.asarray(report.roc[a.name][1], np.float64))
+            for j, a in enumerate(ATTRIBUTES)
+            if a.name in report.roc
+        }
         return cls(
             source=source,
             metrics=metrics,
-            count=int(report.get("summary", {}).get("count", 0)),
+            count=report.summary.count,
             roc=roc,
-            weights=LossWeights.from_dict(report.get("loss_weights")),
+            weights=LossWeights.from_dict(report.loss_weights),
         )
 
     @classmethod
     def from_report_file(cls, path: str | Path, source: str | None = None) -> DashboardData:
         """A report file; the arrays file it names (mean attention, mean face) is read when present beside it."""
         path = Path(path)
-        report = json.loads(path.read_text())
+        report = EvaluationReport.read(path)
         data = cls.from_report(report, source or str(path))
-        arrays = path.parent / report["arrays"] if isinstance(report.get("arrays"), str) else None
+        arrays = path.parent / report.arrays if report.arrays else None
         if arrays is not None and arrays.is_file():
             with np.load(arrays) as loaded:
                 if "attention" in loaded.files and loaded["attention"].ndim == 4:
@@ -112,8 +113,10 @@ class DashboardData:
                     data.mean_face = loaded["mean_face"]
         return data
 
-    def column(self, key: str) -> np.ndarray:
-        return np.array([float(m.get(key, np.nan)) for m in self.metrics])
+    def column(self, value: Callable[[AttributeMetrics], float]) -> np.ndarray:
+        """(40,) ``value`` of each attribute's metrics, e.g. ``column(lambda m: m.f1)`` (typed: a renamed metric
+        is a type error, not a silent NaN)."""
+        return np.array([float(value(m)) for m in self.metrics])
 
     @property
     def frequencies(self) -> np.ndarray:
@@ -121,4 +124,4 @@ class DashboardData:
 
     @property
     def gain(self) -> np.ndarray:
-        return self.column("accuracy") - self.column("baseline_accuracy")
+        return self.column(lambda m: m.gain_over_baseline)

@@ -11,6 +11,7 @@ pyqtgraph's exporters.
 from __future__ import annotations
 
 import copy
+import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -32,12 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from attricam.engine.atomic import atomic_path
+from attricam.engine.atomic import atomic_path, atomic_write_text
 from attricam.engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES
 from attricam.engine.bundle import ModelBundle
 from attricam.engine.reliability import ModelReliability
 from attricam.engine.render import TIER_COLORS
-from attricam.training.config import default_data_root
+from attricam.training.config import EvaluateConfig, celeba_root_problem, default_data_root
 from attricam.training.events import ErrorEvent, EvaluatedEvent, Event, LogEvent, ProgressEvent
 
 from .attention_flow import AttentionFlowView
@@ -203,8 +204,8 @@ class DashboardTab(QWidget):
         if bundle is None:
             self.caption.setText("The model is still loading.")
             return False
-        if not (root / "img_align_celeba").is_dir():
-            self.caption.setText(f"{root}: not a CelebA root (needs img_align_celeba/)")
+        if problem := celeba_root_problem(root):
+            self.caption.setText(problem)
             return False
         if self.job.running:
             return False
@@ -214,11 +215,17 @@ class DashboardTab(QWidget):
         if path is None:  # an in-memory bundle (the random one): save a copy for the worker process
             path = copy.copy(bundle).save(workdir / "live-bundle.pt")
         self._evaluated_bundle = bundle
-        args = ["evaluate", "--model", str(path), "--data", str(root), "--out", str(workdir / "evaluation"),
-                "--no-shifted", "--no-plots"]  # fmt: skip
-        if self.limit.value():
-            args += ["--limit", str(self.limit.value())]
-        self.job.start(args)
+        config = EvaluateConfig(
+            model=str(path),
+            data=(str(root),),
+            limit=self.limit.value() or None,
+            out=str(workdir / "evaluation"),
+            shifted=False,
+            plots=False,
+        )
+        config_path = workdir / "evaluate_config.json"
+        atomic_write_text(config_path, json.dumps(config.to_dict(), indent=2))
+        self.job.start(["evaluate", "--config", str(config_path)])
         self._cancelled = False
         self.evaluate_button.setEnabled(False)
         self._show_progress(True)
@@ -277,7 +284,7 @@ class DashboardTab(QWidget):
             self.flow.set_attention(None, None)
             return
         freq = data.frequencies
-        f1 = data.column("f1")
+        f1 = data.column(lambda m: m.f1)
         idx = np.arange(NUM_ATTRIBUTES)
         names = [a.name for a in ATTRIBUTES]
         colours = frequency_colors(freq)
@@ -302,8 +309,8 @@ class DashboardTab(QWidget):
         ))  # fmt: skip
         self.gain_plot.getAxis("bottom").setTicks([[(i, ATTRIBUTES[j].display_name) for i, j in enumerate(order)]])
         self.gain_plot.addLine(y=0, pen=pg.mkPen((120, 120, 120)))
-        true_rate = 100.0 * data.column("true_positive_rate")
-        predicted = 100.0 * data.column("predicted_positive_rate")
+        true_rate = 100.0 * data.column(lambda m: m.true_positive_rate)
+        predicted = 100.0 * data.column(lambda m: m.predicted_positive_rate)
         self._scatter(self.rates_plot, true_rate, predicted, idx, names)
         top = float(np.nanmax(np.r_[true_rate, predicted, 5.0])) * 1.05
         self.rates_plot.plot([0, top], [0, top], pen=pg.mkPen((150, 150, 150), style=Qt.PenStyle.DashLine))
@@ -359,8 +366,7 @@ class DashboardTab(QWidget):
             headers += ["F1", "accuracy", "gain over all-negative", "AUC", "predicted pos", "true pos"]
             formats += ["{:.3f}", "{:.3f}", "{:+.3f}", "{:.3f}", "{:.1%}", "{:.1%}"]
             for row, m in zip(rows, self.data.metrics):
-                row += [m["f1"], m["accuracy"], m["accuracy"] - m["baseline_accuracy"], m["auc"],
-                        m["predicted_positive_rate"], m["true_positive_rate"]]  # fmt: skip
+                row += [m.f1, m.accuracy, m.gain_over_baseline, m.auc, m.predicted_positive_rate, m.true_positive_rate]
         self.table.set_rows(headers, rows, formats, [tier_color(a.index) for a in ATTRIBUTES])
 
     # ------------------------------------------------------------------ export

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from attricam.training.config import CELEBA_IMAGE_DIR
+
 from .cpu_share import CpuShare
 from .live_tab import LiveTab
 from .live_worker import LiveWorker
@@ -111,7 +113,7 @@ class MainWindow(QMainWindow):
         for other in others:
             if other.text() != text:
                 other.setText(text)
-        if (Path(text.strip()) / "img_align_celeba").is_dir():  # remembered once it names a CelebA root
+        if (Path(text.strip()) / CELEBA_IMAGE_DIR).is_dir():  # remembered once it names a CelebA root
             self.settings.data_root = text.strip()
 
     # ------------------------------------------------------------------ menus and keys

@@ -34,7 +34,15 @@ from PySide6.QtWidgets import (
 
 from attricam.engine.bundle import default_bundle_path
 from attricam.engine.workspace import workspace_dir
-from attricam.training.config import FROZEN_DEFAULT_EPOCHS, TrainConfig, field_type, tunable_fields
+from attricam.training.config import (
+    CELEBA_ATTR_FILE,
+    CELEBA_IMAGE_DIR,
+    FROZEN_DEFAULT_EPOCHS,
+    TrainConfig,
+    celeba_root_problem,
+    field_type,
+    tunable_fields,
+)
 
 __all__ = ["TrainingForm"]
 
@@ -75,7 +83,7 @@ class TrainingForm(QWidget):
         super().__init__(parent)
         self.setObjectName("TrainingForm")
         self.data_root = QLineEdit(data_root)
-        self.data_root.setPlaceholderText("folder with img_align_celeba/ and list_attr_celeba.txt")
+        self.data_root.setPlaceholderText(f"folder with {CELEBA_IMAGE_DIR}/ and {CELEBA_ATTR_FILE}")
         self.out = QLineEdit("")
         self.out.setPlaceholderText("new folder under runs/ (automatic)")
         self.fields: dict[str, QWidget] = {f.name: _widget_for(f) for f in tunable_fields()}
@@ -136,9 +144,8 @@ class TrainingForm(QWidget):
 
     def validate(self) -> str:
         """Empty when the form can start a run, else what is wrong (shown to the user)."""
-        root = Path(self.data_root.text().strip())
-        if not (root / "img_align_celeba").is_dir() or not (root / "list_attr_celeba.txt").is_file():
-            return f"{root}: not a CelebA root (needs img_align_celeba/ and list_attr_celeba.txt)"
+        if problem := celeba_root_problem(self.data_root.text().strip()):
+            return problem
         bundle = self._bundle()
         if bundle and not Path(bundle).is_file():
             return f"{bundle}: no such model bundle to start from"

@@ -25,7 +25,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from attricam.engine.attributes import ATTRIBUTES, NUM_ATTRIBUTES, frequency_band_label
-from attricam.training.events import EpochEvent, Event, FixEvent, StepEvent, StuckEvent
+from attricam.training.events import EpochEvent, Event, FixEvent, StepEvent, StuckEvent, val_metrics
 
 from .plot_style import VerticalLabelAxis, make_plot
 
@@ -41,12 +41,13 @@ _FIX_LABEL_HEIGHTS = (0.92, 0.74, 0.56, 0.38)
 """Where along its line (0 bottom, 1 top) the n-th fix marker's label sits, cycling: neighbours never collide."""
 
 _BY_FREQUENCY = sorted(range(NUM_ATTRIBUTES), key=lambda i: ATTRIBUTES[i].frequency)
-F1_SERIES: tuple[tuple[str, str, str], ...] = (  # key in EpochEvent.val, legend, colour
+F1_SERIES: tuple[tuple[str, str, str], ...] = (  # metric of EpochEvent.val, legend, colour
     ("rare_mean_f1", f"F1 {frequency_band_label('rare', parenthesised=True).lower()}", "#d6336c"),
     ("common_mean_f1", f"F1 {frequency_band_label('common', parenthesised=True).lower()}", "#1c7ed6"),
     ("mean_f1", "F1 all 40", "#555555"),
     ("mean_auc", "AUC (mean)", "#2b8a3e"),
 )
+val_metrics(*(metric for metric, _, _ in F1_SERIES))  # a renamed metric fails here, at import, not as a lost curve
 
 
 def looks_stuck(predicted: np.ndarray, true: np.ndarray) -> np.ndarray:
@@ -240,8 +241,8 @@ class TrainingPlots(QWidget):
         self.unflagged_stuck = unflagged
         val = event.val
         for key, values in self._f1_data.items():
-            if key in val and np.isfinite(val[key]):
-                values.append((epoch, float(val[key])))
+            if val is not None and np.isfinite(val.metric(key)):
+                values.append((epoch, val.metric(key)))
                 xs, ys = zip(*values)
                 self.f1_curves[key].setData(list(xs), list(ys))
                 if key not in self._f1_in_legend:  # only series the trainer reports get a legend entry

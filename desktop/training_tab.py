@@ -40,12 +40,15 @@ from attricam.training.config import BUNDLE_NAME, CHECKPOINT_NAME, TrainConfig, 
 from attricam.training.events import (
     EpochEvent,
     ErrorEvent,
+    EvaluationReport,
     Event,
     FinishedEvent,
     LogEvent,
     StartedEvent,
     StepEvent,
     StoppedEvent,
+    ValSummary,
+    val_metrics,
 )
 
 from .attribute_bars import tier_color
@@ -95,23 +98,30 @@ _REPORT_FORMATS = (
 )
 
 
-def report_rows(report: dict) -> list[tuple]:
-    """Per-attribute rows of a val report (``attricam.training.metrics.EvaluationResult.to_dict`` layout).
+_EPOCH_METRICS = val_metrics("mean_f1", "mean_auc", "rare_mean_f1")
+"""What the Log tab's line of an epoch quotes of its val summary."""
+_FINISHED_METRICS = val_metrics("mean_accuracy", "mean_f1", "mean_auc", "rare_mean_f1")
+"""What the Result box quotes of a finished run's val summary."""
+
+
+def _quote(summary: ValSummary | None, names: tuple[str, ...]) -> list[str]:
+    return [f"{name} {summary.metric(name):.3f}" for name in names] if summary is not None else []
+
+
+def report_rows(report: EvaluationReport) -> list[tuple]:
+    """Per-attribute rows of a val report, in :data:`_REPORT_HEADERS` order.
 
     A training run's report is cross-fitted (each half of val decided by a rule fitted without it), so its
-    rows carry no single threshold (NaN); the threshold shown is then the shipped bundle's, from the report's
-    ``metadata.decision_fit`` (on the calibrated probability).
+    rows carry no single threshold (NaN); the threshold shown is then the shipped bundle's
+    (:attr:`EvaluationReport.shipped_thresholds`, on the calibrated probability).
     """
-    shipped = report.get("metadata", {}).get("decision_fit", {}).get("thresholds") or []
+    shipped = report.shipped_thresholds
     rows = []
-    for i, a in enumerate(report.get("attributes", [])):
-        threshold = a.get("threshold", float("nan"))
-        if not math.isfinite(threshold) and i < len(shipped):
-            threshold = shipped[i]
+    for i, a in enumerate(report.attributes):
+        threshold = a.threshold if math.isfinite(a.threshold) or i >= len(shipped) else shipped[i]
         rows.append((
-            a["name"], a["frequency"], threshold, a["accuracy"], a["baseline_accuracy"],
-            a.get("gain_over_baseline", a["accuracy"] - a["baseline_accuracy"]), a["balanced_accuracy"],
-            a["precision"], a["recall"], a["f1"], a["auc"], a["predicted_positive_rate"], a["true_positive_rate"],
+            a.name, a.frequency, threshold, a.accuracy, a.baseline_accuracy, a.gain_over_baseline,
+            a.balanced_accuracy, a.precision, a.recall, a.f1, a.auc, a.predicted_positive_rate, a.true_positive_rate,
         ))  # fmt: skip
     return rows
 
@@ -435,7 +445,7 @@ class TrainingTab(QWidget):
             run.epochs, run.epochs_done = event.epochs, event.epoch + 1
             self.progress.setValue(run.epochs_done)
             parts = [f"epoch {event.epoch + 1}/{event.epochs}: loss {event.train_loss:.4f}"]
-            parts += [f"{k} {v:.3f}" for k, v in event.val.items() if k in ("mean_auc", "mean_f1", "rare_mean_f1")]
+            parts += _quote(event.val, _EPOCH_METRICS)
             parts.append(f"best so far: epoch {event.best_epoch + 1}")  # 1-based, as the Result box says
             self.log_view.appendPlainText(" · ".join(parts))
         elif isinstance(event, FinishedEvent):
@@ -481,11 +491,7 @@ class TrainingTab(QWidget):
 
     def _run_finished(self, event: FinishedEvent) -> None:
         self.run.finished = event
-        summary = ", ".join(
-            f"{k} {v:.3f}"
-            for k, v in event.val.items()
-            if k in ("mean_accuracy", "mean_f1", "rare_mean_f1", "mean_auc")
-        )
+        summary = ", ".join(_quote(event.val, _FINISHED_METRICS))
         self.result_label.setText(f"Finished: {event.bundle}\nbest epoch {event.best_epoch + 1} · {summary}")
         self._result_bundle = event.bundle
         self.load_button.setEnabled(True)
@@ -496,11 +502,11 @@ class TrainingTab(QWidget):
             self.quiet_lines = 0
         self._state("Finished. Start again trains a new run in a fresh folder beside it.")
         if event.report and Path(event.report).is_file():
-            self.show_report(json.loads(Path(event.report).read_text()))
+            self.show_report(EvaluationReport.read(event.report))
             self.right_tabs.setCurrentWidget(self.report)
         self.runFinished.emit(event)
 
-    def show_report(self, report: dict) -> None:
+    def show_report(self, report: EvaluationReport) -> None:
         rows = report_rows(report)
         colours = [tier_color(attribute_index(r[0])) for r in rows]
         self.report.set_rows(_REPORT_HEADERS, rows, _REPORT_FORMATS, colours)

@@ -26,8 +26,20 @@ from attricam.training.events import (
     StepEvent,
     StoppedEvent,
     StuckEvent,
+    ValSummary,
     event_to_json,
     parse_event,
+)
+
+SUMMARY = ValSummary(
+    count=40,
+    mean_accuracy=0.9,
+    mean_balanced_accuracy=0.7,
+    mean_f1=0.5,
+    mean_auc=0.61,
+    rare_mean_f1=0.2,
+    common_mean_f1=0.6,
+    rare_predicted_positive_rate=0.05,
 )
 
 EXAMPLES = [
@@ -35,8 +47,8 @@ EXAMPLES = [
     StepEvent(0, 1, 10, 0.5, 1e-3, 200.0),
     StuckEvent(0, "Bald", 0.0, 0.02),
     FixEvent(0, "raise_lr", "x2"),
-    EpochEvent(0, 3, 0.4, 1e-3, 10.0, 210.0, [0.1] * 40, {"mean_auc": 0.61}, ["Bald"], ["raise_lr: x2"], 0),
-    FinishedEvent("m.pt", "r.json", 2, {"mean_f1": 0.5}),
+    EpochEvent(0, 3, 0.4, 1e-3, 10.0, 210.0, [0.1] * 40, SUMMARY, ["Bald"], ["raise_lr: x2"], 0),
+    FinishedEvent("m.pt", "r.json", 2, SUMMARY),
     StoppedEvent("ckpt.pt", 1),
     ProgressEvent(64, 400),
     EvaluatedEvent("m.pt", "val_report.json", "val_arrays.npz", 400),
@@ -88,10 +100,13 @@ def test_json_lines_writer_streams_events_the_reader_reads():
 
 
 def test_every_event_field_is_json_typed():
-    """Plain numbers, strings, lists and dicts only: what ``--json-events`` can carry."""
+    """Plain numbers, strings, lists and dicts only, or a val summary of plain numbers (a JSON object on the wire,
+    typed again by ``parse_event``): what ``--json-events`` can carry."""
     for cls in EVENT_TYPES.values():
         for f in fields(cls):
-            assert str(f.type).split("[")[0] in {"int", "float", "str", "list", "dict"}, (cls.__name__, f.name, f.type)
+            allowed = {"int", "float", "str", "list", "dict"} | ({"ValSummary | None"} if f.name == "val" else set())
+            assert str(f.type).split("[")[0] in allowed, (cls.__name__, f.name, f.type)
+    assert {str(f.type) for f in fields(ValSummary)} == {"int", "float"}
 
 
 def _tiny(monkeypatch):

@@ -20,6 +20,8 @@ import numpy as np
 
 from attricam.engine.attributes import ATTRIBUTE_NAMES, NUM_ATTRIBUTES
 
+from .config import CELEBA_ATTR_FILE, CELEBA_IMAGE_DIR, CELEBA_PARTITION_FILE
+
 __all__ = [
     "read_identities",
     "PARTITIONS",
@@ -34,9 +36,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PARTITIONS = {"train": 0, "val": 1, "test": 2}
-IMAGE_DIR = "img_align_celeba"
-ATTR_FILE = "list_attr_celeba.txt"
-PARTITION_FILE = "list_eval_partition.txt"
+IMAGE_DIR = CELEBA_IMAGE_DIR
+ATTR_FILE = CELEBA_ATTR_FILE
+PARTITION_FILE = CELEBA_PARTITION_FILE
 IDENTITY_FILE = "identity_CelebA.txt"
 _MAX_EXAMPLES = 5
 

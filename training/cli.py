@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import math
 import os
@@ -21,9 +22,11 @@ from attricam.engine.output_paths import OutputPathError
 
 from .config import (
     DATA_ROOT_HELP,
+    EVALUATE_SPLITS,
     FROZEN_DEFAULT_EPOCHS,
     LOSS_NAMES,
     SAMPLERS,
+    EvaluateConfig,
     TrainConfig,
     default_data_root,
     field_type,
@@ -34,6 +37,7 @@ from .events import ErrorEvent, Event, EventCallback, JsonLinesWriter, StepEvent
 __all__ = [
     "add_evaluate_arguments",
     "add_train_arguments",
+    "evaluate_config",
     "get_args_parser",
     "main",
     "parse_recipe",
@@ -457,9 +461,10 @@ def _epochs_in_checkpoint(path: Path) -> int:
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--model", required=True, help="model bundle (.pt)")
+    """The options of :class:`EvaluateConfig` (its defaults: a test keeps the two equal), or ``--config``."""
+    parser.add_argument("--model", default=None, help="model bundle (.pt); required without --config")
     parser.add_argument("--data", action="append", help=f"CelebA root(s); default {DATA_ROOT_HELP}")
-    parser.add_argument("--split", default="val", choices=("train", "val", "test"))
+    parser.add_argument("--split", default="val", choices=EVALUATE_SPLITS)
     parser.add_argument("--limit", type=positive_int, default=None, help="first N images per root")
     parser.add_argument("--cache", default=None)
     parser.add_argument("--workers", type=positive_int, default=2)
@@ -469,11 +474,46 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     )
     parser.add_argument("--no-plots", action="store_true", help="skip the matplotlib PNGs")
     parser.add_argument("--threads", type=positive_int, default=2)
+    parser.add_argument(
+        "--config",
+        default=None,
+        help="an EvaluateConfig JSON file (what the desktop app writes); replaces the options above",
+    )
     _add_event_arguments(parser)
     return parser
 
 
-def _evaluate_problem(args: argparse.Namespace) -> str:
+def evaluate_config(args: argparse.Namespace) -> EvaluateConfig:
+    """The evaluation asked for: ``--config``'s file, else the options. ``ValueError`` says what is wrong."""
+    if args.config:
+        path = Path(args.config)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"--config {path}: cannot be read as JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"--config {path}: an evaluation config is a JSON object")
+        try:
+            return EvaluateConfig.from_dict(data)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"--config {path}: {exc}") from None
+    if not args.model:
+        raise ValueError("--model is required (or --config)")
+    return EvaluateConfig(
+        model=args.model,
+        data=tuple(r for v in args.data or [] for r in v.split(",") if r),
+        split=args.split,
+        limit=args.limit,
+        cache_dir=args.cache,
+        workers=args.workers,
+        out=args.out,
+        shifted=not args.no_shifted,
+        plots=not args.no_plots,
+        threads=args.threads,
+    )
+
+
+def _evaluate_problem(cfg: EvaluateConfig) -> str:
     """The first reason ``evaluate`` cannot start (model, roots, output folder), or ''; checked before data loads."""
     from attricam.engine.bundle import BundleError, ModelBundle
     from attricam.engine.output_paths import OutputPathError, check_output_folder
@@ -481,11 +521,11 @@ def _evaluate_problem(args: argparse.Namespace) -> str:
     from .preflight import SetupError, check_data_root
 
     try:
-        ModelBundle.load(args.model)
-        for root in _roots(args.data):
+        ModelBundle.load(cfg.model)
+        for root in _roots(list(cfg.data)):
             check_data_root(root)
-        model = Path(args.model)
-        check_output_folder(Path(args.out) if args.out else model.parent / f"{model.stem}-eval", "--out")
+        model = Path(cfg.model)
+        check_output_folder(Path(cfg.out) if cfg.out else model.parent / f"{model.stem}-eval", "--out")
     except (BundleError, SetupError, OutputPathError, OSError, ValueError) as exc:
         return str(exc)
     return ""
@@ -502,23 +542,28 @@ def run_evaluate(args: argparse.Namespace) -> int:
     except OutputPathError as exc:
         print(f"attricam evaluate: error: {exc}", file=sys.stderr)
         return 2
-    if problem := _evaluate_problem(args):
+    try:
+        cfg = evaluate_config(args)
+        problem = _evaluate_problem(cfg)
+    except ValueError as exc:
+        problem = str(exc)
+    if problem:
         emit(ErrorEvent(problem))
         print(f"attricam evaluate: error: {problem}", file=sys.stderr)
         _close(sinks)
         return 2
     try:
         evaluate_bundle(
-            Path(args.model),
-            _roots(args.data),
-            args.split,
-            out=Path(args.out) if args.out else None,
-            cache_dir=args.cache,
-            limit=args.limit,
-            workers=args.workers,
-            shifted=not args.no_shifted,
-            plots=not args.no_plots,
-            threads=args.threads,
+            Path(cfg.model),
+            _roots(list(cfg.data)),
+            cfg.split,
+            out=Path(cfg.out) if cfg.out else None,
+            cache_dir=cfg.cache_dir,
+            limit=cfg.limit,
+            workers=cfg.workers,
+            shifted=cfg.shifted,
+            plots=cfg.plots,
+            threads=cfg.threads,
             callback=emit if events else None,
         )
         return 0

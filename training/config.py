@@ -20,8 +20,12 @@ from attricam.engine.workspace import checkout_root, user_data_dir
 
 __all__ = [
     "BUNDLE_NAME",
+    "CELEBA_ATTR_FILE",
+    "CELEBA_IMAGE_DIR",
+    "CELEBA_PARTITION_FILE",
     "CHECKPOINT_NAME",
     "DATA_ROOT_HELP",
+    "EVALUATE_SPLITS",
     "DEVICES",
     "FREEZE_CHOICES",
     "FROZEN_DEFAULT_EPOCHS",
@@ -32,7 +36,9 @@ __all__ = [
     "SAMPLERS",
     "SAMPLER_HELP",
     "THRESHOLD_POLICIES",
+    "EvaluateConfig",
     "TrainConfig",
+    "celeba_root_problem",
     "default_data_root",
     "shared_data_dir",
     "field_type",
@@ -94,6 +100,24 @@ def default_data_root() -> Path:
     """``$ATTRICAM_DATA`` or ``../shared/celeba`` beside the repository (see :data:`DATA_ROOT_HELP`)."""
     env = os.environ.get("ATTRICAM_DATA")
     return Path(env) if env else shared_data_dir("celeba")
+
+
+CELEBA_IMAGE_DIR = "img_align_celeba"
+"""A CelebA root's folder of aligned images."""
+CELEBA_ATTR_FILE = "list_attr_celeba.txt"
+"""A CelebA root's attribute table (count, header of the 40 names, one row per image)."""
+CELEBA_PARTITION_FILE = "list_eval_partition.txt"
+"""A CelebA root's split of every image: 0 train, 1 val, 2 test."""
+
+
+def celeba_root_problem(root: str | Path) -> str:
+    """'' when ``root`` looks like a CelebA root (its image folder and attribute table), else what is missing:
+    the quick check of a folder a person picked. ``attricam.training.preflight.check_data_root`` checks all
+    of it (partition file, attribute header) when a job starts."""
+    root = Path(root)
+    if (root / CELEBA_IMAGE_DIR).is_dir() and (root / CELEBA_ATTR_FILE).is_file():
+        return ""
+    return f"{root}: not a CelebA root (needs {CELEBA_IMAGE_DIR}/ and {CELEBA_ATTR_FILE})"
 
 
 def _cli(flag: str | None = None, help: str = "", **meta: typing.Any) -> dict[str, typing.Any]:
@@ -252,6 +276,59 @@ class TrainConfig:
         if "augment" in values:
             values["augment"] = {k: tuple(v) if isinstance(v, list) else v for k, v in values["augment"].items()}
         return cls(**values)
+
+
+EVALUATE_SPLITS = ("train", "val", "test")
+"""The CelebA partitions ``attricam evaluate`` scores."""
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """What ``attricam evaluate`` does: one bundle scored on a split, written as a report (see
+    :class:`attricam.training.events.EvaluationReport`). ``attricam evaluate --config FILE`` reads it, as the
+    GUI's dashboard starts it; without ``--config`` the options build it."""
+
+    model: str
+    """The model bundle (.pt)."""
+    data: tuple[str, ...] = ()
+    """CelebA roots; () for :func:`default_data_root`."""
+    split: str = "val"
+    limit: int | None = None
+    """First N images per root (None: all)."""
+    cache_dir: str | None = None
+    workers: int = 2
+    """Face-detection processes when the face cache is built."""
+    out: str | None = None
+    """Report folder (None: ``<bundle stem>-eval`` beside the bundle)."""
+    shifted: bool = True
+    """Also score the camera-shifted copy of the split (pose, JPEG, blur, ...)."""
+    plots: bool = True
+    """Write the matplotlib PNGs."""
+    threads: int = 2
+
+    def __post_init__(self) -> None:
+        if self.split not in EVALUATE_SPLITS:
+            raise ValueError(f"unknown split {self.split!r}; valid: {', '.join(EVALUATE_SPLITS)}")
+        for name in ("workers", "threads"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 1):
+            raise ValueError(f"limit must be >= 1 (or None for all), got {self.limit!r}")
+
+    def to_dict(self) -> dict[str, typing.Any]:
+        d = asdict(self)
+        d["data"] = list(self.data)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, typing.Any]) -> EvaluateConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown evaluation config keys {sorted(unknown)}; known: {sorted(known)}")
+        if "model" not in data:
+            raise ValueError("an evaluation config names its 'model' (a bundle .pt)")
+        return cls(**{**data, "data": tuple(data.get("data") or ())})
 
 
 def tunable_fields() -> tuple[Field, ...]:

@@ -7,12 +7,14 @@ positive rate, and the gain over always answering "no".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from attricam.engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES, RARE_ATTRIBUTES
+
+from .events import VAL_METRICS, AttributeMetrics, ValSummary
 
 __all__ = [
     "AttributeMetrics",
@@ -70,34 +72,6 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 @dataclass(frozen=True)
-class AttributeMetrics:
-    name: str
-    frequency: float
-    """Training-set positive rate (attricam.engine.attributes)."""
-    threshold: float
-    accuracy: float
-    balanced_accuracy: float
-    precision: float
-    recall: float
-    f1: float
-    auc: float
-    predicted_positive_rate: float
-    true_positive_rate: float
-    """Fraction of positives in the evaluated labels (prevalence), not recall."""
-    baseline_accuracy: float
-    """Accuracy of always predicting negative."""
-
-    @property
-    def gain_over_baseline(self) -> float:
-        return self.accuracy - self.baseline_accuracy
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["gain_over_baseline"] = self.gain_over_baseline
-        return d
-
-
-@dataclass(frozen=True)
 class EvaluationResult:
     attributes: tuple[AttributeMetrics, ...]
     count: int
@@ -135,17 +109,14 @@ class EvaluationResult:
         rare = {a.name for a in RARE_ATTRIBUTES}
         return float(np.mean([a.predicted_positive_rate for a in self.attributes if a.name in rare]))
 
+    def val_summary(self) -> ValSummary:
+        """The summary the desktop reads (a report's ``summary``, an epoch's ``val``): each metric named once,
+        in :class:`attricam.training.events.ValSummary`."""
+        return ValSummary(count=self.count, **{name: getattr(self, name) for name in VAL_METRICS})
+
     def summary(self) -> dict[str, float]:
-        return {
-            "count": self.count,
-            "mean_accuracy": self.mean_accuracy,
-            "mean_balanced_accuracy": self.mean_balanced_accuracy,
-            "mean_f1": self.mean_f1,
-            "mean_auc": self.mean_auc,
-            "rare_mean_f1": self.rare_mean_f1,
-            "common_mean_f1": self.common_mean_f1,
-            "rare_predicted_positive_rate": self.rare_predicted_positive_rate,
-        }
+        """:meth:`val_summary` as JSON holds it."""
+        return asdict(self.val_summary())
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary(), "attributes": [a.to_dict() for a in self.attributes]}

@@ -263,7 +263,7 @@ def test_load_button_loads_the_last_finished_run_after_another_run_stopped(
     qtbot.addWidget(tab)
     first = _saved_bundle(tmp_path / "runs" / "first")
     writer = JsonLinesWriter(tmp_path / "first.jsonl")
-    writer(FinishedEvent(str(first), "", 0, {}))
+    writer(FinishedEvent(str(first), "", 0, None))
     writer.close()
     tab.watch_events(tmp_path / "first.jsonl")  # the first run finished
     monkeypatch.setattr(tab.job, "start", lambda args: None)  # a second run that never really trains

@@ -10,11 +10,18 @@ import pytest
 from attricam.engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES
 
 
+def _summary(**metrics: float):
+    from attricam.training.events import ValSummary
+
+    values = {"count": 24, "mean_accuracy": 0.9, "mean_balanced_accuracy": 0.7, "mean_f1": 0.3, "mean_auc": 0.6,
+              "rare_mean_f1": 0.1, "common_mean_f1": 0.5, "rare_predicted_positive_rate": 0.05}  # fmt: skip
+    return ValSummary(**{**values, **metrics})
+
+
 def _epoch(epoch: int, rates, stuck=(), fixes=(), best: int = 0, epochs: int = 2):
     from attricam.training.events import EpochEvent
 
-    val = {"mean_f1": 0.3, "rare_mean_f1": 0.1, "common_mean_f1": 0.5, "mean_auc": 0.6}
-    return EpochEvent(epoch, epochs, 0.5, 1e-3, 1.0, 8.0, list(rates), val, list(stuck), list(fixes), best)
+    return EpochEvent(epoch, epochs, 0.5, 1e-3, 1.0, 8.0, list(rates), _summary(), list(stuck), list(fixes), best)
 
 
 def _texts(plots) -> list[str]:
@@ -23,17 +30,18 @@ def _texts(plots) -> list[str]:
 
 def test_report_threshold_column_shows_the_shipped_thresholds_not_nan(qtbot, settings):
     from attricam.desktop.training_tab import TrainingTab
+    from attricam.training.events import AttributeMetrics, EvaluationReport
 
-    attributes = [
-        {
-            "name": a.name, "frequency": a.frequency, "threshold": float("nan"), "accuracy": 0.9,
-            "baseline_accuracy": 0.8, "balanced_accuracy": 0.7, "precision": 0.5, "recall": 0.5, "f1": 0.5,
-            "auc": 0.9, "predicted_positive_rate": 0.1, "true_positive_rate": 0.1,
-        }
+    attributes = tuple(
+        AttributeMetrics(
+            name=a.name, frequency=a.frequency, threshold=float("nan"), accuracy=0.9, balanced_accuracy=0.7,
+            precision=0.5, recall=0.5, f1=0.5, auc=0.9, predicted_positive_rate=0.1, true_positive_rate=0.1,
+            baseline_accuracy=0.8,
+        )
         for a in ATTRIBUTES
-    ]  # fmt: skip
+    )  # fmt: skip
     thresholds = [0.2 + 0.01 * i for i in range(40)]
-    report = {"attributes": attributes, "metadata": {"decision_fit": {"thresholds": thresholds}}}
+    report = EvaluationReport(_summary(), attributes, shipped_thresholds=tuple(thresholds))
     tab = TrainingTab(settings)
     qtbot.addWidget(tab)
     tab.show_report(report)
@@ -125,7 +133,7 @@ def test_best_epoch_is_one_based_in_the_result_box_and_the_log(qtbot, settings):
     rates = [a.frequency for a in ATTRIBUTES]
     tab._on_event(_epoch(0, rates, best=0))
     tab._on_event(_epoch(1, rates, best=1))
-    tab._on_event(FinishedEvent("runs/x/model.pt", "", 1, {"mean_f1": 0.5}, ""))
+    tab._on_event(FinishedEvent("runs/x/model.pt", "", 1, _summary(mean_f1=0.5), ""))
     log = tab.log_view.toPlainText()
     assert "best so far: epoch 2" in log and "finished: best epoch 2" in log
     assert "best epoch 2" in tab.result_label.text()

@@ -29,7 +29,15 @@ def test_start_refuses_a_folder_that_is_not_celeba(qtbot, settings, tmp_path):
 
 def test_a_followed_event_log_drives_plots_progress_and_state(qtbot, settings, tmp_path):
     from attricam.desktop.training_tab import TrainingTab
-    from attricam.training.events import EpochEvent, FixEvent, JsonLinesWriter, StartedEvent, StepEvent, StuckEvent
+    from attricam.training.events import (
+        EpochEvent,
+        FixEvent,
+        JsonLinesWriter,
+        StartedEvent,
+        StepEvent,
+        StuckEvent,
+        ValSummary,
+    )
 
     log = tmp_path / "events.jsonl"
     writer = JsonLinesWriter(log)
@@ -47,7 +55,16 @@ def test_a_followed_event_log_drives_plots_progress_and_state(qtbot, settings, t
             1.0,
             8.0,
             [0.1] * 40,
-            {"mean_f1": 0.3, "rare_mean_f1": 0.1, "common_mean_f1": 0.5, "mean_auc": 0.6},
+            ValSummary(
+                count=24,
+                mean_accuracy=0.9,
+                mean_balanced_accuracy=0.7,
+                mean_f1=0.3,
+                mean_auc=0.6,
+                rare_mean_f1=0.1,
+                common_mean_f1=0.5,
+                rare_predicted_positive_rate=0.05,
+            ),
             ["Bald"],
             ["raise_lr: x"],
             0,
