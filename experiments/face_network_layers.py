@@ -29,8 +29,8 @@ from attricam.engine import face_descriptor as fd
 from attricam.engine.face_network_onnx import ensure_exported
 from attricam.training.celeba import load_celeba
 from attricam.training.config import shared_data_dir
-from attricam.training.descriptors import _read_rgb, load_descriptor_table, table_path
-from attricam.training.second_opinion_fit import _fit_logistic, _mean_auc
+from attricam.training.descriptors import load_descriptor_table, read_rgb, table_path
+from attricam.training.second_opinion_fit import fit_logistic, mean_auc
 
 LAYERS = {"descriptor": "descriptors", "pooled": "pooled", "block12": "block12.relu2", "grid": "grid"}
 
@@ -56,7 +56,7 @@ def _features(root: Path, table: Path, session: Any, describer: fd.FaceDescripto
     for start in range(0, len(rows), 64):
         chips = []
         for i in rows[start : start + 64]:
-            read = _read_rgb(str(root), source.filenames[i])
+            read = read_rgb(str(root), source.filenames[i])
             assert read is not None, source.filenames[i]
             image, factor = read
             chips.append(describer.chip(image, source.boxes[i] * factor))
@@ -106,8 +106,8 @@ def main() -> None:
         mean, std = x.mean(0), x.std(0) + 1e-6
         x, xv = (x - mean) / std, (xv - mean) / std
         for ridge in args.ridge or (1e-3, 1e-2, 1e-1):
-            w, b = _fit_logistic(x, y_train, ridge)
-            print(f"{name:<12}{x.shape[1]:>7}{ridge:>8g}{_mean_auc(xv @ w.T + b, y_val):>14.4f}", flush=True)
+            w, b = fit_logistic(x, y_train, ridge)
+            print(f"{name:<12}{x.shape[1]:>7}{ridge:>8g}{mean_auc(xv @ w.T + b, y_val):>14.4f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from attricam.engine.detection import FaceDetector
     from attricam.engine.face_descriptor import FaceDescriptor
 
-__all__ = ["DescriptorTable", "describe_split", "load_descriptor_table", "main", "redescribe", "table_path"]
+__all__ = ["DescriptorTable", "describe_split", "load_descriptor_table", "main", "read_rgb", "redescribe", "table_path"]
 
 log = logging.getLogger(__name__)
 _CHUNK = 100
@@ -89,7 +89,7 @@ def _init_worker(name: str) -> None:
     _worker = _Worker(FaceDetector(), descriptor)
 
 
-def _read_rgb(root: str, name: str) -> tuple[np.ndarray, int] | None:
+def read_rgb(root: str, name: str) -> tuple[np.ndarray, int] | None:
     """The image (half-size ones upscaled 2x, as the face cache sees them) and the factor, or None if unreadable."""
     bgr = cv2.imread(str(Path(root) / IMAGE_DIR / name), cv2.IMREAD_COLOR)
     if bgr is None:
@@ -112,7 +112,7 @@ def _describe_chunk(job: tuple[str, list[str], str]) -> str:
     marks = np.zeros((n, 5, 2), np.float32)
     found = np.zeros(n, bool)
     for i, name in enumerate(files):
-        read = _read_rgb(root, name)
+        read = read_rgb(root, name)
         if read is None:
             continue
         probe, factor = read
@@ -136,7 +136,7 @@ def redescribe(boxes_from: Path, root: Path, name: str, out: Path) -> Path:
     desc = np.zeros((len(source.filenames), DESCRIPTOR_SIZES[name]), np.float32)
     start = time.perf_counter()
     for i in np.nonzero(source.found)[0]:
-        read = _read_rgb(str(root), source.filenames[i])
+        read = read_rgb(str(root), source.filenames[i])
         if read is None:
             raise OSError(f"{root / IMAGE_DIR / source.filenames[i]}: unreadable, though {boxes_from} described it")
         probe, factor = read

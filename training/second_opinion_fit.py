@@ -53,7 +53,7 @@ from .descriptors import load_descriptor_table, table_path
 from .metrics import evaluate_predictions, roc_auc
 from .splits import calibration_mask
 
-__all__ = ["FaceSet", "fit_blend", "fit_probes", "main"]
+__all__ = ["FaceSet", "fit_blend", "fit_logistic", "fit_probes", "main", "mean_auc"]
 
 log = logging.getLogger(__name__)
 BLEND_GRID = np.round(np.arange(0.0, 3.01, 0.1), 2)
@@ -139,7 +139,7 @@ def _identity_halves(identities: np.ndarray, seed: int) -> np.ndarray:
 
 
 # --- probes -----------------------------------------------------------------------------
-def _fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
+def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
     """All 40 logistic regressions at once (full-batch L-BFGS): (40, d) weights, (40,) biases."""
     xt, yt = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
     w = torch.zeros(y.shape[1], x.shape[1], dtype=torch.float64, requires_grad=True)
@@ -158,7 +158,7 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float) -> tuple[np.ndarra
     return w.detach().numpy().astype(np.float32), b.detach().numpy().astype(np.float32)
 
 
-def _mean_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+def mean_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(np.nanmean([roc_auc(scores[:, j], labels[:, j]) for j in range(labels.shape[1])]))
 
 
@@ -173,12 +173,12 @@ def fit_probes(
     for ridge in ridges:
         scores = np.zeros_like(y)
         for k in range(3):
-            w, b = _fit_logistic(x[fold != k], y[fold != k], ridge)
+            w, b = fit_logistic(x[fold != k], y[fold != k], ridge)
             scores[fold == k] = x[fold == k] @ w.T + b
-        search[ridge] = _mean_auc(scores, y)
+        search[ridge] = mean_auc(scores, y)
         log.info("probe ridge %g: CV mean AUC %.4f", ridge, search[ridge])
     best = max(search, key=lambda r: search[r])
-    w, b = _fit_logistic(x, y, best)
+    w, b = fit_logistic(x, y, best)
     return mean, std, w, b, {"ridge": best, "cv_mean_auc": {str(k): v for k, v in search.items()}}
 
 
@@ -312,7 +312,7 @@ def _val_scores(
             margins[score_half] = rule.calibrate(val[score_half]) - rule.thresholds + 0.5
         result = evaluate_predictions(np.clip(margins, 0, 1), val_y, 0.5)
         summary = result.summary()
-        summary["mean_auc"] = _mean_auc(val, val_y)
+        summary["mean_auc"] = mean_auc(val, val_y)
         out[name] = {k: float(v) for k, v in summary.items()}
         out[name]["auc"] = {n: roc_auc(val[:, j], val_y[:, j]) for j, n in enumerate(ATTRIBUTE_NAMES)}
     return out
