@@ -13,9 +13,10 @@ import logging
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import Field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from attricam.engine.arg_types import bounded_float, bounded_int, positive_int
 from attricam.engine.output_paths import OutputPathError
@@ -33,6 +34,11 @@ from .config import (
 )
 from .config_checks import BOUNDS, MAX_IMAGE_SIDE, MAX_MODEL_WIDTH, ConfigError, check_config, load_config_file
 from .events import ErrorEvent, Event, EventCallback, JsonLinesWriter, StepEvent, StoppedEvent
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from .finalize import TrainResult
 
 __all__ = [
     "add_evaluate_arguments",
@@ -53,7 +59,7 @@ def _roots(values: list[str] | None) -> tuple[str, ...]:
     return tuple(roots) if roots else (str(default_data_root()),)
 
 
-def _bounded(name: str):
+def _bounded(name: str) -> Callable[[str], float]:
     """The argparse converter of a :class:`TrainConfig` field, with the range :data:`BOUNDS` gives it."""
     bound = BOUNDS[name]
     if field_type(next(f for f in fields(TrainConfig) if f.name == name)) is float:
@@ -103,20 +109,20 @@ _DECIDED_LATER = {"epochs": None}
 """Options whose default is decided with the others: ``--epochs`` is 12, or FROZEN_DEFAULT_EPOCHS with --freeze."""
 
 
-def option_flag(f: Field) -> str:
+def option_flag(f: Field[Any]) -> str:
     """The ``attricam train`` option that sets field ``f`` (its metadata's ``flag``, else ``--field-name``)."""
     return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
 
 
-def _option_help(f: Field) -> str | None:
+def _option_help(f: Field[Any]) -> str | None:
     return f.metadata.get("cli_help") or f.metadata.get("help") or None
 
 
-def _add_field_option(p: argparse.ArgumentParser, f: Field) -> None:
+def _add_field_option(p: argparse.ArgumentParser, f: Field[Any]) -> None:
     """One :class:`TrainConfig` field as one option, from its metadata; the parsed value lands in ``args.<field>``."""
     meta, flag = f.metadata, option_flag(f)
     names = (flag, *meta.get("aliases", ()))
-    kwargs: dict = {"dest": f.name, "help": _option_help(f)}
+    kwargs: dict[str, Any] = {"dest": f.name, "help": _option_help(f)}  # add_argument's keywords
     if field_type(f) is bool:  # a flag that flips the field's default: --no-onnx clears export_onnx
         kwargs["action"] = "store_false" if f.default else "store_true"
     else:
@@ -227,7 +233,7 @@ def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str
     values.update(
         loss=loss,
         sampler=sampler or args.sampler,
-        epochs=args.epochs or (FROZEN_DEFAULT_EPOCHS if args.freeze else _field_default("epochs")),
+        epochs=args.epochs or (FROZEN_DEFAULT_EPOCHS if args.freeze else TrainConfig.epochs),  # the field's default
     )
     return TrainConfig(
         data=_roots(args.data),
@@ -241,15 +247,11 @@ def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str
     )
 
 
-def _field_default(name: str):
-    return next(f.default for f in fields(TrainConfig) if f.name == name)
-
-
 class _ProgressBar:
     """tqdm over the step events of each epoch; other events go to the log."""
 
     def __init__(self) -> None:
-        self._bar = None
+        self._bar: tqdm | None = None
 
     def __call__(self, event: Event) -> None:
         from tqdm import tqdm
@@ -280,11 +282,19 @@ def _rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
-def _callbacks(args: argparse.Namespace) -> tuple[EventCallback, list]:
+class _Sink(Protocol):
+    """Where events go: a JSON-lines writer or the progress bar."""
+
+    def __call__(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _callbacks(args: argparse.Namespace) -> tuple[EventCallback, list[_Sink]]:
     """The event sinks asked for; raises OutputPathError when ``--events`` cannot be appended to."""
     from attricam.engine.output_paths import check_output_file
 
-    sinks: list = []
+    sinks: list[_Sink] = []
     if _rank():
         return (lambda event: None), sinks
     if args.events:
@@ -434,18 +444,17 @@ def run_train(args: argparse.Namespace) -> int:
         run_lock.close()
 
 
-def result_line(result: dict) -> str:
+def result_line(result: TrainResult) -> str:
     """The run's closing log line; its best epoch 1-based, as every other line and the app say it."""
-    shown = {k: v for k, v in result.items() if k != "history"}
-    if "best_epoch" in shown:
-        shown["best_epoch"] = int(shown["best_epoch"]) + 1
+    shown: dict[str, object] = {k: v for k, v in result.items() if k != "history"}
+    if "best_epoch" in result:
+        shown["best_epoch"] = int(result["best_epoch"]) + 1
     return f"run {'finished' if result.get('finished') else 'paused'}: {shown}"
 
 
-def _close(sinks: list) -> None:
+def _close(sinks: list[_Sink]) -> None:
     for sink in sinks:
-        if hasattr(sink, "close"):
-            sink.close()
+        sink.close()
 
 
 def _epochs_in_checkpoint(path: Path) -> int:

@@ -132,7 +132,9 @@ def _option(default: typing.Any = MISSING, flag: str | None = None, help: str = 
     return field(default=default, metadata=_cli(flag, help, **meta))
 
 
-def _tunable(default, label: str, help: str = "", flag: str | None = None, **meta) -> typing.Any:
+def _tunable(
+    default: typing.Any, label: str, help: str = "", flag: str | None = None, **meta: typing.Any
+) -> typing.Any:
     """A field the recipe form shows too: ``range=(lo, hi)``, ``step``, ``decimals`` or ``choices``."""
     return _option(default, flag, help, label=label, **meta)
 
@@ -145,11 +147,12 @@ class TrainConfig:
     """CelebA roots, full-size first (it wins on duplicate images)."""
     out: str = _option(MISSING, "--out", "run directory (checkpoint, model.pt, reports); required without --config")
     loss: str = _tunable("weighted", "Loss", choices=LOSS_NAMES, choice_help=LOSS_HELP)
-    loss_options: dict = field(
+    loss_options: dict[str, typing.Any] = field(
         default_factory=dict,
         metadata=_cli("--loss-option", "any other LossConfig field, e.g. beta=0.999 or diversity_weight=0.2"),
     )
-    """Extra :class:`attricam.training.losses.LossConfig` fields, e.g. ``{"gamma": 3.0, "weight_cap": 20}``."""
+    """Extra :class:`attricam.training.losses.LossConfig` fields, e.g. ``{"gamma": 3.0, "weight_cap": 20}``. This dict
+    and the two below hold values as a config file gave them (any JSON), checked by ``config_checks``."""
     sampler: str = _tunable(
         "random",
         "Sampler",
@@ -205,7 +208,7 @@ class TrainConfig:
         None, help="DataLoader processes augmenting batches ahead (default: 0 on CPU, up to 8 per GPU)"
     )
     """DataLoader processes that augment batches ahead (None: 0 on CPU, up to 8 per GPU)."""
-    model: dict = field(
+    model: dict[str, typing.Any] = field(
         default_factory=dict,
         metadata=_cli(
             "--model-option",
@@ -232,7 +235,7 @@ class TrainConfig:
     )
     """``backbone``: keep ``init_from``'s CNN and train only queries, cross-attention and heads on cached token
     grids (no augmentation: tokens are computed once per face from the centre crop)."""
-    augment: dict = field(
+    augment: dict[str, typing.Any] = field(
         default_factory=dict,
         metadata=_cli("--no-camera-shift", "train without JPEG/blur/noise/low-res/colour-cast augmentation"),
     )
@@ -259,14 +262,14 @@ class TrainConfig:
         if not isinstance(self.epochs, int) or self.epochs < 1:  # zero epochs would ship random weights as trained
             raise ValueError(f"epochs must be >= 1, got {self.epochs!r}")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, typing.Any]:
         d = asdict(self)
         d["data"] = list(self.data)
         d["augment"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.augment.items()}
         return d
 
     @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
+    def from_dict(cls, data: dict[str, typing.Any]) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -331,13 +334,13 @@ class EvaluateConfig:
         return cls(**{**data, "data": tuple(data.get("data") or ())})
 
 
-def tunable_fields() -> tuple[Field, ...]:
+def tunable_fields() -> tuple[Field[typing.Any], ...]:
     """The :class:`TrainConfig` fields a recipe form offers, in declaration order (those with a ``label``)."""
     return tuple(f for f in fields(TrainConfig) if "label" in f.metadata)
 
 
-def field_type(f: Field) -> type:
+def field_type(f: Field[typing.Any]) -> type:
     """The value type of a field: ``int`` for ``int | None`` (None is shown as 0, "all")."""
-    hint = typing.get_type_hints(TrainConfig)[f.name]
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    hint: type = typing.get_type_hints(TrainConfig)[f.name]
+    args: list[type] = [a for a in typing.get_args(hint) if a is not type(None)]
     return args[0] if args else hint
