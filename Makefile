@@ -12,7 +12,7 @@ run: install system-deps
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
-# The checks CI holds (rules and options in pyproject.toml): lint, formatting, types on engine/ and the
+# The checks CI holds (rules and options in pyproject.toml): lint, formatting, types on engine/ and training/, the
 # import contracts. mypy and import-linter read imports from files, so tools/ hands them the package-dir
 # mapping (engine/ is attricam.engine; see tools/package_layout.py).
 lint: install
