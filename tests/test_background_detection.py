@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -66,7 +65,6 @@ def test_live_path_with_background_search_keeps_the_face_and_its_id(random_bundl
         for i in range(12):
             results.append(pipeline.process(paste_face(celeba_faces[0], at=(150 + 3 * i, 60 + i))))
             pipeline.wait_for_detection(10)  # make the test independent of this machine's speed
-            time.sleep(0.01)
         assert results[0].timings.full_detection and len(results[0].faces) == 1  # the first frame searches at once
         assert all(len(r.faces) == 1 for r in results)
         assert {r.faces[0].face_id for r in results} == {0}

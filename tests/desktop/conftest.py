@@ -1,6 +1,6 @@
-"""Fixtures for the desktop tests: an offscreen window on a temporary settings file, one shared
-pipeline (MTCNN loads once per session), and checks that no thread, child process or top-level
-widget outlives its test."""
+"""Fixtures for the desktop tests: an offscreen window on a temporary settings file, a fresh pipeline per
+test (MTCNN's weights load once per process, so a pipeline costs ~0.1 s), and checks that no thread, child
+process or top-level widget outlives its test."""
 
 from __future__ import annotations
 
@@ -81,13 +81,27 @@ def settings(tmp_path: Path):
     return store
 
 
-@pytest.fixture(scope="session")
-def shared_pipeline():
-    """One untrained pipeline for the whole session (tests never run two workers at once)."""
+@pytest.fixture
+def face_pipeline():
+    """An untrained pipeline of this test's own: tests change its settings or wrap its methods, and no change
+    may reach the next test."""
     from attricam.engine.bundle import random_bundle
     from attricam.engine.pipeline import FacePipeline
 
-    return FacePipeline(bundle=random_bundle(seed=0))
+    pipeline = FacePipeline(bundle=random_bundle(seed=0))
+    yield pipeline
+    pipeline.close()
+
+
+@pytest.fixture
+def playback_clock(monkeypatch):
+    """Paced playback on a clock the test moves (:class:`tests.desktop.helpers.PlaybackClock`)."""
+    import attricam.desktop.sources
+    from tests.desktop.helpers import PlaybackClock
+
+    clock = PlaybackClock()
+    monkeypatch.setattr(attricam.desktop.sources, "time", clock)
+    return clock
 
 
 @pytest.fixture
@@ -96,8 +110,8 @@ def no_cameras(monkeypatch):
 
 
 @pytest.fixture
-def make_window(qtbot, settings, shared_pipeline, no_cameras):
-    """Factory: a shown MainWindow whose worker uses the shared pipeline; closed (and joined) after the test."""
+def make_window(qtbot, settings, face_pipeline, no_cameras):
+    """Factory: a shown MainWindow whose worker uses the test's pipeline; closed (and joined) after the test."""
     import torch
 
     from attricam.desktop.live_worker import LiveWorker
@@ -107,8 +121,9 @@ def make_window(qtbot, settings, shared_pipeline, no_cameras):
     threads = torch.get_num_threads()  # the live worker sets 1 intra-op thread for the whole process
 
     def factory(initial_source=None, app_settings=None, window_options=None, **worker_options):
-        shared_pipeline.set_bundle(_random_bundle())
-        worker = LiveWorker(lambda: shared_pipeline, **worker_options)
+        if windows:  # a second window of the same test starts from the untrained model too
+            face_pipeline.set_bundle(_random_bundle())
+        worker = LiveWorker(lambda: face_pipeline, **worker_options)
         window = MainWindow(
             app_settings or settings, worker=worker, initial_source=initial_source, **(window_options or {})
         )

@@ -2,7 +2,42 @@
 
 from __future__ import annotations
 
+import time
 import warnings
+
+
+class PlaybackClock:
+    """The clock of :mod:`attricam.desktop.sources` (paced playback), real time plus jumps the test makes.
+
+    ``advance(0.5)`` is half a second passing for the video at once: what a paced player would catch up
+    on, without the test sleeping. Installed by the ``playback_clock`` fixture."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def perf_counter(self) -> float:
+        return time.perf_counter() + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def settle(qtbot, window, timeout=10000) -> None:
+    """Wait until the live worker has applied every command sent before this call (a pause, a hold, a dropped
+    file) and the tab has taken the last frame the worker published: the worker's own acknowledgement, not a
+    sleep. A step of 0 frames is a request that changes nothing; the tab shows the latest packet on every
+    ``requestDone`` before this helper's slot runs (slots run in connection order)."""
+    worker = window.live.worker
+    sent: list[int] = []
+    with qtbot.waitSignal(worker.requestDone, timeout=timeout, check_params_cb=lambda rid: rid in sent):
+        sent.append(worker.step(0))
 
 
 def wait_for_packet(qtbot, window, predicate=lambda p: True, timeout=60000):

@@ -8,7 +8,7 @@ import sys
 import pytest
 from PySide6.QtCore import Qt
 
-from .helpers import wait_for_packet
+from .helpers import settle, wait_for_packet
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def _key(qtbot, window, key) -> None:
 
 @pytest.mark.slow
 def test_live_analysis_waits_while_a_job_runs_behind_another_tab(
-    qtbot, make_window, celeba_root, tmp_path, sleeping_job
+    qtbot, make_window, celeba_root, tmp_path, sleeping_job, playback_clock
 ):
     from attricam.desktop.sources import SourceSpec
     from tests.fixtures.demo_clip import make_demo_clip
@@ -46,9 +46,10 @@ def test_live_analysis_waits_while_a_job_runs_behind_another_tab(
     with qtbot.waitSignal(live.worker.heldChanged, timeout=10000) as held:
         qtbot.mouseClick(training.start_button, Qt.MouseButton.LeftButton)
     assert held.args == [True] and training.job.running
-    qtbot.wait(300)  # the frame analysed before the hold reaches the screen
+    settle(qtbot, window)  # the frame analysed before the hold reaches the screen
     shown = live.packet.result.frame_index
-    qtbot.wait(500)  # a 30 fps clip would have shown ~15 more frames
+    playback_clock.advance(0.5)  # a 30 fps clip would have shown ~15 more frames
+    settle(qtbot, window)
     assert live.packet.result.frame_index == shown
     assert not live.paused  # held, not paused: the user's own pause is untouched
 

@@ -106,10 +106,8 @@ def test_gain_axis_names_every_attribute_and_roc_has_a_colour_scale(qtbot, setti
     from PySide6.QtGui import QFontMetrics
 
     axis = tab.gain_plot.getAxis("bottom")
-    qtbot.wait(50)
-    tab.grab()
     longest = max(QFontMetrics(axis.font()).horizontalAdvance(n) for n in names)
-    assert axis.height() > longest  # written upwards, with room for the longest
+    qtbot.waitUntil(lambda: axis.height() > longest, timeout=5000)  # written upwards, with room for the longest
     import pyqtgraph as pg
 
     labels = [item.labelText for item in tab.roc_scale.childItems() if isinstance(item, pg.AxisItem)]

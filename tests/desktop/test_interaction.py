@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attricam.engine.attributes import attribute_index
 
-from .helpers import drop_files, wait_for_packet
+from .helpers import drop_files, settle, wait_for_packet
 
 
 def _open_popup(qtbot, box):
@@ -79,17 +79,15 @@ def _brightness_index(frame) -> int:
     return round(float(frame.mean()) / 5.0)
 
 
-def test_video_source_single_step_is_one_frame_even_after_a_long_pause(tmp_path):
-    import time
-
+def test_video_source_single_step_is_one_frame_even_after_a_long_pause(tmp_path, playback_clock):
     from attricam.desktop.sources import SourceSpec, VideoFileSource
 
     source = VideoFileSource(SourceSpec("video", paths=(str(_numbered_clip(tmp_path / "n.avi")),)))
     try:
         assert _brightness_index(source.read()) == 0
-        time.sleep(0.3)  # ~7 frame intervals: paced playback would skip ahead, a step must not
+        playback_clock.advance(0.3)  # ~7 frame intervals: paced playback would skip ahead, a step must not
         assert _brightness_index(source.read(paced=False)) == 1
-        time.sleep(0.3)
+        playback_clock.advance(0.3)
         assert _brightness_index(source.read(paced=False)) == 2
         assert source.frame_number == 3
         source.seek(30)
@@ -101,7 +99,7 @@ def test_video_source_single_step_is_one_frame_even_after_a_long_pause(tmp_path)
         source.close()
 
 
-def test_paused_video_steps_one_frame_each_way_and_seeks(qtbot, make_window, tmp_path):
+def test_paused_video_steps_one_frame_each_way_and_seeks(qtbot, make_window, tmp_path, playback_clock):
     from PySide6.QtCore import Qt
 
     from attricam.desktop.sources import SourceSpec
@@ -112,12 +110,12 @@ def test_paused_video_steps_one_frame_each_way_and_seeks(qtbot, make_window, tmp
     wait_for_packet(qtbot, window, lambda p: p.video_frame is not None and p.video_frame[0] >= 3)
     assert live.source_bar.seek_slider.isVisibleTo(live) and live.source_bar.loop_button.isVisibleTo(live)
     live.set_paused(True)
-    qtbot.wait(300)
+    settle(qtbot, window)
     start = live.packet.video_frame[0]
     assert _brightness_index(live.packet.frame) == start - 1
     live.video.setFocus()
     for expected in (start + 1, start + 2):  # the second press used to jump 16 frames
-        qtbot.wait(250)
+        playback_clock.advance(0.25)  # time passes between presses: a paced read would skip ahead
         qtbot.keyClick(live.video, Qt.Key.Key_Right)
         packet = wait_for_packet(qtbot, window)
         assert packet.video_frame[0] == expected and _brightness_index(packet.frame) == expected - 1
@@ -223,7 +221,7 @@ def test_model_swap_while_paused_updates_bars_thresholds_and_hud(qtbot, make_win
     live = window.live
     wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 1)
     live.set_paused(True)
-    qtbot.wait(300)
+    settle(qtbot, window)
     old = live.packet
     from attricam.engine.bundle import ModelBundle
 
@@ -320,7 +318,7 @@ def test_snapshot_sidecar_names_the_file_the_overlay_and_the_frame_the_hud_shows
     live.open_source(SourceSpec("video", paths=(str(_numbered_clip(tmp_path / "clip.avi")),)))
     wait_for_packet(qtbot, window, lambda p: p.video_frame is not None and p.video_frame[0] >= 5)
     live.set_paused(True)
-    qtbot.wait(300)
+    settle(qtbot, window)
     shown = live.packet.video_frame[0]
     assert f"frame {shown} / 40" in live.packet.position  # what the HUD prints
     payload = _snapshot_payload(qtbot, window)
@@ -355,7 +353,8 @@ def test_empty_state_says_the_file_is_unreadable_not_that_there_is_no_camera(qtb
     window = make_window(SourceSpec("video", paths=(str(broken),)))
     live = window.live
     qtbot.waitUntil(lambda: "cannot be read" in live.empty_state.headline.text(), timeout=10000)
-    qtbot.wait(300)  # the camera scan has answered by now; it must not overwrite the reason
+    qtbot.waitUntil(lambda: live._cameras == [], timeout=10000)  # the camera scan answered; it must not overwrite
+    settle(qtbot, window)  # the reason, nor may anything the worker still had queued
     assert live.empty_state.headline.text() == "This file cannot be read"
     assert "broken.mp4" in live.empty_state.hint.text() and "not a readable video" in live.empty_state.hint.text()
 

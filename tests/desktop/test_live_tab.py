@@ -11,7 +11,7 @@ import pytest
 
 from attricam.engine.attributes import attribute_index
 
-from .helpers import drop_files, wait_for_packet
+from .helpers import drop_files, settle, wait_for_packet
 
 
 def test_window_without_camera_shows_empty_state(qtbot, make_window):
@@ -58,7 +58,7 @@ def test_dropping_a_broken_file_keeps_the_previous_result(qtbot, make_window, ce
     window.live.message.connect(lambda text, _: messages.append(text))
     drop_files(window, [broken])
     qtbot.waitUntil(lambda: any("broken.jpg" in m for m in messages), timeout=10000)
-    qtbot.wait(200)
+    settle(qtbot, window)
     assert window.live.packet.result is first.result  # nothing replaced the analysed face
     text, level = window.live.video.message
     assert "broken.jpg" in text and level == "error"
@@ -178,7 +178,7 @@ def test_clicking_a_face_selects_it(qtbot, make_window, celeba_faces, tmp_path):
 
 
 @pytest.mark.slow
-def test_video_pause_and_single_step(qtbot, make_window, celeba_root, tmp_path):
+def test_video_pause_and_single_step(qtbot, make_window, celeba_root, tmp_path, playback_clock):
     from attricam.desktop.sources import SourceSpec
     from tests.fixtures.demo_clip import make_demo_clip
 
@@ -186,9 +186,10 @@ def test_video_pause_and_single_step(qtbot, make_window, celeba_root, tmp_path):
     window = make_window(SourceSpec("video", paths=(str(clip),)))
     wait_for_packet(qtbot, window, lambda p: p.result.frame_index >= 3)
     window.live.set_paused(True)
-    qtbot.wait(300)
+    settle(qtbot, window)  # the frame in flight when Pause was pressed is on screen
     paused_at = window.live.packet.result.frame_index
-    qtbot.wait(500)
+    playback_clock.advance(0.5)  # 15 frames of a 30 fps clip fall due
+    settle(qtbot, window)  # the worker has gone round its loop since: a frame read would be on screen
     assert window.live.packet.result.frame_index == paused_at
     window.live.step(1)
     packet = wait_for_packet(qtbot, window)

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from .helpers import drop_files, wait_for_packet
+from .helpers import drop_files, settle, wait_for_packet
 
 
 def _numbered_clip(path, frames: int = 40, fps: float = 25.0):
@@ -120,15 +120,15 @@ def test_one_frame_index_everywhere_while_playing_pausing_stepping_and_exporting
     window = make_window(SourceSpec("video", paths=(str(clip),)))
     live = window.live
     wait_for_packet(qtbot, window, lambda p: p.video_frame is not None and p.video_frame[0] >= 3)
-    for _ in range(15):  # playing: the toolbar names the frame the HUD names, not one of 100 ms ago
+    for _ in range(5):  # playing: the toolbar names the frame the HUD names, not one of 100 ms ago
+        wait_for_packet(qtbot, window)
         assert live.source_bar.position.text() == live.packet.position and live.packet.position in live.video.hud[0]
-        qtbot.wait(20)
     qtbot.mouseClick(live.source_bar.pause_button, Qt.MouseButton.LeftButton)  # as a person pauses
     assert live.paused and "PAUSED" in live.video.hud[0]
     assert "fps shown" not in live.video.hud[1], "the HUD quotes a rate while nothing plays"
-    for _ in range(25):  # right after pausing, and as a frame still in flight arrives
-        _assert_one_frame(live)
-        qtbot.wait(20)
+    _assert_one_frame(live)  # right after pausing,
+    settle(qtbot, window)  # and once a frame still in flight arrived
+    _assert_one_frame(live)
     live.video.setFocus()
     for _ in range(3):
         qtbot.keyClick(live.video, Qt.Key.Key_Right)
@@ -221,24 +221,25 @@ def test_an_error_toast_over_a_still_goes_away(qtbot, make_window, celeba_face_p
 
 
 def test_a_slow_still_shows_a_busy_sign_and_keys_wait_or_are_refused(
-    qtbot, make_window, celeba_face_paths, shared_pipeline, monkeypatch
+    qtbot, make_window, celeba_face_paths, face_pipeline, monkeypatch
 ):
-    import time
+    import threading
 
     from PySide6.QtCore import Qt
 
     slow_shape = cv2.imread(str(celeba_face_paths[1])).shape
-    analyse = shared_pipeline.analyze_image
+    analyse = face_pipeline.analyze_image
+    release = threading.Event()
 
     def slow(image):
         if image.shape == slow_shape and image.mean() == pytest.approx(slow_mean[0]):
-            time.sleep(1.2)
+            assert release.wait(30), "the test never let the slow image's analysis finish"
         return analyse(image)
 
     from attricam.engine.image_io import load_image
 
     slow_mean = [float(load_image(celeba_face_paths[1]).mean())]
-    monkeypatch.setattr(shared_pipeline, "analyze_image", slow)
+    monkeypatch.setattr(face_pipeline, "analyze_image", slow)
     window = make_window()
     live = window.live
     drop_files(window, celeba_face_paths[:3])
@@ -246,12 +247,13 @@ def test_a_slow_still_shows_a_busy_sign_and_keys_wait_or_are_refused(
     assert not live.busy and live.video.busy == ""
     live.video.setFocus()
     qtbot.keyClick(live.video, Qt.Key.Key_Right)  # the slow one
-    qtbot.waitUntil(lambda: celeba_face_paths[1].name in live.video.busy, timeout=1000)
+    qtbot.waitUntil(lambda: celeba_face_paths[1].name in live.video.busy, timeout=10000)
     assert live.video.cursor().shape() == Qt.CursorShape.BusyCursor
     qtbot.keyClick(live.video, Qt.Key.Key_Right)  # refused: it would skip past the slow image
     assert "Still analysing" in live.video.message[0]
     with qtbot.waitSignal(live.worker.snapshotSaved, timeout=20000) as saved:
         qtbot.keyClick(live.video, Qt.Key.Key_S)  # waits, then exports the slow image, not the previous one
+        release.set()  # the slow analysis ends only now, with the snapshot waiting for it
     sidecar = json.loads(Path(saved.args[1]).read_text())
     assert sidecar["source_path"] == str(celeba_face_paths[1].resolve())
     assert live.packet.filmstrip == (1, 3) and not live.busy and live.video.busy == ""
@@ -264,6 +266,7 @@ def test_a_slow_still_shows_a_busy_sign_and_keys_wait_or_are_refused(
 def test_the_window_fits_a_1280x720_screen(qtbot, make_window, celeba_face_paths, tmp_path):
     """Resized to what a 1280x720 screen leaves under a title bar, every tab fits and the Live tab stays usable."""
     from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QApplication
 
     window = make_window()
     drop_files(window, celeba_face_paths[:2])
@@ -281,13 +284,13 @@ def test_the_window_fits_a_1280x720_screen(qtbot, make_window, celeba_face_paths
     window.grab().save(str(tmp_path / "live-1280x720.png"))
     bar.set_source_kind("video")  # the widest toolbar: a video played from a folder (seek bar, Loop, Back)
     bar.set_back("12 images + 1 video")
-    qtbot.wait(50)
+    QApplication.processEvents()  # the layout requests these posted, not a wait on the clock
     assert window.width() == 1280 and window.minimumSizeHint().width() <= 1280, window.minimumSizeHint()
     bar.set_back("")
     bar.set_source_kind("images")
     for index in (1, 2):
         window.tabs.setCurrentIndex(index)
-        qtbot.wait(50)
+        QApplication.processEvents()
         page = window.tabs.currentWidget()
         assert page.height() <= 690 and window.size() == QSize(1280, 690)
         window.grab().save(str(tmp_path / f"tab{index}-1280x720.png"))
@@ -305,7 +308,7 @@ def test_a_relaunch_without_camera_shows_the_empty_state_and_offers_the_last_fil
     window = make_window()
     live = window.live
     qtbot.waitUntil(lambda: live._cameras == [], timeout=10000)
-    qtbot.wait(300)  # long enough for a resumed clip to show
+    settle(qtbot, window)  # a clip resumed on the scan's answer would be open by now
     assert live.spec is None and live.packet is None
     assert live.stack.currentWidget() is live.empty_state
     assert live.empty_state.headline.text() == "No camera found"
@@ -323,7 +326,7 @@ def test_a_bad_source_with_a_display_opens_the_window_and_says_why(qtbot, make_w
     window = make_window(window_options={"startup_error": "/videos/nope.mp4: file not found"})
     live = window.live
     qtbot.waitUntil(lambda: live._cameras == [0], timeout=10000)
-    qtbot.wait(200)
+    settle(qtbot, window)  # every command the scan's answer caused has been applied
     assert opened == [], "a camera replaced the source that was asked for"
     assert live.stack.currentWidget() is live.empty_state
     assert live.empty_state.headline.text() == "This file cannot be read"
@@ -472,8 +475,8 @@ def test_bars_on_the_video_keep_off_the_hud(qtbot, make_window, celeba_faces, tm
     drop_files(window, [path])
     wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 2 and p.options.show_bars)
     hud = live._hud_sent
-    qtbot.waitUntil(lambda: live.worker._hud_rect == hud, timeout=5000)  # drawn again once the HUD was known
-    qtbot.wait(100)
+    qtbot.waitUntil(lambda: live.worker._hud_rect == hud, timeout=5000)
+    settle(qtbot, window)  # the frame drawn again once the HUD was known is on screen
     packet, view = live.packet, live.worker._view_size
     assert hud is not None and hud[2] > 100
     plain, _ = render_for_view(

@@ -26,25 +26,21 @@ def face_clip(tmp_path, celeba_faces):
     return path
 
 
-def test_stop_joins_the_background_detection_thread(qtbot, face_clip, shared_pipeline):
+def test_stop_joins_the_background_detection_thread(qtbot, face_clip, face_pipeline):
     """The GUI's pipeline searches in full on its own thread; stopping the worker closes the pipeline, which
     joins that thread (the autouse fixture fails the test on any thread left behind, too)."""
     from attricam.desktop.live_worker import LiveWorker
     from attricam.desktop.sources import SourceSpec
 
     assert not _detect_threads()
-    before = shared_pipeline.settings
-    shared_pipeline.update_settings(background_detection=True, full_detect_every=3)
-    worker = LiveWorker(lambda: shared_pipeline, realtime=False, scan_cameras=False)
+    face_pipeline.update_settings(background_detection=True, full_detect_every=3)  # this test's pipeline only
+    worker = LiveWorker(lambda: face_pipeline, realtime=False, scan_cameras=False)
     worker.open_source(SourceSpec("video", paths=(str(face_clip),)))
     worker.start()
     try:
         qtbot.waitUntil(lambda: bool(_detect_threads()), timeout=180000)
     finally:
         worker.stop()
-        shared_pipeline.update_settings(
-            background_detection=before.background_detection, full_detect_every=before.full_detect_every
-        )
     assert not worker.isRunning()
     assert not _detect_threads(), "the attricam-detect thread outlived LiveWorker.stop()"
 

@@ -180,6 +180,8 @@ def _scene_rect(item):
 
 @pytest.mark.parametrize("fix_epochs", [(1, 2, 3, 4), (2, 3)])
 def test_fix_labels_and_legends_do_not_overlap(qtbot, fix_epochs):
+    from PySide6.QtWidgets import QApplication
+
     from attricam.desktop.training_plots import TrainingPlots
     from attricam.training.events import FixEvent
 
@@ -195,7 +197,7 @@ def test_fix_labels_and_legends_do_not_overlap(qtbot, fix_epochs):
             for action in ("raise_lr", "boost_pos_weight"):
                 plots.add_event(FixEvent(epoch - 1, action, "x"))
     plots.loss_plot.getPlotItem().getViewBox().autoRange()
-    qtbot.wait(50)
+    QApplication.processEvents()  # the labels move on the range change's posted events, not after a delay
     labels = [plots.fix_markers[e][0].label for e in fix_epochs]
     rects = [_scene_rect(label) for label in labels]
     for i in range(len(rects)):
