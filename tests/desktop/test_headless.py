@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,12 +37,31 @@ def test_headless_screenshot_of_an_image(tmp_path, celeba_face_paths):
     assert image is not None and image.shape[1] == 1280 and image.shape[0] == 800
 
 
+def _shown_match(face: np.ndarray, shot: np.ndarray) -> float:
+    """How well ``face`` (BGR) matches some region of the screenshot at the size the video view drew it:
+    the best normalised correlation over scales 1x..4x (at half resolution, for speed)."""
+    screen = cv2.cvtColor(cv2.resize(shot, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+    face = cv2.cvtColor(face, cv2.COLOR_BGR2GRAY)
+    best = -1.0
+    for scale in np.arange(0.5, 2.01, 0.05):
+        template = cv2.resize(face, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if template.shape[0] > screen.shape[0] or template.shape[1] > screen.shape[1]:
+            break
+        best = max(best, float(cv2.matchTemplate(screen, template, cv2.TM_CCOEFF_NORMED).max()))
+    return best
+
+
 def test_headless_filmstrip_stops_at_its_end(tmp_path, celeba_face_paths):
+    """Ten frames asked of a two-image filmstrip: the run ends at the strip's end, and its grab is the whole
+    window showing the last image (not the first, not the empty state)."""
     out = tmp_path / "strip.png"
-    source = ",".join(str(p) for p in celeba_face_paths[:2])
-    done = _run(tmp_path, "--source", source, "--screenshot", str(out), "--exit-after-frames", "10")
+    first, last = celeba_face_paths[:2]
+    done = _run(tmp_path, "--source", f"{first},{last}", "--screenshot", str(out), "--exit-after-frames", "10")
     assert done.returncode == 0, done.stderr[-2000:]
-    assert out.is_file()
+    shot = cv2.imread(str(out))
+    assert shot is not None and shot.shape == (800, 1280, 3)
+    shown, previous = _shown_match(cv2.imread(str(last)), shot), _shown_match(cv2.imread(str(first)), shot)
+    assert shown > 0.8 > previous + 0.1, (shown, previous)  # measured: 0.93 for the image shown, 0.46 for the other
 
 
 def test_headless_without_source_grabs_the_empty_state(tmp_path):
