@@ -41,10 +41,17 @@ from attricam.training.config import (
     TrainConfig,
     celeba_root_problem,
     field_type,
+    shared_data_dir,
     tunable_fields,
 )
 
-__all__ = ["TrainingForm"]
+__all__ = ["TrainingForm", "default_extra_root"]
+
+
+def default_extra_root() -> str:
+    """``../shared/celeba-lowres`` when it holds CelebA's layout (10,000 more train faces), else empty."""
+    folder = shared_data_dir("celeba-lowres")
+    return "" if celeba_root_problem(folder) else str(folder)
 
 
 def _path_row(edit: QLineEdit, pick) -> QHBoxLayout:
@@ -84,6 +91,12 @@ class TrainingForm(QWidget):
         self.setObjectName("TrainingForm")
         self.data_root = QLineEdit(data_root)
         self.data_root.setPlaceholderText(f"folder with {CELEBA_IMAGE_DIR}/ and {CELEBA_ATTR_FILE}")
+        self.extra_root = QLineEdit(default_extra_root())
+        self.extra_root.setPlaceholderText("optional: a second folder in CelebA's layout (more train faces)")
+        self.extra_root.setToolTip(
+            "More faces for training, e.g. ../shared/celeba-lowres (its images are half size); the CelebA root "
+            "above wins where both hold an image. attricam train --data ROOT --data MORE"
+        )
         self.out = QLineEdit("")
         self.out.setPlaceholderText("new folder under runs/ (automatic)")
         self.fields: dict[str, QWidget] = {f.name: _widget_for(f) for f in tunable_fields()}
@@ -92,6 +105,7 @@ class TrainingForm(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("CelebA root", _path_row(self.data_root, self._pick_root))
+        form.addRow("More faces", _path_row(self.extra_root, self._pick_extra_root))
         for f in tunable_fields():
             widget = self.fields[f.name]
             setattr(self, f.name, widget)
@@ -115,7 +129,7 @@ class TrainingForm(QWidget):
         form.addRow("Start from bundle", _path_row(self.init_from, self._pick_bundle))
         form.addRow("", self.freeze)
         form.addRow("Run folder", _path_row(self.out, self._pick_out))
-        self.set_config(TrainConfig(data=(data_root,), out=""))
+        self.set_config(TrainConfig(data=self._roots(), out=""))
 
     def _freeze_toggled(self, frozen: bool) -> None:
         """A frozen run needs few epochs: switching it on takes the default (12) down to the frozen default."""
@@ -137,6 +151,16 @@ class TrainingForm(QWidget):
         if folder:
             self.data_root.setText(folder)
 
+    def _pick_extra_root(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "More faces (CelebA layout)", self.extra_root.text())
+        if folder:
+            self.extra_root.setText(folder)
+
+    def _roots(self) -> tuple[str, ...]:
+        """The CelebA root, then the optional second one."""
+        extra = self.extra_root.text().strip()
+        return (self.data_root.text().strip(), *((extra,) if extra else ()))
+
     def _pick_out(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Run folder", str(workspace_dir() / "runs"))
         if folder:
@@ -146,6 +170,8 @@ class TrainingForm(QWidget):
         """Empty when the form can start a run, else what is wrong (shown to the user)."""
         if problem := celeba_root_problem(self.data_root.text().strip()):
             return problem
+        if (extra := self.extra_root.text().strip()) and (problem := celeba_root_problem(extra)):
+            return f"More faces: {problem}"
         bundle = self._bundle()
         if bundle and not Path(bundle).is_file():
             return f"{bundle}: no such model bundle to start from"
@@ -180,7 +206,7 @@ class TrainingForm(QWidget):
             out = str(workspace_dir() / "runs" / f"gui-{self.fields['loss'].currentData()}-{stamp}")
             self.out.setText(out)
         values = {
-            "data": (self.data_root.text().strip(),),
+            "data": self._roots(),
             "out": out,
             "name": Path(out).name,
             **self.values(),
@@ -193,6 +219,7 @@ class TrainingForm(QWidget):
     def set_config(self, config: TrainConfig) -> None:
         """Show a run's recipe (e.g. one being resumed)."""
         self.data_root.setText(config.data[0] if config.data else "")
+        self.extra_root.setText(config.data[1] if len(config.data) > 1 else "")
         for f in tunable_fields():
             widget, value = self.fields[f.name], getattr(config, f.name)
             if isinstance(widget, QComboBox):
