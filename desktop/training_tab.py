@@ -333,7 +333,8 @@ class TrainingTab(QWidget):
         self.progress.setRange(0, 0)
         self.progress.setFormat("preparing data (face cache, token grids)…")
         args = ["train", "--compare", ",".join(JOURNEY_RECIPES), "--from", bundle, "--freeze", "backbone"]
-        args += ["--data", config.data[0], "--out", str(out), "--seed", str(config.seed)]
+        args += [arg for root in config.data for arg in ("--data", root)]
+        args += ["--out", str(out), "--seed", str(config.seed)]
         args += ["--threads", str(config.num_threads), "--workers", str(config.workers)]
         if config.train_limit:
             args += ["--train-limit", str(config.train_limit)]

@@ -262,6 +262,8 @@ def test_the_journey_runs_the_course_recipes_frozen_and_shows_them_side_by_side(
         args[args.index("--from") + 1] == str(default_bundle_path()) and args[args.index("--freeze") + 1] == "backbone"
     )
     assert args[args.index("--out") + 1] == str(tmp_path / "journey")
+    more = tab.form.extra_root.text()  # ../shared/celeba-lowres when present: the journey sees all train faces
+    assert [args[i + 1] for i, a in enumerate(args) if a == "--data"] == [str(celeba_root), *([more] if more else [])]
     rows = []
     for i, recipe in enumerate(JOURNEY_RECIPES):
         rows.append({
