@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from .face_models import LANDMARKS_FILE, NETWORK_FILE, models_dir, network_file
+
 __all__ = [
     "DESCRIPTOR_NAME",
     "DESCRIPTOR_SIZE",
@@ -53,30 +55,13 @@ DESCRIPTOR_NAME = "dlib-resnet-v1"
 DESCRIPTOR_SIZE = DESCRIPTOR_SIZES[DESCRIPTOR_NAME]
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
-_LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
-_NETWORK_FILE = "dlib_face_recognition_resnet_model_v1.dat"
-
-
-def _models_dir() -> Path | None:
-    """face-recognition-models' folder, found without importing it (its import needs pkg_resources)."""
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
-    return folder if (folder / _LANDMARKS_FILE).is_file() and (folder / _NETWORK_FILE).is_file() else None
-
-
-def network_file() -> Path | None:
-    """The recognition network's ``.dat`` file, or None when face-recognition-models is not installed."""
-    folder = _models_dir()
-    return None if folder is None else folder / _NETWORK_FILE
 
 
 def descriptor_unavailable_reason() -> str | None:
     """None when the descriptor can run here, else one line saying what is missing and how to add it."""
     if importlib.util.find_spec("dlib") is None:
         return "dlib is not installed (pip install dlib-bin face-recognition-models)"
-    if _models_dir() is None:
+    if models_dir() is None:
         return "face-recognition-models is not installed (pip install face-recognition-models)"
     return None
 
@@ -154,9 +139,9 @@ def load_face_descriptor(name: str = DESCRIPTOR_NAME) -> FaceDescriptor | None:
         return None
     import dlib
 
-    folder = _models_dir()
+    folder = models_dir()
     assert folder is not None
-    network = _network(folder / _NETWORK_FILE, name)
-    landmarks = dlib.shape_predictor(str(folder / _LANDMARKS_FILE))
+    network = _network(folder / NETWORK_FILE, name)
+    landmarks = dlib.shape_predictor(str(folder / LANDMARKS_FILE))
     _loaded[name] = None if network is None else FaceDescriptor(landmarks, network, name)
     return _loaded[name]

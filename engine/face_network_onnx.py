@@ -305,7 +305,7 @@ class OnnxFaceNetwork:
 
 def main() -> None:
     """Convert the installed network once (called by ``make install``)."""
-    from .face_descriptor import network_file
+    from .face_models import network_file
 
     dat_file = network_file()
     if dat_file is None:
