@@ -31,7 +31,7 @@ def main() -> int:
     from attricam.training.config import TrainConfig
     from attricam.training.crossfit import _pooled, _stack
     from attricam.training.data import load_face_arrays
-    from attricam.training.finalize import _held_out
+    from attricam.training.finalize import held_out_predictions
     from attricam.training.splits import calibration_mask
     from attricam.training.trainer import split_calibration
 
@@ -48,7 +48,7 @@ def main() -> int:
     train, _ = load_face_arrays(roots, "train", spec=spec)
     identities = read_identities(roots[0])
     _, held_back = split_calibration(train, cfg, identities)
-    predictions, _ = _held_out(bundle.build_model(), held_back, cfg, "cpu")
+    predictions, _ = held_out_predictions(bundle.build_model(), held_back, cfg, "cpu")
     fold = calibration_mask(held_back.filenames, identities, 0.5, salt="attricam-policy-fold")
     halves = (np.nonzero(fold)[0], np.nonzero(~fold)[0])
     rare = [a.index for a in RARE_ATTRIBUTES]

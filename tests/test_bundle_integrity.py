@@ -58,7 +58,7 @@ def test_hash_survives_save_and_load_and_covers_every_decision_field(tmp_path: P
 
 
 def test_hash_covers_decision_fields_added_later() -> None:
-    """The lead's calibration field (or any other) is hashed without touching bundle_checks."""
+    """A calibration field (or any other) is hashed without touching bundle_checks."""
     from dataclasses import dataclass, field
 
     @dataclass

@@ -1,4 +1,4 @@
-"""The training CLI parses what the lead's ``attricam`` registers, and fails loudly on bad input."""
+"""The training CLI parses what ``attricam`` registers, and fails loudly on bad input."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Command line: ``attricam train`` / ``attricam evaluate`` (also ``python -m attricam.training train|evaluate|cache``).
 
-The lead's ``attricam/cli.py`` registers the subcommands with
+``attricam/cli.py`` registers the subcommands with
 :func:`add_train_arguments` / :func:`run_train` and :func:`add_evaluate_arguments` / :func:`run_evaluate`.
 """
 

@@ -40,7 +40,14 @@ from .losses import AppliedWeights
 from .metrics import EvaluationResult, evaluate_predictions
 from .splits import calibration_mask
 
-__all__ = ["ShiftedRate", "TrainResult", "export_onnx_if_available", "finalize_run", "shifted_rate_rows"]
+__all__ = [
+    "ShiftedRate",
+    "TrainResult",
+    "export_onnx_if_available",
+    "finalize_run",
+    "held_out_predictions",
+    "shifted_rate_rows",
+]
 
 log = logging.getLogger(__name__)
 _ONNX_LOGGERS = ("onnx_ir", "onnxscript", "torch.onnx")
@@ -86,7 +93,7 @@ class ShiftedRate(TypedDict):
 
 
 def export_onnx_if_available(bundle: ModelBundle, path: Path) -> str:
-    """Call the lead's ``attricam.engine.onnx_export.export_onnx`` when that module exists; returns the path or ''."""
+    """Call ``attricam.engine.onnx_export.export_onnx`` when that module exists; returns the path or ''."""
     if importlib.util.find_spec("attricam.engine.onnx_export") is None:
         log.info("attricam.engine.onnx_export not available; skipping ONNX export")
         return ""
@@ -108,13 +115,14 @@ def export_onnx_if_available(bundle: ModelBundle, path: Path) -> str:
     return str(path)
 
 
-def _held_out(
+def held_out_predictions(
     model: CrossAttentionAttributeModel,
     faces: FaceArrays,
     cfg: TrainConfig,
     device: torch.device | str,
     shifted_inputs: Callable[[FaceArrays], torch.Tensor] | None = None,
 ) -> tuple[HeldOutPredictions, Predictions]:
+    """Held-out faces as the decision rule sees them (clean and camera-shifted probabilities), and the clean run."""
     clean = predict_detailed(model, faces.images, cfg.image_height, cfg.image_width, device=device)
     shifted_in = (
         shifted_inputs(faces)
@@ -173,7 +181,9 @@ def finalize_run(
     policy = cfg.threshold_policy  # "auto" is resolved by each fit on its own faces (attricam.training.thresholds)
     empty = HeldOutPredictions(*(np.zeros((0, model.config.num_attributes), np.float32) for _ in range(3)))
     calibration = (
-        _held_out(model, holdout, cfg, device, shifted_inputs)[0] if holdout is not None and len(holdout) else empty
+        held_out_predictions(model, holdout, cfg, device, shifted_inputs)[0]
+        if holdout is not None and len(holdout)
+        else empty
     )
     fit: CalibrationFit | None = None
     report: CrossFitReport | None = None
@@ -182,7 +192,7 @@ def finalize_run(
     regions: list[RegionShare] = []
     shifted_rows: list[ShiftedRate] = []
     if len(val):
-        val_held, val_clean = _held_out(model, val, cfg, device, shifted_inputs)
+        val_held, val_clean = held_out_predictions(model, val, cfg, device, shifted_inputs)
         identities = read_identities(cfg.data[0]) if cfg.data and Path(cfg.data[0]).is_dir() else {}
         fold = calibration_mask(val.filenames, identities, 0.5, salt="attricam-val-fold")
         report = cross_fit(calibration, val_held, fold, policy)
