@@ -36,7 +36,13 @@ from attricam.engine.atomic import atomic_write_text
 from attricam.engine.attributes import attribute_index
 from attricam.engine.bundle import BundleError, ModelBundle, default_bundle_path
 from attricam.engine.workspace import workspace_dir
-from attricam.training.config import BUNDLE_NAME, CHECKPOINT_NAME, TrainConfig, default_data_root
+from attricam.training.config import (
+    BUNDLE_NAME,
+    CHECKPOINT_NAME,
+    FROZEN_DEFAULT_EPOCHS,
+    TrainConfig,
+    default_data_root,
+)
 from attricam.training.events import (
     EpochEvent,
     ErrorEvent,
@@ -64,6 +70,8 @@ from .training_plots import TrainingPlots
 __all__ = ["RunState", "TrainingTab", "report_rows"]
 
 _GUI_CONFIG = "gui_config.json"
+_JOURNEY_CONFIG = "journey_config.json"
+"""The journey's base :class:`TrainConfig` in its folder (``attricam train --compare ... --config``)."""
 _QUIET_LOGGERS = ("onnx_ir", "onnxscript", "torch.onnx")
 """Libraries whose INFO lines (dozens per ONNX export) say nothing to a user: counted, not shown."""
 _REPORT_HEADERS = (
@@ -332,16 +340,15 @@ class TrainingTab(QWidget):
         self.log_view.appendPlainText(f"--- imbalance journey → {out}")
         self.progress.setRange(0, 0)
         self.progress.setFormat("preparing data (face cache, token grids)…")
-        args = ["train", "--compare", ",".join(JOURNEY_RECIPES), "--from", bundle, "--freeze", "backbone"]
-        args += [arg for root in config.data for arg in ("--data", root)]
-        args += ["--out", str(out), "--seed", str(config.seed)]
-        args += ["--threads", str(config.num_threads), "--workers", str(config.workers)]
-        if config.train_limit:
-            args += ["--train-limit", str(config.train_limit)]
-        if config.val_limit:
-            args += ["--val-limit", str(config.val_limit)]
-        if not config.export_onnx:
-            args.append("--no-onnx")
+        base = TrainConfig(  # the form's data, seed, limits and cores; each recipe sets its loss and sampler
+            data=config.data, out=str(out), init_from=bundle, freeze="backbone", epochs=FROZEN_DEFAULT_EPOCHS,
+            seed=config.seed, num_threads=config.num_threads, workers=config.workers,
+            train_limit=config.train_limit, val_limit=config.val_limit, export_onnx=config.export_onnx,
+        )  # fmt: skip
+        out.mkdir(parents=True, exist_ok=True)
+        config_path = out / _JOURNEY_CONFIG
+        atomic_write_text(config_path, json.dumps(base.to_dict(), indent=2))
+        args = ["train", "--compare", ",".join(JOURNEY_RECIPES), "--config", str(config_path)]
         if any(out.glob("*/checkpoint.pt")):
             args.append("--resume")  # a stopped journey: its recipes continue from their checkpoints
         self.job.start(args)

@@ -192,7 +192,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     p.add_argument(
         "--config",
         default=None,
-        help="a TrainConfig JSON file (what the desktop app writes); replaces the recipe options above",
+        help="a TrainConfig JSON file (what the desktop app writes); replaces the recipe options above; with "
+        "--compare, the base each recipe changes (its loss and sampler, in OUT/RECIPE)",
     )
     return p
 
@@ -220,9 +221,11 @@ def parse_recipe(recipe: str, default_sampler: str = "random") -> tuple[str, str
 
 def config_from_args(args: argparse.Namespace, loss: str, out: str, sampler: str | None = None) -> TrainConfig:
     """The run's :class:`TrainConfig`: ``--config``'s file, else one value per field from the options of
-    :func:`add_train_arguments` (``loss``, ``out`` and ``sampler`` given by the caller, for ``--compare``)."""
+    :func:`add_train_arguments` (``loss``, ``out`` and ``sampler`` given by the caller, for ``--compare``; with
+    ``--config`` the file is the comparison's base, and each recipe sets its own loss, sampler and folder)."""
     if getattr(args, "config", None):
-        return load_config_file(args.config)
+        cfg = load_config_file(args.config)
+        return replace(cfg, loss=loss, sampler=sampler or cfg.sampler, out=out) if args.compare else cfg
     options = dict(args.loss_options)
     if args.weight_cap is not None:
         options["weight_cap"] = args.weight_cap
@@ -313,6 +316,14 @@ def _callbacks(args: argparse.Namespace) -> tuple[EventCallback, list[_Sink]]:
     return emit, sinks
 
 
+def _comparison_base(args: argparse.Namespace) -> tuple[str, str, str]:
+    """(folder, run name, default sampler) of ``--compare``: the ``--config`` file's, else the options'."""
+    if args.config:
+        base = load_config_file(args.config)
+        return base.out, base.name, base.sampler
+    return args.out, args.name, args.sampler
+
+
 def _setup_problem(args: argparse.Namespace) -> str:
     """The first reason the run cannot start as asked (bad root, loss option, checkpoint), or ''."""
     from .preflight import SetupError, check_train_setup
@@ -321,13 +332,17 @@ def _setup_problem(args: argparse.Namespace) -> str:
     if args.compare:
         recipes = [r for r in args.compare.split(",") if r]
         configs = []
+        try:
+            root, _, default_sampler = _comparison_base(args)
+        except ConfigError as exc:
+            return f"--config {exc}"
         for name in recipes:
             try:
-                loss, sampler = parse_recipe(name, args.sampler)
+                loss, sampler = parse_recipe(name, default_sampler)
             except SystemExit as exc:
                 return f"--compare: {exc}"
             try:
-                configs.append(config_from_args(args, loss, str(Path(args.out) / name), sampler))
+                configs.append(config_from_args(args, loss, str(Path(root) / name), sampler))
             except (ConfigError, ValueError) as exc:
                 return f"--compare {name}: {exc}"
     else:
@@ -370,11 +385,6 @@ def run_train(args: argparse.Namespace) -> int:
     if not args.out and not args.config:
         print("attricam train: error: --out is required (or --config)", file=sys.stderr)
         return 2
-    if args.config and args.compare:
-        print(
-            "attricam train: error: --config trains one recipe; it cannot be combined with --compare", file=sys.stderr
-        )
-        return 2
     try:
         emit, sinks = _callbacks(args)
     except OutputPathError as exc:
@@ -387,10 +397,11 @@ def run_train(args: argparse.Namespace) -> int:
         _close(sinks)
         return 2
     cfg = config_from_args(args, args.loss, args.out) if not args.compare else None
+    root, run_name, default_sampler = _comparison_base(args) if args.compare else ("", "", "")
     run_lock = contextlib.ExitStack()
     try:  # one live run per run folder: a second (e.g. two --resume) would overwrite the first's checkpoints
         if not _rank():  # torchrun's other ranks share rank 0's folder
-            folder = Path(cfg.out if cfg is not None else args.out).resolve()
+            folder = Path(cfg.out if cfg is not None else root).resolve()
             run_lock.enter_context(output_lock([(folder / CHECKPOINT_NAME, "--out")]))
     except OutputPathError as exc:
         emit(ErrorEvent(str(exc)))
@@ -402,12 +413,12 @@ def run_train(args: argparse.Namespace) -> int:
             from .compare import run_comparison
 
             recipes = [r for r in args.compare.split(",") if r]
-            parsed = {r: parse_recipe(r, args.sampler) for r in recipes}
+            parsed = {r: parse_recipe(r, default_sampler) for r in recipes}
 
             def config_for(name: str) -> TrainConfig:
                 loss, sampler = parsed[name]
-                cfg = config_from_args(args, loss, str(Path(args.out) / name), sampler)
-                return replace(cfg, name=f"{args.name}-{name}")  # each bundle and event names its recipe
+                cfg = config_from_args(args, loss, str(Path(root) / name), sampler)
+                return replace(cfg, name=f"{run_name}-{name}")  # each bundle and event names its recipe
 
             run_comparison(recipes, config_for, emit)
             return 0

@@ -5,7 +5,7 @@ the seam's own, so renaming one fails loudly."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +182,29 @@ def test_the_celeba_layout_is_written_once(tmp_path):
     (tmp_path / CELEBA_IMAGE_DIR).mkdir()
     (tmp_path / CELEBA_ATTR_FILE).write_text("0\n")
     assert celeba_root_problem(tmp_path) == ""
+
+
+def test_a_comparison_runs_each_recipe_on_a_config_files_base(tmp_path, monkeypatch):
+    """The Training tab's journey is ``attricam train --compare RECIPES --config BASE``: every recipe is the base
+    with its own loss, sampler, folder and name, as the options would have made it."""
+    import attricam.training.compare
+    from attricam.training.cli import main
+    from attricam.training.config import TrainConfig
+
+    base = TrainConfig(data=(str(tmp_path),), out=str(tmp_path / "journey"), init_from="start.pt", freeze="backbone",
+                       epochs=3, seed=5, train_limit=48, export_onnx=False)  # fmt: skip
+    path = tmp_path / "journey.json"
+    path.write_text(json.dumps(base.to_dict()))
+    made: dict[str, TrainConfig] = {}
+
+    def capture(recipes, config_for, emit) -> None:
+        made.update({name: config_for(name) for name in recipes})
+
+    monkeypatch.setattr(attricam.training.compare, "run_comparison", capture)
+    monkeypatch.setattr("attricam.training.preflight.check_train_setup", lambda cfg, resume=False: None)
+    assert main(["train", "--compare", "bce,weighted+balanced", "--config", str(path)]) == 0
+    assert made["bce"] == replace(base, loss="bce", out=str(tmp_path / "journey" / "bce"), name="attricam-bce")
+    assert made["weighted+balanced"] == replace(
+        base, loss="weighted", sampler="balanced", out=str(tmp_path / "journey" / "weighted+balanced"),
+        name="attricam-weighted+balanced",
+    )  # fmt: skip

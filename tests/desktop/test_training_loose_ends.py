@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -247,6 +248,7 @@ def test_the_journey_runs_the_course_recipes_frozen_and_shows_them_side_by_side(
     from attricam.desktop.training_journey import JOURNEY_RECIPES
     from attricam.desktop.training_tab import TrainingTab
     from attricam.engine.bundle import default_bundle_path
+    from attricam.training.config import FROZEN_DEFAULT_EPOCHS, TrainConfig
 
     tab = TrainingTab(settings)
     tab.ask_before_close = False
@@ -258,12 +260,12 @@ def test_the_journey_runs_the_course_recipes_frozen_and_shows_them_side_by_side(
     assert tab.start_journey()
     args = started[0]
     assert args[:2] == ["train", "--compare"] and args[2].split(",") == list(JOURNEY_RECIPES)
-    assert (
-        args[args.index("--from") + 1] == str(default_bundle_path()) and args[args.index("--freeze") + 1] == "backbone"
-    )
-    assert args[args.index("--out") + 1] == str(tmp_path / "journey")
+    assert args[3] == "--config" and len(args) == 5
+    base = TrainConfig.from_dict(_json.loads(Path(args[4]).read_text()))  # the base every recipe changes
+    assert base.init_from == str(default_bundle_path()) and base.freeze == "backbone"
+    assert base.out == str(tmp_path / "journey") and base.epochs == FROZEN_DEFAULT_EPOCHS
     more = tab.form.extra_root.text()  # ../shared/celeba-lowres when present: the journey sees all train faces
-    assert [args[i + 1] for i, a in enumerate(args) if a == "--data"] == [str(celeba_root), *([more] if more else [])]
+    assert base.data == (str(celeba_root), *([more] if more else []))
     rows = []
     for i, recipe in enumerate(JOURNEY_RECIPES):
         rows.append({
@@ -271,7 +273,7 @@ def test_the_journey_runs_the_course_recipes_frozen_and_shows_them_side_by_side(
             "mean_auc": 0.9, "stuck_at_0.5": [], "bundle": str(random_bundle_path), "seconds": 50.0,
             "frozen": "backbone",
         })  # fmt: skip
-    (tmp_path / "journey").mkdir()
+    assert (tmp_path / "journey").is_dir()  # the journey keeps its base config there
     (tmp_path / "journey" / "comparison.json").write_text(_json.dumps({"budget": "2 epochs", "rows": rows}))
     tab._on_finished(0, False)
     view = tab.journey
@@ -284,7 +286,7 @@ def test_the_journey_runs_the_course_recipes_frozen_and_shows_them_side_by_side(
     assert str(loaded.args[0].path) == str(random_bundle_path)
     tab.form.out.setText(str(tmp_path / "journey"))
     assert tab.start_journey()  # a second journey never lands on the first one's folder
-    assert started[1][started[1].index("--out") + 1] == str(tmp_path / "journey-2")
+    assert TrainConfig.from_dict(_json.loads(Path(started[1][4]).read_text())).out == str(tmp_path / "journey-2")
 
 
 @pytest.mark.slow
@@ -333,5 +335,5 @@ def test_a_stopped_journey_continues_in_its_folder(qtbot, settings, celeba_root,
     tab._on_finished(130, True)
     assert "continues it" in tab.state_label.text() and tab.form.out.text() == str(tmp_path / "journey")
     assert tab.start_journey()
-    assert started[1][started[1].index("--out") + 1] == str(tmp_path / "journey") and "--resume" in started[1]
+    assert started[1][:5] == started[0] and "--resume" in started[1]  # the same folder and base
     assert "--resume" not in started[0]
