@@ -9,9 +9,9 @@ event log (a real ``attricam train --events`` run) or, without one, a tiny run
 trained here. Dashboard: an evaluation of the live model on CelebA val.
 Journey (``training_journey.png``): the imbalance journey's comparison of the
 ``--journey`` folder, or, when it holds none, the journey run here from the
-Training tab's button (all train faces of ``--data``; with ``../shared/celeba`` on
-2 cores the whole ``--only journey`` run took 3 min 6 s, the six recipes 2.8 min of
-it). Side by side (``live_compare.png``, and the exported PNG
+Training tab's button (all train faces of ``--data`` and, when present, ``../shared/celeba-lowres``, the form's
+More faces folder; on 2 shared cores the whole ``--only journey`` run took 297 s, the six recipes 4.7 min
+of it). Side by side (``live_compare.png``, and the exported PNG
 ``live_compare_export.png``): the journey's "naive vs best" button, then a frame of
 a clip of two CelebA faces with rare attributes (:data:`COMPARE_FACES`) seen by
 both models, the overlay on the rarest attribute they disagree on.
