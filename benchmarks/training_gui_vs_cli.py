@@ -105,9 +105,9 @@ def run_gui(args: argparse.Namespace, out: Path, clip: Path, *, live_shown: bool
         form.data_root.setText(str(args.data))
         form.init_from.setText(str(args.bundle))
         form.freeze.setChecked(True)
-        form.loss.setCurrentIndex(form.loss.findData(args.loss))
-        form.epochs.setValue(args.epochs)
-        form.train_limit.setValue(args.train_limit or 0)
+        form.combo_box("loss").setCurrentIndex(form.combo_box("loss").findData(args.loss))
+        form.spin_box("epochs").setValue(args.epochs)
+        form.spin_box("train_limit").setValue(args.train_limit or 0)
         form.out.setText(str(out))
         training.extra_config = {"export_onnx": False}  # --no-onnx; the form has no field for it
         epochs: list = []

@@ -13,12 +13,14 @@ from __future__ import annotations
 import copy
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -65,7 +67,7 @@ drops them."""
 _BY_FREQUENCY = sorted(range(NUM_ATTRIBUTES), key=lambda i: ATTRIBUTES[i].frequency)
 
 
-def _tier_brushes(indices) -> list:
+def _tier_brushes(indices: Iterable[int]) -> list[QBrush]:
     return [pg.mkBrush(*TIER_COLORS[ATTRIBUTES[i].tier], 220) for i in indices]
 
 
@@ -86,7 +88,8 @@ class DashboardTab(QWidget):
         self.root_edit = QLineEdit(self.settings.data_root or str(default_data_root()))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._pick_root)
-        self.limit = QSpinBox(minimum=0, maximum=1_000_000, value=400, specialValueText="all")
+        self.limit = QSpinBox(minimum=0, maximum=1_000_000, value=400)
+        self.limit.setSpecialValueText("all")
         self.limit.setToolTip("val images to evaluate (0 = all)")
         self.evaluate_button = QPushButton("Evaluate on CelebA val")
         self.evaluate_button.setObjectName("EvaluateModel")
@@ -174,12 +177,13 @@ class DashboardTab(QWidget):
         report = find_report(bundle)
         if report is not None:
             try:
-                self.set_data(DashboardData.from_report_file(report))
+                data = DashboardData.from_report_file(report)
+                self.set_data(data)
             except (OSError, ValueError, KeyError) as exc:
                 self.caption.setText(f"Model {bundle.name}{state}. Its report {report} is unreadable ({exc}).")
                 return
             self.caption.setText(
-                f"Model {bundle.name}{state}. Stored val report: {report.name} ({self.data.count} faces). "
+                f"Model {bundle.name}{state}. Stored val report: {report.name} ({data.count} faces). "
                 "Evaluate for ROC curves and attention flow."
             )
         else:
@@ -326,7 +330,9 @@ class DashboardTab(QWidget):
         item.setPos(0.5, 0.5)
 
     @staticmethod
-    def _scatter(plot: pg.PlotWidget, x, y, indices, names) -> None:
+    def _scatter(
+        plot: pg.PlotWidget, x: npt.ArrayLike, y: npt.ArrayLike, indices: Iterable[int], names: Sequence[str]
+    ) -> None:
         scatter = pg.ScatterPlotItem(
             x=np.asarray(x, np.float64), y=np.asarray(y, np.float64), size=9, pen=pg.mkPen(40, 40, 40, 120),
             brush=_tier_brushes(indices), data=names, hoverable=True,

@@ -8,22 +8,25 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-__all__ = ["MetricsTable"]
+__all__ = ["Cell", "MetricsTable"]
+
+Cell = float | str | None
+"""One raw table value: a number, a name, or None (shown as "–", sorted first)."""
 
 
 class _Item(QTableWidgetItem):
     """Sorts by the number it shows, not by its text."""
 
-    def __init__(self, text: str, key) -> None:
+    def __init__(self, text: str, key: float | str) -> None:
         super().__init__(text)
         self.key = key
 
     def __lt__(self, other: QTableWidgetItem) -> bool:
         if isinstance(other, _Item):
-            try:
-                return self.key < other.key
-            except TypeError:
-                return str(self.key) < str(other.key)
+            a, b = self.key, other.key
+            if isinstance(a, str) or isinstance(b, str):  # names, or a name against a number: by text
+                return str(a) < str(b)
+            return a < b
         return super().__lt__(other)
 
 
@@ -39,7 +42,7 @@ class MetricsTable(QTableWidget):
     def set_rows(
         self,
         headers: Sequence[str],
-        rows: Sequence[Sequence],
+        rows: Sequence[Sequence[Cell]],
         formats: Sequence[str],
         colours: Sequence[QColor | None] | None = None,
     ) -> None:

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypedDict
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QSlider, QWidget
 
 from attricam.engine.attributes import ATTRIBUTES
 from attricam.engine.render import COLORMAPS, RenderOptions
 
-__all__ = ["OverlayControls"]
+__all__ = ["OverlayControls", "OverlayState"]
+
+
+class OverlayState(TypedDict):
+    """The overlay choices as plain values for QSettings (-1: none / last layer / mean of heads)."""
+
+    attribute: int
+    layer: int
+    head: int
+    opacity: int
+    colormap: str
+    boxes: bool
+    landmarks: bool
+    bars: bool
+    unreliable: bool
 
 
 class OverlayControls(QWidget):
@@ -63,8 +80,8 @@ class OverlayControls(QWidget):
         form.addRow("Opacity, colours", opacity_row)
         form.addRow(toggles)
 
-        for box in (self.attribute_box, self.layer_box, self.head_box, self.colormap_box):
-            box.currentIndexChanged.connect(self.changed)
+        for combo in (self.attribute_box, self.layer_box, self.head_box, self.colormap_box):
+            combo.currentIndexChanged.connect(self.changed)
         for check in (self.boxes, self.landmarks, self.bars, self.unreliable):
             check.toggled.connect(self.changed)
         self.opacity.valueChanged.connect(self._opacity_changed)
@@ -87,7 +104,7 @@ class OverlayControls(QWidget):
             box.blockSignals(False)
 
     @staticmethod
-    def _select_data(box: QComboBox, value) -> None:
+    def _select_data(box: QComboBox, value: object) -> None:
         index = box.findData(value)
         box.setCurrentIndex(max(index, 0))
 
@@ -98,7 +115,8 @@ class OverlayControls(QWidget):
     # ------------------------------------------------------------------ values
     @property
     def attribute(self) -> int | None:
-        return self.attribute_box.currentData()
+        index: int | None = self.attribute_box.currentData()
+        return index
 
     def set_attribute(self, index: int | None) -> None:
         self._select_data(self.attribute_box, index)
@@ -121,7 +139,7 @@ class OverlayControls(QWidget):
             show_hud=False,  # the GUI paints its own HUD; exports switch the engine HUD back on
         )
 
-    def state(self) -> dict:
+    def state(self) -> OverlayState:
         """Plain values for QSettings."""
         return {
             "attribute": -1 if self.attribute is None else self.attribute,
@@ -135,13 +153,14 @@ class OverlayControls(QWidget):
             "unreliable": self.unreliable.isChecked(),
         }
 
-    def restore(self, state: dict) -> None:
-        attribute = int(state.get("attribute", -1))
+    def restore(self, state: Mapping[str, object]) -> None:
+        """Back from :meth:`state` as QSettings returns it (the INI backend gives numbers and booleans as text)."""
+        attribute = _as_int(state.get("attribute", -1))
         self.set_attribute(None if attribute < 0 else attribute)
-        self._select_data(self.layer_box, int(state.get("layer", -1)))
-        head = int(state.get("head", -1))
+        self._select_data(self.layer_box, _as_int(state.get("layer", -1)))
+        head = _as_int(state.get("head", -1))
         self._select_data(self.head_box, None if head < 0 else head)
-        self.opacity.setValue(int(state.get("opacity", 50)))
+        self.opacity.setValue(_as_int(state.get("opacity", 50)))
         colormap = self.colormap_box.findText(str(state.get("colormap", "jet")))
         self.colormap_box.setCurrentIndex(max(colormap, 0))
         self.boxes.setChecked(_as_bool(state.get("boxes", True)))
@@ -150,6 +169,13 @@ class OverlayControls(QWidget):
         self.unreliable.setChecked(_as_bool(state.get("unreliable", False)))
 
 
-def _as_bool(value) -> bool:
+def _as_int(value: object) -> int:
+    """``int(value)`` for what QSettings stores (a number or its text); anything else fails as ``int`` would."""
+    if isinstance(value, (int, float, str)):
+        return int(value)
+    raise TypeError(f"int() argument must be a string or a number, not {type(value).__name__!r}")
+
+
+def _as_bool(value: object) -> bool:
     """QSettings' INI backend gives booleans back as 'true'/'false' strings."""
     return value.lower() == "true" if isinstance(value, str) else bool(value)

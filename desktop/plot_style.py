@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QPainter
 
 from attricam.engine.atomic import atomic_path
 from attricam.engine.attributes import ATTRIBUTES
@@ -30,7 +34,7 @@ class VerticalLabelAxis(pg.AxisItem):
 
     _label_room = 0
 
-    def setTicks(self, ticks) -> None:
+    def setTicks(self, ticks: Sequence[Sequence[tuple[float, str]]] | None) -> None:
         metrics = pg.QtGui.QFontMetrics(self.font() if self.style.get("tickFont") is None else self.style["tickFont"])
         longest = max((metrics.horizontalAdvance(str(t)) for level in ticks or () for _, t in level), default=0)
         self._label_room = longest + metrics.height() + 16  # the names, then the axis label below them
@@ -46,7 +50,9 @@ class VerticalLabelAxis(pg.AxisItem):
         self.setMinimumHeight(self._label_room)
         self.picture = None
 
-    def drawPicture(self, painter, axisSpec, tickSpecs, textSpecs) -> None:
+    def drawPicture(
+        self, painter: QPainter, axisSpec: object, tickSpecs: object, textSpecs: Sequence[tuple[QRectF, int, str]]
+    ) -> None:
         super().drawPicture(painter, axisSpec, tickSpecs, [])
         painter.setPen(self.textPen())
         if self.style.get("tickFont") is not None:
@@ -81,18 +87,22 @@ def make_plot(
     return plot
 
 
-def log_ticks(plot: pg.PlotWidget, values) -> None:
+def log_ticks(plot: pg.PlotWidget, values: Iterable[float]) -> None:
     """Readable ticks for an x axis whose points sit at log10(value)."""
     plot.getPlotItem().getAxis("bottom").setTicks([[(float(np.log10(v)), f"{v:g}") for v in values], []])
 
 
-def frequency_colors(frequencies) -> list[tuple[int, int, int]]:
+def frequency_colors(frequencies: npt.ArrayLike) -> list[tuple[int, int, int]]:
     """Viridis on log frequency: rare attributes dark purple, common ones yellow (same scale everywhere)."""
     colormap = pg.colormap.get("viridis")
     f = np.log10(np.clip(np.asarray(frequencies, np.float64), 1e-3, 1.0))
     lo, hi = np.log10(_FREQUENCY_RANGE[0]), np.log10(_FREQUENCY_RANGE[1])
     t = np.clip((f - lo) / (hi - lo), 0.0, 1.0)
-    return [tuple(int(v) for v in colormap.map(float(x), mode="byte")[:3]) for x in t]
+    return [_rgb(colormap.map(float(x), mode="byte")) for x in t]
+
+
+def _rgb(rgba: Sequence[float]) -> tuple[int, int, int]:
+    return int(rgba[0]), int(rgba[1]), int(rgba[2])
 
 
 _FREQUENCY_RANGE = (0.02, 0.85)

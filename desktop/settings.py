@@ -7,11 +7,15 @@ INI file; the app uses the platform's native store under AttriCam/AttriCam.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, TypeVar, overload
 
 from PySide6.QtCore import QSettings
 
 __all__ = ["AppSettings", "default_settings"]
+
+T = TypeVar("T")
 
 
 def default_settings() -> QSettings:
@@ -24,13 +28,14 @@ class AppSettings:
     def __init__(self, store: QSettings) -> None:
         self.store = store
 
-    def _get(self, key: str, default, kind=None):
+    def _get(self, key: str, default: T, kind: Callable[[Any], T]) -> T:
+        """``kind(stored value)``; ``kind`` takes Any: QSettings gives back whatever the backend stored."""
         value = self.store.value(key, default)
-        if kind is None or value is None:
-            return value
+        if value is None:  # a null stored under the key
+            return default
         try:
             if kind is bool and isinstance(value, str):
-                return value.lower() == "true"
+                return kind(value.lower() == "true")
             return kind(value)
         except (TypeError, ValueError):
             return default
@@ -45,7 +50,7 @@ class AppSettings:
         self.store.setValue("live/last_source", text)
 
     @property
-    def overlay(self) -> dict:
+    def overlay(self) -> dict[str, object]:
         self.store.beginGroup("overlay")
         try:
             return {key: self.store.value(key) for key in self.store.childKeys()}
@@ -53,7 +58,7 @@ class AppSettings:
             self.store.endGroup()
 
     @overlay.setter
-    def overlay(self, state: dict) -> None:
+    def overlay(self, state: Mapping[str, object]) -> None:
         self.store.beginGroup("overlay")
         for key, value in state.items():
             self.store.setValue(key, value)
@@ -121,10 +126,15 @@ class AppSettings:
         entries = [entry] + [e for e in self.recent_sources if e != entry]
         self.store.setValue("live/recent", json.dumps(entries[:keep]))
 
-    def value(self, key: str, default=None, kind=None):
-        return self._get(key, default, kind)
+    @overload
+    def value(self, key: str) -> object: ...
+    @overload
+    def value(self, key: str, default: T, kind: Callable[[Any], T]) -> T: ...
+    def value(self, key: str, default: object = None, kind: Callable[[Any], object] | None = None) -> object:
+        """The stored value as is, or converted by ``kind`` (``default`` when missing, null or not convertible)."""
+        return self.store.value(key, default) if kind is None else self._get(key, default, kind)
 
-    def set_value(self, key: str, value) -> None:
+    def set_value(self, key: str, value: object) -> None:
         self.store.setValue(key, value)
 
     def sync(self) -> None:

@@ -2,8 +2,8 @@
 
 The rows are derived from the dataclass (:func:`attricam.training.config.tunable_fields`:
 label, range, choices and help live beside the field), so adding a
-hyper-parameter there adds it here. Each field's widget is also an attribute of
-the form named like the field (``form.epochs``, ``form.loss``).
+hyper-parameter there adds it here. Each field's widget is in ``form.fields`` under the field's name
+(``form.fields["epochs"]``, a spin box; ``form.fields["loss"]``, a combo box).
 
 "Start from a bundle" and "Frozen backbone" set ``init_from`` and ``freeze``: a frozen run
 keeps the bundle's CNN (the shipped model when no bundle is named) and trains only the
@@ -14,6 +14,7 @@ recipe takes about a minute instead of many; it trains on un-augmented tokens.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import Field
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,10 @@ from attricam.training.config import (
     tunable_fields,
 )
 
-__all__ = ["TrainingForm", "default_extra_root"]
+__all__ = ["FieldWidget", "TrainingForm", "default_extra_root"]
+
+FieldWidget = QComboBox | QCheckBox | QSpinBox | QDoubleSpinBox
+"""A tunable field's widget: choices, a flag, a count, a number."""
 
 
 def default_extra_root() -> str:
@@ -54,7 +58,7 @@ def default_extra_root() -> str:
     return "" if celeba_root_problem(folder) else str(folder)
 
 
-def _path_row(edit: QLineEdit, pick) -> QHBoxLayout:
+def _path_row(edit: QLineEdit, pick: Callable[[], None]) -> QHBoxLayout:
     row = QHBoxLayout()
     button = QPushButton("Browse…")
     button.clicked.connect(pick)
@@ -63,7 +67,7 @@ def _path_row(edit: QLineEdit, pick) -> QHBoxLayout:
     return row
 
 
-def _widget_for(f: Field) -> QWidget:
+def _widget_for(f: Field[Any]) -> FieldWidget:
     """A combo box for choices, a check box for a flag, a spin box for a number (0 = "all" for an optional one)."""
     meta, kind = f.metadata, field_type(f)
     if "choices" in meta:
@@ -99,7 +103,7 @@ class TrainingForm(QWidget):
         )
         self.out = QLineEdit("")
         self.out.setPlaceholderText("new folder under runs/ (automatic)")
-        self.fields: dict[str, QWidget] = {f.name: _widget_for(f) for f in tunable_fields()}
+        self.fields: dict[str, FieldWidget] = {f.name: _widget_for(f) for f in tunable_fields()}
         """Field name -> its widget, in the dataclass's order."""
 
         form = QFormLayout(self)
@@ -108,7 +112,6 @@ class TrainingForm(QWidget):
         form.addRow("More faces", _path_row(self.extra_root, self._pick_extra_root))
         for f in tunable_fields():
             widget = self.fields[f.name]
-            setattr(self, f.name, widget)
             if f.metadata.get("help"):
                 widget.setToolTip(f.metadata["help"])
             form.addRow("" if isinstance(widget, QCheckBox) else f.metadata["label"], widget)
@@ -134,10 +137,27 @@ class TrainingForm(QWidget):
     def _freeze_toggled(self, frozen: bool) -> None:
         """A frozen run needs few epochs: switching it on takes the default (12) down to the frozen default."""
         full_default = next(f.default for f in tunable_fields() if f.name == "epochs")
-        if frozen and self.fields["epochs"].value() == full_default:
-            self.fields["epochs"].setValue(FROZEN_DEFAULT_EPOCHS)
-        elif not frozen and self.fields["epochs"].value() == FROZEN_DEFAULT_EPOCHS:
-            self.fields["epochs"].setValue(full_default)
+        if not isinstance(full_default, int):
+            raise TypeError(f"TrainConfig.epochs defaults to {full_default!r}, not a count")
+        epochs = self.spin_box("epochs")
+        if frozen and epochs.value() == full_default:
+            epochs.setValue(FROZEN_DEFAULT_EPOCHS)
+        elif not frozen and epochs.value() == FROZEN_DEFAULT_EPOCHS:
+            epochs.setValue(full_default)
+
+    def spin_box(self, name: str) -> QSpinBox:
+        """The spin box of an integer field (``epochs``, ``batch_size``, ``train_limit``…)."""
+        widget = self.fields[name]
+        if not isinstance(widget, QSpinBox):
+            raise TypeError(f"{name}: a {type(widget).__name__}, not a QSpinBox")
+        return widget
+
+    def combo_box(self, name: str) -> QComboBox:
+        """The combo box of a field with choices (``loss``, ``sampler``…)."""
+        widget = self.fields[name]
+        if not isinstance(widget, QComboBox):
+            raise TypeError(f"{name}: a {type(widget).__name__}, not a QComboBox")
+        return widget
 
     def _pick_bundle(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -199,11 +219,12 @@ class TrainingForm(QWidget):
                 values[f.name] = widget.value()
         return values
 
-    def config(self, **overrides) -> TrainConfig:
+    def config(self, **overrides: Any) -> TrainConfig:
+        """The form's recipe; ``overrides`` replace fields by name (Any: each field has its own type)."""
         out = self.out.text().strip()
         if not out:
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            out = str(workspace_dir() / "runs" / f"gui-{self.fields['loss'].currentData()}-{stamp}")
+            out = str(workspace_dir() / "runs" / f"gui-{self.combo_box('loss').currentData()}-{stamp}")
             self.out.setText(out)
         values = {
             "data": self._roots(),

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -44,6 +45,10 @@ _HEADERS = (
 )
 _FORMATS = ("{}", "{:.1%}", "{:.3f}", "{:.3f}", "{:.4f}", "{:.0f}", "{}", "{}")
 
+JourneyRow = dict[str, Any]
+"""One recipe's line of ``comparison.json`` as read (``attricam.training.compare.ComparisonRow``, a module the
+desktop may not import; older files lack some keys, so they are read with ``.get``)."""
+
 
 class JourneyView(QWidget):
     loadRequested = Signal(str)  # a recipe's bundle path
@@ -53,7 +58,7 @@ class JourneyView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("JourneyView")
-        self.rows: list[dict] = []
+        self.rows: list[JourneyRow] = []
         self.summary = QLabel("Run the imbalance journey (the button under the recipe) to compare the recipes here.")
         self.summary.setWordWrap(True)
         self.table = MetricsTable()
@@ -121,7 +126,7 @@ class JourneyView(QWidget):
         self.summary.setText(self._story(data.get("budget", "")))
         return True
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         QTimer.singleShot(0, self._fit_rows)  # once the columns have their new widths
 
@@ -155,7 +160,7 @@ class JourneyView(QWidget):
         stuck = base.get("stuck_at_0.5", [])
         if stuck:
             freed = {r["recipe"]: len(set(stuck) - set(r.get("stuck_at_0.5", []))) for r in self.rows[1:]}
-            best = max(freed, key=freed.get) if freed else ""
+            best = max(freed, key=freed.__getitem__) if freed else ""
             text += f" {base['recipe']} leaves {len(stuck)} rare attributes stuck at 0.5"
             text += f"; {best} frees {freed[best]} of them." if best else "."
         else:
@@ -170,7 +175,7 @@ class JourneyView(QWidget):
                 text += "."
         return text
 
-    def naive_and_best(self) -> tuple[dict, dict] | None:
+    def naive_and_best(self) -> tuple[JourneyRow, JourneyRow] | None:
         """The naive recipe (the first row) and the one that frees most of its stuck rare attributes (ties: the
         higher rare F1 at 0.5); None without two recipes with bundles."""
         rows = [r for r in self.rows if r.get("bundle")]
@@ -211,7 +216,7 @@ class _Picture(QLabel):
         self._picture = picture
         self._fit()
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
 

@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -60,7 +61,7 @@ from attricam.training.events import (
 from .attribute_bars import tier_color
 from .events_follower import EventsFollower
 from .job_process import JobProcess
-from .metrics_table import MetricsTable
+from .metrics_table import Cell, MetricsTable
 from .model_files import bundle_label
 from .settings import AppSettings
 from .training_form import TrainingForm
@@ -116,7 +117,7 @@ def _quote(summary: ValSummary | None, names: tuple[str, ...]) -> list[str]:
     return [f"{name} {summary.metric(name):.3f}" for name in names] if summary is not None else []
 
 
-def report_rows(report: EvaluationReport) -> list[tuple]:
+def report_rows(report: EvaluationReport) -> list[tuple[Cell, ...]]:
     """Per-attribute rows of a val report, in :data:`_REPORT_HEADERS` order.
 
     A training run's report is cross-fitted (each half of val decided by a rule fitted without it), so its
@@ -124,7 +125,7 @@ def report_rows(report: EvaluationReport) -> list[tuple]:
     (:attr:`EvaluationReport.shipped_thresholds`, on the calibrated probability).
     """
     shipped = report.shipped_thresholds
-    rows = []
+    rows: list[tuple[Cell, ...]] = []
     for i, a in enumerate(report.attributes):
         threshold = a.threshold if math.isfinite(a.threshold) or i >= len(shipped) else shipped[i]
         rows.append((
@@ -166,8 +167,8 @@ class TrainingTab(QWidget):
         self.setObjectName("TrainingTab")
         self.settings = settings
         self.ask_before_close = True
-        self.extra_config: dict = {}
-        """TrainConfig overrides applied to every run started here (tests use it for tiny runs)."""
+        self.extra_config: dict[str, Any] = {}
+        """TrainConfig overrides by field name, applied to every run started here (tests use it for tiny runs)."""
         self.job = JobProcess(self)
         self.follower = EventsFollower(self)
         self.run = RunState()
@@ -516,7 +517,7 @@ class TrainingTab(QWidget):
 
     def show_report(self, report: EvaluationReport) -> None:
         rows = report_rows(report)
-        colours = [tier_color(attribute_index(r[0])) for r in rows]
+        colours = [tier_color(attribute_index(a.name)) for a in report.attributes]  # one per row, in order
         self.report.set_rows(_REPORT_HEADERS, rows, _REPORT_FORMATS, colours)
 
     def _load_bundle_path(self, path: str) -> None:

@@ -222,20 +222,20 @@ def test_the_form_offers_a_frozen_backbone_run_from_a_bundle(qtbot, settings, ce
     form.data_root.setText(str(celeba_root))
     form.out.setText(str(tmp_path / "run"))
     assert form.config().freeze is None and form.config().init_from is None
-    assert form.epochs.value() == 12
+    assert form.spin_box("epochs").value() == 12
     form.freeze.setChecked(True)
-    assert form.epochs.value() == FROZEN_DEFAULT_EPOCHS
+    assert form.spin_box("epochs").value() == FROZEN_DEFAULT_EPOCHS
     config = form.config()
     assert (config.freeze, config.init_from) == ("backbone", str(default_bundle_path()))  # the shipped CNN
     form.init_from.setText(str(tmp_path / "missing.pt"))
     assert "no such model bundle" in form.validate()
     form.init_from.setText(str(default_bundle_path()))
-    form.epochs.setValue(5)
+    form.spin_box("epochs").setValue(5)
     again = form.config()
     form.set_config(form.config().__class__(data=(str(celeba_root),), out=""))
     assert not form.freeze.isChecked() and form.init_from.text() == ""
     form.set_config(again)
-    assert form.config() == again and form.epochs.value() == 5  # the recipe's epochs, not the toggle's
+    assert form.config() == again and form.spin_box("epochs").value() == 5  # the recipe's epochs, not the toggle's
     tab._on_event(LogEvent("token cache (train): 2048/14264 faces"))
     assert tab.progress.format() == "token cache (train): 2048/14264 faces"
 

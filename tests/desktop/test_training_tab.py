@@ -12,7 +12,7 @@ def test_loss_picker_offers_every_training_loss(qtbot, settings):
 
     tab = TrainingTab(settings)
     qtbot.addWidget(tab)
-    offered = [tab.form.loss.itemData(i) for i in range(tab.form.loss.count())]
+    offered = [tab.form.combo_box("loss").itemData(i) for i in range(tab.form.combo_box("loss").count())]
     assert offered == list(LOSS_NAMES)
 
 
@@ -100,7 +100,7 @@ def test_the_form_offers_every_tunable_config_field_and_round_trips_it(qtbot, se
     form = tab.form
     assert list(form.fields) == [f.name for f in tunable_fields()]
     assert {"loss", "sampler", "epochs", "lr", "batch_size", "threshold_policy"} <= set(form.fields)
-    assert [form.sampler.itemData(i) for i in range(form.sampler.count())] == list(SAMPLERS)
+    assert [form.combo_box("sampler").itemData(i) for i in range(form.combo_box("sampler").count())] == list(SAMPLERS)
     recipe = replace(
         TrainConfig(data=(str(tmp_path),), out=str(tmp_path / "run")), loss="ldam", sampler="balanced", epochs=7,
         lr=0.0123, weight_decay=0.2, batch_size=64, seed=5, train_limit=300, val_limit=None,
@@ -108,7 +108,8 @@ def test_the_form_offers_every_tunable_config_field_and_round_trips_it(qtbot, se
     )  # fmt: skip
     form.set_config(recipe)
     assert form.config() == replace(recipe, name="run")
-    assert "positive weight 1" in form.loss.itemData(list(LOSS_NAMES).index("focal"), 3)  # not "capped weights"
+    loss = form.combo_box("loss")
+    assert "positive weight 1" in loss.itemData(list(LOSS_NAMES).index("focal"), 3)  # not "capped weights"
 
 
 def test_a_fix_marks_its_epoch_on_the_plots(qtbot, settings):
@@ -136,10 +137,10 @@ def configure_tiny_run(tab, celeba_root, out, *, epochs: int) -> None:
     """A run small enough for CI: 48 train and 24 val faces, batch 16, one worker, no ONNX export."""
     tab.form.data_root.setText(str(celeba_root))
     tab.form.out.setText(str(out))
-    tab.form.epochs.setValue(epochs)
-    tab.form.batch_size.setValue(16)
-    tab.form.train_limit.setValue(48)
-    tab.form.val_limit.setValue(24)
+    tab.form.spin_box("epochs").setValue(epochs)
+    tab.form.spin_box("batch_size").setValue(16)
+    tab.form.spin_box("train_limit").setValue(48)
+    tab.form.spin_box("val_limit").setValue(24)
     tab.extra_config = {"export_onnx": False, "workers": 1, "num_threads": 1}
 
 
@@ -148,7 +149,7 @@ def test_tiny_training_runs_to_completion_and_loads_live(qtbot, make_window, cel
     window = make_window()
     tab = window.training
     configure_tiny_run(tab, celeba_root, tmp_path / "run", epochs=2)
-    tab.form.loss.setCurrentIndex(list(LOSS_NAMES).index("focal"))
+    tab.form.combo_box("loss").setCurrentIndex(list(LOSS_NAMES).index("focal"))
     assert tab.start()
     qtbot.waitUntil(lambda: not tab.job.running, timeout=480000)
     assert tab.finished_event is not None, tab.log_view.toPlainText()[-3000:]
