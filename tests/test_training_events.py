@@ -16,8 +16,10 @@ from attricam.training.events import (
     EpochEvent,
     ErrorEvent,
     EvaluatedEvent,
+    EventKind,
     EventStream,
     FinishedEvent,
+    FixAction,
     FixEvent,
     JsonLinesWriter,
     LogEvent,
@@ -43,18 +45,32 @@ SUMMARY = ValSummary(
 )
 
 EXAMPLES = [
-    StartedEvent("r", 3, 1, 10, 160, 40),
-    StepEvent(0, 1, 10, 0.5, 1e-3, 200.0),
-    StuckEvent(0, "Bald", 0.0, 0.02),
-    FixEvent(0, "raise_lr", "x2"),
-    EpochEvent(0, 3, 0.4, 1e-3, 10.0, 210.0, [0.1] * 40, SUMMARY, ["Bald"], ["raise_lr: x2"], 0),
-    FinishedEvent("m.pt", "r.json", 2, SUMMARY),
-    StoppedEvent("ckpt.pt", 1),
-    ProgressEvent(64, 400),
-    EvaluatedEvent("m.pt", "val_report.json", "val_arrays.npz", 400),
-    LogEvent("reading faces"),
-    ErrorEvent("boom"),
+    StartedEvent(run="r", epochs=3, start_epoch=1, steps_per_epoch=10, train_images=160, val_images=40),
+    StepEvent(epoch=0, step=1, steps_per_epoch=10, loss=0.5, lr=1e-3, images_per_s=200.0),
+    StuckEvent(epoch=0, attribute="Bald", predicted_positive_rate=0.0, true_positive_rate=0.02),
+    FixEvent(epoch=0, action=FixAction.RAISE_LR, detail="x2"),
+    EpochEvent(
+        epoch=0,
+        epochs=3,
+        train_loss=0.4,
+        lr=1e-3,
+        seconds=10.0,
+        images_per_s=210.0,
+        predicted_positive_rate=[0.1] * 40,
+        val=SUMMARY,
+        stuck=["Bald"],
+        fixes=["raise_lr: x2"],
+        best_epoch=0,
+    ),
+    FinishedEvent(bundle="m.pt", report="r.json", best_epoch=2, val=SUMMARY),
+    StoppedEvent(checkpoint="ckpt.pt", epochs_done=1),
+    ProgressEvent(done=64, total=400),
+    EvaluatedEvent(bundle="m.pt", report="val_report.json", arrays="val_arrays.npz", count=400),
+    LogEvent(message="reading faces"),
+    ErrorEvent(message="boom"),
 ]
+OLD_LOG = Path(__file__).parent / "fixtures" / "events_before_enums.jsonl"
+"""Every kind as ``--json-events`` wrote it while kinds and fix actions were plain strings (``kind`` a field)."""
 
 
 def test_every_kind_has_an_example_and_round_trips():
@@ -63,23 +79,44 @@ def test_every_kind_has_an_example_and_round_trips():
         line = event_to_json(event)
         back = parse_event(line)
         assert type(back) is type(event) and parse_event(json.loads(line)) == back
-        assert json.dumps(asdict(back), allow_nan=True) == line
-    nan = parse_event(event_to_json(StartedEvent("r", 1, 0, 1, 1, 0)).replace('"epochs": 1', '"epochs": 1, "x": NaN'))
+        assert json.dumps({**asdict(back), "kind": back.kind}, allow_nan=True) == line  # kind last, as ever
+    started = StartedEvent(run="r", epochs=1, start_epoch=0, steps_per_epoch=1, train_images=1, val_images=0)
+    nan = parse_event(event_to_json(started).replace('"epochs": 1', '"epochs": 1, "x": NaN'))
     assert nan.epochs == 1  # a NaN anywhere in a line does not make it unreadable
+
+
+def test_an_event_log_written_before_kinds_were_enums_reads_and_writes_back_the_same():
+    lines = OLD_LOG.read_text(encoding="utf-8").splitlines()
+    events = [parse_event(line) for line in lines]
+    assert {e.kind for e in events} == set(EVENT_TYPES)
+    assert [event_to_json(e) for e in events] == lines  # the wire format did not move
+    fixes = [e for e in events if isinstance(e, FixEvent)]
+    assert [f.action for f in fixes] == [FixAction.RAISE_LR, FixAction.LOWER_POS_WEIGHT]
+    assert [e.direction for e in events if isinstance(e, StuckEvent)] == ["all-negative", "all-positive"]
+    assert [e.kind for e in events if isinstance(e, EpochEvent)] == [EventKind.EPOCH] * 2
+
+
+def test_an_unknown_fix_action_is_a_malformed_event():
+    with pytest.raises(ValueError, match="malformed 'fix'"):
+        parse_event({"kind": "fix", "epoch": 0, "action": "reboot", "detail": ""})
 
 
 @pytest.mark.parametrize(
     "line, match",
-    [("not json", "not a JSON"), ("[1]", "JSON object"), ('{"kind": "bogus"}', "unknown event kind"),
-     ('{"kind": "step", "epoch": 0}', "malformed 'step'")],
-)  # fmt: skip
+    [
+        ("not json", "not a JSON"),
+        ("[1]", "JSON object"),
+        ('{"kind": "bogus"}', "unknown event kind"),
+        ('{"kind": "step", "epoch": 0}', "malformed 'step'"),
+    ],
+)
 def test_parse_event_names_what_is_wrong(line, match):
     with pytest.raises(ValueError, match=match):
         parse_event(line)
 
 
 def test_parse_event_ignores_fields_it_does_not_know():
-    assert parse_event({"kind": "log", "message": "m", "added_later": 1}) == LogEvent("m")
+    assert parse_event({"kind": "log", "message": "m", "added_later": 1}) == LogEvent(message="m")
 
 
 def test_the_stream_reader_splits_events_log_lines_and_partial_lines():
@@ -100,11 +137,17 @@ def test_json_lines_writer_streams_events_the_reader_reads():
 
 
 def test_every_event_field_is_json_typed():
-    """Plain numbers, strings, lists and dicts only, or a val summary of plain numbers (a JSON object on the wire,
-    typed again by ``parse_event``): what ``--json-events`` can carry."""
+    """Plain numbers, strings, lists and dicts only, a val summary of plain numbers (a JSON object on the wire), a
+    fix action or a stuck direction (strings on the wire), each typed again by ``parse_event``: what
+    ``--json-events`` can carry."""
     for cls in EVENT_TYPES.values():
         for f in fields(cls):
-            allowed = {"int", "float", "str", "list", "dict"} | ({"ValSummary | None"} if f.name == "val" else set())
+            typed = {
+                "val": "ValSummary | None",
+                "action": "FixAction",
+                "direction": "StuckDirection",
+            }  # str on the wire
+            allowed = {"int", "float", "str", "list", "dict", typed.get(f.name)}
             assert str(f.type).split("[")[0] in allowed, (cls.__name__, f.name, f.type)
     assert {str(f.type) for f in fields(ValSummary)} == {"int", "float"}
 

@@ -33,7 +33,7 @@ from .config import (
     field_type,
 )
 from .config_checks import BOUNDS, MAX_IMAGE_SIDE, MAX_MODEL_WIDTH, ConfigError, check_config, load_config_file
-from .events import ErrorEvent, Event, EventCallback, JsonLinesWriter, StepEvent, StoppedEvent
+from .events import EpochEvent, ErrorEvent, Event, EventCallback, JsonLinesWriter, StepEvent, StoppedEvent
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -259,20 +259,21 @@ class _ProgressBar:
     def __call__(self, event: Event) -> None:
         from tqdm import tqdm
 
-        if isinstance(event, StepEvent):
-            if self._bar is None or event.step == 1:
+        match event:
+            case StepEvent():
+                if self._bar is None or event.step == 1:
+                    self.close()
+                    self._bar = tqdm(
+                        total=event.steps_per_epoch,
+                        desc=f"epoch {event.epoch + 1}",
+                        unit="step",
+                        dynamic_ncols=True,
+                        leave=False,
+                    )
+                self._bar.update(1)
+                self._bar.set_postfix(loss=f"{event.loss:.4f}", lr=f"{event.lr:.2e}", img_s=f"{event.images_per_s:.0f}")
+            case EpochEvent():
                 self.close()
-                self._bar = tqdm(
-                    total=event.steps_per_epoch,
-                    desc=f"epoch {event.epoch + 1}",
-                    unit="step",
-                    dynamic_ncols=True,
-                    leave=False,
-                )
-            self._bar.update(1)
-            self._bar.set_postfix(loss=f"{event.loss:.4f}", lr=f"{event.lr:.2e}", img_s=f"{event.images_per_s:.0f}")
-        elif event.kind == "epoch":
-            self.close()
 
     def close(self) -> None:
         if self._bar is not None:

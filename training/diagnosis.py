@@ -33,7 +33,7 @@ import torch
 
 from attricam.engine.attributes import ATTRIBUTE_NAMES
 
-from .events import FixEvent, StuckEvent
+from .events import FixAction, FixEvent, StuckEvent
 from .losses import EMERGENCY_WEIGHT_CAP, AttributeLoss
 
 __all__ = ["DiagnosisConfig", "StuckDiagnosis", "apply_emergency_fixes"]
@@ -83,11 +83,11 @@ class StuckDiagnosis:
         positive = (predicted_rate >= c.positive_stuck_rate) & (true_rate < c.positive_max_true_rate)
         events = [
             StuckEvent(
-                epoch,
-                ATTRIBUTE_NAMES[j],
-                float(predicted_rate[j]),
-                float(true_rate[j]),
-                "all-positive" if positive[j] else "all-negative",
+                epoch=epoch,
+                attribute=ATTRIBUTE_NAMES[j],
+                predicted_positive_rate=float(predicted_rate[j]),
+                true_positive_rate=float(true_rate[j]),
+                direction="all-positive" if positive[j] else "all-negative",
             )
             for j in np.flatnonzero(negative | positive)
         ]
@@ -149,7 +149,7 @@ def _fix_all_positive(
     loss.pos_weight.copy_(torch.where(mask, torch.minimum(lowered, loss.pos_weight), loss.pos_weight))
     names = ", ".join(f.attribute for f in flags)
     detail = f"pos weight x{config.lower_factor:g} (floor {config.min_pos_weight:g}) for {names}"
-    return [FixEvent(epoch, "lower_pos_weight", detail)]
+    return [FixEvent(epoch=epoch, action=FixAction.LOWER_POS_WEIGHT, detail=detail)]
 
 
 def _fix_all_negative(
@@ -166,12 +166,15 @@ def _fix_all_negative(
         scheduler.base_lrs = [lr * 2 for lr in scheduler.base_lrs]
         for group in optimizer.param_groups:
             group["lr"] *= 2
-        fixes.append(FixEvent(epoch, "raise_lr", f"learning rate x2 (peak {scheduler.base_lrs[0]:.2e})"))
+        peak = f"learning rate x2 (peak {scheduler.base_lrs[0]:.2e})"
+        fixes.append(FixEvent(epoch=epoch, action=FixAction.RAISE_LR, detail=peak))
     loss.boost_positives(_mask(flags), 2.0, EMERGENCY_WEIGHT_CAP)
     names = ", ".join(f.attribute for f in flags)
-    fixes.append(FixEvent(epoch, "boost_pos_weight", f"pos weight x2 (cap {EMERGENCY_WEIGHT_CAP:.0f}) for {names}"))
+    boost = f"pos weight x2 (cap {EMERGENCY_WEIGHT_CAP:.0f}) for {names}"
+    fixes.append(FixEvent(epoch=epoch, action=FixAction.BOOST_POS_WEIGHT, detail=boost))
     gamma = loss.raise_gamma(1.0)
-    fixes.append(FixEvent(epoch, "raise_gamma", f"focal gamma -> {gamma:.1f}"))
+    fixes.append(FixEvent(epoch=epoch, action=FixAction.RAISE_GAMMA, detail=f"focal gamma -> {gamma:.1f}"))
     loss.enable_diversity(0.1)
-    fixes.append(FixEvent(epoch, "enable_diversity", f"diversity penalty weight {loss.diversity_weight:.2f}"))
+    diversity = f"diversity penalty weight {loss.diversity_weight:.2f}"
+    fixes.append(FixEvent(epoch=epoch, action=FixAction.ENABLE_DIVERSITY, detail=diversity))
     return fixes

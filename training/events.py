@@ -2,7 +2,7 @@
 
 ``attricam train`` and ``attricam evaluate`` emit these frozen dataclasses; with
 ``--json-events`` each goes to stdout as one JSON object per line (``--events FILE``
-appends the same lines to a file). ``kind`` names the type on the wire.
+appends the same lines to a file). ``kind`` (an :class:`EventKind`) names the type on the wire.
 :func:`parse_event` turns a line (or an already-decoded dict) back into the
 dataclass, and :class:`EventStream` cuts a byte stream (a child's stdout, a file
 that grows) into events and plain log lines, so every consumer reads one way.
@@ -21,8 +21,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar, Literal, get_args
 
 __all__ = [
     "EVENT_TYPES",
@@ -34,8 +35,10 @@ __all__ = [
     "EvaluationReport",
     "Event",
     "EventCallback",
+    "EventKind",
     "EventStream",
     "FinishedEvent",
+    "FixAction",
     "FixEvent",
     "JsonLinesWriter",
     "LogEvent",
@@ -43,6 +46,7 @@ __all__ = [
     "StartedEvent",
     "StepEvent",
     "StoppedEvent",
+    "StuckDirection",
     "StuckEvent",
     "ValSummary",
     "event_to_json",
@@ -141,6 +145,36 @@ class AttributeMetrics:
         return cls(str(data["name"]), *(float(data[f.name]) for f in fields(cls)[1:]))
 
 
+class EventKind(StrEnum):
+    """The ``kind`` of each event on the wire: one per event class (:data:`EVENT_TYPES`)."""
+
+    STARTED = "started"
+    STEP = "step"
+    STUCK = "stuck"
+    FIX = "fix"
+    EPOCH = "epoch"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    PROGRESS = "progress"
+    EVALUATED = "evaluated"
+    LOG = "log"
+    ERROR = "error"
+
+
+class FixAction(StrEnum):
+    """What an emergency fix did (:mod:`attricam.training.diagnosis`); the value is the wire's ``action``."""
+
+    RAISE_LR = "raise_lr"
+    BOOST_POS_WEIGHT = "boost_pos_weight"
+    RAISE_GAMMA = "raise_gamma"
+    ENABLE_DIVERSITY = "enable_diversity"
+    LOWER_POS_WEIGHT = "lower_pos_weight"
+
+
+StuckDirection = Literal["all-negative", "all-positive"]
+"""``all-negative``: an attribute predicted almost never; ``all-positive``: almost always."""
+
+
 @dataclass(frozen=True)
 class StartedEvent:
     run: str
@@ -150,7 +184,7 @@ class StartedEvent:
     steps_per_epoch: int
     train_images: int
     val_images: int
-    kind: str = "started"
+    kind: ClassVar[EventKind] = EventKind.STARTED
 
 
 @dataclass(frozen=True)
@@ -162,7 +196,7 @@ class StepEvent:
     loss: float
     lr: float
     images_per_s: float
-    kind: str = "step"
+    kind: ClassVar[EventKind] = EventKind.STEP
 
 
 @dataclass(frozen=True)
@@ -171,18 +205,16 @@ class StuckEvent:
     attribute: str
     predicted_positive_rate: float
     true_positive_rate: float
-    direction: str = "all-negative"
-    """``all-negative`` (predicted almost never) or ``all-positive`` (predicted almost always)."""
-    kind: str = "stuck"
+    direction: StuckDirection = "all-negative"
+    kind: ClassVar[EventKind] = EventKind.STUCK
 
 
 @dataclass(frozen=True)
 class FixEvent:
     epoch: int
-    action: str
-    """``raise_lr``, ``boost_pos_weight``, ``raise_gamma``, ``enable_diversity`` or ``lower_pos_weight``."""
+    action: FixAction
     detail: str
-    kind: str = "fix"
+    kind: ClassVar[EventKind] = EventKind.FIX
 
 
 @dataclass(frozen=True)
@@ -200,7 +232,7 @@ class EpochEvent:
     stuck: list[str] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
     best_epoch: int = -1
-    kind: str = "epoch"
+    kind: ClassVar[EventKind] = EventKind.EPOCH
 
 
 @dataclass(frozen=True)
@@ -212,7 +244,7 @@ class FinishedEvent:
     val: ValSummary | None
     """The shipped model's cross-fitted val summary; None without a val split."""
     onnx: str = ""
-    kind: str = "finished"
+    kind: ClassVar[EventKind] = EventKind.FINISHED
 
 
 @dataclass(frozen=True)
@@ -222,7 +254,7 @@ class StoppedEvent:
     checkpoint: str
     epochs_done: int
     """Finished epochs in the checkpoint (the resumed run starts at this 0-based epoch)."""
-    kind: str = "stopped"
+    kind: ClassVar[EventKind] = EventKind.STOPPED
 
 
 @dataclass(frozen=True)
@@ -231,7 +263,7 @@ class ProgressEvent:
 
     done: int
     total: int
-    kind: str = "progress"
+    kind: ClassVar[EventKind] = EventKind.PROGRESS
 
 
 @dataclass(frozen=True)
@@ -243,7 +275,7 @@ class EvaluatedEvent:
     report: str
     arrays: str
     count: int
-    kind: str = "evaluated"
+    kind: ClassVar[EventKind] = EventKind.EVALUATED
 
 
 @dataclass(frozen=True)
@@ -251,7 +283,7 @@ class LogEvent:
     """A line meant for the user (what the job is doing), not a number to plot."""
 
     message: str
-    kind: str = "log"
+    kind: ClassVar[EventKind] = EventKind.LOG
 
 
 @dataclass(frozen=True)
@@ -259,7 +291,7 @@ class ErrorEvent:
     """The job failed; ``message`` says why. The process exits non-zero after it."""
 
     message: str
-    kind: str = "error"
+    kind: ClassVar[EventKind] = EventKind.ERROR
 
 
 @dataclass(frozen=True)
@@ -332,18 +364,13 @@ Event = (
 )
 EventCallback = Callable[[Event], None]
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.kind: cls  # the dataclass default of ``kind``
-    for cls in (
-        StartedEvent, StepEvent, StuckEvent, FixEvent, EpochEvent, FinishedEvent,
-        StoppedEvent, ProgressEvent, EvaluatedEvent, LogEvent, ErrorEvent,
-    )
-}  # fmt: skip
+EVENT_TYPES: dict[EventKind, type[Event]] = {cls.kind: cls for cls in get_args(Event)}
 """``kind`` -> event class: every kind a job may emit."""
 
 
 def event_to_json(event: Event) -> str:
-    return json.dumps(asdict(event), allow_nan=True)
+    """One JSON object: the event's fields, then its ``kind`` (a class attribute, so not one of the fields)."""
+    return json.dumps({**asdict(event), "kind": event.kind.value}, allow_nan=True)
 
 
 def parse_event(line_or_dict: str | bytes | dict[str, Any]) -> Event:
@@ -362,14 +389,16 @@ def parse_event(line_or_dict: str | bytes | dict[str, Any]) -> Event:
     if not isinstance(payload, dict):
         raise ValueError(f"an event is a JSON object, got {type(payload).__name__}")
     kind = payload.get("kind")
-    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
-    if cls is None:
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
         raise ValueError(f"unknown event kind {kind!r}; known: {', '.join(EVENT_TYPES)}")
+    cls = EVENT_TYPES[EventKind(kind)]
     names = {f.name for f in fields(cls)}
     values = {k: v for k, v in payload.items() if k in names}
     try:
         if "val" in values:  # epoch and finished: the summary, typed ({} or null without val)
             values["val"] = ValSummary.optional(values["val"])
+        if "action" in values:  # fix: the action, typed (an unknown one is a malformed event)
+            values["action"] = FixAction(values["action"])
         return cls(**values)
     except (TypeError, ValueError) as exc:  # a required field is missing, or the summary a metric
         raise ValueError(f"malformed {kind!r} event: {exc}") from None

@@ -52,7 +52,7 @@ from .diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
 from .distributed import DistContext, all_reduce_sum, gather_objects, setup, sync_batchnorm
 from .ema import ModelEma
 from .evaluation import AttentionSummary, Predictions, attention_summary, predict_detailed
-from .events import EpochEvent, Event, EventCallback, StartedEvent, StepEvent, ValSummary
+from .events import EpochEvent, Event, EventCallback, FixAction, StartedEvent, StepEvent, ValSummary
 from .finalize import TrainResult, finalize_run
 from .frozen_tokens import FROZEN_PREFIXES, FrozenBackboneModel, TokenBatches, freeze_backbone, frozen_inputs
 from .loader import TrainBatches, default_loader_workers, train_loader
@@ -510,7 +510,7 @@ def _train_epochs(
             diagnosis.config,
             epochs=cfg.epochs,
         )
-        run.lr_boosts += any(f.action == "raise_lr" for f in fixes)
+        run.lr_boosts += any(f.action is FixAction.RAISE_LR for f in fixes)
         if score > run.best.score:
             state = {k: v.detach().cpu().clone() for k, v in run.eval_model.state_dict().items()}
             run.best = BestRecord(epoch, score, state)
@@ -525,7 +525,7 @@ def _train_epochs(
             attention=attention,
             predicted_positive_rate=predicted_rate.tolist(),
             stuck=[f.attribute for f in flags],
-            fixes=[f"{f.action}: {f.detail}" for f in fixes],
+            fixes=[f"{f.action.value}: {f.detail}" for f in fixes],
             loss_components=run.criterion.last_components,
         )
         run.history.append(record)
