@@ -17,7 +17,15 @@ import logging
 import signal
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Qt and the window load in main(), after the options are parsed
+    from PySide6.QtGui import QGuiApplication
+
+    from .main_window import MainWindow
+    from .sources import SourceSpec
 
 __all__ = ["build_parser", "freeze_after_first_model", "has_display", "main", "parse_source"]
 
@@ -72,7 +80,7 @@ def _size_option(text: str) -> str:
     return text.lower()
 
 
-def parse_source(text: str | None, resolution: str = "640x480"):
+def parse_source(text: str | None, resolution: str = "640x480") -> SourceSpec | None:
     """'0' -> camera 0; 'a.jpg,b.jpg' or a folder -> filmstrip; 'clip.mp4' -> video.
 
     Raises ValueError for a missing path or a folder without images or videos.
@@ -97,17 +105,26 @@ def parse_source(text: str | None, resolution: str = "640x480"):
     return spec
 
 
-def freeze_after_first_model(window) -> None:
+def freeze_after_first_model(window: MainWindow) -> None:
     """Once the first model has loaded, move everything alive then (Qt, the engine, the model) out of the
     garbage collector's sight: it lives for the whole session, and a full collection over it could stall the
     event loop for tens of milliseconds. Later objects are collected as usual."""
 
-    def freeze(_bundle) -> None:
+    def freeze(_bundle: object) -> None:
         window.live.modelChanged.disconnect(freeze)
         gc.collect()
         gc.freeze()
 
     window.live.modelChanged.connect(freeze)
+
+
+@dataclass
+class _Headless:
+    """How a headless run is ending: its exit code, and which of the ways to end has begun (each ends it once)."""
+
+    code: int = 0
+    ending: bool = False  # the clip ended
+    failed: bool = False  # the source or model failed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,10 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     from attricam.engine.atomic import atomic_path
 
     from .crash_handler import install_crash_handler
+    from .live_protocol import LiveStatus
     from .main_window import MainWindow
     from .settings import AppSettings, default_settings
 
-    app = QApplication.instance() or QApplication(["attricam"])
+    running = QApplication.instance()
+    app = running if isinstance(running, QApplication) else QApplication(["attricam"])
     app.setApplicationName("AttriCam")
     app.setOrganizationName("AttriCam")
     if startup_error and not has_display(app):
@@ -173,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     window.show()
 
-    outcome = {"code": 0}
+    outcome = _Headless()
     if headless:
         wanted = max(1, args.exit_after_frames or 1)
         window.live.set_loop(False, remember=False)  # a video ends with its last frame
@@ -189,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                     reason, code = f"could not write {args.screenshot}: {exc}", 1
             if reason:
                 print(f"attricam: {reason}", file=sys.stderr)
-            outcome["code"] = code
+            outcome.code = code
             window.close()
 
         def on_frame(count: int) -> None:
@@ -205,18 +224,18 @@ def main(argv: list[str] | None = None) -> int:
         window.live.frameShown.connect(on_frame)
 
         def on_end() -> None:  # fewer frames in the clip than asked for: it ends with the clip
-            if not outcome.get("ending"):
-                outcome["ending"] = True
+            if not outcome.ending:
+                outcome.ending = True
                 QTimer.singleShot(50, lambda: finish(0))
 
         window.live.worker.ended.connect(on_end)
 
-        def on_status(level: str, text: str) -> None:
+        def on_status(status: LiveStatus) -> None:
             # A source that cannot be opened (or a model that cannot load) will never yield a frame: say why
             # at once instead of waiting for --timeout.
-            if level == "error" and window.live.frames_shown == 0 and not outcome.get("failed"):
-                outcome["failed"] = True
-                QTimer.singleShot(50, lambda: finish(1, text))
+            if status.level == "error" and window.live.frames_shown == 0 and not outcome.failed:
+                outcome.failed = True
+                QTimer.singleShot(50, lambda: finish(1, status.text))
 
         window.live.worker.status.connect(on_status)
         if initial is None:  # no frame will arrive: grab once the model has loaded (camera scan runs first)
@@ -235,9 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     window.shutdown()
     if scratch is not None:
         scratch.cleanup()
-    return outcome["code"]
+    return outcome.code
 
 
-def has_display(app) -> bool:
+def has_display(app: QGuiApplication) -> bool:
     """False on Qt's windowless platforms (``offscreen``, ``minimal``), where a window helps nobody."""
     return app.platformName() not in ("offscreen", "minimal", "")

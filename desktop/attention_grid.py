@@ -8,14 +8,16 @@ rarity colour, and emits the attribute that was clicked.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QMouseEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from attricam.engine.attributes import ATTRIBUTES, frequency_band_label
 from attricam.engine.model_config import IMAGE_HEIGHT, IMAGE_WIDTH
+from attricam.engine.results import FaceResult
 
 from .attribute_bars import FILTERS, ordered_attributes, tier_color
 from .qt_image import rgb_to_qimage
@@ -39,7 +41,7 @@ class AttentionGrid(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("AttentionGrid")
-        self.setMinimumWidth(_MIN_TILE_W + 2 * _GAP)
+        self.setMinimumWidth(int(_MIN_TILE_W + 2 * _GAP))
         self._images: list[QImage] | None = None
         self._probabilities: np.ndarray | None = None
         self._decisions: np.ndarray | None = None
@@ -50,7 +52,13 @@ class AttentionGrid(QWidget):
         self.drawn_labels: list[str] = []
         """The label lines of the last paint (tests check that no name was cut)."""
 
-    def set_tiles(self, tiles, probabilities=None, decisions=None) -> None:
+    def set_tiles(
+        self,
+        tiles: Sequence[np.ndarray] | None,
+        probabilities: np.ndarray | None = None,
+        decisions: np.ndarray | None = None,
+    ) -> None:
+        """40 RGB tiles (H, W, 3) uint8 in attribute order with the face's (40,) probabilities and decisions."""
         self._images = [rgb_to_qimage(t) for t in tiles] if tiles is not None else None
         self._probabilities, self._decisions = probabilities, decisions
         self._update_height()
@@ -96,7 +104,7 @@ class AttentionGrid(QWidget):
         needed = int(rows * (h + self._label_height() + _GAP) + _GAP)
         self.setMinimumHeight(needed if needed > self._visible_height else 0)
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._update_height()
 
@@ -163,7 +171,7 @@ class AttentionExplorer(QWidget):
             self.filter_box.addItem(label, key)
         self.caption = QLabel("")
         self.grid = AttentionGrid()
-        self.scroll = _GridScroll(self.grid)
+        self.scroll_area = _GridScroll(self.grid)
         self.legend = QLabel(
             "Under each map: the attribute, how often it is positive in the training faces (%, coloured by "
             "rarity tier) and this face's probability p (name in green = predicted positive)."
@@ -177,7 +185,7 @@ class AttentionExplorer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         layout.addWidget(self.legend)
         self.filter_box.currentIndexChanged.connect(lambda: self.grid.set_filter(self.filter_box.currentData()))
         self.grid.attributeClicked.connect(self.attributeClicked)
@@ -186,7 +194,7 @@ class AttentionExplorer(QWidget):
         """Frame the map of the overlay attribute."""
         self.grid.set_selected(index)
 
-    def show_face(self, face, tiles, caption: str) -> None:
+    def show_face(self, face: FaceResult | None, tiles: Sequence[np.ndarray] | None, caption: str) -> None:
         """The 40 maps of ``face`` (a FaceResult) with ``caption``; ``face`` None says the frame has no face."""
         if face is None or tiles is None:
             self.grid.set_tiles(None)
@@ -212,6 +220,6 @@ class _GridScroll(QScrollArea):
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self._grid = grid
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         self._grid.set_visible_height(self.viewport().height())
         super().resizeEvent(event)

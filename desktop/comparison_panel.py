@@ -80,7 +80,7 @@ class ComparisonPanel(QWidget):
         scroll.setWidget(self.bars)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll = scroll
+        self.scroll_area = scroll
         legend = QLabel("red ground = the two models decide differently · bright bar = positive · red tick = threshold")
         legend.setWordWrap(True)
         legend.setStyleSheet("color: gray; font-size: 9pt;")

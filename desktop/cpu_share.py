@@ -24,7 +24,12 @@ class CpuShare(QObject):
     """Holds ``worker`` while one of ``jobs`` runs and ``live_page`` is not the current tab of ``tabs``."""
 
     def __init__(
-        self, tabs: QTabWidget, live_page: QWidget, worker: LiveWorker, jobs: Sequence[JobProcess], parent=None
+        self,
+        tabs: QTabWidget,
+        live_page: QWidget,
+        worker: LiveWorker,
+        jobs: Sequence[JobProcess],
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._tabs, self._live_page, self._worker = tabs, live_page, worker
@@ -34,7 +39,7 @@ class CpuShare(QObject):
         for job in self._jobs:
             job.stateChanged.connect(self.update)
 
-    def update(self, *_) -> None:
+    def update(self, *_: object) -> None:
         busy = any(job.running and not job.paused for job in self._jobs)
         held = busy and self._tabs.currentWidget() is not self._live_page
         if held != self.held:

@@ -45,7 +45,7 @@ class LossWeights:
         return cls.from_dict(bundle.metadata.get("loss_weights")) if bundle is not None else None
 
 
-def imbalance_rows() -> list[tuple]:
+def imbalance_rows() -> list[tuple[str, str, float, float]]:
     """(attribute, tier, training frequency, all-negative accuracy) per attribute, official order."""
     return [(a.name, a.tier.label, a.frequency, 1.0 - a.frequency) for a in ATTRIBUTES]
 

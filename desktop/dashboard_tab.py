@@ -47,7 +47,7 @@ from .attention_flow import AttentionFlowView
 from .attribute_bars import tier_color
 from .dashboard_data import DashboardData, LossWeights, find_report, imbalance_rows
 from .job_process import JobProcess
-from .metrics_table import MetricsTable
+from .metrics_table import Cell, MetricsTable
 from .plot_style import (
     VerticalLabelAxis,
     export_plot_png,
@@ -355,7 +355,7 @@ class DashboardTab(QWidget):
     def _show_table(self) -> None:
         headers = ["attribute", "tier", "train frequency", "all-negative accuracy"]
         formats = ["{}", "{}", "{:.2%}", "{:.2%}"]
-        rows = [list(r) for r in imbalance_rows()]
+        rows: list[list[Cell]] = [list(r) for r in imbalance_rows()]
         weights = self._weights()
         if weights is not None:  # the weight this model was really trained with
             headers.append(f"pos. weight applied ({weights.loss})")

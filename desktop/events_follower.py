@@ -17,7 +17,9 @@ __all__ = ["EventsFollower"]
 
 
 class EventsFollower(QObject):
-    event = Signal(object)  # a attricam.training.events dataclass
+    # a attricam.training.events dataclass; the name (JobProcess.event's too) hides QObject.event to mypy only:
+    # PySide never routes the virtual event(QEvent) to a Signal
+    event = Signal(object)  # type: ignore[assignment]
 
     def __init__(self, parent: QObject | None = None, interval_ms: int = 1000) -> None:
         super().__init__(parent)

@@ -8,6 +8,8 @@ never runs on the GUI thread: the worker builds, calls and resets it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from attricam.engine.bundle import ModelBundle
@@ -16,6 +18,9 @@ from attricam.engine.render import RenderOptions, attention_crop
 from attricam.engine.results import FrameResult
 
 from .model_files import bundle_label
+
+if TYPE_CHECKING:  # the pipeline (and torch behind it) loads with the first model, not with the window
+    from attricam.engine.pipeline import PipelineSettings
 
 __all__ = ["LiveComparison"]
 
@@ -28,7 +33,7 @@ class LiveComparison:
     def bundle(self) -> ModelBundle | None:
         return self.model.bundle if self.model is not None else None
 
-    def set_bundle(self, bundle: ModelBundle | None, settings) -> None:
+    def set_bundle(self, bundle: ModelBundle | None, settings: PipelineSettings) -> None:
         """Compare with ``bundle`` (None: stop comparing). ``settings``: the live pipeline's, whose backend,
         device and threads the second model uses too."""
         if bundle is None:

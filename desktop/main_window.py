@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from attricam.engine.bundle import ModelBundle
 from attricam.training.config import CELEBA_IMAGE_DIR
 
 from .cpu_share import CpuShare
@@ -27,6 +29,10 @@ from .model_files import bundle_label, choose_bundle
 from .settings import AppSettings
 from .shortcut_guard import ShortcutGuard
 from .sources import SourceSpec
+
+if TYPE_CHECKING:  # imported when the window is built (below), after the Live tab
+    from .dashboard_tab import DashboardTab
+    from .training_tab import TrainingTab
 
 __all__ = ["SHORTCUTS", "MainWindow"]
 
@@ -60,8 +66,8 @@ class MainWindow(QMainWindow):
         worker: LiveWorker | None = None,
         initial_source: SourceSpec | None = None,
         startup_error: str = "",
-        training_tab: QWidget | None = None,
-        dashboard_tab: QWidget | None = None,
+        training_tab: TrainingTab | None = None,
+        dashboard_tab: DashboardTab | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("MainWindow")
@@ -87,10 +93,9 @@ class MainWindow(QMainWindow):
         self.live.message.connect(self.statusBar().showMessage)
         self.live.modelChanged.connect(self._model_changed)
         self.training.loadBundleRequested.connect(self._load_bundle)
-        if hasattr(self.training, "compareBundleRequested"):
-            self.training.compareBundleRequested.connect(self._compare_bundle)
+        self.training.compareBundleRequested.connect(self._compare_bundle)
         self.dashboard.set_live_bundle_source(lambda: self.live.bundle)
-        jobs = [job for tab in (self.training, self.dashboard) if (job := getattr(tab, "job", None)) is not None]
+        jobs = [self.training.job, self.dashboard.job]
         self.cpu_share = CpuShare(self.tabs, self.live, self.live.worker, jobs, self)
         self._share_data_root()
         self._build_menus()
@@ -103,8 +108,7 @@ class MainWindow(QMainWindow):
     def _share_data_root(self) -> None:
         """One CelebA root for the Training and Dashboard tabs: typing or browsing it in one shows in the other
         (and is remembered for both)."""
-        form = getattr(self.training, "form", None)
-        edits = [e for e in (getattr(form, "data_root", None), getattr(self.dashboard, "root_edit", None)) if e]
+        edits = [self.training.form.data_root, self.dashboard.root_edit]
         for edit in edits:
             others = [other for other in edits if other is not edit]
             edit.textChanged.connect(lambda text, others=others: self._data_root_changed(text, others))
@@ -210,7 +214,7 @@ class MainWindow(QMainWindow):
             self._shortcuts.append(shortcut)
         self.tabs.currentChanged.connect(self._tab_changed)
         self._guard = ShortcutGuard(self)
-        QApplication.instance().installEventFilter(self._guard)
+        _application().installEventFilter(self._guard)
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.live:
@@ -242,11 +246,11 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About AttriCam", self.about_text())
 
     # ------------------------------------------------------------------ model
-    def _load_bundle(self, bundle) -> None:
+    def _load_bundle(self, bundle: ModelBundle | None) -> None:
         self.live.load_bundle(bundle)
         self.tabs.setCurrentWidget(self.live)
 
-    def _compare_bundle(self, bundle) -> None:
+    def _compare_bundle(self, bundle: ModelBundle | None) -> None:
         self.live.load_compare_bundle(bundle)
         self.tabs.setCurrentWidget(self.live)
 
@@ -261,10 +265,10 @@ class MainWindow(QMainWindow):
         if problem:
             self.live.show_error(problem)
         if bundle is not None:
-            self.settings.set_value("model/open_folder", str(bundle.path.parent))
+            self.settings.set_value("model/open_folder", str(bundle.path.parent) if bundle.path else "runs")
             self._load_bundle(bundle)
 
-    def _model_changed(self, bundle) -> None:
+    def _model_changed(self, bundle: ModelBundle) -> None:
         state = "trained" if bundle.trained else "UNTRAINED (random weights)"
         self.model_label.setText(f"model: {bundle_label(bundle)} · {state}")
         self.model_label.setToolTip(str(bundle.path) if bundle.path else bundle.name)
@@ -305,7 +309,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
-        QApplication.instance().removeEventFilter(self._guard)
+        _application().removeEventFilter(self._guard)
         self.cpu_share.close()
         self.live.shutdown()
         self.training.shutdown()
@@ -321,6 +325,14 @@ class MainWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
         self.closed.emit()
+
+
+def _application() -> QApplication:
+    """The running application (a window exists only inside one)."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        raise RuntimeError("no QApplication: create one before the window")
+    return app
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:

@@ -10,6 +10,7 @@ import glob
 import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,7 +120,7 @@ def probe_cameras(max_index: int = 4) -> list[int]:
     On Linux only /dev/video* nodes that exist are probed, so a machine without
     a camera answers at once instead of waiting on timeouts.
     """
-    indices = range(max_index)
+    indices: Sequence[int] = range(max_index)
     if sys.platform.startswith("linux"):
         nodes = {int(p[len("/dev/video") :]) for p in glob.glob("/dev/video*") if p[len("/dev/video") :].isdigit()}
         indices = [i for i in indices if i in nodes]
@@ -340,7 +341,7 @@ def open_source(spec: SourceSpec, *, realtime: bool = True) -> FrameSource:
     raise SourceError(f"unknown source kind {spec.kind!r}; valid: camera, video, images")
 
 
-def wait_interruptibly(seconds: float, should_stop) -> bool:
+def wait_interruptibly(seconds: float, should_stop: Callable[[], bool]) -> bool:
     """Sleep up to ``seconds`` in small steps; True when ``should_stop()`` became true."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
