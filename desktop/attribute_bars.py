@@ -146,6 +146,10 @@ class AttributeBars(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(_NAME_W + _BADGE_W + _MARK_W + _VALUE_W + 160, self.height())
 
+    def minimumSizeHint(self) -> QSize:
+        """Every column whole with the shortest bar (40 px): any narrower and the values are cut off."""
+        return QSize(_NAME_W + _BADGE_W + _MARK_W + 8 + 40 + _VALUE_W + 8, self.height())
+
     def row_rect(self, index: int) -> QRectF | None:
         """Widget rectangle of an attribute's row, or None when filtered out."""
         if index not in self._order:

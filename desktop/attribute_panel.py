@@ -8,8 +8,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
+    QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -18,6 +19,7 @@ from attricam.engine.attributes import frequency_band_label
 from attricam.engine.results import FaceResult
 
 from .attribute_bars import FILTERS, SORT_KEYS, AttributeBars
+from .elided_label import ElidedLabel
 
 __all__ = ["AttributePanel"]
 
@@ -31,7 +33,8 @@ class AttributePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("AttributePanel")
-        self.title = QLabel("No face")
+        self.title = ElidedLabel(120, mode=Qt.TextElideMode.ElideRight)  # whole in its tooltip on a small screen
+        self.title.setText("No face")
         self.title.setStyleSheet("font-weight: bold;")
         self.sort_box = QComboBox()
         self.sort_box.setToolTip("Sort attributes")
@@ -42,7 +45,10 @@ class AttributePanel(QWidget):
         filters = QHBoxLayout()
         filters.setSpacing(0)
         for key in FILTERS:
-            button = QPushButton(_FILTER_LABELS[key])
+            # tool buttons, as wide as their text: push buttons' 80 px minimum made the row 418 px, wider than the
+            # side panel at 1280x720 and 125 % or 150 % scale (it scrolled sideways)
+            button = QToolButton(text=_FILTER_LABELS[key])
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.setCheckable(True)
             button.setProperty("filter", key)
             button.setChecked(key == "all")
@@ -53,6 +59,8 @@ class AttributePanel(QWidget):
         scroll.setWidget(self.bars)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bars_width = self.bars.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(bars_width + 2 * scroll.frameWidth())  # the side panel keeps room for every column
         self.scroll = scroll
         legend = QLabel(
             "bar = probability · red tick = calibrated threshold · green = positive · "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -62,6 +62,23 @@ class _SidePanelLayout(QVBoxLayout):
 
     def hasHeightForWidth(self) -> bool:
         return False
+
+
+class _SidePanelScroll(QScrollArea):
+    """The side panels' scroll area: never narrower than their widest row plus the vertical scroll bar, so on a
+    short window they scroll up and down but never sideways (the panels take the viewport's width)."""
+
+    def minimumSizeHint(self) -> QSize:
+        hint, panels = super().minimumSizeHint(), self.widget()
+        if panels is None:
+            return hint
+        width = panels.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+        return QSize(width, hint.height())
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # the panels' minimum may have changed: tell the splitter
+            self.updateGeometry()
+        return super().event(event)
 
 
 def _patterns(extensions) -> str:
@@ -128,13 +145,11 @@ class LiveTab(QWidget):
             side_layout.addWidget(box, stretch)
         splitter = QSplitter()
         splitter.addWidget(self.stack)
-        side_scroll = QScrollArea()  # on a small screen (1280x720 at 125 %) the panels scroll, never the window
+        side_scroll = _SidePanelScroll()  # on a small screen (1280x720 at 125 %) the panels scroll, never the window
         side_scroll.setObjectName("LiveSidePanel")
         side_scroll.setWidget(side)
         side_scroll.setWidgetResizable(True)
         side_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        # as wide as the panels need while the window can give it (440 keeps 1280x720 at 150 % in reach)
-        side_scroll.setMinimumWidth(min(side.minimumSizeHint().width() + 16, 440))
         splitter.addWidget(side_scroll)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)

@@ -1,55 +1,33 @@
 """Source toolbar: camera and resolution pickers, open file, filmstrip navigation, play controls.
 
-Video files also get a seek bar and a loop toggle; both are hidden for cameras and stills. The bar fits a
-window 1024 logical pixels wide (a 1280x720 screen at 125 %): the resolution picker shows only while a camera
-is the source, and a long position text ("3 / 12  a-long-file-name.jpg") ends in "…" rather than widen the window.
+Video files also get a seek bar and a loop toggle; both are hidden for cameras and stills. The resolution picker
+shows only while a camera is the source, and a long position text ("3 / 12  a-long-file-name.jpg") ends in "…"
+rather than widen the window. When one row is too narrow for everything (a folder's video with **◂ Back** at
+853 logical pixels, a 1280x720 screen at 150 %), the play controls (seek bar, Loop, Pause, Snapshot) wrap onto a
+second row: the bar's minimum width is that of its wider row, so nothing is ever clipped.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
-    QSizePolicy,
     QSlider,
     QStyle,
     QStyleOptionSlider,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
+from .elided_label import ElidedLabel
 from .sources import CAMERA_RESOLUTIONS, SourceSpec
 
-__all__ = ["ElidedLabel", "SeekSlider", "SourceBar"]
-
-
-class ElidedLabel(QLabel):
-    """A one-line label that may be narrower than its text: the middle then becomes "…" (``text()`` and the
-    tooltip keep it whole)."""
-
-    def __init__(self, minimum_width: int = 120, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._minimum_width = minimum_width
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(self._minimum_width, super().minimumSizeHint().height())
-
-    def setText(self, text: str) -> None:
-        super().setText(text)
-        self.setToolTip(text)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle, rect.width())
-        painter.drawText(rect, int(self.alignment()), text)
-        painter.end()
+__all__ = ["SeekSlider", "SourceBar"]
 
 
 class SeekSlider(QSlider):
@@ -84,6 +62,10 @@ class SeekSlider(QSlider):
                 self.setValue(value)
                 self.jumped.emit(value)
         super().mousePressEvent(event)  # on the handle now: a drag starts from the clicked place
+
+
+_SPACING = 6
+"""Between the bar's controls (Fusion's own spacing, fixed so both rows measure alike)."""
 
 
 class SourceBar(QWidget):
@@ -134,22 +116,30 @@ class SourceBar(QWidget):
         self.snapshot_button = QPushButton("Snapshot")
         self.snapshot_button.setToolTip("Save the annotated frame as PNG + JSON (S)")
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.back_button)
-        layout.addWidget(self.camera_box)
-        layout.addWidget(self.resolution_box)
-        layout.addSpacing(8)
-        layout.addWidget(self.open_video)
-        layout.addWidget(self.open_images)
-        layout.addSpacing(8)
-        layout.addWidget(self.prev_button)
-        layout.addWidget(self.next_button)
-        layout.addWidget(self.position)
-        layout.addWidget(self.seek_slider, 1)
-        layout.addWidget(self.loop_button)
-        layout.addWidget(self.pause_button)
-        layout.addWidget(self.snapshot_button)
+        self.play_controls = QWidget()
+        """Seek bar, Loop, Pause and Snapshot: at the end of the row, or a second row of their own when narrow."""
+        play = QHBoxLayout(self.play_controls)
+        play.setContentsMargins(0, 0, 0, 0)
+        play.setSpacing(_SPACING)
+        play.addWidget(self.seek_slider, 1)
+        play.addWidget(self.loop_button)
+        play.addWidget(self.pause_button)
+        play.addWidget(self.snapshot_button)
+        self._first_row = QHBoxLayout()
+        self._first_row.setSpacing(_SPACING)
+        for widget in (self.back_button, self.camera_box, self.resolution_box, None, self.open_video):
+            self._first_row.addWidget(widget) if widget is not None else self._first_row.addSpacing(8)
+        for widget in (self.open_images, None, self.prev_button, self.next_button):
+            self._first_row.addWidget(widget) if widget is not None else self._first_row.addSpacing(8)
+        self._first_row.addWidget(self.position, 1)
+        self._first_row.addWidget(self.play_controls)
+        self._second_row = QHBoxLayout()
+        self._second_row.setSpacing(_SPACING)
+        self._rows = QVBoxLayout(self)
+        self._rows.setContentsMargins(4, 4, 4, 4)
+        self._rows.setSpacing(4)
+        self._rows.addLayout(self._first_row)
+        self._rows.addLayout(self._second_row)
 
         self.camera_box.activated.connect(self._camera_activated)
         self.resolution_box.activated.connect(self._camera_activated)
@@ -207,9 +197,69 @@ class SourceBar(QWidget):
 
     def set_back(self, label: str) -> None:
         """Offer the way back to a filmstrip (tooltip "Back to 12 images + 1 video"); empty hides it. The button
-        says only "◂ Back": with the seek bar and Loop also shown, the bar must still fit a 1280 px window."""
+        says only "◂ Back": with the seek bar and Loop also shown, one row still fits a 1024 px window."""
         self.back_button.setToolTip(f"Back to {label} (Backspace)" if label else "")
         self.back_button.setVisible(bool(label))
+        self._wrap()
+
+    @property
+    def wrapped(self) -> bool:
+        """The play controls are on a second row (the window is too narrow for one)."""
+        return self._second_row.indexOf(self.play_controls) >= 0
+
+    def _row_widths(self) -> tuple[int, int]:
+        """Minimum widths in pixels of the first row without the play controls, and of the play controls. Summed
+        here from the controls (as QBoxLayout does) rather than read from the row, whose sums are only brought up to
+        date when the bar is laid out next."""
+        items = [self._first_row.itemAt(i) for i in range(self._first_row.count())]
+        items = [item for item in items if item.widget() is not self.play_controls]
+        shown = sum(not item.isEmpty() for item in items)
+        first = sum(item.minimumSize().width() for item in items) + _SPACING * max(shown - 1, 0)
+        return first, self.play_controls.minimumSizeHint().width()
+
+    def one_row_width(self) -> int:
+        """The narrowest the bar can be with every control on one row."""
+        first, play = self._row_widths()
+        margins = self._rows.contentsMargins()
+        return first + _SPACING + play + margins.left() + margins.right()
+
+    def minimumSizeHint(self) -> QSize:
+        first, play = self._row_widths()
+        margins = self._rows.contentsMargins()
+        return QSize(max(first, play) + margins.left() + margins.right(), super().minimumSizeHint().height())
+
+    def _wrap(self) -> None:
+        """One row while it fits the bar's width, else the play controls on a second row. The seek bar takes the
+        room a row has to spare; without it the position text does (the buttons keep their own width)."""
+        wrap = self.width() < self.one_row_width()
+        seeking = not self.seek_slider.isHidden()
+        if wrap != self.wrapped:
+            (self._first_row if wrap else self._second_row).removeWidget(self.play_controls)
+            if wrap:
+                self._second_row.addStretch(0)
+                self._second_row.addWidget(self.play_controls)
+            else:
+                while self._second_row.count():
+                    self._second_row.takeAt(0)
+                self._first_row.addWidget(self.play_controls)
+        row = self._second_row if wrap else self._first_row
+        stretches = {row.indexOf(self.play_controls): 3 if seeking else 0}
+        if wrap:
+            stretches[0] = 0 if seeking else 1  # no seek bar: Pause and Snapshot on the right
+        for index, stretch in stretches.items():
+            if row.stretch(index) != stretch:  # setting it lays the bar out again, even to the same value
+                row.setStretch(index, stretch)
+        self._rows.activate()  # at once, not one frame later
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._wrap()
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest:  # a control shown or hidden, a longer camera name
+            self._wrap()
+        return handled
 
     def set_source_kind(self, kind: str | None) -> None:
         """Filmstrips and video files step both ways; a camera steps forward only (while paused)."""
@@ -223,6 +273,7 @@ class SourceBar(QWidget):
         self.loop_button.setVisible(kind == "video")
         if kind != "video":
             self.seek_slider.setRange(0, 0)
+        self._wrap()
 
     def set_position(self, text: str) -> None:
         """Where in the source the frame on screen is ("frame 12 / 300", "2 / 5  img.jpg")."""

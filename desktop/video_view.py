@@ -86,6 +86,21 @@ class VideoView(QWidget):
         width = max(metrics.horizontalAdvance(line) for line in self._hud_lines) + 16
         return QRectF(8, 8, width, metrics.height() * len(self._hud_lines) + 10)
 
+    def warning_rect(self) -> QRectF:
+        """Where the model warning's banner is painted (widget pixels): top right, or under the HUD when the view
+        is too narrow for both side by side (1280x720 at 150 %); never wider than the view."""
+        if not self._warning:
+            return QRectF()
+        font = self._hud_font()
+        font.setBold(True)
+        metrics = QFontMetrics(font)
+        width = min(metrics.horizontalAdvance(self._warning) + 20, max(self.width() - 16, 0))
+        rect = QRectF(self.width() - width - 8, 8, width, metrics.height() + 8)
+        hud = self.hud_rect()
+        if not hud.isEmpty() and rect.intersects(hud):
+            rect.moveTop(hud.bottom() + 4)
+        return rect
+
     def _hud_font(self) -> QFont:
         font = QFont(self.font())
         font.setPointSizeF(max(9.0, font.pointSizeF()))
@@ -199,11 +214,11 @@ class VideoView(QWidget):
             bold = QFont(font)
             bold.setBold(True)
             painter.setFont(bold)
-            w = painter.fontMetrics().horizontalAdvance(self._warning) + 20
-            rect = QRectF(self.width() - w - 8, 8, w, painter.fontMetrics().height() + 8)
+            rect = self.warning_rect()
             painter.fillRect(rect, _WARN_BG)
             painter.setPen(QColor("white"))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._warning)
+            text = painter.fontMetrics().elidedText(self._warning, Qt.TextElideMode.ElideRight, int(rect.width()) - 20)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
             painter.setFont(font)
         if self._busy:
             w = min(self.width() - 16, metrics.horizontalAdvance(self._busy) + 40)

@@ -1,5 +1,6 @@
 """Run by test_display_scale.py in a process of its own (Qt reads QT_SCALE_FACTOR once, at start): the window on
-a still with one face, at 1280x690 and then at 1024x546 logical pixels; prints one JSON line of what was drawn.
+a still with one face, at 1280x690, at 1024x546 and (with a folder's video's toolbar) at 853x450 logical pixels;
+prints one JSON line of what was drawn.
 
     QT_SCALE_FACTOR=1.5 QT_QPA_PLATFORM=offscreen python tests/desktop/display_scale_probe.py IMAGE SETTINGS.ini
 """
@@ -14,7 +15,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QScrollArea
 
 
 def _label_height(annotated: np.ndarray, frame_width: int, box: np.ndarray) -> int:
@@ -76,6 +77,18 @@ def main(image: str, settings_file: str) -> None:
             window=[window.width(), window.height()],
             minimum=[max(hint.width(), window.minimumWidth()), max(hint.height(), window.minimumHeight())],
             video=[live.video.width(), live.video.height()],
+        )
+        bar, side = live.source_bar, live.findChild(QScrollArea, "LiveSidePanel")
+        bar.set_source_kind("video")  # the widest toolbar: a folder's video played (◂ Back, seek bar, Loop)
+        bar.set_back("2 images + 1 video")
+        window.resize(853, 450)  # 1280x720 at 150 % under a title bar
+        settle(lambda: False, 0.3)
+        hint = window.minimumSizeHint()
+        report.update(
+            narrow_window=[window.width(), window.height()],
+            narrow_minimum=[max(hint.width(), window.minimumWidth()), max(hint.height(), window.minimumHeight())],
+            narrow_wrapped=bar.wrapped,
+            narrow_side_scrolls_sideways=side.horizontalScrollBar().maximum() > 0,
         )
         print(json.dumps(report), flush=True)
     finally:

@@ -12,9 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from .helpers import drop_files, wait_for_packet
 
@@ -47,6 +51,10 @@ def test_id_labels_are_never_smaller_than_the_window_text_at_100_125_and_150_per
         # 1280x720 at this scale, less a title bar: the window takes that size and the picture stays usable
         assert report["window"] == [1024, 546] and report["minimum"][0] <= 1024 and report["minimum"][1] <= 546
         assert report["video"][0] >= 480 and report["video"][1] >= 300, report
+        # 1280x720 at 150 %, a folder's video's toolbar: it wraps onto two rows, the side panels scroll only down
+        assert report["narrow_window"] == [853, 450], report
+        assert report["narrow_minimum"][0] <= 853 and report["narrow_minimum"][1] <= 450, report
+        assert report["narrow_wrapped"] and not report["narrow_side_scrolls_sideways"], report
 
 
 def test_the_live_tab_fits_1024x546_logical_pixels_with_its_widest_toolbar(
@@ -104,3 +112,143 @@ def test_the_live_tab_fits_1024x546_logical_pixels_with_its_widest_toolbar(
     for button in (bar.open_video, bar.next_button, bar.loop_button, bar.pause_button, bar.snapshot_button):
         assert button.isVisible() and bar.rect().contains(button.geometry()), button.text()
     assert live.video.width() >= 320 and live.video.height() >= 240
+
+
+class _StillCamera:
+    """Stands in for cv2.VideoCapture: camera 0 delivers a grey 640x480 picture at about 30 frames/s."""
+
+    def __init__(self, index):
+        self.frame = np.full((480, 640, 3), 96, np.uint8)
+
+    def isOpened(self):
+        return True
+
+    def set(self, *args):
+        return True
+
+    def read(self):
+        time.sleep(0.03)
+        return True, self.frame.copy()
+
+    def release(self):
+        pass
+
+
+def _clip(path: Path, frames: int = 30) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (320, 240))
+    for k in range(frames):
+        writer.write(np.full((240, 320, 3), 4 * k, np.uint8))
+    writer.release()
+    return path
+
+
+def _open(kind: str, qtbot, make_window, monkeypatch, faces: list[Path], tmp_path: Path):
+    """A window showing ``kind`` opened as a person would: a camera found at start, a dropped clip, dropped
+    photos, a dropped folder, or a folder's video played from its filmstrip (the toolbar then shows ◂ Back)."""
+    if kind == "camera":
+        monkeypatch.setattr("attricam.desktop.sources.cv2.VideoCapture", _StillCamera)
+        monkeypatch.setattr("attricam.desktop.live_worker.probe_cameras", lambda *a, **k: [0])
+        window = make_window()
+        qtbot.waitUntil(lambda: window.live.spec is not None and window.live.spec.kind == "camera", timeout=10000)
+        wait_for_packet(qtbot, window)
+        return window
+    window = make_window()
+    folder = tmp_path / "trip"
+    folder.mkdir()
+    for face in faces[:2]:
+        shutil.copy(face, folder / face.name)
+    if kind == "video":
+        drop_files(window, [_clip(tmp_path / "clip.avi")])
+        wait_for_packet(qtbot, window, lambda p: p.video_frame is not None)
+    elif kind == "images":  # with a second model beside the live one: the Compare A | B page is the side's
+        from attricam.engine.bundle import random_bundle
+
+        drop_files(window, faces[:3])
+        wait_for_packet(qtbot, window, lambda p: p.filmstrip == (0, 3) and len(p.result.faces) >= 1)
+        window.live.load_compare_bundle(random_bundle(seed=1))
+        wait_for_packet(qtbot, window, lambda p: p.comparison is not None and p.compare_tiles is not None)
+        qtbot.waitUntil(lambda: window.live.side_tabs.currentWidget() is window.live.comparison, timeout=5000)
+    elif kind == "folder":
+        drop_files(window, [folder])
+        wait_for_packet(qtbot, window, lambda p: p.filmstrip == (0, 2))
+    else:
+        _clip(folder / "zz-clip.avi")
+        drop_files(window, [folder])
+        wait_for_packet(qtbot, window, lambda p: p.filmstrip == (0, 3))
+        window.live.video.setFocus()
+        for index in (1, 2):
+            qtbot.keyClick(window.live.video, Qt.Key.Key_Right)
+            wait_for_packet(qtbot, window, lambda p, i=index: p.filmstrip == (i, 3))
+        qtbot.keyClick(window.live.video, Qt.Key.Key_Space)  # play the folder's video
+        wait_for_packet(qtbot, window, lambda p: p.video_frame is not None)
+        assert window.live.source_bar.back_button.isVisible()
+    assert window.live.spec.kind == ("video" if kind == "folder-video" else "images" if kind == "folder" else kind)
+    return window
+
+
+@pytest.mark.parametrize("kind", ["camera", "video", "folder-video", "images", "folder"])
+def test_every_source_fits_1280x720_at_125_and_150_percent_without_clipping_or_sideways_scrolling(
+    kind, qtbot, make_window, monkeypatch, celeba_face_paths, tmp_path
+):
+    """1024x546 and 853x450 logical pixels are a 1280x720 screen at 125 % and 150 % under a title bar (Qt lays
+    the window out in logical pixels, so the sizes stand for those scales). Every toolbar control is shown whole
+    (a folder's video puts its play controls on a second row at 853), and the side panels scroll only up and
+    down. Before: the folder's video needed 936 px and the side panels scrolled 18 px sideways."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QScrollArea
+
+    window = _open(kind, qtbot, make_window, monkeypatch, celeba_face_paths, tmp_path)
+    live, bar = window.live, window.live.source_bar
+    side = live.findChild(QScrollArea, "LiveSidePanel")
+    controls = [
+        bar.back_button,
+        bar.camera_box,
+        bar.resolution_box,
+        bar.open_video,
+        bar.open_images,
+        bar.prev_button,
+        bar.next_button,
+        bar.position,
+        bar.seek_slider,
+        bar.loop_button,
+        bar.pause_button,
+        bar.snapshot_button,
+    ]
+    shown = [c for c in controls if not c.isHidden()]
+    assert bar.camera_box in shown and bar.snapshot_button in shown
+    assert (bar.back_button in shown) == (kind == "folder-video") and (bar.seek_slider in shown) == kind.endswith(
+        "video"
+    )
+    assert (bar.resolution_box in shown) == (kind == "camera")
+    for width, height in ((1280, 690), (1024, 546), (853, 450)):
+        # the longest title the attribute panel writes (with the face network's second opinion) gives way too
+        live.attributes.title.setText("Face #12 of 25 · 17 positive · + face network")
+        size = QSize(width, height)
+        window.resize(size)
+        qtbot.waitUntil(lambda size=size: window.size() == size, timeout=5000)
+        qtbot.waitUntil(lambda: side.widget().width() == side.viewport().width(), timeout=5000)
+        hint = window.minimumSizeHint()
+        assert hint.width() <= width and hint.height() <= height, (kind, width, hint)
+        assert bar.wrapped == (kind == "folder-video" and width == 853), (kind, width)
+        where = {
+            c: c.geometry().translated(c.parentWidget().mapTo(bar, c.parentWidget().rect().topLeft())) for c in shown
+        }
+        for control, rect in where.items():
+            name = getattr(control, "text", lambda: "")() or control.toolTip()
+            assert control.isVisible() and bar.rect().contains(rect), (kind, width, name, rect, bar.rect())
+            if control not in (bar.position, bar.seek_slider):  # the file name may end in "…", nothing else
+                # at least its own minimum (the camera picker's is set lower than its text asks for)
+                assert control.width() >= (control.minimumWidth() or control.minimumSizeHint().width()), (kind, name)
+            assert not any(rect.intersects(other) for c, other in where.items() if c is not control), (kind, name)
+        assert bar.seek_slider.isHidden() or bar.seek_slider.width() >= 80
+        assert side.horizontalScrollBar().maximum() == 0, (kind, width, side.widget().minimumSizeHint())
+        bars = live.attributes.bars  # every column whole, the values on the right too
+        assert bars.width() >= bars.minimumSizeHint().width() >= 380, (kind, width, bars.width())
+        assert live.video.width() >= 320 and live.video.height() >= 240, (kind, width, live.video.size())
+        banner = live.video.warning_rect()  # "UNTRAINED MODEL …": inside the picture, beside or under the HUD
+        assert live.video.model_warning and live.video.rect().toRectF().contains(banner), (kind, width, banner)
+        assert not banner.intersects(live.video.hud_rect()), (kind, width, banner, live.video.hud_rect())
+        if width < 1280:
+            assert side.verticalScrollBar().maximum() > 0, "the side panels should scroll up and down instead"
+    window.resize(1280, 690)
+    qtbot.waitUntil(lambda: not bar.wrapped and bar.height() < 2 * bar.pause_button.height(), timeout=5000)
