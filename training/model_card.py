@@ -25,6 +25,7 @@ from attricam.engine.workspace import checkout_root
 
 from .calibration import RARE_MIN_THRESHOLD
 from .config import BUNDLE_NAME
+from .metrics import AttributeMetrics, EvaluationResult
 from .thresholds import PRODUCT_TARGETS
 
 REPO_ROOT = checkout_root() or Path.cwd()
@@ -116,41 +117,14 @@ def _summary_row(label: str, s: dict[str, float]) -> str:
     )
 
 
-def render_card(report: dict[str, Any], comparison: dict[str, Any] | None, files: CardFiles) -> str:
-    """The model card's Markdown from the val report's JSON and ``comparison.json`` (when there is one)."""
-    from .compare import comparison_markdown
-    from .evaluate_cmd import rates_table
-    from .evaluation import markdown_table, region_markdown
-    from .metrics import AttributeMetrics, EvaluationResult
-
-    meta = report["metadata"]
+def _header(meta: dict[str, Any], files: CardFiles) -> list[str]:
     cfg = meta["train_config"]
-    shipped = meta.get("decision_fit", {}).get("thresholds") or [a["threshold"] for a in report["attributes"]]
-    result = EvaluationResult(
-        tuple(  # cross-fitted decisions came from two rules; the column shows the shipped rule's threshold
-            AttributeMetrics(**{**{k: v for k, v in a.items() if k != "gain_over_baseline"}, "threshold": t})
-            for a, t in zip(report["attributes"], shipped)
-        ),
-        report["summary"]["count"],
-    )
-    s = result.summary()
-    hours = meta["wall_seconds"] / 3600
-    target_lines = []
-    for key, target in PRODUCT_TARGETS.items():
-        met = "met" if s[key] >= target else "**not met**"
-        target_lines.append(f"| {key.replace('_', ' ')} | {target:.3f} | {s[key]:.4f} | {met} |")
-    rare = ", ".join(a.name for a in RARE_ATTRIBUTES)
-    shifted_rows = meta.get("shifted_val_rates", [])
-    rare_rows = [r for r in shifted_rows if r["rare"]]
-    rare_in_band = sum(0.5 <= r["ratio"] <= 1.5 for r in rare_rows)
-    attention = meta.get("attention", {})
-    shares = attention.get("region_share", {})
-    fit = meta.get("decision_fit", {})
-    parts = [
+    onnx = " and `" + files["onnx"] + "`" if files.get("onnx") else ""
+    return [
         "# AttriCam default model card",
         "",
         (
-            f"`{files['bundle']}` ({files['bundle_size']}){' and `' + files['onnx'] + '`' if files.get('onnx') else ''}: "
+            f"`{files['bundle']}` ({files['bundle_size']}){onnx}: "
             "the cross-attention attribute model (`engine/model.py`, default configuration: one cross-attention layer, "
             f"{cfg['image_height']}x{cfg['image_width']} input) trained from scratch on the CelebA images available here. Created "
             f"{meta['created']}."
@@ -163,6 +137,12 @@ def render_card(report: dict[str, Any], comparison: dict[str, Any] | None, files
             "identification or any decision about a person."
         ),
         "",
+    ]
+
+
+def _data_section(meta: dict[str, Any]) -> list[str]:
+    cfg = meta["train_config"]
+    return [
         "## Data",
         "",
         (
@@ -176,6 +156,18 @@ def render_card(report: dict[str, Any], comparison: dict[str, Any] | None, files
         "",
         _data_table(meta["data"]),
         "",
+    ]
+
+
+def _recipe_section(meta: dict[str, Any], files: CardFiles) -> list[str]:
+    cfg = meta["train_config"]
+    fit = meta.get("decision_fit", {})
+    policy_words = (
+        " (F1 for rare attributes, (accuracy + balanced accuracy)/2 for the rest), "
+        if meta["threshold_policy"] == "hybrid_acc_balacc"
+        else ", "
+    )
+    return [
         "## Recipe",
         "",
         (
@@ -200,22 +192,44 @@ def render_card(report: dict[str, Any], comparison: dict[str, Any] | None, files
         ),
         (
             f"- Decision rule (`engine/decision.py`): per-attribute Platt calibration, then thresholds under policy "
-            f"`{meta['threshold_policy']}`"
-            + (
-                " (F1 for rare attributes, (accuracy + balanced accuracy)/2 for the rest), "
-                if meta["threshold_policy"] == "hybrid_acc_balacc"
-                else ", "
-            )
-            + f"bootstrap-median, shrunk towards 0.5 by 20/(positives+20), rare attributes at least {RARE_MIN_THRESHOLD}, all within "
+            f"`{meta['threshold_policy']}`{policy_words}"
+            f"bootstrap-median, shrunk towards 0.5 by 20/(positives+20), rare attributes at least {RARE_MIN_THRESHOLD}, all within "
             f"[0.05, 0.95]; fitted on {fit.get('faces', 0)} faces (calibration slice + val, each clean and camera-shifted)."
         ),
         (
-            f"- Wall time {hours:.2f} h on 2 shared CPU cores (no GPU); training throughput "
+            f"- Wall time {meta['wall_seconds'] / 3600:.2f} h on 2 shared CPU cores (no GPU); training throughput "
             f"{meta['train_images_per_s']:.0f} images/s (median over epochs, augmentation included, other jobs "
             "sharing the CPU)."
         ),
         *[f"- {note}" for note in files.get("notes", [])],
         "",
+    ]
+
+
+def _shipped_result(report: dict[str, Any]) -> EvaluationResult:
+    """The report's per-attribute figures; cross-fitted decisions came from two rules, so the threshold column
+    shows the shipped rule's."""
+    meta = report["metadata"]
+    shipped = meta.get("decision_fit", {}).get("thresholds") or [a["threshold"] for a in report["attributes"]]
+    return EvaluationResult(
+        tuple(
+            AttributeMetrics(**{**{k: v for k, v in a.items() if k != "gain_over_baseline"}, "threshold": t})
+            for a, t in zip(report["attributes"], shipped)
+        ),
+        report["summary"]["count"],
+    )
+
+
+def _validation_section(meta: dict[str, Any], result: EvaluationResult) -> list[str]:
+    from .evaluation import markdown_table
+
+    s = result.summary()
+    target_lines = [
+        f"| {key.replace('_', ' ')} | {target:.3f} | {s[key]:.4f} | {'met' if s[key] >= target else '**not met**'} |"
+        for key, target in PRODUCT_TARGETS.items()
+    ]
+    rare = ", ".join(a.name for a in RARE_ATTRIBUTES)
+    return [
         "## Validation results (official val partition, honest)",
         "",
         (
@@ -240,6 +254,16 @@ def render_card(report: dict[str, Any], comparison: dict[str, Any] | None, files
         "",
         markdown_table(result),
         "",
+    ]
+
+
+def _shifted_section(meta: dict[str, Any]) -> list[str]:
+    from .evaluate_cmd import rates_table
+
+    shifted_rows = meta.get("shifted_val_rates", [])
+    rare_rows = [r for r in shifted_rows if r["rare"]]
+    rare_in_band = sum(0.5 <= r["ratio"] <= 1.5 for r in rare_rows)
+    return [
         "### Shifted val: predicted vs true positive rate",
         "",
         (
@@ -249,6 +273,15 @@ def render_card(report: dict[str, Any], comparison: dict[str, Any] | None, files
         "",
         rates_table(shifted_rows) if shifted_rows else "(not measured)",
         "",
+    ]
+
+
+def _attention_section(report: dict[str, Any]) -> list[str]:
+    from .evaluation import region_markdown
+
+    attention = report["metadata"].get("attention", {})
+    shares = attention.get("region_share", {})
+    return [
         "### Attention (the default view the app shows: last layer, mean of heads)",
         "",
         (
@@ -260,6 +293,21 @@ def render_card(report: dict[str, Any], comparison: dict[str, Any] | None, files
         "",
         region_markdown(report["attention_regions"]),
         "",
+    ]
+
+
+def render_card(report: dict[str, Any], comparison: dict[str, Any] | None, files: CardFiles) -> str:
+    """The model card's Markdown from the val report's JSON and ``comparison.json`` (when there is one)."""
+    from .compare import comparison_markdown
+
+    meta = report["metadata"]
+    parts = [
+        *_header(meta, files),
+        *_data_section(meta),
+        *_recipe_section(meta, files),
+        *_validation_section(meta, _shipped_result(report)),
+        *_shifted_section(meta),
+        *_attention_section(report),
         "### Training history",
         "",
         _history_table(report["history"]),
