@@ -19,13 +19,24 @@ import os
 import signal
 import sys
 import weakref
+from enum import Enum
 from typing import ClassVar
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
 from attricam.training.events import EventStream
 
-__all__ = ["JobProcess"]
+__all__ = ["JobProcess", "JobState"]
+
+
+class JobState(Enum):
+    """What :attr:`JobProcess.stateChanged` carries."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    """Suspended (SIGSTOP): it holds its memory but takes no CPU."""
+    IDLE = "idle"
+    """No process: not started yet, or finished."""
 
 
 class JobProcess(QObject):
@@ -35,7 +46,7 @@ class JobProcess(QObject):
     event = Signal(object)  # a attricam.training.events dataclass
     log = Signal(str)
     finished = Signal(int, bool)  # exit code, crashed/killed
-    stateChanged = Signal(str)  # "running" | "paused" | "idle"
+    stateChanged = Signal(object)  # JobState
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -43,6 +54,12 @@ class JobProcess(QObject):
         self._process: QProcess | None = None
         self._stream = EventStream()
         self.paused = False
+
+    @property
+    def state(self) -> JobState:
+        if not self.running:
+            return JobState.IDLE
+        return JobState.PAUSED if self.paused else JobState.RUNNING
 
     @property
     def running(self) -> bool:
@@ -66,19 +83,19 @@ class JobProcess(QObject):
         process.finished.connect(self._finished)
         self._process, self._stream, self.paused = process, EventStream(), False
         process.start(*self.command(args))
-        self.stateChanged.emit("running")
+        self.stateChanged.emit(JobState.RUNNING)
 
     def pause(self) -> None:
         if self._process is not None and self.running and not self.paused and hasattr(signal, "SIGSTOP"):
             os.kill(int(self._process.processId()), signal.SIGSTOP)
             self.paused = True
-            self.stateChanged.emit("paused")
+            self.stateChanged.emit(JobState.PAUSED)
 
     def resume(self) -> None:
         if self._process is not None and self.running and self.paused:
             os.kill(int(self._process.processId()), signal.SIGCONT)
             self.paused = False
-            self.stateChanged.emit("running")
+            self.stateChanged.emit(JobState.RUNNING)
 
     def stop(self, timeout_ms: int = 10000) -> None:
         """Ask the job to stop, wait up to ``timeout_ms``, then kill it. Blocks until it is gone."""
@@ -125,5 +142,5 @@ class JobProcess(QObject):
         self.paused = False
         if process is not None:
             process.deleteLater()
-        self.stateChanged.emit("idle")
+        self.stateChanged.emit(JobState.IDLE)
         self.finished.emit(int(code), status == QProcess.ExitStatus.CrashExit)

@@ -36,8 +36,9 @@ from .comparison_panel import ComparisonPanel
 from .empty_state import EmptyState
 from .face_list import FaceList
 from .live_hud import ShownRate, hud_lines
+from .live_protocol import LivePacket, LiveStatus, StatusKind
 from .live_session import LiveSession
-from .live_worker import LivePacket, LiveWorker
+from .live_worker import LiveWorker
 from .model_files import bundle_label, choose_bundle
 from .overlay_controls import OverlayControls
 from .settings import AppSettings
@@ -292,7 +293,7 @@ class LiveTab(QWidget):
         """Dropped or chosen files or folders; False (with a message) when none is usable."""
         spec = classify_paths(paths)
         if spec is None:
-            self._status("error", "Nothing to open: drop image or video files, or a folder holding some")
+            self.show_error("Nothing to open: drop image or video files, or a folder holding some")
             return False
         self._pending_recent = (spec, [str(p) for p in paths])
         self.open_source(spec)
@@ -353,7 +354,7 @@ class LiveTab(QWidget):
             self.open_source(remembered)
         else:
             self.empty_state.set_reopen("")
-            self._status("error", "The last source is gone; open another one")
+            self.show_error("The last source is gone; open another one")
 
     def set_loop(self, loop: bool, *, remember: bool = True) -> None:
         """Video files: play again from the start after the last frame, or stop there. ``remember=False``
@@ -391,15 +392,17 @@ class LiveTab(QWidget):
 
     def show_error(self, text: str) -> None:
         """An error from elsewhere in the window (e.g. a bundle that would not load), shown like the worker's."""
-        self._status("error", text)
+        self._status(LiveStatus(StatusKind.ERROR, text))
 
-    def _status(self, level: str, text: str) -> None:
+    def _status(self, status: LiveStatus) -> None:
+        text, level = status.text, status.level
         self.video.set_message(text, level)
         if text:  # every toast fades (errors later): a camera that keeps failing says so again each second
             self._message_timer.start(_INFO_MS if level == "info" else _ERROR_MS)
         if text and not self.video.has_frame() and level == "error":
             self.session.unreadable = text
-            self.empty_state.set_unreadable(text, is_file=not text.startswith(("Camera", "Model")))
+            is_file = status.kind not in (StatusKind.CAMERA_ERROR, StatusKind.MODEL_ERROR)
+            self.empty_state.set_unreadable(text, is_file=is_file)
         if text:
             self.message.emit(text, 6000 if level != "info" else 3000)
 
@@ -457,7 +460,7 @@ class LiveTab(QWidget):
         self.session.ended = True
         self._show_latest()  # the last frame, marked as the end, is in the mailbox already
         self.set_paused(True)
-        self._status("info", "End of the video — Space plays it again")
+        self._status(LiveStatus(StatusKind.INFO, "End of the video — Space plays it again"))
 
     def toggle_pause(self) -> None:
         """Space: pause or resume; on a filmstrip's video item, play that video."""
@@ -589,7 +592,7 @@ class LiveTab(QWidget):
         self.message.emit(f"Saved {Path(png).name} + {Path(sidecar).name} in {Path(png).parent}", 6000)
 
     def _snapshot_failed(self, text: str) -> None:
-        self._status("error", text)
+        self.show_error(text)
 
     def _overlay_changed(self) -> None:
         self.attributes.set_selected_attribute(self.overlay.attribute)

@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, assert_never
 
 import cv2
 import numpy as np
@@ -40,6 +40,25 @@ from attricam.engine.tracking import iou_matrix
 
 from .attention_tiles import attention_tiles
 from .live_comparison import LiveComparison
+from .live_protocol import (
+    CloseSource,
+    Command,
+    LivePacket,
+    LiveStatus,
+    OpenSource,
+    ScanCameras,
+    Seek,
+    SetBundle,
+    SetCompareBundle,
+    SetHeld,
+    SetHudRect,
+    SetLoop,
+    SetOptions,
+    SetPaused,
+    Snapshot,
+    StatusKind,
+    Step,
+)
 from .screen_render import render_for_view
 from .sources import (
     CameraSource,
@@ -60,32 +79,6 @@ _RECONNECT_INTERVAL_S = 1.0
 _FOLLOW_MIN_IOU = 0.3
 """A renumbered face is the selected person when its box overlaps the person's last box at least this much."""
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class LivePacket:
-    """One analysed frame, ready to show. Arrays are never mutated after publishing."""
-
-    serial: int
-    frame: np.ndarray  # (h, w, 3) uint8 RGB, as captured
-    annotated: np.ndarray  # (h, w, 3) uint8 RGB, engine renderer output drawn at the view's size (screen pixels)
-    result: FrameResult
-    options: RenderOptions
-    tiles: tuple[np.ndarray, ...] | None  # 40 attention tiles of the grid face, or None when the grid is hidden
-    tiles_face: int | None
-    fps: float  # analysed frames per second (smoothed)
-    latency_ms: float  # capture -> rendered
-    position: str  # "frame 12 / 300" or "2 / 5  img.jpg"
-    source_label: str
-    filmstrip: tuple[int, int] | None = None  # (index, count) for still images
-    display: QImage | None = None  # ``annotated`` scaled to the view size (made here, off the GUI thread)
-    video_frame: tuple[int, int] | None = None  # (1-based frame number the HUD shows, frame count; 0 = unknown)
-    source_path: str = ""  # the image or video file this frame came from; "" for a camera
-    request: int = 0  # id of the last frame-changing request (open, step, seek, model) applied before this frame
-    selection_moved: tuple[int, int] | None = None  # (old id, new id): the selected person got a new track id
-    ended: bool = False  # a video file that does not loop reached its last frame
-    comparison: ModelComparison | None = None  # a second model's answer for the same faces (Model > Compare with…)
-    compare_tiles: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None  # (face id, (A, B)) attention crops
 
 
 @dataclass(frozen=True)
@@ -113,7 +106,7 @@ class LiveWorker(QThread):
     modelChanged = Signal(object)  # ModelBundle
     sourceOpened = Signal(object)  # SourceSpec
     sourceClosed = Signal()
-    status = Signal(str, str)  # level ("info" | "warning" | "error"), message
+    status = Signal(object)  # LiveStatus
     snapshotSaved = Signal(str, str)  # png path, json path
     snapshotFailed = Signal(str)
     requestDone = Signal(int)  # id returned by open_source/step/seek/set_bundle: applied (a frame or not)
@@ -138,7 +131,7 @@ class LiveWorker(QThread):
         self._realtime = realtime
         self._scan_cameras = scan_cameras
         self._nice = nice
-        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[tuple[Command, int]] = queue.SimpleQueue()  # command, request id (0: none)
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._mailbox_lock = threading.Lock()
@@ -177,42 +170,42 @@ class LiveWorker(QThread):
 
     def open_source(self, spec: SourceSpec) -> int:
         """Returns a request id; :attr:`requestDone` carries it once the source is open (or refused)."""
-        return self._send("open", spec, request=True)
+        return self._send(OpenSource(spec), request=True)
 
     def close_source(self) -> None:
-        self._send("close")
+        self._send(CloseSource())
 
     def set_paused(self, paused: bool) -> None:
-        self._send("pause", paused)
+        self._send(SetPaused(bool(paused)))
 
     def set_held(self, held: bool) -> None:
         """Stop analysing a playing source while ``held`` (the window holds it while a training or evaluation job
         needs the cores and the Live tab is not on screen); the user's pause is left as it is, and playing goes on
         from where it was when released. A held camera's frames are dropped."""
-        self._send("hold", bool(held))
+        self._send(SetHeld(bool(held)))
 
     def step(self, delta: int = 1) -> int:
         """Analyse exactly one frame forward (or back, video files) while paused, or move in the filmstrip."""
-        return self._send("step", delta, request=True)
+        return self._send(Step(int(delta)), request=True)
 
     def seek(self, frame: int) -> int:
         """Video files: show frame ``frame`` (0-based) next; playing or paused stays as it is."""
-        return self._send("seek", frame, request=True)
+        return self._send(Seek(int(frame)), request=True)
 
     def set_loop(self, loop: bool) -> None:
         """Video files: start again at the first frame after the last one, or stop there."""
-        self._send("loop", loop)
+        self._send(SetLoop(bool(loop)))
 
     def set_options(self, options: RenderOptions, *, tiles: bool = False) -> None:
-        self._send("options", (options, tiles))
+        self._send(SetOptions(options, tiles))
 
     def set_bundle(self, bundle: ModelBundle | None) -> int:
         """Swap the model; ``None`` goes back to the default bundle."""
-        return self._send("bundle", bundle, request=True)
+        return self._send(SetBundle(bundle), request=True)
 
     def set_compare_bundle(self, bundle: ModelBundle | None) -> int:
         """Run ``bundle`` too, on the same faces, and publish both answers (None: stop comparing)."""
-        return self._send("compare", bundle, request=True)
+        return self._send(SetCompareBundle(bundle), request=True)
 
     def set_view_size(self, width: int, height: int, ratio: float = 1.0) -> None:
         """Size of the video widget in device pixels: frames are scaled to fit it here, so the GUI only blits them;
@@ -223,13 +216,13 @@ class LiveWorker(QThread):
     def set_hud_rect(self, rect: tuple[int, int, int, int] | None) -> None:
         """Where the view paints its HUD (device pixels of the view): the on-video bars keep off it (the frame
         on screen is drawn again when it changed)."""
-        self._send("hud", rect)
+        self._send(SetHudRect(rect))
 
     def snapshot(self, packet: LivePacket, folder: str) -> None:
-        self._send("snapshot", (packet, folder))
+        self._send(Snapshot(packet, folder))
 
     def rescan_cameras(self) -> None:
-        self._send("scan")
+        self._send(ScanCameras())
 
     def stop(self) -> None:
         """End the loop, close the source and the pipeline (joining its detection thread) and join this thread."""
@@ -238,13 +231,16 @@ class LiveWorker(QThread):
         if self.isRunning():
             self.wait()
 
-    def _send(self, name: str, payload=None, *, request: bool = False) -> int:
+    def _send(self, command: Command, *, request: bool = False) -> int:
         rid = next(self._requests) if request else 0
-        self._commands.put((name, payload, rid))
+        self._commands.put((command, rid))
         self._wake.set()
         return rid
 
     # ----------------------------------------------------------------- worker thread
+    def _say(self, kind: StatusKind, text: str) -> None:
+        self.status.emit(LiveStatus(kind, text))
+
     def run(self) -> None:
         try:
             if self._nice and hasattr(os, "setpriority"):
@@ -256,14 +252,14 @@ class LiveWorker(QThread):
                     )
             if self._scan_cameras:
                 self.camerasFound.emit(probe_cameras())
-            self.status.emit("info", "Loading model…")
+            self._say(StatusKind.INFO, "Loading model…")
             try:
                 self.pipeline = self._pipeline_factory()
             except Exception as exc:  # noqa: BLE001 - shown to the user, the app keeps running
-                self.status.emit("error", f"Model could not be loaded: {exc}")
+                self._say(StatusKind.MODEL_ERROR, f"Model could not be loaded: {exc}")
                 return
             self.modelChanged.emit(self.pipeline.bundle)
-            self.status.emit("info", "")
+            self._say(StatusKind.INFO, "")
             failure = ""
             while not self._stopping.is_set():
                 try:
@@ -282,7 +278,7 @@ class LiveWorker(QThread):
                     message = f"Analysis failed: {type(exc).__name__}: {exc}"
                     if message != failure:  # say it once, not once per frame
                         log.exception("live worker")
-                        self.status.emit("error", message)
+                        self._say(StatusKind.ERROR, message)
                     failure = message
                     self._wake.wait(0.2)
                     self._wake.clear()
@@ -296,68 +292,74 @@ class LiveWorker(QThread):
         rerender = False
         while True:
             try:
-                name, payload, rid = self._commands.get_nowait()
+                command, rid = self._commands.get_nowait()
             except queue.Empty:
                 return rerender
             if rid:
                 self._request = rid
             try:
-                self._apply(name, payload)
+                self._apply(command)
             finally:
                 if rid:  # also when it failed: the GUI stops waiting for this request
                     self.requestDone.emit(rid)
-            rerender = rerender or name in ("options", "hud")
+            rerender = rerender or isinstance(command, (SetOptions, SetHudRect))
 
-    def _apply(self, name: str, payload) -> None:
-        if name == "open":
-            self._open(payload)
-        elif name == "close":
-            self._close_source()
-            self._last = None
-            self.sourceClosed.emit()
-        elif name == "pause":
-            self._paused = bool(payload)
-            if self._source is not None:
-                self._source.restart_clock()
-        elif name == "hold":
-            if payload != self._held:
-                self._held = payload
+    def _apply(self, command: Command) -> None:
+        match command:
+            case OpenSource(spec):
+                self._open(spec)
+            case CloseSource():
+                self._close_source()
+                self._last = None
+                self.sourceClosed.emit()
+            case SetPaused(paused):
+                self._paused = paused
                 if self._source is not None:
-                    self._source.restart_clock()  # a video goes on at its own pace, not catching up on the hold
-                self.heldChanged.emit(payload)
-        elif name == "step":
-            self._step(int(payload))
-        elif name == "seek":
-            self._seek(int(payload))
-        elif name == "loop":
-            self._loop = bool(payload)
-            if isinstance(self._source, VideoFileSource):
-                self._source.loop = self._loop
-        elif name == "options":
-            options, self._want_tiles = payload
-            if self._moved is not None and options.selected_face == self._moved[0]:
-                # sent before the GUI saw the renumbering: the person it means has the new id now
-                options = dataclasses.replace(options, selected_face=self._moved[1])
-            elif self._moved is not None and options.selected_face == self._moved[1]:
-                self._moved = None  # the GUI follows the new id: later choices mean what they say
-            self._options = options
-        elif name == "hud":
-            self._hud_rect = payload
-        elif name == "bundle":
-            self._swap_bundle(payload)
-        elif name == "compare":
-            self._set_compare(payload)
-        elif name == "snapshot":
-            self._snapshot(*payload)
-        elif name == "scan":
-            self.camerasFound.emit(probe_cameras())
+                    self._source.restart_clock()
+            case SetHeld(held):
+                if held != self._held:
+                    self._held = held
+                    if self._source is not None:
+                        self._source.restart_clock()  # a video goes on at its own pace, not catching up on the hold
+                    self.heldChanged.emit(held)
+            case Step(delta):
+                self._step(delta)
+            case Seek(frame):
+                self._seek(frame)
+            case SetLoop(loop):
+                self._loop = loop
+                if isinstance(self._source, VideoFileSource):
+                    self._source.loop = loop
+            case SetOptions(options, tiles):
+                self._want_tiles = tiles
+                self._set_options(options)
+            case SetHudRect(rect):
+                self._hud_rect = rect
+            case SetBundle(bundle):
+                self._swap_bundle(bundle)
+            case SetCompareBundle(bundle):
+                self._set_compare(bundle)
+            case Snapshot(packet, folder):
+                self._snapshot(packet, folder)
+            case ScanCameras():
+                self.camerasFound.emit(probe_cameras())
+            case _:
+                assert_never(command)
+
+    def _set_options(self, options: RenderOptions) -> None:
+        if self._moved is not None and options.selected_face == self._moved[0]:
+            # sent before the GUI saw the renumbering: the person it means has the new id now
+            options = dataclasses.replace(options, selected_face=self._moved[1])
+        elif self._moved is not None and options.selected_face == self._moved[1]:
+            self._moved = None  # the GUI follows the new id: later choices mean what they say
+        self._options = options
 
     def _open(self, spec: SourceSpec) -> None:
         try:
             source = open_source(spec, realtime=self._realtime)
             first = source.read() if source.still else None
         except (SourceError, MediaLoadError, OSError) as exc:
-            self.status.emit("error", str(exc))
+            self._say(StatusKind.CAMERA_ERROR if spec.kind == "camera" else StatusKind.ERROR, str(exc))
             return
         self._close_source()
         self._source = source
@@ -367,7 +369,7 @@ class LiveWorker(QThread):
         self._last, self._ended = None, False  # nobody on the new source is the person selected before
         self._restart_tracks()
         self.sourceOpened.emit(spec)
-        self.status.emit("info", "")
+        self._say(StatusKind.INFO, "")
         if first is not None:
             self._analyse(first, still=True)
 
@@ -395,9 +397,9 @@ class LiveWorker(QThread):
             try:
                 frame = source.read()
             except MediaLoadError as exc:
-                self.status.emit("error", str(exc))  # the previous result stays on screen
+                self._say(StatusKind.ERROR, str(exc))  # the previous result stays on screen
                 return
-            self.status.emit("info", "")
+            self._say(StatusKind.INFO, "")
             self._analyse(frame, still=True)
         elif isinstance(source, VideoFileSource) and self._paused and delta < 0:
             if source.frame_number > 1:
@@ -440,7 +442,7 @@ class LiveWorker(QThread):
         attempt = 0
         while not self._stopping.is_set() and self._source is source:
             attempt += 1
-            self.status.emit("warning", f"{source.spec.label} lost — reconnecting (attempt {attempt})…")
+            self._say(StatusKind.WARNING, f"{source.spec.label} lost — reconnecting (attempt {attempt})…")
             if wait_interruptibly(_RECONNECT_INTERVAL_S, lambda: self._stopping.is_set() or not self._commands.empty()):
                 return  # stop, or the user chose another source: commands run first
             try:
@@ -448,7 +450,7 @@ class LiveWorker(QThread):
             except SourceError:
                 continue
             self._restart_tracks()
-            self.status.emit("info", f"{source.spec.label} reconnected")
+            self._say(StatusKind.INFO, f"{source.spec.label} reconnected")
             return
 
     def _analyse(self, frame: np.ndarray, *, still: bool) -> None:
@@ -552,10 +554,10 @@ class LiveWorker(QThread):
             bundle = bundle or load_default_bundle()
             self.pipeline.set_bundle(bundle)
         except Exception as exc:  # noqa: BLE001 - a bad bundle must not kill the live view
-            self.status.emit("error", f"Model not loaded: {exc}")
+            self._say(StatusKind.MODEL_ERROR, f"Model not loaded: {exc}")
             return
         self.modelChanged.emit(self.pipeline.bundle)
-        self.status.emit("info", f"Model loaded: {self.pipeline.bundle.name}")
+        self._say(StatusKind.INFO, f"Model loaded: {self.pipeline.bundle.name}")
         source = self._source
         self._follow = True  # set_bundle restarted the tracks: the selected person is found again by place
         if self._last is not None and source is not None and (source.still or self._paused):
@@ -567,11 +569,11 @@ class LiveWorker(QThread):
         try:
             self._compare.set_bundle(bundle, self.pipeline.settings)
         except Exception as exc:  # noqa: BLE001 - a bad bundle must not kill the live view
-            self.status.emit("error", f"Second model not loaded: {exc}")
+            self._say(StatusKind.MODEL_ERROR, f"Second model not loaded: {exc}")
             return
         self.compareChanged.emit(bundle)
         if bundle is not None:
-            self.status.emit("info", f"Comparing with {self._compare.model.label}")
+            self._say(StatusKind.INFO, f"Comparing with {self._compare.model.label}")
         if self._last is not None:  # the frame on screen gets (or loses) the second answer at once
             frame, result, _, _ = self._last
             still = self._source is not None and self._source.still

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QTabWidget,
@@ -122,48 +124,44 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ menus and keys
     def _build_menus(self) -> None:
+        live = self.live
         file_menu = self.menuBar().addMenu("&File")
-        for text, key, slot in (
-            ("Open &images…", QKeySequence.StandardKey.Open, self.live.open_images_dialog),
-            ("Open &video…", "Ctrl+Shift+O", self.live.open_video_dialog),
-            ("Open &folder…", "Ctrl+Alt+O", self.live.open_folder_dialog),
-            ("&Snapshot\tS", None, self.live.snapshot),  # S itself is a Live-tab key: the menu only names it
-            ("Export &folder…", None, self.live.choose_export_folder),
-            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
-        ):
-            action = QAction(text, self)
-            if key is not None:
-                action.setShortcut(QKeySequence(key))
-            action.triggered.connect(slot)
-            file_menu.addAction(action)
-            if text.startswith("Open &folder"):
-                self.recent_menu = file_menu.addMenu("Open &recent")
-                self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._add_action(file_menu, "Open &images…", live.open_images_dialog, QKeySequence.StandardKey.Open)
+        self._add_action(file_menu, "Open &video…", live.open_video_dialog, "Ctrl+Shift+O")
+        self.open_folder_action = self._add_action(file_menu, "Open &folder…", live.open_folder_dialog, "Ctrl+Alt+O")
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        # S itself is a Live-tab key: the menu only names it
+        self.snapshot_action = self._add_action(file_menu, "&Snapshot\tS", live.snapshot)
+        self._add_action(file_menu, "Export &folder…", live.choose_export_folder)
+        self._add_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         model_menu = self.menuBar().addMenu("&Model")
-        open_bundle = QAction("&Load model bundle…", self)
-        open_bundle.setShortcut(QKeySequence("Ctrl+M"))
-        open_bundle.triggered.connect(self.open_bundle_dialog)
-        model_menu.addAction(open_bundle)
-        default = QAction("Back to the &default model", self)
-        default.triggered.connect(lambda: self._load_bundle(None))
-        model_menu.addAction(default)
+        self._add_action(model_menu, "&Load model bundle…", self.open_bundle_dialog, "Ctrl+M")
+        self._add_action(model_menu, "Back to the &default model", lambda: self._load_bundle(None))
         model_menu.addSeparator()
-        compare = QAction("&Compare with a second model…", self)
-        compare.setShortcut(QKeySequence("Ctrl+Shift+M"))
-        compare.triggered.connect(self._choose_compare_bundle)
-        model_menu.addAction(compare)
-        self.stop_compare_action = QAction("&Stop comparing", self)
+        self._add_action(model_menu, "&Compare with a second model…", self._choose_compare_bundle, "Ctrl+Shift+M")
+        self.stop_compare_action = self._add_action(
+            model_menu, "&Stop comparing", lambda: live.load_compare_bundle(None)
+        )
         self.stop_compare_action.setEnabled(False)
-        self.stop_compare_action.triggered.connect(lambda: self.live.load_compare_bundle(None))
-        self.live.worker.compareChanged.connect(lambda bundle: self.stop_compare_action.setEnabled(bundle is not None))
-        model_menu.addAction(self.stop_compare_action)
-        help_menu = self.menuBar().addMenu("&Help")
-        keys = QAction("&Keyboard shortcuts", self)
-        keys.triggered.connect(self._show_shortcuts)
-        help_menu.addAction(keys)
-        about = QAction("&About AttriCam", self)
-        about.triggered.connect(self._show_about)
-        help_menu.addAction(about)
+        live.worker.compareChanged.connect(lambda bundle: self.stop_compare_action.setEnabled(bundle is not None))
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self._add_action(self.help_menu, "&Keyboard shortcuts", self._show_shortcuts)
+        self._add_action(self.help_menu, "&About AttriCam", self._show_about)
+
+    def _add_action(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: Callable[[], object],
+        key: QKeySequence.StandardKey | str | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if key is not None:
+            action.setShortcut(QKeySequence(key))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()

@@ -45,7 +45,7 @@ def test_camera_lost_mid_stream_reconnects(qtbot, make_window, celeba_faces, mon
     monkeypatch.setattr("attricam.desktop.live_worker._RECONNECT_INTERVAL_S", 0.05)
     window = make_window()
     messages = []
-    window.live.worker.status.connect(lambda level, text: messages.append((level, text)))
+    window.live.worker.status.connect(lambda status: messages.append((status.level, status.text)))
     qtbot.waitUntil(lambda: window.live.spec is not None and window.live.spec.kind == "camera", timeout=10000)
     assert window.live.source_bar.camera_box.currentData() == 0
     qtbot.waitUntil(lambda: any("reconnected" in t for _, t in messages), timeout=20000)

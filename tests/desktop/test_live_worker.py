@@ -1,4 +1,4 @@
-"""The live worker's own lifecycle: the background detection thread it starts ends with it."""
+"""The live worker's own lifecycle (the background detection thread it starts ends with it) and what its status says."""
 
 from __future__ import annotations
 
@@ -65,3 +65,45 @@ def test_analysis_runs_at_a_lower_priority_than_the_gui_thread(qtbot):
         worker.stop()
     assert WORKER_NICE > 0 and seen == [min(gui + WORKER_NICE, 19)]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui
+
+
+class _NoCamera:
+    def __init__(self, index):
+        pass
+
+    def isOpened(self):
+        return False
+
+    def release(self):
+        pass
+
+
+def test_status_says_what_failed_by_its_kind(qtbot, tmp_path, monkeypatch):
+    """The Live tab decides how to show a message (the empty page's "file" or "source" headline) by the status
+    kind the worker gives it, never by the message's words."""
+    from types import SimpleNamespace
+
+    from attricam.desktop.live_protocol import LiveStatus, StatusKind
+    from attricam.desktop.live_worker import LiveWorker
+    from attricam.desktop.sources import SourceSpec
+
+    monkeypatch.setattr("attricam.desktop.sources.cv2.VideoCapture", _NoCamera)
+    seen: list[LiveStatus] = []
+    no_model = LiveWorker(lambda: 1 / 0, realtime=False, scan_cameras=False)
+    worker = LiveWorker(lambda: SimpleNamespace(bundle=None), realtime=False, scan_cameras=False)
+    for w in (no_model, worker):
+        w.status.connect(seen.append)
+    worker.open_source(SourceSpec("video", paths=(str(tmp_path / "gone.mp4"),)))
+    worker.open_source(SourceSpec("camera", camera=7))
+    try:
+        no_model.start()
+        qtbot.waitUntil(lambda: any(s.kind is StatusKind.MODEL_ERROR for s in seen), timeout=30000)
+        worker.start()
+        qtbot.waitUntil(lambda: sum(s.level == "error" for s in seen) == 3, timeout=30000)
+    finally:
+        no_model.stop()
+        worker.stop()
+    errors = [(s.kind, s.text) for s in seen if s.level == "error"]
+    assert errors[0][0] is StatusKind.MODEL_ERROR and errors[0][1].startswith("Model could not be loaded")
+    assert errors[1] == (StatusKind.ERROR, f"{tmp_path / 'gone.mp4'}: video file not found")
+    assert errors[2] == (StatusKind.CAMERA_ERROR, "Camera 7 cannot be opened")
