@@ -453,7 +453,7 @@ def _parse_floors(specs: Sequence[str]) -> np.ndarray | None:
     return floors
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m attricam.training.second_opinion_fit", description=__doc__)
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--descriptors", type=Path, required=True, help="folder of attricam.training.descriptors")
@@ -471,34 +471,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="NAME=P",
         help="the fused rule calls NAME only at a calibrated probability of at least P (scored the same honest way)",
     )
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    torch.set_num_threads(2)
+    return parser
 
-    bundle = ModelBundle.load(args.model)
-    cfg = bundle.metadata.get("train_config", {})
-    fraction = float(cfg.get("calibration_fraction", 0.12))
-    policy = str(bundle.metadata.get("threshold_policy", "hybrid_acc_balacc"))
+
+def _split_faces(args: argparse.Namespace, bundle: ModelBundle) -> tuple[FaceSet, FaceSet, FaceSet, dict[str, int]]:
+    """(probe faces: train outside the calibration slice, the calibration slice, val, identities)."""
+    fraction = float(bundle.metadata.get("train_config", {}).get("calibration_fraction", 0.12))
     train = _load_faces(args.data, "train", args.descriptors, args.descriptor)
     val = _load_faces(args.data[:1], "val", args.descriptors, args.descriptor)
     identities = read_identities(args.data[0])
-    names = [p.name for p in train.paths]
-    in_slice = calibration_mask(names, identities, fraction)
+    in_slice = calibration_mask([p.name for p in train.paths], identities, fraction)
     fit_set, cal = train.subset(np.nonzero(~in_slice)[0]), train.subset(np.nonzero(in_slice)[0])
     log.info("probe faces %d, calibration slice %d, val %d", len(fit_set), len(cal), len(val))
+    return fit_set, cal, val, identities
 
-    probes_file = args.out.with_suffix(".probes.npz")  # the ridge search costs minutes: kept for a rerun
+
+def _probes(
+    fit_set: FaceSet, out: Path, ridges: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, ProbeSearch]:
+    """The probes, from ``OUT.probes.npz`` when a run before left them (the ridge search costs minutes)."""
+    probes_file = out.with_suffix(".probes.npz")
     if probes_file.is_file():
         with np.load(probes_file) as saved:
             mean, std, weight, bias = (saved[k] for k in ("mean", "std", "weight", "bias"))
             search = json.loads(str(saved["search"]))
         log.info("probes from %s", probes_file)
-    else:
-        mean, std, weight, bias, search = fit_probes(fit_set, tuple(args.ridge or RIDGE_GRID))
-        probes_file.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(probes_file) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, mean=mean, std=std, weight=weight, bias=bias, search=json.dumps(search))
+        return mean, std, weight, bias, search
+    mean, std, weight, bias, search = fit_probes(fit_set, tuple(ridges))
+    probes_file.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(probes_file) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, mean=mean, std=std, weight=weight, bias=bias, search=json.dumps(search))
+    return mean, std, weight, bias, search
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    torch.set_num_threads(2)
+
+    bundle = ModelBundle.load(args.model)
+    policy = str(bundle.metadata.get("threshold_policy", "hybrid_acc_balacc"))
+    fit_set, cal, val, identities = _split_faces(args, bundle)
+    mean, std, weight, bias, search = _probes(fit_set, args.out, args.ridge or RIDGE_GRID)
     probe = SecondOpinion(args.descriptor, mean, std, weight, bias, np.zeros(40), DecisionRule.uncalibrated())
     cal_probe, val_probe = probe.probe_logits(cal.descriptors), probe.probe_logits(val.descriptors)
     cal_raw, val_raw = _model_outputs(bundle, cal), _model_outputs(bundle, val)
