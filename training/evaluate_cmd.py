@@ -22,7 +22,7 @@ from attricam.engine.model_config import CROP_MARGIN
 from .augment import center_crop, shifted_val_inputs
 from .cache import CropSpec
 from .crossfit import score_rule
-from .data import load_face_arrays
+from .data import FaceArrays, load_face_arrays
 from .evaluation import (
     AttentionSummary,
     RegionShare,
@@ -35,7 +35,7 @@ from .evaluation import (
 )
 from .events import EvaluatedEvent, Event, EventCallback, LogEvent, ProgressEvent
 from .finalize import ShiftedRate, shifted_rate_rows
-from .metrics import evaluate_predictions, roc_points
+from .metrics import EvaluationResult, evaluate_predictions, roc_points
 
 __all__ = ["EvaluationOutcome", "applied_loss_weights", "evaluate_bundle", "rates_table"]
 
@@ -129,19 +129,7 @@ def evaluate_bundle(
     attention = attention_summary(clean, c.image_width, c.image_height)
     out = out or bundle_path.parent / f"{bundle_path.stem}-eval"
     out.mkdir(parents=True, exist_ok=True)
-    roc: dict[str, dict[str, list[float]]] = {}  # attribute -> {"fpr": [...], "tpr": [...]}
-    for j, a in enumerate(result.attributes):
-        fpr, tpr = roc_points(calibrated[:, j], labels[:, j])
-        if len(fpr):
-            roc[a.name] = {"fpr": fpr.round(4).tolist(), "tpr": tpr.round(4).tolist()}
-    arrays_path = out / f"{split}_arrays.npz"
-    mean_face = center_crop(faces.images, c.image_height, c.image_width).float().mean(0)  # (3, H, W) in [0, 1]
-    with atomic_path(arrays_path) as tmp, open(tmp, "wb") as handle:
-        np.savez_compressed(
-            handle,
-            attention=clean.mean_attention.astype(np.float32),  # (layers, 40, gh, gw)
-            mean_face=(mean_face.permute(1, 2, 0).numpy() * 255).clip(0, 255).astype(np.uint8),  # (H, W, 3)
-        )
+    arrays_path = _write_arrays(out / f"{split}_arrays.npz", clean.mean_attention, faces, c.image_height, c.image_width)
     extra: dict[str, Any] = {  # the report's JSON header
         "title": f"{bundle.name} on {split}",
         "bundle": str(bundle_path),
@@ -150,7 +138,7 @@ def evaluate_bundle(
         "calibrated": not rule.is_identity,
         "attention": attention,
         "at_threshold_0.5": evaluate_predictions(clean.probabilities, labels, 0.5).to_dict(),
-        "roc": roc,
+        "roc": _roc_curves(calibrated, labels, result),
         "loss_weights": applied_loss_weights(bundle),
         "arrays": arrays_path.name,
     }
@@ -166,22 +154,9 @@ def evaluate_bundle(
     json_path, md_path = write_report(out / f"{split}_report", result, extra, regions)
     if plots:
         write_plots(out / "plots", calibrated, labels, result)
-    lines = [
-        f"Attention (default view): mean pairwise cosine of the 40 maps {attention['map_cosine']:.3f}",
-        "Attention inside the expected region:",
-        region_markdown(regions),
-    ]
-    if shifted_result is not None:
-        lines += [
-            f"Shifted {split} (pose, framing, JPEG, blur, noise, low-res, lighting, colour casts):",
-            rates_table(shifted_rates),
-        ]
-    if split == "val" and bundle.metadata.get("decision_fit", {}).get("faces"):
-        lines.append(
-            "Note: this bundle's decision rule was fitted with these val faces (and the calibration slice of train); "
-            "the honest, cross-fitted val figures are in its model card (metadata 'val')."
-        )
     if callback is None:  # the tables are for a person; a JSON-lines consumer reads the report
+        rule_saw_val = split == "val" and bool(bundle.metadata.get("decision_fit", {}).get("faces"))
+        lines = _console_lines(split, attention, regions, shifted_rates if shifted_result else None, rule_saw_val)
         sys.stdout.write("\n".join(lines) + "\n")
     log.info("%s: %s; report %s", split, {k: round(v, 4) for k, v in result.summary().items()}, md_path)
     emit(EvaluatedEvent(str(bundle_path), str(json_path), str(arrays_path), len(faces)))
@@ -192,6 +167,57 @@ def evaluate_bundle(
         "regions": regions,
         "attention": attention,
     }
+
+
+def _roc_curves(
+    calibrated: np.ndarray, labels: np.ndarray, result: EvaluationResult
+) -> dict[str, dict[str, list[float]]]:
+    """Attribute -> {"fpr": [...], "tpr": [...]} of the calibrated probabilities (attributes with one class left out)."""
+    roc: dict[str, dict[str, list[float]]] = {}
+    for j, a in enumerate(result.attributes):
+        fpr, tpr = roc_points(calibrated[:, j], labels[:, j])
+        if len(fpr):
+            roc[a.name] = {"fpr": fpr.round(4).tolist(), "tpr": tpr.round(4).tolist()}
+    return roc
+
+
+def _write_arrays(path: Path, mean_attention: np.ndarray, faces: FaceArrays, height: int, width: int) -> Path:
+    """The Dashboard's arrays: mean attention (layers, 40, gh, gw) and the mean face (H, W, 3) uint8."""
+    mean_face = center_crop(faces.images, height, width).float().mean(0)  # (3, H, W) in [0, 1]
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(
+            handle,
+            attention=mean_attention.astype(np.float32),
+            mean_face=(mean_face.permute(1, 2, 0).numpy() * 255).clip(0, 255).astype(np.uint8),
+        )
+    return path
+
+
+def _console_lines(
+    split: str,
+    attention: AttentionSummary,
+    regions: list[RegionShare],
+    shifted_rates: list[ShiftedRate] | None,
+    rule_saw_val: bool,
+) -> list[str]:
+    """What a person running ``attricam evaluate`` reads: attention, shifted rates, and a warning when the rule
+    was fitted on these very faces."""
+    lines = [
+        f"Attention (default view): mean pairwise cosine of the 40 maps {attention['map_cosine']:.3f}",
+        "Attention inside the expected region:",
+        region_markdown(regions),
+    ]
+    if shifted_rates is not None:
+        lines += [
+            f"Shifted {split} (pose, framing, JPEG, blur, noise, low-res, lighting, colour casts):",
+            rates_table(shifted_rates),
+        ]
+    if rule_saw_val:
+        lines.append(
+            "Note: this bundle's decision rule was fitted with these val faces (and the calibration slice of train); "
+            "the honest, cross-fitted val figures are in its model card (metadata 'val')."
+        )
+    return lines
 
 
 def rates_table(rows: list[ShiftedRate]) -> str:
