@@ -85,13 +85,13 @@ def parse_source(text: str | None, resolution: str = "640x480") -> SourceSpec | 
 
     Raises ValueError for a missing path or a folder without images or videos.
     """
-    from .sources import SourceSpec, classify_paths
+    from .sources import SourceKind, SourceSpec, classify_paths
 
     if text is None:
         return None
     w, _, h = resolution.lower().partition("x")
     if text.strip().isdigit():
-        return SourceSpec("camera", camera=int(text), resolution=(int(w), int(h)))
+        return SourceSpec(SourceKind.CAMERA, camera=int(text), resolution=(int(w), int(h)))
     paths = [p for p in text.split(",") if p]
     missing = [p for p in paths if not Path(p).exists()]
     if missing:

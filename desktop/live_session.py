@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .live_worker import LivePacket
-from .sources import SourceSpec, is_video_path
+from .sources import SourceKind, SourceSpec, is_video_path
 
 __all__ = ["LiveSession", "StepPlan"]
 
@@ -59,19 +59,19 @@ class LiveSession:
     @property
     def pausable(self) -> bool:
         """Cameras and videos play; still images and filmstrips do not."""
-        return self.spec is not None and self.spec.kind in ("camera", "video")
+        return self.spec is not None and self.spec.kind in (SourceKind.CAMERA, SourceKind.VIDEO)
 
     @property
     def seekable(self) -> bool:
-        return self.spec is not None and self.spec.kind == "video"
+        return self.spec is not None and self.spec.kind == SourceKind.VIDEO
 
     def step_plan(self, delta: int) -> StepPlan:
         """Filmstrip: previous/next image. Video: pause, then one frame forward or back. Camera: forward only."""
         if self.spec is None or delta == 0:
             return StepPlan(False, False)
-        if self.spec.kind == "images":
+        if self.spec.kind == SourceKind.IMAGES:
             return StepPlan(False, True)
-        if delta < 0 and self.spec.kind != "video":
+        if delta < 0 and self.spec.kind != SourceKind.VIDEO:
             return StepPlan(False, False)
         return StepPlan(not self.paused, True)
 
@@ -100,7 +100,7 @@ class LiveSession:
     def strip_video(self) -> SourceSpec | None:
         """The filmstrip on screen, started at its current item, when that item is a video (else None)."""
         packet, spec = self.packet, self.spec
-        if spec is None or spec.kind != "images" or packet is None or packet.filmstrip is None:
+        if spec is None or spec.kind != SourceKind.IMAGES or packet is None or packet.filmstrip is None:
             return None
         index = packet.filmstrip[0]
         return dataclasses.replace(spec, start=index) if is_video_path(spec.paths[index]) else None

@@ -43,7 +43,7 @@ from .model_files import bundle_label, choose_bundle
 from .overlay_controls import OverlayControls
 from .settings import AppSettings
 from .source_bar import SourceBar
-from .sources import SourceSpec, classify_paths
+from .sources import SourceKind, SourceSpec, classify_paths
 from .video_view import VideoView, fit_size
 
 __all__ = ["LiveTab"]
@@ -339,12 +339,12 @@ class LiveTab(QWidget):
         remembered = SourceSpec.from_text(self.settings.last_source)
         if initial is not None or self.unreadable:
             return  # already queued by start(), or what was asked for failed: no camera replaces it
-        if remembered is not None and remembered.kind == "camera" and remembered.camera in indices:
+        if remembered is not None and remembered.kind == SourceKind.CAMERA and remembered.camera in indices:
             self.source_bar.set_resolution(remembered.resolution)
             self.open_source(remembered)
         elif indices:
             self.open_source(self.source_bar.camera_spec())
-        elif remembered is not None and remembered.kind != "camera" and remembered.exists():
+        elif remembered is not None and remembered.kind != SourceKind.CAMERA and remembered.exists():
             # A file is not resumed behind the user's back: the empty state offers it (File > Open recent too).
             self.empty_state.set_reopen(remembered.label)
 
@@ -375,7 +375,9 @@ class LiveTab(QWidget):
         self.source_bar.set_source_kind(spec.kind)
         self.source_bar.set_position("")
         played_from = self.session.return_to
-        if played_from is not None and spec == SourceSpec("video", paths=(played_from.paths[played_from.start],)):
+        if played_from is not None and spec == SourceSpec(
+            SourceKind.VIDEO, paths=(played_from.paths[played_from.start],)
+        ):
             self.source_bar.set_back(played_from.label)
         else:
             self.session.return_to = None
@@ -475,7 +477,7 @@ class LiveTab(QWidget):
         if strip is None or self.busy:
             return
         self.session.return_to = strip
-        self.open_source(SourceSpec("video", paths=(strip.paths[strip.start],)))
+        self.open_source(SourceSpec(SourceKind.VIDEO, paths=(strip.paths[strip.start],)))
 
     def back_to_filmstrip(self) -> None:
         if self.session.return_to is not None:

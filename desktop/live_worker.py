@@ -65,6 +65,7 @@ from .sources import (
     FrameSource,
     ImageSequenceSource,
     SourceError,
+    SourceKind,
     SourceSpec,
     VideoFileSource,
     open_source,
@@ -359,7 +360,7 @@ class LiveWorker(QThread):
             source = open_source(spec, realtime=self._realtime)
             first = source.read() if source.still else None
         except (SourceError, MediaLoadError, OSError) as exc:
-            self._say(StatusKind.CAMERA_ERROR if spec.kind == "camera" else StatusKind.ERROR, str(exc))
+            self._say(StatusKind.CAMERA_ERROR if spec.kind == SourceKind.CAMERA else StatusKind.ERROR, str(exc))
             return
         self._close_source()
         self._source = source

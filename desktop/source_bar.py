@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from .elided_label import ElidedLabel
-from .sources import CAMERA_RESOLUTIONS, SourceSpec
+from .sources import CAMERA_RESOLUTIONS, SourceKind, SourceSpec
 
 __all__ = ["SeekSlider", "SourceBar"]
 
@@ -175,7 +175,7 @@ class SourceBar(QWidget):
         index = self.camera_box.currentData()
         if index is None:
             return None
-        return SourceSpec("camera", camera=int(index), resolution=tuple(self.resolution_box.currentData()))
+        return SourceSpec(SourceKind.CAMERA, camera=int(index), resolution=tuple(self.resolution_box.currentData()))
 
     def set_paused(self, paused: bool, *, ended: bool = False) -> None:
         """``ended``: a video stopped at its last frame; the button then starts it again."""
@@ -261,17 +261,17 @@ class SourceBar(QWidget):
             self._wrap()
         return handled
 
-    def set_source_kind(self, kind: str | None) -> None:
+    def set_source_kind(self, kind: SourceKind | None) -> None:
         """Filmstrips and video files step both ways; a camera steps forward only (while paused)."""
         self.set_play_item(False)
-        self.prev_button.setEnabled(kind in ("images", "video"))
+        self.prev_button.setEnabled(kind in (SourceKind.IMAGES, SourceKind.VIDEO))
         self.next_button.setEnabled(kind is not None)
-        self.pause_button.setEnabled(kind in ("camera", "video"))
+        self.pause_button.setEnabled(kind in (SourceKind.CAMERA, SourceKind.VIDEO))
         self.snapshot_button.setEnabled(kind is not None)
-        self.seek_slider.setVisible(kind == "video")
-        self.resolution_box.setVisible(kind == "camera")
-        self.loop_button.setVisible(kind == "video")
-        if kind != "video":
+        self.seek_slider.setVisible(kind == SourceKind.VIDEO)
+        self.resolution_box.setVisible(kind == SourceKind.CAMERA)
+        self.loop_button.setVisible(kind == SourceKind.VIDEO)
+        if kind != SourceKind.VIDEO:
             self.seek_slider.setRange(0, 0)
         self._wrap()
 

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import cv2
@@ -26,6 +27,7 @@ __all__ = [
     "FrameSource",
     "ImageSequenceSource",
     "SourceError",
+    "SourceKind",
     "SourceSpec",
     "VideoFileSource",
     "classify_paths",
@@ -45,11 +47,20 @@ class SourceError(RuntimeError):
     """A source cannot be opened or read; the message is shown to the user as is."""
 
 
+class SourceKind(StrEnum):
+    """What a source is; the value is its name in a saved source (:meth:`SourceSpec.to_text`)."""
+
+    CAMERA = "camera"
+    VIDEO = "video"
+    IMAGES = "images"
+    """A filmstrip: still images, and videos that play on Space."""
+
+
 @dataclass(frozen=True)
 class SourceSpec:
-    """What to open: ``kind`` is ``camera``, ``video`` or ``images``. Serialisable to QSettings as text."""
+    """What to open. Serialisable to QSettings as text."""
 
-    kind: str
+    kind: SourceKind
     paths: tuple[str, ...] = ()
     camera: int = 0
     resolution: tuple[int, int] = (640, 480)
@@ -58,9 +69,9 @@ class SourceSpec:
 
     @property
     def label(self) -> str:
-        if self.kind == "camera":
+        if self.kind == SourceKind.CAMERA:
             return f"Camera {self.camera} ({self.resolution[0]}x{self.resolution[1]})"
-        if self.kind == "video":
+        if self.kind == SourceKind.VIDEO:
             return Path(self.paths[0]).name
         if len(self.paths) == 1:
             return Path(self.paths[0]).name
@@ -69,26 +80,26 @@ class SourceSpec:
         return images + (f" + {videos} video{'s' if videos > 1 else ''}" if videos else "")
 
     def to_text(self) -> str:
-        if self.kind == "camera":
-            return f"camera:{self.camera}:{self.resolution[0]}x{self.resolution[1]}"
+        if self.kind == SourceKind.CAMERA:
+            return f"{self.kind}:{self.camera}:{self.resolution[0]}x{self.resolution[1]}"
         return f"{self.kind}:" + os.pathsep.join(self.paths)
 
     @classmethod
     def from_text(cls, text: str) -> SourceSpec | None:
         kind, _, rest = (text or "").partition(":")
         try:
-            if kind == "camera":
+            if kind == SourceKind.CAMERA:
                 index, _, res = rest.partition(":")
                 w, _, h = res.partition("x")
-                return cls("camera", camera=int(index), resolution=(int(w or 640), int(h or 480)))
-            if kind in ("video", "images") and rest:
-                return cls(kind, paths=tuple(rest.split(os.pathsep)))
+                return cls(SourceKind.CAMERA, camera=int(index), resolution=(int(w or 640), int(h or 480)))
+            if kind in (SourceKind.VIDEO, SourceKind.IMAGES) and rest:
+                return cls(SourceKind(kind), paths=tuple(rest.split(os.pathsep)))
         except ValueError:
             return None
         return None
 
     def exists(self) -> bool:
-        return self.kind == "camera" or all(Path(p).is_file() for p in self.paths)
+        return self.kind == SourceKind.CAMERA or all(Path(p).is_file() for p in self.paths)
 
 
 def is_video_path(path: str) -> bool:
@@ -106,11 +117,11 @@ def classify_paths(paths: list[str]) -> SourceSpec | None:
     files = [str(p) for p in iter_media([p for p in named if p.exists()]) if p.is_file()]
     media = [p for p in files if Path(p).suffix.lower() in IMAGE_EXTENSIONS or is_video_path(p)]
     if len(media) == 1 and is_video_path(media[0]):
-        return SourceSpec("video", paths=(media[0],))
+        return SourceSpec(SourceKind.VIDEO, paths=(media[0],))
     if media:
-        return SourceSpec("images", paths=tuple(media))
+        return SourceSpec(SourceKind.IMAGES, paths=tuple(media))
     if files:  # unknown extension named explicitly: let the image loader name the problem
-        return SourceSpec("images", paths=tuple(files))
+        return SourceSpec(SourceKind.IMAGES, paths=tuple(files))
     return None
 
 
@@ -332,13 +343,14 @@ class ImageSequenceSource(FrameSource):
 
 
 def open_source(spec: SourceSpec, *, realtime: bool = True) -> FrameSource:
-    if spec.kind == "camera":
-        return CameraSource(spec)
-    if spec.kind == "video":
-        return VideoFileSource(spec, realtime=realtime)
-    if spec.kind == "images":
-        return ImageSequenceSource(spec)
-    raise SourceError(f"unknown source kind {spec.kind!r}; valid: camera, video, images")
+    match spec.kind:
+        case SourceKind.CAMERA:
+            return CameraSource(spec)
+        case SourceKind.VIDEO:
+            return VideoFileSource(spec, realtime=realtime)
+        case SourceKind.IMAGES:
+            return ImageSequenceSource(spec)
+    raise SourceError(f"unknown source kind {spec.kind!r}; valid: {', '.join(SourceKind)}")
 
 
 def wait_interruptibly(seconds: float, should_stop: Callable[[], bool]) -> bool:

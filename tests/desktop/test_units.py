@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from attricam.engine.attributes import ATTRIBUTES
@@ -25,14 +27,17 @@ def test_ordered_attributes_sort_and_filter():
 
 
 def test_source_spec_round_trips_through_settings_text():
-    from attricam.desktop.sources import SourceSpec
+    from attricam.desktop.sources import SourceKind, SourceSpec
 
     for spec in (
-        SourceSpec("camera", camera=1, resolution=(1280, 720)),
-        SourceSpec("video", paths=("/tmp/a clip.mp4",)),
-        SourceSpec("images", paths=("/x/a.jpg", "/x/b.png")),
+        SourceSpec(SourceKind.CAMERA, camera=1, resolution=(1280, 720)),
+        SourceSpec(SourceKind.VIDEO, paths=("/tmp/a clip.mp4",)),
+        SourceSpec(SourceKind.IMAGES, paths=("/x/a.jpg", "/x/b.png")),
     ):
         assert SourceSpec.from_text(spec.to_text()) == spec
+        assert type(SourceSpec.from_text(spec.to_text()).kind) is SourceKind
+    texts = ["camera:1:1280x720", "video:/tmp/a clip.mp4", "images:/x/a.jpg" + os.pathsep + "/x/b.png"]
+    assert [SourceSpec.from_text(text).to_text() for text in texts] == texts  # what settings saved before reads back
     assert SourceSpec.from_text("garbage") is None
     assert SourceSpec.from_text("camera:x:1x1") is None
 
