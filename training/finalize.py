@@ -6,6 +6,7 @@ import datetime as _dt
 import importlib.util
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -152,6 +153,91 @@ def shifted_rate_rows(result: EvaluationResult) -> list[ShiftedRate]:
     return rows
 
 
+@dataclass
+class _HeldOutScores:
+    """What the held-out faces say about the best epoch: the shipped rule's fit and the cross-fitted val figures."""
+
+    calibration: HeldOutPredictions
+    fit: CalibrationFit | None = None
+    report: CrossFitReport | None = None
+    val_held: HeldOutPredictions | None = None
+    val_summary: dict[str, float] = field(default_factory=dict)
+    attention: AttentionSummary = field(default_factory=lambda: AttentionSummary())
+    regions: list[RegionShare] = field(default_factory=list)
+    shifted_rows: list[ShiftedRate] = field(default_factory=list)
+
+
+def _score_held_out(
+    cfg: TrainConfig,
+    model: CrossAttentionAttributeModel,
+    val: FaceArrays,
+    holdout: FaceArrays | None,
+    device: torch.device,
+    shifted_inputs: Callable[[FaceArrays], torch.Tensor] | None,
+) -> _HeldOutScores:
+    """Fit the decision rule on the calibration slice (+ val halves) and score val cross-fitted."""
+    policy = cfg.threshold_policy  # "auto" is resolved by each fit on its own faces (attricam.training.thresholds)
+    empty = HeldOutPredictions(*(np.zeros((0, model.config.num_attributes), np.float32) for _ in range(3)))
+    calibration = (
+        held_out_predictions(model, holdout, cfg, device, shifted_inputs)[0]
+        if holdout is not None and len(holdout)
+        else empty
+    )
+    scores = _HeldOutScores(calibration)
+    if len(val):
+        val_held, val_clean = held_out_predictions(model, val, cfg, device, shifted_inputs)
+        identities = read_identities(cfg.data[0]) if cfg.data and Path(cfg.data[0]).is_dir() else {}
+        fold = calibration_mask(val.filenames, identities, 0.5, salt="attricam-val-fold")
+        report = cross_fit(calibration, val_held, fold, policy)
+        scores.fit, scores.report, scores.val_held = report.shipped, report, val_held
+        scores.val_summary = report.val_crossfit.summary()
+        scores.regions = attention_region_shares(val_clean.mean_attention, cfg.image_width, cfg.image_height)
+        scores.attention = attention_summary(val_clean, cfg.image_width, cfg.image_height)
+        scores.shifted_rows = shifted_rate_rows(report.shifted_val_crossfit)
+    elif len(calibration.labels):
+        scores.fit = fit_decision_rule(*calibration.fitting_set(), policy)
+    return scores
+
+
+def _bundle_metadata(
+    cfg: TrainConfig,
+    best: BestRecord,
+    history: Sequence[EpochRecord],
+    summaries: Sequence[DataSummary],
+    wall_seconds: float,
+    loss_weights: AppliedWeights | None,
+    scores: _HeldOutScores,
+) -> dict[str, Any]:
+    """The bundle's metadata: the recipe, the data, the rule's fit and the honest figures (the model card's source)."""
+    fit, report = scores.fit, scores.report
+    rates = [h.images_per_s for h in history]
+    faces = len(scores.calibration.labels)
+    return {
+        "trained": bool(history),  # no finished epoch: the weights are still the random initialisation
+        "name": cfg.name,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "recipe": {"loss": cfg.loss, **cfg.loss_options},
+        "loss_weights": {**loss_weights, "source": "trained"} if loss_weights else {},
+        "train_config": cfg.to_dict(),
+        "epochs": len(history),
+        "best_epoch": int(best.epoch) + 1,
+        "selected_on": f"calibration slice of train ({faces} faces)" if faces else "val",
+        "wall_seconds": float(wall_seconds),
+        "train_images_per_s": float(np.median(rates)) if rates else 0.0,
+        "data": [row for s in summaries for row in s.to_dict()],
+        "aligner_version": ALIGNER_VERSION,
+        "threshold_policy": fit.policy if fit else "fixed-0.5",
+        "threshold_policy_requested": cfg.threshold_policy,
+        "decision_fit": fit.to_dict() if fit else {},
+        "val": scores.val_summary,
+        "val_note": "cross-fitted: decisions on each half of val come from a rule fitted without it",
+        "val_rule_from_calibration_slice_only": report.val_slice_only.summary() if report else {},
+        "shifted_val": report.shifted_val_crossfit.summary() if report else {},
+        "shifted_val_rates": scores.shifted_rows,
+        "attention": scores.attention,
+    }
+
+
 def finalize_run(
     cfg: TrainConfig,
     model: CrossAttentionAttributeModel,
@@ -178,61 +264,10 @@ def finalize_run(
     if best.state is not None:
         model.load_state_dict(best.state)
     model.eval()
-    policy = cfg.threshold_policy  # "auto" is resolved by each fit on its own faces (attricam.training.thresholds)
-    empty = HeldOutPredictions(*(np.zeros((0, model.config.num_attributes), np.float32) for _ in range(3)))
-    calibration = (
-        held_out_predictions(model, holdout, cfg, device, shifted_inputs)[0]
-        if holdout is not None and len(holdout)
-        else empty
-    )
-    fit: CalibrationFit | None = None
-    report: CrossFitReport | None = None
-    val_summary: dict[str, float] = {}
-    attention: AttentionSummary = {}
-    regions: list[RegionShare] = []
-    shifted_rows: list[ShiftedRate] = []
-    if len(val):
-        val_held, val_clean = held_out_predictions(model, val, cfg, device, shifted_inputs)
-        identities = read_identities(cfg.data[0]) if cfg.data and Path(cfg.data[0]).is_dir() else {}
-        fold = calibration_mask(val.filenames, identities, 0.5, salt="attricam-val-fold")
-        report = cross_fit(calibration, val_held, fold, policy)
-        fit = report.shipped
-        val_summary = report.val_crossfit.summary()
-        regions = attention_region_shares(val_clean.mean_attention, cfg.image_width, cfg.image_height)
-        attention = attention_summary(val_clean, cfg.image_width, cfg.image_height)
-        shifted_rows = shifted_rate_rows(report.shifted_val_crossfit)
-    elif len(calibration.labels):
-        fit = fit_decision_rule(*calibration.fitting_set(), policy)
-    rule = fit.rule if fit else DecisionRule.uncalibrated()
-    rates = [h.images_per_s for h in history]
+    scores = _score_held_out(cfg, model, val, holdout, device, shifted_inputs)
+    rule = scores.fit.rule if scores.fit else DecisionRule.uncalibrated()
     records = [h.to_dict() for h in history]
-    shifted_val = report.shifted_val_crossfit.summary() if report else {}
-    metadata = {
-        "trained": bool(history),  # no finished epoch: the weights are still the random initialisation
-        "name": cfg.name,
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "recipe": {"loss": cfg.loss, **cfg.loss_options},
-        "loss_weights": {**loss_weights, "source": "trained"} if loss_weights else {},
-        "train_config": cfg.to_dict(),
-        "epochs": len(history),
-        "best_epoch": int(best.epoch) + 1,
-        "selected_on": f"calibration slice of train ({len(calibration.labels)} faces)"
-        if len(calibration.labels)
-        else "val",
-        "wall_seconds": float(wall_seconds),
-        "train_images_per_s": float(np.median(rates)) if rates else 0.0,
-        "data": [row for s in summaries for row in s.to_dict()],
-        "aligner_version": ALIGNER_VERSION,
-        "threshold_policy": fit.policy if fit else "fixed-0.5",
-        "threshold_policy_requested": cfg.threshold_policy,
-        "decision_fit": fit.to_dict() if fit else {},
-        "val": val_summary,
-        "val_note": "cross-fitted: decisions on each half of val come from a rule fitted without it",
-        "val_rule_from_calibration_slice_only": report.val_slice_only.summary() if report else {},
-        "shifted_val": shifted_val,
-        "shifted_val_rates": shifted_rows,
-        "attention": attention,
-    }
+    metadata = _bundle_metadata(cfg, best, history, summaries, wall_seconds, loss_weights, scores)
     model = model.cpu().to(memory_format=torch.contiguous_format)
     bundle = ModelBundle.from_model(
         model, thresholds=rule.thresholds.tolist(), metadata=metadata, calibration=rule.calibration_dict()
@@ -240,7 +275,8 @@ def finalize_run(
     bundle_path = bundle.save(out / BUNDLE_NAME)
     onnx_path = export_onnx_if_available(bundle, out / "model.onnx") if cfg.export_onnx else ""
     report_path = ""
-    if report is not None:
+    report, val_held = scores.report, scores.val_held
+    if report is not None and val_held is not None:
         extra = {
             "title": f"{cfg.name}: validation report (best epoch {best.epoch + 1}, cross-fitted decisions)",
             "metadata": metadata,
@@ -248,9 +284,10 @@ def finalize_run(
             "shifted_val": report.shifted_val_crossfit.to_dict(),
             "history": records,
         }
-        json_path, _ = write_report(out / "val_report", report.val_crossfit, extra, regions)
+        json_path, _ = write_report(out / "val_report", report.val_crossfit, extra, scores.regions)
         write_plots(out / "plots", rule.calibrate(val_held.clean), val_held.labels, report.val_crossfit)
         report_path = str(json_path)
+    val_summary, shifted_val, attention = scores.val_summary, metadata["shifted_val"], scores.attention
     if callback:
         callback(
             FinishedEvent(str(bundle_path), report_path, int(best.epoch), ValSummary.optional(val_summary), onnx_path)
