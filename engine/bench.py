@@ -13,12 +13,17 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .output_paths import OutputPathError
 from .runtime import BACKENDS, DEVICES
+
+if TYPE_CHECKING:
+    from .pipeline import FacePipeline
 
 __all__ = ["add_bench_arguments", "run_bench", "process_start_time"]
 
@@ -86,14 +91,54 @@ def _check_bench_paths(args: argparse.Namespace) -> Path | None:
     return guard.file(args.json, "--json")
 
 
+@dataclass
+class _Samples:
+    """Per-frame measurements of one benchmark run (milliseconds, face counts)."""
+
+    frame_ms: list[float] = field(default_factory=list)
+    decode_ms: list[float] = field(default_factory=list)
+    faces: list[int] = field(default_factory=list)
+    fused: list[int] = field(default_factory=list)
+    stages: dict[str, list[float]] = field(
+        default_factory=lambda: {"detect_ms": [], "align_ms": [], "classify_ms": [], "track_ms": []}
+    )
+    startup_s: float | None = None
+
+
+def _measure(pipeline: FacePipeline, source: Path, frames: int, render: bool, started: float) -> _Samples:
+    """Decode, analyse and (as the live app does) render ``frames`` frames of ``source``, looping it."""
+    from .panel_layout import PanelMemory
+    from .render import RenderOptions, render_frame
+
+    options = RenderOptions(attribute=0, show_landmarks=True)
+    panels = PanelMemory()  # as the live app renders: panels follow their faces between searches
+    samples = _Samples()
+    frame_source = _frames(source)
+    for _ in range(frames):
+        t0 = time.perf_counter()
+        frame = next(frame_source)
+        t1 = time.perf_counter()
+        result = pipeline.process(frame)
+        if render:
+            render_frame(frame, result, options, panels)
+        t2 = time.perf_counter()
+        if samples.startup_s is None:
+            samples.startup_s = time.time() - started
+        samples.decode_ms.append((t1 - t0) * 1000)
+        samples.frame_ms.append((t2 - t1) * 1000)
+        samples.faces.append(len(result.faces))
+        samples.fused.append(sum(f.second_opinion for f in result.faces))
+        for key, values in samples.stages.items():
+            values.append(getattr(result.timings, key))
+    return samples
+
+
 def run_bench(args: argparse.Namespace) -> int:
     import psutil
 
     from .bundle import BundleError, ModelBundle, load_default_bundle
     from .image_io import MediaLoadError
-    from .panel_layout import PanelMemory
     from .pipeline import FacePipeline, PipelineSettings
-    from .render import RenderOptions, render_frame
     from .sources import VideoReader
 
     started = process_start_time()
@@ -116,33 +161,10 @@ def run_bench(args: argparse.Namespace) -> int:
         descriptor_async=True,  # as the live app: descriptors in their own process, never on the frame path
     )
     pipeline = FacePipeline(bundle, settings)
-    options = RenderOptions(attribute=0, show_landmarks=True)
-    panels = PanelMemory()  # as the live app renders: panels follow their faces between searches
-    frame_ms: list[float] = []
-    decode_ms: list[float] = []
-    faces: list[int] = []
-    fused: list[int] = []
-    stages: dict[str, list[float]] = {"detect_ms": [], "align_ms": [], "classify_ms": [], "track_ms": []}
-    startup_s = None
-    frames = _frames(args.source)
-    for _ in range(args.frames):
-        t0 = time.perf_counter()
-        frame = next(frames)
-        t1 = time.perf_counter()
-        result = pipeline.process(frame)
-        if not args.no_render:
-            render_frame(frame, result, options, panels)
-        t2 = time.perf_counter()
-        if startup_s is None:
-            startup_s = time.time() - started
-        decode_ms.append((t1 - t0) * 1000)
-        frame_ms.append((t2 - t1) * 1000)
-        faces.append(len(result.faces))
-        fused.append(sum(f.second_opinion for f in result.faces))
-        for key in stages:
-            stages[key].append(getattr(result.timings, key))
+    samples = _measure(pipeline, args.source, args.frames, not args.no_render, started)
     descriptors = pipeline.descriptors_computed
     pipeline.close()
+    frame_ms, faces = samples.frame_ms, samples.faces
     total_s = sum(frame_ms) / 1000
     figures = {
         "source": str(args.source),
@@ -153,7 +175,7 @@ def run_bench(args: argparse.Namespace) -> int:
         "frame_ms_max": round(float(np.max(frame_ms)), 2),
         "faces_per_frame": round(float(np.mean(faces)), 3),
         "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1),
-        "startup_s": round(startup_s or 0.0, 3),
+        "startup_s": round(samples.startup_s or 0.0, 3),
         "backend": pipeline.classifier.backend,
         "device": pipeline.device,
         "threads": args.threads,
@@ -165,11 +187,11 @@ def run_bench(args: argparse.Namespace) -> int:
         "model": bundle.name,
         "model_trained": bundle.trained,
         "second_opinion": pipeline.second_opinion_active,
-        "fused_face_share": round(sum(fused) / max(1, sum(faces)), 3),
+        "fused_face_share": round(sum(samples.fused) / max(1, sum(faces)), 3),
         "descriptors_computed": descriptors,
         "face_frames": int(sum(faces)),
-        "decode_ms_p50": round(float(np.median(decode_ms)), 2),
-        "stage_ms_p50": {k: round(float(np.median(v)), 2) for k, v in stages.items()},
+        "decode_ms_p50": round(float(np.median(samples.decode_ms)), 2),
+        "stage_ms_p50": {k: round(float(np.median(v)), 2) for k, v in samples.stages.items()},
         "render": not args.no_render,
     }
     text = json.dumps(figures, indent=2)
