@@ -138,10 +138,13 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
         help="the attribute model alone, without the bundle's face-descriptor probes (faster, less accurate)",
     )
     parser.add_argument(
-        "--shard", type=parse_shard, default=None, metavar="i/n",
+        "--shard",
+        type=parse_shard,
+        default=None,
+        metavar="i/n",
         help="analyse share i (0-based) of n of the files found, in path order ('env': torchrun's RANK/WORLD_SIZE); "
         "join the shard CSVs with: attricam merge csv",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "-v",
         "--verbose",
@@ -319,8 +322,13 @@ def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSum
                 elapsed_ms = (time.perf_counter() - start) * 1000
                 log.debug(
                     "[%d/%d] %s: %d face(s)%s in %.0f ms",
-                    number, len(files), display_name(path), analysis.faces, frames, elapsed_ms,
-                )  # fmt: skip
+                    number,
+                    len(files),
+                    display_name(path),
+                    analysis.faces,
+                    frames,
+                    elapsed_ms,
+                )
         except KeyboardInterrupt:  # between files (bookkeeping, logging): a file's rows are one write, whole or absent
             _say(f"interrupted at {display_name(path)}: outputs hold the {read} file(s) read")
             interrupted = True
@@ -328,9 +336,13 @@ def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSum
             rows = csv.rows if csv else 0
             stopped = f"{exc}: stopped after {read} file(s); the outputs keep their {rows} CSV row(s)"
     return AnalyzeSummary(
-        files_read=read, files_failed=failed, rows=csv.rows if csv else 0, interrupted=interrupted, stopped=stopped,
+        files_read=read,
+        files_failed=failed,
+        rows=csv.rows if csv else 0,
+        interrupted=interrupted,
+        stopped=stopped,
         listing=listing,
-    )  # fmt: skip
+    )
 
 
 @contextlib.contextmanager

@@ -555,14 +555,24 @@ def render_comparison(
     for k, label in enumerate((comparison.first_label, comparison.second_label)):
         y = 46 + 20 * k
         cv2.rectangle(canvas, (x0 + _PAD, y - 11), (x0 + _PAD + 12, y + 1), COMPARE_COLORS[k], -1)
-        _strip_text(canvas, _fit_text(f"{'AB'[k]}  {label}", _STRIP_W - 3 * _PAD - 12, 0.45), (x0 + 2 * _PAD + 8, y),
-                    (235, 235, 235), 0.45)  # fmt: skip
+        _strip_text(
+            canvas,
+            _fit_text(f"{'AB'[k]}  {label}", _STRIP_W - 3 * _PAD - 12, 0.45),
+            (x0 + 2 * _PAD + 8, y),
+            (235, 235, 235),
+            0.45,
+        )
     if pair is None:
         _strip_text(canvas, "no face", (x0 + _PAD, 104), (200, 200, 200), 0.45)
         return canvas
     attribute = ATTRIBUTES[options.attribute].name if options.attribute is not None else "no attribute chosen"
-    _strip_text(canvas, _fit_text(f"Face #{pair[0].face_id} - attention: {attribute}", _STRIP_W - 2 * _PAD, 0.42),
-                (x0 + _PAD, 94), (255, 210, 0), 0.42)  # fmt: skip
+    _strip_text(
+        canvas,
+        _fit_text(f"Face #{pair[0].face_id} - attention: {attribute}", _STRIP_W - 2 * _PAD, 0.42),
+        (x0 + _PAD, 94),
+        (255, 210, 0),
+        0.42,
+    )
     for k, face in enumerate(pair):
         tile = cv2.resize(attention_crop(face, options), (_TILE_W, int(tile_h)), interpolation=cv2.INTER_CUBIC)
         tx = x0 + _PAD + k * (_TILE_W + _PAD)

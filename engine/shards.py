@@ -108,9 +108,13 @@ class ShardManifest:
         from .atomic import atomic_write_text
 
         data = {
-            "format": MANIFEST_FORMAT, "shard": [self.shard.index, self.shard.count], "listing": self.listing,
-            "files": self.files, "csv_sha256": self.csv_sha256, "complete": self.complete,
-        }  # fmt: skip
+            "format": MANIFEST_FORMAT,
+            "shard": [self.shard.index, self.shard.count],
+            "listing": self.listing,
+            "files": self.files,
+            "csv_sha256": self.csv_sha256,
+            "complete": self.complete,
+        }
         target = manifest_path(csv_path)
         atomic_write_text(target, json.dumps(data, indent=1) + "\n")
         return target
@@ -126,9 +130,12 @@ class ShardManifest:
             data = json.loads(path.read_bytes())
             index, count = data["shard"]
             manifest = cls(
-                Shard(int(index), int(count)), str(data["listing"]), int(data["files"]),
-                str(data["csv_sha256"]), data["complete"] is True,
-            )  # fmt: skip
+                shard=Shard(int(index), int(count)),
+                listing=str(data["listing"]),
+                files=int(data["files"]),
+                csv_sha256=str(data["csv_sha256"]),
+                complete=data["complete"] is True,
+            )
         except FileNotFoundError:
             raise ValueError(
                 f"{shown}: no shard manifest ({display_name(path.name)}); merge csv joins CSVs written by "

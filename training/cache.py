@@ -162,13 +162,19 @@ def _open_cache(root: Path, index: Path, spec: CropSpec) -> FaceCache:
         except OSError as exc:
             log.info("%s: old .npz cache read into memory (cannot write its memory-mapped twin: %s)", legacy.name, exc)
             return FaceCache(
-                str(root), tuple(map(str, arrays["filenames"])), arrays["images"],
-                tuple(map(str, arrays["no_face"])), tuple(map(str, arrays["unreadable"])), spec,
-            )  # fmt: skip
+                root=str(root),
+                filenames=tuple(map(str, arrays["filenames"])),
+                images=arrays["images"],
+                no_face=tuple(map(str, arrays["no_face"])),
+                unreadable=tuple(map(str, arrays["unreadable"])),
+                spec=spec,
+            )
         log.info(
             "%s: converted the old cache %s to memory-mapped %s (one-off; the .npz may be deleted)",
-            root, legacy.name, index.with_suffix(".npy").name,
-        )  # fmt: skip
+            root,
+            legacy.name,
+            index.with_suffix(".npy").name,
+        )
     meta = json.loads(index.read_text())
     images = np.load(index.with_suffix(".npy"), mmap_mode="c")  # copy-on-write: writable for torch, never written
     return FaceCache(
@@ -349,10 +355,13 @@ def add_cache_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--cache", type=Path, default=None, help="cache directory (default ./cache)")
     parser.add_argument("--workers", type=positive_int, default=2, help="face-detection processes")
     parser.add_argument(
-        "--shard", type=parse_shard, default=None, metavar="i/n",
+        "--shard",
+        type=parse_shard,
+        default=None,
+        metavar="i/n",
         help="build only share i (0-based) of n of each split; 'env' takes torchrun's RANK/WORLD_SIZE. "
         "Join the shards with: attricam merge cache --shards n",
-    )  # fmt: skip
+    )
     return parser
 
 

@@ -34,9 +34,18 @@ __all__ = [
 
 
 RESUME_MAY_CHANGE = (
-    "out", "epochs", "cache_dir", "num_threads", "workers", "loader_workers", "device", "precision",
-    "export_onnx", "name", "threshold_policy",
-)  # fmt: skip
+    "out",
+    "epochs",
+    "cache_dir",
+    "num_threads",
+    "workers",
+    "loader_workers",
+    "device",
+    "precision",
+    "export_onnx",
+    "name",
+    "threshold_policy",
+)
 """Config fields a resumed run may change: where it runs and writes, not what it learns (``epochs`` extends a run)."""
 
 

@@ -438,15 +438,16 @@ def run_train(args: argparse.Namespace) -> int:
             return 2
         log.info("%s", result_line(result))
         if not result.get("finished"):
-            emit(StoppedEvent(str(result.get("checkpoint", "")), int(result.get("epochs_done", 0))))
+            emit(
+                StoppedEvent(
+                    checkpoint=str(result.get("checkpoint", "")), epochs_done=int(result.get("epochs_done", 0))
+                )
+            )
         return 0
     except KeyboardInterrupt:  # Stop in the GUI, Ctrl-C, SIGTERM: the last finished epoch is in the checkpoint
         if cfg is not None:
-            emit(
-                StoppedEvent(
-                    str(Path(cfg.out) / CHECKPOINT_NAME), _epochs_in_checkpoint(Path(cfg.out) / CHECKPOINT_NAME)
-                )
-            )
+            checkpoint = Path(cfg.out) / CHECKPOINT_NAME
+            emit(StoppedEvent(checkpoint=str(checkpoint), epochs_done=_epochs_in_checkpoint(checkpoint)))
         raise
     except Exception as exc:
         emit(ErrorEvent(f"{type(exc).__name__}: {exc}"))

@@ -119,9 +119,13 @@ def evaluate_bundle(
     emit(ProgressEvent(0, len(faces)))
     model = bundle.build_model()
     clean = predict_detailed(
-        model, faces.images, c.image_height, c.image_width, batch_size=_PROGRESS_BATCH,
+        model,
+        faces.images,
+        c.image_height,
+        c.image_width,
+        batch_size=_PROGRESS_BATCH,
         progress=lambda done, total: emit(ProgressEvent(done, total)),
-    )  # fmt: skip
+    )
     labels = faces.labels.numpy()
     calibrated = rule.calibrate(clean.probabilities)
     result = score_rule(rule, clean.probabilities, labels)
@@ -159,7 +163,7 @@ def evaluate_bundle(
         lines = _console_lines(split, attention, regions, shifted_rates if shifted_result else None, rule_saw_val)
         sys.stdout.write("\n".join(lines) + "\n")
     log.info("%s: %s; report %s", split, {k: round(v, 4) for k, v in result.summary().items()}, md_path)
-    emit(EvaluatedEvent(str(bundle_path), str(json_path), str(arrays_path), len(faces)))
+    emit(EvaluatedEvent(bundle=str(bundle_path), report=str(json_path), arrays=str(arrays_path), count=len(faces)))
     return {
         "report": str(json_path),
         "summary": result.summary(),

@@ -219,7 +219,16 @@ def train_one_epoch(
         seen += len(targets)
         if callback:
             rate = seen * ctx.world_size / (time.perf_counter() - started)
-            callback(StepEvent(epoch, step + 1, steps, value, optimizer.param_groups[0]["lr"], rate))
+            callback(
+                StepEvent(
+                    epoch=epoch,
+                    step=step + 1,
+                    steps_per_epoch=steps,
+                    loss=value,
+                    lr=optimizer.param_groups[0]["lr"],
+                    images_per_s=rate,
+                )
+            )
     elapsed = time.perf_counter() - started
     sums = all_reduce_sum(
         torch.cat([torch.tensor([total_loss, seen], dtype=torch.float64), positives.double().cpu()]), ctx
@@ -392,9 +401,14 @@ def main(
         holdout = train.subset(held_rows)
         train_labels = train.labels[torch.from_numpy(train_rows)]
         sampler = DistributedBatchSampler(
-            cfg.sampler, train_labels, batch_size=cfg.batch_size, epochs=cfg.epochs, seed=cfg.seed,
-            rank=ctx.rank, world_size=ctx.world_size,
-        )  # fmt: skip
+            cfg.sampler,
+            train_labels,
+            batch_size=cfg.batch_size,
+            epochs=cfg.epochs,
+            seed=cfg.seed,
+            rank=ctx.rank,
+            world_size=ctx.world_size,
+        )
         run = _build_run(cfg, ctx, len(train_labels), len(sampler))
         shifted_inputs = None
         if cfg.freeze:  # every face set becomes its cached token grids; the CNN never runs again in this run
@@ -413,7 +427,16 @@ def main(
         if ctx.is_main:
             Path(cfg.out).mkdir(parents=True, exist_ok=True)
         if callback:
-            callback(StartedEvent(cfg.name, cfg.epochs, run.start_epoch, len(sampler), len(train_labels), len(val)))
+            callback(
+                StartedEvent(
+                    run=cfg.name,
+                    epochs=cfg.epochs,
+                    start_epoch=run.start_epoch,
+                    steps_per_epoch=len(sampler),
+                    train_images=len(train_labels),
+                    val_images=len(val),
+                )
+            )
         workers = (
             cfg.loader_workers if cfg.loader_workers is not None else default_loader_workers(ctx.device, ctx.world_size)
         )
@@ -451,10 +474,19 @@ def main(
     if len(run.history) < cfg.epochs and not finalize_now:
         return TrainResult(checkpoint=str(checkpoint_path), finished=False, epochs_done=len(run.history))
     return finalize_run(
-        cfg, run.model, run.best, run.history, val, summaries,
-        run.wall_before, ctx.device, callback, holdout=holdout, loss_weights=run.criterion.applied_weights(),
+        cfg=cfg,
+        model=run.model,
+        best=run.best,
+        history=run.history,
+        val=val,
+        summaries=summaries,
+        wall_seconds=run.wall_before,
+        device=ctx.device,
+        callback=callback,
+        holdout=holdout,
+        loss_weights=run.criterion.applied_weights(),
         shifted_inputs=shifted_inputs,
-    )  # fmt: skip
+    )
 
 
 def _train_epochs(
@@ -477,9 +509,19 @@ def _train_epochs(
     started = time.perf_counter()
     for epoch in epochs:
         stats = train_one_epoch(
-            run.train_model, run.criterion, run.optimizer, run.scheduler, loader, epoch=epoch, ctx=ctx,
-            scaler=run.scaler, amp_dtype=amp_dtype, grad_clip=cfg.grad_clip, callback=callback, ema=run.ema,
-        )  # fmt: skip
+            run.train_model,
+            run.criterion,
+            run.optimizer,
+            run.scheduler,
+            loader,
+            epoch=epoch,
+            ctx=ctx,
+            scaler=run.scaler,
+            amp_dtype=amp_dtype,
+            grad_clip=cfg.grad_clip,
+            callback=callback,
+            ema=run.ema,
+        )
         if run.ema is not None:
             run.eval_model.load_state_dict(run.ema.state)
         summary: dict[str, float] = {}
@@ -539,11 +581,19 @@ def _train_epochs(
                 callback(event)
             callback(
                 EpochEvent(
-                    epoch, cfg.epochs, stats.loss, record.lr, stats.seconds, stats.images_per_s,
-                    record.predicted_positive_rate, ValSummary.optional(summary), record.stuck, record.fixes,
-                    run.best.epoch,
+                    epoch=epoch,
+                    epochs=cfg.epochs,
+                    train_loss=stats.loss,
+                    lr=record.lr,
+                    seconds=stats.seconds,
+                    images_per_s=stats.images_per_s,
+                    predicted_positive_rate=record.predicted_positive_rate,
+                    val=ValSummary.optional(summary),
+                    stuck=record.stuck,
+                    fixes=record.fixes,
+                    best_epoch=run.best.epoch,
                 )
-            )  # fmt: skip
+            )
     run.wall_before += time.perf_counter() - started
 
 
