@@ -128,19 +128,24 @@ class FaceDetector:
         self.settings = settings
         return self
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        """Full cascade on an RGB uint8 image (h, w, 3), with the occlusion retry when enabled."""
-        found = self._detect(image, self.settings.thresholds)
-        if found or not self.settings.occlusion_retry:
+    def detect(self, image: np.ndarray, settings: DetectorSettings | None = None) -> list[Detection]:
+        """Full cascade on an RGB uint8 image (h, w, 3), with the occlusion retry when enabled.
+
+        ``settings`` apply to this call only (stills look for smaller faces and retry occlusions); the detector's
+        own settings are left as they are."""
+        s = settings or self.settings
+        found = self._detect(image, s, s.thresholds)
+        if found or not s.occlusion_retry:
             return found
         mask = _solid_black_blocks(image)
         if not mask.any():
             return []
         repaired = cv2.inpaint(image, mask, 3, cv2.INPAINT_TELEA)
-        return self._detect(repaired, _RELAXED_THRESHOLDS)
+        return self._detect(repaired, s, _RELAXED_THRESHOLDS)
 
-    def _detect(self, image: np.ndarray, thresholds: tuple[float, float, float]) -> list[Detection]:
-        s = self.settings
+    def _detect(
+        self, image: np.ndarray, s: DetectorSettings, thresholds: tuple[float, float, float]
+    ) -> list[Detection]:
         self._mtcnn.thresholds = tuple(thresholds)
         h, w = image.shape[:2]
         # Downscale so that the smallest wanted face maps to MTCNN's 20 px and the long side fits.

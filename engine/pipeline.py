@@ -400,12 +400,10 @@ class FacePipeline:
     def analyze_image(self, image: np.ndarray) -> FrameResult:
         """Still-image path: every face, no tracking or smoothing; face ids are 0..n-1, largest first."""
         start = time.perf_counter()
-        self.detector.with_settings(self._still_detector_settings())
-        try:
-            found = [d for d in self.detector.detect(image) if d.score >= self.settings.still_min_score]
-            detections = _largest_first(found, self.settings.still_max_faces)
-        finally:
-            self.detector.with_settings(self._live_detector_settings())
+        found = self.detector.detect(image, self._still_detector_settings())
+        detections = _largest_first(
+            [d for d in found if d.score >= self.settings.still_min_score], self.settings.still_max_faces
+        )
         detect_done = time.perf_counter()
         descriptors: list[np.ndarray | None] = [None] * len(detections)
         if self._opinion is not None and self._describer is None:

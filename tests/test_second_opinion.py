@@ -217,7 +217,7 @@ def test_stills_do_not_show_low_score_detections_as_people(random_bundle_path, c
     pipeline = FacePipeline(ModelBundle.load(random_bundle_path), PipelineSettings(device="cpu", backend="torch"))
     real = pipeline.detector.detect(celeba_faces[0])[0]
     cuff = Detection(np.array([5, 5, 23, 26], np.float32), 0.84, real.landmarks * 0.1 + 5)  # buttons, as on obama3.jpg
-    monkeypatch.setattr(pipeline.detector, "detect", lambda image: [real, cuff])
+    monkeypatch.setattr(pipeline.detector, "detect", lambda image, settings=None: [real, cuff])
     faces = pipeline.analyze_image(celeba_faces[0]).faces
     assert len(faces) == 1 and faces[0].score == real.score
 
