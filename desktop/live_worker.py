@@ -22,11 +22,11 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, assert_never
+from typing import TYPE_CHECKING, Any, ClassVar, assert_never
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
 from attricam.engine.bundle import ModelBundle, load_default_bundle
@@ -74,6 +74,9 @@ from .sources import (
 )
 from .video_view import fit_size
 
+if TYPE_CHECKING:  # the pipeline (and torch behind it, for a bundle without an ONNX twin) loads on the thread
+    from attricam.engine.pipeline import FacePipeline
+
 __all__ = ["LivePacket", "LiveWorker"]
 
 _RECONNECT_INTERVAL_S = 1.0
@@ -117,13 +120,13 @@ class LiveWorker(QThread):
 
     def __init__(
         self,
-        pipeline_factory: Callable[[], object] | None = None,
+        pipeline_factory: Callable[[], FacePipeline] | None = None,
         *,
         realtime: bool = True,
         scan_cameras: bool = True,
         threads: int | None = 1,
         nice: int = WORKER_NICE,
-        parent=None,
+        parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("LiveWorker")
@@ -143,7 +146,7 @@ class LiveWorker(QThread):
         self._paused = False
         self._held = False
         self._serial = 0
-        self.pipeline = None
+        self.pipeline: FacePipeline | None = None  # made on the worker thread when it starts
         self._source: FrameSource | None = None
         self._last: tuple[np.ndarray, FrameResult, float, _Where] | None = None  # frame, result, capture time, where
         self._compare = LiveComparison()
@@ -285,7 +288,7 @@ class LiveWorker(QThread):
                     self._wake.clear()
         finally:
             self._close_source()
-            if self.pipeline is not None and hasattr(self.pipeline, "close"):
+            if self.pipeline is not None:
                 self.pipeline.close()  # joins the background detection thread ("attricam-detect")
 
     def _apply_commands(self) -> bool:
@@ -380,7 +383,7 @@ class LiveWorker(QThread):
         ``follow``: the next frame is next to the one on screen (a step back), so the selected person is found
         again by the place of their box, not by the track id the restart gave someone else.
         """
-        self.pipeline.reset()
+        self._loaded_pipeline().reset()
         self._compare.reset()
         self._panels.forget()
         self._follow = follow
@@ -421,6 +424,8 @@ class LiveWorker(QThread):
 
     def _live_step(self, *, force: bool = False) -> None:
         source = self._source
+        if source is None:  # callers check first; a close may have come in between
+            return
         wait = 0.0 if force else source.seconds_until_due()
         if wait > 0:
             self._wake.wait(min(wait, 0.1))  # wakes early for commands
@@ -457,7 +462,8 @@ class LiveWorker(QThread):
     def _analyse(self, frame: np.ndarray, *, still: bool) -> None:
         captured = time.perf_counter()
         previous = self._last[1] if self._last is not None else None
-        result = self.pipeline.analyze_image(frame) if still else self.pipeline.process(frame)
+        pipeline = self._loaded_pipeline()
+        result = pipeline.analyze_image(frame) if still else pipeline.process(frame)
         if still:  # a still's face ids say nothing about the previous image's faces: lay it out afresh
             self._panels.forget()
         moved = self._follow_selection(previous, result) if previous is not None else None
@@ -465,7 +471,7 @@ class LiveWorker(QThread):
             first = self._moved[0] if self._moved is not None and self._moved[1] == moved[0] else moved[0]
             self._moved = (first, moved[1]) if first != moved[1] else None
         self._follow = False
-        self._comparison = self._compare.compare(frame, result, self.pipeline.bundle, still=still)
+        self._comparison = self._compare.compare(frame, result, pipeline.bundle, still=still)
         self._last = (frame, result, captured, self._where())
         self._latency_ms = -1.0  # measured when published
         now = time.perf_counter()
@@ -479,8 +485,10 @@ class LiveWorker(QThread):
         """After a restart of the tracks on (nearly) the same picture, the selected person keeps the selection
         under whatever id they got: the new face whose box overlaps their last box most. Returns (old, new)."""
         selected = self._options.selected_face
-        before = previous.face(selected) if selected is not None else None
-        if not self._follow or before is None or not result.faces:
+        if selected is None or not self._follow or not result.faces:
+            return None
+        before = previous.face(selected)
+        if before is None:
             return None
         boxes = np.array([f.box for f in result.faces], np.float32).reshape(-1, 4)
         overlap = iou_matrix(np.asarray(before.box, np.float32)[None], boxes)[0]
@@ -553,12 +561,13 @@ class LiveWorker(QThread):
     def _swap_bundle(self, bundle: ModelBundle | None) -> None:
         try:
             bundle = bundle or load_default_bundle()
-            self.pipeline.set_bundle(bundle)
+            pipeline = self._loaded_pipeline()
+            pipeline.set_bundle(bundle)
         except Exception as exc:  # noqa: BLE001 - a bad bundle must not kill the live view
             self._say(StatusKind.MODEL_ERROR, f"Model not loaded: {exc}")
             return
-        self.modelChanged.emit(self.pipeline.bundle)
-        self._say(StatusKind.INFO, f"Model loaded: {self.pipeline.bundle.name}")
+        self.modelChanged.emit(pipeline.bundle)
+        self._say(StatusKind.INFO, f"Model loaded: {pipeline.bundle.name}")
         source = self._source
         self._follow = True  # set_bundle restarted the tracks: the selected person is found again by place
         if self._last is not None and source is not None and (source.still or self._paused):
@@ -568,18 +577,25 @@ class LiveWorker(QThread):
 
     def _set_compare(self, bundle: ModelBundle | None) -> None:
         try:
-            self._compare.set_bundle(bundle, self.pipeline.settings)
+            self._compare.set_bundle(bundle, self._loaded_pipeline().settings)
         except Exception as exc:  # noqa: BLE001 - a bad bundle must not kill the live view
             self._say(StatusKind.MODEL_ERROR, f"Second model not loaded: {exc}")
             return
         self.compareChanged.emit(bundle)
-        if bundle is not None:
+        if self._compare.model is not None:  # set for a bundle, None for none
             self._say(StatusKind.INFO, f"Comparing with {self._compare.model.label}")
         if self._last is not None:  # the frame on screen gets (or loses) the second answer at once
             frame, result, _, _ = self._last
             still = self._source is not None and self._source.still
-            self._comparison = self._compare.compare(frame, result, self.pipeline.bundle, still=still)
+            self._comparison = self._compare.compare(frame, result, self._loaded_pipeline().bundle, still=still)
             self._publish_again()
+
+    def _loaded_pipeline(self) -> FacePipeline:
+        """The pipeline, for the commands and frames that come once it has loaded (:meth:`run` stops when it
+        cannot load)."""
+        if self.pipeline is None:
+            raise RuntimeError("the live pipeline has not loaded")
+        return self.pipeline
 
     def _snapshot(self, packet: LivePacket, folder: str) -> None:
         stem = default_stem()
@@ -614,13 +630,16 @@ def _source_name(packet: LivePacket) -> str:
     return Path(packet.source_path).name if packet.source_path else packet.source_label
 
 
-def _snapshot_details(packet: LivePacket) -> dict:
+def _snapshot_details(packet: LivePacket) -> dict[str, Any]:
     """Sidecar fields that trace a snapshot to its frame: the file, the filmstrip slot, the video frame.
 
     ``video_frame`` is the 1-based number the HUD showed; ``frame_index`` the same frame 0-based in the file
     (like ``attricam analyze``'s ``clip.mp4#frame=N``); ``analysed_frame_index`` counts analysed frames only.
     """
-    details: dict = {"source_path": packet.source_path or None, "analysed_frame_index": packet.result.frame_index}
+    details: dict[str, Any] = {
+        "source_path": packet.source_path or None,
+        "analysed_frame_index": packet.result.frame_index,
+    }
     if packet.filmstrip is not None:
         details["filmstrip"] = {"index": packet.filmstrip[0] + 1, "count": packet.filmstrip[1]}
     if packet.video_frame is not None:
@@ -648,7 +667,7 @@ def _display_image(rgb: np.ndarray, view: tuple[int, int] | None) -> QImage | No
     return QImage(bgra.data, tw, th, 4 * tw, QImage.Format.Format_RGB32).copy()
 
 
-def _default_pipeline(threads: int | None = 1):
+def _default_pipeline(threads: int | None = 1) -> FacePipeline:
     """The shipped model on onnxruntime (torch is never imported: ~700 MB less memory, faster start) with
     ``threads`` intra-op threads: per-face batches are tiny, and on a busy machine (a training run beside the
     app) more threads than free cores makes a 9 ms frame take far longer. Bundles without an ONNX twin

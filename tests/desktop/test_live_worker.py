@@ -90,7 +90,7 @@ def test_status_says_what_failed_by_its_kind(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr("attricam.desktop.sources.cv2.VideoCapture", _NoCamera)
     seen: list[LiveStatus] = []
     no_model = LiveWorker(lambda: 1 / 0, realtime=False, scan_cameras=False)
-    worker = LiveWorker(lambda: SimpleNamespace(bundle=None), realtime=False, scan_cameras=False)
+    worker = LiveWorker(lambda: SimpleNamespace(bundle=None, close=lambda: None), realtime=False, scan_cameras=False)
     for w in (no_model, worker):
         w.status.connect(seen.append)
     worker.open_source(SourceSpec("video", paths=(str(tmp_path / "gone.mp4"),)))
