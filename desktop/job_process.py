@@ -24,7 +24,7 @@ from typing import ClassVar
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
-from attricam.training.events import EventStream
+from attricam.training.events import Event, EventStream
 
 __all__ = ["JobProcess", "JobState"]
 
@@ -43,7 +43,9 @@ class JobProcess(QObject):
     instances: ClassVar[weakref.WeakSet[JobProcess]] = weakref.WeakSet()
     """Every job runner ever made; tests assert no child process outlives its window."""
 
-    event = Signal(object)  # a attricam.training.events dataclass
+    # a attricam.training.events dataclass; the name (EventsFollower.event's too) hides QObject.event to mypy only:
+    # PySide never routes the virtual event(QEvent) to a Signal
+    event = Signal(object)  # type: ignore[assignment]
     log = Signal(str)
     finished = Signal(int, bool)  # exit code, crashed/killed
     stateChanged = Signal(object)  # JobState
@@ -118,9 +120,9 @@ class JobProcess(QObject):
 
     def _read_stdout(self) -> None:
         if self._process is not None:
-            self._deliver(self._stream.feed(bytes(self._process.readAllStandardOutput())))
+            self._deliver(self._stream.feed(bytes(self._process.readAllStandardOutput().data())))
 
-    def _deliver(self, items: list) -> None:
+    def _deliver(self, items: list[Event | str]) -> None:
         for item in items:
             if isinstance(item, str):
                 self.log.emit(item)
@@ -130,7 +132,7 @@ class JobProcess(QObject):
     def _read_stderr(self) -> None:
         if self._process is None:
             return
-        text = bytes(self._process.readAllStandardError()).decode("utf-8", "replace")
+        text = bytes(self._process.readAllStandardError().data()).decode("utf-8", "replace")
         for line in text.replace("\r", "\n").splitlines():
             if line.strip():
                 self.log.emit(line.rstrip())
