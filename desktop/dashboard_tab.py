@@ -133,9 +133,12 @@ class DashboardTab(QWidget):
         log_ticks(self.f1_plot, (0.02, 0.05, 0.1, 0.2, 0.5, 1.0))  # points sit at log10(x)
         log_ticks(self.weight_plot, (0.5, 1, 2, 5, 10, 20, 50))
         self.plots = {
-            "roc": self.roc_plot, "f1_vs_frequency": self.f1_plot, "pos_weight_vs_f1": self.weight_plot,
-            "gain_over_baseline": self.gain_plot, "predicted_vs_true_rate": self.rates_plot,
-        }  # fmt: skip
+            "roc": self.roc_plot,
+            "f1_vs_frequency": self.f1_plot,
+            "pos_weight_vs_f1": self.weight_plot,
+            "gain_over_baseline": self.gain_plot,
+            "predicted_vs_true_rate": self.rates_plot,
+        }
         overview = QWidget()
         grid = QGridLayout(overview)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -307,10 +310,15 @@ class DashboardTab(QWidget):
             self._note(self.weight_plot, "This model does not record\nits loss weights")
         order = np.array(_BY_FREQUENCY)
         gain = 100.0 * data.gain[order]
-        self.gain_plot.addItem(pg.BarGraphItem(
-            x=np.arange(NUM_ATTRIBUTES), height=gain, width=0.8,
-            brushes=[pg.mkBrush("#2f9e44" if g >= 0 else "#e03131") for g in gain], pen=None,
-        ))  # fmt: skip
+        self.gain_plot.addItem(
+            pg.BarGraphItem(
+                x=np.arange(NUM_ATTRIBUTES),
+                height=gain,
+                width=0.8,
+                brushes=[pg.mkBrush("#2f9e44" if g >= 0 else "#e03131") for g in gain],
+                pen=None,
+            )
+        )
         self.gain_plot.getAxis("bottom").setTicks([[(i, ATTRIBUTES[j].display_name) for i, j in enumerate(order)]])
         self.gain_plot.addLine(y=0, pen=pg.mkPen((120, 120, 120)))
         true_rate = 100.0 * data.column(lambda m: m.true_positive_rate)
@@ -334,10 +342,15 @@ class DashboardTab(QWidget):
         plot: pg.PlotWidget, x: npt.ArrayLike, y: npt.ArrayLike, indices: Iterable[int], names: Sequence[str]
     ) -> None:
         scatter = pg.ScatterPlotItem(
-            x=np.asarray(x, np.float64), y=np.asarray(y, np.float64), size=9, pen=pg.mkPen(40, 40, 40, 120),
-            brush=_tier_brushes(indices), data=names, hoverable=True,
+            x=np.asarray(x, np.float64),
+            y=np.asarray(y, np.float64),
+            size=9,
+            pen=pg.mkPen(40, 40, 40, 120),
+            brush=_tier_brushes(indices),
+            data=names,
+            hoverable=True,
             tip=lambda x, y, data: f"{data}  ({y:.3f})",
-        )  # fmt: skip
+        )
         plot.addItem(scatter)
 
     def _weights(self) -> LossWeights | None:

@@ -112,9 +112,12 @@ def frequency_color_bar(plot: pg.PlotWidget) -> pg.ColorBarItem:
     """The colour scale of :func:`frequency_colors` beside ``plot``, labelled in training-frequency percent."""
     lo, hi = (float(np.log10(v)) for v in _FREQUENCY_RANGE)
     bar = pg.ColorBarItem(
-        values=(lo, hi), colorMap=pg.colormap.get("viridis"), interactive=False, width=12,
+        values=(lo, hi),
+        colorMap=pg.colormap.get("viridis"),
+        interactive=False,
+        width=12,
         label="training frequency (%)",
-    )  # fmt: skip
+    )
     ticks = [(float(np.log10(v)), f"{100 * v:g}") for v in (0.02, 0.05, 0.1, 0.2, 0.5, 0.85)]
     bar.axis.setTicks([ticks, []])
     plot.getPlotItem().layout.addItem(bar, 2, 5)

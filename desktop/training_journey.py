@@ -99,14 +99,19 @@ class JourneyView(QWidget):
             _HEADERS,
             [
                 (
-                    r["recipe"], r["rare_pred_pos_rate@0.5"], r["rare_f1@0.5"], r["rare_f1"], r["mean_auc"],
-                    r.get("seconds"), len(r.get("stuck_at_0.5", [])),
+                    r["recipe"],
+                    r["rare_pred_pos_rate@0.5"],
+                    r["rare_f1@0.5"],
+                    r["rare_f1"],
+                    r["mean_auc"],
+                    r.get("seconds"),
+                    len(r.get("stuck_at_0.5", [])),
                     ", ".join(n.replace("_", " ") for n in r.get("stuck_at_0.5", [])) or "none",
                 )
                 for r in self.rows
             ],
             _FORMATS,
-        )  # fmt: skip
+        )
         self._fit_table()
         self.recipe_box.clear()
         for r in self.rows:

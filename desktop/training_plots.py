@@ -257,8 +257,10 @@ class TrainingPlots(QWidget):
                 else "the trainer judges by its selection faces' true rates, not the train frequency shown"
             )
             names = ", ".join(unflagged[:6]) + (f" and {len(unflagged) - 6} more" if len(unflagged) > 6 else "")
-            self._add_line(f"epoch {epoch}: {len(unflagged)} look stuck on the chart but are not flagged "
-                           f"({why}): {names}", QColor(230, 119, 0))  # fmt: skip
+            self._add_line(
+                f"epoch {epoch}: {len(unflagged)} look stuck on the chart but are not flagged ({why}): {names}",
+                QColor(230, 119, 0),
+            )
         elif not stuck and not event.fixes:
             self._add_line(f"epoch {epoch}: no stuck attribute", QColor(43, 138, 62))
 

@@ -128,10 +128,22 @@ def report_rows(report: EvaluationReport) -> list[tuple[Cell, ...]]:
     rows: list[tuple[Cell, ...]] = []
     for i, a in enumerate(report.attributes):
         threshold = a.threshold if math.isfinite(a.threshold) or i >= len(shipped) else shipped[i]
-        rows.append((
-            a.name, a.frequency, threshold, a.accuracy, a.baseline_accuracy, a.gain_over_baseline,
-            a.balanced_accuracy, a.precision, a.recall, a.f1, a.auc, a.predicted_positive_rate, a.true_positive_rate,
-        ))  # fmt: skip
+        row: tuple[Cell, ...] = (
+            a.name,
+            a.frequency,
+            threshold,
+            a.accuracy,
+            a.baseline_accuracy,
+            a.gain_over_baseline,
+            a.balanced_accuracy,
+            a.precision,
+            a.recall,
+            a.f1,
+            a.auc,
+            a.predicted_positive_rate,
+            a.true_positive_rate,
+        )
+        rows.append(row)
     return rows
 
 
@@ -342,10 +354,18 @@ class TrainingTab(QWidget):
         self.progress.setRange(0, 0)
         self.progress.setFormat("preparing data (face cache, token grids)…")
         base = TrainConfig(  # the form's data, seed, limits and cores; each recipe sets its loss and sampler
-            data=config.data, out=str(out), init_from=bundle, freeze="backbone", epochs=FROZEN_DEFAULT_EPOCHS,
-            seed=config.seed, num_threads=config.num_threads, workers=config.workers,
-            train_limit=config.train_limit, val_limit=config.val_limit, export_onnx=config.export_onnx,
-        )  # fmt: skip
+            data=config.data,
+            out=str(out),
+            init_from=bundle,
+            freeze="backbone",
+            epochs=FROZEN_DEFAULT_EPOCHS,
+            seed=config.seed,
+            num_threads=config.num_threads,
+            workers=config.workers,
+            train_limit=config.train_limit,
+            val_limit=config.val_limit,
+            export_onnx=config.export_onnx,
+        )
         out.mkdir(parents=True, exist_ok=True)
         config_path = out / _JOURNEY_CONFIG
         atomic_write_text(config_path, json.dumps(base.to_dict(), indent=2))
