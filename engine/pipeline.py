@@ -26,9 +26,9 @@ import numpy as np
 from .alignment import align_face
 from .background_detection import BackgroundDetector
 from .bundle import ModelBundle, load_default_bundle
-from .descriptor_worker import DescriptorWorker, TrackDescriptors
 from .detection import Detection, DetectorSettings, FaceDetector
 from .face_descriptor import FaceDescriptor, descriptor_unavailable_reason, load_face_descriptor
+from .live_descriptors import LiveDescriptors
 from .reliability import ModelReliability
 from .results import FaceResult, FrameResult, StageTimings
 from .runtime import AttributeClassifier, load_classifier, resolve_device
@@ -140,9 +140,8 @@ class FacePipeline:
         self._frame_index = -1
         self._force_full = True
         self._shown: dict[int, FaceResult] = {}
-        self._descriptor_worker: DescriptorWorker | None = None
-        self._track_descriptors = TrackDescriptors()
-        self._described_inline = 0
+        self._live_descriptors: LiveDescriptors | None = None
+        self._described_stills = 0
         self.set_bundle(bundle or load_default_bundle())
 
     # --- configuration -------------------------------------------------------------------
@@ -164,6 +163,19 @@ class FacePipeline:
         self.bundle, self.classifier = bundle, classifier
         self._rule = bundle.decision_rule
         self._opinion, self._describer = self._second_opinion_for(bundle)
+        if self._live_descriptors is not None:
+            self._live_descriptors.close()  # it computes the previous model's descriptor
+        self._live_descriptors = (
+            None
+            if self._opinion is None
+            else LiveDescriptors(
+                self._opinion.descriptor,
+                describer=self._describer,
+                asynchronous=self.settings.descriptor_async,
+                refresh_s=self.settings.descriptor_refresh_s,
+                refresh_frames=self.settings.descriptor_refresh_frames,
+            )
+        )
         self._reliability = {
             fused: ModelReliability.from_metadata(bundle.metadata, fused=fused) for fused in (False, True)
         }
@@ -191,8 +203,18 @@ class FacePipeline:
     @property
     def descriptors_computed(self) -> int:
         """Face descriptors computed so far, inline and by the live worker (for benchmarks)."""
-        worker = self._descriptor_worker.completed if self._descriptor_worker is not None else 0
-        return self._described_inline + worker
+        live = self._live_descriptors.computed if self._live_descriptors is not None else 0
+        return self._described_stills + live
+
+    @property
+    def descriptor_name(self) -> str | None:
+        """The descriptor kind live tracks get (the bundle's second opinion's), None without one."""
+        return self._live_descriptors.name if self._live_descriptors is not None else None
+
+    def wait_for_descriptor(self, timeout: float) -> None:
+        """Block until the live descriptor in flight (if any) arrives; for tests and benchmarks."""
+        if self._live_descriptors is not None:
+            self._live_descriptors.wait(timeout)
 
     @property
     def second_opinion_active(self) -> bool:
@@ -209,12 +231,14 @@ class FacePipeline:
         self.tracker.iou_threshold = self.settings.iou_threshold
         self.tracker.max_appearance_change = self.settings.max_appearance_change
         self._cuts.threshold = self.settings.cut_threshold
-        self._track_descriptors.refresh_s = self.settings.descriptor_refresh_s
+        if self._live_descriptors is not None:
+            self._live_descriptors.set_refresh_s(self.settings.descriptor_refresh_s)
 
     def reset(self) -> None:
         """Forget tracks: call when the source changes."""
         self.tracker.reset()
-        self._track_descriptors.clear()
+        if self._live_descriptors is not None:
+            self._live_descriptors.clear()
         self._cuts.reset()
         if self._background is not None:
             self._background.discard()
@@ -228,9 +252,8 @@ class FacePipeline:
         if self._background is not None:
             self._background.close()
             self._background = None
-        if self._descriptor_worker is not None:
-            self._descriptor_worker.close()
-            self._descriptor_worker = None
+        if self._live_descriptors is not None:
+            self._live_descriptors.close()
 
     def wait_for_detection(self, timeout: float | None = None) -> bool:
         """Block until the background search in flight (if any) is done; for tests and benchmarks."""
@@ -294,29 +317,12 @@ class FacePipeline:
         self, frame: np.ndarray, detections: list[Detection], ids: list[int]
     ) -> list[np.ndarray | None]:
         """Each tracked face's newest descriptor (None while it has none), refreshing the ones due."""
-        store = self._track_descriptors
-        if self._opinion is None:
+        if self._live_descriptors is None:
             return [None] * len(ids)
-        store.keep_only({t.face_id for t in self.tracker.tracks})
-        box_of = {face_id: d.box for face_id, d in zip(ids, detections)}
-        if self.settings.descriptor_async:
-            if self._descriptor_worker is None:
-                self._descriptor_worker = DescriptorWorker(self._opinion.descriptor)
-            for face_id, vector in self._descriptor_worker.poll():
-                if face_id in box_of:
-                    store.store(face_id, vector)
-            due = store.due(ids)
-            if due:
-                self._descriptor_worker.submit(due[0], frame, box_of[due[0]])
-        elif self._describer is not None:
-            store.refresh_s = float(self.settings.descriptor_refresh_frames)
-            due = store.due(ids, now=float(self._frame_index))
-            if due:
-                vectors = self._describer.describe(frame, [box_of[t] for t in due])
-                self._described_inline += len(due)
-                for face_id, vector in zip(due, vectors):
-                    store.store(face_id, vector, now=float(self._frame_index))
-        return [store.vectors.get(face_id) for face_id in ids]
+        boxes = {face_id: d.box for face_id, d in zip(ids, detections)}
+        alive = {t.face_id for t in self.tracker.tracks}
+        found = self._live_descriptors.for_tracks(frame, boxes, alive, self._frame_index)
+        return [found.get(face_id) for face_id in ids]
 
     def _end_shot(self) -> None:
         """A scene cut: nobody keeps an id, a search in flight is stale, and this frame searches in full."""
@@ -410,7 +416,7 @@ class FacePipeline:
             self._describer = load_face_descriptor(self._opinion.descriptor)  # an async pipeline analysing a still
         if self._opinion is not None and self._describer is not None and detections:
             descriptors = list(self._describer.describe(image, [d.box for d in detections]))
-            self._described_inline += len(detections)
+            self._described_stills += len(detections)
         return self._classify(
             image,
             detections,

@@ -68,14 +68,24 @@ def test_second_opinion_round_trips_and_refuses_bad_shapes_or_numbers():
 def test_bundle_keeps_its_second_opinion_and_a_hash_that_covers_it(random_bundle_path, tmp_path):
     plain = ModelBundle.load(random_bundle_path)
     assert plain.opinion is None and "second_opinion" not in decision_fields(plain)  # older hashes still hold
-    fused = ModelBundle(plain.config, plain.state_dict, plain.thresholds, dict(plain.metadata), None,
-                        plain.calibration, _opinion().to_dict())  # fmt: skip
+    fused = ModelBundle(
+        config=plain.config,
+        state_dict=plain.state_dict,
+        thresholds=plain.thresholds,
+        metadata=dict(plain.metadata),
+        calibration=plain.calibration,
+        second_opinion=_opinion().to_dict(),
+    )
     path = fused.save(tmp_path / "fused.pt")
     loaded = ModelBundle.load(path)
     assert loaded.opinion is not None and np.allclose(loaded.opinion.blend, 1.0)
     assert loaded.decision_hash == fused.decision_hash != plain.decision_hash
-    broken = ModelBundle(plain.config, plain.state_dict, plain.thresholds, {}, None, None,
-                         {**_opinion().to_dict(), "std": [0.0] * 128})  # fmt: skip
+    broken = ModelBundle(
+        config=plain.config,
+        state_dict=plain.state_dict,
+        thresholds=plain.thresholds,
+        second_opinion={**_opinion().to_dict(), "std": [0.0] * 128},
+    )
     broken.save(tmp_path / "broken.pt")
     with pytest.raises(BundleError, match="second opinion std"):
         ModelBundle.load(tmp_path / "broken.pt")
@@ -128,8 +138,14 @@ def test_views_do_not_highlight_unreliable_positives_unless_asked(random_bundle_
 def test_stills_get_the_fused_answer_through_the_descriptor(random_bundle_path, celeba_faces):
     base = ModelBundle.load(random_bundle_path)
     opinion = _opinion(blend=1.0)
-    fused_bundle = ModelBundle(base.config, base.state_dict, base.thresholds, _reliability_metadata(), None,
-                               base.calibration, opinion.to_dict())  # fmt: skip
+    fused_bundle = ModelBundle(
+        config=base.config,
+        state_dict=base.state_dict,
+        thresholds=base.thresholds,
+        metadata=_reliability_metadata(),
+        calibration=base.calibration,
+        second_opinion=opinion.to_dict(),
+    )
     alone = FacePipeline(base, PipelineSettings(device="cpu", backend="torch")).analyze_image(celeba_faces[0])
     pipeline = FacePipeline(fused_bundle, PipelineSettings(device="cpu", backend="torch"))
     assert pipeline.second_opinion_active
@@ -150,8 +166,13 @@ def test_stills_get_the_fused_answer_through_the_descriptor(random_bundle_path, 
 @NEEDS_DLIB
 def test_video_tracks_get_a_descriptor_once_and_refresh_it(random_bundle_path, celeba_faces):
     base = ModelBundle.load(random_bundle_path)
-    bundle = ModelBundle(base.config, base.state_dict, base.thresholds, {"trained": False}, None, None,
-                         _opinion().to_dict())  # fmt: skip
+    bundle = ModelBundle(
+        config=base.config,
+        state_dict=base.state_dict,
+        thresholds=base.thresholds,
+        metadata={"trained": False},
+        second_opinion=_opinion().to_dict(),
+    )
     from tests.conftest import paste_face
 
     frame = paste_face(celeba_faces[0])
@@ -170,8 +191,13 @@ def test_without_the_descriptor_package_the_model_answers_alone_and_says_so_once
     import attricam.engine.pipeline as pipeline_module
 
     base = ModelBundle.load(random_bundle_path)
-    bundle = ModelBundle(base.config, base.state_dict, base.thresholds, {"trained": False}, None, None,
-                         _opinion().to_dict())  # fmt: skip
+    bundle = ModelBundle(
+        config=base.config,
+        state_dict=base.state_dict,
+        thresholds=base.thresholds,
+        metadata={"trained": False},
+        second_opinion=_opinion().to_dict(),
+    )
     monkeypatch.setattr(pipeline_module, "descriptor_unavailable_reason", lambda: "dlib is not installed (test)")
     monkeypatch.setattr(pipeline_module, "_warned", set())
     with caplog.at_level(logging.WARNING, logger="attricam.engine.pipeline"):
@@ -280,3 +306,41 @@ def test_a_descriptor_the_child_cannot_compute_is_said_once_and_never_asked_agai
     worker.close()
     assert worker.failed and not worker.submit(2, image, box)
     assert len([r for r in caplog.records if "cannot be computed here" in r.getMessage()]) == 1
+
+
+@NEEDS_DLIB
+@pytest.mark.slow
+def test_a_model_reading_another_descriptor_gets_that_descriptor_live(random_bundle_path, celeba_faces):
+    """Loading a bundle whose second opinion reads another descriptor (the 128-D one, then the grid) must not leave
+    the live worker computing the previous kind: the fused answer would not fit the new probes."""
+    from tests.conftest import paste_face
+
+    base = ModelBundle.load(random_bundle_path)
+    rng = np.random.default_rng(4)
+    grid = SecondOpinion(
+        descriptor="dlib-resnet-v1-grid",
+        mean=np.zeros(1024),
+        std=np.ones(1024),
+        weight=rng.normal(0, 0.01, (40, 1024)),
+        bias=np.zeros(40),
+        blend=np.ones(40),
+        rule=DecisionRule(np.full(40, 0.9), np.full(40, -0.1), np.full(40, 0.4)),
+    )
+
+    def bundle_with(opinion: SecondOpinion) -> ModelBundle:
+        meta = {"trained": False}
+        return ModelBundle(base.config, base.state_dict, base.thresholds, meta, None, None, opinion.to_dict())
+
+    frame = paste_face(celeba_faces[0])
+    settings = PipelineSettings(device="cpu", backend="torch", descriptor_async=True, background_detection=False)
+    pipeline = FacePipeline(bundle_with(_opinion()), settings)
+    try:
+        for opinion in (_opinion(), grid):
+            pipeline.set_bundle(bundle_with(opinion))
+            assert pipeline.descriptor_name == opinion.descriptor
+            pipeline.process(frame)  # a new track: its descriptor is requested
+            pipeline.wait_for_descriptor(60)
+            face = pipeline.process(frame).faces[0]
+            assert face.second_opinion, opinion.descriptor
+    finally:
+        pipeline.close()
