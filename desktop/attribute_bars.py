@@ -12,7 +12,8 @@ rate costs one paint. Rows follow the sort and filter chosen in
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+import numpy.typing as npt
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -113,7 +114,8 @@ class AttributeBars(QWidget):
         """(40,) the probabilities the bars show, None before the first face."""
         return self._probabilities
 
-    def set_thresholds(self, thresholds) -> None:
+    def set_thresholds(self, thresholds: npt.ArrayLike) -> None:
+        """(40,) calibrated thresholds, one per attribute (the red ticks)."""
         self._thresholds = np.asarray(thresholds, np.float32)
         self.update()
 
@@ -170,7 +172,7 @@ class AttributeBars(QWidget):
             )
             self.update()
 
-    def leaveEvent(self, event) -> None:
+    def leaveEvent(self, event: QEvent) -> None:
         self._hover = -1
         self.update()
 

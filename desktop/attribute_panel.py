@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy.typing as npt
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -47,7 +48,8 @@ class AttributePanel(QWidget):
         for key in FILTERS:
             # tool buttons, as wide as their text: push buttons' 80 px minimum made the row 418 px, wider than the
             # side panel at 1280x720 and 125 % or 150 % scale (it scrolled sideways)
-            button = QToolButton(text=_FILTER_LABELS[key])
+            button = QToolButton()
+            button.setText(_FILTER_LABELS[key])
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.setCheckable(True)
             button.setProperty("filter", key)
@@ -61,7 +63,7 @@ class AttributePanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         bars_width = self.bars.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
         scroll.setMinimumWidth(bars_width + 2 * scroll.frameWidth())  # the side panel keeps room for every column
-        self.scroll = scroll
+        self.scroll_area = scroll
         legend = QLabel(
             "bar = probability · red tick = calibrated threshold · green = positive · "
             "? = unreliable (held-out AUC under the bar; hover for figures)"
@@ -86,11 +88,14 @@ class AttributePanel(QWidget):
     # ------------------------------------------------------------------ API
     @property
     def sort(self) -> str:
-        return self.sort_box.currentData()
+        key: str = self.sort_box.currentData()
+        return key
 
     @property
     def filter(self) -> str:
-        return self.filter_group.checkedButton().property("filter")
+        button = self.filter_group.checkedButton()  # an exclusive group: one is always checked
+        key: str = button.property("filter") if button is not None else "all"
+        return key
 
     def set_order(self, sort: str, filter_: str) -> None:
         if sort in SORT_KEYS:
@@ -117,7 +122,7 @@ class AttributePanel(QWidget):
         """Highlight positives of unreliable attributes too (the overlay controls' toggle)."""
         self.bars.set_show_unreliable(show)
 
-    def set_thresholds(self, thresholds) -> None:
+    def set_thresholds(self, thresholds: npt.ArrayLike) -> None:
         """The model's calibrated thresholds (the red ticks)."""
         self.bars.set_thresholds(thresholds)
 
@@ -129,8 +134,8 @@ class AttributePanel(QWidget):
         self.bars.set_selected(index)
         rect = self.bars.row_rect(index) if index is not None else None
         if rect is not None:
-            self.scroll.ensureVisible(int(rect.center().x()), int(rect.center().y()), 0, int(rect.height()))
+            self.scroll_area.ensureVisible(int(rect.center().x()), int(rect.center().y()), 0, int(rect.height()))
 
-    def _order_changed(self, *_) -> None:
+    def _order_changed(self, *_: object) -> None:
         self.bars.set_order(self.sort, self.filter)
         self.orderChanged.emit(self.sort, self.filter)

@@ -11,6 +11,7 @@ public methods only.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, QTimer, Signal
@@ -82,7 +83,7 @@ class _SidePanelScroll(QScrollArea):
         return super().event(event)
 
 
-def _patterns(extensions) -> str:
+def _patterns(extensions: Iterable[str]) -> str:
     return " ".join(f"*{e}" for e in sorted(extensions))
 
 
@@ -102,6 +103,7 @@ class LiveTab(QWidget):
         """The second model whose answers stand beside the live model's (Compare A | B), or None."""
         self.frames_shown = 0
         self._cameras: list[int] | None = None
+        self._initial: SourceSpec | None = None  # what start() was asked to open first
         self._shown_rate = ShownRate()
         self._panels_shown = 0.0
         self._pending_recent: tuple[SourceSpec, list[str]] | None = None
@@ -335,15 +337,15 @@ class LiveTab(QWidget):
             self.empty_state.set_idle() if indices else self.empty_state.set_no_camera()
         if not first_scan:
             return
-        initial = getattr(self, "_initial", None)
+        initial = self._initial
         remembered = SourceSpec.from_text(self.settings.last_source)
         if initial is not None or self.unreadable:
             return  # already queued by start(), or what was asked for failed: no camera replaces it
         if remembered is not None and remembered.kind == SourceKind.CAMERA and remembered.camera in indices:
             self.source_bar.set_resolution(remembered.resolution)
             self.open_source(remembered)
-        elif indices:
-            self.open_source(self.source_bar.camera_spec())
+        elif indices and (camera := self.source_bar.camera_spec()) is not None:  # the first camera found
+            self.open_source(camera)
         elif remembered is not None and remembered.kind != SourceKind.CAMERA and remembered.exists():
             # A file is not resumed behind the user's back: the empty state offers it (File > Open recent too).
             self.empty_state.set_reopen(remembered.label)

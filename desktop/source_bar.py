@@ -94,9 +94,9 @@ class SourceBar(QWidget):
             self.resolution_box.addItem(f"{w}x{h}", (w, h))
         self.open_video = QPushButton("Open video…")
         self.open_images = QPushButton("Open images…")
-        self.prev_button = QToolButton(text="◀")
+        self.prev_button = _tool_button("◀")
         self.prev_button.setToolTip("Previous image / step back (←)")
-        self.next_button = QToolButton(text="▶")
+        self.next_button = _tool_button("▶")
         self.next_button.setToolTip("Next image / single step (→)")
         self.position = ElidedLabel(120)
         self.seek_slider = SeekSlider()
@@ -104,7 +104,7 @@ class SourceBar(QWidget):
         self.seek_slider.setToolTip("Video position: drag or click to jump")
         self.seek_slider.setMinimumWidth(80)
         self.seek_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrows stay frame steps, not slider moves
-        self.loop_button = QToolButton(text="Loop")
+        self.loop_button = _tool_button("Loop")
         self.loop_button.setCheckable(True)
         self.loop_button.setChecked(True)
         self.loop_button.setToolTip("Start the video again after its last frame")
@@ -127,9 +127,18 @@ class SourceBar(QWidget):
         play.addWidget(self.snapshot_button)
         self._first_row = QHBoxLayout()
         self._first_row.setSpacing(_SPACING)
-        for widget in (self.back_button, self.camera_box, self.resolution_box, None, self.open_video):
-            self._first_row.addWidget(widget) if widget is not None else self._first_row.addSpacing(8)
-        for widget in (self.open_images, None, self.prev_button, self.next_button):
+        first_row: tuple[QWidget | None, ...] = (  # None: a gap
+            self.back_button,
+            self.camera_box,
+            self.resolution_box,
+            None,
+            self.open_video,
+            self.open_images,
+            None,
+            self.prev_button,
+            self.next_button,
+        )
+        for widget in first_row:
             self._first_row.addWidget(widget) if widget is not None else self._first_row.addSpacing(8)
         self._first_row.addWidget(self.position, 1)
         self._first_row.addWidget(self.play_controls)
@@ -211,8 +220,8 @@ class SourceBar(QWidget):
         """Minimum widths in pixels of the first row without the play controls, and of the play controls. Summed
         here from the controls (as QBoxLayout does) rather than read from the row, whose sums are only brought up to
         date when the bar is laid out next."""
-        items = [self._first_row.itemAt(i) for i in range(self._first_row.count())]
-        items = [item for item in items if item.widget() is not self.play_controls]
+        row = (self._first_row.itemAt(i) for i in range(self._first_row.count()))
+        items = [item for item in row if item is not None and item.widget() is not self.play_controls]
         shown = sum(not item.isEmpty() for item in items)
         first = sum(item.minimumSize().width() for item in items) + _SPACING * max(shown - 1, 0)
         return first, self.play_controls.minimumSizeHint().width()
@@ -308,7 +317,7 @@ class SourceBar(QWidget):
         if value != jumped:
             self.seekRequested.emit(value)
 
-    def _camera_activated(self, *_) -> None:
+    def _camera_activated(self, *_: object) -> None:
         spec = self.camera_spec()
         if spec is not None:
             self.cameraChosen.emit(spec)
@@ -322,3 +331,9 @@ class SourceBar(QWidget):
             return
         self.pause_button.setText("Resume" if paused else "Pause")
         self.pauseToggled.emit(paused)
+
+
+def _tool_button(text: str) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    return button

@@ -8,8 +8,9 @@ transient status messages. Clicking a face emits its id.
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from attricam.engine.results import FrameResult
@@ -53,7 +54,7 @@ class VideoView(QWidget):
     # ------------------------------------------------------------------ state
     def set_frame(
         self,
-        annotated_rgb,
+        annotated_rgb: np.ndarray,
         result: FrameResult,
         display: QImage | None = None,
         frame_size: tuple[int, int] | None = None,
@@ -184,7 +185,7 @@ class VideoView(QWidget):
         ratio = self.devicePixelRatioF()
         return int(self.width() * ratio), int(self.height() * ratio)
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.resized.emit(*self.device_size(), self.devicePixelRatioF())
 

@@ -277,7 +277,7 @@ def test_the_window_fits_a_1280x720_screen(qtbot, make_window, celeba_face_paths
     assert hint.width() <= 1280 and hint.height() <= 690, hint
     live = window.live
     assert live.video.height() >= 300 and live.video.width() >= 480
-    assert live.attributes.scroll.height() >= 150, "the attribute bars are squeezed away"
+    assert live.attributes.scroll_area.height() >= 150, "the attribute bars are squeezed away"
     bar = live.source_bar
     for button in (bar.open_video, bar.open_images, bar.prev_button, bar.next_button, bar.snapshot_button):
         assert button.isVisible() and bar.rect().contains(button.geometry()), button.text()
@@ -357,8 +357,18 @@ def test_headless_runs_end_with_the_clip_and_ignore_the_saved_gui_state(tmp_path
     before = store.read_bytes()
     out = tmp_path / "shot.png"
     started = time.monotonic()
-    done = _run_app(tmp_path, "--source", str(clip), "--screenshot", str(out), "--exit-after-frames", "500",
-                    "--timeout", "100", config=config)  # fmt: skip
+    done = _run_app(
+        tmp_path,
+        "--source",
+        str(clip),
+        "--screenshot",
+        str(out),
+        "--exit-after-frames",
+        "500",
+        "--timeout",
+        "100",
+        config=config,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert time.monotonic() - started < 60, "it waited for the time-out instead of ending with the clip"
     assert out.is_file() and store.read_bytes() == before
