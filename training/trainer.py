@@ -489,6 +489,47 @@ def main(
     )
 
 
+@dataclass(frozen=True)
+class _EpochScores:
+    """What an epoch is judged by: the selection set's figures (they choose the checkpoint and feed the stuck
+    diagnosis) and val at 0.5 for the plots."""
+
+    selection: dict[str, float]
+    val_at_half: dict[str, float]
+    attention: AttentionSummary
+    predicted_rate: np.ndarray
+    score: float
+
+
+def _score_epoch(
+    model: torch.nn.Module,
+    stats: EpochStats,
+    select: FaceArrays,
+    val: FaceArrays,
+    holdout: FaceArrays,
+    cfg: TrainConfig,
+    ctx: DistContext,
+) -> _EpochScores:
+    """Score the epoch's model on the selection set (the calibration slice, else val); without one, the training
+    loss and the training batches' predicted-positive rates stand in."""
+    selection: dict[str, float] = {}
+    attention: AttentionSummary = {}
+    predicted_rate = np.asarray(stats.train_predicted_positive_rate)
+    score = -stats.loss
+    if len(select):
+        chosen = evaluate(model, select, cfg, ctx)
+        result = evaluate_predictions(chosen.probabilities, select.labels.numpy(), 0.5)
+        selection = result.summary()
+        predicted_rate = np.array([a.predicted_positive_rate for a in result.attributes])
+        score = result.mean_auc
+        attention = attention_summary(chosen, cfg.image_width, cfg.image_height)
+    val_at_half = selection
+    if len(val) and len(holdout):  # val at 0.5, for the plots only: never used to select
+        probabilities = evaluate(model, val, cfg, ctx).probabilities
+        val_at_half = evaluate_predictions(probabilities, val.labels.numpy(), 0.5).summary()
+    return _EpochScores(selection, val_at_half, attention, predicted_rate, score)
+
+
 def _train_epochs(
     run: _Run,
     cfg: TrainConfig,
@@ -524,23 +565,9 @@ def _train_epochs(
         )
         if run.ema is not None:
             run.eval_model.load_state_dict(run.ema.state)
-        summary: dict[str, float] = {}
-        selection: dict[str, float] = {}
-        attention: AttentionSummary = {}
-        predicted_rate = np.asarray(stats.train_predicted_positive_rate)
-        score = -stats.loss
-        if len(select):
-            chosen = evaluate(run.eval_model, select, cfg, ctx)
-            result = evaluate_predictions(chosen.probabilities, select.labels.numpy(), 0.5)
-            selection = result.summary()
-            predicted_rate = np.array([a.predicted_positive_rate for a in result.attributes])
-            score = result.mean_auc
-            attention = attention_summary(chosen, cfg.image_width, cfg.image_height)
-        if len(val) and len(holdout):  # val at 0.5, for the plots only: never used to select
-            probabilities = evaluate(run.eval_model, val, cfg, ctx).probabilities
-            summary = evaluate_predictions(probabilities, val.labels.numpy(), 0.5).summary()
-        else:
-            summary = selection
+        scores = _score_epoch(run.eval_model, stats, select, val, holdout, cfg, ctx)
+        predicted_rate, score = scores.predicted_rate, scores.score
+        selection, summary, attention = scores.selection, scores.val_at_half, scores.attention
         flags = diagnosis.update(epoch, predicted_rate, true_rate)
         fixes = apply_emergency_fixes(
             epoch,
