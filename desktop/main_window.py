@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 from attricam.engine.bundle import ModelBundle
 from attricam.training.config import CELEBA_IMAGE_DIR
 
+from . import shortcuts as keys
 from .cpu_share import CpuShare
 from .live_tab import LiveTab
 from .live_worker import LiveWorker
@@ -38,24 +40,8 @@ if TYPE_CHECKING:  # imported when the window is built (below), after the Live t
 
 __all__ = ["SHORTCUTS", "MainWindow"]
 
-SHORTCUTS: tuple[tuple[str, str], ...] = (
-    ("Space", "pause / resume"),
-    ("S", "snapshot (PNG + JSON)"),
-    ("Up / Down", "previous / next attribute overlay (panel order)"),
-    ("Left / Right", "previous / next image, or one video frame back / forward (pauses)"),
-    ("Esc", "no overlay"),
-    ("Backspace", "back to the list a video was played from"),
-    ("L", "landmarks on / off"),
-    ("G", "video / attention explorer"),
-    ("F", "next face"),
-    ("Ctrl+O", "open images"),
-    ("Ctrl+Shift+O", "open video"),
-    ("Ctrl+Alt+O", "open a folder (recursive)"),
-    ("Ctrl+M", "load a model bundle"),
-    ("Ctrl+Shift+M", "compare with a second model (side by side)"),
-    ("Ctrl+1 / 2 / 3", "Live / Training / Dashboard tab"),
-    ("Ctrl+Q", "quit"),
-)
+SHORTCUTS: tuple[tuple[str, str], ...] = tuple((s.label, s.does) for s in keys.ALL)
+"""(keys, what they do) as Help lists them; the table itself is :mod:`attricam.desktop.shortcuts`."""
 
 
 class MainWindow(QMainWindow):
@@ -126,20 +112,22 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         live = self.live
         file_menu = self.menuBar().addMenu("&File")
-        self._add_action(file_menu, "Open &images…", live.open_images_dialog, QKeySequence.StandardKey.Open)
-        self._add_action(file_menu, "Open &video…", live.open_video_dialog, "Ctrl+Shift+O")
-        self.open_folder_action = self._add_action(file_menu, "Open &folder…", live.open_folder_dialog, "Ctrl+Alt+O")
+        self._add_action(file_menu, "Open &images…", live.open_images_dialog, keys.OPEN_IMAGES)
+        self._add_action(file_menu, "Open &video…", live.open_video_dialog, keys.OPEN_VIDEO)
+        self.open_folder_action = self._add_action(
+            file_menu, "Open &folder…", live.open_folder_dialog, keys.OPEN_FOLDER
+        )
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         # S itself is a Live-tab key: the menu only names it
-        self.snapshot_action = self._add_action(file_menu, "&Snapshot\tS", live.snapshot)
+        self.snapshot_action = self._add_action(file_menu, f"&Snapshot\t{keys.SNAPSHOT.label}", live.snapshot)
         self._add_action(file_menu, "Export &folder…", live.choose_export_folder)
-        self._add_action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._add_action(file_menu, "&Quit", self.close, keys.QUIT)
         model_menu = self.menuBar().addMenu("&Model")
-        self._add_action(model_menu, "&Load model bundle…", self.open_bundle_dialog, "Ctrl+M")
+        self._add_action(model_menu, "&Load model bundle…", self.open_bundle_dialog, keys.LOAD_MODEL)
         self._add_action(model_menu, "Back to the &default model", lambda: self._load_bundle(None))
         model_menu.addSeparator()
-        self._add_action(model_menu, "&Compare with a second model…", self._choose_compare_bundle, "Ctrl+Shift+M")
+        self._add_action(model_menu, "&Compare with a second model…", self._choose_compare_bundle, keys.COMPARE)
         self.stop_compare_action = self._add_action(
             model_menu, "&Stop comparing", lambda: live.load_compare_bundle(None)
         )
@@ -154,11 +142,11 @@ class MainWindow(QMainWindow):
         menu: QMenu,
         text: str,
         slot: Callable[[], object],
-        key: QKeySequence.StandardKey | str | None = None,
+        shortcut: keys.Shortcut | None = None,
     ) -> QAction:
         action = QAction(text, self)
-        if key is not None:
-            action.setShortcut(QKeySequence(key))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut.keys[0]))
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
@@ -183,33 +171,29 @@ class MainWindow(QMainWindow):
 
     def _build_shortcuts(self) -> None:
         live = self.live
-        bindings = {
-            "Space": live.toggle_pause,
-            "S": live.snapshot,
-            "Up": lambda: live.step_attribute(-1),
-            "Down": lambda: live.step_attribute(1),
-            "Left": lambda: live.step(-1),
-            "Right": lambda: live.step(1),
-            "Escape": lambda: live.select_attribute(None),
-            "Backspace": live.back_to_filmstrip,
-            "L": live.toggle_landmarks,
-            "G": live.toggle_explorer,
-            "F": self.live.next_face,
-            "Ctrl+1": lambda: self.tabs.setCurrentIndex(0),
-            "Ctrl+2": lambda: self.tabs.setCurrentIndex(1),
-            "Ctrl+3": lambda: self.tabs.setCurrentIndex(2),
-        }
+        bindings: list[tuple[keys.Shortcut, tuple[Callable[[], object], ...]]] = [
+            (keys.PAUSE, (live.toggle_pause,)),
+            (keys.SNAPSHOT, (live.snapshot,)),
+            (keys.ATTRIBUTE, (lambda: live.step_attribute(-1), lambda: live.step_attribute(1))),
+            (keys.STEP, (lambda: live.step(-1), lambda: live.step(1))),
+            (keys.NO_OVERLAY, (lambda: live.select_attribute(None),)),
+            (keys.BACK, (live.back_to_filmstrip,)),
+            (keys.LANDMARKS, (live.toggle_landmarks,)),
+            (keys.EXPLORER, (live.toggle_explorer,)),
+            (keys.NEXT_FACE, (live.next_face,)),
+            (keys.TABS, tuple(partial(self.tabs.setCurrentIndex, i) for i in range(3))),
+        ]
         self._shortcuts = []
-        for key, slot in bindings.items():
-            # Live keys only while the focus is inside the Live tab (arrows keep working in other tabs' spin
-            # boxes); tab switching works everywhere.
-            window_wide = key.startswith("Ctrl+")
-            shortcut = QShortcut(QKeySequence(key), self if window_wide else self.live)
-            shortcut.setContext(
-                Qt.ShortcutContext.WindowShortcut if window_wide else Qt.ShortcutContext.WidgetWithChildrenShortcut
-            )
-            shortcut.activated.connect(slot)
-            self._shortcuts.append(shortcut)
+        for entry, slots in bindings:
+            for key, slot in zip(entry.keys, slots, strict=True):
+                shortcut = QShortcut(QKeySequence(key), self if entry.window_wide else self.live)
+                shortcut.setContext(
+                    Qt.ShortcutContext.WindowShortcut
+                    if entry.window_wide
+                    else Qt.ShortcutContext.WidgetWithChildrenShortcut
+                )
+                shortcut.activated.connect(slot)
+                self._shortcuts.append(shortcut)
         self.tabs.currentChanged.connect(self._tab_changed)
         self._guard = ShortcutGuard(self)
         _application().installEventFilter(self._guard)
@@ -219,7 +203,7 @@ class MainWindow(QMainWindow):
             self.live.video.setFocus()
 
     def _show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
+        rows = "".join(f"<tr><td><b>{s.label}</b></td><td>&nbsp;&nbsp;{s.does}</td></tr>" for s in keys.ALL)
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{rows}</table>")
 
     def about_text(self) -> str:
