@@ -1,7 +1,7 @@
 """Training and live analysis share the CPU: live analysis is held while a job runs and nobody watches it.
 
-On a 2-core laptop a playing clip analysed behind the Training tab took a third of the trainer's speed
-(issue 20: 302 / 357 / 349 images/s with the clip paused, 203 / 272 / 262 with it playing). So while a
+On a 2-core laptop a playing clip analysed behind the Training tab took about a third of the trainer's speed
+(``benchmarks/training_gui_vs_cli.py`` measures it; the README gives the figures). So while a
 training or evaluation job runs (not paused) and the Live tab is not the tab on screen, the live worker
 stops analysing; showing the Live tab again, or the job ending, lets it go on at once. The user's own
 pause is never touched (:meth:`~attricam.desktop.live_worker.LiveWorker.set_held`).

@@ -60,8 +60,8 @@ class PipelineSettings:
     """CPU threads for torch and onnxruntime; None keeps their defaults. 1 is best beside a busy process."""
     opencv_threads: int | None = 1
     """OpenCV's thread pool (process-wide): a live frame's resizes, warps and blends are small, and on 2 cores
-    beside the detection thread their hand-offs cost more than they save (real-clip p95 34-37 -> 32-33 ms).
-    None keeps OpenCV's default."""
+    beside the detection thread their hand-offs cost more than they save (measured on the real clip's frame p95,
+    ``benchmarks/bench_live.py --real``). None keeps OpenCV's default."""
     full_detect_every: int = 10
     """Run the full cascade every N frames; O-Net refines tracked faces in between."""
     min_face_size: int = 60

@@ -364,8 +364,8 @@ def sleeping_omp_threads() -> None:
     """Make OpenMP's idle threads sleep rather than spin (``OMP_WAIT_POLICY=PASSIVE``), unless the user chose.
 
     On a machine whose cores are shared (the live view, another job), spinning threads wait for a
-    descheduled peer at every parallel region: measured on 2 busy cores (load ~4), the trainer ran at
-    36-68 img/s spinning and 194-195 img/s sleeping, a frozen-backbone step at 81 against 966 img/s.
+    descheduled peer at every parallel region: on 2 busy cores the trainer ran several times slower spinning
+    than sleeping (``benchmarks/train_throughput.py`` measures it; the README gives the figures).
     It only takes effect before torch is first imported, so it is called first thing.
     """
     if "torch" not in sys.modules:
