@@ -75,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         from tests.fixtures.real_clip import make_real_clip
 
         args.clip = make_real_clip(REPO / "out" / "real_clip.avi")
-    clip = args.clip or make_demo_clip(REPO / "out" / f"bench_gui_{args.faces}face.avi", args.data, frames=300,
-                                       faces=args.faces)  # fmt: skip
+    clip = args.clip or make_demo_clip(
+        REPO / "out" / f"bench_gui_{args.faces}face.avi", args.data, frames=300, faces=args.faces
+    )
     app = QApplication.instance() or QApplication([])
     workdir = tempfile.TemporaryDirectory(prefix="attricam-bench-")
     settings = AppSettings(QSettings(str(Path(workdir.name) / "bench.ini"), QSettings.Format.IniFormat))
@@ -134,8 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     def on_frame(count: int) -> None:
         packet = window.live.packet
         if count == args.warmup:
-            state.update(t0=time.perf_counter(), rss0=process.memory_info().rss, analysed0=packet.serial,
-                         paints0=window.live.video.paint_count)  # fmt: skip
+            state.update(
+                t0=time.perf_counter(),
+                rss0=process.memory_info().rss,
+                analysed0=packet.serial,
+                paints0=window.live.video.paint_count,
+            )
             samples.append((0, state["rss0"]))
             if args.tracemalloc:
                 tracemalloc.start(8)
@@ -150,8 +155,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"  {count - args.warmup} frames, RSS {process.memory_info().rss / 2**20:.1f} MiB", file=sys.stderr
                 )
         if count >= total and not state["done"]:
-            state.update(done=True, t1=time.perf_counter(), rss1=process.memory_info().rss,
-                         analysed1=packet.serial, paints1=window.live.video.paint_count)  # fmt: skip
+            state.update(
+                done=True,
+                t1=time.perf_counter(),
+                rss1=process.memory_info().rss,
+                analysed1=packet.serial,
+                paints1=window.live.video.paint_count,
+            )
             window.close()
 
     window.live.frameShown.connect(on_frame)

@@ -69,8 +69,21 @@ def reference_detect_ms(clip: Path, frames: int) -> float:
 
 def attricam_bench(clip: Path, frames: int, backend: str, out_json: Path, *extra: str) -> dict:
     """``attricam bench`` in a fresh process (so startup counts interpreter and imports); its JSON figures."""
-    command = [sys.executable, "-m", "attricam", "bench", "--source", str(clip), "--frames", str(frames),
-               "--backend", backend, "--json", str(out_json), *extra]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "attricam",
+        "bench",
+        "--source",
+        str(clip),
+        "--frames",
+        str(frames),
+        "--backend",
+        backend,
+        "--json",
+        str(out_json),
+        *extra,
+    ]
     subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
     return json.loads(out_json.read_text())
 
@@ -79,8 +92,18 @@ def real_clip_bench(args: argparse.Namespace) -> int:
     from tests.fixtures.real_clip import make_real_clip
 
     clip = args.clip or make_real_clip(REPO / "out" / "real_clip.avi")
-    keys = ("frame_ms_p50", "frame_ms_p95", "frame_ms_max", "faces_per_frame", "rss_mb", "startup_s", "backend",
-            "torch_imported", "load_avg_1m", "stage_ms_p50")  # fmt: skip
+    keys = (
+        "frame_ms_p50",
+        "frame_ms_p95",
+        "frame_ms_max",
+        "faces_per_frame",
+        "rss_mb",
+        "startup_s",
+        "backend",
+        "torch_imported",
+        "load_avg_1m",
+        "stage_ms_p50",
+    )
     runs = {}
     for name, extra in (("background_detection", ()), ("sync_detection", ("--sync-detect",))):
         ours = attricam_bench(
@@ -124,8 +147,20 @@ def main() -> int:
         clip = make_demo_clip(REPO / "out" / f"demo_{args.faces}face.avi", args.data, frames=300, faces=args.faces)
     reference_ms = reference_detect_ms(clip, min(args.frames, 100))
     ours_json = args.json.with_name(args.json.stem + "_attricam.json")
-    command = [sys.executable, "-m", "attricam", "bench", "--source", str(clip), "--frames", str(args.frames),
-               "--backend", args.backend, "--json", str(ours_json)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "attricam",
+        "bench",
+        "--source",
+        str(clip),
+        "--frames",
+        str(args.frames),
+        "--backend",
+        args.backend,
+        "--json",
+        str(ours_json),
+    ]
     subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
     ours = json.loads(ours_json.read_text())
     figures = {

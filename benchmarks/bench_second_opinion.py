@@ -38,7 +38,16 @@ def _analyze_rate(images: list[Path], *extra: str) -> float:
         for path in images:
             shutil.copy(path, folder / path.name)
         command = [sys.executable, "-m", "attricam", "analyze", str(folder), "--csv", str(Path(tmp) / "o.csv"), *extra]
-        warm = [sys.executable, "-m", "attricam", "analyze", str(folder / images[0].name), "--csv", str(Path(tmp) / "w.csv"), *extra]  # fmt: skip
+        warm = [
+            sys.executable,
+            "-m",
+            "attricam",
+            "analyze",
+            str(folder / images[0].name),
+            "--csv",
+            str(Path(tmp) / "w.csv"),
+            *extra,
+        ]
         subprocess.run(warm, check=True, cwd=REPO, capture_output=True)  # page cache, imports
         start = time.perf_counter()
         subprocess.run(command, check=True, cwd=REPO, capture_output=True)
@@ -46,8 +55,19 @@ def _analyze_rate(images: list[Path], *extra: str) -> float:
 
 
 def _bench(clip: Path, frames: int, out: Path, *extra: str) -> dict:
-    command = [sys.executable, "-m", "attricam", "bench", "--source", str(clip), "--frames", str(frames),
-               "--json", str(out), *extra]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "attricam",
+        "bench",
+        "--source",
+        str(clip),
+        "--frames",
+        str(frames),
+        "--json",
+        str(out),
+        *extra,
+    ]
     subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
     return json.loads(out.read_text())
 
@@ -96,8 +116,18 @@ def main() -> int:
     face_frames = max(1, live_fused["face_frames"])
     amortised = live_fused["descriptors_computed"] * descriptor_ms / face_frames
     classify_per_face = live_fused["stage_ms_p50"]["classify_ms"] / max(live_fused["faces_per_frame"], 1e-9)
-    keys = ("frame_ms_p50", "frame_ms_p95", "frame_ms_max", "faces_per_frame", "fused_face_share",
-            "descriptors_computed", "face_frames", "stage_ms_p50", "rss_mb", "load_avg_1m")  # fmt: skip
+    keys = (
+        "frame_ms_p50",
+        "frame_ms_p95",
+        "frame_ms_max",
+        "faces_per_frame",
+        "fused_face_share",
+        "descriptors_computed",
+        "face_frames",
+        "stage_ms_p50",
+        "rss_mb",
+        "load_avg_1m",
+    )
     figures = {
         "load_avg_1m_at_start": round(os.getloadavg()[0], 2),
         "descriptor_ms_per_face": round(descriptor_ms, 1),

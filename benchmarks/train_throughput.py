@@ -89,9 +89,18 @@ def main() -> int:
         cpu.append(time.process_time())  # this process's CPU seconds, all threads
 
     train_one_epoch(
-        train_model, criterion, optimizer, scheduler, loader, epoch=0, ctx=ctx, scaler=scaler, amp_dtype=dtype,
-        grad_clip=cfg.grad_clip, callback=on_step,
-    )  # fmt: skip
+        train_model,
+        criterion,
+        optimizer,
+        scheduler,
+        loader,
+        epoch=0,
+        ctx=ctx,
+        scaler=scaler,
+        amp_dtype=dtype,
+        grad_clip=cfg.grad_clip,
+        callback=on_step,
+    )
     ctx.close()
     if not ctx.is_main:
         return 0

@@ -73,8 +73,10 @@ def run_cli(args: argparse.Namespace, out: Path) -> dict:
     finished = next((time.perf_counter() for e in events if isinstance(e, FinishedEvent)), None)
     if proc.returncode != 0 or finished is None:
         raise SystemExit(f"CLI run failed ({proc.returncode}): {proc.stderr.decode()[-2000:]}")
-    return {"command": "attricam " + " ".join(argv), **_summary([e for e in events if isinstance(e, EpochEvent)],
-                                                                 started, finished)}  # fmt: skip
+    return {
+        "command": "attricam " + " ".join(argv),
+        **_summary([e for e in events if isinstance(e, EpochEvent)], started, finished),
+    }
 
 
 def run_gui(args: argparse.Namespace, out: Path, clip: Path, *, live_shown: bool) -> dict:

@@ -46,8 +46,12 @@ def main() -> int:
         for image in images:  # a folder of links keeps the command line short
             (listing / image.name).symlink_to(image.resolve())
         out = Path(tmp) / "val.csv"
-        subprocess.run([sys.executable, "-m", "attricam", "analyze", str(listing), "--csv", str(out), "--model",
-                        str(args.model)], check=True, cwd=REPO, stderr=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "attricam", "analyze", str(listing), "--csv", str(out), "--model", str(args.model)],
+            check=True,
+            cwd=REPO,
+            stderr=subprocess.DEVNULL,
+        )
         rows = list(csv.DictReader(out.open()))
     best: dict[str, dict] = {}
     for row in rows:  # the largest face of each image (face 0) is the labelled one

@@ -35,8 +35,16 @@ EXPECTED_HEADER = (
     + [f"y_{n}" for n in ATTRIBUTE_NAMES]
 )
 THRESHOLDS = np.linspace(0.2, 0.8, len(ATTRIBUTE_NAMES)).round(3)
-GOOD = ["photos/clean.jpg", "photos/gray.jpg", "photos/rgba.png", "photos/cmyk.jpg", "photos/deep16.png",
-        "photos/phone_rotated.jpg", "photos/face.webp", "photos/nested/face.bmp"]  # fmt: skip
+GOOD = [
+    "photos/clean.jpg",
+    "photos/gray.jpg",
+    "photos/rgba.png",
+    "photos/cmyk.jpg",
+    "photos/deep16.png",
+    "photos/phone_rotated.jpg",
+    "photos/face.webp",
+    "photos/nested/face.bmp",
+]
 BAD = ["photos/empty.jpg", "photos/text.jpg", "photos/truncated.jpg", "photos/random.png", "photos/broken.mp4"]
 NO_FACE = "photos/wall.png"
 CLIP = "photos/clip.mp4"
@@ -65,8 +73,13 @@ def checkout_env() -> dict[str, str]:
 def run_cli(args: list[str], cwd: Path, timeout: float = 300) -> Run:
     done = subprocess.run(
         [*attricam_command(), "analyze", *args],
-        cwd=cwd, check=False, capture_output=True, text=True, timeout=timeout, env=checkout_env(),
-    )  # fmt: skip
+        cwd=cwd,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=checkout_env(),
+    )
     return Run(done.returncode, done.stdout, done.stderr, cwd)
 
 

@@ -114,8 +114,18 @@ def test_full_disk_stops_cleanly_and_keeps_whole_files(tmp_path: Path, tmpfs: Pa
 def test_sigterm_keeps_finished_files_and_leaves_no_temporaries(tmp_path: Path, random_bundle_path: Path) -> None:
     _blank_images(tmp_path / "in", 40, name_length=8)
     out = tmp_path / "out"
-    args = [*attricam_command(), "-v", "analyze", str(tmp_path / "in"), "--csv", str(out / "r.csv"), "--json",
-            str(out / "r.json"), "--model", str(random_bundle_path)]  # fmt: skip
+    args = [
+        *attricam_command(),
+        "-v",
+        "analyze",
+        str(tmp_path / "in"),
+        "--csv",
+        str(out / "r.csv"),
+        "--json",
+        str(out / "r.json"),
+        "--model",
+        str(random_bundle_path),
+    ]
     process = subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.PIPE, text=True, env=checkout_env())
     seen = []
     for line in process.stderr:
@@ -212,9 +222,13 @@ def test_nan_bundle_and_missing_shipped_model_are_refused(tmp_path: Path) -> Non
     )
     done = subprocess.run(
         [sys.executable, "-c", code, "analyze", str(image), "--csv", "out.csv"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-    )  # fmt: skip
+    )
     assert done.returncode == 2, done.stderr
     assert f"the shipped model attricam-default.pt is missing (looked in {tmp_path / 'nowhere'})" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "out.csv").exists()

@@ -29,9 +29,21 @@ def test_tiers_and_badges():
 
 def test_rare_set_is_the_issue_list():
     expected = {
-        "Bald", "Mustache", "Gray_Hair", "Pale_Skin", "Double_Chin", "Wearing_Hat", "Blurry",
-        "Sideburns", "Chubby", "Goatee", "Eyeglasses", "Rosy_Cheeks", "Wearing_Necktie", "Receding_Hairline",
-    }  # fmt: skip
+        "Bald",
+        "Mustache",
+        "Gray_Hair",
+        "Pale_Skin",
+        "Double_Chin",
+        "Wearing_Hat",
+        "Blurry",
+        "Sideburns",
+        "Chubby",
+        "Goatee",
+        "Eyeglasses",
+        "Rosy_Cheeks",
+        "Wearing_Necktie",
+        "Receding_Hairline",
+    }
     assert {a.name for a in RARE_ATTRIBUTES} == expected
 
 

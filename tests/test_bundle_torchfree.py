@@ -64,8 +64,13 @@ def test_onnx_pipeline_on_a_real_face_never_imports_torch(celeba_face_paths: lis
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     out = subprocess.run(
         [sys.executable, "-c", _TORCH_FREE_RUN, str(celeba_face_paths[0])],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report == {"after_load": False, "after_analyze": False, "faces": 1, "backend": "onnx"}, out.stderr
 
@@ -91,8 +96,13 @@ def test_hash_is_the_same_whichever_loader_ran(tmp_path: Path) -> None:
     bundle = random_bundle(TINY, seed=5)
     loaded = ModelBundle.load(bundle.save(tmp_path / "b.pt"))
     assert all(isinstance(v, np.ndarray) for v in loaded.state_dict.values())
-    as_tensors = ModelBundle(loaded.config, {k: torch.from_numpy(v) for k, v in loaded.state_dict.items()},
-                             loaded.thresholds, loaded.metadata, None, loaded.calibration)  # fmt: skip
+    as_tensors = ModelBundle(
+        config=loaded.config,
+        state_dict={k: torch.from_numpy(v) for k, v in loaded.state_dict.items()},
+        thresholds=loaded.thresholds,
+        metadata=loaded.metadata,
+        calibration=loaded.calibration,
+    )
     assert loaded.decision_hash == bundle.decision_hash == as_tensors.decision_hash
     assert loaded.decision_hash == _torch_loaded(tmp_path / "b.pt")["decision_hash"]
 

@@ -445,8 +445,12 @@ def test_the_app_refuses_bad_options_in_one_line(
 def test_the_console_script_prints_one_line(tmp_path: Path) -> None:
     run = subprocess.run(
         [*attricam_command(), "train", "--out", str(tmp_path / "run"), "--batch", "0"],
-        capture_output=True, text=True, env=checkout_env(), timeout=120, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=checkout_env(),
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "--batch: must be between 2" in run.stderr
     assert not (tmp_path / "run").exists()
 
@@ -490,11 +494,29 @@ def test_unreadable_files_and_folders_are_named_and_the_rest_analysed(random_bun
             path.chmod(0)
         folder.chmod(0o777)  # the rest keeps root's umask 022: readable by all
         run = subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *attricam_command(), "analyze",
-             "good.png", "locked/x.png", "v.mp4", "photos", "--csv", "out.csv", "--model", "m.pt"],
-            cwd=folder, capture_output=True, text=True, timeout=300, check=False,
+            [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                *attricam_command(),
+                "analyze",
+                "good.png",
+                "locked/x.png",
+                "v.mp4",
+                "photos",
+                "--csv",
+                "out.csv",
+                "--model",
+                "m.pt",
+            ],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
             env={**checkout_env(), "ATTRICAM_CACHE": str(folder / "cache"), "HOME": str(folder)},
-        )  # fmt: skip
+        )
         assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
         lines = [line for line in run.stderr.splitlines() if line.startswith("SKIPPED")]
         assert sorted(lines) == [

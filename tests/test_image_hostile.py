@@ -53,9 +53,12 @@ def test_png_bomb_decodes_within_a_memory_ceiling(bits: int, colour_type: int, t
     premultiplied at full size (2.1 GB peak), so it is reduced in strips.
     """
     code = _BOMB_PROBE.format(
-        ceiling=_CEILING_BYTES, repo=str(REPO_ROOT), path=str(tmp_path / "bomb.png"), bits=bits,
+        ceiling=_CEILING_BYTES,
+        repo=str(REPO_ROOT),
+        path=str(tmp_path / "bomb.png"),
+        bits=bits,
         colour_type=colour_type,
-    )  # fmt: skip
+    )
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, check=False

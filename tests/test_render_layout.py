@@ -30,16 +30,20 @@ def _face(face_id: int, x: float, y: float, size: float, *, rng: np.random.Gener
 
 
 def _result(faces) -> FrameResult:
-    return FrameResult(frame_index=0, frame_size=(640, 480), faces=tuple(faces), timings=StageTimings(),
-                       model_name="test")  # fmt: skip
+    return FrameResult(
+        frame_index=0, frame_size=(640, 480), faces=tuple(faces), timings=StageTimings(), model_name="test"
+    )
 
 
 def test_overlay_fades_to_nothing_before_the_edge_of_the_face_crop():
     rng = np.random.default_rng(0)
     frame = np.full((300, 300, 3), 128, np.uint8)
     face = _face(0, 100, 100, 100, rng=rng)
-    out = render_frame(frame, _result([face]), RenderOptions(attribute=3, opacity=1.0, show_boxes=False,
-                                                             show_bars=False, show_hud=False))  # fmt: skip
+    out = render_frame(
+        frame,
+        _result([face]),
+        RenderOptions(attribute=3, opacity=1.0, show_boxes=False, show_bars=False, show_hud=False),
+    )
     changed = np.abs(out.astype(int) - frame).max(axis=2)
     # the crop covers x 100..200, y 100..220: its border band (neck, shoulders, background) is untouched
     band = np.ones((300, 300), bool)

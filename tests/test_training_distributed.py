@@ -44,10 +44,21 @@ def tiny_faces() -> tuple[FaceArrays, FaceArrays]:
 
 def tiny_config(out: str | Path, **kw) -> TrainConfig:
     base = {
-        "data": ("synthetic",), "out": str(out), "loss": "weighted", "epochs": 2, "batch_size": 16, "lr": 1e-3,
-        "image_height": 32, "image_width": 24, "margin": 4, "model": TINY_MODEL, "export_onnx": False,
-        "num_threads": 1, "device": "cpu", "calibration_fraction": 0.0,
-    }  # fmt: skip
+        "data": ("synthetic",),
+        "out": str(out),
+        "loss": "weighted",
+        "epochs": 2,
+        "batch_size": 16,
+        "lr": 1e-3,
+        "image_height": 32,
+        "image_width": 24,
+        "margin": 4,
+        "model": TINY_MODEL,
+        "export_onnx": False,
+        "num_threads": 1,
+        "device": "cpu",
+        "calibration_fraction": 0.0,
+    }
     return TrainConfig(**{**base, **kw})
 
 

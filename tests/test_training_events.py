@@ -173,8 +173,16 @@ def test_train_from_a_config_file_reports_a_stop_and_resumes_at_the_next_epoch(t
     from attricam.training.config import TrainConfig
 
     _tiny(monkeypatch)
-    config = TrainConfig(data=(str(tmp_path),), out=str(tmp_path / "run"), loss="focal", epochs=2, batch_size=16,
-                         image_height=32, image_width=24, export_onnx=False)  # fmt: skip
+    config = TrainConfig(
+        data=(str(tmp_path),),
+        out=str(tmp_path / "run"),
+        loss="focal",
+        epochs=2,
+        batch_size=16,
+        image_height=32,
+        image_width=24,
+        export_onnx=False,
+    )
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config.to_dict()))
     assert main(["train", "--config", str(path), "--json-events", "--max-epochs-this-run", "1"]) == 0
@@ -228,8 +236,18 @@ def test_evaluate_writes_everything_the_dashboard_shows(tmp_path, monkeypatch, c
     monkeypatch.setattr(attricam.training.evaluate_cmd, "load_face_arrays", lambda *a, **k: (faces, DataSummary(())))
     monkeypatch.setattr("attricam.training.preflight.check_data_root", lambda root: None)  # synthetic faces, no root
     out = tmp_path / "eval"
-    argv = ["evaluate", "--model", str(tmp_path / "model.pt"), "--data", str(tmp_path), "--out", str(out),
-            "--no-shifted", "--no-plots", "--json-events"]  # fmt: skip
+    argv = [
+        "evaluate",
+        "--model",
+        str(tmp_path / "model.pt"),
+        "--data",
+        str(tmp_path),
+        "--out",
+        str(out),
+        "--no-shifted",
+        "--no-plots",
+        "--json-events",
+    ]
     assert main(argv) == 0
     events = EventStream().feed(capsys.readouterr().out.encode())
     progress = [e for e in events if isinstance(e, ProgressEvent)]

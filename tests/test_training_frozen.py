@@ -98,12 +98,24 @@ def test_the_comparison_tells_which_rare_attributes_were_stuck_and_which_broke_f
     rows = []
     for recipe, rates, frozen in (("bce", naive, "backbone"), ("weighted", fixed, "backbone")):
         stuck = stuck_at_half({k: tuple(v) for k, v in rates.items()})
-        rows.append({
-            "recipe": recipe, "rare_pred_pos_rate@0.5": 0.1, "rare_f1@0.5": 0.2, "rare_pred_pos_rate": 0.1,
-            "rare_f1": 0.3, "mean_accuracy": 0.9, "mean_balanced_accuracy": 0.8, "mean_accuracy@0.5": 0.9,
-            "mean_balanced_accuracy@0.5": 0.8, "mean_auc": 0.9, "stuck_flags": [], "stuck_at_0.5": stuck,
-            "rare_rates@0.5": rates, "frozen": frozen,
-        })  # fmt: skip
+        rows.append(
+            {
+                "recipe": recipe,
+                "rare_pred_pos_rate@0.5": 0.1,
+                "rare_f1@0.5": 0.2,
+                "rare_pred_pos_rate": 0.1,
+                "rare_f1": 0.3,
+                "mean_accuracy": 0.9,
+                "mean_balanced_accuracy": 0.8,
+                "mean_accuracy@0.5": 0.9,
+                "mean_balanced_accuracy@0.5": 0.8,
+                "mean_auc": 0.9,
+                "stuck_flags": [],
+                "stuck_at_0.5": stuck,
+                "rare_rates@0.5": rates,
+                "frozen": frozen,
+            }
+        )
     text = comparison_markdown(rows, "test")
     weighted_line = next(line for line in text.splitlines() if line.startswith("| weighted | " + names[1]))
     assert names[2] in weighted_line.split("|")[3]  # broke free

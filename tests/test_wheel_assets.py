@@ -35,9 +35,23 @@ def test_built_wheel_ships_the_model_and_loads_it(tmp_path: Path) -> None:
         pytest.skip("this checkout has no shipped model to package")
     source = _copy_sources(tmp_path / "src")
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(source)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert build.returncode == 0, build.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("attricam-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
@@ -51,11 +65,19 @@ def test_built_wheel_ships_the_model_and_loads_it(tmp_path: Path) -> None:
         assert {"attricam/engine/render.py", "attricam/training/trainer.py", "attricam/desktop/app.py"} <= names
         archive.extractall(tmp_path / "site")
     probe = subprocess.run(
-        [sys.executable, "-c", "from attricam.engine.bundle import load_default_bundle; "
-         "b = load_default_bundle(allow_random=False); print(b.path, b.trained)"],
-        cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "from attricam.engine.bundle import load_default_bundle; "
+            "b = load_default_bundle(allow_random=False); print(b.path, b.trained)",
+        ],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert probe.returncode == 0, probe.stderr[-2000:]
     assert probe.stdout.split() == [str(tmp_path / "site" / "attricam" / "assets" / "attricam-default.pt"), "True"]
 
@@ -64,10 +86,18 @@ def test_sdist_holds_the_top_level_folders_and_builds_the_wheel(tmp_path: Path) 
     """A source release (like a ZIP download or a checkout without links) builds the same ``attricam.*`` wheel."""
     source = _copy_sources(tmp_path / "src")
     build = subprocess.run(
-        [sys.executable, "-c", "import sys; from setuptools import build_meta; print(build_meta.build_sdist(sys.argv[1]))",
-         str(tmp_path / "sdist")],
-        cwd=source, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys; from setuptools import build_meta; print(build_meta.build_sdist(sys.argv[1]))",
+            str(tmp_path / "sdist"),
+        ],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert build.returncode == 0, build.stderr[-2000:]
     archive_path = tmp_path / "sdist" / build.stdout.split()[-1]
     with tarfile.open(archive_path) as archive:
@@ -78,9 +108,23 @@ def test_sdist_holds_the_top_level_folders_and_builds_the_wheel(tmp_path: Path) 
     assert {"engine/render.py", "training/trainer.py", "desktop/app.py", "attricam/cli.py", "pyproject.toml"} <= names
     (unpacked,) = (tmp_path / "unpacked").iterdir()
     wheel = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(unpacked)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(unpacked),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert wheel.returncode == 0, wheel.stderr[-2000:]
     with zipfile.ZipFile(next((tmp_path / "dist").glob("attricam-*.whl"))) as archive:
         built = set(archive.namelist())

@@ -60,8 +60,16 @@ def _side_by_side(app, window, out: Path, workdir: Path, clip: Path) -> None:
     live = window.live
     _show_tab(window, "Live")
     live.open_source(SourceSpec("video", paths=(str(clip),)))
-    assert _wait(app, lambda: live.packet is not None and live.packet.source_path.endswith(clip.name)
-                 and live.packet.result.frame_index >= 40 and len(live.packet.result.faces) >= 2, 120)  # fmt: skip
+    assert _wait(
+        app,
+        lambda: (
+            live.packet is not None
+            and live.packet.source_path.endswith(clip.name)
+            and live.packet.result.frame_index >= 40
+            and len(live.packet.result.faces) >= 2
+        ),
+        120,
+    )
     live.set_paused(True)
     window.training.journey.side_by_side_button.click()
     wanted = window.training.journey.naive_and_best()
@@ -70,9 +78,13 @@ def _side_by_side(app, window, out: Path, workdir: Path, clip: Path) -> None:
     def compared() -> bool:
         p = live.packet
         return (
-            not live.busy and live.compare_bundle is not None and p is not None and p.comparison is not None
-            and p.comparison.second.model_name == live.compare_bundle.name and p.comparison.pair(live.selected_face) is not None
-        )  # fmt: skip
+            not live.busy
+            and live.compare_bundle is not None
+            and p is not None
+            and p.comparison is not None
+            and p.comparison.second.model_name == live.compare_bundle.name
+            and p.comparison.pair(live.selected_face) is not None
+        )
 
     assert _wait(app, compared, 120), "the side-by-side view never showed both models"
     comparison = live.packet.comparison
@@ -147,8 +159,11 @@ def main() -> int:
     window.resize(int(w), int(h))
     window.show()
     live = window.live
-    assert _wait(app, lambda: live.packet is not None and live.packet.result.frame_index >= 40
-                 and len(live.packet.result.faces) >= 2, 180), "no frames with two faces"  # fmt: skip
+    assert _wait(
+        app,
+        lambda: live.packet is not None and live.packet.result.frame_index >= 40 and len(live.packet.result.faces) >= 2,
+        180,
+    ), "no frames with two faces"
     live.set_paused(True)
     _wait(app, lambda: False, 0.5)
     window.tabs.setCurrentWidget(live)
@@ -177,8 +192,9 @@ def main() -> int:
         training.right_tabs.setCurrentWidget(training.journey)
         _wait(app, lambda: False, 0.5)
         window.grab().save(str(args.out / "training_journey.png"))
-        faces = make_demo_clip(REPO / "out" / "screenshot_compare.avi", args.data, frames=120, faces=2,
-                               names=COMPARE_FACES)  # fmt: skip
+        faces = make_demo_clip(
+            REPO / "out" / "screenshot_compare.avi", args.data, frames=120, faces=2, names=COMPARE_FACES
+        )
         _side_by_side(app, window, args.out, Path(workdir.name), faces)
     window.close()
     window.shutdown()
@@ -195,8 +211,12 @@ def _training_plots(app, window, args, workdir: Path) -> None:
     else:
         training.form.data_root.setText(str(args.data))
         training.form.out.setText(str(workdir / "run"))
-        for spin, value in ((training.form.epochs, 3), (training.form.batch_size, 16),
-                            (training.form.train_limit, 96), (training.form.val_limit, 48)):  # fmt: skip
+        for spin, value in (
+            (training.form.epochs, 3),
+            (training.form.batch_size, 16),
+            (training.form.train_limit, 96),
+            (training.form.val_limit, 48),
+        ):
             spin.setValue(value)
         training.extra_config = {"export_onnx": False}
         training.start()

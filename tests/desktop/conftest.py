@@ -28,9 +28,10 @@ def no_leaked_threads(qapp):
     running_workers = [w for w in list(LiveWorker.instances) if w.isRunning()]
     running_jobs = [j for j in list(JobProcess.instances) if j.running]
     leaked = [
-        t for t in threading.enumerate()
+        t
+        for t in threading.enumerate()
         if t.ident not in before and t.is_alive() and not isinstance(t, threading._DummyThread)
-    ]  # fmt: skip
+    ]
     assert not running_workers, f"LiveWorker threads still running: {running_workers}"
     assert not running_jobs, f"job processes still running: {running_jobs}"
     assert not leaked, f"leaked threads: {[t.name for t in leaked]}"
@@ -58,10 +59,13 @@ def no_leaked_widgets(qapp):
     gc.collect()  # pyqtgraph's parentless context menus go with the Python objects that own them
     qapp.processEvents()
     leaked = [
-        w for w in QApplication.topLevelWidgets()
-        if w not in before and type(w).__name__ not in _QT_SINGLETONS and w.parent() is None
+        w
+        for w in QApplication.topLevelWidgets()
+        if w not in before
+        and type(w).__name__ not in _QT_SINGLETONS
+        and w.parent() is None
         and (w.isVisible() or not isinstance(w, QMenu))  # a hidden menu is a popup waiting for a right-click
-    ]  # fmt: skip
+    ]
     names = [f"{type(w).__name__}({w.objectName()!r})" for w in leaked]
     for widget in leaked:  # do not let one leak fail every later test
         widget.close()

@@ -109,14 +109,24 @@ def test_the_journey_puts_naive_and_best_side_by_side(qtbot, make_window, celeba
     qtbot.mouseClick(journey.side_by_side_button, Qt.MouseButton.LeftButton)
     live = window.live
     qtbot.waitUntil(
-        lambda: live.bundle is not None and live.bundle.path == naive and live.compare_bundle is not None
-        and live.compare_bundle.path == best and not live.busy, timeout=30000,
-    )  # fmt: skip
+        lambda: (
+            live.bundle is not None
+            and live.bundle.path == naive
+            and live.compare_bundle is not None
+            and live.compare_bundle.path == best
+            and not live.busy
+        ),
+        timeout=30000,
+    )
     assert window.tabs.currentWidget() is live
     qtbot.waitUntil(
-        lambda: live.packet.comparison is not None and live.packet.comparison.first_label == "bce/model.pt"
-        and live.packet.comparison.second_label == "weighted/model.pt", timeout=30000,
-    )  # fmt: skip
+        lambda: (
+            live.packet.comparison is not None
+            and live.packet.comparison.first_label == "bce/model.pt"
+            and live.packet.comparison.second_label == "weighted/model.pt"
+        ),
+        timeout=30000,
+    )
 
     # one click on a recipe compares it with whatever is live
     journey.recipe_box.setCurrentIndex(journey.recipe_box.findText("focal"))

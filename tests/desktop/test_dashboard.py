@@ -24,8 +24,10 @@ def _evaluation_report(folder, loss_weights=None):
 
     probabilities, labels, attention = _arrays()
     report = evaluate_predictions(probabilities, labels, 0.5).to_dict()
-    roc = {a.name: dict(zip(("fpr", "tpr"), (v.tolist() for v in roc_points(probabilities[:, j], labels[:, j]))))
-           for j, a in enumerate(ATTRIBUTES)}  # fmt: skip
+    roc = {
+        a.name: dict(zip(("fpr", "tpr"), (v.tolist() for v in roc_points(probabilities[:, j], labels[:, j]))))
+        for j, a in enumerate(ATTRIBUTES)
+    }
     folder.mkdir(parents=True, exist_ok=True)
     np.savez(folder / "val_arrays.npz", attention=attention, mean_face=np.zeros((96, 80, 3), np.uint8))
     path = folder / "val_report.json"

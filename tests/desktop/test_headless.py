@@ -30,8 +30,17 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_headless_screenshot_of_an_image(tmp_path, celeba_face_paths):
     out = tmp_path / "shot.png"
-    done = _run(tmp_path, "--source", str(celeba_face_paths[0]), "--screenshot", str(out), "--exit-after-frames", "1",
-                "--attribute", "Smiling")  # fmt: skip
+    done = _run(
+        tmp_path,
+        "--source",
+        str(celeba_face_paths[0]),
+        "--screenshot",
+        str(out),
+        "--exit-after-frames",
+        "1",
+        "--attribute",
+        "Smiling",
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     image = cv2.imread(str(out))
     assert image is not None and image.shape[1] == 1280 and image.shape[0] == 800
@@ -81,8 +90,17 @@ def test_attricam_without_a_subcommand_opens_the_window(tmp_path):
     """The console script's default is the desktop app: window options reach it and it grabs the window."""
     out = tmp_path / "default.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "attricam", "--settings", str(tmp_path / "s.ini"), "--size", "1280x800",
-               "--screenshot", str(out)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "attricam",
+        "--settings",
+        str(tmp_path / "s.ini"),
+        "--size",
+        "1280x800",
+        "--screenshot",
+        str(out),
+    ]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     image = cv2.imread(str(out))
@@ -96,8 +114,9 @@ def test_headless_broken_source_exits_at_once_with_the_reason(tmp_path):
     broken.write_bytes(b"\x00\x00\x00\x18ftypmp42 this is not a video")
     out = tmp_path / "shot.png"
     started = time.monotonic()
-    done = _run(tmp_path, "--source", str(broken), "--screenshot", str(out), "--exit-after-frames", "5",
-                "--timeout", "120")  # fmt: skip
+    done = _run(
+        tmp_path, "--source", str(broken), "--screenshot", str(out), "--exit-after-frames", "5", "--timeout", "120"
+    )
     assert done.returncode == 1
     assert "broken.mp4" in done.stderr and "not a readable video" in done.stderr
     assert "timed out" not in done.stderr

@@ -309,9 +309,13 @@ def test_snapshot_sidecar_names_the_file_the_overlay_and_the_frame_the_hud_shows
     assert payload["source_path"] == str(celeba_face_paths[1].resolve())
     assert payload["filmstrip"] == {"index": 2, "count": 3}
     assert payload["overlay"] == {
-        "attribute": "Eyeglasses", "layer": 1, "head": 2, "opacity": 0.7, "colormap": "viridis",
+        "attribute": "Eyeglasses",
+        "layer": 1,
+        "head": 2,
+        "opacity": 0.7,
+        "colormap": "viridis",
         "show_unreliable": True,
-    }  # fmt: skip
+    }
     assert set(payload["reliability"]) <= {"fused", "model_only"}  # the figures behind the bars' ✓ and ? marks
     assert all("unreliable" in face and "second_opinion" in face for face in payload["faces"])
 

@@ -16,20 +16,43 @@ from attricam.engine.results import FaceResult, FrameResult, StageTimings
 def _face(face_id: int) -> FaceResult:
     p = np.full(40, 0.2, np.float32)
     return FaceResult(
-        face_id=face_id, box=np.array([10, 10, 60, 70], np.float32), score=0.99,
-        landmarks=np.zeros((5, 2), np.float32), probabilities=p, raw_probabilities=p, decisions=p > 0.5,
-        thresholds=np.full(40, 0.5, np.float32), attention=np.zeros((1, 1, 40, 12, 10), np.float32),
-        aligned=np.zeros((96, 80, 3), np.uint8), align_matrix=np.eye(2, 3, dtype=np.float32),
-    )  # fmt: skip
+        face_id=face_id,
+        box=np.array([10, 10, 60, 70], np.float32),
+        score=0.99,
+        landmarks=np.zeros((5, 2), np.float32),
+        probabilities=p,
+        raw_probabilities=p,
+        decisions=p > 0.5,
+        thresholds=np.full(40, 0.5, np.float32),
+        attention=np.zeros((1, 1, 40, 12, 10), np.float32),
+        aligned=np.zeros((96, 80, 3), np.uint8),
+        align_matrix=np.eye(2, 3, dtype=np.float32),
+    )
 
 
 def _packet(ids, *, serial: int = 1, filmstrip=None) -> LivePacket:
     frame = np.zeros((48, 64, 3), np.uint8)
-    result = FrameResult(frame_index=serial, frame_size=(64, 48), faces=tuple(_face(i) for i in ids),
-                         timings=StageTimings(detect_ms=3.2, classify_ms=2.1), model_name="m.pt")  # fmt: skip
-    return LivePacket(serial=serial, frame=frame, annotated=frame, result=result, options=RenderOptions(),
-                      tiles=None, tiles_face=None, fps=29.7, latency_ms=12.4, position="frame 5 / 40",
-                      source_label="clip.mp4", filmstrip=filmstrip)  # fmt: skip
+    result = FrameResult(
+        frame_index=serial,
+        frame_size=(64, 48),
+        faces=tuple(_face(i) for i in ids),
+        timings=StageTimings(detect_ms=3.2, classify_ms=2.1),
+        model_name="m.pt",
+    )
+    return LivePacket(
+        serial=serial,
+        frame=frame,
+        annotated=frame,
+        result=result,
+        options=RenderOptions(),
+        tiles=None,
+        tiles_face=None,
+        fps=29.7,
+        latency_ms=12.4,
+        position="frame 5 / 40",
+        source_label="clip.mp4",
+        filmstrip=filmstrip,
+    )
 
 
 VIDEO = SourceSpec("video", paths=("clip.mp4",))

@@ -34,8 +34,15 @@ def test_a_trained_runs_report_reads_back_through_the_dataclasses(qtbot, setting
     from tests.test_training_events import _tiny
 
     _tiny(monkeypatch)
-    config = TrainConfig(data=(str(tmp_path),), out=str(tmp_path / "run"), epochs=1, batch_size=16,
-                         image_height=32, image_width=24, export_onnx=False)  # fmt: skip
+    config = TrainConfig(
+        data=(str(tmp_path),),
+        out=str(tmp_path / "run"),
+        epochs=1,
+        batch_size=16,
+        image_height=32,
+        image_width=24,
+        export_onnx=False,
+    )
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config.to_dict()))
     assert main(["train", "--config", str(path), "--json-events"]) == 0
@@ -191,8 +198,16 @@ def test_a_comparison_runs_each_recipe_on_a_config_files_base(tmp_path, monkeypa
     from attricam.training.cli import main
     from attricam.training.config import TrainConfig
 
-    base = TrainConfig(data=(str(tmp_path),), out=str(tmp_path / "journey"), init_from="start.pt", freeze="backbone",
-                       epochs=3, seed=5, train_limit=48, export_onnx=False)  # fmt: skip
+    base = TrainConfig(
+        data=(str(tmp_path),),
+        out=str(tmp_path / "journey"),
+        init_from="start.pt",
+        freeze="backbone",
+        epochs=3,
+        seed=5,
+        train_limit=48,
+        export_onnx=False,
+    )
     path = tmp_path / "journey.json"
     path.write_text(json.dumps(base.to_dict()))
     made: dict[str, TrainConfig] = {}
@@ -205,6 +220,9 @@ def test_a_comparison_runs_each_recipe_on_a_config_files_base(tmp_path, monkeypa
     assert main(["train", "--compare", "bce,weighted+balanced", "--config", str(path)]) == 0
     assert made["bce"] == replace(base, loss="bce", out=str(tmp_path / "journey" / "bce"), name="attricam-bce")
     assert made["weighted+balanced"] == replace(
-        base, loss="weighted", sampler="balanced", out=str(tmp_path / "journey" / "weighted+balanced"),
+        base,
+        loss="weighted",
+        sampler="balanced",
+        out=str(tmp_path / "journey" / "weighted+balanced"),
         name="attricam-weighted+balanced",
-    )  # fmt: skip
+    )

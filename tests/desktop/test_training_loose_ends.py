@@ -14,8 +14,16 @@ from attricam.engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES
 def _summary(**metrics: float):
     from attricam.training.events import ValSummary
 
-    values = {"count": 24, "mean_accuracy": 0.9, "mean_balanced_accuracy": 0.7, "mean_f1": 0.3, "mean_auc": 0.6,
-              "rare_mean_f1": 0.1, "common_mean_f1": 0.5, "rare_predicted_positive_rate": 0.05}  # fmt: skip
+    values = {
+        "count": 24,
+        "mean_accuracy": 0.9,
+        "mean_balanced_accuracy": 0.7,
+        "mean_f1": 0.3,
+        "mean_auc": 0.6,
+        "rare_mean_f1": 0.1,
+        "common_mean_f1": 0.5,
+        "rare_predicted_positive_rate": 0.05,
+    }
     return ValSummary(**{**values, **metrics})
 
 
@@ -35,12 +43,21 @@ def test_report_threshold_column_shows_the_shipped_thresholds_not_nan(qtbot, set
 
     attributes = tuple(
         AttributeMetrics(
-            name=a.name, frequency=a.frequency, threshold=float("nan"), accuracy=0.9, balanced_accuracy=0.7,
-            precision=0.5, recall=0.5, f1=0.5, auc=0.9, predicted_positive_rate=0.1, true_positive_rate=0.1,
+            name=a.name,
+            frequency=a.frequency,
+            threshold=float("nan"),
+            accuracy=0.9,
+            balanced_accuracy=0.7,
+            precision=0.5,
+            recall=0.5,
+            f1=0.5,
+            auc=0.9,
+            predicted_positive_rate=0.1,
+            true_positive_rate=0.1,
             baseline_accuracy=0.8,
         )
         for a in ATTRIBUTES
-    )  # fmt: skip
+    )
     thresholds = [0.2 + 0.01 * i for i in range(40)]
     report = EvaluationReport(_summary(), attributes, shipped_thresholds=tuple(thresholds))
     tab = TrainingTab(settings)
@@ -59,9 +76,8 @@ def test_stuck_rule_in_the_plots_is_the_trainers():
     from attricam.training.diagnosis import DiagnosisConfig
 
     c = DiagnosisConfig()
-    assert (
-        c.patience_epochs, c.stuck_rate, c.min_true_rate, c.relative_rate,
-    ) == (tp.STUCK_PATIENCE, tp.STUCK_RATE, tp.MIN_TRUE_RATE, tp.RELATIVE_RATE)  # fmt: skip
+    trainers = (c.patience_epochs, c.stuck_rate, c.min_true_rate, c.relative_rate)
+    assert trainers == (tp.STUCK_PATIENCE, tp.STUCK_RATE, tp.MIN_TRUE_RATE, tp.RELATIVE_RATE)
     assert (c.positive_stuck_rate, c.positive_max_true_rate) == (tp.POSITIVE_STUCK_RATE, tp.POSITIVE_MAX_TRUE_RATE)
 
 
@@ -268,11 +284,19 @@ def test_the_journey_runs_the_course_recipes_frozen_and_shows_them_side_by_side(
     assert base.data == (str(celeba_root), *([more] if more else []))
     rows = []
     for i, recipe in enumerate(JOURNEY_RECIPES):
-        rows.append({
-            "recipe": recipe, "rare_pred_pos_rate@0.5": 0.05 * i, "rare_f1@0.5": 0.1 * i, "rare_f1": 0.4,
-            "mean_auc": 0.9, "stuck_at_0.5": [], "bundle": str(random_bundle_path), "seconds": 50.0,
-            "frozen": "backbone",
-        })  # fmt: skip
+        rows.append(
+            {
+                "recipe": recipe,
+                "rare_pred_pos_rate@0.5": 0.05 * i,
+                "rare_f1@0.5": 0.1 * i,
+                "rare_f1": 0.4,
+                "mean_auc": 0.9,
+                "stuck_at_0.5": [],
+                "bundle": str(random_bundle_path),
+                "seconds": 50.0,
+                "frozen": "backbone",
+            }
+        )
     assert (tmp_path / "journey").is_dir()  # the journey keeps its base config there
     (tmp_path / "journey" / "comparison.json").write_text(_json.dumps({"budget": "2 epochs", "rows": rows}))
     tab._on_finished(0, False)

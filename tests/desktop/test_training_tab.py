@@ -102,10 +102,19 @@ def test_the_form_offers_every_tunable_config_field_and_round_trips_it(qtbot, se
     assert {"loss", "sampler", "epochs", "lr", "batch_size", "threshold_policy"} <= set(form.fields)
     assert [form.combo_box("sampler").itemData(i) for i in range(form.combo_box("sampler").count())] == list(SAMPLERS)
     recipe = replace(
-        TrainConfig(data=(str(tmp_path),), out=str(tmp_path / "run")), loss="ldam", sampler="balanced", epochs=7,
-        lr=0.0123, weight_decay=0.2, batch_size=64, seed=5, train_limit=300, val_limit=None,
-        threshold_policy="f1", stuck_fixes=False,
-    )  # fmt: skip
+        TrainConfig(data=(str(tmp_path),), out=str(tmp_path / "run")),
+        loss="ldam",
+        sampler="balanced",
+        epochs=7,
+        lr=0.0123,
+        weight_decay=0.2,
+        batch_size=64,
+        seed=5,
+        train_limit=300,
+        val_limit=None,
+        threshold_policy="f1",
+        stuck_fixes=False,
+    )
     form.set_config(recipe)
     assert form.config() == replace(recipe, name="run")
     loss = form.combo_box("loss")
@@ -165,8 +174,10 @@ def test_tiny_training_runs_to_completion_and_loads_live(qtbot, make_window, cel
     assert "trained" in window.model_label.text() and "UNTRAINED" not in window.model_label.text()
     assert window.live.video.model_warning == ""
     tab.default_button.click()
-    qtbot.waitUntil(lambda: not window.live.bundle.trained or window.live.bundle.path != tmp_path / "run" / "model.pt",
-                    timeout=30000)  # fmt: skip
+    qtbot.waitUntil(
+        lambda: not window.live.bundle.trained or window.live.bundle.path != tmp_path / "run" / "model.pt",
+        timeout=30000,
+    )
 
 
 @pytest.mark.slow
