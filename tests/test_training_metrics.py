@@ -126,8 +126,18 @@ def test_augment_is_seeded_bounded_and_keeps_hue():
 
 def test_events_are_picklable_and_json():
     events = [
-        StepEvent(0, 1, 10, 0.5, 1e-3, 200.0),
-        EpochEvent(0, 3, 0.4, 1e-3, 10.0, 210.0, [0.1] * 40, None, ["Bald"], ["raise_lr: x2"]),
+        StepEvent(epoch=0, step=1, steps_per_epoch=10, loss=0.5, lr=1e-3, images_per_s=200.0),
+        EpochEvent(
+            epoch=0,
+            epochs=3,
+            train_loss=0.4,
+            lr=1e-3,
+            seconds=10.0,
+            images_per_s=210.0,
+            predicted_positive_rate=[0.1] * 40,
+            stuck=["Bald"],
+            fixes=["raise_lr: x2"],
+        ),
     ]
     for e in events:
         assert pickle.loads(pickle.dumps(e)) == e

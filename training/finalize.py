@@ -290,7 +290,13 @@ def finalize_run(
     val_summary, shifted_val, attention = scores.val_summary, metadata["shifted_val"], scores.attention
     if callback:
         callback(
-            FinishedEvent(str(bundle_path), report_path, int(best.epoch), ValSummary.optional(val_summary), onnx_path)
+            FinishedEvent(
+                bundle=str(bundle_path),
+                report=report_path,
+                best_epoch=int(best.epoch),
+                val=ValSummary.optional(val_summary),
+                onnx=onnx_path,
+            )
         )
     log.info("wrote %s (best epoch %d) cross-fitted val %s", bundle_path, best.epoch + 1, val_summary)
     return {

@@ -153,7 +153,9 @@ def test_an_epoch_without_val_crosses_as_none():
     """An older log's ``"val": {}`` and a newer one's ``null`` both read as no summary."""
     from attricam.training.events import EpochEvent, event_to_json
 
-    event = EpochEvent(0, 2, 0.5, 1e-3, 1.0, 8.0, [0.1] * 40)
+    event = EpochEvent(
+        epoch=0, epochs=2, train_loss=0.5, lr=1e-3, seconds=1.0, images_per_s=8.0, predicted_positive_rate=[0.1] * 40
+    )
     assert event.val is None and parse_event(event_to_json(event)) == event
     assert parse_event(event_to_json(event).replace('"val": null', '"val": {}')) == event
 

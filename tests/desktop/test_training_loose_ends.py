@@ -30,7 +30,19 @@ def _summary(**metrics: float):
 def _epoch(epoch: int, rates, stuck=(), fixes=(), best: int = 0, epochs: int = 2):
     from attricam.training.events import EpochEvent
 
-    return EpochEvent(epoch, epochs, 0.5, 1e-3, 1.0, 8.0, list(rates), _summary(), list(stuck), list(fixes), best)
+    return EpochEvent(
+        epoch=epoch,
+        epochs=epochs,
+        train_loss=0.5,
+        lr=1e-3,
+        seconds=1.0,
+        images_per_s=8.0,
+        predicted_positive_rate=list(rates),
+        val=_summary(),
+        stuck=list(stuck),
+        fixes=list(fixes),
+        best_epoch=best,
+    )
 
 
 def _texts(plots) -> list[str]:
@@ -200,7 +212,7 @@ def test_fix_labels_and_legends_do_not_overlap(qtbot, fix_epochs):
     from PySide6.QtWidgets import QApplication
 
     from attricam.desktop.training_plots import TrainingPlots
-    from attricam.training.events import FixEvent
+    from attricam.training.events import FixAction, FixEvent
 
     plots = TrainingPlots()
     qtbot.addWidget(plots)
@@ -211,8 +223,8 @@ def test_fix_labels_and_legends_do_not_overlap(qtbot, fix_epochs):
     for epoch in range(1, 6):
         plots.add_event(_epoch(epoch - 1, rates, epochs=5))
         if epoch in fix_epochs:
-            for action in ("raise_lr", "boost_pos_weight"):
-                plots.add_event(FixEvent(epoch - 1, action, "x"))
+            for action in (FixAction.RAISE_LR, FixAction.BOOST_POS_WEIGHT):
+                plots.add_event(FixEvent(epoch=epoch - 1, action=action, detail="x"))
     plots.loss_plot.getPlotItem().getViewBox().autoRange()
     QApplication.processEvents()  # the labels move on the range change's posted events, not after a delay
     labels = [plots.fix_markers[e][0].label for e in fix_epochs]

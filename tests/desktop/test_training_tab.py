@@ -31,6 +31,7 @@ def test_a_followed_event_log_drives_plots_progress_and_state(qtbot, settings, t
     from attricam.desktop.training_tab import TrainingTab
     from attricam.training.events import (
         EpochEvent,
+        FixAction,
         FixEvent,
         JsonLinesWriter,
         StartedEvent,
@@ -42,20 +43,20 @@ def test_a_followed_event_log_drives_plots_progress_and_state(qtbot, settings, t
     log = tmp_path / "events.jsonl"
     writer = JsonLinesWriter(log)
     for event in (
-        StartedEvent("r", epochs=2, start_epoch=0, steps_per_epoch=2, train_images=8, val_images=4),
-        StepEvent(0, 1, 2, 1.0, 1e-3, 10.0),
-        StepEvent(0, 2, 2, 0.5, 1e-3, 10.0),
-        StuckEvent(0, "Bald", 0.0, 0.02),
-        FixEvent(0, "raise_lr", "lr 1e-3 -> 2e-3"),
+        StartedEvent(run="r", epochs=2, start_epoch=0, steps_per_epoch=2, train_images=8, val_images=4),
+        StepEvent(epoch=0, step=1, steps_per_epoch=2, loss=1.0, lr=1e-3, images_per_s=10.0),
+        StepEvent(epoch=0, step=2, steps_per_epoch=2, loss=0.5, lr=1e-3, images_per_s=10.0),
+        StuckEvent(epoch=0, attribute="Bald", predicted_positive_rate=0.0, true_positive_rate=0.02),
+        FixEvent(epoch=0, action=FixAction.RAISE_LR, detail="lr 1e-3 -> 2e-3"),
         EpochEvent(
-            0,
-            2,
-            0.7,
-            1e-3,
-            1.0,
-            8.0,
-            [0.1] * 40,
-            ValSummary(
+            epoch=0,
+            epochs=2,
+            train_loss=0.7,
+            lr=1e-3,
+            seconds=1.0,
+            images_per_s=8.0,
+            predicted_positive_rate=[0.1] * 40,
+            val=ValSummary(
                 count=24,
                 mean_accuracy=0.9,
                 mean_balanced_accuracy=0.7,
@@ -65,9 +66,9 @@ def test_a_followed_event_log_drives_plots_progress_and_state(qtbot, settings, t
                 common_mean_f1=0.5,
                 rare_predicted_positive_rate=0.05,
             ),
-            ["Bald"],
-            ["raise_lr: x"],
-            0,
+            stuck=["Bald"],
+            fixes=["raise_lr: x"],
+            best_epoch=0,
         ),
     ):
         writer(event)
@@ -123,14 +124,18 @@ def test_the_form_offers_every_tunable_config_field_and_round_trips_it(qtbot, se
 
 def test_a_fix_marks_its_epoch_on_the_plots(qtbot, settings):
     from attricam.desktop.training_plots import TrainingPlots
-    from attricam.training.events import FixEvent, StuckEvent
+    from attricam.training.events import FixAction, FixEvent, StuckEvent
 
     plots = TrainingPlots()
     qtbot.addWidget(plots)
-    plots.add_event(StuckEvent(2, "Bald", 0.99, 0.02, "all-positive"))
+    plots.add_event(
+        StuckEvent(
+            epoch=2, attribute="Bald", predicted_positive_rate=0.99, true_positive_rate=0.02, direction="all-positive"
+        )
+    )
     assert plots.fix_markers == {}  # a flag alone changes nothing
-    for action in ("lower_pos_weight", "raise_lr"):
-        plots.add_event(FixEvent(2, action, "x"))
+    for action in (FixAction.LOWER_POS_WEIGHT, FixAction.RAISE_LR):
+        plots.add_event(FixEvent(epoch=2, action=action, detail="x"))
     assert list(plots.fix_markers) == [3]  # after epoch 3 (1-based): where the new loss starts
     loss_line, f1_line = plots.fix_markers[3]
     assert loss_line.value() == 3 and f1_line.value() == 3
