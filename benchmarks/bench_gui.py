@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     from attricam.desktop.live_worker import LiveWorker
     from attricam.desktop.main_window import MainWindow
     from attricam.desktop.settings import AppSettings
-    from attricam.desktop.sources import SourceSpec
+    from attricam.desktop.sources import SourceKind, SourceSpec
     from attricam.engine.attributes import attribute_index
     from tests.fixtures.demo_clip import make_demo_clip
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     settings.overlay = {"attribute": attribute_index(args.attribute), "landmarks": True, "boxes": True, "opacity": 50}
     worker_options = {} if args.nice is None else {"nice": args.nice}
     worker = LiveWorker(realtime=args.realtime, scan_cameras=False, **worker_options)
-    window = MainWindow(settings, worker=worker, initial_source=SourceSpec("video", paths=(str(clip),)))
+    window = MainWindow(settings, worker=worker, initial_source=SourceSpec(SourceKind.VIDEO, paths=(str(clip),)))
     freeze_after_first_model(window)  # as the app does
     if args.compare:
         from attricam.engine.bundle import ModelBundle

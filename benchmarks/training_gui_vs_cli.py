@@ -85,14 +85,14 @@ def run_gui(args: argparse.Namespace, out: Path, clip: Path, *, live_shown: bool
 
     from attricam.desktop.main_window import MainWindow
     from attricam.desktop.settings import AppSettings
-    from attricam.desktop.sources import SourceSpec
+    from attricam.desktop.sources import SourceKind, SourceSpec
     from attricam.training.config import TrainConfig
     from attricam.training.events import EpochEvent, FinishedEvent
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory(prefix="attricam-bench-") as tmp:
         settings = AppSettings(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
-        window = MainWindow(settings, initial_source=SourceSpec("video", paths=(str(clip),)))
+        window = MainWindow(settings, initial_source=SourceSpec(SourceKind.VIDEO, paths=(str(clip),)))
         window.training.ask_before_close = False
         window.resize(1280, 800)
         window.show()

@@ -55,11 +55,11 @@ where a naive and a weighted recipe part ways."""
 def _side_by_side(app, window, out: Path, workdir: Path, clip: Path) -> None:
     """The journey's "naive vs best" button, then a paused frame of ``clip`` seen by both models with the overlay
     on the rarest attribute they disagree on; the window and the exported PNG (S)."""
-    from attricam.desktop.sources import SourceSpec
+    from attricam.desktop.sources import SourceKind, SourceSpec
 
     live = window.live
     _show_tab(window, "Live")
-    live.open_source(SourceSpec("video", paths=(str(clip),)))
+    live.open_source(SourceSpec(SourceKind.VIDEO, paths=(str(clip),)))
     assert _wait(
         app,
         lambda: (
@@ -143,7 +143,7 @@ def main() -> int:
 
     from attricam.desktop.main_window import MainWindow
     from attricam.desktop.settings import AppSettings
-    from attricam.desktop.sources import SourceSpec
+    from attricam.desktop.sources import SourceKind, SourceSpec
     from attricam.engine.attributes import attribute_index
     from tests.fixtures.demo_clip import make_demo_clip
 
@@ -153,7 +153,7 @@ def main() -> int:
     workdir = tempfile.TemporaryDirectory(prefix="attricam-shots-")
     settings = AppSettings(QSettings(str(Path(workdir.name) / "s.ini"), QSettings.Format.IniFormat))
     settings.overlay = {"attribute": attribute_index(args.attribute), "landmarks": True, "opacity": 45}
-    window = MainWindow(settings, initial_source=SourceSpec("video", paths=(str(clip),)))
+    window = MainWindow(settings, initial_source=SourceSpec(SourceKind.VIDEO, paths=(str(clip),)))
     window.training.ask_before_close = False
     w, _, h = args.size.partition("x")
     window.resize(int(w), int(h))

@@ -224,10 +224,10 @@ def walk_profile(walker: Walk, clip: Path, first: int = 35, steps: int = 24) -> 
     """Step → through a shot of turned, small and half-hidden faces; note which faces each frame shows."""
     from PySide6.QtCore import Qt
 
-    from attricam.desktop.sources import SourceSpec
+    from attricam.desktop.sources import SourceKind, SourceSpec
 
     live, w = walker.live, walker
-    live.open_source(SourceSpec("video", paths=(str(clip),)))
+    live.open_source(SourceSpec(SourceKind.VIDEO, paths=(str(clip),)))
     w.packet_after(lambda p: p.video_frame is not None, 60)
     if not live.paused:
         w.key(Qt.Key.Key_Space)
@@ -333,7 +333,7 @@ def main() -> int:
 
         from attricam.desktop.main_window import MainWindow
         from attricam.desktop.settings import AppSettings
-        from attricam.desktop.sources import SourceSpec
+        from attricam.desktop.sources import SourceKind, SourceSpec
         from tests.fixtures.real_clip import Scene, default_photos_root, make_real_clip
 
         with tempfile.TemporaryDirectory(prefix="attricam-walk-") as tmp:
@@ -348,7 +348,7 @@ def main() -> int:
             (folder / "broken.jpg").write_bytes(b"not a jpeg")
             (folder / "zz-clip.avi").symlink_to(clip)
             store = AppSettings(QSettings(str(media / "settings.ini"), QSettings.Format.IniFormat))
-            store.last_source = SourceSpec("video", paths=(str(clip),)).to_text()
+            store.last_source = SourceSpec(SourceKind.VIDEO, paths=(str(clip),)).to_text()
             store.export_folder = str(media / "exports")
             app = QApplication.instance() or QApplication(["attricam"])
             window = MainWindow(store)
