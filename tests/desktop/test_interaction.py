@@ -363,6 +363,25 @@ def test_empty_state_says_the_file_is_unreadable_not_that_there_is_no_camera(qtb
     assert "broken.mp4" in live.empty_state.hint.text() and "not a readable video" in live.empty_state.hint.text()
 
 
+def test_empty_state_headline_follows_the_status_kind_not_the_words(qtbot, make_window, monkeypatch):
+    """A camera or model failure says the source cannot be opened, any other error that the file cannot be read,
+    whatever the message's first word."""
+    from attricam.desktop.live_protocol import LiveStatus, StatusKind
+
+    monkeypatch.setattr("attricam.desktop.live_worker.probe_cameras", lambda *a, **k: [])
+    window = make_window()
+    live = window.live
+    qtbot.waitUntil(lambda: live._cameras == [], timeout=10000)
+    settle(qtbot, window)
+    for kind, headline in (
+        (StatusKind.CAMERA_ERROR, "This source cannot be opened"),
+        (StatusKind.ERROR, "This file cannot be read"),
+        (StatusKind.MODEL_ERROR, "This source cannot be opened"),
+    ):
+        live.worker.status.emit(LiveStatus(kind, "Camera, Model or file: the words do not decide"))
+        qtbot.waitUntil(lambda headline=headline: live.empty_state.headline.text() == headline, timeout=5000)
+
+
 def test_uncommon_filter_sits_between_rare_and_common(qtbot, make_window):
     from attricam.desktop.attribute_bars import ordered_attributes
     from attricam.engine.attributes import ATTRIBUTES, RarityTier
