@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QTabWidget, QWidget
 
-from .job_process import JobProcess
+from .job_process import JobProcess, JobState
 from .live_worker import LiveWorker
 
 __all__ = ["CpuShare"]
@@ -40,7 +40,7 @@ class CpuShare(QObject):
             job.stateChanged.connect(self.update)
 
     def update(self, *_: object) -> None:
-        busy = any(job.running and not job.paused for job in self._jobs)
+        busy = any(job.state is JobState.RUNNING for job in self._jobs)
         held = busy and self._tabs.currentWidget() is not self._live_page
         if held != self.held:
             self.held = held
