@@ -12,9 +12,9 @@ run: install system-deps
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
-# The checks CI holds (rules and options in pyproject.toml): lint, formatting, types on engine/ and training/, the
-# import contracts. mypy and import-linter read imports from files, so tools/ hands them the package-dir
-# mapping (engine/ is attricam.engine; see tools/package_layout.py).
+# The checks CI holds (rules and options in pyproject.toml): lint, formatting, types on engine/, training/ and
+# desktop/, the import contracts. mypy and import-linter read imports from files, so tools/ hands them the
+# package-dir mapping (engine/ is attricam.engine; see tools/package_layout.py).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
