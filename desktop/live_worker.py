@@ -5,41 +5,37 @@ pipeline. It publishes each finished frame into a one-slot mailbox; the GUI
 takes the newest packet on its own timer ("latest frame wins"), so a slow
 paint never queues stale frames. Commands from the GUI go through a queue and
 are applied between frames. ``stop()`` ends the loop and joins the thread.
+
+The work itself is done by collaborators that live on this thread and have no signals:
+:class:`~attricam.desktop.live_playback.Playback` (the source: open, pause, hold, seek, reconnect),
+:class:`~attricam.desktop.live_analysis.LiveAnalysis` (the models, the selection, the frame rate),
+:class:`~attricam.desktop.live_render.LiveRenderer` (the picture for the view, the packet) and
+:func:`~attricam.desktop.live_snapshot.save_snapshot`. The worker applies the commands of
+:mod:`~attricam.desktop.live_protocol` with ``match`` and says what happened with its signals.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import itertools
 import logging
 import os
 import queue
 import threading
-import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, assert_never
+from typing import TYPE_CHECKING, ClassVar, assert_never
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
-from PySide6.QtGui import QImage
 
 from attricam.engine.bundle import ModelBundle, load_default_bundle
-from attricam.engine.comparison import ModelComparison
-from attricam.engine.export import default_stem, export_snapshot
 from attricam.engine.image_io import MediaLoadError
-from attricam.engine.panel_layout import PanelMemory
 from attricam.engine.render import RenderOptions
-from attricam.engine.results import FrameResult
-from attricam.engine.tracking import iou_matrix
 
-from .attention_tiles import attention_tiles
-from .live_comparison import LiveComparison
+from .live_analysis import LiveAnalysis, default_pipeline
+from .live_playback import AtEnd, CameraLost, NotDue, Playback
 from .live_protocol import (
     CloseSource,
     Command,
@@ -59,42 +55,24 @@ from .live_protocol import (
     StatusKind,
     Step,
 )
-from .screen_render import render_for_view
+from .live_render import LiveRenderer
+from .live_snapshot import save_snapshot
 from .sources import (
     CameraSource,
-    FrameSource,
     ImageSequenceSource,
     SourceError,
     SourceKind,
     SourceSpec,
     VideoFileSource,
-    open_source,
     probe_cameras,
-    wait_interruptibly,
 )
-from .video_view import fit_size
 
 if TYPE_CHECKING:  # the pipeline (and torch behind it, for a bundle without an ONNX twin) loads on the thread
     from attricam.engine.pipeline import FacePipeline
 
 __all__ = ["LivePacket", "LiveWorker"]
 
-_RECONNECT_INTERVAL_S = 1.0
-_FOLLOW_MIN_IOU = 0.3
-"""A renumbered face is the selected person when its box overlaps the person's last box at least this much."""
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Where:
-    """The place in the source of an analysed frame, taken when it was read (see :meth:`LiveWorker._where`)."""
-
-    position: str
-    source_label: str
-    filmstrip: tuple[int, int] | None
-    video_frame: tuple[int, int] | None
-    source_path: str
-
 
 WORKER_NICE = 3
 """Niceness added to the analysis thread (Linux schedules threads one by one). On the real clip with both
@@ -131,8 +109,7 @@ class LiveWorker(QThread):
         super().__init__(parent)
         self.setObjectName("LiveWorker")
         LiveWorker.instances.add(self)
-        self._pipeline_factory = pipeline_factory or functools.partial(_default_pipeline, threads)
-        self._realtime = realtime
+        self._pipeline_factory = pipeline_factory or functools.partial(default_pipeline, threads)
         self._scan_cameras = scan_cameras
         self._nice = nice
         self._commands: queue.SimpleQueue[tuple[Command, int]] = queue.SimpleQueue()  # command, request id (0: none)
@@ -140,30 +117,11 @@ class LiveWorker(QThread):
         self._stopping = threading.Event()
         self._mailbox_lock = threading.Lock()
         self._mailbox: LivePacket | None = None
-        self._options = RenderOptions(attribute=None)
-        self._panels = PanelMemory()  # panels follow their faces from one video frame to the next
-        self._want_tiles = False
-        self._paused = False
-        self._held = False
-        self._serial = 0
-        self.pipeline: FacePipeline | None = None  # made on the worker thread when it starts
-        self._source: FrameSource | None = None
-        self._last: tuple[np.ndarray, FrameResult, float, _Where] | None = None  # frame, result, capture time, where
-        self._compare = LiveComparison()
-        self._comparison: ModelComparison | None = None  # the second model's answer for ``_last``
-        self._fps = 0.0
-        self._last_done = 0.0
-        self._latency_ms = 0.0
-        self._view_size: tuple[int, int] | None = None
-        self._view_ratio = 1.0  # the view's device pixels per logical pixel (1.5 at a 150 % display scale)
-        self._render_view: tuple[int, int] | None = None  # the view size the panel memory's offsets are for
-        self._hud_rect: tuple[int, int, int, int] | None = None
-        self._loop = True
         self._requests = itertools.count(1)
         self._request = 0  # last frame-changing request applied
-        self._follow = False  # tracks restarted on (nearly) the same frame: match the selected face by its box
-        self._moved: tuple[int, int] | None = None  # selection renumbering of the last analysis
-        self._ended = False
+        self._playback = Playback(realtime=realtime)
+        self._renderer = LiveRenderer()
+        self._analysis: LiveAnalysis | None = None  # made on the worker thread once the pipeline has loaded
 
     # ----------------------------------------------------------------- GUI side (any thread)
     def take_latest(self) -> LivePacket | None:
@@ -214,8 +172,7 @@ class LiveWorker(QThread):
     def set_view_size(self, width: int, height: int, ratio: float = 1.0) -> None:
         """Size of the video widget in device pixels: frames are scaled to fit it here, so the GUI only blits them;
         ids and bars are drawn ``ratio`` (device pixels per logical one) times larger, like the window's text."""
-        self._view_ratio = float(ratio)
-        self._view_size = (int(width), int(height))
+        self._renderer.set_view(width, height, ratio)
 
     def set_hud_rect(self, rect: tuple[int, int, int, int] | None) -> None:
         """Where the view paints its HUD (device pixels of the view): the on-video bars keep off it (the frame
@@ -242,54 +199,56 @@ class LiveWorker(QThread):
         return rid
 
     # ----------------------------------------------------------------- worker thread
-    def _say(self, kind: StatusKind, text: str) -> None:
-        self.status.emit(LiveStatus(kind, text))
-
     def run(self) -> None:
         try:
-            if self._nice and hasattr(os, "setpriority"):
-                # Linux schedules threads individually: a slightly lower priority than the GUI thread keeps
-                # paint and input responsive when the cores are busy (e.g. training beside the app).
-                with contextlib.suppress(OSError):
-                    os.setpriority(
-                        os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + self._nice
-                    )
+            self._lower_priority()
             if self._scan_cameras:
                 self.camerasFound.emit(probe_cameras())
             self._say(StatusKind.INFO, "Loading model…")
             try:
-                self.pipeline = self._pipeline_factory()
+                self._analysis = LiveAnalysis(self._pipeline_factory())
             except Exception as exc:  # noqa: BLE001 - shown to the user, the app keeps running
                 self._say(StatusKind.MODEL_ERROR, f"Model could not be loaded: {exc}")
                 return
-            self.modelChanged.emit(self.pipeline.bundle)
+            self.modelChanged.emit(self._analysis.bundle)
             self._say(StatusKind.INFO, "")
-            failure = ""
-            while not self._stopping.is_set():
-                try:
-                    rerender = self._apply_commands()
-                    if self._stopping.is_set():
-                        break
-                    if self._source is not None and self._source.live and not self._paused and not self._held:
-                        self._live_step()
-                    elif rerender:
-                        self._publish_again()
-                    else:
-                        self._wake.wait(0.1)
-                        self._wake.clear()
-                    failure = ""
-                except Exception as exc:
-                    message = f"Analysis failed: {type(exc).__name__}: {exc}"
-                    if message != failure:  # say it once, not once per frame
-                        log.exception("live worker")
-                        self._say(StatusKind.ERROR, message)
-                    failure = message
-                    self._wake.wait(0.2)
-                    self._wake.clear()
+            self._serve()
         finally:
-            self._close_source()
-            if self.pipeline is not None:
-                self.pipeline.close()  # joins the background detection thread ("attricam-detect")
+            self._playback.close()
+            if self._analysis is not None:
+                self._analysis.close()  # joins the background detection thread ("attricam-detect")
+
+    def _lower_priority(self) -> None:
+        """Linux schedules threads individually: a slightly lower priority than the GUI thread keeps paint and
+        input responsive when the cores are busy (e.g. training beside the app)."""
+        if self._nice and hasattr(os, "setpriority"):
+            with contextlib.suppress(OSError):
+                os.setpriority(
+                    os.PRIO_PROCESS, threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0) + self._nice
+                )
+
+    def _serve(self) -> None:
+        """Apply commands and analyse a playing source's frames until :meth:`stop`."""
+        failure = ""
+        while not self._stopping.is_set():
+            try:
+                rerender = self._apply_commands()
+                if self._stopping.is_set():
+                    break
+                if self._playback.playing:
+                    self._play_step()
+                elif rerender:
+                    self._publish()
+                else:
+                    self._idle(0.1)
+                failure = ""
+            except Exception as exc:
+                message = f"Analysis failed: {type(exc).__name__}: {exc}"
+                if message != failure:  # say it once, not once per frame
+                    log.exception("live worker")
+                    self._say(StatusKind.ERROR, message)
+                failure = message
+                self._idle(0.2)
 
     def _apply_commands(self) -> bool:
         """Apply queued commands; True when the last frame must be rendered again."""
@@ -313,34 +272,27 @@ class LiveWorker(QThread):
             case OpenSource(spec):
                 self._open(spec)
             case CloseSource():
-                self._close_source()
-                self._last = None
+                self._playback.close()
+                self._loaded().last = None
                 self.sourceClosed.emit()
             case SetPaused(paused):
-                self._paused = paused
-                if self._source is not None:
-                    self._source.restart_clock()
+                self._playback.set_paused(paused)
             case SetHeld(held):
-                if held != self._held:
-                    self._held = held
-                    if self._source is not None:
-                        self._source.restart_clock()  # a video goes on at its own pace, not catching up on the hold
+                if self._playback.set_held(held):
                     self.heldChanged.emit(held)
             case Step(delta):
                 self._step(delta)
             case Seek(frame):
                 self._seek(frame)
             case SetLoop(loop):
-                self._loop = loop
-                if isinstance(self._source, VideoFileSource):
-                    self._source.loop = loop
+                self._playback.set_loop(loop)
             case SetOptions(options, tiles):
-                self._want_tiles = tiles
-                self._set_options(options)
+                self._renderer.want_tiles = tiles
+                self._loaded().selection.choose(options)
             case SetHudRect(rect):
-                self._hud_rect = rect
+                self._renderer.hud_rect = rect
             case SetBundle(bundle):
-                self._swap_bundle(bundle)
+                self._set_bundle(bundle)
             case SetCompareBundle(bundle):
                 self._set_compare(bundle)
             case Snapshot(packet, folder):
@@ -350,51 +302,23 @@ class LiveWorker(QThread):
             case _:
                 assert_never(command)
 
-    def _set_options(self, options: RenderOptions) -> None:
-        if self._moved is not None and options.selected_face == self._moved[0]:
-            # sent before the GUI saw the renumbering: the person it means has the new id now
-            options = dataclasses.replace(options, selected_face=self._moved[1])
-        elif self._moved is not None and options.selected_face == self._moved[1]:
-            self._moved = None  # the GUI follows the new id: later choices mean what they say
-        self._options = options
-
+    # ----------------------------------------------------------------- sources and playing
     def _open(self, spec: SourceSpec) -> None:
         try:
-            source = open_source(spec, realtime=self._realtime)
-            first = source.read() if source.still else None
+            first = self._playback.open(spec)
         except (SourceError, MediaLoadError, OSError) as exc:
             self._say(StatusKind.CAMERA_ERROR if spec.kind == SourceKind.CAMERA else StatusKind.ERROR, str(exc))
             return
-        self._close_source()
-        self._source = source
-        if isinstance(source, VideoFileSource):
-            source.loop = self._loop
-        self._fps, self._last_done = 0.0, 0.0
-        self._last, self._ended = None, False  # nobody on the new source is the person selected before
-        self._restart_tracks()
+        self._loaded().new_source()
+        self._renderer.forget_panels()
         self.sourceOpened.emit(spec)
         self._say(StatusKind.INFO, "")
         if first is not None:
             self._analyse(first, still=True)
 
-    def _restart_tracks(self, *, follow: bool = False) -> None:
-        """New faces ahead (another source, a seek): tracks, smoothing and panel positions start afresh.
-
-        ``follow``: the next frame is next to the one on screen (a step back), so the selected person is found
-        again by the place of their box, not by the track id the restart gave someone else.
-        """
-        self._loaded_pipeline().reset()
-        self._compare.reset()
-        self._panels.forget()
-        self._follow = follow
-
-    def _close_source(self) -> None:
-        if self._source is not None:
-            self._source.close()
-            self._source = None
-
     def _step(self, delta: int) -> None:
-        source = self._source
+        playback = self._playback
+        source = playback.source
         if isinstance(source, ImageSequenceSource):
             if not source.step(delta):
                 return
@@ -405,277 +329,129 @@ class LiveWorker(QThread):
                 return
             self._say(StatusKind.INFO, "")
             self._analyse(frame, still=True)
-        elif isinstance(source, VideoFileSource) and self._paused and delta < 0:
+        elif isinstance(source, VideoFileSource) and playback.paused and delta < 0:
             if source.frame_number > 1:
                 self._seek(source.frame_number - 2, follow=True)  # the frame before the one on screen
-        elif source is not None and source.live and self._paused and delta > 0:
-            self._live_step(force=True)
+        elif source is not None and source.live and playback.paused and delta > 0:
+            self._play_step(force=True)
 
     def _seek(self, frame: int, *, follow: bool = False) -> None:
         """Jump in a video file; tracks and EMAs start afresh, since the faces there are not the ones on screen."""
-        source = self._source
-        if not isinstance(source, VideoFileSource):
+        if not self._playback.seek(frame):
             return
-        source.seek(frame)
-        self._ended = False
         self._restart_tracks(follow=follow)
-        if self._paused:
-            self._live_step(force=True)
+        if self._playback.paused:
+            self._play_step(force=True)
 
-    def _live_step(self, *, force: bool = False) -> None:
-        source = self._source
-        if source is None:  # callers check first; a close may have come in between
-            return
-        wait = 0.0 if force else source.seconds_until_due()
-        if wait > 0:
-            self._wake.wait(min(wait, 0.1))  # wakes early for commands
-            self._wake.clear()
-            return
-        frame = source.read(paced=False) if force and isinstance(source, VideoFileSource) else source.read()
-        if frame is None:
-            if isinstance(source, CameraSource):
-                self._reconnect(source)
-            elif not self._ended:
-                self._paused, self._ended = True, True
-                self._publish_again()  # the last frame, marked as the end
-                self.ended.emit()
-            else:
-                self._paused = True
-            return
-        self._analyse(frame, still=False)
+    def _play_step(self, *, force: bool = False) -> None:
+        """Analyse a camera's or video's next frame once it is due (``force``: now)."""
+        outcome = self._playback.next_frame(force=force)
+        match outcome:
+            case np.ndarray() as frame:
+                self._analyse(frame, still=False)
+            case NotDue(wait_s):
+                self._idle(min(wait_s, 0.1))  # wakes early for commands
+            case CameraLost(camera):
+                self._reconnect(camera)
+            case AtEnd(first):
+                if first:
+                    self._publish()  # the last frame, marked as the end
+                    self.ended.emit()
+            case None:
+                pass  # closed since the caller looked
+            case _:
+                assert_never(outcome)
 
-    def _reconnect(self, source: CameraSource) -> None:
-        attempt = 0
-        while not self._stopping.is_set() and self._source is source:
-            attempt += 1
-            self._say(StatusKind.WARNING, f"{source.spec.label} lost — reconnecting (attempt {attempt})…")
-            if wait_interruptibly(_RECONNECT_INTERVAL_S, lambda: self._stopping.is_set() or not self._commands.empty()):
-                return  # stop, or the user chose another source: commands run first
-            try:
-                source.open()
-            except SourceError:
-                continue
+    def _reconnect(self, camera: CameraSource) -> None:
+        label = camera.spec.label
+        if self._playback.reconnect(
+            camera,
+            lambda attempt: self._say(StatusKind.WARNING, f"{label} lost — reconnecting (attempt {attempt})…"),
+            stopped=self._stopping.is_set,
+            interrupted=lambda: self._stopping.is_set() or not self._commands.empty(),  # commands run first
+        ):
             self._restart_tracks()
-            self._say(StatusKind.INFO, f"{source.spec.label} reconnected")
-            return
+            self._say(StatusKind.INFO, f"{label} reconnected")
 
+    # ----------------------------------------------------------------- analysis and publishing
     def _analyse(self, frame: np.ndarray, *, still: bool) -> None:
-        captured = time.perf_counter()
-        previous = self._last[1] if self._last is not None else None
-        pipeline = self._loaded_pipeline()
-        result = pipeline.analyze_image(frame) if still else pipeline.process(frame)
         if still:  # a still's face ids say nothing about the previous image's faces: lay it out afresh
-            self._panels.forget()
-        moved = self._follow_selection(previous, result) if previous is not None else None
-        if moved is not None:  # chained with a renumbering the GUI has not taken up yet
-            first = self._moved[0] if self._moved is not None and self._moved[1] == moved[0] else moved[0]
-            self._moved = (first, moved[1]) if first != moved[1] else None
-        self._follow = False
-        self._comparison = self._compare.compare(frame, result, pipeline.bundle, still=still)
-        self._last = (frame, result, captured, self._where())
-        self._latency_ms = -1.0  # measured when published
-        now = time.perf_counter()
-        if self._last_done and not still:
-            rate = 1.0 / max(now - self._last_done, 1e-6)
-            self._fps = rate if self._fps == 0 else 0.9 * self._fps + 0.1 * rate
-        self._last_done = now
-        self._publish(*self._last)
+            self._renderer.forget_panels()
+        self._loaded().analyse(frame, still=still, place=self._playback.place())
+        self._publish()
 
-    def _follow_selection(self, previous: FrameResult, result: FrameResult) -> tuple[int, int] | None:
-        """After a restart of the tracks on (nearly) the same picture, the selected person keeps the selection
-        under whatever id they got: the new face whose box overlaps their last box most. Returns (old, new)."""
-        selected = self._options.selected_face
-        if selected is None or not self._follow or not result.faces:
-            return None
-        before = previous.face(selected)
-        if before is None:
-            return None
-        boxes = np.array([f.box for f in result.faces], np.float32).reshape(-1, 4)
-        overlap = iou_matrix(np.asarray(before.box, np.float32)[None], boxes)[0]
-        best = int(overlap.argmax())
-        new_id = result.faces[best].face_id
-        if overlap[best] < _FOLLOW_MIN_IOU or new_id == selected:
-            return None
-        self._options = dataclasses.replace(self._options, selected_face=new_id)
-        return selected, new_id
+    def _restart_tracks(self, *, follow: bool = False) -> None:
+        """New faces ahead (another source, a seek): tracks, smoothing and panel positions start afresh."""
+        self._loaded().restart_tracks(follow=follow)
+        self._renderer.forget_panels()
 
-    def _where(self) -> _Where:
-        """Where in the source the frame just read is: its packets say so even after the source moved on (a
-        filmstrip's step onto a broken file leaves the previous picture on screen, with its own position)."""
-        source = self._source
-        return _Where(
-            position=source.position if source is not None else "",
-            source_label=source.spec.label if source is not None else "",
-            filmstrip=(source.index, len(source)) if isinstance(source, ImageSequenceSource) else None,
-            video_frame=(source.frame_number, source.frame_count) if isinstance(source, VideoFileSource) else None,
-            source_path=_current_path(source),
-        )
-
-    def _publish_again(self) -> None:
-        if self._last is not None:
-            self._publish(*self._last)
-
-    def _publish(self, frame: np.ndarray, result: FrameResult, captured: float, where: _Where) -> None:
-        options = dataclasses.replace(self._options, fps=self._fps or None)
-        view = self._view_size
-        if view != self._render_view:  # panels remembered at another zoom would land in the wrong place
-            self._panels.forget()
-            self._render_view = view
-        annotated, _ = render_for_view(frame, result, options, self._panels, view, self._hud_rect, self._view_ratio)
-        tiles, tiles_face = None, None
-        if self._want_tiles and result.faces:
-            face = result.face(options.selected_face) if options.selected_face is not None else None
-            face = face or result.faces[0]
-            tiles = attention_tiles(face, options)
-            tiles_face = face.face_id
-        display = _display_image(annotated, view)
-        comparison = self._comparison if self._comparison is not None and self._comparison.first is result else None
-        self._serial += 1
-        if self._latency_ms < 0:  # first publication of this analysis: capture -> rendered
-            self._latency_ms = (time.perf_counter() - captured) * 1000.0
-        packet = LivePacket(
-            serial=self._serial,
-            frame=frame,
-            annotated=annotated,
-            result=result,
-            options=options,
-            tiles=tiles,
-            tiles_face=tiles_face,
-            fps=self._fps,
-            latency_ms=self._latency_ms,
-            position=where.position,
-            source_label=where.source_label,
-            filmstrip=where.filmstrip,
-            display=display,
-            video_frame=where.video_frame,
-            source_path=where.source_path,
+    def _publish(self) -> None:
+        """Draw the last analysed frame for the view and leave it in the mailbox (replacing one not taken)."""
+        analysis = self._loaded()
+        if analysis.last is None:
+            return
+        packet = self._renderer.packet(
+            analysis.last,
+            analysis.selection.options,
+            fps=analysis.fps,
+            comparison=analysis.comparison,
+            moved=analysis.selection.moved,
             request=self._request,
-            selection_moved=self._moved,
-            ended=self._ended,
-            comparison=comparison,
-            compare_tiles=self._compare.tiles(comparison, options),
+            ended=self._playback.ended,
         )
         with self._mailbox_lock:
             self._mailbox = packet
 
-    def _swap_bundle(self, bundle: ModelBundle | None) -> None:
+    # ----------------------------------------------------------------- models and snapshots
+    def _set_bundle(self, bundle: ModelBundle | None) -> None:
+        analysis = self._loaded()
         try:
-            bundle = bundle or load_default_bundle()
-            pipeline = self._loaded_pipeline()
-            pipeline.set_bundle(bundle)
+            analysis.set_bundle(bundle or load_default_bundle())
         except Exception as exc:  # noqa: BLE001 - a bad bundle must not kill the live view
             self._say(StatusKind.MODEL_ERROR, f"Model not loaded: {exc}")
             return
-        self.modelChanged.emit(pipeline.bundle)
-        self._say(StatusKind.INFO, f"Model loaded: {pipeline.bundle.name}")
-        source = self._source
-        self._follow = True  # set_bundle restarted the tracks: the selected person is found again by place
-        if self._last is not None and source is not None and (source.still or self._paused):
+        self.modelChanged.emit(analysis.bundle)
+        self._say(StatusKind.INFO, f"Model loaded: {analysis.bundle.name}")
+        source = self._playback.source
+        if analysis.last is not None and source is not None and (source.still or self._playback.paused):
             # Nothing new would arrive: analyse the frame on screen again, so bars, thresholds and the HUD's
             # model name all come from the new model (set_bundle restarted the tracks, so no EMA mixes models).
-            self._analyse(self._last[0], still=source.still)
+            self._analyse(analysis.last.frame, still=source.still)
 
     def _set_compare(self, bundle: ModelBundle | None) -> None:
+        analysis = self._loaded()
         try:
-            self._compare.set_bundle(bundle, self._loaded_pipeline().settings)
+            analysis.set_compare(bundle)
         except Exception as exc:  # noqa: BLE001 - a bad bundle must not kill the live view
             self._say(StatusKind.MODEL_ERROR, f"Second model not loaded: {exc}")
             return
         self.compareChanged.emit(bundle)
-        if self._compare.model is not None:  # set for a bundle, None for none
-            self._say(StatusKind.INFO, f"Comparing with {self._compare.model.label}")
-        if self._last is not None:  # the frame on screen gets (or loses) the second answer at once
-            frame, result, _, _ = self._last
-            still = self._source is not None and self._source.still
-            self._comparison = self._compare.compare(frame, result, self._loaded_pipeline().bundle, still=still)
-            self._publish_again()
-
-    def _loaded_pipeline(self) -> FacePipeline:
-        """The pipeline, for the commands and frames that come once it has loaded (:meth:`run` stops when it
-        cannot load)."""
-        if self.pipeline is None:
-            raise RuntimeError("the live pipeline has not loaded")
-        return self.pipeline
+        if analysis.compare_label is not None:  # set for a bundle, None for none
+            self._say(StatusKind.INFO, f"Comparing with {analysis.compare_label}")
+        if analysis.last is not None:  # the frame on screen gets (or loses) the second answer at once
+            analysis.compare_again(still=self._playback.still)
+            self._publish()
 
     def _snapshot(self, packet: LivePacket, folder: str) -> None:
-        stem = default_stem()
         try:
-            options = dataclasses.replace(packet.options, show_hud=True)  # exports carry the engine HUD like the CLI
-            png, sidecar = export_snapshot(
-                packet.frame,
-                packet.result,
-                options,
-                folder,
-                stem,
-                source=_source_name(packet),
-                details=_snapshot_details(packet),
-                comparison=packet.comparison,
-            )
+            png, sidecar = save_snapshot(packet, folder)
         except Exception as exc:  # noqa: BLE001 - disk full, permissions: tell the user
             self.snapshotFailed.emit(f"Snapshot not saved: {exc}")
             return
         self.snapshotSaved.emit(str(png), str(sidecar))
 
+    # ----------------------------------------------------------------- helpers
+    def _say(self, kind: StatusKind, text: str) -> None:
+        self.status.emit(LiveStatus(kind, text))
 
-def _current_path(source: FrameSource | None) -> str:
-    if isinstance(source, ImageSequenceSource):
-        return str(Path(source.current_path).resolve())
-    if isinstance(source, VideoFileSource):
-        return str(Path(source.spec.paths[0]).resolve())
-    return ""
+    def _idle(self, seconds: float) -> None:
+        """Wait up to ``seconds``; a command or :meth:`stop` wakes it early."""
+        self._wake.wait(seconds)
+        self._wake.clear()
 
-
-def _source_name(packet: LivePacket) -> str:
-    """The file the frame came from ("b.jpg", "clip.mp4"), or the camera's label."""
-    return Path(packet.source_path).name if packet.source_path else packet.source_label
-
-
-def _snapshot_details(packet: LivePacket) -> dict[str, Any]:
-    """Sidecar fields that trace a snapshot to its frame: the file, the filmstrip slot, the video frame.
-
-    ``video_frame`` is the 1-based number the HUD showed; ``frame_index`` the same frame 0-based in the file
-    (like ``attricam analyze``'s ``clip.mp4#frame=N``); ``analysed_frame_index`` counts analysed frames only.
-    """
-    details: dict[str, Any] = {
-        "source_path": packet.source_path or None,
-        "analysed_frame_index": packet.result.frame_index,
-    }
-    if packet.filmstrip is not None:
-        details["filmstrip"] = {"index": packet.filmstrip[0] + 1, "count": packet.filmstrip[1]}
-    if packet.video_frame is not None:
-        number, count = packet.video_frame
-        details.update(video_frame=number, video_frame_count=count or None, frame_index=number - 1)
-    return details
-
-
-def _display_image(rgb: np.ndarray, view: tuple[int, int] | None) -> QImage | None:
-    """``rgb`` resized to fit ``view`` as a QImage that owns its pixels; None when the view size is unknown.
-
-    Made as 32-bit RGB (bytes B, G, R, 0xff), the layout of the window's backing store, so the GUI thread's
-    paint is a plain copy with no per-pixel format conversion (that conversion happens here, off the GUI thread).
-    """
-    if view is None or view[0] < 2 or view[1] < 2:
-        return None
-    h, w = rgb.shape[:2]
-    tw, th = fit_size((w, h), view)
-    scaled = (
-        rgb
-        if (tw, th) == (w, h)
-        else cv2.resize(rgb, (tw, th), interpolation=cv2.INTER_AREA if tw < w else cv2.INTER_LINEAR)
-    )
-    bgra = np.ascontiguousarray(cv2.cvtColor(scaled, cv2.COLOR_RGB2BGRA))
-    return QImage(bgra.data, tw, th, 4 * tw, QImage.Format.Format_RGB32).copy()
-
-
-def _default_pipeline(threads: int | None = 1) -> FacePipeline:
-    """The shipped model on onnxruntime (torch is never imported: ~700 MB less memory, faster start) with
-    ``threads`` intra-op threads: per-face batches are tiny, and on a busy machine (a training run beside the
-    app) more threads than free cores makes a 9 ms frame take far longer. Bundles without an ONNX twin
-    fall back to torch (``backend="auto"``). The full cascade runs on its own thread (``background_detection``),
-    as in ``attricam bench``, so no video frame waits ~45 ms for it; :meth:`LiveWorker.stop` joins that thread."""
-    from attricam.engine.pipeline import FacePipeline, PipelineSettings
-
-    settings = PipelineSettings(
-        backend="auto", threads=threads, background_detection=True, background_nice=5, descriptor_async=True
-    )
-    return FacePipeline(bundle=load_default_bundle(), settings=settings)
+    def _loaded(self) -> LiveAnalysis:
+        """The analysis, for the commands and frames that come once the pipeline has loaded (:meth:`run` stops
+        when it cannot load)."""
+        if self._analysis is None:
+            raise RuntimeError("the live pipeline has not loaded")
+        return self._analysis

@@ -42,7 +42,7 @@ def test_camera_lost_mid_stream_reconnects(qtbot, make_window, celeba_faces, mon
     _FlakyCamera.frame = paste_face(celeba_faces[0])
     monkeypatch.setattr("attricam.desktop.sources.cv2.VideoCapture", _FlakyCamera)
     monkeypatch.setattr("attricam.desktop.live_worker.probe_cameras", lambda *a, **k: [0])
-    monkeypatch.setattr("attricam.desktop.live_worker._RECONNECT_INTERVAL_S", 0.05)
+    monkeypatch.setattr("attricam.desktop.live_playback._RECONNECT_INTERVAL_S", 0.05)
     window = make_window()
     messages = []
     window.live.worker.status.connect(lambda status: messages.append((status.level, status.text)))

@@ -322,7 +322,7 @@ def test_a_relaunch_without_camera_shows_the_empty_state_and_offers_the_last_fil
 def test_a_bad_source_with_a_display_opens_the_window_and_says_why(qtbot, make_window, monkeypatch):
     monkeypatch.setattr("attricam.desktop.live_worker.probe_cameras", lambda *a, **k: [0])
     opened = []
-    monkeypatch.setattr("attricam.desktop.live_worker.open_source", lambda spec, **_: opened.append(spec))
+    monkeypatch.setattr("attricam.desktop.live_playback.open_source", lambda spec, **_: opened.append(spec))
     window = make_window(window_options={"startup_error": "/videos/nope.mp4: file not found"})
     live = window.live
     qtbot.waitUntil(lambda: live._cameras == [0], timeout=10000)
@@ -483,9 +483,9 @@ def test_bars_on_the_video_keep_off_the_hud(qtbot, make_window, celeba_faces, tm
     drop_files(window, [path])
     wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 2 and p.options.show_bars)
     hud = live._hud_sent
-    qtbot.waitUntil(lambda: live.worker._hud_rect == hud, timeout=5000)
+    qtbot.waitUntil(lambda: live.worker._renderer.hud_rect == hud, timeout=5000)
     settle(qtbot, window)  # the frame drawn again once the HUD was known is on screen
-    packet, view = live.packet, live.worker._view_size
+    packet, view = live.packet, live.worker._renderer.view_size
     assert hud is not None and hud[2] > 100
     plain, _ = render_for_view(
         packet.frame, packet.result, dataclasses.replace(packet.options, show_bars=False), None, view

@@ -12,8 +12,8 @@ _PROBE = """
 import os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 import attricam.desktop.main_window, attricam.desktop.training_tab, attricam.desktop.dashboard_tab
-from attricam.desktop.live_worker import _default_pipeline
-pipeline = _default_pipeline(1)
+from attricam.desktop.live_analysis import default_pipeline
+pipeline = default_pipeline(1)
 print(pipeline.settings.background_detection, pipeline.classifier.backend, "torch" in sys.modules)
 """
 
