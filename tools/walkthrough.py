@@ -122,7 +122,7 @@ def walk(walker: Walk, clip: Path, folder: Path) -> None:
     from tests.fixtures.real_clip import scene_starts
 
     live, w = walker.live, walker
-    w.wait(lambda: live.bundle is not None and live._cameras is not None, 120)
+    w.wait(lambda: live.bundle is not None and live.cameras is not None, 120)
     w.wait(timeout=0.5)
     w.shot("relaunch-empty-state", "started with a remembered clip and no camera: the empty state, 'Reopen clip'")
 

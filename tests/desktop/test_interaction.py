@@ -357,7 +357,7 @@ def test_empty_state_says_the_file_is_unreadable_not_that_there_is_no_camera(qtb
     window = make_window(SourceSpec("video", paths=(str(broken),)))
     live = window.live
     qtbot.waitUntil(lambda: "cannot be read" in live.empty_state.headline.text(), timeout=10000)
-    qtbot.waitUntil(lambda: live._cameras == [], timeout=10000)  # the camera scan answered; it must not overwrite
+    qtbot.waitUntil(lambda: live.cameras == [], timeout=10000)  # the camera scan answered; it must not overwrite
     settle(qtbot, window)  # the reason, nor may anything the worker still had queued
     assert live.empty_state.headline.text() == "This file cannot be read"
     assert "broken.mp4" in live.empty_state.hint.text() and "not a readable video" in live.empty_state.hint.text()
@@ -371,7 +371,7 @@ def test_empty_state_headline_follows_the_status_kind_not_the_words(qtbot, make_
     monkeypatch.setattr("attricam.desktop.live_worker.probe_cameras", lambda *a, **k: [])
     window = make_window()
     live = window.live
-    qtbot.waitUntil(lambda: live._cameras == [], timeout=10000)
+    qtbot.waitUntil(lambda: live.cameras == [], timeout=10000)
     settle(qtbot, window)
     for kind, headline in (
         (StatusKind.CAMERA_ERROR, "This source cannot be opened"),

@@ -201,7 +201,7 @@ def test_the_end_of_a_clip_without_loop_says_so_and_space_plays_it_again(qtbot, 
 def test_an_error_toast_over_a_still_goes_away(qtbot, make_window, celeba_face_paths, tmp_path, monkeypatch):
     from PySide6.QtCore import Qt
 
-    monkeypatch.setattr("attricam.desktop.live_tab._ERROR_MS", 400)
+    monkeypatch.setattr("attricam.desktop.live_notices._ERROR_MS", 400)
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"not a jpeg")
     window = make_window()
@@ -307,7 +307,7 @@ def test_a_relaunch_without_camera_shows_the_empty_state_and_offers_the_last_fil
     settings.last_source = SourceSpec("video", paths=(str(clip),)).to_text()
     window = make_window()
     live = window.live
-    qtbot.waitUntil(lambda: live._cameras == [], timeout=10000)
+    qtbot.waitUntil(lambda: live.cameras == [], timeout=10000)
     settle(qtbot, window)  # a clip resumed on the scan's answer would be open by now
     assert live.spec is None and live.packet is None
     assert live.stack.currentWidget() is live.empty_state
@@ -325,7 +325,7 @@ def test_a_bad_source_with_a_display_opens_the_window_and_says_why(qtbot, make_w
     monkeypatch.setattr("attricam.desktop.live_playback.open_source", lambda spec, **_: opened.append(spec))
     window = make_window(window_options={"startup_error": "/videos/nope.mp4: file not found"})
     live = window.live
-    qtbot.waitUntil(lambda: live._cameras == [0], timeout=10000)
+    qtbot.waitUntil(lambda: live.cameras == [0], timeout=10000)
     settle(qtbot, window)  # every command the scan's answer caused has been applied
     assert opened == [], "a camera replaced the source that was asked for"
     assert live.stack.currentWidget() is live.empty_state
@@ -482,7 +482,7 @@ def test_bars_on_the_video_keep_off_the_hud(qtbot, make_window, celeba_faces, tm
     live.overlay.bars.setChecked(True)
     drop_files(window, [path])
     wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 2 and p.options.show_bars)
-    hud = live._hud_sent
+    hud = live.painter.hud_sent
     qtbot.waitUntil(lambda: live.worker._renderer.hud_rect == hud, timeout=5000)
     settle(qtbot, window)  # the frame drawn again once the HUD was known is on screen
     packet, view = live.packet, live.worker._renderer.view_size
