@@ -17,14 +17,15 @@ import logging
 import signal
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # Qt and the window load in main(), after the options are parsed
     from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
+    from .settings import AppSettings
     from .sources import SourceSpec
 
 __all__ = ["build_parser", "freeze_after_first_model", "has_display", "main", "parse_source"]
@@ -118,15 +119,6 @@ def freeze_after_first_model(window: MainWindow) -> None:
     window.live.modelChanged.connect(freeze)
 
 
-@dataclass
-class _Headless:
-    """How a headless run is ending: its exit code, and which of the ways to end has begun (each ends it once)."""
-
-    code: int = 0
-    ending: bool = False  # the clip ended
-    failed: bool = False  # the source or model failed
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -140,26 +132,56 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         initial, startup_error = None, str(exc)
 
-    from PySide6.QtCore import QSettings, QTimer
+    app = _application()
+    if startup_error and not has_display(app):
+        return 2  # nobody would see the window: stderr said why
+    scratch = tempfile.TemporaryDirectory(prefix="attricam-headless-") if headless and not args.settings else None
+    try:
+        settings = _settings(args, scratch)
+        window = _window(args, settings, initial, startup_error) if settings is not None else None
+        if window is None:
+            return 2
+        window.show()
+        run = None
+        if headless:
+            from .headless import HeadlessRun
+
+            run = HeadlessRun(
+                window,
+                frames=args.exit_after_frames or 1,
+                screenshot=args.screenshot,
+                timeout_s=args.timeout,
+                has_source=initial is not None,
+            )
+        _exec(app, window, show_crash_dialog=not headless and has_display(app))
+        return run.code if run is not None else 0
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+
+
+def _application() -> QApplication:
+    """The running QApplication (tests make one), or a new one named for the saved settings."""
     from PySide6.QtWidgets import QApplication
-
-    from attricam.engine.atomic import atomic_path
-
-    from .crash_handler import install_crash_handler
-    from .live_protocol import LiveStatus
-    from .main_window import MainWindow
-    from .settings import AppSettings, default_settings
 
     running = QApplication.instance()
     app = running if isinstance(running, QApplication) else QApplication(["attricam"])
     app.setApplicationName("AttriCam")
     app.setOrganizationName("AttriCam")
-    if startup_error and not has_display(app):
-        return 2  # nobody would see the window: stderr said why
-    scratch = tempfile.TemporaryDirectory(prefix="attricam-headless-") if headless and not args.settings else None
+    return app
+
+
+def _settings(args: argparse.Namespace, scratch: tempfile.TemporaryDirectory[str] | None) -> AppSettings | None:
+    """The preferences: ``--settings`` INI, a scratch INI for a headless run (nothing read from or written to
+    the user's saved state), else the user's store; ``--attribute`` overrides the overlay's. None (with the
+    reason on stderr) for an unknown attribute."""
+    from PySide6.QtCore import QSettings
+
+    from .settings import AppSettings, default_settings
+
     if args.settings:
         store = QSettings(args.settings, QSettings.Format.IniFormat)
-    elif scratch is not None:  # headless: nothing read from or written to the user's saved state
+    elif scratch is not None:
         store = QSettings(str(Path(scratch.name) / "settings.ini"), QSettings.Format.IniFormat)
     else:
         store = default_settings()
@@ -171,7 +193,19 @@ def main(argv: list[str] | None = None) -> int:
             settings.overlay = {**settings.overlay, "attribute": attribute_index(args.attribute)}
         except KeyError as exc:
             print(f"attricam: {exc.args[0]}", file=sys.stderr)
-            return 2
+            return None
+    return settings
+
+
+def _window(
+    args: argparse.Namespace, settings: AppSettings, initial: SourceSpec | None, startup_error: str
+) -> MainWindow | None:
+    """The main window as the options ask (size, first tab, ``--bundle`` and ``--compare`` loaded); None (shut
+    down, the reason on stderr) when a bundle cannot be loaded."""
+    from attricam.engine.bundle import BundleError, ModelBundle
+
+    from .main_window import MainWindow
+
     window = MainWindow(settings, initial_source=initial, startup_error=startup_error)
     freeze_after_first_model(window)
     if args.size:
@@ -182,79 +216,32 @@ def main(argv: list[str] | None = None) -> int:
     for path, load in ((args.bundle, window.live.load_bundle), (args.compare, window.live.load_compare_bundle)):
         if not path:
             continue
-        from attricam.engine.bundle import BundleError, ModelBundle
-
         try:
             load(ModelBundle.load(path))
         except BundleError as exc:
             print(f"attricam: {exc}", file=sys.stderr)
             window.shutdown()
-            return 2
-    window.show()
+            return None
+    return window
 
-    outcome = _Headless()
-    if headless:
-        wanted = max(1, args.exit_after_frames or 1)
-        window.live.set_loop(False, remember=False)  # a video ends with its last frame
 
-        def finish(code: int, reason: str = "") -> None:
-            if window.isVisible() and args.screenshot:
-                app.processEvents()
-                try:
-                    with atomic_path(args.screenshot) as tmp:
-                        if not window.grab().save(str(tmp)):
-                            raise OSError("Qt could not encode the image")
-                except OSError as exc:
-                    reason, code = f"could not write {args.screenshot}: {exc}", 1
-            if reason:
-                print(f"attricam: {reason}", file=sys.stderr)
-            outcome.code = code
-            window.close()
+def _exec(app: QApplication, window: MainWindow, *, show_crash_dialog: bool) -> None:
+    """Qt's event loop until the window closes (Ctrl+C closes it too), then the window's threads joined."""
+    from PySide6.QtCore import QTimer
 
-        def on_frame(count: int) -> None:
-            packet = window.live.packet
-            strip = packet.filmstrip if packet is not None else None
-            at_end = strip is not None and strip[0] >= strip[1] - 1
-            if count >= wanted or at_end:
-                window.live.frameShown.disconnect(on_frame)
-                QTimer.singleShot(50, lambda: finish(0))  # let the panels repaint with this frame
-            elif strip is not None:
-                window.live.step(1)
+    from .crash_handler import install_crash_handler
 
-        window.live.frameShown.connect(on_frame)
-
-        def on_end() -> None:  # fewer frames in the clip than asked for: it ends with the clip
-            if not outcome.ending:
-                outcome.ending = True
-                QTimer.singleShot(50, lambda: finish(0))
-
-        window.live.worker.ended.connect(on_end)
-
-        def on_status(status: LiveStatus) -> None:
-            # A source that cannot be opened (or a model that cannot load) will never yield a frame: say why
-            # at once instead of waiting for --timeout.
-            if status.level == "error" and window.live.frames_shown == 0 and not outcome.failed:
-                outcome.failed = True
-                QTimer.singleShot(50, lambda: finish(1, status.text))
-
-        window.live.worker.status.connect(on_status)
-        if initial is None:  # no frame will arrive: grab once the model has loaded (camera scan runs first)
-            window.live.modelChanged.connect(lambda _: QTimer.singleShot(300, lambda: finish(0)))
-        QTimer.singleShot(int(args.timeout * 1000), lambda: finish(1, f"timed out after {args.timeout:.0f} s"))
     window.closed.connect(app.quit)
     signal.signal(signal.SIGINT, lambda *_: window.close())
     wake = QTimer()  # lets Python run its Ctrl+C handler while Qt's loop is in C++
     wake.timeout.connect(lambda: None)
     wake.start(250)
-    restore_hooks = install_crash_handler(show_dialog=not headless and has_display(app))
+    restore_hooks = install_crash_handler(show_dialog=show_crash_dialog)
     try:  # an exception in a slot or thread is one line and a log file, not a traceback
         app.exec()
     finally:
         restore_hooks()
     window.shutdown()
-    if scratch is not None:
-        scratch.cleanup()
-    return outcome.code
 
 
 def has_display(app: QGuiApplication) -> bool:
