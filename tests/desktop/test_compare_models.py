@@ -58,20 +58,20 @@ def test_a_second_model_stands_beside_the_live_one(
     assert analyse_threads and all(t is not threading.main_thread() for t in analyse_threads)  # worker thread only
     qtbot.waitUntil(lambda: live.side_tabs.currentWidget() is live.comparison)
     panel = live.comparison
-    assert "other-run/model.pt" in panel.model_labels[1].text()
+    qtbot.waitUntil(lambda: "other-run/model.pt" in panel.model_labels[1].text())  # the panel refreshes at 10 Hz
     assert [f.face_id for f in packet.comparison.second.faces] == [f.face_id for f in packet.result.faces]
     qtbot.waitUntil(lambda: panel.bars.disagreements() == packet.comparison.disagreements(live.selected_face))
     differ = panel.bars.disagreements()
     assert differ and panel.bars.visible_attributes()[: len(differ)] == differ
     assert all(ATTRIBUTES[i].frequency <= ATTRIBUTES[j].frequency for i, j in itertools.pairwise(differ))
-    assert f"{len(differ)} disagreement" in panel.summary.text()
-    assert all(not tile.pixmap().isNull() for tile in panel.tiles)
+    qtbot.waitUntil(lambda: f"{len(differ)} disagreement" in panel.summary.text())
+    qtbot.waitUntil(lambda: all(not tile.pixmap().isNull() for tile in panel.tiles))
 
     # a click on the first (rarest) disagreement shows where each model looked for it
     top = panel.bars.row_rect(differ[0]).center().toPoint()
     qtbot.mouseClick(panel.bars, Qt.MouseButton.LeftButton, pos=QPoint(20, top.y()))
     packet = wait_for_packet(qtbot, window, lambda p: p.options.attribute == differ[0] and p.compare_tiles is not None)
-    assert ATTRIBUTES[differ[0]].display_name in panel.caption.text()
+    qtbot.waitUntil(lambda: ATTRIBUTES[differ[0]].display_name in panel.caption.text())
 
     # S exports both models: the PNG is wider than the frame, the JSON names both and where they disagree
     with qtbot.waitSignal(live.worker.snapshotSaved, timeout=20000) as saved:
