@@ -390,14 +390,7 @@ def main(
     ctx = setup(cfg.device)
     callback = callback if ctx.is_main else None
     try:
-        if faces is not None:
-            (train, val), summaries = faces, (DataSummary(()), DataSummary(()))
-        else:
-            train, val, summaries = _load_faces(cfg, ctx)
-        if len(train) == 0:
-            raise RuntimeError(f"no training faces found under {', '.join(cfg.data)}")
-        identities = read_identities(cfg.data[0]) if faces is None else {}
-        train_rows, held_rows = calibration_rows(train, cfg, identities)
+        train, val, summaries, train_rows, held_rows = _run_faces(cfg, ctx, faces)
         holdout = train.subset(held_rows)
         train_labels = train.labels[torch.from_numpy(train_rows)]
         sampler = DistributedBatchSampler(
@@ -414,16 +407,7 @@ def main(
         if cfg.freeze:  # every face set becomes its cached token grids; the CNN never runs again in this run
             train, val, holdout, shifted_inputs = frozen_inputs(run.model, cfg, train, val, held_rows, callback)
         if ckpt is not None:
-            run.restore(ckpt)
-            if run.start_epoch < cfg.epochs:
-                log.info("resumed %s at epoch %d/%d", checkpoint_path, run.start_epoch + 1, cfg.epochs)
-            else:  # killed while finishing: every epoch is in the checkpoint, only the bundle and reports are left
-                log.info(
-                    "resumed %s: all epochs (%d/%d) are done; finishing the run",
-                    checkpoint_path,
-                    cfg.epochs,
-                    cfg.epochs,
-                )
+            _resume(run, ckpt, checkpoint_path, cfg.epochs)
         if ctx.is_main:
             Path(cfg.out).mkdir(parents=True, exist_ok=True)
         if callback:
@@ -437,22 +421,7 @@ def main(
                     val_images=len(val),
                 )
             )
-        workers = (
-            cfg.loader_workers if cfg.loader_workers is not None else default_loader_workers(ctx.device, ctx.world_size)
-        )
-        batches = (
-            TokenBatches(train, torch.from_numpy(train_rows))
-            if cfg.freeze
-            else TrainBatches(
-                train,
-                cfg.image_height,
-                cfg.image_width,
-                AugmentConfig(**cfg.augment),
-                cfg.seed,
-                torch.from_numpy(train_rows),
-            )
-        )
-        loader = train_loader(batches, sampler, workers=workers, pin_memory=ctx.device.type == "cuda")
+        loader = _train_batches(cfg, ctx, train, train_rows, sampler)
         last_epoch = (
             cfg.epochs if max_epochs_this_run is None else min(cfg.epochs, run.start_epoch + max_epochs_this_run)
         )
@@ -487,6 +456,45 @@ def main(
         loss_weights=run.criterion.applied_weights(),
         shifted_inputs=shifted_inputs,
     )
+
+
+def _run_faces(
+    cfg: TrainConfig, ctx: DistContext, faces: tuple[FaceArrays, FaceArrays] | None
+) -> tuple[FaceArrays, FaceArrays, tuple[DataSummary, DataSummary], np.ndarray, np.ndarray]:
+    """(train, val, data summaries, rows of train the weights learn from, rows of the held-back calibration slice)."""
+    if faces is not None:
+        (train, val), summaries = faces, (DataSummary(()), DataSummary(()))
+    else:
+        train, val, summaries = _load_faces(cfg, ctx)
+    if len(train) == 0:
+        raise RuntimeError(f"no training faces found under {', '.join(cfg.data)}")
+    identities = read_identities(cfg.data[0]) if faces is None else {}
+    train_rows, held_rows = calibration_rows(train, cfg, identities)
+    return train, val, summaries, train_rows, held_rows
+
+
+def _resume(run: _Run, ckpt: dict[str, Any], checkpoint_path: Path, epochs: int) -> None:
+    run.restore(ckpt)
+    if run.start_epoch < epochs:
+        log.info("resumed %s at epoch %d/%d", checkpoint_path, run.start_epoch + 1, epochs)
+    else:  # killed while finishing: every epoch is in the checkpoint, only the bundle and reports are left
+        log.info("resumed %s: all epochs (%d/%d) are done; finishing the run", checkpoint_path, epochs, epochs)
+
+
+def _train_batches(
+    cfg: TrainConfig, ctx: DistContext, train: FaceArrays, train_rows: np.ndarray, sampler: DistributedBatchSampler
+) -> torch.utils.data.DataLoader:
+    """The loader of training batches: cached token grids on a frozen backbone, else augmented crops."""
+    rows = torch.from_numpy(train_rows)
+    batches = (
+        TokenBatches(train, rows)
+        if cfg.freeze
+        else TrainBatches(train, cfg.image_height, cfg.image_width, AugmentConfig(**cfg.augment), cfg.seed, rows)
+    )
+    workers = (
+        cfg.loader_workers if cfg.loader_workers is not None else default_loader_workers(ctx.device, ctx.world_size)
+    )
+    return train_loader(batches, sampler, workers=workers, pin_memory=ctx.device.type == "cuda")
 
 
 @dataclass(frozen=True)
