@@ -259,20 +259,7 @@ def _build_pipeline(options: AnalyzeOptions) -> FacePipeline:
 
 def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSummary:
     """Analyse every file under ``options.paths`` into the outputs; bad files are reported and skipped."""
-    exclude = [options.annotate] if options.annotate else []
-    unreadable: list[str] = []
-    files = list(
-        iter_media(
-            options.paths,
-            exclude=exclude,
-            on_error=lambda folder, error: unreadable.append(
-                f"SKIPPED {display_name(folder)}: cannot read this folder ({error.strerror or error}); its files are not analysed"
-            ),
-        )
-    )
-    listing = listing_digest(files) if options.shard else ""
-    if options.shard:
-        files = options.shard.take(files)
+    files, unreadable, listing = _list_media(options)
     for line in unreadable:
         _say(line)
     read, failed = 0, len(unreadable)
@@ -312,22 +299,16 @@ def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSum
                     if json:
                         json.add_error(path, reason)
                     continue
-                csv.add_rows(analysis.rows)
+                _record(analysis, path, csv, json)
                 read += 1
-                if json:
-                    json.add_file(path, analysis.frames, video=is_video(path), source_size=analysis.source_size)
-                for note in analysis.notes:
-                    _say(f"NOTE {note}")
-                frames = f" over {len(analysis.frames)} frame(s)" if is_video(path) else ""
-                elapsed_ms = (time.perf_counter() - start) * 1000
                 log.debug(
                     "[%d/%d] %s: %d face(s)%s in %.0f ms",
                     number,
                     len(files),
                     display_name(path),
                     analysis.faces,
-                    frames,
-                    elapsed_ms,
+                    f" over {len(analysis.frames)} frame(s)" if is_video(path) else "",
+                    (time.perf_counter() - start) * 1000,
                 )
         except KeyboardInterrupt:  # between files (bookkeeping, logging): a file's rows are one write, whole or absent
             _say(f"interrupted at {display_name(path)}: outputs hold the {read} file(s) read")
@@ -343,6 +324,33 @@ def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSum
         stopped=stopped,
         listing=listing,
     )
+
+
+def _list_media(options: AnalyzeOptions) -> tuple[list[Path], list[str], str]:
+    """(this run's files, one line per folder that could not be listed, the whole listing's digest for shards)."""
+    unreadable: list[str] = []
+    files = list(
+        iter_media(
+            options.paths,
+            exclude=[options.annotate] if options.annotate else [],
+            on_error=lambda folder, error: unreadable.append(
+                f"SKIPPED {display_name(folder)}: cannot read this folder ({error.strerror or error}); its files are not analysed"
+            ),
+        )
+    )
+    listing = listing_digest(files) if options.shard else ""
+    if options.shard:
+        files = options.shard.take(files)
+    return files, unreadable, listing
+
+
+def _record(analysis: FileAnalysis, path: Path, csv: CsvReport, json: JsonReport | None) -> None:
+    """A file's rows (one write, whole or absent), its JSON entry and its notes."""
+    csv.add_rows(analysis.rows)
+    if json:
+        json.add_file(path, analysis.frames, video=is_video(path), source_size=analysis.source_size)
+    for note in analysis.notes:
+        _say(f"NOTE {note}")
 
 
 @contextlib.contextmanager
