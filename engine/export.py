@@ -12,7 +12,8 @@ import numpy as np
 
 from .atomic import atomic_path, atomic_write_text
 from .comparison import ModelComparison
-from .render import RenderOptions, render_comparison, render_frame
+from .render import RenderOptions, render_frame
+from .render_comparison import render_comparison
 from .results import FrameResult
 
 __all__ = ["default_stem", "export_snapshot", "write_png"]

@@ -14,7 +14,8 @@ from attricam.engine.bundle import random_bundle
 from attricam.engine.comparison import ModelComparison, SecondModel, disagreement_order
 from attricam.engine.export import export_snapshot
 from attricam.engine.pipeline import FacePipeline, PipelineSettings
-from attricam.engine.render import RenderOptions, render_comparison, render_frame
+from attricam.engine.render import RenderOptions, render_frame
+from attricam.engine.render_comparison import render_comparison
 
 
 @pytest.fixture(scope="module")

@@ -70,7 +70,7 @@ def _overlap(a, b) -> int:
 
 def test_group_photo_panels_cover_no_face_and_no_other_panel():
     from attricam.engine.panel_layout import face_obstacles
-    from attricam.engine.render import _label_width, layout_panels
+    from attricam.engine.render_panels import face_label_width, layout_panels
 
     rng = np.random.default_rng(1)
     # a row of five faces across a 640x360 frame, like a group photo, plus one face in front
@@ -79,7 +79,7 @@ def test_group_photo_panels_cover_no_face_and_no_other_panel():
     options = RenderOptions(attribute=3)
     hud = [(0, 336, 300, 24)]
     layout = layout_panels(result, options, (640, 360), hud)
-    obstacles = face_obstacles([f.box for f in faces], [_label_width(f) for f in faces]) + hud
+    obstacles = face_obstacles([f.box for f in faces], [face_label_width(f) for f in faces]) + hud
     rects = [rect for rect, _ in layout]
     for i, rect in enumerate(rects):
         x, y, w, h = rect
@@ -114,7 +114,7 @@ def test_panels_keep_clear_of_the_hair_beside_a_face():
     """2009_004587.jpg as face boxes: a tall man's face at the top, a woman's small face low on the right.
     Her panel fits left of her detector box, right on her hair; it must keep clear of her whole head."""
     from attricam.engine.panel_layout import face_obstacles, head_box
-    from attricam.engine.render import _label_width, layout_panels
+    from attricam.engine.render_panels import face_label_width, layout_panels
 
     rng = np.random.default_rng(4)
     man, woman = _face(0, 146, 31, 73, rng=rng), _face(1, 269, 273, 55, rng=rng)
@@ -124,7 +124,7 @@ def test_panels_keep_clear_of_the_hair_beside_a_face():
     hud = [(0, 476, 240, 24)]
     layout = layout_panels(result, RenderOptions(), (400, 500), hud)
     heads = face_obstacles([head_box(f.box) for f in (man, woman)])
-    labels = face_obstacles([f.box for f in (man, woman)], [_label_width(f) for f in (man, woman)])
+    labels = face_obstacles([f.box for f in (man, woman)], [face_label_width(f) for f in (man, woman)])
     assert _covers_nothing(layout, heads + labels + hud), f"a panel covers a head, a label or another panel: {layout}"
     for face, (_rect, order) in zip((man, woman), layout):
         assert len(order) == min(6, int(face.decisions.sum())) or len(order) == 1, "rows were dropped for no reason"
@@ -134,13 +134,13 @@ def test_a_big_face_in_a_small_frame_gets_compact_panels_beside_it():
     """No room beside the head and too little beside the box for a full panel: the short form fits there,
     with all its rows, rather than a panel over the face."""
     from attricam.engine.panel_layout import face_obstacles
-    from attricam.engine.render import _label_width, _panel_width, layout_panels
+    from attricam.engine.render_panels import face_label_width, layout_panels, panel_width
 
     face = _face(0, 165, 30, 150, rng=np.random.default_rng(0))
     face = face.__class__(**{**face.__dict__, "box": np.array([165, 30, 315, 290], np.float32)})
     ((rect, order),) = layout_panels(_result([face]), RenderOptions(), (480, 300))
-    assert _covers_nothing([(rect, order)], face_obstacles([face.box], [_label_width(face)]))
-    assert rect[2] < _panel_width(face, order), "expected the compact panel"
+    assert _covers_nothing([(rect, order)], face_obstacles([face.box], [face_label_width(face)]))
+    assert rect[2] < panel_width(face, order), "expected the compact panel"
     assert len(order) == 6
     out = render_frame(np.zeros((300, 480, 3), np.uint8), _result([face]), RenderOptions(show_hud=False))
     assert out.shape == (300, 480, 3)  # the compact form renders
@@ -151,16 +151,16 @@ def _moved(face: FaceResult, dx: float, dy: float) -> FaceResult:
 
 
 def _count_searches(monkeypatch) -> list[int]:
-    import attricam.engine.render
+    import attricam.engine.render_panels
 
     calls = [0]
-    search = attricam.engine.render.place_panel
+    search = attricam.engine.render_panels.place_panel
 
     def counting(*args, **kwargs):
         calls[0] += 1
         return search(*args, **kwargs)
 
-    monkeypatch.setattr(attricam.engine.render, "place_panel", counting)
+    monkeypatch.setattr(attricam.engine.render_panels, "place_panel", counting)
     return calls
 
 
@@ -184,7 +184,7 @@ def test_live_panels_follow_their_faces_without_searching_again(monkeypatch):
 
 def test_a_followed_panel_that_would_cover_a_face_is_laid_out_afresh(monkeypatch):
     from attricam.engine.panel_layout import PanelMemory, face_obstacles
-    from attricam.engine.render import _label_width, layout_panels
+    from attricam.engine.render_panels import face_label_width, layout_panels
 
     rng = np.random.default_rng(6)
     left, right = _face(0, 60, 80, 90, rng=rng), _face(1, 400, 100, 80, rng=rng)
@@ -196,7 +196,7 @@ def test_a_followed_panel_that_would_cover_a_face_is_laid_out_afresh(monkeypatch
     layout = layout_panels(_result([left, walked]), RenderOptions(), (640, 360), memory=memory)
     assert searches[0] > 0
     faces = [left, walked]
-    assert _covers_nothing(layout, face_obstacles([f.box for f in faces], [_label_width(f) for f in faces]))
+    assert _covers_nothing(layout, face_obstacles([f.box for f in faces], [face_label_width(f) for f in faces]))
 
 
 def test_followed_panels_are_searched_again_every_refresh_and_after_a_face_joins(monkeypatch):

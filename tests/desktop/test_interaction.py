@@ -340,7 +340,7 @@ def test_exported_png_names_layers_one_based(qtbot, make_window, celeba_face_pat
     drop_files(window, [celeba_face_paths[0]])
     packet = wait_for_packet(qtbot, window, lambda p: len(p.result.faces) >= 1)
     drawn = []
-    monkeypatch.setattr(attricam.engine.render, "_label", lambda canvas, text, *a, **k: drawn.append(text))
+    monkeypatch.setattr(attricam.engine.render, "draw_label", lambda canvas, text, *a, **k: drawn.append(text))
     options = RenderOptions(attribute=attribute_index("Smiling"), layer=0, head=None, show_hud=True)
     render_frame(packet.frame, packet.result, options)
     render_frame(packet.frame, packet.result, dataclasses.replace(options, layer=-1, head=3))
