@@ -393,10 +393,7 @@ def run_train(args: argparse.Namespace) -> int:
         return 2
     problem = _setup_problem(args)
     if problem:
-        emit(ErrorEvent(problem))
-        print(f"attricam train: error: {problem}", file=sys.stderr)
-        _close(sinks)
-        return 2
+        return _refuse(problem, emit, sinks)
     cfg = config_from_args(args, args.loss, args.out) if not args.compare else None
     root, run_name, default_sampler = _comparison_base(args) if args.compare else ("", "", "")
     run_lock = contextlib.ExitStack()
@@ -405,23 +402,10 @@ def run_train(args: argparse.Namespace) -> int:
             folder = Path(cfg.out if cfg is not None else root).resolve()
             run_lock.enter_context(output_lock([(folder / CHECKPOINT_NAME, "--out")]))
     except OutputPathError as exc:
-        emit(ErrorEvent(str(exc)))
-        print(f"attricam train: error: {exc}", file=sys.stderr)
-        _close(sinks)
-        return 2
+        return _refuse(str(exc), emit, sinks)
     try:
         if args.compare:
-            from .compare import run_comparison
-
-            recipes = [r for r in args.compare.split(",") if r]
-            parsed = {r: parse_recipe(r, default_sampler) for r in recipes}
-
-            def config_for(name: str) -> TrainConfig:
-                loss, sampler = parsed[name]
-                cfg = config_from_args(args, loss, str(Path(root) / name), sampler)
-                return replace(cfg, name=f"{run_name}-{name}")  # each bundle and event names its recipe
-
-            run_comparison(recipes, config_for, emit)
+            _run_recipes(args, root, run_name, default_sampler, emit)
             return 0
         assert cfg is not None
         try:
@@ -433,9 +417,7 @@ def run_train(args: argparse.Namespace) -> int:
                 finalize_now=args.finalize_now,
             )
         except IncompatibleCheckpoint as exc:
-            emit(ErrorEvent(str(exc)))
-            print(f"attricam train: error: {exc}", file=sys.stderr)
-            return 2
+            return _refuse(str(exc), emit)
         log.info("%s", result_line(result))
         if not result.get("finished"):
             emit(
@@ -455,6 +437,29 @@ def run_train(args: argparse.Namespace) -> int:
     finally:
         _close(sinks)
         run_lock.close()
+
+
+def _refuse(message: str, emit: EventCallback, sinks: Sequence[_Sink] = ()) -> int:
+    """A run that cannot start: an ``error`` event, one line on stderr, exit status 2."""
+    emit(ErrorEvent(message))
+    print(f"attricam train: error: {message}", file=sys.stderr)
+    _close(list(sinks))
+    return 2
+
+
+def _run_recipes(args: argparse.Namespace, root: str, run_name: str, default_sampler: str, emit: EventCallback) -> None:
+    """``--compare``: each recipe ``LOSS[+SAMPLER]`` as its own run in ``ROOT/RECIPE``, then the comparison."""
+    from .compare import run_comparison
+
+    recipes = [r for r in args.compare.split(",") if r]
+    parsed = {r: parse_recipe(r, default_sampler) for r in recipes}
+
+    def config_for(name: str) -> TrainConfig:
+        loss, sampler = parsed[name]
+        cfg = config_from_args(args, loss, str(Path(root) / name), sampler)
+        return replace(cfg, name=f"{run_name}-{name}")  # each bundle and event names its recipe
+
+    run_comparison(recipes, config_for, emit)
 
 
 def result_line(result: TrainResult) -> str:
