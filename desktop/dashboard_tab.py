@@ -82,9 +82,26 @@ class DashboardTab(QWidget):
         self._workdir = tempfile.TemporaryDirectory(prefix="attricam-dashboard-")
         self._live_bundle: Callable[[], ModelBundle | None] = lambda: None
         self._evaluated_bundle: ModelBundle | None = None
+        self._cancelled = False
 
         self.caption = QLabel("No model loaded yet.")
         self.caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.caption)
+        layout.addLayout(self._build_controls())
+        layout.addWidget(self._build_tabs(), 1)
+        self._show_progress(False)
+
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.cancel_button.clicked.connect(self.cancel_evaluation)
+        self.export_button.clicked.connect(self._export_dialog)
+        self.job.event.connect(self._on_event)
+        self.job.finished.connect(self._on_job_finished)
+        self._show_table()
+
+    def _build_controls(self) -> QHBoxLayout:
+        """CelebA root, how many val images, Evaluate, its progress and Cancel, Export plots."""
         self.root_edit = QLineEdit(self.settings.data_root or str(default_data_root()))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._pick_root)
@@ -99,19 +116,29 @@ class DashboardTab(QWidget):
         self.progress.setMinimumWidth(160)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the evaluation; the plots keep what they showed before")
-        self._cancelled = False
         top = QHBoxLayout()
         top.addWidget(QLabel("CelebA root"))
         top.addWidget(self.root_edit, 1)
         top.addWidget(browse)
         top.addWidget(QLabel("images"))
-        top.addWidget(self.limit)
-        top.addWidget(self.evaluate_button)
-        top.addWidget(self.progress)
-        top.addWidget(self.cancel_button)
-        top.addWidget(self.export_button)
-        self._show_progress(False)
+        for widget in (self.limit, self.evaluate_button, self.progress, self.cancel_button, self.export_button):
+            top.addWidget(widget)
+        return top
 
+    def _build_tabs(self) -> QTabWidget:
+        """Plots | Imbalance table | Attention flow."""
+        overview = self._build_plots()
+        self.table = MetricsTable()
+        self.table.setObjectName("ImbalanceTable")
+        self.flow = AttentionFlowView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(overview, "Plots")
+        self.tabs.addTab(self.table, "Imbalance table")
+        self.tabs.addTab(self.flow, "Attention flow")
+        return self.tabs
+
+    def _build_plots(self) -> QWidget:
+        """The five plots of an evaluation in a grid, also kept by their export names in :attr:`plots`."""
         self.roc_plot = make_plot("ROC per attribute", "false positive rate", "true positive rate")
         self.roc_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=_ROC_PADDING)
         self.roc_plot.getPlotItem().vb.disableAutoRange()
@@ -147,26 +174,7 @@ class DashboardTab(QWidget):
         grid.addWidget(self.weight_plot, 0, 2)
         grid.addWidget(self.gain_plot, 1, 0, 1, 2)
         grid.addWidget(self.rates_plot, 1, 2)
-        self.table = MetricsTable()
-        self.table.setObjectName("ImbalanceTable")
-        self.flow = AttentionFlowView()
-        self.tabs = QTabWidget()
-        self.tabs.addTab(overview, "Plots")
-        self.tabs.addTab(self.table, "Imbalance table")
-        self.tabs.addTab(self.flow, "Attention flow")
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.caption)
-        layout.addLayout(top)
-        layout.addWidget(self.tabs, 1)
-
-        self.evaluate_button.clicked.connect(self.evaluate)
-        self.cancel_button.clicked.connect(self.cancel_evaluation)
-        self.export_button.clicked.connect(self._export_dialog)
-        self.job.event.connect(self._on_event)
-        self.job.finished.connect(self._on_job_finished)
-        self._show_table()
+        return overview
 
     # ------------------------------------------------------------------ hooks from the window
     def set_live_bundle_source(self, getter: Callable[[], ModelBundle | None]) -> None:

@@ -185,7 +185,31 @@ class TrainingTab(QWidget):
         self.follower = EventsFollower(self)
         self.run = RunState()
         self._result_bundle: str | None = None  # bundle of the last finished run; survives later runs
+        self.journey_folder: Path | None = None
+        """The run folder of the journey in progress (or last run); None when the job is a single run."""
+        self.quiet_lines = 0
+        """Library INFO lines kept out of the Log tab (see :data:`_QUIET_LOGGERS`)."""
 
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self._build_recipe())
+        left_layout.addWidget(self._build_result_box())
+        left_layout.addStretch(1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self._build_right_tabs())
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([380, 1000])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        self._connect_signals()
+        self._set_running(False)
+
+    def _build_recipe(self) -> QGroupBox:
+        """The form, the run buttons (start, pause, stop, journey, resume, watch), the progress and the state."""
         self.form = TrainingForm(self.settings.data_root or str(default_data_root()))
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("StartTraining")
@@ -200,8 +224,6 @@ class TrainingTab(QWidget):
             "page's naive BCE, weighted, focal and aggressive focal, then the balanced and curriculum samplers, each "
             "retrained on the bundle's frozen CNN (the shipped model unless one is named above), side by side"
         )
-        self.journey_folder: Path | None = None
-        """The run folder of the journey in progress (or last run); None when the job is a single run."""
         self.watch_button = QPushButton("Watch a run's event log…")
         self.watch_button.setToolTip("Plot a run started from the command line (attricam train --events FILE), live")
         self.progress = QProgressBar()
@@ -216,12 +238,12 @@ class TrainingTab(QWidget):
         recipe_layout = QVBoxLayout(recipe)
         recipe_layout.addWidget(self.form)
         recipe_layout.addLayout(buttons)
-        recipe_layout.addWidget(self.journey_button)
-        recipe_layout.addWidget(self.resume_button)
-        recipe_layout.addWidget(self.watch_button)
-        recipe_layout.addWidget(self.progress)
-        recipe_layout.addWidget(self.state_label)
+        for widget in (self.journey_button, self.resume_button, self.watch_button, self.progress, self.state_label):
+            recipe_layout.addWidget(widget)
+        return recipe
 
+    def _build_result_box(self) -> QGroupBox:
+        """What a finished run offers: load its model into the live view, compare it, or go back to the default."""
         self.result_box = QGroupBox("Result")
         self.result_label = QLabel("When a run finishes, its model can be loaded into the live view here.")
         self.result_label.setWordWrap(True)
@@ -231,8 +253,6 @@ class TrainingTab(QWidget):
         self.default_button = QPushButton("Back to default model")
         self.live_label = QLabel("")
         self.live_label.setStyleSheet("color: gray;")
-        result_layout = QVBoxLayout(self.result_box)
-        result_layout.addWidget(self.result_label)
         self.compare_result_button = QPushButton("Compare with the live model")
         self.compare_result_button.setToolTip(
             "Keep the live model and put the new one beside it (Live tab, Compare A | B)"
@@ -241,39 +261,30 @@ class TrainingTab(QWidget):
         result_buttons = QHBoxLayout()
         result_buttons.addWidget(self.load_button)
         result_buttons.addWidget(self.compare_result_button)
+        result_layout = QVBoxLayout(self.result_box)
+        result_layout.addWidget(self.result_label)
         result_layout.addLayout(result_buttons)
         result_layout.addWidget(self.default_button)
         result_layout.addWidget(self.live_label)
+        return self.result_box
 
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(recipe)
-        left_layout.addWidget(self.result_box)
-        left_layout.addStretch(1)
-
+    def _build_right_tabs(self) -> QTabWidget:
+        """Live plots | Per-attribute report | Journey | Log."""
         self.plots = TrainingPlots()
         self.report = MetricsTable()
         self.report.setObjectName("TrainingReport")
         self.log_view = QPlainTextEdit()
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(3000)
+        self.journey = JourneyView()
         self.right_tabs = QTabWidget()
         self.right_tabs.addTab(self.plots, "Live plots")
         self.right_tabs.addTab(self.report, "Per-attribute report")
-        self.journey = JourneyView()
         self.right_tabs.addTab(self.journey, "Journey")
         self.right_tabs.addTab(self.log_view, "Log")
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(self.right_tabs)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([380, 1000])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
+        return self.right_tabs
 
+    def _connect_signals(self) -> None:
         self.start_button.clicked.connect(self.start)
         self.pause_button.toggled.connect(self._pause_toggled)
         self.stop_button.clicked.connect(self.stop)
@@ -291,10 +302,7 @@ class TrainingTab(QWidget):
         )
         self.job.event.connect(self._on_event)
         self.job.log.connect(self._log_line)
-        self.quiet_lines = 0
-        """Library INFO lines kept out of the Log tab (see :data:`_QUIET_LOGGERS`)."""
         self.job.finished.connect(self._on_finished)
-        self._set_running(False)
 
     # ------------------------------------------------------------------ run control
     def start(self, *, resume: bool = False) -> bool:
