@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,52 +60,21 @@ from attricam.training.events import (
 from .attribute_bars import tier_color
 from .events_follower import EventsFollower
 from .job_process import JobProcess
-from .metrics_table import Cell, MetricsTable
+from .metrics_table import MetricsTable
 from .model_files import bundle_label
 from .settings import AppSettings
 from .training_form import TrainingForm
 from .training_journey import JOURNEY_RECIPES, JourneyView
 from .training_plots import TrainingPlots
+from .training_report import REPORT_FORMATS, REPORT_HEADERS, report_rows
 
-__all__ = ["RunState", "TrainingTab", "report_rows"]
+__all__ = ["RunState", "TrainingTab"]
 
 _GUI_CONFIG = "gui_config.json"
 _JOURNEY_CONFIG = "journey_config.json"
 """The journey's base :class:`TrainConfig` in its folder (``attricam train --compare ... --config``)."""
 _QUIET_LOGGERS = ("onnx_ir", "onnxscript", "torch.onnx")
 """Libraries whose INFO lines (dozens per ONNX export) say nothing to a user: counted, not shown."""
-_REPORT_HEADERS = (
-    "attribute",
-    "train freq",
-    "threshold (shipped)",
-    "accuracy",
-    "all-neg acc",
-    "gain",
-    "bal. acc",
-    "precision",
-    "recall",
-    "F1",
-    "AUC",
-    "pred. pos",
-    "true pos",
-)
-_REPORT_FORMATS = (
-    "{}",
-    "{:.1%}",
-    "{:.2f}",
-    "{:.3f}",
-    "{:.3f}",
-    "{:+.3f}",
-    "{:.3f}",
-    "{:.3f}",
-    "{:.3f}",
-    "{:.3f}",
-    "{:.3f}",
-    "{:.1%}",
-    "{:.1%}",
-)
-
-
 _EPOCH_METRICS = val_metrics("mean_f1", "mean_auc", "rare_mean_f1")
 """What the Log tab's line of an epoch quotes of its val summary."""
 _FINISHED_METRICS = val_metrics("mean_accuracy", "mean_f1", "mean_auc", "rare_mean_f1")
@@ -115,36 +83,6 @@ _FINISHED_METRICS = val_metrics("mean_accuracy", "mean_f1", "mean_auc", "rare_me
 
 def _quote(summary: ValSummary | None, names: tuple[str, ...]) -> list[str]:
     return [f"{name} {summary.metric(name):.3f}" for name in names] if summary is not None else []
-
-
-def report_rows(report: EvaluationReport) -> list[tuple[Cell, ...]]:
-    """Per-attribute rows of a val report, in :data:`_REPORT_HEADERS` order.
-
-    A training run's report is cross-fitted (each half of val decided by a rule fitted without it), so its
-    rows carry no single threshold (NaN); the threshold shown is then the shipped bundle's
-    (:attr:`EvaluationReport.shipped_thresholds`, on the calibrated probability).
-    """
-    shipped = report.shipped_thresholds
-    rows: list[tuple[Cell, ...]] = []
-    for i, a in enumerate(report.attributes):
-        threshold = a.threshold if math.isfinite(a.threshold) or i >= len(shipped) else shipped[i]
-        row: tuple[Cell, ...] = (
-            a.name,
-            a.frequency,
-            threshold,
-            a.accuracy,
-            a.baseline_accuracy,
-            a.gain_over_baseline,
-            a.balanced_accuracy,
-            a.precision,
-            a.recall,
-            a.f1,
-            a.auc,
-            a.predicted_positive_rate,
-            a.true_positive_rate,
-        )
-        rows.append(row)
-    return rows
 
 
 @dataclass
@@ -546,7 +484,7 @@ class TrainingTab(QWidget):
     def show_report(self, report: EvaluationReport) -> None:
         rows = report_rows(report)
         colours = [tier_color(attribute_index(a.name)) for a in report.attributes]  # one per row, in order
-        self.report.set_rows(_REPORT_HEADERS, rows, _REPORT_FORMATS, colours)
+        self.report.set_rows(REPORT_HEADERS, rows, REPORT_FORMATS, colours)
 
     def _load_bundle_path(self, path: str) -> None:
         try:

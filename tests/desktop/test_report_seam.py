@@ -27,7 +27,8 @@ from attricam.training.events import (
 def test_a_trained_runs_report_reads_back_through_the_dataclasses(qtbot, settings, tmp_path, monkeypatch, capsys):
     """``attricam train --config`` (as the Training tab starts it) writes ``val_report.json``; the tab reads it as
     an :class:`EvaluationReport` whose summary is the one the finished event carried."""
-    from attricam.desktop.training_tab import TrainingTab, report_rows
+    from attricam.desktop.training_report import report_rows
+    from attricam.desktop.training_tab import TrainingTab
     from attricam.engine.bundle import ModelBundle
     from attricam.training.cli import main
     from attricam.training.config import TrainConfig
