@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from attricam.engine.attributes import NUM_ATTRIBUTES, TRAIN_POSITIVE_RATE
+from attricam.engine.attributes import TRAIN_POSITIVE_RATE
 from attricam.engine.model import AttributeModelConfig, CrossAttentionAttributeModel
 
 from .augment import AugmentConfig
@@ -49,10 +49,11 @@ from .checkpoint import (
 from .config import TrainConfig
 from .data import DataSummary, FaceArrays, load_face_arrays
 from .diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
-from .distributed import DistContext, all_reduce_sum, gather_objects, setup, sync_batchnorm
+from .distributed import DistContext, setup, sync_batchnorm
 from .ema import ModelEma
-from .evaluation import AttentionSummary, Predictions, attention_summary, predict_detailed
-from .events import EpochEvent, Event, EventCallback, FixAction, StartedEvent, StepEvent, ValSummary
+from .epoch import EpochStats, evaluate, train_one_epoch
+from .evaluation import AttentionSummary, attention_summary
+from .events import EpochEvent, Event, EventCallback, FixAction, StartedEvent, ValSummary
 from .finalize import TrainResult, finalize_run
 from .frozen_tokens import FROZEN_PREFIXES, FrozenBackboneModel, TokenBatches, freeze_backbone, frozen_inputs
 from .loader import TrainBatches, default_loader_workers, train_loader
@@ -154,107 +155,6 @@ def build_training(
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     return model, criterion, optimizer, scheduler
-
-
-@dataclass(frozen=True)
-class EpochStats:
-    """What one pass over the training faces measured, summed over every rank."""
-
-    loss: float
-    images_per_s: float
-    """Global: all ranks' faces over rank 0's wall time."""
-    seconds: float
-    train_predicted_positive_rate: list[float]
-
-
-def train_one_epoch(
-    model: torch.nn.Module,
-    criterion: AttributeLoss,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    loader: torch.utils.data.DataLoader,
-    *,
-    epoch: int,
-    ctx: DistContext,
-    scaler: torch.amp.GradScaler,
-    amp_dtype: torch.dtype | None = None,
-    grad_clip: float = 0.0,
-    callback: EventCallback | None = None,
-    ema: ModelEma | None = None,
-) -> EpochStats:
-    """One pass over the loader's batches (this rank's share of each global batch); ``model`` may be DDP-wrapped."""
-    model.train()
-    criterion.set_epoch(epoch)
-    loader.sampler.set_epoch(epoch)
-    device = ctx.device
-    steps = len(loader)
-    needs_attention = criterion.config.needs_attention
-    raw = model.module if isinstance(model, DistributedDataParallel) else model
-    total_loss, seen = 0.0, 0
-    positives = torch.zeros(NUM_ATTRIBUTES, device=device)
-    started = time.perf_counter()
-    for step, (images, targets) in enumerate(loader):
-        images = images.to(device, non_blocking=True)  # (b, 3, H, W) images, or (b, hw, dim) cached tokens
-        if images.ndim == 4:
-            images = images.contiguous(memory_format=torch.channels_last)
-        targets = targets.to(device, non_blocking=True)
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            logits, attention = model(images)  # (b, 40), (b, layers, heads, 40, gh, gw)
-        loss = criterion(logits.float(), targets, attention.float() if needs_attention else None)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if grad_clip:
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
-        scheduler.step()
-        if ema is not None:
-            ema.update(raw)
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise FloatingPointError(f"epoch {epoch + 1} step {step + 1}: loss is {value}")
-        total_loss += value * len(targets)
-        positives += (logits.detach() >= 0).sum(0)
-        seen += len(targets)
-        if callback:
-            rate = seen * ctx.world_size / (time.perf_counter() - started)
-            callback(
-                StepEvent(
-                    epoch=epoch,
-                    step=step + 1,
-                    steps_per_epoch=steps,
-                    loss=value,
-                    lr=optimizer.param_groups[0]["lr"],
-                    images_per_s=rate,
-                )
-            )
-    elapsed = time.perf_counter() - started
-    sums = all_reduce_sum(
-        torch.cat([torch.tensor([total_loss, seen], dtype=torch.float64), positives.double().cpu()]), ctx
-    )
-    total_loss, seen, positives = float(sums[0]), int(sums[1]), sums[2:]
-    return EpochStats(
-        loss=total_loss / max(seen, 1),
-        images_per_s=seen / max(elapsed, 1e-9),
-        seconds=elapsed,
-        train_predicted_positive_rate=(positives / max(seen, 1)).tolist(),
-    )
-
-
-def evaluate(model: CrossAttentionAttributeModel, faces: FaceArrays, cfg: TrainConfig, ctx: DistContext) -> Predictions:
-    """Predictions over all ``faces``: each rank predicts a contiguous slice and every rank gets them all, in order."""
-    lo, hi = len(faces) * ctx.rank // ctx.world_size, len(faces) * (ctx.rank + 1) // ctx.world_size
-    part = predict_detailed(model, faces.images[lo:hi], cfg.image_height, cfg.image_width, device=ctx.device)
-    if not ctx.distributed:
-        return part
-    parts = gather_objects((part.probabilities, part.mean_attention * (hi - lo), part.map_cosine), ctx)
-    sums = [p[1] for p in parts if p[1].size]
-    return Predictions(
-        np.concatenate([p[0] for p in parts]),
-        (sum(sums[1:], sums[0]) / max(len(faces), 1)) if sums else part.mean_attention,
-        np.concatenate([p[2] for p in parts]),
-    )
 
 
 @dataclass
