@@ -123,7 +123,7 @@ def celeba_root_problem(root: str | Path) -> str:
 def _cli(flag: str | None = None, help: str = "", **meta: typing.Any) -> dict[str, typing.Any]:
     """A field's ``attricam train`` option, as field metadata: ``flag`` (default ``--field-name``; ``--no-...`` on a
     True bool clears it), ``aliases``, ``help``, ``cli_help`` (the command line's, where it says more than the
-    form's), ``choices``, ``metavar``. :func:`attricam.training.cli.add_train_arguments` builds the options from it."""
+    form's), ``choices``, ``metavar``. :func:`attricam.training.train_options.add_train_arguments` builds the options from it."""
     return {"flag": flag, "help": help, **meta}
 
 
