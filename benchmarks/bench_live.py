@@ -19,15 +19,13 @@ on a shared 2-core machine the figures mean little without it.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.report import emit_figures
+from benchmarks.report import attricam_bench, emit_figures
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -67,27 +65,6 @@ def reference_detect_ms(clip: Path, frames: int) -> float:
     return float(np.median(times))
 
 
-def attricam_bench(clip: Path, frames: int, backend: str, out_json: Path, *extra: str) -> dict:
-    """``attricam bench`` in a fresh process (so startup counts interpreter and imports); its JSON figures."""
-    command = [
-        sys.executable,
-        "-m",
-        "attricam",
-        "bench",
-        "--source",
-        str(clip),
-        "--frames",
-        str(frames),
-        "--backend",
-        backend,
-        "--json",
-        str(out_json),
-        *extra,
-    ]
-    subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
-    return json.loads(out_json.read_text())
-
-
 def real_clip_bench(args: argparse.Namespace) -> int:
     from tests.fixtures.real_clip import make_real_clip
 
@@ -106,9 +83,8 @@ def real_clip_bench(args: argparse.Namespace) -> int:
     )
     runs = {}
     for name, extra in (("background_detection", ()), ("sync_detection", ("--sync-detect",))):
-        ours = attricam_bench(
-            clip, args.frames, args.backend, args.json.with_name(f"{args.json.stem}_{name}.json"), *extra
-        )
+        out_json = args.json.with_name(f"{args.json.stem}_{name}.json")
+        ours = attricam_bench(clip, args.frames, out_json, *extra, backend=args.backend)
         runs[name] = {k: ours[k] for k in keys}
     live = runs["background_detection"]
     figures = {
@@ -147,22 +123,7 @@ def main() -> int:
         clip = make_demo_clip(REPO / "out" / f"demo_{args.faces}face.avi", args.data, frames=300, faces=args.faces)
     reference_ms = reference_detect_ms(clip, min(args.frames, 100))
     ours_json = args.json.with_name(args.json.stem + "_attricam.json")
-    command = [
-        sys.executable,
-        "-m",
-        "attricam",
-        "bench",
-        "--source",
-        str(clip),
-        "--frames",
-        str(args.frames),
-        "--backend",
-        args.backend,
-        "--json",
-        str(ours_json),
-    ]
-    subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
-    ours = json.loads(ours_json.read_text())
+    ours = attricam_bench(clip, args.frames, ours_json, backend=args.backend)
     figures = {
         "clip": str(clip),
         "reference_mtcnn_detect_ms_p50": round(reference_ms, 2),

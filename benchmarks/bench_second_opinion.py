@@ -15,7 +15,6 @@ Each comparison runs the product's own commands back to back on the same machine
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.report import emit_figures
+from benchmarks.report import attricam_bench, emit_figures
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -52,24 +51,6 @@ def _analyze_rate(images: list[Path], *extra: str) -> float:
         start = time.perf_counter()
         subprocess.run(command, check=True, cwd=REPO, capture_output=True)
         return len(images) / (time.perf_counter() - start)
-
-
-def _bench(clip: Path, frames: int, out: Path, *extra: str) -> dict:
-    command = [
-        sys.executable,
-        "-m",
-        "attricam",
-        "bench",
-        "--source",
-        str(clip),
-        "--frames",
-        str(frames),
-        "--json",
-        str(out),
-        *extra,
-    ]
-    subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
-    return json.loads(out.read_text())
 
 
 def _descriptor_ms(images: list[Path], repeats: int = 20) -> float:
@@ -111,8 +92,8 @@ def main() -> int:
 
     clip = args.clip or make_real_clip(REPO / "out" / "real_clip.avi")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    live_fused = _bench(clip, args.frames, args.json.with_name("bench_fused.json"))
-    live_alone = _bench(clip, args.frames, args.json.with_name("bench_alone.json"), "--no-second-opinion")
+    live_fused = attricam_bench(clip, args.frames, args.json.with_name("bench_fused.json"))
+    live_alone = attricam_bench(clip, args.frames, args.json.with_name("bench_alone.json"), "--no-second-opinion")
     face_frames = max(1, live_fused["face_frames"])
     amortised = live_fused["descriptors_computed"] * descriptor_ms / face_frames
     classify_per_face = live_fused["stage_ms_p50"]["classify_ms"] / max(live_fused["faces_per_frame"], 1e-9)
