@@ -53,7 +53,17 @@ from .descriptors import load_descriptor_table, table_path
 from .metrics import evaluate_predictions, roc_auc
 from .splits import calibration_mask
 
-__all__ = ["FaceSet", "fit_blend", "fit_logistic", "fit_probes", "main", "mean_auc"]
+__all__ = [
+    "FaceSet",
+    "fit_blend",
+    "fit_logistic",
+    "fit_probes",
+    "identity_halves",
+    "load_faces",
+    "main",
+    "mean_auc",
+    "network_outputs",
+]
 
 log = logging.getLogger(__name__)
 BLEND_GRID = np.round(np.arange(0.0, 3.01, 0.1), 2)
@@ -131,7 +141,7 @@ class FaceSet:
         return len(self.paths)
 
 
-def _identity_halves(identities: np.ndarray, seed: int) -> np.ndarray:
+def identity_halves(identities: np.ndarray, seed: int) -> np.ndarray:
     """Bool (n,): a random half of the identities."""
     unique = np.unique(identities)
     chosen = np.random.default_rng(seed).permutation(unique)[: len(unique) // 2]
@@ -205,7 +215,7 @@ def _fused(raw: np.ndarray, z_probe: np.ndarray, blend: np.ndarray) -> np.ndarra
 
 
 # --- data ---------------------------------------------------------------------------------
-def _load_faces(roots: Sequence[Path], partition: str, descriptor_dir: Path, name: str) -> FaceSet:
+def load_faces(roots: Sequence[Path], partition: str, descriptor_dir: Path, name: str) -> FaceSet:
     identities = read_identities(roots[0])
     parts: list[FaceSet] = []
     for root in roots:
@@ -235,7 +245,7 @@ def _load_faces(roots: Sequence[Path], partition: str, descriptor_dir: Path, nam
     )
 
 
-def _model_outputs(bundle: ModelBundle, faces: FaceSet, batch: int = 64) -> np.ndarray:
+def network_outputs(bundle: ModelBundle, faces: FaceSet, batch: int = 64) -> np.ndarray:
     """The network's raw probabilities through the product path: ``align_face`` on the original pixels."""
     classifier = load_classifier(bundle, "torch", "cpu", None)
     c = bundle.config
@@ -262,7 +272,7 @@ def _calibration_crossfit(
     model_auc: list[list[float]] = []  # (2 * splits, 40)
     fused_auc: list[list[float]] = []
     for seed in range(splits):
-        half = _identity_halves(identities, seed)
+        half = identity_halves(identities, seed)
         for fit, score in ((half, ~half), (~half, half)):
             blend = fit_blend(logit(raw[fit]), z_probe[fit], labels[fit])
             y = labels[score]
@@ -327,7 +337,7 @@ def _reliability(
     floors: np.ndarray | None = None,
 ) -> Reliability:
     """Per attribute AUC / precision / recall of the fused rule, each identity half decided by fits on the other."""
-    half = _identity_halves(identities, 12345)
+    half = identity_halves(identities, 12345)
     decisions = np.zeros(labels.shape, bool)
     auc: list[list[float]] = []  # (2, 40)
     for fit, score in ((half, ~half), (~half, half)):
@@ -477,8 +487,8 @@ def _parser() -> argparse.ArgumentParser:
 def _split_faces(args: argparse.Namespace, bundle: ModelBundle) -> tuple[FaceSet, FaceSet, FaceSet, dict[str, int]]:
     """(probe faces: train outside the calibration slice, the calibration slice, val, identities)."""
     fraction = float(bundle.metadata.get("train_config", {}).get("calibration_fraction", 0.12))
-    train = _load_faces(args.data, "train", args.descriptors, args.descriptor)
-    val = _load_faces(args.data[:1], "val", args.descriptors, args.descriptor)
+    train = load_faces(args.data, "train", args.descriptors, args.descriptor)
+    val = load_faces(args.data[:1], "val", args.descriptors, args.descriptor)
     identities = read_identities(args.data[0])
     in_slice = calibration_mask([p.name for p in train.paths], identities, fraction)
     fit_set, cal = train.subset(np.nonzero(~in_slice)[0]), train.subset(np.nonzero(in_slice)[0])
@@ -516,7 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     mean, std, weight, bias, search = _probes(fit_set, args.out, args.ridge or RIDGE_GRID)
     probe = SecondOpinion(args.descriptor, mean, std, weight, bias, np.zeros(40), DecisionRule.uncalibrated())
     cal_probe, val_probe = probe.probe_logits(cal.descriptors), probe.probe_logits(val.descriptors)
-    cal_raw, val_raw = _model_outputs(bundle, cal), _model_outputs(bundle, val)
+    cal_raw, val_raw = network_outputs(bundle, cal), network_outputs(bundle, val)
 
     calibration_report = _calibration_crossfit(cal_raw, cal_probe, cal.labels, cal.identities, args.splits)
     log.info("calibration slice cross-fitted: %s", {k: v for k, v in calibration_report.items() if "per_" not in k})
