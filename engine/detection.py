@@ -24,7 +24,7 @@ import numpy as np
 
 from .mtcnn import DEFAULT_THRESHOLDS, MTCNNCascade, MTCNNRunner, normalize
 
-__all__ = ["Detection", "DetectorSettings", "FaceDetector", "make_cascade"]
+__all__ = ["Detection", "DetectorSettings", "FaceDetector", "largest_first", "make_cascade"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,16 @@ class Detection:
     box: np.ndarray  # (4,) float32: x1, y1, x2, y2
     score: float
     landmarks: np.ndarray  # (5, 2) float32: left eye, right eye, nose, mouth left, mouth right
+
+
+def largest_first(detections: list[Detection], limit: int) -> list[Detection]:
+    """The ``limit`` largest faces, largest first: each face kept costs a classification."""
+    return sorted(detections, key=_box_area, reverse=True)[:limit]
+
+
+def _box_area(detection: Detection) -> float:
+    x1, y1, x2, y2 = detection.box
+    return float((x2 - x1) * (y2 - y1))
 
 
 @dataclass(frozen=True)
