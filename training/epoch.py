@@ -3,7 +3,7 @@
 :func:`train_one_epoch` runs every batch of a :class:`~torch.utils.data.DataLoader` through the loss, the
 optimiser, the scheduler and the weight EMA, reports progress as :class:`~attricam.training.events.StepEvent`
 lines and returns what the pass measured, summed over every rank; :func:`evaluate` predicts a face set, split
-by rows over the ranks and gathered (:mod:`attricam.training.trainer` decides what an epoch is judged by).
+by rows over the ranks and gathered (:mod:`attricam.training.epoch_report` decides what an epoch is judged by).
 """
 
 from __future__ import annotations

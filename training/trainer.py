@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -52,13 +53,12 @@ from .diagnosis import DiagnosisConfig, StuckDiagnosis, apply_emergency_fixes
 from .distributed import DistContext, setup, sync_batchnorm
 from .ema import ModelEma
 from .epoch import EpochStats, evaluate, train_one_epoch
-from .evaluation import AttentionSummary, attention_summary
-from .events import EpochEvent, Event, EventCallback, FixAction, StartedEvent, ValSummary
+from .epoch_report import epoch_record, report_epoch, score_epoch
+from .events import EventCallback, FixAction, StartedEvent
 from .finalize import TrainResult, finalize_run
 from .frozen_tokens import FROZEN_PREFIXES, FrozenBackboneModel, TokenBatches, freeze_backbone, frozen_inputs
 from .loader import TrainBatches, default_loader_workers, train_loader
 from .losses import AttributeLoss, build_loss
-from .metrics import evaluate_predictions
 from .sampling import DistributedBatchSampler
 from .splits import calibration_mask
 
@@ -293,15 +293,7 @@ def main(
         train, val, summaries, train_rows, held_rows = _run_faces(cfg, ctx, faces)
         holdout = train.subset(held_rows)
         train_labels = train.labels[torch.from_numpy(train_rows)]
-        sampler = DistributedBatchSampler(
-            cfg.sampler,
-            train_labels,
-            batch_size=cfg.batch_size,
-            epochs=cfg.epochs,
-            seed=cfg.seed,
-            rank=ctx.rank,
-            world_size=ctx.world_size,
-        )
+        sampler = _batch_sampler(cfg, ctx, train_labels)
         run = _build_run(cfg, ctx, len(train_labels), len(sampler))
         shifted_inputs = None
         if cfg.freeze:  # every face set becomes its cached token grids; the CNN never runs again in this run
@@ -311,30 +303,10 @@ def main(
         if ctx.is_main:
             Path(cfg.out).mkdir(parents=True, exist_ok=True)
         if callback:
-            callback(
-                StartedEvent(
-                    run=cfg.name,
-                    epochs=cfg.epochs,
-                    start_epoch=run.start_epoch,
-                    steps_per_epoch=len(sampler),
-                    train_images=len(train_labels),
-                    val_images=len(val),
-                )
-            )
+            callback(_started_event(cfg, run, len(sampler), len(train_labels), len(val)))
         loader = _train_batches(cfg, ctx, train, train_rows, sampler)
-        last_epoch = (
-            cfg.epochs if max_epochs_this_run is None else min(cfg.epochs, run.start_epoch + max_epochs_this_run)
-        )
-        _train_epochs(
-            run,
-            cfg,
-            ctx,
-            loader,
-            val,
-            holdout,
-            range(run.start_epoch, run.start_epoch if finalize_now else last_epoch),
-            callback,
-        )
+        epochs = _epochs_this_run(cfg, run.start_epoch, max_epochs_this_run, finalize_now)
+        _train_epochs(run, cfg, ctx, loader, val, holdout, epochs, callback)
         ctx.barrier()
     finally:
         ctx.close()
@@ -342,6 +314,20 @@ def main(
         return TrainResult(rank=ctx.rank, epochs_done=len(run.history))
     if len(run.history) < cfg.epochs and not finalize_now:
         return TrainResult(checkpoint=str(checkpoint_path), finished=False, epochs_done=len(run.history))
+    return _finalize(cfg, run, ctx.device, val, holdout, summaries, shifted_inputs, callback)
+
+
+def _finalize(
+    cfg: TrainConfig,
+    run: _Run,
+    device: torch.device,
+    val: FaceArrays,
+    holdout: FaceArrays,
+    summaries: tuple[DataSummary, DataSummary],
+    shifted_inputs: Callable[[FaceArrays], torch.Tensor] | None,
+    callback: EventCallback | None,
+) -> TrainResult:
+    """The best epoch, calibrated and written as the run's bundle and reports."""
     return finalize_run(
         cfg=cfg,
         model=run.model,
@@ -350,12 +336,46 @@ def main(
         val=val,
         summaries=summaries,
         wall_seconds=run.wall_before,
-        device=ctx.device,
+        device=device,
         callback=callback,
         holdout=holdout,
         loss_weights=run.criterion.applied_weights(),
         shifted_inputs=shifted_inputs,
     )
+
+
+def _batch_sampler(cfg: TrainConfig, ctx: DistContext, train_labels: torch.Tensor) -> DistributedBatchSampler:
+    """This rank's share of each epoch's batches, drawn by ``cfg.sampler`` from the training labels."""
+    return DistributedBatchSampler(
+        cfg.sampler,
+        train_labels,
+        batch_size=cfg.batch_size,
+        epochs=cfg.epochs,
+        seed=cfg.seed,
+        rank=ctx.rank,
+        world_size=ctx.world_size,
+    )
+
+
+def _started_event(
+    cfg: TrainConfig, run: _Run, steps_per_epoch: int, train_images: int, val_images: int
+) -> StartedEvent:
+    return StartedEvent(
+        run=cfg.name,
+        epochs=cfg.epochs,
+        start_epoch=run.start_epoch,
+        steps_per_epoch=steps_per_epoch,
+        train_images=train_images,
+        val_images=val_images,
+    )
+
+
+def _epochs_this_run(cfg: TrainConfig, start_epoch: int, max_epochs_this_run: int | None, finalize_now: bool) -> range:
+    """The epochs this call trains: all that are left, at most ``max_epochs_this_run``, none when finalizing now."""
+    if finalize_now:
+        return range(start_epoch, start_epoch)
+    last = cfg.epochs if max_epochs_this_run is None else min(cfg.epochs, start_epoch + max_epochs_this_run)
+    return range(start_epoch, last)
 
 
 def _run_faces(
@@ -397,47 +417,6 @@ def _train_batches(
     return train_loader(batches, sampler, workers=workers, pin_memory=ctx.device.type == "cuda")
 
 
-@dataclass(frozen=True)
-class _EpochScores:
-    """What an epoch is judged by: the selection set's figures (they choose the checkpoint and feed the stuck
-    diagnosis) and val at 0.5 for the plots."""
-
-    selection: dict[str, float]
-    val_at_half: dict[str, float]
-    attention: AttentionSummary
-    predicted_rate: np.ndarray
-    score: float
-
-
-def _score_epoch(
-    model: torch.nn.Module,
-    stats: EpochStats,
-    select: FaceArrays,
-    val: FaceArrays,
-    holdout: FaceArrays,
-    cfg: TrainConfig,
-    ctx: DistContext,
-) -> _EpochScores:
-    """Score the epoch's model on the selection set (the calibration slice, else val); without one, the training
-    loss and the training batches' predicted-positive rates stand in."""
-    selection: dict[str, float] = {}
-    attention: AttentionSummary = {}
-    predicted_rate = np.asarray(stats.train_predicted_positive_rate)
-    score = -stats.loss
-    if len(select):
-        chosen = evaluate(model, select, cfg, ctx)
-        result = evaluate_predictions(chosen.probabilities, select.labels.numpy(), 0.5)
-        selection = result.summary()
-        predicted_rate = np.array([a.predicted_positive_rate for a in result.attributes])
-        score = result.mean_auc
-        attention = attention_summary(chosen, cfg.image_width, cfg.image_height)
-    val_at_half = selection
-    if len(val) and len(holdout):  # val at 0.5, for the plots only: never used to select
-        probabilities = evaluate(model, val, cfg, ctx).probabilities
-        val_at_half = evaluate_predictions(probabilities, val.labels.numpy(), 0.5).summary()
-    return _EpochScores(selection, val_at_half, attention, predicted_rate, score)
-
-
 def _train_epochs(
     run: _Run,
     cfg: TrainConfig,
@@ -457,26 +436,9 @@ def _train_epochs(
     amp_dtype = autocast_dtype(cfg.precision, ctx.device)
     started = time.perf_counter()
     for epoch in epochs:
-        stats = train_one_epoch(
-            run.train_model,
-            run.criterion,
-            run.optimizer,
-            run.scheduler,
-            loader,
-            epoch=epoch,
-            ctx=ctx,
-            scaler=run.scaler,
-            amp_dtype=amp_dtype,
-            grad_clip=cfg.grad_clip,
-            callback=callback,
-            ema=run.ema,
-        )
-        if run.ema is not None:
-            run.eval_model.load_state_dict(run.ema.state)
-        scores = _score_epoch(run.eval_model, stats, select, val, holdout, cfg, ctx)
-        predicted_rate, score = scores.predicted_rate, scores.score
-        selection, summary, attention = scores.selection, scores.val_at_half, scores.attention
-        flags = diagnosis.update(epoch, predicted_rate, true_rate)
+        stats = _train_epoch(run, cfg, ctx, loader, epoch, amp_dtype, callback)
+        scores = score_epoch(run.eval_model, stats, select, val, holdout, cfg, ctx)
+        flags = diagnosis.update(epoch, scores.predicted_rate, true_rate)
         fixes = apply_emergency_fixes(
             epoch,
             flags,
@@ -488,48 +450,48 @@ def _train_epochs(
             epochs=cfg.epochs,
         )
         run.lr_boosts += any(f.action is FixAction.RAISE_LR for f in fixes)
-        if score > run.best.score:
+        if scores.score > run.best.score:
             state = {k: v.detach().cpu().clone() for k, v in run.eval_model.state_dict().items()}
-            run.best = BestRecord(epoch, score, state)
-        record = EpochRecord(
-            epoch=epoch,
-            train_loss=stats.loss,
-            images_per_s=stats.images_per_s,
-            seconds=stats.seconds,
-            lr=run.optimizer.param_groups[0]["lr"],
-            val=summary,
-            selection=selection,
-            attention=attention,
-            predicted_positive_rate=predicted_rate.tolist(),
-            stuck=[f.attribute for f in flags],
-            fixes=[f"{f.action.value}: {f.detail}" for f in fixes],
-            loss_components=run.criterion.last_components,
-        )
+            run.best = BestRecord(epoch, scores.score, state)
+        lr = run.optimizer.param_groups[0]["lr"]
+        record = epoch_record(epoch, stats, scores, flags, fixes, lr=lr, loss_components=run.criterion.last_components)
         run.history.append(record)
         wall = run.wall_before + time.perf_counter() - started
         if ctx.is_main:
             run.save(Path(cfg.out) / CHECKPOINT_NAME, cfg, epoch, wall, ctx.world_size)
             _log_epoch(record, cfg)
         if callback:
-            events: list[Event] = [*flags, *fixes]
-            for event in events:
-                callback(event)
-            callback(
-                EpochEvent(
-                    epoch=epoch,
-                    epochs=cfg.epochs,
-                    train_loss=stats.loss,
-                    lr=record.lr,
-                    seconds=stats.seconds,
-                    images_per_s=stats.images_per_s,
-                    predicted_positive_rate=record.predicted_positive_rate,
-                    val=ValSummary.optional(summary),
-                    stuck=record.stuck,
-                    fixes=record.fixes,
-                    best_epoch=run.best.epoch,
-                )
-            )
+            report_epoch(callback, record, stats, cfg, run.best.epoch, [*flags, *fixes])
     run.wall_before += time.perf_counter() - started
+
+
+def _train_epoch(
+    run: _Run,
+    cfg: TrainConfig,
+    ctx: DistContext,
+    loader: torch.utils.data.DataLoader,
+    epoch: int,
+    amp_dtype: torch.dtype | None,
+    callback: EventCallback | None,
+) -> EpochStats:
+    """One pass over the training batches; ``run.eval_model`` then holds the weights to evaluate (the EMA's)."""
+    stats = train_one_epoch(
+        run.train_model,
+        run.criterion,
+        run.optimizer,
+        run.scheduler,
+        loader,
+        epoch=epoch,
+        ctx=ctx,
+        scaler=run.scaler,
+        amp_dtype=amp_dtype,
+        grad_clip=cfg.grad_clip,
+        callback=callback,
+        ema=run.ema,
+    )
+    if run.ema is not None:
+        run.eval_model.load_state_dict(run.ema.state)
+    return stats
 
 
 def _log_epoch(record: EpochRecord, cfg: TrainConfig) -> None:
