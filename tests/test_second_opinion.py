@@ -13,12 +13,11 @@ from attricam.engine.bundle import BundleError, ModelBundle
 from attricam.engine.bundle_checks import decision_fields
 from attricam.engine.decision import DecisionRule, logit
 from attricam.engine.descriptor_worker import TrackDescriptors, crop_around
-from attricam.engine.face_descriptor import OUTSIDE_CHIP_ATTRIBUTES, descriptor_unavailable_reason
+from attricam.engine.face_descriptor import descriptor_unavailable_reason
 from attricam.engine.pipeline import FacePipeline, PipelineSettings
 from attricam.engine.reliability import RELIABLE_AUC, ModelReliability
 from attricam.engine.render import RenderOptions
 from attricam.engine.second_opinion import SecondOpinion
-from attricam.training.second_opinion_fit import fit_blend
 
 NEEDS_DLIB = pytest.mark.skipif(
     descriptor_unavailable_reason() is not None, reason=f"face descriptor: {descriptor_unavailable_reason()}"
@@ -51,21 +50,6 @@ def test_fusion_with_zero_blend_is_the_model_alone_and_moves_along_the_probe_oth
     opinion = _opinion(blend=0.5)
     expected = logit(raw) + 0.5 * opinion.probe_logits(descriptors)
     assert np.allclose(logit(opinion.fuse(raw, descriptors)), expected, atol=1e-3)
-
-
-def test_the_blend_gives_probes_weight_where_they_help_but_none_where_the_chip_cannot_see():
-    """A probe that knows every label still gets no say on the scalp, hat, collar or neck: the chip never shows
-    them, so on real faces it could only be repeating the demographic prior."""
-    rng = np.random.default_rng(0)
-    labels = (rng.random((400, 40)) < 0.3).astype(np.float32)
-    z_model = rng.normal(0, 1, (400, 40)) + (labels - 0.5)  # a weak network
-    z_probe = 4.0 * (labels - 0.5) + rng.normal(0, 0.3, (400, 40))  # a probe that separates every attribute
-    blend = fit_blend(z_model, z_probe, labels)
-    outside = [attribute_index(name) for name in OUTSIDE_CHIP_ATTRIBUTES]
-    assert {"Bald", "Wearing_Hat", "Wearing_Necktie"} <= set(OUTSIDE_CHIP_ATTRIBUTES)
-    assert np.all(blend[outside] == 0)
-    inside = np.setdiff1d(np.arange(40), outside)
-    assert np.all(blend[inside] > 1.0)
 
 
 def test_second_opinion_round_trips_and_refuses_bad_shapes_or_numbers():
