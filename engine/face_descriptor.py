@@ -37,7 +37,6 @@ __all__ = [
     "DESCRIPTOR_NAME",
     "DESCRIPTOR_SIZE",
     "DESCRIPTOR_SIZES",
-    "OUTSIDE_CHIP_ATTRIBUTES",
     "FaceDescriptor",
     "descriptor_unavailable_reason",
     "load_face_descriptor",
@@ -56,18 +55,6 @@ DESCRIPTOR_NAME = "dlib-resnet-v1"
 DESCRIPTOR_SIZE = DESCRIPTOR_SIZES[DESCRIPTOR_NAME]
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
-OUTSIDE_CHIP_ATTRIBUTES: tuple[str, ...] = (
-    "Bald",
-    "Receding_Hairline",
-    "Wearing_Hat",
-    "Wearing_Necktie",
-    "Wearing_Necklace",
-)
-"""Attributes whose evidence lies outside the chip, which spans the brows to the chin: the scalp, the hairline,
-a hat, the collar and the neck. A probe can read them only off what goes with them in CelebA (age, sex, make-up),
-which is the demographic prior and not the face, so a second opinion leaves them to the attribute model, whose
-96 x 80 crop does see them (``blend = 0``; on the calibration slice the probes added -0.001 to +0.008 AUC to
-them, ``docs/model-limits.md`` §5)."""
 
 
 def descriptor_unavailable_reason() -> str | None:

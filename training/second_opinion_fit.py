@@ -41,7 +41,7 @@ from attricam.engine.atomic import atomic_path, atomic_write_text
 from attricam.engine.attributes import ATTRIBUTE_NAMES, ATTRIBUTES, attribute_index
 from attricam.engine.bundle import ModelBundle
 from attricam.engine.decision import DecisionRule, logit
-from attricam.engine.face_descriptor import DESCRIPTOR_NAME, DESCRIPTOR_SIZES, OUTSIDE_CHIP_ATTRIBUTES
+from attricam.engine.face_descriptor import DESCRIPTOR_NAME, DESCRIPTOR_SIZES
 from attricam.engine.reliability import RELIABLE_AUC
 from attricam.engine.runtime import load_classifier
 from attricam.engine.second_opinion import SecondOpinion
@@ -201,17 +201,13 @@ def _auc_grid(z_model: np.ndarray, z_probe: np.ndarray, labels: np.ndarray) -> n
 
 
 def fit_blend(z_model: np.ndarray, z_probe: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Per-attribute blend weights: each attribute's AUC-best grid weight, shrunk towards the global best.
-
-    Attributes the face network's chip cannot see (``OUTSIDE_CHIP_ATTRIBUTES``) get none."""
+    """Per-attribute blend weights: each attribute's AUC-best grid weight, shrunk towards the global best."""
     grid = np.nan_to_num(_auc_grid(z_model, z_probe, labels), nan=0.5)
     global_w = BLEND_GRID[int(np.argmax(grid.mean(1)))]
     own = BLEND_GRID[np.argmax(grid, axis=0)]
     positives = np.minimum(labels.sum(0), (1 - labels).sum(0))
     shrink = BLEND_SHRINK_K / (positives + BLEND_SHRINK_K)
-    blend = (1 - shrink) * own + shrink * global_w
-    blend[[attribute_index(name) for name in OUTSIDE_CHIP_ATTRIBUTES]] = 0.0  # the chip cannot see them
-    return np.asarray(blend, np.float32)
+    return np.asarray((1 - shrink) * own + shrink * global_w, np.float32)
 
 
 def _fused(raw: np.ndarray, z_probe: np.ndarray, blend: np.ndarray) -> np.ndarray:
