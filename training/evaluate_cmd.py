@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -17,14 +18,17 @@ import torch
 
 from attricam.engine.atomic import atomic_path
 from attricam.engine.bundle import ModelBundle
-from attricam.engine.model_config import CROP_MARGIN
+from attricam.engine.decision import DecisionRule
+from attricam.engine.model import CrossAttentionAttributeModel
+from attricam.engine.model_config import CROP_MARGIN, AttributeModelConfig
 
 from .augment import center_crop, shifted_val_inputs
 from .cache import CropSpec
 from .crossfit import score_rule
-from .data import FaceArrays, load_face_arrays
+from .data import DataSummary, FaceArrays, load_face_arrays
 from .evaluation import (
     AttentionSummary,
+    Predictions,
     RegionShare,
     attention_region_shares,
     attention_summary,
@@ -101,31 +105,14 @@ def evaluate_bundle(
     (``attricam.training.camera_shift``): per attribute, predicted vs true positive rate. ``callback``
     receives log, progress and a final :class:`~attricam.training.events.EvaluatedEvent`.
     """
-
-    def emit(event: Event) -> None:
-        if callback is not None:
-            callback(event)
-
+    emit: EventCallback = callback if callback is not None else _ignore
     torch.set_num_threads(threads)
     bundle = ModelBundle.load(bundle_path)
     rule = bundle.decision_rule
     c = bundle.config
     spec = CropSpec(width=c.image_width, height=c.image_height, margin=margin)
-    emit(LogEvent(f"Reading and aligning {split} faces of {', '.join(roots)} (cached after the first run)…"))
-    faces, summary = load_face_arrays(roots, split, cache_dir=cache_dir, spec=spec, workers=workers, limit=limit)
-    if len(faces) == 0:
-        raise SystemExit(f"no {split} faces under {', '.join(roots)} (the partition's images are not present)")
-    emit(LogEvent(f"Evaluating {len(faces)} faces…"))
-    emit(ProgressEvent(0, len(faces)))
-    model = bundle.build_model()
-    clean = predict_detailed(
-        model,
-        faces.images,
-        c.image_height,
-        c.image_width,
-        batch_size=_PROGRESS_BATCH,
-        progress=lambda done, total: emit(ProgressEvent(done, total)),
-    )
+    faces, summary = _read_faces(roots, split, spec, cache_dir=cache_dir, workers=workers, limit=limit, emit=emit)
+    model, clean = _predict_with_progress(bundle, faces, emit)
     labels = faces.labels.numpy()
     calibrated = rule.calibrate(clean.probabilities)
     result = score_rule(rule, clean.probabilities, labels)
@@ -134,27 +121,12 @@ def evaluate_bundle(
     out = out or bundle_path.parent / f"{bundle_path.stem}-eval"
     out.mkdir(parents=True, exist_ok=True)
     arrays_path = _write_arrays(out / f"{split}_arrays.npz", clean.mean_attention, faces, c.image_height, c.image_width)
-    extra: dict[str, Any] = {  # the report's JSON header
-        "title": f"{bundle.name} on {split}",
-        "bundle": str(bundle_path),
-        "split": split,
-        "data": summary.to_dict(),
-        "calibrated": not rule.is_identity,
-        "attention": attention,
-        "at_threshold_0.5": evaluate_predictions(clean.probabilities, labels, 0.5).to_dict(),
-        "roc": _roc_curves(calibrated, labels, result),
-        "loss_weights": applied_loss_weights(bundle),
-        "arrays": arrays_path.name,
-    }
-    shifted_result = None
-    shifted_rates: list[ShiftedRate] = []
-    if shifted:
-        inputs = shifted_val_inputs(faces.images, c.image_height, c.image_width)
-        shifted_probs = predict_detailed(model, inputs, c.image_height, c.image_width).probabilities
-        shifted_result = score_rule(rule, shifted_probs, labels)
-        extra["shifted"] = shifted_result.to_dict()
-        shifted_rates = shifted_rate_rows(shifted_result)
-        extra["shifted_rates"] = shifted_rates
+    extra = _report_header(bundle, bundle_path, split, summary, rule, attention, clean, calibrated, labels, result)
+    extra["arrays"] = arrays_path.name
+    shifted_result = _score_shifted(model, faces.images, rule, labels, c) if shifted else None
+    shifted_rates = shifted_rate_rows(shifted_result) if shifted_result is not None else []
+    if shifted_result is not None:
+        extra.update(shifted=shifted_result.to_dict(), shifted_rates=shifted_rates)
     json_path, md_path = write_report(out / f"{split}_report", result, extra, regions)
     if plots:
         write_plots(out / "plots", calibrated, labels, result)
@@ -171,6 +143,86 @@ def evaluate_bundle(
         "regions": regions,
         "attention": attention,
     }
+
+
+def _ignore(event: Event) -> None:
+    """The listener when nobody listens."""
+
+
+def _read_faces(
+    roots: tuple[str, ...],
+    split: str,
+    spec: CropSpec,
+    *,
+    cache_dir: str | None,
+    workers: int,
+    limit: int | None,
+    emit: Callable[[Event], None],
+) -> tuple[FaceArrays, DataSummary]:
+    """The split's aligned faces (cached after the first run); a split without any stops the command."""
+    emit(LogEvent(f"Reading and aligning {split} faces of {', '.join(roots)} (cached after the first run)…"))
+    faces, summary = load_face_arrays(roots, split, cache_dir=cache_dir, spec=spec, workers=workers, limit=limit)
+    if len(faces) == 0:
+        raise SystemExit(f"no {split} faces under {', '.join(roots)} (the partition's images are not present)")
+    return faces, summary
+
+
+def _predict_with_progress(
+    bundle: ModelBundle, faces: FaceArrays, emit: Callable[[Event], None]
+) -> tuple[CrossAttentionAttributeModel, Predictions]:
+    """The bundle's model and its predictions on ``faces``, reported as progress every ``_PROGRESS_BATCH`` faces."""
+    c = bundle.config
+    emit(LogEvent(f"Evaluating {len(faces)} faces…"))
+    emit(ProgressEvent(0, len(faces)))
+    model = bundle.build_model()
+    clean = predict_detailed(
+        model,
+        faces.images,
+        c.image_height,
+        c.image_width,
+        batch_size=_PROGRESS_BATCH,
+        progress=lambda done, total: emit(ProgressEvent(done, total)),
+    )
+    return model, clean
+
+
+def _report_header(
+    bundle: ModelBundle,
+    bundle_path: Path,
+    split: str,
+    summary: DataSummary,
+    rule: DecisionRule,
+    attention: AttentionSummary,
+    clean: Predictions,
+    calibrated: np.ndarray,
+    labels: np.ndarray,
+    result: EvaluationResult,
+) -> dict[str, Any]:
+    """The report's JSON header: what was evaluated on which faces, and what the tables do not show."""
+    return {
+        "title": f"{bundle.name} on {split}",
+        "bundle": str(bundle_path),
+        "split": split,
+        "data": summary.to_dict(),
+        "calibrated": not rule.is_identity,
+        "attention": attention,
+        "at_threshold_0.5": evaluate_predictions(clean.probabilities, labels, 0.5).to_dict(),
+        "roc": _roc_curves(calibrated, labels, result),
+        "loss_weights": applied_loss_weights(bundle),
+    }
+
+
+def _score_shifted(
+    model: CrossAttentionAttributeModel,
+    images: torch.Tensor,
+    rule: DecisionRule,
+    labels: np.ndarray,
+    c: AttributeModelConfig,
+) -> EvaluationResult:
+    """The same faces after the camera-shift degradations (:mod:`attricam.training.camera_shift`), same rule."""
+    inputs = shifted_val_inputs(images, c.image_height, c.image_width)
+    shifted_probs = predict_detailed(model, inputs, c.image_height, c.image_width).probabilities
+    return score_rule(rule, shifted_probs, labels)
 
 
 def _roc_curves(
