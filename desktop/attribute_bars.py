@@ -11,6 +11,8 @@ rate costs one paint. Rows follow the sort and filter chosen in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
@@ -185,8 +187,20 @@ class AttributeBars(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        text = palette.text().color()
+        style = self._row_style()
+        shown, reliable = self.shown_positive(), self.reliable()
+        for row, index in enumerate(self._order):
+            top = 2 + row * _ROW_H
+            p = float(self._probabilities[index]) if self._probabilities is not None else None
+            positive = bool(shown[index])
+            trusted = bool(reliable[index])
+            self._paint_background(painter, index, top, positive)
+            self._paint_label(painter, index, top, style, positive=positive, trusted=trusted)
+            self._paint_bar(painter, index, top, style, p, positive=positive, trusted=trusted)
+        painter.end()
+
+    def _row_style(self) -> _RowStyle:
+        text = self.palette().text().color()
         base_font = QFont(self.font())
         small = QFont(base_font)
         small.setPointSizeF(max(7.0, base_font.pointSizeF() - 1.5))
@@ -195,71 +209,95 @@ class AttributeBars(QWidget):
         bold.setBold(True)
         bar_x = _NAME_W + _BADGE_W + _MARK_W + 8
         bar_w = max(40, self.width() - bar_x - _VALUE_W - 8)
-        shown, reliable = self.shown_positive(), self.reliable()
         dim_text = QColor(text)
         dim_text.setAlpha(_DIM_ALPHA)
-        for row, index in enumerate(self._order):
-            info = ATTRIBUTES[index]
-            top = 2 + row * _ROW_H
-            row_rect = QRectF(0, top, self.width(), _ROW_H)
-            p = float(self._probabilities[index]) if self._probabilities is not None else None
-            positive = bool(shown[index])
-            trusted = bool(reliable[index])
-            row_text = text if trusted else dim_text
-            if index == self._selected:
-                painter.fillRect(row_rect, QColor(255, 210, 0, 70))
-            elif index == self._hover:
-                painter.fillRect(row_rect, palette.highlight().color().lighter(170))
-            elif positive:
-                painter.fillRect(row_rect, QColor(60, 200, 120, 40))
-            # name
-            painter.setFont(bold if positive else base_font)
-            painter.setPen(row_text)
+        return _RowStyle(base_font, small, bold, text, dim_text, bar_x, bar_w)
+
+    def _paint_background(self, painter: QPainter, index: int, top: float, positive: bool) -> None:
+        """The selected row in yellow, the hovered one in the highlight colour, a positive one in green."""
+        row_rect = QRectF(0, top, self.width(), _ROW_H)
+        if index == self._selected:
+            painter.fillRect(row_rect, QColor(255, 210, 0, 70))
+        elif index == self._hover:
+            painter.fillRect(row_rect, self.palette().highlight().color().lighter(170))
+        elif positive:
+            painter.fillRect(row_rect, QColor(60, 200, 120, 40))
+
+    def _paint_label(
+        self, painter: QPainter, index: int, top: float, style: _RowStyle, *, positive: bool, trusted: bool
+    ) -> None:
+        """The attribute's name, its rarity badge and its reliability mark."""
+        info = ATTRIBUTES[index]
+        painter.setFont(style.bold if positive else style.base)
+        painter.setPen(style.text if trusted else style.dim_text)
+        painter.drawText(
+            QRectF(6, top, _NAME_W - 8, _ROW_H),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            info.display_name,
+        )
+        colour = tier_color(index)
+        badge = QRectF(_NAME_W, top + 3, _BADGE_W - 6, _ROW_H - 6)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawRoundedRect(badge, 4, 4)
+        painter.setFont(style.small)
+        painter.setPen(QColor("white") if colour.lightness() < 170 else QColor("black"))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, info.badge)
+        # reliability mark: ✓ measured reliable, ? under the bar (nothing when the bundle has no figures)
+        if self._reliability is not None:
+            painter.setPen(QColor(40, 170, 90) if trusted else QColor(230, 150, 30))
             painter.drawText(
-                QRectF(6, top, _NAME_W - 8, _ROW_H),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                info.display_name,
+                QRectF(_NAME_W + _BADGE_W - 4, top, _MARK_W, _ROW_H),
+                Qt.AlignmentFlag.AlignCenter,
+                "✓" if trusted else "?",
             )
-            # rarity badge
-            colour = tier_color(index)
-            badge = QRectF(_NAME_W, top + 3, _BADGE_W - 6, _ROW_H - 6)
-            painter.setPen(Qt.PenStyle.NoPen)
+
+    def _paint_bar(
+        self,
+        painter: QPainter,
+        index: int,
+        top: float,
+        style: _RowStyle,
+        p: float | None,
+        *,
+        positive: bool,
+        trusted: bool,
+    ) -> None:
+        """The probability bar (dimmed when unreliable), the threshold tick and the value."""
+        track = QRectF(style.bar_x, top + 5, style.bar_w, _ROW_H - 10)
+        painter.setBrush(QColor(128, 128, 128, 60))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawRect(track)
+        if p is not None:
+            fill = QRectF(track.x(), track.y(), track.width() * min(max(p, 0.0), 1.0), track.height())
+            colour = QColor(40, 190, 110) if positive else QColor(110, 130, 160)
+            if not trusted:
+                colour.setAlpha(_DIM_ALPHA)
             painter.setBrush(colour)
-            painter.drawRoundedRect(badge, 4, 4)
-            painter.setFont(small)
-            painter.setPen(QColor("white") if colour.lightness() < 170 else QColor("black"))
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, info.badge)
-            # reliability mark: ✓ measured reliable, ? under the bar (nothing when the bundle has no figures)
-            if self._reliability is not None:
-                painter.setPen(QColor(40, 170, 90) if trusted else QColor(230, 150, 30))
-                painter.drawText(
-                    QRectF(_NAME_W + _BADGE_W - 4, top, _MARK_W, _ROW_H),
-                    Qt.AlignmentFlag.AlignCenter,
-                    "✓" if trusted else "?",
-                )
-            # bar
-            track = QRectF(bar_x, top + 5, bar_w, _ROW_H - 10)
-            painter.setBrush(QColor(128, 128, 128, 60))
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.drawRect(track)
-            if p is not None:
-                fill = QRectF(track.x(), track.y(), track.width() * min(max(p, 0.0), 1.0), track.height())
-                colour = QColor(40, 190, 110) if positive else QColor(110, 130, 160)
-                if not trusted:
-                    colour.setAlpha(_DIM_ALPHA)
-                painter.setBrush(colour)
-                painter.drawRect(fill)
-            tx = track.x() + track.width() * float(self._thresholds[index])
-            painter.setPen(QColor(230, 60, 50))
-            painter.drawLine(int(tx), int(top + 2), int(tx), int(top + _ROW_H - 2))
-            painter.setPen(row_text)
-            painter.setFont(bold if positive else base_font)
-            painter.drawText(
-                QRectF(bar_x + bar_w + 4, top, _VALUE_W, _ROW_H),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                "–" if p is None else f"{p:.2f}",
-            )
-        painter.end()
+            painter.drawRect(fill)
+        tx = track.x() + track.width() * float(self._thresholds[index])
+        painter.setPen(QColor(230, 60, 50))
+        painter.drawLine(int(tx), int(top + 2), int(tx), int(top + _ROW_H - 2))
+        painter.setPen(style.text if trusted else style.dim_text)
+        painter.setFont(style.bold if positive else style.base)
+        painter.drawText(
+            QRectF(style.bar_x + style.bar_w + 4, top, _VALUE_W, _ROW_H),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+            "–" if p is None else f"{p:.2f}",
+        )
+
+
+@dataclass(frozen=True)
+class _RowStyle:
+    """What every row of one paint shares: the fonts, the text colours (full and dimmed) and the bar's span."""
+
+    base: QFont
+    small: QFont
+    bold: QFont
+    text: QColor
+    dim_text: QColor
+    bar_x: int
+    bar_w: int
 
 
 def _tooltip(

@@ -83,6 +83,14 @@ class SourceBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("SourceBar")
+        self._build_controls()
+        self._build_rows()
+        self._jumped_to: int | None = None
+        self._play_item = False
+        self._connect_signals()
+
+    def _build_controls(self) -> None:
+        """The bar's widgets: camera and resolution, open buttons, steps, position, seek bar and play buttons."""
         self.camera_box = QComboBox()
         self.camera_box.setMinimumWidth(100)
         self.camera_box.setToolTip("Camera")
@@ -116,6 +124,8 @@ class SourceBar(QWidget):
         self.snapshot_button = QPushButton("Snapshot")
         self.snapshot_button.setToolTip("Save the annotated frame as PNG + JSON (S)")
 
+    def _build_rows(self) -> None:
+        """One row of controls; ``_wrap`` moves the play controls to the second row when the bar is narrow."""
         self.play_controls = QWidget()
         """Seek bar, Loop, Pause and Snapshot: at the end of the row, or a second row of their own when narrow."""
         play = QHBoxLayout(self.play_controls)
@@ -150,6 +160,7 @@ class SourceBar(QWidget):
         self._rows.addLayout(self._first_row)
         self._rows.addLayout(self._second_row)
 
+    def _connect_signals(self) -> None:
         self.camera_box.activated.connect(self._camera_activated)
         self.resolution_box.activated.connect(self._camera_activated)
         self.open_video.clicked.connect(self.openVideoRequested)
@@ -158,13 +169,11 @@ class SourceBar(QWidget):
         self.prev_button.clicked.connect(lambda: self.stepRequested.emit(-1))
         self.next_button.clicked.connect(lambda: self.stepRequested.emit(1))
         self.snapshot_button.clicked.connect(self.snapshotRequested)
-        self._jumped_to: int | None = None
         self.seek_slider.jumped.connect(self._jumped)
         self.seek_slider.sliderReleased.connect(self._released)
         self.seek_slider.actionTriggered.connect(self._slider_action)
         self.loop_button.toggled.connect(self.loopToggled)
         self.back_button.clicked.connect(self.backRequested)
-        self._play_item = False
 
     def set_cameras(self, indices: list[int]) -> None:
         self.camera_box.clear()
