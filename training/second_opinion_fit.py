@@ -46,7 +46,7 @@ from attricam.engine.reliability import RELIABLE_AUC
 from attricam.engine.runtime import load_classifier
 from attricam.engine.second_opinion import SecondOpinion
 
-from .calibration import fit_decision_rule
+from .calibration import CalibrationFit, fit_decision_rule
 from .celeba import IMAGE_DIR, load_celeba, read_identities
 from .crossfit import with_floors
 from .descriptors import load_descriptor_table, table_path
@@ -514,6 +514,72 @@ def _probes(
     return mean, std, weight, bias, search
 
 
+_Scored = tuple[FaceSet, np.ndarray, np.ndarray]
+"""Faces with the model's raw probabilities (n, 40) and the probes' logits (n, 40) on them."""
+
+
+def _pooled_reliability(cal: _Scored, val: _Scored, policy: str, floors: np.ndarray | None) -> Reliability:
+    """The fused answer's per-attribute reliability, cross-fitted over the calibration slice and val together."""
+    (cal_faces, cal_raw, cal_probe), (val_faces, val_raw, val_probe) = cal, val
+    pooled_raw = np.concatenate([cal_raw, val_raw])
+    pooled_probe = np.concatenate([cal_probe, val_probe])
+    pooled_y = np.concatenate([cal_faces.labels, val_faces.labels])
+    pooled_ids = np.concatenate([cal_faces.identities, val_faces.identities])
+    return _reliability(pooled_raw, pooled_probe, pooled_y, pooled_ids, policy, floors)
+
+
+def _fused_rule(
+    cal: _Scored, val: _Scored, blend: np.ndarray, policy: str, floors: np.ndarray | None
+) -> CalibrationFit:
+    """The fused answer's rule, as the model's own: fitted on the calibration slice and all of val (its figures
+    are the cross-fitted ones), with the ``--floor`` bars."""
+    (cal_faces, cal_raw, cal_probe), (val_faces, val_raw, val_probe) = cal, val
+    fit = fit_decision_rule(
+        np.concatenate([_fused(cal_raw, cal_probe, blend), _fused(val_raw, val_probe, blend)]),
+        np.concatenate([cal_faces.labels, val_faces.labels]),
+        policy,
+    )
+    return replace(fit, rule=with_floors(fit.rule, floors))
+
+
+def _model_reliability(val_report: dict[str, dict[str, Any]], faces: int) -> dict[str, Any]:
+    """The model alone's per-attribute AUC on val, for the answers shown without a second opinion."""
+    return {
+        "source": "val (the model's own rule, cross-fitted over val's identity halves)",
+        "faces": faces,
+        "bar_auc": RELIABLE_AUC,
+        "auc": [round(float(val_report["model"]["auc"][n]), 4) for n in ATTRIBUTE_NAMES],
+    }
+
+
+def _write_outputs(
+    args: argparse.Namespace, bundle: ModelBundle, metadata: dict[str, Any], opinion: SecondOpinion, command: str
+) -> None:
+    """The bundle with its second opinion (``--out``) and its reports beside it (``.second_opinion.{json,md}``)."""
+    fused_bundle = ModelBundle(
+        bundle.config, bundle.state_dict, list(bundle.thresholds), metadata, None, bundle.calibration, opinion.to_dict()
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fused_bundle.save(args.out)
+    reliability = metadata["reliability"]["fused"]
+    report = {"model": str(args.model), "second_opinion": metadata["second_opinion"], "reliability": reliability}
+    atomic_write_text(args.out.with_suffix(".second_opinion.json"), json.dumps(report, indent=1))
+    atomic_write_text(args.out.with_suffix(".second_opinion.md"), render_markdown(metadata, command))
+
+
+def _summary(
+    calibration_report: BlendCrossfit, val_report: dict[str, dict[str, Any]], reliability: Reliability
+) -> dict[str, Any]:
+    """What the command prints: the gains, and which attributes stay unreliable or rare."""
+    return {
+        "calibration_slice": {k: v for k, v in calibration_report.items() if k != "per_attribute_gain"},
+        "val_model": {k: v for k, v in val_report["model"].items() if k != "auc"},
+        "val_fused": {k: v for k, v in val_report["fused"].items() if k != "auc"},
+        "unreliable": [n for n, a in zip(ATTRIBUTE_NAMES, reliability["auc"]) if a < RELIABLE_AUC],
+        "rare_attributes": [a.name for a in ATTRIBUTES if a.is_rare],
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
@@ -538,26 +604,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     log.info("val: model AUC %.4f, fused AUC %.4f", val_report["model"]["mean_auc"], val_report["fused"]["mean_auc"])
 
-    pooled_raw = np.concatenate([cal_raw, val_raw])
-    pooled_probe = np.concatenate([cal_probe, val_probe])
-    pooled_y = np.concatenate([cal.labels, val.labels])
-    pooled_ids = np.concatenate([cal.identities, val.identities])
-    reliability = _reliability(pooled_raw, pooled_probe, pooled_y, pooled_ids, policy, floors)
-    # As the model's own rule: fitted on the calibration slice and all of val (its figures are the cross-fitted ones).
-    fit = fit_decision_rule(
-        np.concatenate([_fused(cal_raw, cal_probe, blend), _fused(val_raw, val_probe, blend)]),
-        np.concatenate([cal.labels, val.labels]),
-        policy,
-    )
-    fit = replace(fit, rule=with_floors(fit.rule, floors))
+    reliability = _pooled_reliability((cal, cal_raw, cal_probe), (val, val_raw, val_probe), policy, floors)
+    fit = _fused_rule((cal, cal_raw, cal_probe), (val, val_raw, val_probe), blend, policy, floors)
     opinion = SecondOpinion(args.descriptor, mean, std, weight, bias, blend, fit.rule)
     groups = _group_rates(fit.rule, _fused(val_raw, val_probe, blend), val.labels)
-    model_reliability = {
-        "source": "val (the model's own rule, cross-fitted over val's identity halves)",
-        "faces": len(val),
-        "bar_auc": RELIABLE_AUC,
-        "auc": [round(float(val_report["model"]["auc"][n]), 4) for n in ATTRIBUTE_NAMES],
-    }
 
     metadata = dict(bundle.metadata)
     metadata["second_opinion"] = {
@@ -573,23 +623,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "floors": {} if floors is None else {n: float(f) for n, f in zip(ATTRIBUTE_NAMES, floors) if f > 0},
         "decision_fit": fit.to_dict(),
     }
-    metadata["reliability"] = {"fused": reliability, "model_only": model_reliability}
-    fused_bundle = ModelBundle(
-        bundle.config, bundle.state_dict, list(bundle.thresholds), metadata, None, bundle.calibration, opinion.to_dict()
-    )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fused_bundle.save(args.out)
-    report = {"model": str(args.model), "second_opinion": metadata["second_opinion"], "reliability": reliability}
-    atomic_write_text(args.out.with_suffix(".second_opinion.json"), json.dumps(report, indent=1))
-    atomic_write_text(args.out.with_suffix(".second_opinion.md"), render_markdown(metadata, " ".join(argv or [])))
-    summary = {
-        "calibration_slice": {k: v for k, v in calibration_report.items() if k != "per_attribute_gain"},
-        "val_model": {k: v for k, v in val_report["model"].items() if k != "auc"},
-        "val_fused": {k: v for k, v in val_report["fused"].items() if k != "auc"},
-        "unreliable": [n for n, a in zip(ATTRIBUTE_NAMES, reliability["auc"]) if a < RELIABLE_AUC],
-        "rare_attributes": [a.name for a in ATTRIBUTES if a.is_rare],
-    }
-    print(json.dumps(summary, indent=2))
+    metadata["reliability"] = {"fused": reliability, "model_only": _model_reliability(val_report, len(val))}
+    _write_outputs(args, bundle, metadata, opinion, " ".join(argv or []))
+    print(json.dumps(_summary(calibration_report, val_report, reliability), indent=2))
     print(f"wrote {args.out}")
     return 0
 
