@@ -23,7 +23,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .alignment import align_face
+from .alignment import AlignedFace, align_face
 from .bundle import ModelBundle, load_default_bundle
 from .detection import Detection, FaceDetector, largest_first
 from .face_descriptor import FaceDescriptor, descriptor_unavailable_reason, load_face_descriptor
@@ -32,7 +32,7 @@ from .live_detection import LiveDetection
 from .pipeline_settings import PipelineSettings, live_detector_settings, still_detector_settings
 from .reliability import ModelReliability
 from .results import FaceResult, FrameResult, StageTimings
-from .runtime import AttributeClassifier, load_classifier, resolve_device
+from .runtime import AttributeClassifier, ClassifierOutput, load_classifier, resolve_device
 from .scene_change import CutDetector, appearance_distance, appearance_signature
 from .second_opinion import SecondOpinion
 from .tracking import FaceTracker
@@ -281,31 +281,10 @@ class FacePipeline:
         output = self.classifier.predict(crops)
         classify_done = time.perf_counter()
 
-        faces = []
-        for i, (det, face_id, crop) in enumerate(zip(detections, ids, aligned)):
-            descriptor = descriptors[i] if descriptors else None
-            rule, network = self._rule, output.probabilities[i : i + 1]
-            if descriptor is not None and self._opinion is not None:
-                rule, network = self._opinion.rule, self._opinion.fuse(network, descriptor[None])
-            raw = rule.calibrate(network)[0]
-            probabilities = self.tracker.smooth(face_id, raw) if smooth else raw.copy()
-            faces.append(
-                FaceResult(
-                    face_id=face_id,
-                    box=det.box,
-                    score=det.score,
-                    landmarks=det.landmarks,
-                    probabilities=probabilities,
-                    raw_probabilities=raw,
-                    decisions=rule.decide(probabilities),
-                    thresholds=rule.thresholds,
-                    attention=output.attention[i],
-                    aligned=crop.image,
-                    align_matrix=crop.matrix,
-                    second_opinion=descriptor is not None,
-                    reliability=self._reliability[descriptor is not None],
-                )
-            )
+        faces = [
+            self._face_result(det, face_id, crop, output, i, descriptors[i] if descriptors else None, smooth=smooth)
+            for i, (det, face_id, crop) in enumerate(zip(detections, ids, aligned))
+        ]
         end = time.perf_counter()
         timings = StageTimings(
             detect_ms=(detect_done - start) * 1000,
@@ -323,4 +302,38 @@ class FacePipeline:
             timings=timings,
             model_trained=self.bundle.trained,
             model_name=self.bundle.name,
+        )
+
+    def _face_result(
+        self,
+        detection: Detection,
+        face_id: int,
+        crop: AlignedFace,
+        output: ClassifierOutput,
+        row: int,
+        descriptor: np.ndarray | None,
+        *,
+        smooth: bool,
+    ) -> FaceResult:
+        """Face ``row`` of the batch under the bundle's rule, or fused with its descriptor under the second
+        opinion's; ``smooth`` runs it through the track's EMA."""
+        rule, network = self._rule, output.probabilities[row : row + 1]
+        if descriptor is not None and self._opinion is not None:
+            rule, network = self._opinion.rule, self._opinion.fuse(network, descriptor[None])
+        raw = rule.calibrate(network)[0]
+        probabilities = self.tracker.smooth(face_id, raw) if smooth else raw.copy()
+        return FaceResult(
+            face_id=face_id,
+            box=detection.box,
+            score=detection.score,
+            landmarks=detection.landmarks,
+            probabilities=probabilities,
+            raw_probabilities=raw,
+            decisions=rule.decide(probabilities),
+            thresholds=rule.thresholds,
+            attention=output.attention[row],
+            aligned=crop.image,
+            align_matrix=crop.matrix,
+            second_opinion=descriptor is not None,
+            reliability=self._reliability[descriptor is not None],
         )
