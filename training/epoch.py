@@ -67,22 +67,12 @@ def train_one_epoch(
     total_loss, seen = 0.0, 0
     positives = torch.zeros(NUM_ATTRIBUTES, device=device)
     started = time.perf_counter()
-    for step, (images, targets) in enumerate(loader):
-        images = images.to(device, non_blocking=True)  # (b, 3, H, W) images, or (b, hw, dim) cached tokens
-        if images.ndim == 4:
-            images = images.contiguous(memory_format=torch.channels_last)
-        targets = targets.to(device, non_blocking=True)
+    for step, batch in enumerate(loader):
+        images, targets = _on_device(batch, device)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             logits, attention = model(images)  # (b, 40), (b, layers, heads, 40, gh, gw)
         loss = criterion(logits.float(), targets, attention.float() if needs_attention else None)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if grad_clip:
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
-        scheduler.step()
+        _optimizer_step(loss, model, optimizer, scheduler, scaler, grad_clip)
         if ema is not None:
             ema.update(raw)
         value = float(loss.detach())
@@ -103,7 +93,41 @@ def train_one_epoch(
                     images_per_s=rate,
                 )
             )
-    elapsed = time.perf_counter() - started
+    return _summed_stats(total_loss, seen, positives, time.perf_counter() - started, ctx)
+
+
+def _on_device(batch: tuple[torch.Tensor, torch.Tensor], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(images or cached tokens, targets) on ``device``; images channels-last, as the convolutions run fastest."""
+    images, targets = batch
+    images = images.to(device, non_blocking=True)  # (b, 3, H, W) images, or (b, hw, dim) cached tokens
+    if images.ndim == 4:
+        images = images.contiguous(memory_format=torch.channels_last)
+    return images, targets.to(device, non_blocking=True)
+
+
+def _optimizer_step(
+    loss: torch.Tensor,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    scaler: torch.amp.GradScaler,
+    grad_clip: float,
+) -> None:
+    """Backward and one optimiser step (loss-scaled for fp16, gradients clipped at ``grad_clip`` unless 0)."""
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if grad_clip:
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
+    scheduler.step()
+
+
+def _summed_stats(
+    total_loss: float, seen: int, positives: torch.Tensor, elapsed: float, ctx: DistContext
+) -> EpochStats:
+    """This rank's sums added over every rank, as the epoch's mean loss, throughput and predicted-positive rates."""
     sums = all_reduce_sum(
         torch.cat([torch.tensor([total_loss, seen], dtype=torch.float64), positives.double().cpu()]), ctx
     )
