@@ -72,6 +72,19 @@ class TrainingPlots(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("TrainingPlots")
+        self._build_plots()
+        self._build_loss_curves()
+        self._build_rate_bars()
+        self._build_f1_curves()
+        self.unflagged_stuck: list[str] = []
+        """Attributes of the latest epoch that meet the stuck rule on the chart without a flag (painted amber)."""
+        self.fix_markers: dict[int, list[pg.InfiniteLine]] = {}
+        """Per 1-based epoch after which fixes were applied: its line on the loss plot, then on the F1 plot."""
+        self._fix_actions: dict[int, list[str]] = {}
+        self._lay_out()
+
+    def _build_plots(self) -> None:
+        """The three plots with their legends, and the list of stuck flags and fixes."""
         self.loss_plot = make_plot("Loss", "epoch", "loss")
         self.rate_plot = make_plot(
             "Is it stuck? predicted-positive rate vs true rate",
@@ -94,6 +107,8 @@ class TrainingPlots(QWidget):
         self.events.setObjectName("StuckEvents")
         self.events.setMinimumHeight(90)
 
+    def _build_loss_curves(self) -> None:
+        """Each step's loss and each epoch's mean."""
         self._step_x: list[float] = []
         self._step_y: list[float] = []
         self._epoch_x: list[float] = []
@@ -103,6 +118,8 @@ class TrainingPlots(QWidget):
             [], [], pen=pg.mkPen("#e8590c", width=2), symbol="o", symbolSize=6, symbolBrush="#e8590c", name="epoch mean"
         )
 
+    def _build_rate_bars(self) -> None:
+        """True (train frequency) and predicted-positive rate per attribute, rarest left."""
         x = np.arange(NUM_ATTRIBUTES)
         true = np.array([ATTRIBUTES[i].frequency for i in _BY_FREQUENCY])
         self.true_bars = pg.BarGraphItem(
@@ -116,6 +133,9 @@ class TrainingPlots(QWidget):
         self.rate_plot.addItem(self.predicted_bars)
         self.rate_plot.getAxis("bottom").setTicks([[(i, ATTRIBUTES[j].name) for i, j in enumerate(_BY_FREQUENCY)]])
         self.rate_plot.setYRange(0, 1.0)
+
+    def _build_f1_curves(self) -> None:
+        """Validation F1 per epoch, one curve per ``F1_SERIES`` group."""
         self._f1_data: dict[str, list[tuple[int, float]]] = {key: [] for key, _, _ in F1_SERIES}
         self.f1_curves = {
             key: self.f1_plot.plot([], [], pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6, symbolBrush=colour)
@@ -124,12 +144,9 @@ class TrainingPlots(QWidget):
         self._f1_labels = {key: label for key, label, _ in F1_SERIES}
         self._f1_in_legend: set[str] = set()
         self.f1_plot.setYRange(0, 1.0)
-        self.unflagged_stuck: list[str] = []
-        """Attributes of the latest epoch that meet the stuck rule on the chart without a flag (painted amber)."""
-        self.fix_markers: dict[int, list[pg.InfiniteLine]] = {}
-        """Per 1-based epoch after which fixes were applied: its line on the loss plot, then on the F1 plot."""
-        self._fix_actions: dict[int, list[str]] = {}
 
+    def _lay_out(self) -> None:
+        """Loss and F1 side by side, the rate chart under them, the flag list at the bottom."""
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(_with_legend(self.loss_plot, self.loss_legend), 0, 0)
