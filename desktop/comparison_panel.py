@@ -46,6 +46,18 @@ class ComparisonPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ComparisonPanel")
+        empty_page = self._build_empty_page()
+        page = self._build_comparison_page()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(empty_page)
+        self.stack.addWidget(page)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+        self.comparing = False
+
+    def _build_empty_page(self) -> QWidget:
+        """The hint shown while there is no second model, with a button to choose one."""
         self.empty = QLabel(
             "Put two models side by side on the same faces: load a second model with <b>Model ▸ Compare with a "
             "second model…</b>, or from the Training tab's imbalance journey (e.g. the naive and the best "
@@ -60,7 +72,10 @@ class ComparisonPanel(QWidget):
         empty_layout.addWidget(self.empty)
         empty_layout.addWidget(self.choose_button, 0, Qt.AlignmentFlag.AlignLeft)
         empty_layout.addStretch(1)
+        return empty_page
 
+    def _build_comparison_page(self) -> QWidget:
+        """The two models' tiles and names, the summary, the bars and their legend."""
         self.model_labels = (QLabel(), QLabel())
         self.stop_button = QPushButton("Stop comparing")
         self.stop_button.clicked.connect(self.stopRequested)
@@ -84,8 +99,18 @@ class ComparisonPanel(QWidget):
         legend = QLabel("red ground = the two models decide differently · bright bar = positive · red tick = threshold")
         legend.setWordWrap(True)
         legend.setStyleSheet("color: gray; font-size: 9pt;")
+        top = self._header()
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(legend)
+        return page
 
-        # the tiles on the left, the models' names, the face and Stop on their right: the page stays short
+    def _header(self) -> QHBoxLayout:
+        """The tiles on the left, the models' names, the face and Stop on their right: the page stays short."""
         beside = QVBoxLayout()
         for label in self.model_labels:
             label.setTextFormat(Qt.TextFormat.RichText)
@@ -99,21 +124,7 @@ class ComparisonPanel(QWidget):
         for tile in self.tiles:
             top.addWidget(tile, 0, Qt.AlignmentFlag.AlignTop)
         top.addLayout(beside, 1)
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
-        layout.addWidget(self.summary)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(legend)
-
-        self.stack = QStackedWidget()
-        self.stack.addWidget(empty_page)
-        self.stack.addWidget(page)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.stack)
-        self.comparing = False
+        return top
 
     def set_models(self, first: str | None, second: str | None) -> None:
         """The live model's and the second model's labels; ``second=None``: nothing to compare (the hint)."""
