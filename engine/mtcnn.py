@@ -201,6 +201,31 @@ def _crops(image: np.ndarray, boxes: np.ndarray, size: int) -> tuple[np.ndarray,
     return normalize(np.stack(patches)), valid
 
 
+def _apply_proposal_regression(boxes: np.ndarray) -> np.ndarray:
+    """P-Net candidates (n, 9: box, score, regression) -> boxes moved by their regression (n, 5), as facenet-pytorch."""
+    w_reg = boxes[:, 2] - boxes[:, 0]
+    h_reg = boxes[:, 3] - boxes[:, 1]
+    return np.stack(
+        [
+            boxes[:, 0] + boxes[:, 5] * w_reg,
+            boxes[:, 1] + boxes[:, 6] * h_reg,
+            boxes[:, 2] + boxes[:, 7] * w_reg,
+            boxes[:, 3] + boxes[:, 8] * h_reg,
+            boxes[:, 4],
+        ],
+        axis=1,
+    )  # (n, 5)
+
+
+def _landmarks_in_image(points: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """O-Net's landmarks (n, 10: five x then five y, relative to the box) -> pixels (n, 5, 2) float32."""
+    w_i = (boxes[:, 2] - boxes[:, 0] + 1)[:, None]
+    h_i = (boxes[:, 3] - boxes[:, 1] + 1)[:, None]
+    points_x = w_i * points[:, :5] + boxes[:, 0:1] - 1
+    points_y = h_i * points[:, 5:] + boxes[:, 1:2] - 1
+    return np.stack([points_x, points_y], axis=2).astype(np.float32)
+
+
 class MTCNNCascade:
     """The three-stage MTCNN on one RGB image; ``detect`` matches ``facenet_pytorch.MTCNN(keep_all=True).detect``.
 
@@ -231,67 +256,57 @@ class MTCNNCascade:
 
     def _cascade(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """uint8 (h, w, 3) -> boxes (n, 5: x1, y1, x2, y2, score), landmarks (n, 5, 2)."""
-        t = self.thresholds
         image = np.ascontiguousarray(rgb.transpose(2, 0, 1), np.float32)  # (3, h, w)
-        h, w = image.shape[1:3]
         empty = (np.zeros((0, 5), np.float32), np.zeros((0, 5, 2), np.float32))
-
-        per_scale = []
-        for scale in pyramid_scales(h, w, self.min_face_size, self.factor):
-            scaled = normalize(area_resize(image, int(h * scale + 1), int(w * scale + 1)))
-            reg, probs = self.runner.run_pnet(scaled[None])
-            found = _proposals(reg[0], probs[0, 1], scale, t[0])
-            per_scale.append(found[nms(found[:, :4], found[:, 4], 0.5)])
-        if not per_scale:
-            return empty
-        boxes = np.concatenate(per_scale)
-        boxes = boxes[nms(boxes[:, :4], boxes[:, 4], 0.7)]
+        boxes = self._pnet_proposals(image)
         if len(boxes) == 0:
             return empty
-        w_reg = boxes[:, 2] - boxes[:, 0]
-        h_reg = boxes[:, 3] - boxes[:, 1]
-        refined = np.stack(
-            [
-                boxes[:, 0] + boxes[:, 5] * w_reg,
-                boxes[:, 1] + boxes[:, 6] * h_reg,
-                boxes[:, 2] + boxes[:, 7] * w_reg,
-                boxes[:, 3] + boxes[:, 8] * h_reg,
-                boxes[:, 4],
-            ],
-            axis=1,
-        )  # (n, 5)
-        boxes = _rerec(refined)
-
+        boxes = _rerec(_apply_proposal_regression(boxes))
         data, valid = _crops(image, boxes, _RNET_SIZE)
         if len(valid) == 0:
             return empty
-        boxes = boxes[valid]
-        reg, probs = self.runner.run_rnet(data)  # (n, 4), (n, 2)
-        score = probs[:, 1]
-        passed = score > t[1]
-        boxes = np.concatenate([boxes[passed, :4], score[passed, None]], axis=1)
-        reg = reg[passed]
-        pick = nms(boxes[:, :4], boxes[:, 4], 0.7)
-        boxes = _rerec(_bbreg(boxes[pick], reg[pick]))
+        boxes = self._rnet_refine(boxes[valid], data)
         if len(boxes) == 0:
             return empty
-
         data, valid = _crops(image, boxes, _ONET_SIZE)
         if len(valid) == 0:
             return empty
-        boxes = boxes[valid]
-        reg, points, probs = self.runner.run_onet(data)  # (n, 4), (n, 10), (n, 2)
+        return self._onet_output(boxes[valid], data)
+
+    def _pnet_proposals(self, image: np.ndarray) -> np.ndarray:
+        """(3, h, w) -> P-Net's candidates over the pyramid (n, 9: box, score, regression), NMS within and across
+        scales; (0, 9) when the image is smaller than the smallest face."""
+        h, w = image.shape[1:3]
+        per_scale: list[np.ndarray] = []
+        for scale in pyramid_scales(h, w, self.min_face_size, self.factor):
+            scaled = normalize(area_resize(image, int(h * scale + 1), int(w * scale + 1)))
+            reg, probs = self.runner.run_pnet(scaled[None])
+            found = _proposals(reg[0], probs[0, 1], scale, self.thresholds[0])
+            per_scale.append(found[nms(found[:, :4], found[:, 4], 0.5)])
+        if not per_scale:
+            return np.zeros((0, 9), np.float32)
+        boxes = np.concatenate(per_scale)
+        kept: np.ndarray = boxes[nms(boxes[:, :4], boxes[:, 4], 0.7)]
+        return kept
+
+    def _rnet_refine(self, boxes: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """R-Net on the (n, 3, 24, 24) crops of ``boxes``: the survivors, regressed and squared (m, 5)."""
+        reg, probs = self.runner.run_rnet(data)  # (n, 4), (n, 2)
         score = probs[:, 1]
-        passed = score > t[2]
-        points = points[passed]  # (n, 10)
+        passed = score > self.thresholds[1]
         boxes = np.concatenate([boxes[passed, :4], score[passed, None]], axis=1)
         reg = reg[passed]
-        w_i = (boxes[:, 2] - boxes[:, 0] + 1)[:, None]
-        h_i = (boxes[:, 3] - boxes[:, 1] + 1)[:, None]
-        points_x = w_i * points[:, :5] + boxes[:, 0:1] - 1
-        points_y = h_i * points[:, 5:] + boxes[:, 1:2] - 1
-        points = np.stack([points_x, points_y], axis=2).astype(np.float32)  # (n, 5, 2)
-        boxes = _bbreg(boxes, reg)
+        pick = nms(boxes[:, :4], boxes[:, 4], 0.7)
+        return _rerec(_bbreg(boxes[pick], reg[pick]))
+
+    def _onet_output(self, boxes: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """O-Net on the (n, 3, 48, 48) crops of ``boxes``: final boxes (m, 5) and landmarks (m, 5, 2) in pixels."""
+        reg, points, probs = self.runner.run_onet(data)  # (n, 4), (n, 10), (n, 2)
+        score = probs[:, 1]
+        passed = score > self.thresholds[2]
+        boxes = np.concatenate([boxes[passed, :4], score[passed, None]], axis=1)
+        points = _landmarks_in_image(points[passed], boxes)
+        boxes = _bbreg(boxes, reg[passed])
         pick = nms_min(boxes[:, :4], boxes[:, 4], 0.7)
         return boxes[pick], points[pick]
 
