@@ -180,78 +180,109 @@ def read_dlib_resnet(path: Path) -> DlibResNet:
     return DlibResNet(mean_rgb, stem, tuple(blocks), projection)
 
 
-def build_graph(net: DlibResNet) -> Any:
-    """The ONNX model: ``chips`` (batch, 150, 150, 3) uint8 RGB -> ``descriptors`` (batch, 128) and ``grid``
-    (batch, 1024) float32."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
+class _GraphBuilder:
+    """The nodes and initializers of a graph being written, in order; each helper returns its output's name."""
 
-    nodes: list[Any] = []
-    weights: list[Any] = []
+    def __init__(self) -> None:
+        self.nodes: list[Any] = []
+        self.weights: list[Any] = []
 
-    def const(name: str, value: np.ndarray) -> str:
-        weights.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+    def const(self, name: str, value: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.weights.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
 
-    def node(op: str, inputs: list[str], name: str, **attrs: Any) -> str:
-        nodes.append(helper.make_node(op, inputs, [name], name=name, **attrs))
+    def node(self, op: str, inputs: list[str], name: str, **attrs: Any) -> str:
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, [name], name=name, **attrs))
         return name
 
-    def conv(x: str, c: Conv, name: str) -> str:
-        w, b = const(f"{name}.w", c.weight), const(f"{name}.b", c.bias)
+    def conv(self, x: str, c: Conv, name: str) -> str:
+        w, b = self.const(f"{name}.w", c.weight), self.const(f"{name}.b", c.bias)
         k = c.weight.shape[-1]
-        return node("Conv", [x, w, b], name, kernel_shape=[k, k], strides=[c.stride] * 2, pads=[c.padding] * 4)
+        return self.node("Conv", [x, w, b], name, kernel_shape=[k, k], strides=[c.stride] * 2, pads=[c.padding] * 4)
 
-    def pad(x: str, channels: int, rows: int, name: str) -> str:
+    def pad(self, x: str, channels: int, rows: int, name: str) -> str:
         """Zeros after the last channel and below / right of the last row / column (NCHW)."""
-        return node("Pad", [x, const(f"{name}.pads", np.array([0, 0, 0, 0, 0, channels, rows, rows], np.int64))], name)
+        pads = self.const(f"{name}.pads", np.array([0, 0, 0, 0, 0, channels, rows, rows], np.int64))
+        return self.node("Pad", [x, pads], name)
 
-    def out_size(size: int, kernel: int, stride: int, padding: int) -> int:
-        return (size + 2 * padding - kernel) // stride + 1
 
-    x = node("Cast", ["chips"], "as_float", to=TensorProto.FLOAT)
-    x = node("Sub", [x, const("mean_rgb", net.mean_rgb)], "centred")
-    x = node("Div", [x, const("scale", np.array(256.0, np.float32))], "scaled")
-    x = node("Transpose", [x], "nchw", perm=[0, 3, 1, 2])
-    x = node("Relu", [conv(x, net.stem, "stem")], "stem.relu")
-    x = node("MaxPool", [x], "stem.pool", kernel_shape=[3, 3], strides=[2, 2])
-    size = out_size(out_size(CHIP_SIZE, net.stem.weight.shape[-1], net.stem.stride, net.stem.padding), 3, 2, 0)
-    channels = net.stem.weight.shape[0]
-    for i, block in enumerate(net.blocks):
-        name = f"block{i}"
-        y = node("Relu", [conv(x, block.first, f"{name}.conv1")], f"{name}.relu1")
-        y = conv(y, block.second, f"{name}.conv2")
-        branch_size = out_size(out_size(size, 3, block.first.stride, block.first.padding), 3, 1, block.second.padding)
-        shortcut, shortcut_size = x, size
-        if block.downsample:
-            shortcut = node("AveragePool", [x], f"{name}.pool", kernel_shape=[2, 2], strides=[2, 2])
-            shortcut_size = out_size(size, 2, 2, 0)
-        out_channels = block.second.weight.shape[0]
-        if out_channels > channels:
-            shortcut = pad(shortcut, out_channels - channels, 0, f"{name}.pad_channels")
-        if shortcut_size > branch_size:
-            y = pad(y, 0, shortcut_size - branch_size, f"{name}.pad_rows")
-        elif branch_size > shortcut_size:
-            shortcut = pad(shortcut, 0, branch_size - shortcut_size, f"{name}.pad_shortcut")
-        x = node("Relu", [node("Add", [y, shortcut], f"{name}.add")], f"{name}.relu2")
-        size, channels = max(branch_size, shortcut_size), out_channels
-    node("Flatten", [x], "grid", axis=1)
-    x = node("ReduceMean", [x, const("spatial_axes", np.array([2, 3], np.int64))], "pooled", keepdims=0)
-    node("MatMul", [x, const("projection", net.projection)], "descriptors")
+def _out_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _stem(g: _GraphBuilder, net: DlibResNet) -> tuple[str, int, int]:
+    """uint8 NHWC chips -> the stem's pooled map: (its name, side, channels)."""
+    from onnx import TensorProto
+
+    x = g.node("Cast", ["chips"], "as_float", to=TensorProto.FLOAT)
+    x = g.node("Sub", [x, g.const("mean_rgb", net.mean_rgb)], "centred")
+    x = g.node("Div", [x, g.const("scale", np.array(256.0, np.float32))], "scaled")
+    x = g.node("Transpose", [x], "nchw", perm=[0, 3, 1, 2])
+    x = g.node("Relu", [g.conv(x, net.stem, "stem")], "stem.relu")
+    x = g.node("MaxPool", [x], "stem.pool", kernel_shape=[3, 3], strides=[2, 2])
+    size = _out_size(_out_size(CHIP_SIZE, net.stem.weight.shape[-1], net.stem.stride, net.stem.padding), 3, 2, 0)
+    return x, size, net.stem.weight.shape[0]
+
+
+def _residual_block(
+    g: _GraphBuilder, x: str, block: ResidualBlock, name: str, size: int, channels: int
+) -> tuple[str, int, int]:
+    """One block on ``x`` (side ``size``, ``channels`` deep), adding as dlib's ``tt::add`` does: zeros outside the
+    smaller of branch and shortcut. Returns (output name, side, channels)."""
+    y = g.node("Relu", [g.conv(x, block.first, f"{name}.conv1")], f"{name}.relu1")
+    y = g.conv(y, block.second, f"{name}.conv2")
+    branch_size = _out_size(_out_size(size, 3, block.first.stride, block.first.padding), 3, 1, block.second.padding)
+    shortcut, shortcut_size = x, size
+    if block.downsample:
+        shortcut = g.node("AveragePool", [x], f"{name}.pool", kernel_shape=[2, 2], strides=[2, 2])
+        shortcut_size = _out_size(size, 2, 2, 0)
+    out_channels = block.second.weight.shape[0]
+    if out_channels > channels:
+        shortcut = g.pad(shortcut, out_channels - channels, 0, f"{name}.pad_channels")
+    if shortcut_size > branch_size:
+        y = g.pad(y, 0, shortcut_size - branch_size, f"{name}.pad_rows")
+    elif branch_size > shortcut_size:
+        shortcut = g.pad(shortcut, 0, branch_size - shortcut_size, f"{name}.pad_shortcut")
+    x = g.node("Relu", [g.node("Add", [y, shortcut], f"{name}.add")], f"{name}.relu2")
+    return x, max(branch_size, shortcut_size), out_channels
+
+
+def _model(g: _GraphBuilder, net: DlibResNet, grid_width: int) -> Any:
+    """The checked ONNX model of ``g``'s nodes, with its inputs and outputs declared (batch dimension free)."""
+    import onnx
+    from onnx import TensorProto, helper
+
     graph = helper.make_graph(
-        nodes,
+        g.nodes,
         "dlib_face_recognition_resnet_v1",
         [helper.make_tensor_value_info("chips", TensorProto.UINT8, ["batch", CHIP_SIZE, CHIP_SIZE, 3])],
         [
             helper.make_tensor_value_info("descriptors", TensorProto.FLOAT, ["batch", net.projection.shape[1]]),
-            helper.make_tensor_value_info("grid", TensorProto.FLOAT, ["batch", channels * size * size]),
+            helper.make_tensor_value_info("grid", TensorProto.FLOAT, ["batch", grid_width]),
         ],
-        initializer=weights,
+        initializer=g.weights,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="attricam")
     model.ir_version = 8  # readable by every onnxruntime from 1.14 on
     onnx.checker.check_model(model)
     return model
+
+
+def build_graph(net: DlibResNet) -> Any:
+    """The ONNX model: ``chips`` (batch, 150, 150, 3) uint8 RGB -> ``descriptors`` (batch, 128) and ``grid``
+    (batch, 1024) float32."""
+    g = _GraphBuilder()
+    x, size, channels = _stem(g, net)
+    for i, block in enumerate(net.blocks):
+        x, size, channels = _residual_block(g, x, block, f"block{i}", size, channels)
+    g.node("Flatten", [x], "grid", axis=1)
+    x = g.node("ReduceMean", [x, g.const("spatial_axes", np.array([2, 3], np.int64))], "pooled", keepdims=0)
+    g.node("MatMul", [x, g.const("projection", net.projection)], "descriptors")
+    return _model(g, net, channels * size * size)
 
 
 def cache_path(dat_file: Path) -> Path:
