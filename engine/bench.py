@@ -23,7 +23,8 @@ from .output_paths import OutputPathError
 from .runtime import BACKENDS, DEVICES
 
 if TYPE_CHECKING:
-    from .pipeline import FacePipeline
+    from .bundle import ModelBundle
+    from .pipeline import FacePipeline, PipelineSettings
 
 __all__ = ["add_bench_arguments", "run_bench", "process_start_time"]
 
@@ -134,23 +135,43 @@ def _measure(pipeline: FacePipeline, source: Path, frames: int, render: bool, st
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    import psutil
-
-    from .bundle import BundleError, ModelBundle, load_default_bundle
+    """Run the live pipeline over ``--source``; print its figures (and write them to ``--json``). 2: bad input."""
+    from .bundle import BundleError
     from .image_io import MediaLoadError
-    from .pipeline import FacePipeline, PipelineSettings
-    from .sources import VideoReader
+    from .pipeline import FacePipeline
 
     started = process_start_time()
     try:  # every input and output is checked before the pipeline starts
-        json_out = _check_bench_paths(args)
-        with VideoReader(args.source):  # opens, and its frame size is within bounds
-            pass
-        bundle = ModelBundle.load(args.model) if args.model else load_default_bundle()
+        json_out, bundle = _checked_inputs(args)
     except (OutputPathError, MediaLoadError, BundleError) as exc:
         print(f"attricam bench: error: {exc}", file=sys.stderr)
         return 2
-    settings = PipelineSettings(
+    pipeline = FacePipeline(bundle, _pipeline_settings(args))
+    samples = _measure(pipeline, args.source, args.frames, not args.no_render, started)
+    descriptors = pipeline.descriptors_computed
+    pipeline.close()
+    _publish(_figures(args, bundle, pipeline, samples, descriptors), json_out)
+    if not bundle.trained:
+        print(f"WARNING: model {bundle.name} is UNTRAINED (random weights)", file=sys.stderr)
+    return 0
+
+
+def _checked_inputs(args: argparse.Namespace) -> tuple[Path | None, ModelBundle]:
+    """The resolved ``--json`` (or None) and the model, once the clip opens within bounds; raises on bad input."""
+    from .bundle import ModelBundle, load_default_bundle
+    from .sources import VideoReader
+
+    json_out = _check_bench_paths(args)
+    with VideoReader(args.source):  # opens, and its frame size is within bounds
+        pass
+    return json_out, ModelBundle.load(args.model) if args.model else load_default_bundle()
+
+
+def _pipeline_settings(args: argparse.Namespace) -> PipelineSettings:
+    """The live app's pipeline as the options ask for it."""
+    from .pipeline import PipelineSettings
+
+    return PipelineSettings(
         backend=args.backend,
         device=args.device,
         threads=args.threads,
@@ -160,13 +181,17 @@ def run_bench(args: argparse.Namespace) -> int:
         second_opinion=not args.no_second_opinion,
         descriptor_async=True,  # as the live app: descriptors in their own process, never on the frame path
     )
-    pipeline = FacePipeline(bundle, settings)
-    samples = _measure(pipeline, args.source, args.frames, not args.no_render, started)
-    descriptors = pipeline.descriptors_computed
-    pipeline.close()
+
+
+def _figures(
+    args: argparse.Namespace, bundle: ModelBundle, pipeline: FacePipeline, samples: _Samples, descriptors: int
+) -> dict[str, object]:
+    """The run's figures (rates, percentiles in ms, memory, the setup that produced them), JSON-able."""
+    import psutil
+
     frame_ms, faces = samples.frame_ms, samples.faces
     total_s = sum(frame_ms) / 1000
-    figures = {
+    return {
         "source": str(args.source),
         "frames": args.frames,
         "fps": round(args.frames / total_s, 2),
@@ -194,12 +219,13 @@ def run_bench(args: argparse.Namespace) -> int:
         "stage_ms_p50": {k: round(float(np.median(v)), 2) for k, v in samples.stages.items()},
         "render": not args.no_render,
     }
+
+
+def _publish(figures: dict[str, object], json_out: Path | None) -> None:
+    """The figures as indented JSON on stdout and, atomically, in ``json_out``."""
     text = json.dumps(figures, indent=2)
     print(text)
     if json_out:
         from .atomic import atomic_write_text
 
         atomic_write_text(json_out, text + "\n")
-    if not bundle.trained:
-        print(f"WARNING: model {bundle.name} is UNTRAINED (random weights)", file=sys.stderr)
-    return 0
