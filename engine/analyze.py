@@ -41,7 +41,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -257,72 +257,111 @@ def _build_pipeline(options: AnalyzeOptions) -> FacePipeline:
     return FacePipeline(bundle, settings)
 
 
+@dataclass
+class _BatchProgress:
+    """Where a batch stands: files read and failed, and what ended it early. ``current`` is the file being
+    analysed (the last one once the batch is done), the one an interruption names."""
+
+    read: int = 0
+    failed: int = 0
+    interrupted: bool = False
+    stopped: str = ""
+    current: Path = field(default_factory=Path)
+
+
+@dataclass(frozen=True)
+class _Outputs:
+    """The open outputs of a batch: the CSV always, the JSON report and the annotated copies when asked for."""
+
+    csv: CsvReport
+    json: JsonReport | None
+    annotate: AnnotationWriter | None
+
+
 def analyze_media(pipeline: FacePipeline, options: AnalyzeOptions) -> AnalyzeSummary:
     """Analyse every file under ``options.paths`` into the outputs; bad files are reported and skipped."""
     files, unreadable, listing = _list_media(options)
     for line in unreadable:
         _say(line)
-    read, failed = 0, len(unreadable)
-    interrupted = False
-    stopped = ""
+    batch = _BatchProgress(failed=len(unreadable))
     csv: CsvReport | None = None
     verbose = log.isEnabledFor(logging.DEBUG)
-    with contextlib.ExitStack() as outputs:
-        progress = outputs.enter_context(_progress_bar(len(files), enabled=not verbose))
+    with contextlib.ExitStack() as stack:
+        progress = stack.enter_context(_progress_bar(len(files), enabled=not verbose))
         try:
-            csv = outputs.enter_context(CsvReport.open(options.csv))
-            json = outputs.enter_context(JsonReport.open(options.json, pipeline.bundle)) if options.json else None
+            csv = stack.enter_context(CsvReport.open(options.csv))
+            json = stack.enter_context(JsonReport.open(options.json, pipeline.bundle)) if options.json else None
             annotate = AnnotationWriter(options.annotate) if options.annotate else None
-            path = files[0] if files else Path()
-            for number, path in enumerate(files, 1):
-                start = time.perf_counter()
-                progress.update(1)
-                try:
-                    analysis = _analyze_file(pipeline, path, options, annotate)
-                except KeyboardInterrupt:
-                    _say(f"interrupted at {display_name(path)}: outputs hold the {read} file(s) read before it")
-                    interrupted = True
-                    break
-                except MediaLoadError as exc:
-                    _say(f"SKIPPED {exc}")
-                    failed += 1
-                    if json:
-                        json.add_error(path, str(exc))
-                    continue
-                except OutputWriteError:
-                    raise
-                except Exception as exc:  # a bug must not end a long batch; traceback with -v
-                    log.debug("analysis of %s failed", path, exc_info=True)
-                    reason = _one_line(exc) if isinstance(exc, OSError) else f"internal error ({_one_line(exc)})"
-                    _say(f"FAILED {display_name(path)}: {reason}")
-                    failed += 1
-                    if json:
-                        json.add_error(path, reason)
-                    continue
-                _record(analysis, path, csv, json)
-                read += 1
-                log.debug(
-                    "[%d/%d] %s: %d face(s)%s in %.0f ms",
-                    number,
-                    len(files),
-                    display_name(path),
-                    analysis.faces,
-                    f" over {len(analysis.frames)} frame(s)" if is_video(path) else "",
-                    (time.perf_counter() - start) * 1000,
-                )
+            _analyze_files(pipeline, files, options, _Outputs(csv, json, annotate), progress, batch)
         except KeyboardInterrupt:  # between files (bookkeeping, logging): a file's rows are one write, whole or absent
-            _say(f"interrupted at {display_name(path)}: outputs hold the {read} file(s) read")
-            interrupted = True
+            _say(f"interrupted at {display_name(batch.current)}: outputs hold the {batch.read} file(s) read")
+            batch.interrupted = True
         except OutputWriteError as exc:
             rows = csv.rows if csv else 0
-            stopped = f"{exc}: stopped after {read} file(s); the outputs keep their {rows} CSV row(s)"
+            batch.stopped = f"{exc}: stopped after {batch.read} file(s); the outputs keep their {rows} CSV row(s)"
     return AnalyzeSummary(
-        files_read=read,
-        files_failed=failed,
+        files_read=batch.read,
+        files_failed=batch.failed,
         rows=csv.rows if csv else 0,
-        interrupted=interrupted,
-        stopped=stopped,
+        interrupted=batch.interrupted,
+        stopped=batch.stopped,
         listing=listing,
+    )
+
+
+def _analyze_files(
+    pipeline: FacePipeline,
+    files: list[Path],
+    options: AnalyzeOptions,
+    outputs: _Outputs,
+    progress: Any,
+    batch: _BatchProgress,
+) -> None:
+    """Each file into the outputs in turn; one that fails is reported and counted, Ctrl-C during one ends the
+    batch. An :class:`OutputWriteError` ends it too, raised to the caller."""
+    for number, path in enumerate(files, 1):
+        batch.current = path
+        start = time.perf_counter()
+        progress.update(1)
+        try:
+            analysis = _analyze_file(pipeline, path, options, outputs.annotate)
+        except KeyboardInterrupt:
+            _say(f"interrupted at {display_name(path)}: outputs hold the {batch.read} file(s) read before it")
+            batch.interrupted = True
+            return
+        except MediaLoadError as exc:
+            _count_failure(batch, path, f"SKIPPED {exc}", str(exc), outputs.json)
+            continue
+        except OutputWriteError:
+            raise
+        except Exception as exc:  # a bug must not end a long batch; traceback with -v
+            log.debug("analysis of %s failed", path, exc_info=True)
+            reason = _one_line(exc) if isinstance(exc, OSError) else f"internal error ({_one_line(exc)})"
+            _count_failure(batch, path, f"FAILED {display_name(path)}: {reason}", reason, outputs.json)
+            continue
+        _record(analysis, path, outputs.csv, outputs.json)
+        batch.read += 1
+        _log_analysed(number, len(files), path, analysis, start)
+
+
+def _count_failure(batch: _BatchProgress, path: Path, message: str, reason: str, json: JsonReport | None) -> None:
+    """A file that could not be analysed: one stderr line, the failed count, its error entry in the JSON report."""
+    _say(message)
+    batch.failed += 1
+    if json:
+        json.add_error(path, reason)
+
+
+def _log_analysed(number: int, total: int, path: Path, analysis: FileAnalysis, start: float) -> None:
+    """--verbose's line for a file read: its place in the batch, faces (and frames) and time since ``start``."""
+    log.debug(
+        "[%d/%d] %s: %d face(s)%s in %.0f ms",
+        number,
+        total,
+        display_name(path),
+        analysis.faces,
+        f" over {len(analysis.frames)} frame(s)" if is_video(path) else "",
+        (time.perf_counter() - start) * 1000,
     )
 
 
