@@ -260,7 +260,6 @@ def finalize_run(
     replaces :func:`shifted_val_inputs` (a frozen-backbone run passes the cached token grids of those inputs,
     and ``faces.images`` then holds the clean token grids).
     """
-    out = Path(cfg.out)
     if best.state is not None:
         model.load_state_dict(best.state)
     model.eval()
@@ -268,30 +267,74 @@ def finalize_run(
     rule = scores.fit.rule if scores.fit else DecisionRule.uncalibrated()
     records = [h.to_dict() for h in history]
     metadata = _bundle_metadata(cfg, best, history, summaries, wall_seconds, loss_weights, scores)
+    bundle_path, onnx_path = _write_bundle(cfg, model, rule, metadata)
+    report_path = _write_val_report(cfg, best, scores, rule, metadata, records)
+    _announce_finished(callback, str(bundle_path), report_path, best, scores.val_summary, onnx_path)
+    return {
+        "bundle": str(bundle_path),
+        "onnx": onnx_path,
+        "report": report_path,
+        "finished": True,
+        "best_epoch": int(best.epoch),
+        "val": scores.val_summary,
+        "shifted_val": metadata["shifted_val"],
+        "attention": scores.attention,
+        "history": records,
+    }
+
+
+def _write_bundle(
+    cfg: TrainConfig, model: CrossAttentionAttributeModel, rule: DecisionRule, metadata: dict[str, Any]
+) -> tuple[Path, str]:
+    """The bundle (the model on the CPU, the rule's thresholds and calibration) and, when asked, its ONNX twin."""
+    out = Path(cfg.out)
     model = model.cpu().to(memory_format=torch.contiguous_format)
     bundle = ModelBundle.from_model(
         model, thresholds=rule.thresholds.tolist(), metadata=metadata, calibration=rule.calibration_dict()
     )
     bundle_path = bundle.save(out / BUNDLE_NAME)
     onnx_path = export_onnx_if_available(bundle, out / "model.onnx") if cfg.export_onnx else ""
-    report_path = ""
+    return bundle_path, onnx_path
+
+
+def _write_val_report(
+    cfg: TrainConfig,
+    best: BestRecord,
+    scores: _HeldOutScores,
+    rule: DecisionRule,
+    metadata: dict[str, Any],
+    records: list[dict[str, Any]],
+) -> str:
+    """The cross-fitted val report (JSON, Markdown, plots) under ``cfg.out``; its JSON path, '' without val."""
     report, val_held = scores.report, scores.val_held
-    if report is not None and val_held is not None:
-        extra = {
-            "title": f"{cfg.name}: validation report (best epoch {best.epoch + 1}, cross-fitted decisions)",
-            "metadata": metadata,
-            "at_threshold_0.5": evaluate_predictions(val_held.clean, val_held.labels, 0.5).to_dict(),
-            "shifted_val": report.shifted_val_crossfit.to_dict(),
-            "history": records,
-        }
-        json_path, _ = write_report(out / "val_report", report.val_crossfit, extra, scores.regions)
-        write_plots(out / "plots", rule.calibrate(val_held.clean), val_held.labels, report.val_crossfit)
-        report_path = str(json_path)
-    val_summary, shifted_val, attention = scores.val_summary, metadata["shifted_val"], scores.attention
+    if report is None or val_held is None:
+        return ""
+    out = Path(cfg.out)
+    extra = {
+        "title": f"{cfg.name}: validation report (best epoch {best.epoch + 1}, cross-fitted decisions)",
+        "metadata": metadata,
+        "at_threshold_0.5": evaluate_predictions(val_held.clean, val_held.labels, 0.5).to_dict(),
+        "shifted_val": report.shifted_val_crossfit.to_dict(),
+        "history": records,
+    }
+    json_path, _ = write_report(out / "val_report", report.val_crossfit, extra, scores.regions)
+    write_plots(out / "plots", rule.calibrate(val_held.clean), val_held.labels, report.val_crossfit)
+    return str(json_path)
+
+
+def _announce_finished(
+    callback: EventCallback | None,
+    bundle_path: str,
+    report_path: str,
+    best: BestRecord,
+    val_summary: dict[str, float],
+    onnx_path: str,
+) -> None:
+    """The ``finished`` event and the closing log line."""
     if callback:
         callback(
             FinishedEvent(
-                bundle=str(bundle_path),
+                bundle=bundle_path,
                 report=report_path,
                 best_epoch=int(best.epoch),
                 val=ValSummary.optional(val_summary),
@@ -299,14 +342,3 @@ def finalize_run(
             )
         )
     log.info("wrote %s (best epoch %d) cross-fitted val %s", bundle_path, best.epoch + 1, val_summary)
-    return {
-        "bundle": str(bundle_path),
-        "onnx": onnx_path,
-        "report": report_path,
-        "finished": True,
-        "best_epoch": int(best.epoch),
-        "val": val_summary,
-        "shifted_val": shifted_val,
-        "attention": attention,
-        "history": records,
-    }
