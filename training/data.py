@@ -73,6 +73,17 @@ class DataSummary:
         return [dict(r) for r in self.rows]
 
 
+@dataclass(frozen=True)
+class _RootFaces:
+    """One root's share of a partition: its faces not already taken from an earlier root, and its summary row."""
+
+    root: str
+    images: np.ndarray | None  # (n, H + 2m, W + 2m, 3) uint8; None when the root lists no image of the partition
+    labels: np.ndarray | None  # (n, 40)
+    filenames: list[str]
+    row: SourceRow
+
+
 def load_face_arrays(
     roots: Sequence[str | Path],
     partition: str,
@@ -88,56 +99,79 @@ def load_face_arrays(
     cache when one exists (runs with different limits share it), else from a cache of just those images.
     """
     spec = spec or CropSpec()
-    images: list[np.ndarray] = []  # per root: (n, H + 2m, W + 2m, 3) uint8
-    labels: list[np.ndarray] = []  # per root: (n, 40)
-    names: list[str] = []
-    sources: list[str] = []
-    rows: list[SourceRow] = []
     seen: set[str] = set()
-    for root in roots:
-        split = load_celeba(root, (partition,))[partition]
-        files = split.filenames
-        if not files:
-            rows.append({"root": str(root), "partition": partition, "present": 0, "faces": 0, "duplicates": 0})
-            continue
-        label_of = dict(zip(split.filenames, split.labels))
-        if limit and not cache_ready(root, files, cache_dir, spec):
-            files = files[:limit]  # no whole-split cache yet: detect only what this run needs
-        cache = build_face_cache(root, files, cache_dir, spec, workers=workers)
-        wanted = set(split.filenames[:limit]) if limit else None
-        candidates = [i for i, f in enumerate(cache.filenames) if wanted is None or f in wanted]
-        keep = [i for i in candidates if cache.filenames[i] not in seen]
-        duplicates = len(candidates) - len(keep)
-        seen.update(cache.filenames[i] for i in keep)
-        whole = keep == list(range(len(cache.filenames)))
-        images.append(cache.images if whole else cache.images[keep])  # the memory map itself when nothing is dropped
-        labels.append(np.stack([label_of[cache.filenames[i]] for i in keep]) if keep else np.zeros((0, NUM_ATTRIBUTES)))
-        names.extend(cache.filenames[i] for i in keep)
-        sources.extend([str(root)] * len(keep))
-        rows.append(
-            {
-                "root": str(root),
-                "partition": partition,
-                "present": len(files),
-                "faces": len(cache.filenames),
-                "limit": limit,
-                "no_face": len(cache.no_face),
-                "unreadable": len(cache.unreadable),
-                "duplicates": duplicates,
-                "used": len(keep),
-            }
-        )
-        if duplicates:
-            log.info("%s: %d %s images already taken from an earlier root", root, duplicates, partition)
-    if not names:
-        shape = (0, spec.height + 2 * spec.margin, spec.width + 2 * spec.margin, 3)
-        return FaceArrays(torch.zeros(shape, dtype=torch.uint8), torch.zeros((0, NUM_ATTRIBUTES)), (), ()), DataSummary(
-            tuple(rows)
-        )
-    arrays = FaceArrays(
+    shares = [_root_faces(root, partition, seen, cache_dir, spec, workers, limit) for root in roots]
+    summary = DataSummary(tuple(s.row for s in shares))
+    listed = [s for s in shares if s.images is not None]
+    if not any(s.filenames for s in listed):
+        return _no_faces(spec), summary
+    return _merged(listed), summary
+
+
+def _root_faces(
+    root: str | Path,
+    partition: str,
+    seen: set[str],
+    cache_dir: str | Path | None,
+    spec: CropSpec,
+    workers: int,
+    limit: int | None,
+) -> _RootFaces:
+    """``root``'s faces of ``partition`` whose file names are not in ``seen`` (which gains them)."""
+    split = load_celeba(root, (partition,))[partition]
+    files = split.filenames
+    if not files:
+        row: SourceRow = {"root": str(root), "partition": partition, "present": 0, "faces": 0, "duplicates": 0}
+        return _RootFaces(str(root), None, None, [], row)
+    if limit and not cache_ready(root, files, cache_dir, spec):
+        files = files[:limit]  # no whole-split cache yet: detect only what this run needs
+    cache = build_face_cache(root, files, cache_dir, spec, workers=workers)
+    keep, duplicates = _unseen(cache.filenames, set(split.filenames[:limit]) if limit else None, seen)
+    label_of = dict(zip(split.filenames, split.labels))
+    whole = keep == list(range(len(cache.filenames)))
+    row = {
+        "root": str(root),
+        "partition": partition,
+        "present": len(files),
+        "faces": len(cache.filenames),
+        "limit": limit,
+        "no_face": len(cache.no_face),
+        "unreadable": len(cache.unreadable),
+        "duplicates": duplicates,
+        "used": len(keep),
+    }
+    if duplicates:
+        log.info("%s: %d %s images already taken from an earlier root", root, duplicates, partition)
+    return _RootFaces(
+        str(root),
+        cache.images if whole else cache.images[keep],  # the memory map itself when nothing is dropped
+        np.stack([label_of[cache.filenames[i]] for i in keep]) if keep else np.zeros((0, NUM_ATTRIBUTES)),
+        [cache.filenames[i] for i in keep],
+        row,
+    )
+
+
+def _unseen(filenames: Sequence[str], wanted: set[str] | None, seen: set[str]) -> tuple[list[int], int]:
+    """Indices of the ``wanted`` names (all when None) not in ``seen``, which gains them; and how many were."""
+    candidates = [i for i, f in enumerate(filenames) if wanted is None or f in wanted]
+    keep = [i for i in candidates if filenames[i] not in seen]
+    seen.update(filenames[i] for i in keep)
+    return keep, len(candidates) - len(keep)
+
+
+def _no_faces(spec: CropSpec) -> FaceArrays:
+    """An empty set of faces, shaped as ``spec``'s crops."""
+    shape = (0, spec.height + 2 * spec.margin, spec.width + 2 * spec.margin, 3)
+    return FaceArrays(torch.zeros(shape, dtype=torch.uint8), torch.zeros((0, NUM_ATTRIBUTES)), (), ())
+
+
+def _merged(shares: Sequence[_RootFaces]) -> FaceArrays:
+    """The roots' faces in order; a single root's images stay its cache's memory map."""
+    images = [s.images for s in shares if s.images is not None]
+    labels = [s.labels for s in shares if s.labels is not None]
+    return FaceArrays(
         images=torch.from_numpy(images[0] if len(images) == 1 else np.concatenate(images)),
         labels=torch.from_numpy(np.concatenate(labels).astype(np.float32)),
-        filenames=tuple(names),
-        sources=tuple(sources),
+        filenames=tuple(f for s in shares for f in s.filenames),
+        sources=tuple(s.root for s in shares for _ in s.filenames),
     )
-    return arrays, DataSummary(tuple(rows))
