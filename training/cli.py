@@ -183,11 +183,7 @@ def sleeping_omp_threads() -> None:
 def run_train(args: argparse.Namespace) -> int:
     """Train as asked; a run that ends early says so with a ``stopped`` event, a failure with an ``error`` one."""
     sleeping_omp_threads()
-    from attricam.engine.output_guard import output_lock
-
-    from .checkpoint import IncompatibleCheckpoint
-    from .trainer import CHECKPOINT_NAME
-    from .trainer import main as train_main
+    from .trainer import CHECKPOINT_NAME  # noqa: F401  (torch is imported here, once OpenMP's wait policy is set)
 
     if _rank():
         logging.getLogger().setLevel(logging.WARNING)
@@ -204,11 +200,8 @@ def run_train(args: argparse.Namespace) -> int:
         return _refuse(problem, emit, sinks)
     cfg = config_from_args(args, args.loss, args.out) if not args.compare else None
     root, run_name, default_sampler = _comparison_base(args) if args.compare else ("", "", "")
-    run_lock = contextlib.ExitStack()
-    try:  # one live run per run folder: a second (e.g. two --resume) would overwrite the first's checkpoints
-        if not _rank():  # torchrun's other ranks share rank 0's folder
-            folder = Path(cfg.out if cfg is not None else root).resolve()
-            run_lock.enter_context(output_lock([(folder / CHECKPOINT_NAME, "--out")]))
+    try:
+        run_lock = _lock_run_folder(Path(cfg.out if cfg is not None else root))
     except OutputPathError as exc:
         return _refuse(str(exc), emit, sinks)
     try:
@@ -216,28 +209,10 @@ def run_train(args: argparse.Namespace) -> int:
             _run_recipes(args, root, run_name, default_sampler, emit)
             return 0
         assert cfg is not None
-        try:
-            result = train_main(
-                cfg,
-                emit,
-                resume=args.resume or args.finalize_now,
-                max_epochs_this_run=args.max_epochs_this_run,
-                finalize_now=args.finalize_now,
-            )
-        except IncompatibleCheckpoint as exc:
-            return _refuse(str(exc), emit)
-        log.info("%s", result_line(result))
-        if not result.get("finished"):
-            emit(
-                StoppedEvent(
-                    checkpoint=str(result.get("checkpoint", "")), epochs_done=int(result.get("epochs_done", 0))
-                )
-            )
-        return 0
+        return _train_run(args, cfg, emit)
     except KeyboardInterrupt:  # Stop in the GUI, Ctrl-C, SIGTERM: the last finished epoch is in the checkpoint
         if cfg is not None:
-            checkpoint = Path(cfg.out) / CHECKPOINT_NAME
-            emit(StoppedEvent(checkpoint=str(checkpoint), epochs_done=_epochs_in_checkpoint(checkpoint)))
+            _emit_stopped(Path(cfg.out), emit)
         raise
     except Exception as exc:
         emit(ErrorEvent(f"{type(exc).__name__}: {exc}"))
@@ -245,6 +220,51 @@ def run_train(args: argparse.Namespace) -> int:
     finally:
         _close(sinks)
         run_lock.close()
+
+
+def _lock_run_folder(folder: Path) -> contextlib.ExitStack:
+    """One live run per run folder: a second (e.g. two --resume) would overwrite the first's checkpoints.
+
+    Held until the returned stack closes; torchrun's other ranks share rank 0's folder and take no lock.
+    Raises :class:`OutputPathError` when another run holds it.
+    """
+    from attricam.engine.output_guard import output_lock
+
+    from .trainer import CHECKPOINT_NAME
+
+    run_lock = contextlib.ExitStack()
+    if not _rank():
+        run_lock.enter_context(output_lock([(folder.resolve() / CHECKPOINT_NAME, "--out")]))
+    return run_lock
+
+
+def _train_run(args: argparse.Namespace, cfg: TrainConfig, emit: EventCallback) -> int:
+    """The one run of ``cfg``: its closing log line, and a ``stopped`` event when it paused before the end."""
+    from .checkpoint import IncompatibleCheckpoint
+    from .trainer import main as train_main
+
+    try:
+        result = train_main(
+            cfg,
+            emit,
+            resume=args.resume or args.finalize_now,
+            max_epochs_this_run=args.max_epochs_this_run,
+            finalize_now=args.finalize_now,
+        )
+    except IncompatibleCheckpoint as exc:
+        return _refuse(str(exc), emit)
+    log.info("%s", result_line(result))
+    if not result.get("finished"):
+        emit(StoppedEvent(checkpoint=str(result.get("checkpoint", "")), epochs_done=int(result.get("epochs_done", 0))))
+    return 0
+
+
+def _emit_stopped(out: Path, emit: EventCallback) -> None:
+    """The ``stopped`` event of a run interrupted in ``out``: its checkpoint and the epochs it holds."""
+    from .trainer import CHECKPOINT_NAME
+
+    checkpoint = out / CHECKPOINT_NAME
+    emit(StoppedEvent(checkpoint=str(checkpoint), epochs_done=_epochs_in_checkpoint(checkpoint)))
 
 
 def _refuse(message: str, emit: EventCallback, sinks: Sequence[_Sink] = ()) -> int:
