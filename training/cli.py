@@ -182,9 +182,7 @@ def sleeping_omp_threads() -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train as asked; a run that ends early says so with a ``stopped`` event, a failure with an ``error`` one."""
-    sleeping_omp_threads()
-    from .trainer import CHECKPOINT_NAME  # noqa: F401  (torch is imported here, once OpenMP's wait policy is set)
-
+    sleeping_omp_threads()  # before anything imports torch
     if _rank():
         logging.getLogger().setLevel(logging.WARNING)
     if not args.out and not args.config:
