@@ -30,12 +30,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from tools.qt_wait import wait_until
+
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def _cli_argv(args: argparse.Namespace, out: Path) -> list[str]:
-    argv = ["train", "--data", str(args.data), "--from", str(args.bundle), "--freeze", "backbone"]
+    argv = ["train", "--data", str(args.data)]
+    if args.more_data:
+        argv += ["--data", str(args.more_data)]
+    argv += ["--from", str(args.bundle), "--freeze", "backbone"]
     argv += ["--loss", args.loss, "--epochs", str(args.epochs), "--no-onnx", "--out", str(out)]
     if args.train_limit:
         argv += ["--train-limit", str(args.train_limit)]
@@ -98,13 +103,14 @@ def run_gui(args: argparse.Namespace, out: Path, clip: Path, *, live_shown: bool
         window.show()
         live = window.live
         live.set_loop(True, remember=False)
-        _wait(app, lambda: live.packet is not None and live.packet.result.frame_index >= 20, 120)
+        wait_until(app, lambda: live.packet is not None and live.packet.result.frame_index >= 20, 120)
         frames_before = live.packet.result.frame_index
         training = window.training
         if not live_shown:
             window.tabs.setCurrentIndex(1)  # Ctrl+2: the Training tab
         form = training.form
         form.data_root.setText(str(args.data))
+        form.extra_root.setText(str(args.more_data or ""))  # the tab fills in celeba-lowres when it is there
         form.init_from.setText(str(args.bundle))
         form.freeze.setChecked(True)
         form.combo_box("loss").setCurrentIndex(form.combo_box("loss").findData(args.loss))
@@ -121,7 +127,7 @@ def run_gui(args: argparse.Namespace, out: Path, clip: Path, *, live_shown: bool
         started = time.perf_counter()
         training.start_button.click()
         held = window.cpu_share.held
-        _wait(app, lambda: not training.job.running, 3600)
+        wait_until(app, lambda: not training.job.running, 3600)
         frames_during = live.packet.result.frame_index - frames_before
         window.training.ask_before_close = False
         window.close()
@@ -139,16 +145,6 @@ def run_gui(args: argparse.Namespace, out: Path, clip: Path, *, live_shown: bool
     }
 
 
-def _wait(app, predicate, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        app.processEvents()
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def main() -> int:
     from attricam.engine.bundle import default_bundle_path
     from attricam.training.config import DATA_ROOT_HELP, default_data_root
@@ -156,6 +152,12 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=default_data_root(), help=f"CelebA root ({DATA_ROOT_HELP})")
+    parser.add_argument(
+        "--more-data",
+        type=Path,
+        default=None,
+        help="a second root of train faces for both runs (e.g. ../shared/celeba-lowres; default: none)",
+    )
     parser.add_argument("--bundle", type=Path, default=default_bundle_path())
     parser.add_argument("--loss", default="weighted")
     parser.add_argument("--epochs", type=int, default=3)
@@ -165,6 +167,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=REPO / "out" / "training_gui_vs_cli.json")
     args = parser.parse_args()
     args.data, args.bundle = args.data.resolve(), args.bundle.resolve()
+    args.more_data = args.more_data.resolve() if args.more_data else None
 
     clip = make_demo_clip(REPO / "out" / "screenshot_2face.avi", args.data, frames=120, faces=2)
     runs: dict[str, list[dict]] = {"cli": [], "gui": [], "gui_live_shown": []}
@@ -175,9 +178,14 @@ def main() -> int:
             print("cli", json.dumps(runs["cli"][-1]), flush=True)
             gui = run_gui(args, gui_out, clip, live_shown=False)
             expected = _expected_config(_cli_argv(args, gui_out))
-            same = {**gui.pop("config").to_dict(), "name": ""} == {**expected.to_dict(), "name": ""}
-            if not same:
-                raise SystemExit("the GUI's recipe differs from the command line's: not a fair comparison")
+            gui_recipe = {**gui.pop("config").to_dict(), "name": ""}
+            cli_recipe = {**expected.to_dict(), "name": ""}
+            differing = sorted(
+                k for k in gui_recipe.keys() | cli_recipe.keys() if gui_recipe.get(k) != cli_recipe.get(k)
+            )
+            if differing:
+                detail = ", ".join(f"{k}: GUI {gui_recipe.get(k)!r}, CLI {cli_recipe.get(k)!r}" for k in differing)
+                raise SystemExit(f"the GUI's recipe differs from the command line's ({detail}): not a fair comparison")
             runs["gui"].append(gui)
             print("gui", json.dumps(gui), flush=True)
             if args.live_shown:

@@ -23,8 +23,9 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from tools.qt_wait import wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -35,16 +36,6 @@ def _show_tab(window, label: str) -> None:
     the tab pages themselves (``setCurrentWidget`` on them silently does nothing)."""
     index = next(i for i in range(window.tabs.count()) if window.tabs.tabText(i) == label)
     window.tabs.setCurrentIndex(index)
-
-
-def _wait(app, predicate, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        app.processEvents()
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 COMPARE_FACES = ("040595.jpg", "022397.jpg")
@@ -60,7 +51,7 @@ def _side_by_side(app, window, out: Path, workdir: Path, clip: Path) -> None:
     live = window.live
     _show_tab(window, "Live")
     live.open_source(SourceSpec(SourceKind.VIDEO, paths=(str(clip),)))
-    assert _wait(
+    assert wait_until(
         app,
         lambda: (
             live.packet is not None
@@ -86,23 +77,25 @@ def _side_by_side(app, window, out: Path, workdir: Path, clip: Path) -> None:
             and p.comparison.pair(live.selected_face) is not None
         )
 
-    assert _wait(app, compared, 120), "the side-by-side view never showed both models"
+    assert wait_until(app, compared, 120), "the side-by-side view never showed both models"
     comparison = live.packet.comparison
     face = min(comparison.first.faces, key=lambda f: _rarest(comparison.disagreements(f.face_id)))
     if face.face_id != live.selected_face:
         live.select_face(face.face_id)
-        _wait(app, lambda: compared() and live.packet.options.selected_face == face.face_id, 20)
+        wait_until(app, lambda: compared() and live.packet.options.selected_face == face.face_id, 20)
     differ = live.packet.comparison.disagreements(live.selected_face)
     if differ:
         live.select_attribute(differ[0])
-        _wait(app, lambda: live.packet.options.attribute == differ[0] and live.packet.compare_tiles is not None, 20)
-    _wait(app, lambda: False, 0.5)
+        wait_until(
+            app, lambda: live.packet.options.attribute == differ[0] and live.packet.compare_tiles is not None, 20
+        )
+    wait_until(app, lambda: False, 0.5)
     window.grab().save(str(out / "live_compare.png"))
     window.settings.export_folder = str(workdir / "exports")
     saved: list[str] = []
     live.worker.snapshotSaved.connect(lambda png, _: saved.append(png))
     live.snapshot()
-    assert _wait(app, lambda: bool(saved), 30), "the side-by-side snapshot was not saved"
+    assert wait_until(app, lambda: bool(saved), 30), "the side-by-side snapshot was not saved"
     Path(saved[0]).replace(out / "live_compare_export.png")
 
 
@@ -159,20 +152,20 @@ def main() -> int:
     window.resize(int(w), int(h))
     window.show()
     live = window.live
-    assert _wait(
+    assert wait_until(
         app,
         lambda: live.packet is not None and live.packet.result.frame_index >= 40 and len(live.packet.result.faces) >= 2,
         180,
     ), "no frames with two faces"
     live.set_paused(True)
-    _wait(app, lambda: False, 0.5)
+    wait_until(app, lambda: False, 0.5)
     window.tabs.setCurrentWidget(live)
-    _wait(app, lambda: False, 0.3)
+    wait_until(app, lambda: False, 0.3)
     if "live" in only:
         window.grab().save(str(args.out / "live.png"))
         live.toggle_explorer()
-        _wait(app, lambda: live.packet is not None and live.packet.tiles is not None, 10)
-        _wait(app, lambda: False, 0.3)
+        wait_until(app, lambda: live.packet is not None and live.packet.tiles is not None, 10)
+        wait_until(app, lambda: False, 0.3)
         window.grab().save(str(args.out / "live_explorer.png"))
         live.toggle_explorer()
 
@@ -188,9 +181,9 @@ def main() -> int:
             training.form.out.setText(str(args.journey))
             training.extra_config = {}
             training.journey_button.click()
-            _wait(app, lambda: not training.job.running, 1800)
+            wait_until(app, lambda: not training.job.running, 1800)
         training.right_tabs.setCurrentWidget(training.journey)
-        _wait(app, lambda: False, 0.5)
+        wait_until(app, lambda: False, 0.5)
         window.grab().save(str(args.out / "training_journey.png"))
         faces = make_demo_clip(
             REPO / "out" / "screenshot_compare.avi", args.data, frames=120, faces=2, names=COMPARE_FACES
@@ -220,9 +213,9 @@ def _training_plots(app, window, args, workdir: Path) -> None:
             spin.setValue(value)
         training.extra_config = {"export_onnx": False}
         training.start()
-        _wait(app, lambda: not training.job.running, 900)
+        wait_until(app, lambda: not training.job.running, 900)
     training.right_tabs.setCurrentIndex(0)  # the live plots: loss, is-it-stuck, rare vs common F1
-    _wait(app, lambda: False, 0.5)
+    wait_until(app, lambda: False, 0.5)
     window.grab().save(str(args.out / "training.png"))
 
 
@@ -232,11 +225,11 @@ def _dashboard(app, window, args) -> None:
     dashboard.root_edit.setText(str(args.data))
     dashboard.limit.setValue(100)
     if dashboard.evaluate():
-        _wait(app, lambda: not dashboard.job.running, 600)
-    _wait(app, lambda: False, 0.5)
+        wait_until(app, lambda: not dashboard.job.running, 600)
+    wait_until(app, lambda: False, 0.5)
     window.grab().save(str(args.out / "dashboard.png"))
     dashboard.tabs.setCurrentIndex(2)
-    _wait(app, lambda: False, 0.3)
+    wait_until(app, lambda: False, 0.3)
     window.grab().save(str(args.out / "dashboard_attention_flow.png"))
 
 
