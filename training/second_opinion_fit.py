@@ -59,11 +59,13 @@ __all__ = [
     "fit_blend",
     "fit_logistic",
     "fit_probes",
+    "fused_probabilities",
     "identity_halves",
     "load_faces",
     "main",
     "mean_auc",
     "network_outputs",
+    "split_faces",
 ]
 
 log = logging.getLogger(__name__)
@@ -211,7 +213,8 @@ def fit_blend(z_model: np.ndarray, z_probe: np.ndarray, labels: np.ndarray) -> n
     return np.asarray((1 - shrink) * own + shrink * global_w, np.float32)
 
 
-def _fused(raw: np.ndarray, z_probe: np.ndarray, blend: np.ndarray) -> np.ndarray:
+def fused_probabilities(raw: np.ndarray, z_probe: np.ndarray, blend: np.ndarray) -> np.ndarray:
+    """The fused answer before calibration: ``sigmoid(logit(raw) + blend * z_probe)``, as the engine computes it."""
     return np.asarray(1 / (1 + np.exp(-np.clip(logit(raw) + blend * z_probe, -40, 40))), np.float32)
 
 
@@ -278,7 +281,9 @@ def _calibration_crossfit(
             blend = fit_blend(logit(raw[fit]), z_probe[fit], labels[fit])
             y = labels[score]
             model_auc.append([roc_auc(raw[score][:, j], y[:, j]) for j in range(40)])
-            fused_auc.append([roc_auc(_fused(raw[score], z_probe[score], blend)[:, j], y[:, j]) for j in range(40)])
+            fused_auc.append(
+                [roc_auc(fused_probabilities(raw[score], z_probe[score], blend)[:, j], y[:, j]) for j in range(40)]
+            )
     m, f = np.nanmean(model_auc, 0), np.nanmean(fused_auc, 0)
     gains = np.nanmean(np.array(fused_auc) - np.array(model_auc), 1)
     return {
@@ -311,7 +316,7 @@ def _val_scores(
     out: dict[str, dict[str, Any]] = {}
     for name, cal, val in (
         ("model", cal_raw, val_raw),
-        ("fused", _fused(cal_raw, cal_probe, blend), _fused(val_raw, val_probe, blend)),
+        ("fused", fused_probabilities(cal_raw, cal_probe, blend), fused_probabilities(val_raw, val_probe, blend)),
     ):
         halves = (np.nonzero(val_fold)[0], np.nonzero(~val_fold)[0])
         margins = np.zeros_like(val)
@@ -343,8 +348,10 @@ def _reliability(
     auc: list[list[float]] = []  # (2, 40)
     for fit, score in ((half, ~half), (~half, half)):
         blend = fit_blend(logit(raw[fit]), z_probe[fit], labels[fit])
-        rule = with_floors(fit_decision_rule(_fused(raw[fit], z_probe[fit], blend), labels[fit], policy).rule, floors)
-        fused = _fused(raw[score], z_probe[score], blend)
+        rule = with_floors(
+            fit_decision_rule(fused_probabilities(raw[fit], z_probe[fit], blend), labels[fit], policy).rule, floors
+        )
+        fused = fused_probabilities(raw[score], z_probe[score], blend)
         decisions[score] = rule.decide(rule.calibrate(fused))
         auc.append([roc_auc(fused[:, j], labels[score][:, j]) for j in range(40)])
     y = labels.astype(bool)
@@ -419,12 +426,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _split_faces(args: argparse.Namespace, bundle: ModelBundle) -> tuple[FaceSet, FaceSet, FaceSet, dict[str, int]]:
-    """(probe faces: train outside the calibration slice, the calibration slice, val, identities)."""
+def split_faces(
+    roots: Sequence[Path], descriptor_dir: Path, descriptor: str, bundle: ModelBundle
+) -> tuple[FaceSet, FaceSet, FaceSet, dict[str, int]]:
+    """(probe faces: train outside the bundle's calibration slice, the calibration slice, val, identities)."""
     fraction = float(bundle.metadata.get("train_config", {}).get("calibration_fraction", 0.12))
-    train = load_faces(args.data, "train", args.descriptors, args.descriptor)
-    val = load_faces(args.data[:1], "val", args.descriptors, args.descriptor)
-    identities = read_identities(args.data[0])
+    train = load_faces(roots, "train", descriptor_dir, descriptor)
+    val = load_faces(roots[:1], "val", descriptor_dir, descriptor)
+    identities = read_identities(roots[0])
     in_slice = calibration_mask([p.name for p in train.paths], identities, fraction)
     fit_set, cal = train.subset(np.nonzero(~in_slice)[0]), train.subset(np.nonzero(in_slice)[0])
     log.info("probe faces %d, calibration slice %d, val %d", len(fit_set), len(cal), len(val))
@@ -470,7 +479,9 @@ def _fused_rule(
     are the cross-fitted ones), with the ``--floor`` bars."""
     (cal_faces, cal_raw, cal_probe), (val_faces, val_raw, val_probe) = cal, val
     fit = fit_decision_rule(
-        np.concatenate([_fused(cal_raw, cal_probe, blend), _fused(val_raw, val_probe, blend)]),
+        np.concatenate(
+            [fused_probabilities(cal_raw, cal_probe, blend), fused_probabilities(val_raw, val_probe, blend)]
+        ),
         np.concatenate([cal_faces.labels, val_faces.labels]),
         policy,
     )
@@ -523,7 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     bundle = ModelBundle.load(args.model)
     policy = str(bundle.metadata.get("threshold_policy", "hybrid_acc_balacc"))
-    fit_set, cal, val, identities = _split_faces(args, bundle)
+    fit_set, cal, val, identities = split_faces(args.data, args.descriptors, args.descriptor, bundle)
     mean, std, weight, bias, search = _probes(fit_set, args.out, args.ridge or RIDGE_GRID)
     probe = SecondOpinion(args.descriptor, mean, std, weight, bias, np.zeros(40), DecisionRule.uncalibrated())
     cal_probe, val_probe = probe.probe_logits(cal.descriptors), probe.probe_logits(val.descriptors)
@@ -542,7 +553,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     reliability = _pooled_reliability((cal, cal_raw, cal_probe), (val, val_raw, val_probe), policy, floors)
     fit = _fused_rule((cal, cal_raw, cal_probe), (val, val_raw, val_probe), blend, policy, floors)
     opinion = SecondOpinion(args.descriptor, mean, std, weight, bias, blend, fit.rule)
-    groups = _group_rates(fit.rule, _fused(val_raw, val_probe, blend), val.labels)
+    groups = _group_rates(fit.rule, fused_probabilities(val_raw, val_probe, blend), val.labels)
 
     metadata = dict(bundle.metadata)
     metadata["second_opinion"] = {
