@@ -235,6 +235,15 @@ class TrainConfig:
     )
     """``backbone``: keep ``init_from``'s CNN and train only queries, cross-attention and heads on cached token
     grids (no augmentation: tokens are computed once per face from the centre crop)."""
+    soft_targets: str | None = _option(
+        None,
+        help="distil a teacher: a .npz of its probabilities per train face (python -m attricam.training.distill "
+        "writes a fused bundle's); each training face's targets become (1 - w) * labels + w * teacher. The "
+        "calibration slice and val keep their labels",
+        metavar="TARGETS.npz",
+    )
+    """Teacher probabilities the training targets are blended with (knowledge distillation; None: labels only)."""
+    soft_target_weight: float = _option(0.5, help="w above: the teacher's share of each training target (0 to 1)")
     augment: dict[str, typing.Any] = field(
         default_factory=dict,
         metadata=_cli("--no-camera-shift", "train without JPEG/blur/noise/low-res/colour-cast augmentation"),

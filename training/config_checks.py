@@ -72,6 +72,7 @@ BOUNDS: dict[str, _Bound] = {
     "num_threads": _Bound(1, 1024),
     "workers": _Bound(1, 1024),
     "loader_workers": _Bound(0, 256),
+    "soft_target_weight": _Bound(0, 1),
 }
 """Accepted ranges of :class:`TrainConfig`'s numeric fields (None, where a field allows it, is always accepted)."""
 
@@ -135,6 +136,8 @@ def check_config(cfg: TrainConfig) -> None:
             raise ConfigError(f"{name} must be a multiple of 8 (the model's stride), got {getattr(cfg, name)}")
     if cfg.cache_dir is not None and Path(cfg.cache_dir).exists() and not Path(cfg.cache_dir).is_dir():
         raise ConfigError(f"cache_dir {cfg.cache_dir} is a file, not a folder")
+    if cfg.soft_targets is not None and not Path(cfg.soft_targets).is_file():
+        raise ConfigError(f"soft_targets {cfg.soft_targets}: no such file (python -m attricam.training.distill)")
     _check_options(cfg)
 
 

@@ -101,6 +101,13 @@ def check_train_setup(cfg: TrainConfig, *, resume: bool) -> None:
         raise SetupError(f"--model-option: {exc}") from None
     if cfg.init_from:
         _check_init_from(cfg)
+    if cfg.soft_targets:
+        from .soft_targets import load_soft_targets
+
+        try:  # a teacher file that cannot be read fails here, not after minutes of loading faces
+            load_soft_targets(cfg.soft_targets)
+        except ValueError as exc:
+            raise SetupError(f"--soft-targets: {exc}") from None
     try:  # a run folder that is a file, or on a read-only disk, fails here, not after the data has loaded
         check_output_folder(Path(cfg.out), "--out")
     except OutputPathError as exc:

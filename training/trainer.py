@@ -19,6 +19,7 @@ rank 0 writes checkpoints, events and the bundle.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -60,6 +61,7 @@ from .frozen_tokens import FROZEN_PREFIXES, FrozenBackboneModel, TokenBatches, f
 from .loader import TrainBatches, default_loader_workers, train_loader
 from .losses import AttributeLoss, build_loss
 from .sampling import DistributedBatchSampler
+from .soft_targets import blend_targets, load_soft_targets
 from .splits import calibration_mask
 
 __all__ = [
@@ -404,7 +406,22 @@ def _resume(run: _Run, ckpt: dict[str, Any], checkpoint_path: Path, epochs: int)
 def _train_batches(
     cfg: TrainConfig, ctx: DistContext, train: FaceArrays, train_rows: np.ndarray, sampler: DistributedBatchSampler
 ) -> torch.utils.data.DataLoader:
-    """The loader of training batches: cached token grids on a frozen backbone, else augmented crops."""
+    """The loader of training batches: cached token grids on a frozen backbone, else augmented crops; with a
+    teacher's soft targets blended into the training rows' labels (the sampler has drawn on the labels already)."""
+    if cfg.soft_targets:
+        targets = load_soft_targets(cfg.soft_targets)
+        labels, taught = blend_targets(
+            train.labels, train.sources, train.filenames, train_rows, targets, cfg.soft_target_weight
+        )
+        train = dataclasses.replace(train, labels=labels)
+        share = 100 * cfg.soft_target_weight
+        log.info(
+            "soft targets: %d of %d training faces learn %.0f %% from %s",
+            taught,
+            len(train_rows),
+            share,
+            cfg.soft_targets,
+        )
     rows = torch.from_numpy(train_rows)
     batches = (
         TokenBatches(train, rows)
