@@ -43,12 +43,11 @@ def main() -> int:
     args = parser.parse_args()
     roots = args.data or [shared_data_dir("celeba"), shared_data_dir("celeba-lowres")]
     bundles = [ModelBundle.load(path) for path in (args.a, args.b)]
-    opinions = [b.opinion for b in bundles]
-    if any(o is None for o in opinions) or len({o.descriptor for o in opinions if o}) != 1:
+    first, second = (b.opinion for b in bundles)
+    if first is None or second is None or first.descriptor != second.descriptor:
         parser.error("both bundles need a second opinion on the same descriptor")
-    descriptor = opinions[0].descriptor if opinions[0] else ""
-    _, cal, _, _ = split_faces(roots, args.descriptors, descriptor, bundles[0])
-    scored = [(network_outputs(b, cal), o.probe_logits(cal.descriptors)) for b, o in zip(bundles, opinions) if o]
+    _, cal, _, _ = split_faces(roots, args.descriptors, first.descriptor, bundles[0])
+    scored = [(network_outputs(b, cal), o.probe_logits(cal.descriptors)) for b, o in zip(bundles, (first, second))]
     differences = []
     for seed in range(args.splits):
         half = identity_halves(cal.identities, seed)

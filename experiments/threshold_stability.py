@@ -52,9 +52,11 @@ def main() -> int:
     )
     labels = np.concatenate([f.labels for f in faces])
     policy = str(bundle.metadata.get("threshold_policy", "hybrid_acc_balacc"))
-    calibration.BOOTSTRAPS = args.bootstraps
     fits = np.array(
-        [calibration.fit_decision_rule(fused, labels, policy, seed=s).rule.thresholds for s in range(args.seeds)]
+        [
+            calibration.fit_decision_rule(fused, labels, policy, seed=s, bootstraps=args.bootstraps).rule.thresholds
+            for s in range(args.seeds)
+        ]
     )
     spread = fits.max(0) - fits.min(0)
     print(f"{len(labels)} faces, policy {policy}, {args.seeds} seeds x {args.bootstraps} bootstraps")

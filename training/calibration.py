@@ -96,9 +96,11 @@ def fit_platt(raw_probabilities: np.ndarray, labels: np.ndarray, iterations: int
     return a.astype(np.float32), b.astype(np.float32)
 
 
-def _robust_threshold(p: np.ndarray, y: np.ndarray, objective: str, rng: np.random.Generator) -> float:
+def _robust_threshold(
+    p: np.ndarray, y: np.ndarray, objective: str, rng: np.random.Generator, bootstraps: int = BOOTSTRAPS
+) -> float:
     cuts = []
-    for _ in range(BOOTSTRAPS):
+    for _ in range(bootstraps):
         idx = rng.integers(0, len(y), len(y))
         if y[idx].any() and not y[idx].all():
             cuts.append(best_threshold(p[idx], y[idx], objective)[0])
@@ -108,7 +110,11 @@ def _robust_threshold(p: np.ndarray, y: np.ndarray, objective: str, rng: np.rand
 
 
 def fit_decision_rule(
-    raw_probabilities: np.ndarray, labels: np.ndarray, policy: str = DEFAULT_POLICY, seed: int = 0
+    raw_probabilities: np.ndarray,
+    labels: np.ndarray,
+    policy: str = DEFAULT_POLICY,
+    seed: int = 0,
+    bootstraps: int = BOOTSTRAPS,
 ) -> CalibrationFit:
     """Platt calibration + robust, shrunk, bounded thresholds fitted on (n, 40) held-out predictions.
 
@@ -123,7 +129,7 @@ def fit_decision_rule(
     thresholds, positives = [], []
     for j, info in enumerate(ATTRIBUTES):
         n_pos = int(y[:, j].sum())
-        cut = _robust_threshold(calibrated[:, j], y[:, j], objective_for(policy, info.frequency), rng)
+        cut = _robust_threshold(calibrated[:, j], y[:, j], objective_for(policy, info.frequency), rng, bootstraps)
         weight = SHRINK_K / (n_pos + SHRINK_K)
         cut = (1 - weight) * cut + weight * 0.5
         if info.is_rare:
