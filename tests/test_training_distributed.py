@@ -27,7 +27,7 @@ from attricam.training.loader import TrainBatches
 from attricam.training.sampling import DistributedBatchSampler
 from attricam.training.trainer import CHECKPOINT_NAME, load_checkpoint, main
 
-from .test_training_trainer import TINY_MODEL
+from .test_training_trainer import _config
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,23 +43,8 @@ def tiny_faces() -> tuple[FaceArrays, FaceArrays]:
 
 
 def tiny_config(out: str | Path, **kw) -> TrainConfig:
-    base = {
-        "data": ("synthetic",),
-        "out": str(out),
-        "loss": "weighted",
-        "epochs": 2,
-        "batch_size": 16,
-        "lr": 1e-3,
-        "image_height": 32,
-        "image_width": 24,
-        "margin": 4,
-        "model": TINY_MODEL,
-        "export_onnx": False,
-        "num_threads": 1,
-        "device": "cpu",
-        "calibration_fraction": 0.0,
-    }
-    return TrainConfig(**{**base, **kw})
+    """The trainer tests' tiny run, on the CPU and without a calibration slice (ranks must see the same rows)."""
+    return _config(out, **{"device": "cpu", "calibration_fraction": 0.0, **kw})
 
 
 @pytest.mark.parametrize("sampler", ["random", "balanced", "curriculum"])

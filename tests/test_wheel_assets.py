@@ -30,30 +30,24 @@ def _copy_sources(dest: Path) -> Path:
     return dest
 
 
-def test_built_wheel_ships_the_model_and_loads_it(tmp_path: Path) -> None:
-    if not (REPO_ROOT / "assets" / "attricam-default.pt").is_file():
-        pytest.skip("this checkout has no shipped model to package")
-    source = _copy_sources(tmp_path / "src")
+def _build_wheel(source: Path, dist: Path) -> Path:
+    """``pip wheel`` of the project at ``source`` (no dependencies, no isolated build env) -> the wheel's path."""
     build = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path / "dist"),
-            str(source),
-        ],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert build.returncode == 0, build.stderr[-2000:]
-    wheel = next((tmp_path / "dist").glob("attricam-*.whl"))
+    return next(dist.glob("attricam-*.whl"))
+
+
+def test_built_wheel_ships_the_model_and_loads_it(tmp_path: Path) -> None:
+    if not (REPO_ROOT / "assets" / "attricam-default.pt").is_file():
+        pytest.skip("this checkout has no shipped model to package")
+    source = _copy_sources(tmp_path / "src")
+    wheel = _build_wheel(source, tmp_path / "dist")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         assert {"attricam/assets/attricam-default.pt", "attricam/assets/attricam-default.onnx"} <= names
@@ -107,26 +101,7 @@ def test_sdist_holds_the_top_level_folders_and_builds_the_wheel(tmp_path: Path) 
     names = {m.name.split("/", 1)[1] for m in members if "/" in m.name}
     assert {"engine/render.py", "training/trainer.py", "desktop/app.py", "attricam/cli.py", "pyproject.toml"} <= names
     (unpacked,) = (tmp_path / "unpacked").iterdir()
-    wheel = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path / "dist"),
-            str(unpacked),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert wheel.returncode == 0, wheel.stderr[-2000:]
-    with zipfile.ZipFile(next((tmp_path / "dist").glob("attricam-*.whl"))) as archive:
+    with zipfile.ZipFile(_build_wheel(unpacked, tmp_path / "dist")) as archive:
         built = set(archive.namelist())
     assert {"attricam/engine/render.py", "attricam/training/trainer.py", "attricam/desktop/app.py"} <= built
     assert {n.split("/")[0].split("-")[0] for n in built} == {"attricam"}
