@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from attricam.engine.atomic import atomic_path
-from attricam.engine.bundle import ModelBundle
+from attricam.engine.bundle import BundleError, ModelBundle
 
 from .second_opinion_fit import fused_probabilities, load_faces, network_outputs
 from .soft_targets import root_key
@@ -58,7 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(2)
-    print(write_soft_targets(args.model, args.data, args.descriptors, args.out))
+    try:
+        print(write_soft_targets(args.model, args.data, args.descriptors, args.out))
+    except (BundleError, ValueError, OSError) as error:  # an unreadable bundle or one without a second opinion
+        parser.error(str(error))
     return 0
 
 

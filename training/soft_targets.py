@@ -19,7 +19,6 @@ fit, not just its judgement, which is what distillation does.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +29,6 @@ import torch
 from attricam.engine.attributes import NUM_ATTRIBUTES
 
 __all__ = ["SoftTargets", "blend_targets", "load_soft_targets", "root_key"]
-
-log = logging.getLogger(__name__)
 
 
 def root_key(root: str | Path) -> str:
@@ -49,7 +46,7 @@ class SoftTargets:
 
 
 def load_soft_targets(path: str | Path) -> SoftTargets:
-    """Read a file :func:`write_soft_targets` wrote; ValueError says what is wrong with any other."""
+    """Read a file :func:`attricam.training.distill.write_soft_targets` wrote; ValueError says what is wrong with any other."""
     try:
         with np.load(path, allow_pickle=False) as data:
             missing = [k for k in ("roots", "filenames", "probabilities") if k not in data.files]
@@ -80,10 +77,11 @@ def blend_targets(
 
     ``sources`` and ``filenames`` name each row's image (a :class:`~attricam.training.data.FaceArrays`' columns)."""
     where = {key: i for i, key in enumerate(zip(targets.roots, targets.filenames))}
+    keys = {source: root_key(source) for source in set(sources)}  # a few roots, each resolved once
     blended = labels.clone()
     taught = 0
     for row in np.asarray(rows).tolist():
-        i = where.get((root_key(sources[row]), filenames[row]))
+        i = where.get((keys[sources[row]], filenames[row]))
         if i is not None:
             blended[row] = (1 - weight) * labels[row] + weight * torch.from_numpy(targets.probabilities[i])
             taught += 1
